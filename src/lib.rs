@@ -1,0 +1,6 @@
+//! tagroute: Azure service tags to user-defined routes.
+//!
+//! The library holds every stage of the pipeline (load a service-tag file, select tags, aggregate
+//! prefixes, plan routes, render them); the `tagroute` binary only parses arguments and calls it.
+
+pub mod prefix;

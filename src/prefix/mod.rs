@@ -1,0 +1,15 @@
+//! The prefix engine: addresses, CIDR prefixes, the binary trie, and interval arithmetic.
+//!
+//! Generic over the address family ([`Addr`] for `u32` and `u128`) and free of anything Azure,
+//! so it can be used and tested on its own. The trie ([`PrefixSet`]) is what the planners use;
+//! [`IntervalSet`] is the independent reference that tests check the trie against.
+
+mod addr;
+mod interval;
+mod net;
+mod trie;
+
+pub use addr::{Addr, Family};
+pub use interval::IntervalSet;
+pub use net::{IpPrefix, Prefix, PrefixError};
+pub use trie::{PrefixSet, aggregate};
