@@ -92,7 +92,11 @@ impl Addr for u128 {
     }
     #[inline]
     fn mask(len: u8) -> Self {
-        if len == 0 { 0 } else { u128::MAX << (128 - len) }
+        if len == 0 {
+            0
+        } else {
+            u128::MAX << (128 - len)
+        }
     }
     #[inline]
     fn to_u128(self) -> u128 {

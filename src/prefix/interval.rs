@@ -38,7 +38,12 @@ impl<A: Addr> IntervalSet<A> {
 
     /// The union of the given prefixes.
     pub fn from_prefixes<'a>(prefixes: impl IntoIterator<Item = &'a Prefix<A>>) -> Self {
-        Self::from_ranges(prefixes.into_iter().map(|p| (p.first(), p.last())).collect())
+        Self::from_ranges(
+            prefixes
+                .into_iter()
+                .map(|p| (p.first(), p.last()))
+                .collect(),
+        )
     }
 
     /// The ranges, sorted and disjoint.
@@ -127,10 +132,18 @@ impl<A: Addr> IntervalSet<A> {
             loop {
                 let align = lo.trailing_zeros().min(A::BITS as u32);
                 let room = hi - lo; // block of 2^k fits when 2^k - 1 <= room
-                let fit = if room == u128::MAX { 128 } else { 127 - (room + 1).leading_zeros() };
+                let fit = if room == u128::MAX {
+                    128
+                } else {
+                    127 - (room + 1).leading_zeros()
+                };
                 let k = align.min(fit);
                 out.push(Prefix::containing(A::from_u128(lo), A::BITS - k as u8));
-                let step_minus_one = if k == 128 { u128::MAX } else { (1u128 << k) - 1 };
+                let step_minus_one = if k == 128 {
+                    u128::MAX
+                } else {
+                    (1u128 << k) - 1
+                };
                 if hi - lo == step_minus_one {
                     break;
                 }
@@ -165,7 +178,10 @@ mod tests {
     #[test]
     fn decomposes_unaligned_ranges() {
         let s = IntervalSet::from_ranges(vec![(1u32, 6u32)]);
-        assert_eq!(texts(&s.to_prefixes()), ["0.0.0.1/32", "0.0.0.2/31", "0.0.0.4/31", "0.0.0.6/32"]);
+        assert_eq!(
+            texts(&s.to_prefixes()),
+            ["0.0.0.1/32", "0.0.0.2/31", "0.0.0.4/31", "0.0.0.6/32"]
+        );
         let all = IntervalSet::from_ranges(vec![(0u128, u128::MAX)]);
         assert_eq!(all.to_prefixes().len(), 1);
         assert_eq!(all.count(), u128::MAX);
@@ -182,7 +198,13 @@ mod tests {
         assert_eq!(d.count(), (1 << 24) - (1 << 16));
         assert!(!d.contains(0x0a01_0001) && d.contains(0x0a02_0000));
         assert_eq!(a.union(&b).count(), (1 << 25));
-        assert_eq!(set(&["0.0.0.0/0"]).subtract(&set(&["0.0.0.0/0"])), IntervalSet::new());
-        assert_eq!(set(&["0.0.0.0/0"]).subtract(&set(&["0.0.0.0/1"])), set(&["128.0.0.0/1"]));
+        assert_eq!(
+            set(&["0.0.0.0/0"]).subtract(&set(&["0.0.0.0/0"])),
+            IntervalSet::new()
+        );
+        assert_eq!(
+            set(&["0.0.0.0/0"]).subtract(&set(&["0.0.0.0/1"])),
+            set(&["128.0.0.0/1"])
+        );
     }
 }

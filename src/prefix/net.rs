@@ -29,7 +29,11 @@ pub enum PrefixError {
     #[error("'{text}' has prefix length '{len}', which is not a number from 0 to {max}")]
     BadLength { text: String, len: String, max: u8 },
     #[error("'{text}' has host bits set past /{len} (the network is {network})")]
-    HostBits { text: String, len: u8, network: String },
+    HostBits {
+        text: String,
+        len: u8,
+        network: String,
+    },
 }
 
 impl<A: Addr> Prefix<A> {
@@ -41,7 +45,10 @@ impl<A: Addr> Prefix<A> {
     /// The prefix of length `len` that contains `addr` (host bits cleared).
     pub fn containing(addr: A, len: u8) -> Self {
         debug_assert!(len <= A::BITS);
-        Prefix { addr: Self::network_of(addr, len), len }
+        Prefix {
+            addr: Self::network_of(addr, len),
+            len,
+        }
     }
 
     /// The host route for one address.
@@ -99,14 +106,24 @@ impl<A: Addr> Prefix<A> {
         (self.len < A::BITS).then(|| {
             let len = self.len + 1;
             let high = self.addr.to_u128() | (1u128 << (A::BITS - len));
-            [Prefix { addr: self.addr, len }, Prefix { addr: A::from_u128(high), len }]
+            [
+                Prefix {
+                    addr: self.addr,
+                    len,
+                },
+                Prefix {
+                    addr: A::from_u128(high),
+                    len,
+                },
+            ]
         })
     }
 
     /// Parses `ADDRESS/LENGTH` of this family.
     pub fn parse(text: &str) -> Result<Self, PrefixError> {
-        let (addr_text, len_text) =
-            text.split_once('/').ok_or_else(|| PrefixError::MissingLength(text.to_owned()))?;
+        let (addr_text, len_text) = text
+            .split_once('/')
+            .ok_or_else(|| PrefixError::MissingLength(text.to_owned()))?;
         let addr =
             A::parse_addr(addr_text).ok_or_else(|| PrefixError::BadAddress(text.to_owned()))?;
         Self::with_length(text, addr, len_text)
@@ -205,8 +222,9 @@ impl IpPrefix {
 
     /// Parses a prefix of either family, as Azure and the service-tag files write them.
     pub fn parse(text: &str) -> Result<Self, PrefixError> {
-        let (addr_text, len_text) =
-            text.split_once('/').ok_or_else(|| PrefixError::MissingLength(text.to_owned()))?;
+        let (addr_text, len_text) = text
+            .split_once('/')
+            .ok_or_else(|| PrefixError::MissingLength(text.to_owned()))?;
         if let Some(a) = u32::parse_addr(addr_text) {
             Prefix::with_length(text, a, len_text).map(IpPrefix::V4)
         } else if let Some(a) = u128::parse_addr(addr_text) {
@@ -277,7 +295,13 @@ mod tests {
 
     #[test]
     fn parses_and_prints_both_families() {
-        for text in ["20.42.0.0/16", "0.0.0.0/0", "1.2.3.4/32", "2603:1030::/48", "::/0"] {
+        for text in [
+            "20.42.0.0/16",
+            "0.0.0.0/0",
+            "1.2.3.4/32",
+            "2603:1030::/48",
+            "::/0",
+        ] {
             assert_eq!(IpPrefix::parse(text).unwrap().to_string(), text);
         }
     }
@@ -286,8 +310,14 @@ mod tests {
     fn refuses_bad_text_with_the_reason() {
         let err = |t: &str| IpPrefix::parse(t).unwrap_err();
         assert!(matches!(err("300.1.2.3/8"), PrefixError::BadAddress(_)));
-        assert!(matches!(err("10.0.0.0/33"), PrefixError::BadLength { max: 32, .. }));
-        assert!(matches!(err("::/129"), PrefixError::BadLength { max: 128, .. }));
+        assert!(matches!(
+            err("10.0.0.0/33"),
+            PrefixError::BadLength { max: 32, .. }
+        ));
+        assert!(matches!(
+            err("::/129"),
+            PrefixError::BadLength { max: 128, .. }
+        ));
         assert!(matches!(err("10.0.0.0/-1"), PrefixError::BadLength { .. }));
         assert!(matches!(err("10.0.0.0/+8"), PrefixError::BadLength { .. }));
         assert!(matches!(err("10.0.0.0"), PrefixError::MissingLength(_)));
@@ -305,7 +335,10 @@ mod tests {
         assert_eq!(p.last(), 0x0aff_ffff);
         assert_eq!(p.size(), 1 << 24);
         let [l, r] = p.children().unwrap();
-        assert_eq!((l.to_string(), r.to_string()), ("10.0.0.0/9".into(), "10.128.0.0/9".into()));
+        assert_eq!(
+            (l.to_string(), r.to_string()),
+            ("10.0.0.0/9".into(), "10.128.0.0/9".into())
+        );
         assert!(p.contains(l) && p.contains(r) && !l.contains(p));
         assert_eq!("::/0".parse::<Prefix<u128>>().unwrap().size(), u128::MAX);
         assert_eq!("0.0.0.0/0".parse::<Prefix<u32>>().unwrap().last(), u32::MAX);

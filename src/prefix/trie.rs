@@ -34,7 +34,10 @@ impl<A: Addr> Default for PrefixSet<A> {
 impl<A: Addr> PrefixSet<A> {
     /// The empty set.
     pub fn new() -> Self {
-        PrefixSet { nodes: vec![Node::default()], _family: std::marker::PhantomData }
+        PrefixSet {
+            nodes: vec![Node::default()],
+            _family: std::marker::PhantomData,
+        }
     }
 
     /// Adds every address of `prefix`.
@@ -55,7 +58,10 @@ impl<A: Addr> PrefixSet<A> {
                 next as usize
             };
         }
-        self.nodes[idx] = Node { child: [NONE; 2], full: true };
+        self.nodes[idx] = Node {
+            child: [NONE; 2],
+            full: true,
+        };
     }
 
     /// The fewest prefixes whose union is exactly this set, in address order.
@@ -76,7 +82,10 @@ impl<A: Addr> PrefixSet<A> {
         let left = l != NONE && self.fold_full(l as usize);
         let right = r != NONE && self.fold_full(r as usize);
         if left && right {
-            self.nodes[idx] = Node { child: [NONE; 2], full: true };
+            self.nodes[idx] = Node {
+                child: [NONE; 2],
+                full: true,
+            };
         }
         left && right
     }
@@ -127,15 +136,24 @@ mod tests {
     #[test]
     fn merges_siblings_and_drops_covered() {
         assert_eq!(agg(&["10.0.0.0/25", "10.0.0.128/25"]), ["10.0.0.0/24"]);
-        assert_eq!(agg(&["10.0.0.0/24", "10.0.0.7/32", "10.0.0.0/8"]), ["10.0.0.0/8"]);
-        assert_eq!(agg(&["10.0.1.0/24", "10.0.2.0/24"]), ["10.0.1.0/24", "10.0.2.0/24"]);
+        assert_eq!(
+            agg(&["10.0.0.0/24", "10.0.0.7/32", "10.0.0.0/8"]),
+            ["10.0.0.0/8"]
+        );
+        assert_eq!(
+            agg(&["10.0.1.0/24", "10.0.2.0/24"]),
+            ["10.0.1.0/24", "10.0.2.0/24"]
+        );
         assert_eq!(agg(&["0.0.0.0/1", "128.0.0.0/1"]), ["0.0.0.0/0"]);
         assert_eq!(agg(&[]), Vec::<String>::new());
     }
 
     #[test]
     fn covered_then_covering_order_does_not_matter() {
-        assert_eq!(agg(&["10.0.0.7/32", "10.0.0.0/24"]), agg(&["10.0.0.0/24", "10.0.0.7/32"]));
+        assert_eq!(
+            agg(&["10.0.0.7/32", "10.0.0.0/24"]),
+            agg(&["10.0.0.0/24", "10.0.0.7/32"])
+        );
     }
 
     /// Every subset of the 16 addresses of a /28, as host routes: the trie's answer equals the
@@ -143,8 +161,10 @@ mod tests {
     #[test]
     fn exhaustive_on_a_slash_28() {
         for mask in 0u32..(1 << 16) {
-            let hosts: Vec<Prefix<u32>> =
-                (0..16).filter(|i| mask >> i & 1 == 1).map(|i| Prefix::host(0x0a00_0000 + i)).collect();
+            let hosts: Vec<Prefix<u32>> = (0..16)
+                .filter(|i| mask >> i & 1 == 1)
+                .map(|i| Prefix::host(0x0a00_0000 + i))
+                .collect();
             let expect = IntervalSet::from_prefixes(&hosts).to_prefixes();
             assert_eq!(aggregate(hosts.iter().copied()), expect, "mask {mask:#x}");
         }
@@ -153,7 +173,13 @@ mod tests {
     #[test]
     fn ipv6_default_and_hosts() {
         let v: Vec<Prefix<u128>> = vec!["::/1".parse().unwrap(), "8000::/1".parse().unwrap()];
-        assert_eq!(aggregate(v).iter().map(|p| p.to_string()).collect::<Vec<_>>(), ["::/0"]);
+        assert_eq!(
+            aggregate(v)
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>(),
+            ["::/0"]
+        );
         let h = vec![Prefix::host(0u128), Prefix::host(1u128)];
         assert_eq!(aggregate(h)[0].to_string(), "::/127");
     }

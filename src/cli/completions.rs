@@ -1,0 +1,23 @@
+//! `tagroute completions SHELL`: shell completion scripts.
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+use super::{Cli, Status};
+
+/// Print a shell completion script.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Example:\n  tagroute completions bash > /etc/bash_completion.d/tagroute")]
+pub struct Args {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    shell: Shell,
+}
+
+pub fn run(args: Args) -> anyhow::Result<Status> {
+    let mut cmd = Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "tagroute", &mut out);
+    super::output::deliver(&String::from_utf8_lossy(&out), None)?;
+    Ok(Status::Ok)
+}

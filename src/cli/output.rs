@@ -1,0 +1,74 @@
+//! Exit codes, stdout writing, stderr diagnostics and atomic output files.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+/// The documented exit codes, like diff(1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Success; nothing differs.
+    Ok = 0,
+    /// Success; differences were found (routes to change, prefixes that moved).
+    Differences = 1,
+    /// Bad input, bad usage, or a failure.
+    Error = 2,
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> ExitCode {
+        ExitCode::from(s as u8)
+    }
+}
+
+/// Notes and warnings on stderr, silenced by `--quiet`.
+pub struct Diag {
+    pub quiet: bool,
+}
+
+impl Diag {
+    pub fn note(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("tagroute: note: {}", msg.as_ref());
+        }
+    }
+    pub fn warn(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("tagroute: warning: {}", msg.as_ref());
+        }
+    }
+}
+
+/// Writes the finished output to stdout, or atomically to `path` when given. A closed pipe
+/// (`tagroute ... | head`) is not an error.
+pub fn deliver(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(path) = path {
+        return write_atomic(path, text.as_bytes());
+    }
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
+        _ => Ok(()),
+    }
+}
+
+/// Replaces `path` with `bytes` so that readers see the old file or the new one, never a part:
+/// a temporary file in the same directory, flushed to disk, then renamed over the target.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tagroute-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}

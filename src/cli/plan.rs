@@ -1,0 +1,105 @@
+//! `tagroute plan`: the minimal set of routes with next hop Internet for a region's tags.
+
+use tagroute::emit::{self, PlanFormat, Target};
+use tagroute::plan::{self, Plan, PlanOptions, Strategy};
+use tagroute::select::{self, FamilyChoice};
+use tagroute::snapshot::Snapshot;
+
+use super::args::{OutputFile, PlanSelection, Source};
+use super::output::{Diag, Status, deliver};
+
+/// Plan the user-defined routes (next hop Internet) that a forced-tunneled subnet needs for a
+/// region's BatchNodeManagement and AzureMachineLearning tags (or the tags you name).
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tagroute plan --file ServiceTags_Public_20251028.json --region eastus
+  tagroute plan --file ServiceTags_Public_20251028.json --region \"France Central\" --format terraform
+  tagroute plan --file ServiceTags_AzureGovernment_20260720.json --region usgovvirginia \\
+      --format az --resource-group rg-net --route-table rt-aml
+  az network list-service-tags --location eastus -o json | tagroute plan --file - --region eastus")]
+pub struct Args {
+    #[command(flatten)]
+    source: Source,
+    #[command(flatten)]
+    selection: PlanSelection,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Resource group of the route table (az and terraform output; else $RESOURCE_GROUP).
+    #[arg(long, short = 'g', value_name = "G")]
+    resource_group: Option<String>,
+    /// Name of the route table (az, terraform, arm, bicep output; else $ROUTE_TABLE).
+    #[arg(long, value_name = "T")]
+    route_table: Option<String>,
+    #[command(flatten)]
+    output: OutputFile,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+    Az,
+    Terraform,
+    Arm,
+    Bicep,
+}
+
+impl From<Format> for PlanFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Table => PlanFormat::Table,
+            Format::Json => PlanFormat::Json,
+            Format::Csv => PlanFormat::Csv,
+            Format::Az => PlanFormat::Az,
+            Format::Terraform => PlanFormat::Terraform,
+            Format::Arm => PlanFormat::Arm,
+            Format::Bicep => PlanFormat::Bicep,
+        }
+    }
+}
+
+/// Selects tags and plans routes as every planning command does, reporting on stderr what the
+/// user should know (missing default tags, IPv6 left out).
+pub fn make_plan(snapshot: &Snapshot, sel: &PlanSelection, diag: &Diag) -> anyhow::Result<Plan> {
+    let selection = select::for_plan(snapshot, sel.region.as_deref(), &sel.tag)?;
+    if let Some(region) = &selection.region {
+        for base in &selection.missing_defaults {
+            diag.warn(format!(
+                "no {base} tag for region {} in this {} file (changeNumber {})",
+                region.name, snapshot.cloud, snapshot.change_number
+            ));
+        }
+    }
+    if selection.tags.is_empty() {
+        anyhow::bail!("nothing to plan: no tag selected");
+    }
+    let opts = PlanOptions {
+        family: FamilyChoice::from(sel.family),
+        name_prefix: sel.name_prefix.clone(),
+        max_routes: sel.max_routes,
+        strategy: Strategy::Exact,
+    };
+    let plan = plan::plan(snapshot, selection.region.as_ref(), &selection.tags, &opts)?;
+    if plan.summary.excluded_ipv6_prefixes > 0 {
+        diag.note(format!(
+            "left out {} IPv6 prefixes of the selected tags; --family both includes them",
+            plan.summary.excluded_ipv6_prefixes
+        ));
+    }
+    Ok(plan)
+}
+
+pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
+    let snapshot = args.source.load(diag)?;
+    let plan = make_plan(&snapshot, &args.selection, diag)?;
+    let target = Target {
+        resource_group: args.resource_group,
+        route_table: args.route_table,
+    };
+    let text = emit::render_plan(&plan, args.format.into(), &target);
+    deliver(&text, args.output.output.as_deref())?;
+    Ok(Status::Ok)
+}

@@ -1,0 +1,135 @@
+//! `tagroute tags`: list the tags of a file with their counts and features.
+
+use tagroute::emit::table::columns;
+use tagroute::select::{self, glob};
+use tagroute::snapshot::ServiceTag;
+
+use super::args::{OutputFile, Source};
+use super::output::{Diag, Status, deliver};
+
+/// List service tags: name, region, changeNumber, IPv4 and IPv6 prefix counts, networkFeatures.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tagroute tags --file ServiceTags_Public_20251028.json --region francecentral
+  tagroute tags --file ServiceTags_Public_20251028.json --match 'AzureMachineLearning.*' --format csv
+  tagroute tags --file ServiceTags_AzureGovernment_20260720.json --feature UDR --format json")]
+pub struct Args {
+    #[command(flatten)]
+    source: Source,
+    /// Only tags of this region (ARM name, display name or tag suffix).
+    #[arg(long, short = 'r')]
+    region: Option<String>,
+    /// Only tags whose names match this glob (repeatable, case-insensitive).
+    #[arg(long = "match", short = 'm', value_name = "GLOB")]
+    matches: Vec<String>,
+    /// Only tags whose networkFeatures include this feature (e.g. UDR, NSG, API, FW).
+    #[arg(long, value_name = "FEATURE")]
+    feature: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    #[command(flatten)]
+    output: OutputFile,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
+    let snapshot = args.source.load(diag)?;
+    let region = args
+        .region
+        .as_deref()
+        .map(|r| select::resolve_region(&snapshot, r))
+        .transpose()?;
+    let globs = args
+        .matches
+        .iter()
+        .map(|m| glob(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows: Vec<&ServiceTag> = snapshot
+        .tags
+        .iter()
+        .filter(|t| region.as_ref().is_none_or(|r| r.holds(t)))
+        .filter(|t| globs.is_empty() || globs.iter().any(|g| g.is_match(&t.name)))
+        .filter(|t| {
+            args.feature.as_ref().is_none_or(|f| {
+                t.network_features
+                    .iter()
+                    .flatten()
+                    .any(|x| x.eq_ignore_ascii_case(f))
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        diag.warn("no tag matches the filters");
+    }
+    let features = |t: &ServiceTag| t.network_features.as_ref().map(|f| f.join(","));
+    let text = match args.format {
+        Format::Table => {
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.name.clone(),
+                        t.region.clone(),
+                        t.change_number.to_string(),
+                        t.ipv4.len().to_string(),
+                        t.ipv6.len().to_string(),
+                        features(t).unwrap_or_else(|| "-".into()),
+                    ]
+                })
+                .collect();
+            columns(
+                &["NAME", "REGION", "CHANGE", "IPV4", "IPV6", "FEATURES"],
+                &cells,
+            )
+        }
+        Format::Json => {
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "name": t.name, "region": t.region, "regionId": t.region_id,
+                        "changeNumber": t.change_number, "systemService": t.system_service,
+                        "ipv4Prefixes": t.ipv4.len(), "ipv6Prefixes": t.ipv6.len(),
+                        "networkFeatures": t.network_features,
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "cloud": snapshot.cloud.as_str(), "changeNumber": snapshot.change_number, "tags": list,
+            });
+            serde_json::to_string_pretty(&doc)? + "\n"
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record([
+                "name",
+                "region",
+                "changeNumber",
+                "ipv4Prefixes",
+                "ipv6Prefixes",
+                "networkFeatures",
+            ])?;
+            for t in &rows {
+                w.write_record([
+                    t.name.as_str(),
+                    &t.region,
+                    &t.change_number.to_string(),
+                    &t.ipv4.len().to_string(),
+                    &t.ipv6.len().to_string(),
+                    &features(t).unwrap_or_default(),
+                ])?;
+            }
+            String::from_utf8(w.into_inner()?)?
+        }
+    };
+    deliver(&text, args.output.output.as_deref())?;
+    Ok(Status::Ok)
+}

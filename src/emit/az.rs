@@ -1,0 +1,71 @@
+//! `--format az`: a bash script of `az network route-table route create` commands.
+//!
+//! Every value is single-quoted, so the script is safe whatever a name or resource group holds.
+//! The resource group and table come from the flags, else from `$RESOURCE_GROUP` / `$ROUTE_TABLE`
+//! at run time; the script stops before touching anything when either is missing.
+
+use super::Target;
+use crate::plan::{Plan, Route};
+
+/// Quotes a value for bash: `'...'` with each `'` written as `'\''`.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// The script's opening lines: shebang, strict mode, where the routes go.
+pub fn preamble(comment: &[String], target: &Target) -> String {
+    let mut out = String::from("#!/usr/bin/env bash\n");
+    for line in comment {
+        out.push_str(&format!("# {line}\n"));
+    }
+    out.push_str("set -euo pipefail\n\n");
+    let var = |name: &str, value: &Option<String>, flag: &str| match value {
+        Some(v) => format!("{name}={}\n", shell_quote(v)),
+        None => format!("{name}=\"${{{name}:?set {name} or pass {flag} to tagroute}}\"\n"),
+    };
+    out.push_str(&var(
+        "RESOURCE_GROUP",
+        &target.resource_group,
+        "--resource-group",
+    ));
+    out.push_str(&var("ROUTE_TABLE", &target.route_table, "--route-table"));
+    out.push('\n');
+    out
+}
+
+/// The command that creates (or updates in place) one route.
+pub fn create(route: &Route) -> String {
+    let mut cmd = format!(
+        "az network route-table route create --resource-group \"$RESOURCE_GROUP\" \
+         --route-table-name \"$ROUTE_TABLE\" --name {} --address-prefix {} --next-hop-type {}",
+        shell_quote(&route.name),
+        shell_quote(&route.prefix.to_string()),
+        route.next_hop.type_name(),
+    );
+    if let Some(ip) = route.next_hop.ip() {
+        cmd.push_str(&format!(
+            " --next-hop-ip-address {}",
+            shell_quote(&ip.to_string())
+        ));
+    }
+    cmd.push_str(" --output none\n");
+    cmd
+}
+
+/// The command that deletes one route.
+pub fn delete(route: &Route) -> String {
+    format!(
+        "az network route-table route delete --resource-group \"$RESOURCE_GROUP\" \
+         --route-table-name \"$ROUTE_TABLE\" --name {} --output none\n",
+        shell_quote(&route.name)
+    )
+}
+
+/// The whole script for a plan.
+pub fn plan(plan: &Plan, target: &Target) -> String {
+    let mut out = preamble(&[super::generator(), super::provenance(plan)], target);
+    for route in &plan.routes {
+        out.push_str(&create(route));
+    }
+    out
+}

@@ -1,0 +1,70 @@
+//! `--format table`: aligned columns for a terminal, with a closing summary line.
+
+use crate::plan::{Plan, Route};
+
+/// Aligns rows of cells into columns separated by two spaces.
+pub fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut text = String::new();
+        for (i, cell) in cells.enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            text.push_str(cell);
+            text.extend(std::iter::repeat_n(
+                ' ',
+                widths[i].saturating_sub(cell.chars().count()),
+            ));
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+/// One row per route: name, prefix, next hop, tags.
+pub fn routes(routes: &[Route]) -> String {
+    let rows: Vec<Vec<String>> = routes
+        .iter()
+        .map(|r| {
+            vec![
+                r.name.clone(),
+                r.prefix.to_string(),
+                r.next_hop.to_string(),
+                r.tags.join(", "),
+            ]
+        })
+        .collect();
+    columns(&["NAME", "ADDRESS PREFIX", "NEXT HOP", "TAGS"], &rows)
+}
+
+/// The plan's routes and a summary line.
+pub fn plan(plan: &Plan) -> String {
+    let mut out = routes(&plan.routes);
+    let s = &plan.summary;
+    out.push_str(&format!(
+        "\n{} routes (limit {}) from {} prefixes of {} tags; {} changeNumber {}{}\n",
+        s.routes,
+        s.max_routes,
+        s.input_prefixes,
+        plan.tags.len(),
+        plan.cloud,
+        plan.change_number,
+        plan.region
+            .as_deref()
+            .map(|r| format!(", region {r}"))
+            .unwrap_or_default(),
+    ));
+    out
+}

@@ -1,0 +1,422 @@
+//! From selected service tags to user-defined routes.
+//!
+//! The union of the selected tags' prefixes is aggregated by the project's trie into the fewest
+//! CIDR prefixes that cover exactly the same addresses, and each becomes a route with next hop
+//! `Internet`. Route names are derived from the prefix so that the same plan always yields the
+//! same names, which is what lets `diff` tell tagroute's routes from everyone else's. This module
+//! decides what the routes are; it knows nothing of output formats.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Serialize, Serializer};
+
+use crate::prefix::{self, Addr, Family, IpPrefix, Prefix};
+use crate::select::{FamilyChoice, Region};
+use crate::snapshot::{Cloud, ServiceTag, Snapshot};
+
+/// Azure's limit of routes in one route table.
+pub const AZURE_MAX_ROUTES: usize = 400;
+/// The name prefix that marks a route as tagroute's.
+pub const DEFAULT_NAME_PREFIX: &str = "tagroute-";
+/// Azure's limit on a route name's length.
+pub const MAX_ROUTE_NAME_LEN: usize = 80;
+
+/// Where a route sends its traffic.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NextHop {
+    Internet,
+    VirtualAppliance(IpAddr),
+    VirtualNetworkGateway,
+    VnetLocal,
+    None,
+}
+
+impl NextHop {
+    /// Azure's `nextHopType` value.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            NextHop::Internet => "Internet",
+            NextHop::VirtualAppliance(_) => "VirtualAppliance",
+            NextHop::VirtualNetworkGateway => "VirtualNetworkGateway",
+            NextHop::VnetLocal => "VnetLocal",
+            NextHop::None => "None",
+        }
+    }
+
+    /// Azure's `nextHopIpAddress` value.
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self {
+            NextHop::VirtualAppliance(ip) => Some(*ip),
+            _ => None,
+        }
+    }
+
+    /// Builds a next hop from Azure's two fields; `Err` says what is wrong.
+    pub fn from_fields(kind: &str, ip: Option<&str>) -> Result<NextHop, String> {
+        let ip = ip.map(str::trim).filter(|s| !s.is_empty());
+        let hop = match kind.to_ascii_lowercase().as_str() {
+            "internet" => NextHop::Internet,
+            "virtualappliance" => {
+                let text = ip.ok_or("next hop VirtualAppliance needs nextHopIpAddress")?;
+                let addr = text
+                    .parse()
+                    .map_err(|_| format!("'{text}' is not an IP address"))?;
+                return Ok(NextHop::VirtualAppliance(addr));
+            }
+            "virtualnetworkgateway" => NextHop::VirtualNetworkGateway,
+            "vnetlocal" => NextHop::VnetLocal,
+            "none" => NextHop::None,
+            _ => {
+                return Err(format!(
+                    "unknown next hop type '{kind}' (expected Internet, VirtualAppliance, \
+                     VirtualNetworkGateway, VnetLocal or None)"
+                ));
+            }
+        };
+        match ip {
+            Some(text) => Err(format!(
+                "next hop {} takes no IP address, got '{text}'",
+                hop.type_name()
+            )),
+            None => Ok(hop),
+        }
+    }
+}
+
+impl fmt::Display for NextHop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NextHop::VirtualAppliance(ip) => write!(f, "VirtualAppliance {ip}"),
+            other => f.write_str(other.type_name()),
+        }
+    }
+}
+
+/// One user-defined route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub name: String,
+    pub prefix: IpPrefix,
+    pub next_hop: NextHop,
+    /// The selected tags whose addresses this route carries (empty for routes read from Azure).
+    pub tags: Vec<String>,
+}
+
+impl Serialize for Route {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Wire<'a> {
+            name: &'a str,
+            address_prefix: IpPrefix,
+            next_hop_type: &'static str,
+            next_hop_ip_address: Option<IpAddr>,
+            tags: &'a [String],
+        }
+        Wire {
+            name: &self.name,
+            address_prefix: self.prefix,
+            next_hop_type: self.next_hop.type_name(),
+            next_hop_ip_address: self.next_hop.ip(),
+            tags: &self.tags,
+        }
+        .serialize(s)
+    }
+}
+
+/// How routes are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// Exact aggregation: routes to Internet covering exactly the selected addresses.
+    #[default]
+    Exact,
+}
+
+impl Strategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Exact => "exact",
+        }
+    }
+}
+
+/// Everything that shapes a plan besides the tags themselves.
+#[derive(Clone, Debug)]
+pub struct PlanOptions {
+    pub family: FamilyChoice,
+    pub name_prefix: String,
+    pub max_routes: usize,
+    pub strategy: Strategy,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            family: FamilyChoice::Ipv4,
+            name_prefix: DEFAULT_NAME_PREFIX.to_owned(),
+            max_routes: AZURE_MAX_ROUTES,
+            strategy: Strategy::Exact,
+        }
+    }
+}
+
+/// A selected tag as the plan reports it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanTag {
+    pub name: String,
+    pub change_number: u64,
+    /// Prefixes of the plan's families.
+    pub prefixes: usize,
+}
+
+/// Counts that summarise a plan.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Prefixes of the selected tags in the plan's families, before aggregation.
+    pub input_prefixes: usize,
+    pub routes: usize,
+    pub max_routes: usize,
+    /// IPv6 prefixes of the selected tags that the family choice left out.
+    pub excluded_ipv6_prefixes: usize,
+}
+
+/// A complete route plan: what `plan --format json` prints and `diff` reads back.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    #[serde(serialize_with = "as_display")]
+    pub cloud: Cloud,
+    pub change_number: u64,
+    pub region: Option<String>,
+    pub tags: Vec<PlanTag>,
+    #[serde(serialize_with = "family_str")]
+    pub family: FamilyChoice,
+    #[serde(serialize_with = "strategy_str")]
+    pub strategy: Strategy,
+    pub routes: Vec<Route>,
+    pub summary: Summary,
+}
+
+fn as_display<S: Serializer, T: fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+fn family_str<S: Serializer>(v: &FamilyChoice, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_str())
+}
+fn strategy_str<S: Serializer>(v: &Strategy, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_str())
+}
+
+/// Why no plan could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(
+        "the plan needs {needed} routes, more than --max-routes {max}; \
+         select fewer tags, or raise --max-routes if the table allows it"
+    )]
+    TooManyRoutes { needed: usize, max: usize },
+    #[error("--name-prefix '{prefix}' cannot give valid Azure route names: {reason}")]
+    BadNamePrefix { prefix: String, reason: String },
+}
+
+/// The route name for a prefix: `<name-prefix><address>-<length>`, `:` written as `-`.
+pub fn route_name(name_prefix: &str, prefix: IpPrefix) -> String {
+    let text = prefix.to_string().replace([':', '/'], "-");
+    format!("{name_prefix}{text}")
+}
+
+/// Checks Azure's rules for a route name: 1–80 characters of letters, digits, `_`, `.`, `-`,
+/// starting with a letter or digit and ending with a letter, digit or `_`.
+pub fn check_route_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > MAX_ROUTE_NAME_LEN {
+        return Err(format!(
+            "a route name has 1 to {MAX_ROUTE_NAME_LEN} characters, '{name}' has {}",
+            name.len()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
+        return Err(format!(
+            "'{c}' is not allowed (letters, digits, '_', '.', '-' only)"
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err("a route name starts with a letter or digit".to_owned());
+    }
+    if !name.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+        return Err("a route name ends with a letter, digit or '_'".to_owned());
+    }
+    Ok(())
+}
+
+/// Refuses a name prefix that cannot yield valid route names for the longest prefix text of
+/// the chosen families.
+pub fn check_name_prefix(name_prefix: &str, family: FamilyChoice) -> Result<(), PlanError> {
+    let bad = |reason: String| PlanError::BadNamePrefix {
+        prefix: name_prefix.to_owned(),
+        reason,
+    };
+    if name_prefix.is_empty() {
+        return Err(bad(
+            "it is empty, so every route of the table would look like tagroute's".into(),
+        ));
+    }
+    let longest: IpPrefix = if family.includes(Family::V6) {
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"
+            .parse()
+            .expect("valid")
+    } else {
+        "255.255.255.255/32".parse().expect("valid")
+    };
+    check_route_name(&route_name(name_prefix, longest)).map_err(bad)
+}
+
+/// Plans the routes for the selected tags (indices into `snapshot.tags`).
+pub fn plan(
+    snapshot: &Snapshot,
+    region: Option<&Region>,
+    selected: &[usize],
+    opts: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    check_name_prefix(&opts.name_prefix, opts.family)?;
+    let tags: Vec<&ServiceTag> = selected.iter().map(|&i| &snapshot.tags[i]).collect();
+    let mut routes = Vec::new();
+    if opts.family.includes(Family::V4) {
+        routes.extend(family_routes(&tags, |t| &t.ipv4, &opts.name_prefix));
+    }
+    if opts.family.includes(Family::V6) {
+        routes.extend(family_routes(&tags, |t| &t.ipv6, &opts.name_prefix));
+    }
+    if routes.len() > opts.max_routes {
+        return Err(PlanError::TooManyRoutes {
+            needed: routes.len(),
+            max: opts.max_routes,
+        });
+    }
+    let in_family = |t: &ServiceTag| {
+        let v4 = if opts.family.includes(Family::V4) {
+            t.ipv4.len()
+        } else {
+            0
+        };
+        let v6 = if opts.family.includes(Family::V6) {
+            t.ipv6.len()
+        } else {
+            0
+        };
+        v4 + v6
+    };
+    let excluded_ipv6_prefixes = if opts.family.includes(Family::V6) {
+        0
+    } else {
+        tags.iter().map(|t| t.ipv6.len()).sum()
+    };
+    Ok(Plan {
+        cloud: snapshot.cloud,
+        change_number: snapshot.change_number,
+        region: region.map(|r| r.name.clone()),
+        tags: tags
+            .iter()
+            .map(|t| PlanTag {
+                name: t.name.clone(),
+                change_number: t.change_number,
+                prefixes: in_family(t),
+            })
+            .collect(),
+        family: opts.family,
+        strategy: opts.strategy,
+        summary: Summary {
+            input_prefixes: tags.iter().map(|t| in_family(t)).sum(),
+            routes: routes.len(),
+            max_routes: opts.max_routes,
+            excluded_ipv6_prefixes,
+        },
+        routes,
+    })
+}
+
+/// Exact routes for one family, each listing the tags whose prefixes it carries.
+fn family_routes<A: Addr>(
+    tags: &[&ServiceTag],
+    prefixes_of: impl Fn(&ServiceTag) -> &Vec<Prefix<A>>,
+    name_prefix: &str,
+) -> Vec<Route>
+where
+    IpPrefix: From<Prefix<A>>,
+{
+    let blocks = prefix::aggregate(tags.iter().flat_map(|t| prefixes_of(t).iter().copied()));
+    let mut carried: Vec<Vec<String>> = vec![Vec::new(); blocks.len()];
+    for tag in tags {
+        for p in prefixes_of(tag) {
+            // Blocks are disjoint and sorted; each input prefix lies inside exactly one.
+            let i = blocks.partition_point(|b| b.first() <= p.first()) - 1;
+            debug_assert!(blocks[i].contains(*p));
+            if carried[i].last() != Some(&tag.name) {
+                carried[i].push(tag.name.clone());
+            }
+        }
+    }
+    blocks
+        .into_iter()
+        .zip(carried)
+        .map(|(block, tags)| {
+            let prefix = IpPrefix::from(block);
+            Route {
+                name: route_name(name_prefix, prefix),
+                prefix,
+                next_hop: NextHop::Internet,
+                tags,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_prefix() {
+        let p: IpPrefix = "20.42.0.0/16".parse().unwrap();
+        assert_eq!(route_name("tagroute-", p), "tagroute-20.42.0.0-16");
+        let p: IpPrefix = "2603:1030::/48".parse().unwrap();
+        assert_eq!(route_name("tagroute-", p), "tagroute-2603-1030---48");
+    }
+
+    #[test]
+    fn name_rules() {
+        assert!(check_route_name("a").is_ok());
+        assert!(check_route_name("a_").is_ok());
+        assert!(check_route_name("-a").is_err());
+        assert!(check_route_name("a-").is_err());
+        assert!(check_route_name("a.").is_err());
+        assert!(check_route_name("a b").is_err());
+        assert!(check_route_name(&"a".repeat(81)).is_err());
+        assert!(check_route_name(&"a".repeat(80)).is_ok());
+        assert!(check_name_prefix("tagroute-", FamilyChoice::Both).is_ok());
+        assert!(check_name_prefix("", FamilyChoice::Ipv4).is_err());
+        assert!(check_name_prefix("_x", FamilyChoice::Ipv4).is_err());
+        assert!(check_name_prefix("x y", FamilyChoice::Ipv4).is_err());
+        // 80 - len("255.255.255.255-32") = 62 characters fit for IPv4, fewer for IPv6.
+        assert!(check_name_prefix(&"a".repeat(62), FamilyChoice::Ipv4).is_ok());
+        assert!(check_name_prefix(&"a".repeat(63), FamilyChoice::Ipv4).is_err());
+        assert!(check_name_prefix(&"a".repeat(62), FamilyChoice::Both).is_err());
+    }
+
+    #[test]
+    fn next_hop_fields() {
+        assert_eq!(
+            NextHop::from_fields("internet", None),
+            Ok(NextHop::Internet)
+        );
+        assert!(NextHop::from_fields("VirtualAppliance", None).is_err());
+        assert!(NextHop::from_fields("VirtualAppliance", Some("10.0.0.4")).is_ok());
+        assert!(NextHop::from_fields("Internet", Some("10.0.0.4")).is_err());
+        assert!(NextHop::from_fields("Teleport", None).is_err());
+    }
+}

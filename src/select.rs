@@ -1,0 +1,331 @@
+//! Choosing tags: by region, by name or glob, and by address family.
+//!
+//! Users name a region three ways: the ARM location (`francecentral`), the display name
+//! (`"France Central"`) or the tag suffix (`FranceCentral`). Lower-casing and dropping spaces,
+//! dashes and underscores makes all three the same string. The file's `properties.region` is a
+//! fourth spelling (`centralfrance`), so each region is learned from the file itself: its field
+//! value, and the ARM name taken from the suffix most of its tags carry. Nothing here reads files
+//! or renders output.
+
+use std::collections::{BTreeMap, HashMap};
+
+use globset::{GlobBuilder, GlobMatcher};
+
+use crate::prefix::Family;
+use crate::snapshot::{ServiceTag, Snapshot};
+
+/// The tags a forced-tunneled Azure Machine Learning or Batch subnet must reach directly.
+pub const DEFAULT_TAG_BASES: [&str; 2] = ["BatchNodeManagement", "AzureMachineLearning"];
+
+/// A region as the file knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// ARM location name, e.g. `francecentral`.
+    pub name: String,
+    /// The file's `properties.region`, e.g. `centralfrance`.
+    pub field: String,
+}
+
+impl Region {
+    /// True when the tag lies in this region, by its region field or by its name's suffix.
+    pub fn holds(&self, tag: &ServiceTag) -> bool {
+        (!tag.region.is_empty() && tag.region.eq_ignore_ascii_case(&self.field))
+            || tag.suffix().is_some_and(|s| normalize(s) == self.name)
+    }
+}
+
+/// Which address families a command works on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FamilyChoice {
+    #[default]
+    Ipv4,
+    Ipv6,
+    Both,
+}
+
+impl FamilyChoice {
+    /// True when `family` is included.
+    pub fn includes(self, family: Family) -> bool {
+        matches!(
+            (self, family),
+            (FamilyChoice::Both, _)
+                | (FamilyChoice::Ipv4, Family::V4)
+                | (FamilyChoice::Ipv6, Family::V6)
+        )
+    }
+
+    /// `ipv4`, `ipv6` or `both`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FamilyChoice::Ipv4 => "ipv4",
+            FamilyChoice::Ipv6 => "ipv6",
+            FamilyChoice::Both => "both",
+        }
+    }
+}
+
+/// Why a selection failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    #[error("unknown region '{input}' in this {cloud} file; closest known: {}", .closest.join(", "))]
+    UnknownRegion {
+        input: String,
+        cloud: String,
+        closest: Vec<String>,
+    },
+    #[error("--tag '{pattern}' matches no tag in {source_name}; closest: {}", .closest.join(", "))]
+    UnmatchedTag {
+        pattern: String,
+        source_name: String,
+        closest: Vec<String>,
+    },
+    #[error("name a --region or at least one --tag")]
+    NothingSelected,
+    #[error("--tag '{pattern}' is not a valid glob: {msg}")]
+    BadGlob { pattern: String, msg: String },
+}
+
+/// Lower-case and drop spaces, dashes and underscores: `"France Central"` → `francecentral`.
+pub fn normalize(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_' | '\t'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Every region named in the file, sorted by ARM name.
+pub fn regions(snapshot: &Snapshot) -> Vec<Region> {
+    // field -> (normalized suffix -> count)
+    let mut votes: BTreeMap<&str, HashMap<String, usize>> = BTreeMap::new();
+    for tag in &snapshot.tags {
+        if tag.region.is_empty() {
+            continue;
+        }
+        let entry = votes.entry(tag.region.as_str()).or_default();
+        if let Some(s) = tag.suffix() {
+            *entry.entry(normalize(s)).or_default() += 1;
+        }
+    }
+    let mut out: Vec<Region> = votes
+        .into_iter()
+        .map(|(field, counts)| {
+            let name = counts
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+                .map_or_else(|| normalize(field), |(n, _)| n);
+            Region {
+                name,
+                field: field.to_owned(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// Finds the region a user named, or says which known names are closest.
+pub fn resolve_region(snapshot: &Snapshot, input: &str) -> Result<Region, SelectError> {
+    let key = normalize(input);
+    let all = regions(snapshot);
+    if let Some(r) = all
+        .iter()
+        .find(|r| r.name == key || normalize(&r.field) == key)
+    {
+        return Ok(r.clone());
+    }
+    let names = all.iter().map(|r| r.name.as_str());
+    Err(SelectError::UnknownRegion {
+        input: input.to_owned(),
+        cloud: snapshot.cloud.to_string(),
+        closest: closest(&key, names, 5),
+    })
+}
+
+/// Indices of the tags whose names match any of `patterns` (case-insensitive globs), in file
+/// order. Every pattern must match at least one tag.
+pub fn match_tags(snapshot: &Snapshot, patterns: &[String]) -> Result<Vec<usize>, SelectError> {
+    let mut chosen = vec![false; snapshot.tags.len()];
+    for pattern in patterns {
+        let matcher = glob(pattern)?;
+        let mut any = false;
+        for (i, tag) in snapshot.tags.iter().enumerate() {
+            if matcher.is_match(&tag.name) {
+                chosen[i] = true;
+                any = true;
+            }
+        }
+        if !any {
+            let names = snapshot.tags.iter().map(|t| t.name.as_str());
+            return Err(SelectError::UnmatchedTag {
+                pattern: pattern.clone(),
+                source_name: snapshot.source.clone(),
+                closest: closest(pattern, names, 5),
+            });
+        }
+    }
+    Ok(chosen
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c)
+        .map(|(i, _)| i)
+        .collect())
+}
+
+/// A case-insensitive glob over tag names.
+pub fn glob(pattern: &str) -> Result<GlobMatcher, SelectError> {
+    GlobBuilder::new(pattern)
+        .case_insensitive(true)
+        .literal_separator(false)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| SelectError::BadGlob {
+            pattern: pattern.to_owned(),
+            msg: e.kind().to_string(),
+        })
+}
+
+/// The plan's default tags for a region: `BatchNodeManagement.<region>` and
+/// `AzureMachineLearning.<region>`. Returns the indices found and the bases that are missing.
+pub fn default_tags(snapshot: &Snapshot, region: &Region) -> (Vec<usize>, Vec<&'static str>) {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for base in DEFAULT_TAG_BASES {
+        let before = found.len();
+        for (i, tag) in snapshot.tags.iter().enumerate() {
+            if tag.base().eq_ignore_ascii_case(base) && tag.suffix().is_some() && region.holds(tag)
+            {
+                found.push(i);
+            }
+        }
+        if found.len() == before {
+            missing.push(base);
+        }
+    }
+    found.sort_unstable();
+    (found, missing)
+}
+
+/// What a plan is made of: the region (if named), the chosen tags, and default tags that the
+/// region lacks in this file.
+#[derive(Clone, Debug)]
+pub struct Selection {
+    pub region: Option<Region>,
+    /// Indices into `snapshot.tags`, in file order.
+    pub tags: Vec<usize>,
+    /// Default tag bases with no tag for the region (only when no `--tag` was given).
+    pub missing_defaults: Vec<&'static str>,
+}
+
+/// Resolves `--region` and `--tag` the way every planning command does: explicit tags when
+/// given, else the region's default tags.
+pub fn for_plan(
+    snapshot: &Snapshot,
+    region: Option<&str>,
+    tags: &[String],
+) -> Result<Selection, SelectError> {
+    let region = region.map(|r| resolve_region(snapshot, r)).transpose()?;
+    if !tags.is_empty() {
+        let tags = match_tags(snapshot, tags)?;
+        return Ok(Selection {
+            region,
+            tags,
+            missing_defaults: Vec::new(),
+        });
+    }
+    let r = region.ok_or(SelectError::NothingSelected)?;
+    let (tags, missing_defaults) = default_tags(snapshot, &r);
+    Ok(Selection {
+        region: Some(r),
+        tags,
+        missing_defaults,
+    })
+}
+
+/// Up to `n` candidates closest to `key`, most similar first.
+pub fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>, n: usize) -> Vec<String> {
+    let key = normalize(key);
+    let mut scored: Vec<(f64, &str)> = candidates
+        .map(|c| (strsim::jaro_winkler(&key, &normalize(c)), c))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored
+        .into_iter()
+        .take(n)
+        .map(|(_, c)| c.to_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::parse;
+
+    fn demo() -> Snapshot {
+        let text = r#"{"changeNumber":1,"cloud":"Public","values":[
+          {"name":"AzureCloud.centralfrance","properties":{"region":"centralfrance","addressPrefixes":[]}},
+          {"name":"BatchNodeManagement.FranceCentral","properties":{"region":"centralfrance","addressPrefixes":[]}},
+          {"name":"AzureMachineLearning.FranceCentral","properties":{"region":"centralfrance","addressPrefixes":[]}},
+          {"name":"Storage.FranceCentral","properties":{"region":"centralfrance","addressPrefixes":[]}},
+          {"name":"BatchNodeManagement.EastUS","properties":{"region":"eastus","addressPrefixes":[]}},
+          {"name":"BatchNodeManagement.EastUS2","properties":{"region":"eastus2","addressPrefixes":[]}},
+          {"name":"Storage","properties":{"region":"","addressPrefixes":[]}}]}"#;
+        parse("demo.json", text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn region_by_arm_name_display_name_suffix_or_field() {
+        let s = demo();
+        for input in [
+            "francecentral",
+            "France Central",
+            "FranceCentral",
+            "centralfrance",
+            "FRANCE-central",
+        ] {
+            let r = resolve_region(&s, input).unwrap();
+            assert_eq!(
+                (r.name.as_str(), r.field.as_str()),
+                ("francecentral", "centralfrance")
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_region_lists_closest() {
+        let e = resolve_region(&demo(), "eastsu").unwrap_err().to_string();
+        assert!(
+            e.starts_with("unknown region 'eastsu' in this Public file; closest known: eastus"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn default_tags_and_missing_bases() {
+        let s = demo();
+        let fr = resolve_region(&s, "francecentral").unwrap();
+        let (found, missing) = default_tags(&s, &fr);
+        assert_eq!(found, [1, 2]);
+        assert!(missing.is_empty());
+        let (found, missing) = default_tags(&s, &resolve_region(&s, "eastus").unwrap());
+        assert_eq!((found, missing), (vec![4], vec!["AzureMachineLearning"]));
+    }
+
+    #[test]
+    fn tag_globs_are_case_insensitive_and_must_match() {
+        let s = demo();
+        assert_eq!(match_tags(&s, &["storage*".into()]).unwrap(), [3, 6]);
+        assert_eq!(
+            match_tags(&s, &["BATCHNODEMANAGEMENT.eastus".into()]).unwrap(),
+            [4]
+        );
+        let e = match_tags(&s, &["Strage.*".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("matches no tag in demo.json; closest: Storage"),
+            "{e}"
+        );
+        assert!(match_tags(&s, &["[".into()]).is_err());
+    }
+}
