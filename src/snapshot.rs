@@ -256,6 +256,22 @@ pub fn load(path: &str) -> Result<Snapshot, LoadError> {
 
 /// Parses and validates a service-tag file already in memory.
 pub fn parse(source_name: &str, bytes: &[u8]) -> Result<Snapshot, LoadError> {
+    // serde would read a struct from a JSON array too; the file is always an object.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Err(e) => LoadError::NotJson {
+                    source_name: source_name.to_owned(),
+                    msg: e.to_string(),
+                },
+                Ok(_) => LoadError::Shape {
+                    source_name: source_name.to_owned(),
+                    location: "top level".to_owned(),
+                    msg: "expected an object with `cloud` and `values`".to_owned(),
+                },
+            },
+        );
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let raw: RawFile = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| shape_error(source_name, bytes, e))?;

@@ -1,0 +1,187 @@
+//! Runs the built binary and finds the test data.
+
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What one run of `tagroute` did.
+#[derive(Debug)]
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts the exit status, showing stderr when it differs.
+    #[track_caller]
+    pub fn status(self, code: i32) -> Self {
+        assert_eq!(
+            self.status, code,
+            "exit status; stderr:\n{}\nstdout:\n{}",
+            self.stderr, self.stdout
+        );
+        self
+    }
+
+    /// Asserts a failed run: exit 2, nothing on stdout, exactly one line on stderr containing `needle`.
+    #[track_caller]
+    pub fn fails_with(self, needle: &str) -> Self {
+        let run = self.status(2);
+        assert!(
+            run.stdout.is_empty(),
+            "stdout must be empty on error, got:\n{}",
+            run.stdout
+        );
+        assert_eq!(
+            run.stderr.lines().count(),
+            1,
+            "one-line error expected:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            run.stderr
+        );
+        run
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// Runs `tagroute` with these arguments and no stdin.
+pub fn tagroute(args: &[&str]) -> Run {
+    tagroute_with(args, None, &[])
+}
+
+/// Runs `tagroute` with stdin and extra environment variables.
+pub fn tagroute_with(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagroute"));
+    cmd.args(args).stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run tagroute");
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        let bytes = bytes.to_vec();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        });
+    }
+    let out = child.wait_with_output().expect("wait for tagroute");
+    Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// The folder of real snapshots; `None` (test skipped) when it is missing outside CI.
+pub fn data_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("TAGROUTE_TEST_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/servicetags")
+        });
+    if dir.join("ServiceTags_Public_20251028.json").is_file() {
+        return Some(dir);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "CI is set but the service-tag snapshots are missing from {}",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "skipped: no service-tag snapshots in {} (set TAGROUTE_TEST_DATA)",
+        dir.display()
+    );
+    None
+}
+
+/// Path of one snapshot file, as a string for arguments.
+pub fn snapshot(dir: &Path, name: &str) -> String {
+    dir.join(name).to_str().unwrap().to_owned()
+}
+
+/// The example file shipped in `data/`.
+pub fn example() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/ServiceTags_Example.json")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+// ---- an independent model of address sets, for checking plans without the library ----
+
+/// Merged inclusive IPv4 ranges (as u64, so `end + 1` never overflows) of CIDR texts.
+pub fn v4_ranges<S: AsRef<str>>(prefixes: &[S]) -> Vec<(u64, u64)> {
+    let mut r: Vec<(u64, u64)> = prefixes
+        .iter()
+        .filter(|p| !p.as_ref().contains(':'))
+        .map(|p| {
+            let (a, l) = p.as_ref().split_once('/').unwrap();
+            let a = u32::from(a.parse::<Ipv4Addr>().unwrap()) as u64;
+            let size = 1u64 << (32 - l.parse::<u32>().unwrap());
+            (a, a + size - 1)
+        })
+        .collect();
+    r.sort();
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for (lo, hi) in r {
+        match out.last_mut() {
+            Some(last) if lo <= last.1 + 1 => last.1 = last.1.max(hi),
+            _ => out.push((lo, hi)),
+        }
+    }
+    out
+}
+
+/// Fewest CIDR blocks covering exactly these merged ranges (greedy largest aligned block).
+pub fn min_cidr_count(ranges: &[(u64, u64)]) -> usize {
+    let mut n = 0;
+    for &(mut lo, hi) in ranges {
+        while lo <= hi {
+            let mut size = if lo == 0 {
+                1u64 << 32
+            } else {
+                1u64 << lo.trailing_zeros().min(32)
+            };
+            while lo + size - 1 > hi {
+                size >>= 1;
+            }
+            lo += size;
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The `addressPrefixes` of a tag, read straight from the JSON with serde_json (not tagroute).
+pub fn raw_prefixes(file: &str, tag: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let t = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == tag);
+    let t = t.unwrap_or_else(|| panic!("{tag} not in {file}"));
+    t["properties"]["addressPrefixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect()
+}

@@ -1,0 +1,10 @@
+//! One integration test binary: each module covers one feature, running the built `tagroute`
+//! on the real service-tag snapshots in `../shared/data/servicetags/` (or `$TAGROUTE_TEST_DATA`).
+
+mod harness;
+
+mod errors;
+mod formats;
+mod plan_real;
+mod properties;
+mod tags_resolve;
