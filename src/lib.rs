@@ -3,8 +3,10 @@
 //! The library holds every stage of the pipeline (load a service-tag file, select tags, aggregate
 //! prefixes, plan routes, render them); the `tagroute` binary only parses arguments and calls it.
 
+pub mod diff;
 pub mod emit;
 pub mod plan;
 pub mod prefix;
+pub mod routes;
 pub mod select;
 pub mod snapshot;

@@ -5,6 +5,7 @@
 
 mod args;
 mod completions;
+mod diff;
 mod output;
 mod plan;
 mod resolve;
@@ -40,6 +41,7 @@ pub enum Command {
     Tags(tags::Args),
     Resolve(resolve::Args),
     Plan(plan::Args),
+    Diff(diff::Args),
     Completions(completions::Args),
 }
 
@@ -50,6 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Tags(a) => tags::run(a, &diag),
         Command::Resolve(a) => resolve::run(a, &diag),
         Command::Plan(a) => plan::run(a, &diag),
+        Command::Diff(a) => diff::run(a, &diag),
         Command::Completions(a) => completions::run(a),
     }
 }

@@ -53,11 +53,11 @@ pub fn create(route: &Route) -> String {
 }
 
 /// The command that deletes one route.
-pub fn delete(route: &Route) -> String {
+pub fn delete(route_name: &str) -> String {
     format!(
         "az network route-table route delete --resource-group \"$RESOURCE_GROUP\" \
          --route-table-name \"$ROUTE_TABLE\" --name {} --output none\n",
-        shell_quote(&route.name)
+        shell_quote(route_name)
     )
 }
 

@@ -9,6 +9,7 @@ pub mod arm;
 pub mod az;
 pub mod bicep;
 pub mod csv;
+pub mod diff;
 pub mod json;
 pub mod table;
 pub mod terraform;

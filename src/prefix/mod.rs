@@ -6,10 +6,14 @@
 
 mod addr;
 mod interval;
+mod lpm;
+mod map;
 mod net;
 mod trie;
 
 pub use addr::{Addr, Family};
 pub use interval::IntervalSet;
+pub use lpm::{forwarded_where, lpm_segments};
+pub use map::PrefixMap;
 pub use net::{IpPrefix, Prefix, PrefixError};
 pub use trie::{PrefixSet, aggregate};

@@ -1,0 +1,100 @@
+//! `tagroute diff`: what it takes to turn an existing route table into the plan.
+
+use tagroute::diff;
+use tagroute::emit::{self, Target};
+use tagroute::routes;
+
+use super::args::{OutputFile, PlanSelection, Source};
+use super::output::{Diag, Status, deliver};
+use super::plan::make_plan;
+
+/// Compare the plan with a route table's routes: routes to add, update and remove (only those
+/// named with the name prefix), and existing routes that conflict with the plan or make planned
+/// routes redundant.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  az network route-table route list -g rg-net --route-table-name rt-aml -o json > routes.json
+  tagroute diff --file ServiceTags_Public_20251028.json --region eastus --existing routes.json
+  tagroute diff --file ServiceTags_Public_20251028.json --region eastus --existing routes.json \\
+      --format az -g rg-net --route-table rt-aml > apply.sh
+  az network route-table show -g rg-net -n rt-aml -o json | \\
+      tagroute diff --file ServiceTags_Public_20251028.json --region eastus --existing - --format markdown
+
+Exit status: 0 nothing to change, 1 changes to make (or conflicts, with --fail-on-conflict), 2 error.")]
+pub struct Args {
+    #[command(flatten)]
+    source: Source,
+    #[command(flatten)]
+    selection: PlanSelection,
+    /// The table's routes as JSON (az route list, az route-table show, ARM REST, or a tagroute
+    /// plan); `-` reads stdin.
+    #[arg(long, short = 'e', value_name = "ROUTES")]
+    existing: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Exit 1 when an existing route conflicts with the plan, even if nothing is to change.
+    #[arg(long)]
+    fail_on_conflict: bool,
+    /// Resource group of the route table (az output; else $RESOURCE_GROUP).
+    #[arg(long, short = 'g', value_name = "G")]
+    resource_group: Option<String>,
+    /// Name of the route table (az output; else $ROUTE_TABLE).
+    #[arg(long, value_name = "T")]
+    route_table: Option<String>,
+    #[command(flatten)]
+    output: OutputFile,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Format {
+    Table,
+    Json,
+    Markdown,
+    Az,
+}
+
+pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
+    if args.source.file == "-" && args.existing == "-" {
+        anyhow::bail!("--file and --existing cannot both read stdin");
+    }
+    let snapshot = args.source.load(diag)?;
+    let table = routes::load(&args.existing)?;
+    let plan = make_plan(&snapshot, &args.selection, diag)?;
+    let d = diff::diff(
+        &plan,
+        &snapshot,
+        &table,
+        &args.selection.name_prefix,
+        args.selection.max_routes,
+    )?;
+    for c in &d.conflicts {
+        diag.warn(format!(
+            "route '{}' ({} -> {}) diverts {} planned addresses of {} from Internet",
+            c.route.name,
+            c.route.destination,
+            c.route.next_hop,
+            c.addresses,
+            c.tags.join(", ")
+        ));
+    }
+    let target = Target {
+        resource_group: args.resource_group,
+        route_table: args.route_table,
+    };
+    let title = format!("tagroute: {}", emit::provenance(&plan));
+    let text = match args.format {
+        Format::Table => emit::diff::table(&d),
+        Format::Json => emit::diff::json(&d),
+        Format::Markdown => emit::diff::markdown(&d, &title),
+        Format::Az => emit::diff::az_script(&d, &emit::provenance(&plan), &target),
+    };
+    deliver(&text, args.output.output.as_deref())?;
+    let conflict = args.fail_on_conflict && !d.conflicts.is_empty();
+    Ok(if d.is_empty() && !conflict {
+        Status::Ok
+    } else {
+        Status::Differences
+    })
+}

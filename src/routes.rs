@@ -1,0 +1,283 @@
+//! Route tables that already exist, in the shapes Azure tools print them.
+//!
+//! Accepted: the array of `az network route-table route list -o json`; the object of
+//! `az network route-table show -o json` (routes under `routes`); the ARM REST shape (each route's
+//! fields under `properties`, the list possibly inside `{"value": [...]}` or a route table's
+//! `properties.routes`); and `tagroute plan --format json`. A route's destination is an IP prefix
+//! or, as Azure allows, a service-tag name. This module only reads and validates; planning and
+//! comparison live elsewhere.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+use crate::plan::{NextHop, Route};
+use crate::prefix::IpPrefix;
+use crate::snapshot::{self, LoadError};
+
+/// Where an existing route applies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    Prefix(IpPrefix),
+    /// A service tag used as the address prefix (allowed for tags with the `UDR` feature).
+    ServiceTag(String),
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Destination::Prefix(p) => p.fmt(f),
+            Destination::ServiceTag(t) => f.write_str(t),
+        }
+    }
+}
+
+/// A route read from an existing table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExistingRoute {
+    pub name: String,
+    pub destination: Destination,
+    pub next_hop: NextHop,
+}
+
+impl ExistingRoute {
+    /// The route as the plan models it, when its destination is a prefix.
+    pub fn as_route(&self) -> Option<Route> {
+        match self.destination {
+            Destination::Prefix(prefix) => Some(Route {
+                name: self.name.clone(),
+                prefix,
+                next_hop: self.next_hop.clone(),
+                tags: Vec::new(),
+            }),
+            Destination::ServiceTag(_) => None,
+        }
+    }
+}
+
+impl Serialize for ExistingRoute {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Wire<'a> {
+            name: &'a str,
+            address_prefix: String,
+            next_hop_type: &'static str,
+            next_hop_ip_address: Option<std::net::IpAddr>,
+        }
+        Wire {
+            name: &self.name,
+            address_prefix: self.destination.to_string(),
+            next_hop_type: self.next_hop.type_name(),
+            next_hop_ip_address: self.next_hop.ip(),
+        }
+        .serialize(s)
+    }
+}
+
+/// A route table read from a file or stdin.
+#[derive(Clone, Debug)]
+pub struct RouteTable {
+    pub source: String,
+    pub routes: Vec<ExistingRoute>,
+}
+
+/// Why a route table could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RoutesError {
+    #[error(transparent)]
+    Read(#[from] LoadError),
+    #[error("{source_name}: not JSON: {msg}")]
+    NotJson { source_name: String, msg: String },
+    #[error(
+        "{source_name}: unknown route table shape: expected an array of routes, an object with \
+         `routes`, `value` or `properties.routes`, or `tagroute plan --format json` output"
+    )]
+    UnknownShape { source_name: String },
+    #[error("{source_name}: route {which}: {msg}")]
+    BadRoute {
+        source_name: String,
+        which: String,
+        msg: String,
+    },
+}
+
+/// Reads a route table from a path, or stdin for `-`.
+pub fn load(path: &str) -> Result<RouteTable, RoutesError> {
+    let bytes = snapshot::read_source(path)?;
+    parse(&snapshot::source_name(path), &bytes)
+}
+
+/// Parses a route table already in memory.
+pub fn parse(source_name: &str, bytes: &[u8]) -> Result<RouteTable, RoutesError> {
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| RoutesError::NotJson {
+        source_name: source_name.to_owned(),
+        msg: e.to_string(),
+    })?;
+    let list = find_routes(&doc).ok_or_else(|| RoutesError::UnknownShape {
+        source_name: source_name.to_owned(),
+    })?;
+    let mut routes: Vec<ExistingRoute> = Vec::with_capacity(list.len());
+    for (i, item) in list.iter().enumerate() {
+        let route = parse_route(item).map_err(|(which, msg)| RoutesError::BadRoute {
+            source_name: source_name.to_owned(),
+            which: which.unwrap_or_else(|| format!("#{i}")),
+            msg,
+        })?;
+        if let Some(other) = routes
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(&route.name))
+        {
+            return Err(RoutesError::BadRoute {
+                source_name: source_name.to_owned(),
+                which: format!("'{}'", route.name),
+                msg: format!("name used twice (also '{}')", other.name),
+            });
+        }
+        routes.push(route);
+    }
+    Ok(RouteTable {
+        source: source_name.to_owned(),
+        routes,
+    })
+}
+
+fn find_routes(doc: &Value) -> Option<&Vec<Value>> {
+    match doc {
+        Value::Array(list) => Some(list),
+        Value::Object(o) => o
+            .get("routes")
+            .and_then(Value::as_array)
+            .or_else(|| o.get("value").and_then(Value::as_array))
+            .or_else(|| {
+                o.get("properties")
+                    .and_then(|p| p.get("routes"))
+                    .and_then(Value::as_array)
+            }),
+        _ => None,
+    }
+}
+
+/// One route; the error carries the route's name when it has one.
+fn parse_route(item: &Value) -> Result<ExistingRoute, (Option<String>, String)> {
+    let name = item.get("name").and_then(Value::as_str).map(str::to_owned);
+    let fail = |msg: String| (name.as_ref().map(|n| format!("'{n}'")), msg);
+    let obj = item
+        .as_object()
+        .ok_or_else(|| fail("not an object".into()))?;
+    let name = name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| fail("has no name".into()))?;
+    // The ARM REST shape nests the fields under `properties`; the az CLI flattens them.
+    let fields = match obj.get("properties") {
+        Some(Value::Object(p))
+            if p.contains_key("addressPrefix") || p.contains_key("nextHopType") =>
+        {
+            p
+        }
+        _ => obj,
+    };
+    let text = |key: &str| fields.get(key).and_then(Value::as_str);
+    let prefix_text = text("addressPrefix").ok_or_else(|| fail("has no addressPrefix".into()))?;
+    let destination = destination(prefix_text).map_err(fail)?;
+    let hop_type = text("nextHopType").ok_or_else(|| fail("has no nextHopType".into()))?;
+    let next_hop = NextHop::from_fields(hop_type, text("nextHopIpAddress")).map_err(fail)?;
+    Ok(ExistingRoute {
+        name,
+        destination,
+        next_hop,
+    })
+}
+
+/// An IP prefix, or a service-tag name (letters first, no `/` or `:`).
+fn destination(text: &str) -> Result<Destination, String> {
+    let text = text.trim();
+    let looks_like_tag = text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !text.contains(['/', ':'])
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-');
+    if looks_like_tag {
+        return Ok(Destination::ServiceTag(text.to_owned()));
+    }
+    IpPrefix::parse(text)
+        .map(Destination::Prefix)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(t: &RouteTable) -> Vec<(String, String, String)> {
+        t.routes
+            .iter()
+            .map(|r| {
+                (
+                    r.name.clone(),
+                    r.destination.to_string(),
+                    r.next_hop.to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_every_shape_alike() {
+        let flat = r#"[{"name":"a","addressPrefix":"10.0.0.0/8","nextHopType":"VirtualAppliance","nextHopIpAddress":"10.1.0.4","etag":"x"},
+                      {"name":"b","addressPrefix":"AzureCloud.eastus","nextHopType":"Internet","nextHopIpAddress":null}]"#;
+        let nested = r#"[{"name":"a","properties":{"addressPrefix":"10.0.0.0/8","nextHopType":"VirtualAppliance","nextHopIpAddress":"10.1.0.4"}},
+                        {"name":"b","properties":{"addressPrefix":"AzureCloud.eastus","nextHopType":"Internet"}}]"#;
+        let want = names(&parse("t", flat.as_bytes()).unwrap());
+        assert_eq!(
+            want[0],
+            (
+                "a".into(),
+                "10.0.0.0/8".into(),
+                "VirtualAppliance 10.1.0.4".into()
+            )
+        );
+        assert_eq!(want[1].1, "AzureCloud.eastus");
+        for doc in [
+            format!(r#"{{"name":"rt","routes":{flat}}}"#),
+            format!(r#"{{"value":{nested}}}"#),
+            format!(r#"{{"name":"rt","properties":{{"routes":{nested}}}}}"#),
+            nested.to_owned(),
+        ] {
+            assert_eq!(names(&parse("t", doc.as_bytes()).unwrap()), want, "{doc}");
+        }
+    }
+
+    fn err(doc: &str) -> String {
+        parse("t.json", doc.as_bytes()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_the_route() {
+        assert!(err("{\"x\":1}").starts_with("t.json: unknown route table shape"));
+        assert!(err("[").starts_with("t.json: not JSON"));
+        assert_eq!(
+            err(r#"[{"name":"fw","addressPrefix":"0.0.0.0/0","nextHopType":"VirtualAppliance"}]"#),
+            "t.json: route 'fw': next hop VirtualAppliance needs nextHopIpAddress"
+        );
+        assert!(
+            err(r#"[{"name":"x","addressPrefix":"10.0.0.1/8","nextHopType":"Internet"}]"#)
+                .contains("route 'x': '10.0.0.1/8' has host bits")
+        );
+        assert!(
+            err(r#"[{"name":"x","addressPrefix":"300.0.0.0/8","nextHopType":"Internet"}]"#)
+                .contains("route 'x': '300.0.0.0/8' is not a valid")
+        );
+        assert!(
+            err(r#"[{"name":"x","addressPrefix":"1.0.0.0/8","nextHopType":"Wormhole"}]"#)
+                .contains("unknown next hop type 'Wormhole'")
+        );
+        assert!(
+            err(r#"[{"addressPrefix":"1.0.0.0/8","nextHopType":"Internet"}]"#)
+                .contains("route #0: has no name")
+        );
+        assert!(err(r#"[{"name":"a","addressPrefix":"1.0.0.0/8","nextHopType":"Internet"},{"name":"A","addressPrefix":"2.0.0.0/8","nextHopType":"Internet"}]"#).contains("name used twice"));
+    }
+}
