@@ -196,7 +196,7 @@ pub fn diff(
     );
     let conflicts = analysis.finish_conflicts(&unmanaged);
     let mut redundant = analysis.redundant;
-    redundant.sort_by(|a, b| a.route.prefix.cmp(&b.route.prefix));
+    redundant.sort_by_key(|r| r.route.prefix);
 
     let summary = DiffSummary {
         existing: table.routes.len(),
