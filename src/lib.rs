@@ -4,7 +4,9 @@
 //! prefixes, plan routes, render them); the `tagroute` binary only parses arguments and calls it.
 
 pub mod diff;
+pub mod drift;
 pub mod emit;
+pub mod lookup;
 pub mod plan;
 pub mod prefix;
 pub mod routes;

@@ -6,6 +6,8 @@
 mod args;
 mod completions;
 mod diff;
+mod drift;
+mod lookup;
 mod output;
 mod plan;
 mod resolve;
@@ -42,17 +44,23 @@ pub enum Command {
     Resolve(resolve::Args),
     Plan(plan::Args),
     Diff(diff::Args),
+    Drift(drift::Args),
+    Lookup(lookup::Args),
     Completions(completions::Args),
 }
 
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
-    let diag = output::Diag { quiet: cli.quiet };
-    match cli.command {
+    let diag = output::Diag::new(cli.quiet);
+    let status = match cli.command {
         Command::Tags(a) => tags::run(a, &diag),
         Command::Resolve(a) => resolve::run(a, &diag),
         Command::Plan(a) => plan::run(a, &diag),
         Command::Diff(a) => diff::run(a, &diag),
+        Command::Drift(a) => drift::run(a, &diag),
+        Command::Lookup(a) => lookup::run(a, &diag),
         Command::Completions(a) => completions::run(a),
-    }
+    }?;
+    diag.flush();
+    Ok(status)
 }

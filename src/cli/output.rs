@@ -23,20 +23,38 @@ impl From<Status> for ExitCode {
     }
 }
 
-/// Notes and warnings on stderr, silenced by `--quiet`.
+/// Notes and warnings for stderr, silenced by `--quiet`. They are held back until the command
+/// has succeeded, so that a failed run prints its one-line error and nothing else.
+#[derive(Default)]
 pub struct Diag {
     pub quiet: bool,
+    held: std::cell::RefCell<Vec<String>>,
 }
 
 impl Diag {
-    pub fn note(&self, msg: impl AsRef<str>) {
-        if !self.quiet {
-            eprintln!("tagroute: note: {}", msg.as_ref());
+    pub fn new(quiet: bool) -> Self {
+        Diag {
+            quiet,
+            held: Default::default(),
         }
     }
+    pub fn note(&self, msg: impl AsRef<str>) {
+        self.hold("note", msg.as_ref());
+    }
     pub fn warn(&self, msg: impl AsRef<str>) {
+        self.hold("warning", msg.as_ref());
+    }
+    fn hold(&self, level: &str, msg: &str) {
         if !self.quiet {
-            eprintln!("tagroute: warning: {}", msg.as_ref());
+            self.held
+                .borrow_mut()
+                .push(format!("tagroute: {level}: {msg}"));
+        }
+    }
+    /// Prints what was held back.
+    pub fn flush(&self) {
+        for line in self.held.borrow_mut().drain(..) {
+            eprintln!("{line}");
         }
     }
 }

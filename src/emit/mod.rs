@@ -10,6 +10,7 @@ pub mod az;
 pub mod bicep;
 pub mod csv;
 pub mod diff;
+pub mod drift;
 pub mod json;
 pub mod table;
 pub mod terraform;

@@ -150,8 +150,8 @@ pub fn v4_ranges<S: AsRef<str>>(prefixes: &[S]) -> Vec<(u64, u64)> {
 }
 
 /// Fewest CIDR blocks covering exactly these merged ranges (greedy largest aligned block).
-pub fn min_cidr_count(ranges: &[(u64, u64)]) -> usize {
-    let mut n = 0;
+pub fn min_cidrs(ranges: &[(u64, u64)]) -> Vec<String> {
+    let mut out = Vec::new();
     for &(mut lo, hi) in ranges {
         while lo <= hi {
             let mut size = if lo == 0 {
@@ -162,11 +162,44 @@ pub fn min_cidr_count(ranges: &[(u64, u64)]) -> usize {
             while lo + size - 1 > hi {
                 size >>= 1;
             }
+            out.push(format!(
+                "{}/{}",
+                Ipv4Addr::from(lo as u32),
+                32 - size.trailing_zeros()
+            ));
             lo += size;
-            n += 1;
         }
     }
-    n
+    out
+}
+
+/// How many blocks [`min_cidrs`] needs.
+pub fn min_cidr_count(ranges: &[(u64, u64)]) -> usize {
+    min_cidrs(ranges).len()
+}
+
+/// The file's tag names and prefix lists, read with serde_json alone.
+pub fn raw_tags(file: &str) -> Vec<(String, u64, Vec<String>)> {
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let p = &t["properties"];
+            let prefixes = p["addressPrefixes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_owned())
+                .collect();
+            (
+                t["name"].as_str().unwrap().to_owned(),
+                p["changeNumber"].as_u64().unwrap(),
+                prefixes,
+            )
+        })
+        .collect()
 }
 
 /// The `addressPrefixes` of a tag, read straight from the JSON with serde_json (not tagroute).

@@ -3,8 +3,11 @@
 
 mod harness;
 
+mod diff;
+mod drift;
 mod errors;
 mod formats;
+mod lookup;
 mod plan_real;
 mod properties;
 mod tags_resolve;

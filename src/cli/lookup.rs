@@ -1,0 +1,124 @@
+//! `tagroute lookup`: which service tags hold an address.
+
+use std::io::{self, BufRead, BufWriter, Write};
+use std::net::IpAddr;
+
+use anyhow::Context;
+use tagroute::lookup::LookupIndex;
+
+use super::args::Source;
+use super::output::{Diag, Status};
+
+/// For each address, every tag whose prefixes contain it, with the tag's most specific matching
+/// prefix, most specific first. Addresses come from the arguments or, when there are none, one
+/// per line on stdin (blank lines and `#` comments skipped).
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tagroute lookup --file ServiceTags_Public_20251028.json 20.42.1.2 2603:1030:40b::1
+  cut -d' ' -f1 flows.log | tagroute lookup --file ServiceTags_Public_20251028.json --format json
+
+Text output: one tab-separated line per match, ADDRESS PREFIX TAG; an address in no tag
+prints ADDRESS - -. A line that is not an address is reported on stderr with its line number;
+the run goes on and exits 2 at the end.")]
+pub struct Args {
+    #[command(flatten)]
+    source: Source,
+    /// Addresses to look up (IPv4 or IPv6); stdin when none.
+    #[arg(value_name = "ADDRESS")]
+    addresses: Vec<String>,
+    /// Output format: text, or one JSON object per line.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// One line of `--format json`.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    address: IpAddr,
+    matches: &'a [tagroute::lookup::Match<'a>],
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
+    if args.source.file == "-" && args.addresses.is_empty() {
+        anyhow::bail!(
+            "--file - reads the service tags from stdin, so give the addresses as arguments"
+        );
+    }
+    let snapshot = args.source.load(diag)?;
+    let index = LookupIndex::build(&snapshot);
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut bad = 0usize;
+    let mut line_buf = String::new();
+    let mut answer =
+        |text: &str, origin: &dyn Fn() -> String, out: &mut BufWriter<_>| -> io::Result<()> {
+            let text = text.trim();
+            if text.is_empty() || text.starts_with('#') {
+                return Ok(());
+            }
+            let Ok(addr) = text.parse::<IpAddr>() else {
+                bad += 1;
+                eprintln!("tagroute: {}: '{text}' is not an IP address", origin());
+                return Ok(());
+            };
+            let matches = index.lookup(addr);
+            match args.format {
+                Format::Json => {
+                    serde_json::to_writer(
+                        &mut *out,
+                        &Answer {
+                            address: addr,
+                            matches: &matches,
+                        },
+                    )?;
+                    out.write_all(b"\n")
+                }
+                Format::Text if matches.is_empty() => writeln!(out, "{addr}\t-\t-"),
+                Format::Text => {
+                    for m in &matches {
+                        writeln!(out, "{addr}\t{}\t{}", m.prefix, m.tag)?;
+                    }
+                    Ok(())
+                }
+            }
+        };
+    let result: io::Result<()> = (|| {
+        if args.addresses.is_empty() {
+            let mut stdin = io::stdin().lock();
+            let mut n = 0usize;
+            loop {
+                line_buf.clear();
+                if stdin.read_line(&mut line_buf)? == 0 {
+                    break;
+                }
+                n += 1;
+                answer(&line_buf, &|| format!("line {n}"), &mut out)?;
+            }
+        } else {
+            for (i, a) in args.addresses.iter().enumerate() {
+                answer(a, &|| format!("argument {}", i + 1), &mut out)?;
+            }
+        }
+        out.flush()
+    })();
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Ok),
+        other => other.context("lookup failed")?,
+    }
+    if bad > 0 {
+        let (n, verb) = if bad == 1 {
+            ("input", "was not an IP address")
+        } else {
+            ("inputs", "were not IP addresses")
+        };
+        eprintln!("tagroute: error: {bad} {n} {verb}");
+        return Ok(Status::Error);
+    }
+    Ok(Status::Ok)
+}

@@ -1,0 +1,254 @@
+//! What changed between two service-tag files, per tag.
+//!
+//! Tags are joined by name, case-insensitively. For each selected tag in both files: the prefixes
+//! added and removed and the tag's changeNumber before and after; tags present in only one file
+//! are listed as appeared or vanished. With a region, the plans of both files are compared too, so
+//! the report says which routes the weekly change adds and removes. Knows no output format.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::plan::{self, PlanOptions, Route};
+use crate::prefix::{Family, IpPrefix};
+use crate::select::{self, FamilyChoice, SelectError};
+use crate::snapshot::{Cloud, ServiceTag, Snapshot};
+
+/// One file's identity in the report.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileInfo {
+    pub source: String,
+    #[serde(serialize_with = "cloud_str")]
+    pub cloud: Cloud,
+    pub change_number: u64,
+}
+
+fn cloud_str<S: serde::Serializer>(c: &Cloud, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(c.as_str())
+}
+
+/// A tag whose prefixes or changeNumber moved.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagDrift {
+    pub name: String,
+    pub old_change_number: u64,
+    pub new_change_number: u64,
+    pub added: Vec<IpPrefix>,
+    pub removed: Vec<IpPrefix>,
+}
+
+/// Routes the plan gains and loses between the files.
+#[derive(Clone, Debug, Serialize)]
+pub struct RouteDrift {
+    pub region: String,
+    pub add: Vec<Route>,
+    pub remove: Vec<Route>,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Drift {
+    pub old: FileInfo,
+    pub new: FileInfo,
+    /// NEW has a lower changeNumber than OLD.
+    pub new_is_older: bool,
+    pub tags: Vec<TagDrift>,
+    pub added_tags: Vec<String>,
+    pub removed_tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routes: Option<RouteDrift>,
+}
+
+impl Drift {
+    /// True when some prefix of the selection changed (including tags that appeared or vanished
+    /// with prefixes of the chosen families).
+    pub fn prefixes_changed(&self) -> bool {
+        self.tags
+            .iter()
+            .any(|t| !t.added.is_empty() || !t.removed.is_empty())
+            || self
+                .routes
+                .as_ref()
+                .is_some_and(|r| !r.add.is_empty() || !r.remove.is_empty())
+            || !self.added_tags.is_empty()
+            || !self.removed_tags.is_empty()
+    }
+}
+
+/// Which tags to compare.
+#[derive(Clone, Debug, Default)]
+pub struct DriftOptions {
+    pub region: Option<String>,
+    pub tags: Vec<String>,
+    pub family: FamilyChoice,
+    pub name_prefix: String,
+}
+
+/// Why two files cannot be compared.
+#[derive(Debug, thiserror::Error)]
+pub enum DriftError {
+    #[error(
+        "{old} is a {old_cloud} file and {new} a {new_cloud} file; pass --allow-cross-cloud to compare them anyway"
+    )]
+    CrossCloud {
+        old: String,
+        old_cloud: Cloud,
+        new: String,
+        new_cloud: Cloud,
+    },
+    #[error("--tag '{0}' matches no tag in either file")]
+    UnmatchedTag(String),
+    #[error(transparent)]
+    Select(#[from] SelectError),
+    #[error(transparent)]
+    Plan(#[from] plan::PlanError),
+}
+
+/// Compares `old` with `new`.
+pub fn drift(
+    old: &Snapshot,
+    new: &Snapshot,
+    opts: &DriftOptions,
+    allow_cross_cloud: bool,
+) -> Result<Drift, DriftError> {
+    if old.cloud != new.cloud && !allow_cross_cloud {
+        return Err(DriftError::CrossCloud {
+            old: old.source.clone(),
+            old_cloud: old.cloud,
+            new: new.source.clone(),
+            new_cloud: new.cloud,
+        });
+    }
+    let (old_sel, new_sel, routes) = selection(old, new, opts)?;
+    let by_name = |s: &Snapshot, sel: &[usize]| -> BTreeMap<String, usize> {
+        sel.iter()
+            .map(|&i| (s.tags[i].name.to_ascii_lowercase(), i))
+            .collect()
+    };
+    let (old_map, new_map) = (by_name(old, &old_sel), by_name(new, &new_sel));
+    let prefixes = |t: &ServiceTag| -> BTreeSet<IpPrefix> {
+        let v4 = t
+            .ipv4
+            .iter()
+            .map(|&p| IpPrefix::V4(p))
+            .filter(|_| opts.family.includes(Family::V4));
+        let v6 = t
+            .ipv6
+            .iter()
+            .map(|&p| IpPrefix::V6(p))
+            .filter(|_| opts.family.includes(Family::V6));
+        v4.chain(v6).collect()
+    };
+    let mut tags = Vec::new();
+    for (key, &oi) in &old_map {
+        let Some(&ni) = new_map.get(key) else {
+            continue;
+        };
+        let (ot, nt) = (&old.tags[oi], &new.tags[ni]);
+        let (op, np) = (prefixes(ot), prefixes(nt));
+        let added: Vec<IpPrefix> = np.difference(&op).copied().collect();
+        let removed: Vec<IpPrefix> = op.difference(&np).copied().collect();
+        if !added.is_empty() || !removed.is_empty() || ot.change_number != nt.change_number {
+            tags.push(TagDrift {
+                name: nt.name.clone(),
+                old_change_number: ot.change_number,
+                new_change_number: nt.change_number,
+                added,
+                removed,
+            });
+        }
+    }
+    let only =
+        |a: &BTreeMap<String, usize>, b: &BTreeMap<String, usize>, s: &Snapshot| -> Vec<String> {
+            a.iter()
+                .filter(|(k, _)| !b.contains_key(*k))
+                .map(|(_, &i)| s.tags[i].name.clone())
+                .collect()
+        };
+    Ok(Drift {
+        old: info(old),
+        new: info(new),
+        new_is_older: new.change_number < old.change_number,
+        tags,
+        added_tags: only(&new_map, &old_map, new),
+        removed_tags: only(&old_map, &new_map, old),
+        routes,
+    })
+}
+
+fn info(s: &Snapshot) -> FileInfo {
+    FileInfo {
+        source: s.source.clone(),
+        cloud: s.cloud,
+        change_number: s.change_number,
+    }
+}
+
+type Selected = (Vec<usize>, Vec<usize>, Option<RouteDrift>);
+
+fn selection(old: &Snapshot, new: &Snapshot, opts: &DriftOptions) -> Result<Selected, DriftError> {
+    if !opts.tags.is_empty() {
+        let mut old_sel = Vec::new();
+        let mut new_sel = Vec::new();
+        for pattern in &opts.tags {
+            let o = select::match_tags(old, std::slice::from_ref(pattern)).unwrap_or_default();
+            let n = select::match_tags(new, std::slice::from_ref(pattern)).unwrap_or_default();
+            if o.is_empty() && n.is_empty() {
+                select::glob(pattern)?; // a bad glob says so rather than "matches nothing"
+                return Err(DriftError::UnmatchedTag(pattern.clone()));
+            }
+            old_sel.extend(o);
+            new_sel.extend(n);
+        }
+        for v in [&mut old_sel, &mut new_sel] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        return Ok((old_sel, new_sel, None));
+    }
+    let Some(region) = &opts.region else {
+        return Ok((
+            (0..old.tags.len()).collect(),
+            (0..new.tags.len()).collect(),
+            None,
+        ));
+    };
+    // The region must be known to NEW (the file that will be deployed); OLD may predate it.
+    let new_region = select::resolve_region(new, region)?;
+    let old_region = select::resolve_region(old, region).ok();
+    let (new_sel, _) = select::default_tags(new, &new_region);
+    let old_sel = old_region
+        .as_ref()
+        .map(|r| select::default_tags(old, r).0)
+        .unwrap_or_default();
+    let plan_opts = PlanOptions {
+        family: opts.family,
+        name_prefix: opts.name_prefix.clone(),
+        max_routes: usize::MAX,
+        ..PlanOptions::default()
+    };
+    let old_plan = plan::plan(old, old_region.as_ref(), &old_sel, &plan_opts)?;
+    let new_plan = plan::plan(new, Some(&new_region), &new_sel, &plan_opts)?;
+    let key = |r: &Route| (r.prefix, r.name.clone(), r.next_hop.clone());
+    let old_keys: BTreeSet<_> = old_plan.routes.iter().map(key).collect();
+    let new_keys: BTreeSet<_> = new_plan.routes.iter().map(key).collect();
+    let routes = RouteDrift {
+        region: new_region.name.clone(),
+        add: new_plan
+            .routes
+            .iter()
+            .filter(|r| !old_keys.contains(&key(r)))
+            .cloned()
+            .collect(),
+        remove: old_plan
+            .routes
+            .iter()
+            .filter(|r| !new_keys.contains(&key(r)))
+            .cloned()
+            .collect(),
+    };
+    Ok((old_sel, new_sel, Some(routes)))
+}

@@ -1,0 +1,166 @@
+//! `lookup`: addresses inside, at the edges of and outside tag prefixes, IPv4 and IPv6, checked
+//! against a brute-force scan of the raw file.
+
+use std::net::IpAddr;
+
+use crate::harness::*;
+
+/// Every (tag, most specific containing prefix), most specific first, by scanning all prefixes.
+fn brute(tags: &[(String, u64, Vec<String>)], addr: IpAddr) -> Vec<(String, String)> {
+    let mut out: Vec<(u8, String, String)> = Vec::new();
+    for (name, _, prefixes) in tags {
+        let mut best: Option<(u8, &String)> = None;
+        for p in prefixes {
+            let (a, l) = p.split_once('/').unwrap();
+            let (a, l): (IpAddr, u8) = (a.parse().unwrap(), l.parse().unwrap());
+            let inside = match (a, addr) {
+                (IpAddr::V4(n), IpAddr::V4(x)) => {
+                    l == 0 || (u32::from(n) ^ u32::from(x)) >> (32 - l as u32) == 0
+                }
+                (IpAddr::V6(n), IpAddr::V6(x)) => {
+                    l == 0 || (u128::from(n) ^ u128::from(x)) >> (128 - l as u32) == 0
+                }
+                _ => false,
+            };
+            if inside && best.is_none_or(|b| l > b.0) {
+                best = Some((l, p));
+            }
+        }
+        if let Some((l, p)) = best {
+            out.push((l, name.clone(), p.clone()));
+        }
+    }
+    out.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    out.into_iter().map(|(_, n, p)| (n, p)).collect()
+}
+
+fn parse_text(out: &str) -> Vec<(String, String, String)> {
+    out.lines()
+        .map(|l| {
+            let v: Vec<&str> = l.split('\t').collect();
+            (v[0].to_owned(), v[1].to_owned(), v[2].to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn example_addresses_inside_at_edges_and_outside() {
+    let ex = example();
+    let tags = raw_tags(&ex);
+    let addrs = [
+        "203.0.113.64",
+        "203.0.113.127",
+        "203.0.113.128",
+        "203.0.113.255",
+        "192.0.2.63",
+        "192.0.2.64",
+        "198.51.100.200",
+        "10.0.0.1",
+        "2001:db8:200:30::",
+        "2001:db8:200:30:ffff:ffff:ffff:ffff",
+        "2001:db8:200:31::",
+        "2001:db8:300::1",
+    ];
+    let out = tagroute(&[&["lookup", "-f", &ex][..], &addrs[..]].concat())
+        .status(0)
+        .stdout;
+    let lines = parse_text(&out);
+    for a in addrs {
+        let addr: IpAddr = a.parse().unwrap();
+        let want = brute(&tags, addr);
+        let got: Vec<(String, String)> = lines
+            .iter()
+            .filter(|l| l.0 == addr.to_string())
+            .map(|l| (l.2.clone(), l.1.clone()))
+            .collect();
+        if want.is_empty() {
+            assert_eq!(got, [("-".to_owned(), "-".to_owned())], "{a}");
+        } else {
+            assert_eq!(got, want, "{a}");
+        }
+    }
+    let json = tagroute(&["lookup", "-f", &ex, "--format", "json", "203.0.113.8"])
+        .status(0)
+        .stdout;
+    assert_eq!(
+        json,
+        "{\"address\":\"203.0.113.8\",\"matches\":[{\"tag\":\"AzureCloud.westeurope\",\"prefix\":\"203.0.113.0/24\"}]}\n"
+    );
+}
+
+#[test]
+fn real_file_agrees_with_brute_force() {
+    let Some(dir) = data_dir() else { return };
+    let path = snapshot(&dir, "ServiceTags_Public_20251028.json");
+    let tags = raw_tags(&path);
+    // Addresses at the first and last address of every 300th prefix, and just past it.
+    let mut addrs = Vec::new();
+    let all: Vec<&String> = tags.iter().flat_map(|t| t.2.iter()).collect();
+    for p in all.iter().step_by(300) {
+        let (a, l) = p.split_once('/').unwrap();
+        let l: u32 = l.parse().unwrap();
+        match a.parse::<IpAddr>().unwrap() {
+            IpAddr::V4(n) => {
+                let first = u32::from(n) as u64;
+                let last = first + (1u64 << (32 - l)) - 1;
+                for x in [first, last, last + 1] {
+                    addrs.push(std::net::Ipv4Addr::from(x as u32).to_string());
+                }
+            }
+            IpAddr::V6(n) => {
+                let first = u128::from(n);
+                let last = first | u128::MAX.checked_shr(l).unwrap_or(0);
+                for x in [first, last, last.wrapping_add(1)] {
+                    addrs.push(std::net::Ipv6Addr::from(x).to_string());
+                }
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    addrs.retain(|a| seen.insert(a.clone()));
+    let input = addrs.join("\n");
+    let out = tagroute_with(&["lookup", "-f", &path], Some(input.as_bytes()), &[])
+        .status(0)
+        .stdout;
+    let lines = parse_text(&out);
+    let mut i = 0;
+    for a in &addrs {
+        let want = brute(&tags, a.parse().unwrap());
+        let mut got = Vec::new();
+        while i < lines.len() && lines[i].0 == *a {
+            got.push((lines[i].2.clone(), lines[i].1.clone()));
+            i += 1;
+        }
+        if want.is_empty() {
+            assert_eq!(got, [("-".to_owned(), "-".to_owned())], "{a}");
+        } else {
+            assert_eq!(got, want, "{a}");
+        }
+    }
+    assert_eq!(i, lines.len());
+}
+
+#[test]
+fn bad_lines_are_reported_and_the_run_goes_on() {
+    let input = b"# a comment\n203.0.113.7\n\nnot-an-ip\n2001:db8:200:30::1\n300.1.1.1\n";
+    let run = tagroute_with(&["lookup", "-f", &example()], Some(input), &[]).status(2);
+    assert!(
+        run.stderr
+            .contains("line 4: 'not-an-ip' is not an IP address"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("line 6: '300.1.1.1' is not an IP address")
+    );
+    assert!(run.stderr.contains("2 inputs were not IP addresses"));
+    assert!(
+        run.stdout
+            .contains("203.0.113.7\t203.0.113.7/32\tBatchNodeManagement.WestEurope\n")
+    );
+    assert!(
+        run.stdout
+            .contains("2001:db8:200:30::1\t2001:db8:200:30::/64\tBatchNodeManagement\n")
+    );
+}
