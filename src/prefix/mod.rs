@@ -8,6 +8,7 @@ mod addr;
 mod interval;
 mod lpm;
 mod map;
+mod minimize;
 mod net;
 mod trie;
 
@@ -15,5 +16,6 @@ pub use addr::{Addr, Family};
 pub use interval::IntervalSet;
 pub use lpm::{forwarded_where, lpm_segments};
 pub use map::PrefixMap;
+pub use minimize::{CheckError, Hop, Intent, Table, check, min_routes, minimize, minimize_within};
 pub use net::{IpPrefix, Prefix, PrefixError};
 pub use trie::{PrefixSet, aggregate};

@@ -8,6 +8,7 @@ mod drift;
 mod errors;
 mod formats;
 mod lookup;
+mod minimal;
 mod plan_real;
 mod properties;
 mod tags_resolve;

@@ -1,0 +1,502 @@
+//! Provably minimal route tables under longest-prefix match, by dynamic programming on the trie.
+//!
+//! The intent labels every address: **in** (must reach the first next hop, Internet), **out**
+//! (must take the table's default route), or **don't care** (slack: either is acceptable, but each
+//! such address sent "in" counts as one *extra* address). The address space is cut into a binary
+//! trie until every leaf is uniformly labelled; an optimal table only ever needs routes at trie
+//! nodes (a route strictly inside a uniform leaf can be moved up to the leaf at no cost).
+//!
+//! For each node `v` and the next hop `h` inherited from the nearest route above it, the
+//! programs compute the cheapest way to forward `v`'s addresses correctly:
+//! - [`minimize`]: lexicographic (routes, extra addresses), linear in the trie. With `exceptions`
+//!   routes may send addresses back "out" (the ORTC idea: a covering route plus exceptions);
+//!   without, only "in" routes are allowed (exact aggregation, plus slack).
+//! - [`minimize_within`]: a tree knapsack over route counts: the fewest extra addresses with at
+//!   most `N` routes, O(n·N). Arrays are cut at the count beyond which no node can improve.
+//!
+//! The table's own default route is never replaced: no route is placed at the root, so the plan
+//! can be added next to the `0.0.0.0/0` route that forced tunneling already has.
+
+use super::addr::Addr;
+use super::interval::IntervalSet;
+use super::net::Prefix;
+
+/// Where a route sends its addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Hop {
+    /// The planned next hop (Internet).
+    In,
+    /// The table's default next hop (the firewall or gateway).
+    Out,
+}
+
+impl Hop {
+    fn idx(self) -> usize {
+        self as usize
+    }
+    fn other(self) -> Hop {
+        match self {
+            Hop::In => Hop::Out,
+            Hop::Out => Hop::In,
+        }
+    }
+}
+
+/// What must go where.
+#[derive(Clone, Debug)]
+pub struct Intent<A: Addr> {
+    /// Addresses that must go `In`.
+    pub inside: IntervalSet<A>,
+    /// Addresses that may go either way (overlap with `inside` is ignored).
+    pub slack: IntervalSet<A>,
+}
+
+/// A planned table: routes (never at the root) and the extra addresses it sends `In`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table<A: Addr> {
+    pub routes: Vec<(Prefix<A>, Hop)>,
+    pub extra: u128,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Label {
+    In,
+    Out,
+    Slack,
+}
+
+struct Node<A: Addr> {
+    prefix: Prefix<A>,
+    /// Children, or `None` for a uniformly labelled leaf.
+    kids: Option<[usize; 2]>,
+    label: Label,
+}
+
+/// The labelled trie; nodes are stored parents first, so a reverse scan visits children first.
+struct Trie<A: Addr> {
+    nodes: Vec<Node<A>>,
+}
+
+impl<A: Addr> Trie<A> {
+    fn build(intent: &Intent<A>) -> Self {
+        let ranges = labelled_ranges(intent);
+        let mut trie = Trie { nodes: Vec::new() };
+        let root = Prefix::containing(A::ZERO, 0);
+        trie.nodes.push(Node {
+            prefix: root,
+            kids: None,
+            label: Label::Out,
+        });
+        let halves = root.children().expect("the root has children");
+        let left = trie.grow(halves[0], &ranges, 0);
+        let right_start = ranges.partition_point(|r| r.1 < halves[1].first().to_u128());
+        let right = trie.grow(halves[1], &ranges, right_start);
+        trie.nodes[0].kids = Some([left, right]);
+        trie
+    }
+
+    /// Adds the subtree of `prefix`; `i` is the index of the range holding its first address.
+    fn grow(&mut self, prefix: Prefix<A>, ranges: &[(u128, u128, Label)], i: usize) -> usize {
+        let me = self.nodes.len();
+        let (_, hi, label) = ranges[i];
+        self.nodes.push(Node {
+            prefix,
+            kids: None,
+            label,
+        });
+        if hi >= prefix.last().to_u128() {
+            return me;
+        }
+        let [l, r] = prefix.children().expect("a host prefix is always uniform");
+        let left = self.grow(l, ranges, i);
+        let j = i + ranges[i..].partition_point(|x| x.1 < r.first().to_u128());
+        let right = self.grow(r, ranges, j);
+        self.nodes[me].kids = Some([left, right]);
+        me
+    }
+}
+
+/// The whole space as sorted, disjoint ranges labelled in / out / slack.
+fn labelled_ranges<A: Addr>(intent: &Intent<A>) -> Vec<(u128, u128, Label)> {
+    let slack = intent.slack.subtract(&intent.inside);
+    let mut marked: Vec<(u128, u128, Label)> = intent
+        .inside
+        .ranges()
+        .iter()
+        .map(|r| (r.0.to_u128(), r.1.to_u128(), Label::In))
+        .chain(
+            slack
+                .ranges()
+                .iter()
+                .map(|r| (r.0.to_u128(), r.1.to_u128(), Label::Slack)),
+        )
+        .collect();
+    marked.sort_unstable_by_key(|r| r.0);
+    let mut out = Vec::with_capacity(marked.len() * 2 + 1);
+    let mut pos: Option<u128> = Some(0);
+    for (lo, hi, label) in marked {
+        if let Some(p) = pos
+            && p < lo
+        {
+            out.push((p, lo - 1, Label::Out));
+        }
+        out.push((lo, hi, label));
+        pos = hi.checked_add(1);
+    }
+    if let Some(p) = pos {
+        out.push((p, A::MAX.to_u128(), Label::Out));
+    }
+    out
+}
+
+const INF: u128 = u128::MAX;
+
+fn add(a: u128, b: u128) -> u128 {
+    if a == INF || b == INF {
+        INF
+    } else {
+        a.saturating_add(b).min(INF - 1)
+    }
+}
+
+/// (routes, extra) ordered lexicographically; `routes == u64::MAX` is infeasible.
+type Cost = (u64, u128);
+const NO: Cost = (u64::MAX, INF);
+
+fn plus(a: Cost, b: Cost) -> Cost {
+    if a.0 == u64::MAX || b.0 == u64::MAX {
+        NO
+    } else {
+        (a.0 + b.0, add(a.1, b.1))
+    }
+}
+
+/// Cost of a uniform leaf when it inherits `h` and takes no route, and the route that fixes it.
+fn leaf_cost<A: Addr>(
+    node: &Node<A>,
+    h: Hop,
+    exceptions: bool,
+    slack: bool,
+) -> (Cost, Option<Hop>) {
+    let label = if node.label == Label::Slack && !slack {
+        Label::Out
+    } else {
+        node.label
+    };
+    match (label, h) {
+        (Label::In, Hop::In) | (Label::Out | Label::Slack, Hop::Out) => ((0, 0), None),
+        (Label::In, Hop::Out) => ((1, 0), Some(Hop::In)),
+        (Label::Out, Hop::In) if exceptions => ((1, 0), Some(Hop::Out)),
+        (Label::Out, Hop::In) => (NO, None),
+        (Label::Slack, Hop::In) => ((0, node.prefix.size()), None),
+    }
+}
+
+/// Lexicographic DP: per node and inherited hop, the best cost and the route placed there.
+fn lexicographic<A: Addr>(
+    trie: &Trie<A>,
+    exceptions: bool,
+    slack: bool,
+) -> Vec<[(Cost, Option<Hop>); 2]> {
+    let mut best = vec![[(NO, None); 2]; trie.nodes.len()];
+    for v in (0..trie.nodes.len()).rev() {
+        let node = &trie.nodes[v];
+        for h in [Hop::In, Hop::Out] {
+            best[v][h.idx()] = match node.kids {
+                None => leaf_cost(node, h, exceptions, slack),
+                Some([l, r]) => {
+                    let stay = plus(best[l][h.idx()].0, best[r][h.idx()].0);
+                    let h2 = h.other();
+                    let may_route = v != 0 && (h2 == Hop::In || exceptions);
+                    let routed = if may_route {
+                        plus((1, 0), plus(best[l][h2.idx()].0, best[r][h2.idx()].0))
+                    } else {
+                        NO
+                    };
+                    if routed < stay {
+                        (routed, Some(h2))
+                    } else {
+                        (stay, None)
+                    }
+                }
+            };
+        }
+    }
+    best
+}
+
+/// The table with the fewest routes, and among those the fewest extra addresses. `exceptions`
+/// allows routes back to the default next hop. Returns `None` only when the intent cannot be met
+/// at all (never for a valid intent: routes at every "in" leaf always work).
+pub fn minimize<A: Addr>(intent: &Intent<A>, exceptions: bool) -> Table<A> {
+    let trie = Trie::build(intent);
+    let best = lexicographic(&trie, exceptions, true);
+    let mut routes = Vec::new();
+    let mut stack = vec![(0usize, Hop::Out)];
+    while let Some((v, h)) = stack.pop() {
+        let (_, route) = best[v][h.idx()];
+        let below = match route {
+            Some(hop) => {
+                routes.push((trie.nodes[v].prefix, hop));
+                hop
+            }
+            None => h,
+        };
+        if let Some([l, r]) = trie.nodes[v].kids {
+            stack.push((r, below));
+            stack.push((l, below));
+        }
+    }
+    routes.sort_by_key(|r| r.0);
+    Table {
+        routes,
+        extra: best[0][Hop::Out.idx()].0.1,
+    }
+}
+
+/// The smallest number of routes any table meeting `intent` needs (slack used fully).
+pub fn min_routes<A: Addr>(intent: &Intent<A>, exceptions: bool) -> u64 {
+    lexicographic(&Trie::build(intent), exceptions, true)[0][Hop::Out.idx()]
+        .0
+        .0
+}
+
+/// The table of at most `max_routes` routes that sends the fewest extra addresses `In`.
+/// `Err(n)` gives the smallest route count that can meet the intent at all.
+pub fn minimize_within<A: Addr>(
+    intent: &Intent<A>,
+    exceptions: bool,
+    max_routes: usize,
+) -> Result<Table<A>, u64> {
+    let trie = Trie::build(intent);
+    let fewest = lexicographic(&trie, exceptions, true)[0][Hop::Out.idx()]
+        .0
+        .0;
+    if fewest > max_routes as u64 {
+        return Err(fewest);
+    }
+    // Beyond the no-slack optimum of a subtree, more routes cannot lower its extra addresses.
+    let plain = lexicographic(&trie, exceptions, false);
+    let n = trie.nodes.len();
+    // f[v][h][k]: fewest extra addresses with at most k routes (last entry repeats beyond).
+    let mut f: Vec<[Vec<u128>; 2]> = (0..n).map(|_| [Vec::new(), Vec::new()]).collect();
+    for v in (0..n).rev() {
+        let node = &trie.nodes[v];
+        for h in [Hop::In, Hop::Out] {
+            let cap = (plain[v][h.idx()].0.0).min(max_routes as u64) as usize;
+            let arr = match node.kids {
+                None => {
+                    let (free, fix) = leaf_cost(node, h, exceptions, true);
+                    let mut a = vec![if free.0 == 0 { free.1 } else { INF }];
+                    // One route fixes the leaf: the missing route, or an exception that takes a
+                    // slack leaf's extra addresses back out.
+                    let slack_exception = exceptions && h == Hop::In && node.label == Label::Slack;
+                    if fix.is_some() || slack_exception {
+                        a.push(0);
+                    }
+                    a
+                }
+                Some([l, r]) => {
+                    let mut a = min_plus(&f[l][h.idx()], &f[r][h.idx()], cap);
+                    let h2 = h.other();
+                    if v != 0 && (h2 == Hop::In || exceptions) && cap >= 1 {
+                        let routed = min_plus(&f[l][h2.idx()], &f[r][h2.idx()], cap - 1);
+                        for k in 1..=cap {
+                            let x = at(&routed, k - 1);
+                            if x < at(&a, k) {
+                                grow_to(&mut a, k);
+                                a[k] = x;
+                            }
+                        }
+                    }
+                    a
+                }
+            };
+            f[v][h.idx()] = arr;
+        }
+    }
+    let extra = at(&f[0][Hop::Out.idx()], max_routes);
+    // Rebuild top-down: at each node find a split of the budget that reaches the optimum.
+    let mut routes = Vec::new();
+    let mut stack = vec![(0usize, Hop::Out, max_routes, extra)];
+    while let Some((v, h, k, target)) = stack.pop() {
+        let node = &trie.nodes[v];
+        let Some([l, r]) = node.kids else {
+            if at(&f[v][h.idx()], 0) != target {
+                let (_, fix) = leaf_cost(node, h, exceptions, true);
+                routes.push((node.prefix, fix.unwrap_or(h.other())));
+            }
+            continue;
+        };
+        let split = |hh: Hop, budget: usize| -> Option<(usize, usize)> {
+            let (fl, fr) = (&f[l][hh.idx()], &f[r][hh.idx()]);
+            let top = budget.min(fl.len() - 1);
+            (0..=top)
+                .find(|&a| add(at(fl, a), at(fr, budget - a)) == target)
+                .map(|a| (a, budget - a))
+        };
+        if let Some((a, b)) = split(h, k) {
+            stack.push((r, h, b, at(&f[r][h.idx()], b)));
+            stack.push((l, h, a, at(&f[l][h.idx()], a)));
+            continue;
+        }
+        let h2 = h.other();
+        let (a, b) = split(h2, k - 1).expect("the optimum came from a route here");
+        routes.push((node.prefix, h2));
+        stack.push((r, h2, b, at(&f[r][h2.idx()], b)));
+        stack.push((l, h2, a, at(&f[l][h2.idx()], a)));
+    }
+    routes.sort_by_key(|r| r.0);
+    Ok(Table { routes, extra })
+}
+
+fn at(a: &[u128], k: usize) -> u128 {
+    a[k.min(a.len() - 1)]
+}
+
+fn grow_to(a: &mut Vec<u128>, k: usize) {
+    let last = *a.last().expect("never empty");
+    while a.len() <= k {
+        a.push(last);
+    }
+}
+
+/// (a ⊕ b)[k] = min over i + j = k of a[i] + b[j], for k up to `cap`. Past its end an array
+/// holds its last value: each is cut where more routes stop helping, or at the total budget.
+fn min_plus(a: &[u128], b: &[u128], cap: usize) -> Vec<u128> {
+    let len = (a.len() + b.len() - 1).min(cap + 1);
+    let mut out = vec![INF; len];
+    for (i, &x) in a.iter().enumerate().take(len) {
+        if x == INF {
+            continue;
+        }
+        for k in i..len {
+            let y = at(b, k - i);
+            let s = add(x, y);
+            if s < out[k] {
+                out[k] = s;
+            }
+        }
+    }
+    out
+}
+
+/// Why a table does not implement the intent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    #[error("{0} addresses that must reach Internet do not")]
+    Dropped(u128),
+    #[error("{0} addresses that must take the default route go to Internet")]
+    Leaked(u128),
+    #[error("a route at the root would replace the table's default route")]
+    RootRoute,
+}
+
+/// The independent checker: the forwarding of `routes` next to the table's default route,
+/// computed by interval arithmetic over the whole space, against the intent. Returns the number
+/// of extra addresses sent `In`.
+pub fn check<A: Addr>(intent: &Intent<A>, routes: &[(Prefix<A>, Hop)]) -> Result<u128, CheckError> {
+    if routes.iter().any(|r| r.0.is_default()) {
+        return Err(CheckError::RootRoute);
+    }
+    let mut table: Vec<(Prefix<A>, Hop)> = vec![(Prefix::containing(A::ZERO, 0), Hop::Out)];
+    table.extend_from_slice(routes);
+    let sent_in = super::lpm::forwarded_where(&super::lpm::lpm_segments(&table), |h| h == Hop::In);
+    let dropped = intent.inside.subtract(&sent_in).count();
+    if dropped > 0 {
+        return Err(CheckError::Dropped(dropped));
+    }
+    let extra = sent_in.subtract(&intent.inside);
+    let leaked = extra.subtract(&intent.slack).count();
+    if leaked > 0 {
+        return Err(CheckError::Leaked(leaked));
+    }
+    Ok(extra.count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(v: &[&str]) -> IntervalSet<u32> {
+        let p: Vec<Prefix<u32>> = v.iter().map(|t| t.parse().unwrap()).collect();
+        IntervalSet::from_prefixes(&p)
+    }
+
+    fn show(t: &Table<u32>) -> Vec<String> {
+        t.routes.iter().map(|(p, h)| format!("{p} {h:?}")).collect()
+    }
+
+    #[test]
+    fn exceptions_beat_aggregation() {
+        // A /24 minus one /32: 8 aggregated routes, or 2 with an exception.
+        let inside = set(&["10.0.0.0/24"]).subtract(&set(&["10.0.0.7/32"]));
+        let intent = Intent {
+            inside,
+            slack: IntervalSet::new(),
+        };
+        assert_eq!(minimize(&intent, false).routes.len(), 8);
+        let t = minimize(&intent, true);
+        assert_eq!(show(&t), ["10.0.0.0/24 In", "10.0.0.7/32 Out"]);
+        assert_eq!(check(&intent, &t.routes), Ok(0));
+    }
+
+    #[test]
+    fn slack_fills_gaps_and_is_counted() {
+        let intent = Intent {
+            inside: set(&["10.0.0.0/25", "10.0.0.192/26"]),
+            slack: set(&["10.0.0.128/26"]),
+        };
+        let t = minimize(&intent, false);
+        assert_eq!(show(&t), ["10.0.0.0/24 In"]);
+        assert_eq!((t.extra, check(&intent, &t.routes)), (64, Ok(64)));
+        // With a budget of 2 the slack is not needed.
+        let t2 = minimize_within(&intent, false, 2).unwrap();
+        assert_eq!((t2.routes.len(), t2.extra), (2, 0));
+        assert_eq!(minimize_within(&intent, false, 0), Err(1));
+    }
+
+    #[test]
+    fn never_routes_the_root() {
+        let intent = Intent {
+            inside: set(&["0.0.0.0/0"]),
+            slack: IntervalSet::new(),
+        };
+        let t = minimize(&intent, true);
+        assert_eq!(show(&t), ["0.0.0.0/1 In", "128.0.0.0/1 In"]);
+        assert_eq!(check(&intent, &t.routes), Ok(0));
+        assert_eq!(
+            minimize(
+                &Intent::<u32> {
+                    inside: IntervalSet::new(),
+                    slack: IntervalSet::new()
+                },
+                true
+            )
+            .routes,
+            []
+        );
+    }
+
+    #[test]
+    fn checker_catches_wrong_tables() {
+        let intent = Intent {
+            inside: set(&["10.0.0.0/24"]),
+            slack: set(&["10.0.1.0/24"]),
+        };
+        let p = |t: &str| t.parse::<Prefix<u32>>().unwrap();
+        assert_eq!(
+            check(&intent, &[(p("10.0.0.0/25"), Hop::In)]),
+            Err(CheckError::Dropped(128))
+        );
+        assert_eq!(
+            check(&intent, &[(p("10.0.0.0/22"), Hop::In)]),
+            Err(CheckError::Leaked(512))
+        );
+        assert_eq!(check(&intent, &[(p("10.0.0.0/23"), Hop::In)]), Ok(256));
+        assert_eq!(
+            check(&intent, &[(p("0.0.0.0/0"), Hop::In)]),
+            Err(CheckError::RootRoute)
+        );
+    }
+}
