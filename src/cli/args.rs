@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use tagroute::plan::{AZURE_MAX_ROUTES, DEFAULT_NAME_PREFIX};
+use tagroute::plan::{AZURE_MAX_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
 use tagroute::select::FamilyChoice;
 use tagroute::snapshot::{self, Snapshot};
 
@@ -68,9 +68,61 @@ pub struct PlanSelection {
     /// Prefix of route names; routes whose names start with it belong to tagroute.
     #[arg(long, value_name = "P", default_value = DEFAULT_NAME_PREFIX)]
     pub name_prefix: String,
-    /// Most routes the table may hold (Azure allows 400 per route table).
-    #[arg(long, value_name = "N", default_value_t = AZURE_MAX_ROUTES)]
-    pub max_routes: usize,
+    /// Most routes the table may hold [default: 400, Azure's limit per route table]. Given
+    /// explicitly together with --slack or --allow-any-slack, it is a budget: the plan of at
+    /// most N routes that sends the fewest extra addresses to Internet.
+    #[arg(long, value_name = "N")]
+    pub max_routes: Option<usize>,
+    /// exact: routes to Internet only; lpm: fewest routes, using exceptions back to the default
+    /// next hop under longest-prefix match.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Exact)]
+    pub strategy: StrategyArg,
+    /// Next hop of the table's default route, for lpm exception routes:
+    /// VirtualAppliance:IP or VirtualNetworkGateway.
+    #[arg(long, value_name = "HOP", value_parser = parse_default_next_hop)]
+    pub default_next_hop: Option<NextHop>,
+    /// Tags (names or globs, repeatable) whose unselected addresses may also go to Internet when
+    /// that saves routes, e.g. AzureCloud.eastus.
+    #[arg(long, value_name = "TAG")]
+    pub slack: Vec<String>,
+    /// Let any unselected address go to Internet when that saves routes.
+    #[arg(long, conflicts_with = "slack")]
+    pub allow_any_slack: bool,
+}
+
+impl PlanSelection {
+    /// The route limit in force.
+    pub fn max_routes(&self) -> usize {
+        self.max_routes.unwrap_or(AZURE_MAX_ROUTES)
+    }
+}
+
+/// `--strategy`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrategyArg {
+    Exact,
+    Lpm,
+}
+
+/// Reads `VirtualAppliance:IP` or `VirtualNetworkGateway`; explains why nothing else can work.
+fn parse_default_next_hop(text: &str) -> Result<NextHop, String> {
+    let (kind, ip) = match text.split_once(':') {
+        Some((k, ip)) => (k, Some(ip)),
+        None => (text, None),
+    };
+    match kind.to_ascii_lowercase().as_str() {
+        "bgp" | "expressroute" | "vpn" => Err(
+            "a default route learned over ExpressRoute or VPN BGP is not a route-table next hop: \
+             exception routes cannot send traffic back to it, so use --strategy exact (or point \
+             the default at a VirtualAppliance / VirtualNetworkGateway route)"
+                .into(),
+        ),
+        _ => {
+            let hop = NextHop::from_fields(kind, ip)?;
+            tagroute::plan::check_default_next_hop(&hop).map_err(|e| e.to_string())?;
+            Ok(hop)
+        }
+    }
 }
 
 /// `--output PATH`: write atomically to a file instead of stdout.

@@ -55,19 +55,28 @@ enum Format {
     Az,
 }
 
+/// The next hop of the table's `0.0.0.0/0` (else `::/0`) route, for lpm exception routes.
+fn table_default_hop(table: &routes::RouteTable) -> Option<tagroute::plan::NextHop> {
+    let is_default = |r: &&routes::ExistingRoute| matches!(&r.destination, routes::Destination::Prefix(p) if p.is_default());
+    let route = table.routes.iter().find(is_default)?;
+    tagroute::plan::check_default_next_hop(&route.next_hop)
+        .ok()
+        .map(|_| route.next_hop.clone())
+}
+
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     if args.source.file == "-" && args.existing == "-" {
         anyhow::bail!("--file and --existing cannot both read stdin");
     }
     let snapshot = args.source.load(diag)?;
     let table = routes::load(&args.existing)?;
-    let plan = make_plan(&snapshot, &args.selection, diag)?;
+    let plan = make_plan(&snapshot, &args.selection, table_default_hop(&table), diag)?;
     let d = diff::diff(
         &plan,
         &snapshot,
         &table,
         &args.selection.name_prefix,
-        args.selection.max_routes,
+        args.selection.max_routes(),
     )?;
     for c in &d.conflicts {
         diag.warn(format!(

@@ -1,11 +1,11 @@
 //! `tagroute plan`: the minimal set of routes with next hop Internet for a region's tags.
 
 use tagroute::emit::{self, PlanFormat, Target};
-use tagroute::plan::{self, Plan, PlanOptions, Strategy};
+use tagroute::plan::{self, NextHop, Plan, PlanOptions, Slack, Strategy};
 use tagroute::select::{self, FamilyChoice};
 use tagroute::snapshot::Snapshot;
 
-use super::args::{OutputFile, PlanSelection, Source};
+use super::args::{OutputFile, PlanSelection, Source, StrategyArg};
 use super::output::{Diag, Status, deliver};
 
 /// Plan the user-defined routes (next hop Internet) that a forced-tunneled subnet needs for a
@@ -15,6 +15,10 @@ use super::output::{Diag, Status, deliver};
 Examples:
   tagroute plan --file ServiceTags_Public_20251028.json --region eastus
   tagroute plan --file ServiceTags_Public_20251028.json --region \"France Central\" --format terraform
+  tagroute plan --file ServiceTags_Public_20251028.json --region eastus --strategy lpm \\
+      --default-next-hop VirtualAppliance:10.0.0.4 --slack AzureCloud.eastus
+  tagroute plan --file ServiceTags_Public_20251028.json --tag 'BatchNodeManagement.*' \\
+      --tag 'AzureMachineLearning.*' --slack AzureCloud --max-routes 100 --format json
   tagroute plan --file ServiceTags_AzureGovernment_20260720.json --region usgovvirginia \\
       --format az --resource-group rg-net --route-table rt-aml
   az network list-service-tags --location eastus -o json | tagroute plan --file - --region eastus")]
@@ -63,7 +67,12 @@ impl From<Format> for PlanFormat {
 
 /// Selects tags and plans routes as every planning command does, reporting on stderr what the
 /// user should know (missing default tags, IPv6 left out).
-pub fn make_plan(snapshot: &Snapshot, sel: &PlanSelection, diag: &Diag) -> anyhow::Result<Plan> {
+pub fn make_plan(
+    snapshot: &Snapshot,
+    sel: &PlanSelection,
+    default_from_table: Option<NextHop>,
+    diag: &Diag,
+) -> anyhow::Result<Plan> {
     let selection = select::for_plan(snapshot, sel.region.as_deref(), &sel.tag)?;
     if let Some(region) = &selection.region {
         for base in &selection.missing_defaults {
@@ -76,11 +85,24 @@ pub fn make_plan(snapshot: &Snapshot, sel: &PlanSelection, diag: &Diag) -> anyho
     if selection.tags.is_empty() {
         anyhow::bail!("nothing to plan: no tag selected");
     }
+    let slack = if sel.allow_any_slack {
+        Slack::Any
+    } else if sel.slack.is_empty() {
+        Slack::None
+    } else {
+        Slack::Tags(select::match_tags(snapshot, &sel.slack)?)
+    };
     let opts = PlanOptions {
         family: FamilyChoice::from(sel.family),
         name_prefix: sel.name_prefix.clone(),
-        max_routes: sel.max_routes,
-        strategy: Strategy::Exact,
+        max_routes: sel.max_routes(),
+        strategy: match sel.strategy {
+            StrategyArg::Exact => Strategy::Exact,
+            StrategyArg::Lpm => Strategy::Lpm,
+        },
+        default_next_hop: sel.default_next_hop.clone().or(default_from_table),
+        budget: sel.max_routes.is_some(),
+        slack,
     };
     let plan = plan::plan(snapshot, selection.region.as_ref(), &selection.tags, &opts)?;
     if plan.summary.excluded_ipv6_prefixes > 0 {
@@ -89,12 +111,18 @@ pub fn make_plan(snapshot: &Snapshot, sel: &PlanSelection, diag: &Diag) -> anyho
             plan.summary.excluded_ipv6_prefixes
         ));
     }
+    if let Some(slack) = plan.slack.as_ref().filter(|s| s.addresses > 0) {
+        diag.note(format!(
+            "the plan sends {} addresses outside the selected tags to Internet (slack)",
+            slack.addresses
+        ));
+    }
     Ok(plan)
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let snapshot = args.source.load(diag)?;
-    let plan = make_plan(&snapshot, &args.selection, diag)?;
+    let plan = make_plan(&snapshot, &args.selection, None, diag)?;
     let target = Target {
         resource_group: args.resource_group,
         route_table: args.route_table,

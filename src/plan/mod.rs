@@ -1,17 +1,27 @@
 //! From selected service tags to user-defined routes.
 //!
-//! The union of the selected tags' prefixes is aggregated by the project's trie into the fewest
-//! CIDR prefixes that cover exactly the same addresses, and each becomes a route with next hop
-//! `Internet`. Route names are derived from the prefix so that the same plan always yields the
-//! same names, which is what lets `diff` tell tagroute's routes from everyone else's. This module
-//! decides what the routes are; it knows nothing of output formats.
+//! Strategy `exact`: the union of the selected tags' prefixes is aggregated by the project's trie
+//! into the fewest CIDR prefixes covering exactly the same addresses, each a route to `Internet`.
+//! Strategy `lpm`: the fewest routes whose longest-prefix-match forwarding, next to the table's
+//! default route, sends every selected address to Internet and every other one to the default
+//! next hop (covering routes plus exceptions). Slack tags let more addresses go to Internet when
+//! that saves routes, and a route budget trades routes for the fewest such extra addresses.
+//! Every plan is confirmed by the independent interval checker before it is returned.
+//!
+//! Route names are derived from the prefix so that the same plan always yields the same names,
+//! which is what lets `diff` tell tagroute's routes from everyone else's. This module decides what
+//! the routes are; it knows nothing of output formats.
+
+mod family;
 
 use std::fmt;
 use std::net::IpAddr;
 
 use serde::{Serialize, Serializer};
 
-use crate::prefix::{self, Addr, Family, IpPrefix, Prefix};
+use std::collections::BTreeMap;
+
+use crate::prefix::{Family, IpPrefix};
 use crate::select::{FamilyChoice, Region};
 use crate::snapshot::{Cloud, ServiceTag, Snapshot};
 
@@ -128,17 +138,32 @@ impl Serialize for Route {
 /// How routes are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Strategy {
-    /// Exact aggregation: routes to Internet covering exactly the selected addresses.
+    /// Routes to Internet only, covering the selected addresses (and slack, if allowed).
     #[default]
     Exact,
+    /// Covering routes plus exception routes back to the default next hop.
+    Lpm,
 }
 
 impl Strategy {
     pub fn as_str(self) -> &'static str {
         match self {
             Strategy::Exact => "exact",
+            Strategy::Lpm => "lpm",
         }
     }
+}
+
+/// Which unselected addresses may also go to Internet.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Slack {
+    /// None: exactly the selected addresses.
+    #[default]
+    None,
+    /// The addresses of these tags (indices into the snapshot's tags).
+    Tags(Vec<usize>),
+    /// Any address.
+    Any,
 }
 
 /// Everything that shapes a plan besides the tags themselves.
@@ -148,6 +173,11 @@ pub struct PlanOptions {
     pub name_prefix: String,
     pub max_routes: usize,
     pub strategy: Strategy,
+    /// The next hop of the table's default route; exception routes use it (required for `lpm`).
+    pub default_next_hop: Option<NextHop>,
+    pub slack: Slack,
+    /// Fit `max_routes` by sending the fewest extra addresses, instead of using the fewest routes.
+    pub budget: bool,
 }
 
 impl Default for PlanOptions {
@@ -157,8 +187,21 @@ impl Default for PlanOptions {
             name_prefix: DEFAULT_NAME_PREFIX.to_owned(),
             max_routes: AZURE_MAX_ROUTES,
             strategy: Strategy::Exact,
+            default_next_hop: None,
+            slack: Slack::None,
+            budget: false,
         }
     }
+}
+
+/// What a plan sends to Internet beyond the selection.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlackReport {
+    /// Unselected addresses the plan sends to Internet.
+    pub addresses: u128,
+    /// How many of them lie in each tag (slack tags, or every tag with `Slack::Any`).
+    pub by_tag: BTreeMap<String, u128>,
 }
 
 /// A selected tag as the plan reports it.
@@ -178,6 +221,8 @@ pub struct Summary {
     /// Prefixes of the selected tags in the plan's families, before aggregation.
     pub input_prefixes: usize,
     pub routes: usize,
+    /// Routes back to the default next hop (strategy `lpm`).
+    pub exception_routes: usize,
     pub max_routes: usize,
     /// IPv6 prefixes of the selected tags that the family choice left out.
     pub excluded_ipv6_prefixes: usize,
@@ -196,7 +241,11 @@ pub struct Plan {
     pub family: FamilyChoice,
     #[serde(serialize_with = "strategy_str")]
     pub strategy: Strategy,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "hop_object")]
+    pub default_next_hop: Option<NextHop>,
     pub routes: Vec<Route>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slack: Option<SlackReport>,
     pub summary: Summary,
 }
 
@@ -209,15 +258,33 @@ fn family_str<S: Serializer>(v: &FamilyChoice, s: S) -> Result<S::Ok, S::Error> 
 fn strategy_str<S: Serializer>(v: &Strategy, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(v.as_str())
 }
+fn hop_object<S: Serializer>(v: &Option<NextHop>, s: S) -> Result<S::Ok, S::Error> {
+    let hop = v.as_ref().expect("skipped when None");
+    serde_json::json!({"nextHopType": hop.type_name(), "nextHopIpAddress": hop.ip()}).serialize(s)
+}
 
 /// Why no plan could be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error(
-        "the plan needs {needed} routes, more than --max-routes {max}; \
-         select fewer tags, or raise --max-routes if the table allows it"
+        "the plan needs {needed} routes, more than --max-routes {max}; select fewer tags, \
+         or try --strategy lpm, or --slack TAG / --allow-any-slack with --max-routes to trade \
+         extra Internet-bound addresses for routes"
     )]
     TooManyRoutes { needed: usize, max: usize },
+    #[error(
+        "no table of at most {max} routes meets the intent under the given slack; the smallest \
+         has {smallest} routes"
+    )]
+    BudgetTooSmall { max: usize, smallest: u64 },
+    #[error("--strategy lpm needs the default route's next hop: {0}")]
+    NoDefaultNextHop(String),
+    #[error(
+        "a route budget (--max-routes with slack) plans one family at a time; use --family ipv4 or ipv6"
+    )]
+    BudgetNeedsOneFamily,
+    #[error("internal error: the {family} plan failed the forwarding check: {msg}")]
+    CheckFailed { family: &'static str, msg: String },
     #[error("--name-prefix '{prefix}' cannot give valid Azure route names: {reason}")]
     BadNamePrefix { prefix: String, reason: String },
 }
@@ -276,6 +343,17 @@ pub fn check_name_prefix(name_prefix: &str, family: FamilyChoice) -> Result<(), 
     check_route_name(&route_name(name_prefix, longest)).map_err(bad)
 }
 
+/// The next hop of exception routes: only a route-table next hop can take traffic back.
+pub fn check_default_next_hop(hop: &NextHop) -> Result<(), PlanError> {
+    match hop {
+        NextHop::VirtualAppliance(_) | NextHop::VirtualNetworkGateway => Ok(()),
+        other => Err(PlanError::NoDefaultNextHop(format!(
+            "{} is not the next hop of a forced tunnel (use VirtualAppliance:IP or VirtualNetworkGateway)",
+            other.type_name()
+        ))),
+    }
+}
+
 /// Plans the routes for the selected tags (indices into `snapshot.tags`).
 pub fn plan(
     snapshot: &Snapshot,
@@ -284,13 +362,48 @@ pub fn plan(
     opts: &PlanOptions,
 ) -> Result<Plan, PlanError> {
     check_name_prefix(&opts.name_prefix, opts.family)?;
+    let default_next_hop = match (opts.strategy, &opts.default_next_hop) {
+        (Strategy::Lpm, None) => {
+            return Err(PlanError::NoDefaultNextHop(
+                "pass --default-next-hop VirtualAppliance:IP or VirtualNetworkGateway, or (diff) an \
+                 --existing table with such a 0.0.0.0/0 route. A default learned over ExpressRoute \
+                 or VPN BGP is no route-table next hop, so exceptions cannot return to it: use \
+                 --strategy exact there"
+                    .into(),
+            ));
+        }
+        (Strategy::Lpm, Some(hop)) => {
+            check_default_next_hop(hop)?;
+            Some(hop.clone())
+        }
+        (Strategy::Exact, _) => None,
+    };
+    let budget = opts.budget && opts.slack != Slack::None;
+    if budget && opts.family == FamilyChoice::Both {
+        return Err(PlanError::BudgetNeedsOneFamily);
+    }
     let tags: Vec<&ServiceTag> = selected.iter().map(|&i| &snapshot.tags[i]).collect();
+    let slack_tags: Option<Vec<&ServiceTag>> = match &opts.slack {
+        Slack::None => Some(Vec::new()),
+        Slack::Tags(idx) => Some(idx.iter().map(|&i| &snapshot.tags[i]).collect()),
+        Slack::Any => None,
+    };
+    let job = family::Job {
+        tags: &tags,
+        slack_tags: slack_tags.as_deref(),
+        all_tags: &snapshot.tags,
+        strategy: opts.strategy,
+        default_next_hop: default_next_hop.as_ref(),
+        name_prefix: &opts.name_prefix,
+        budget: budget.then_some(opts.max_routes),
+    };
     let mut routes = Vec::new();
+    let mut report = SlackReport::default();
     if opts.family.includes(Family::V4) {
-        routes.extend(family_routes(&tags, |t| &t.ipv4, &opts.name_prefix));
+        job.run::<u32>(|t| &t.ipv4, &mut routes, &mut report)?;
     }
     if opts.family.includes(Family::V6) {
-        routes.extend(family_routes(&tags, |t| &t.ipv6, &opts.name_prefix));
+        job.run::<u128>(|t| &t.ipv6, &mut routes, &mut report)?;
     }
     if routes.len() > opts.max_routes {
         return Err(PlanError::TooManyRoutes {
@@ -316,6 +429,10 @@ pub fn plan(
     } else {
         tags.iter().map(|t| t.ipv6.len()).sum()
     };
+    let exception_routes = routes
+        .iter()
+        .filter(|r| r.next_hop != NextHop::Internet)
+        .count();
     Ok(Plan {
         cloud: snapshot.cloud,
         change_number: snapshot.change_number,
@@ -330,50 +447,17 @@ pub fn plan(
             .collect(),
         family: opts.family,
         strategy: opts.strategy,
+        default_next_hop,
+        slack: (opts.slack != Slack::None).then_some(report),
         summary: Summary {
             input_prefixes: tags.iter().map(|t| in_family(t)).sum(),
             routes: routes.len(),
+            exception_routes,
             max_routes: opts.max_routes,
             excluded_ipv6_prefixes,
         },
         routes,
     })
-}
-
-/// Exact routes for one family, each listing the tags whose prefixes it carries.
-fn family_routes<A: Addr>(
-    tags: &[&ServiceTag],
-    prefixes_of: impl Fn(&ServiceTag) -> &Vec<Prefix<A>>,
-    name_prefix: &str,
-) -> Vec<Route>
-where
-    IpPrefix: From<Prefix<A>>,
-{
-    let blocks = prefix::aggregate(tags.iter().flat_map(|t| prefixes_of(t).iter().copied()));
-    let mut carried: Vec<Vec<String>> = vec![Vec::new(); blocks.len()];
-    for tag in tags {
-        for p in prefixes_of(tag) {
-            // Blocks are disjoint and sorted; each input prefix lies inside exactly one.
-            let i = blocks.partition_point(|b| b.first() <= p.first()) - 1;
-            debug_assert!(blocks[i].contains(*p));
-            if carried[i].last() != Some(&tag.name) {
-                carried[i].push(tag.name.clone());
-            }
-        }
-    }
-    blocks
-        .into_iter()
-        .zip(carried)
-        .map(|(block, tags)| {
-            let prefix = IpPrefix::from(block);
-            Route {
-                name: route_name(name_prefix, prefix),
-                prefix,
-                next_hop: NextHop::Internet,
-                tags,
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
