@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tagroute::plan::{PlanOptions, plan};
-use tagroute::prefix::{IntervalSet, Prefix, aggregate};
+use tagroute::prefix::{Intent, IntervalSet, Prefix, aggregate, minimize, minimize_within};
 use tagroute::select;
 use tagroute::snapshot;
 
@@ -52,6 +52,50 @@ fn benches(c: &mut Criterion) {
     });
     c.bench_function("aggregate_all_ipv4_intervals", |b| {
         b.iter(|| IntervalSet::from_prefixes(black_box(&all_v4)).to_prefixes())
+    });
+    let everything = Intent {
+        inside: IntervalSet::from_prefixes(&all_v4),
+        slack: IntervalSet::new(),
+    };
+    c.bench_function("lpm_all_ipv4", |b| {
+        b.iter(|| minimize(black_box(&everything), true))
+    });
+    // Every tag but the global AzureCloud ones, so that the union has structure left to exploit.
+    let regional: Vec<Prefix<u32>> = snap
+        .tags
+        .iter()
+        .filter(|t| t.suffix().is_some() && !t.name.starts_with("AzureCloud"))
+        .flat_map(|t| t.ipv4.iter().copied())
+        .collect();
+    let regional = Intent {
+        inside: IntervalSet::from_prefixes(&regional),
+        slack: IntervalSet::new(),
+    };
+    c.bench_function("lpm_regional_ipv4", |b| {
+        b.iter(|| minimize(black_box(&regional), true))
+    });
+    let defaults: Vec<Prefix<u32>> = snap
+        .tags
+        .iter()
+        .filter(|t| {
+            t.name.starts_with("BatchNodeManagement.")
+                || t.name.starts_with("AzureMachineLearning.")
+        })
+        .flat_map(|t| t.ipv4.iter().copied())
+        .collect();
+    let any = Intent {
+        inside: IntervalSet::from_prefixes(&defaults),
+        slack: IntervalSet::from_ranges(vec![(0, u32::MAX)]),
+    };
+    c.bench_function("budget_400_all_regions_defaults", |b| {
+        b.iter(|| minimize_within(black_box(&any), true, 400).unwrap())
+    });
+    let regional_any = Intent {
+        inside: regional.inside.clone(),
+        slack: any.slack.clone(),
+    };
+    c.bench_function("budget_400_regional_ipv4", |b| {
+        b.iter(|| minimize_within(black_box(&regional_any), true, 400).unwrap())
     });
 }
 

@@ -218,3 +218,62 @@ pub fn raw_prefixes(file: &str, tag: &str) -> Vec<String> {
         .map(|p| p.as_str().unwrap().to_owned())
         .collect()
 }
+
+/// The IPv4 ranges a route table sends to Internet, next to a default route elsewhere: for each
+/// elementary interval between route boundaries, the most specific containing route decides
+/// (a plain scan over all routes; no sweep, no trie).
+pub fn internet_ranges(routes: &[(String, bool)]) -> Vec<(u64, u64)> {
+    let spans: Vec<((u64, u64), u8, bool)> = routes
+        .iter()
+        .filter(|r| !r.0.contains(':'))
+        .map(|(p, internet)| {
+            (
+                v4_ranges(&[p])[0],
+                p.split_once('/').unwrap().1.parse().unwrap(),
+                *internet,
+            )
+        })
+        .collect();
+    let mut cuts: Vec<u64> = spans.iter().flat_map(|s| [s.0.0, s.0.1 + 1]).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for w in cuts.windows(2) {
+        let (lo, hi) = (w[0], w[1] - 1);
+        let winner = spans
+            .iter()
+            .filter(|s| s.0.0 <= lo && hi <= s.0.1)
+            .max_by_key(|s| s.1);
+        if winner.is_some_and(|s| s.2) {
+            match out.last_mut() {
+                Some(last) if last.1 + 1 == lo => last.1 = hi,
+                _ => out.push((lo, hi)),
+            }
+        }
+    }
+    out
+}
+
+/// Addresses in `a` and not in `b` (both merged range lists).
+pub fn minus(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    for &(mut lo, hi) in a {
+        for &(blo, bhi) in b {
+            if bhi < lo || blo > hi {
+                continue;
+            }
+            if blo > lo {
+                out.push((lo, blo - 1));
+            }
+            lo = lo.max(bhi + 1);
+        }
+        if lo <= hi {
+            out.push((lo, hi));
+        }
+    }
+    out
+}
+
+pub fn count(r: &[(u64, u64)]) -> u64 {
+    r.iter().map(|x| x.1 - x.0 + 1).sum()
+}

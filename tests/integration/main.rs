@@ -11,4 +11,5 @@ mod lookup;
 mod minimal;
 mod plan_real;
 mod properties;
+mod strategies;
 mod tags_resolve;
