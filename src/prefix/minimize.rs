@@ -370,11 +370,10 @@ fn min_plus(a: &[u128], b: &[u128], cap: usize) -> Vec<u128> {
         if x == INF {
             continue;
         }
-        for k in i..len {
-            let y = at(b, k - i);
-            let s = add(x, y);
-            if s < out[k] {
-                out[k] = s;
+        for (j, slot) in out[i..].iter_mut().enumerate() {
+            let s = add(x, at(b, j));
+            if s < *slot {
+                *slot = s;
             }
         }
     }
