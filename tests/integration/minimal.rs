@@ -166,7 +166,7 @@ proptest! {
             last = t.extra;
         }
         prop_assert_eq!(last, 0);
-        if slack.routes.len() > 0 {
+        if !slack.routes.is_empty() {
             prop_assert_eq!(minimize_within(&intent, true, slack.routes.len() - 1), Err(slack.routes.len() as u64));
         }
     }
