@@ -6,9 +6,11 @@
 pub mod diff;
 pub mod drift;
 pub mod emit;
+pub mod fsutil;
 pub mod lookup;
 pub mod plan;
 pub mod prefix;
 pub mod routes;
 pub mod select;
 pub mod snapshot;
+pub mod source;

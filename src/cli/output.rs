@@ -72,21 +72,7 @@ pub fn deliver(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
     }
 }
 
-/// Replaces `path` with `bytes` so that readers see the old file or the new one, never a part:
-/// a temporary file in the same directory, flushed to disk, then renamed over the target.
+/// Replaces `path` with `bytes` atomically (see [`tagroute::fsutil::write_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tagroute-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
+    tagroute::fsutil::write_atomic(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }

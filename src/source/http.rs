@@ -1,0 +1,329 @@
+//! One HTTP client for every download: timeouts, bounded retries with exponential backoff and
+//! jitter (connect errors, timeouts, broken bodies, 408, 429, 5xx), `Retry-After`, a size limit,
+//! conditional requests, and a progress callback. Plain `http://` is refused except on loopback.
+
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+use futures_util::StreamExt;
+use reqwest::{StatusCode, Url, header};
+
+/// How patient the client is.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    pub connect_timeout: Duration,
+    /// Limit for one whole request, body included.
+    pub timeout: Duration,
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// First backoff; doubled each retry, with up to 50% jitter.
+    pub backoff: Duration,
+    /// Longest single wait, whatever `Retry-After` asks.
+    pub max_wait: Duration,
+    /// Largest body accepted.
+    pub max_bytes: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(120),
+            retries: 4,
+            backoff: Duration::from_millis(500),
+            max_wait: Duration::from_secs(60),
+            max_bytes: crate::snapshot::MAX_FILE_BYTES,
+        }
+    }
+}
+
+/// Reports download progress (a terminal progress bar, or nothing).
+pub trait Progress: Sync {
+    fn start(&self, _what: &str, _total: Option<u64>) {}
+    fn advance(&self, _bytes: u64) {}
+    fn finish(&self) {}
+}
+
+/// No progress display.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// Validators of a stored copy, for a conditional request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// The answer to a GET.
+#[derive(Debug)]
+pub enum Fetched {
+    Body { bytes: Vec<u8>, validators: Validators },
+    /// 304: the stored copy is current.
+    NotModified,
+}
+
+/// Why a request failed. URLs are printed; credentials never are.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("refusing {url}: {reason}")]
+    Refused { url: String, reason: String },
+    #[error("{url}: HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: {msg} (after {attempts} attempts)")]
+    Network { url: String, msg: String, attempts: u32 },
+    #[error("{url}: the body is larger than the {limit} byte limit")]
+    TooLarge { url: String, limit: u64 },
+    #[error("cannot start the HTTP client: {0}")]
+    Client(String),
+}
+
+/// Refuses anything but `https://`, and `http://` to a loopback host.
+pub fn check_url(url: &Url) -> Result<(), FetchError> {
+    let refuse = |reason: &str| Err(FetchError::Refused { url: url.to_string(), reason: reason.to_owned() });
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(a)) => IpAddr::V4(a).is_loopback(),
+                Some(url::Host::Ipv6(a)) => IpAddr::V6(a).is_loopback(),
+                None => false,
+            };
+            if loopback { Ok(()) } else { refuse("plain http:// is only allowed to a loopback host") }
+        }
+        _ => refuse("only https:// URLs are fetched"),
+    }
+}
+
+/// How long to wait before retry number `attempt` (1-based): `Retry-After` when the server sent
+/// one, else exponential backoff with jitter; never longer than `max_wait`. `now` is a parameter so
+/// that tests need no clock.
+pub fn retry_delay(cfg: &HttpConfig, attempt: u32, retry_after: Option<&str>, now: SystemTime) -> Duration {
+    let asked = retry_after.and_then(|v| {
+        let v = v.trim();
+        v.parse::<u64>().ok().map(Duration::from_secs).or_else(|| {
+            httpdate::parse_http_date(v).ok().map(|t| t.duration_since(now).unwrap_or(Duration::ZERO))
+        })
+    });
+    let delay = asked.unwrap_or_else(|| {
+        let exp = cfg.backoff.saturating_mul(1 << (attempt - 1).min(16));
+        exp + exp.mul_f64(fastrand::f64() * 0.5)
+    });
+    delay.min(cfg.max_wait)
+}
+
+fn retryable(status: StatusCode) -> bool {
+    status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// One attempt's failure: retry (with the server's `Retry-After`), or give up.
+enum Attempt {
+    Retry(String, Option<String>),
+    Fatal(FetchError),
+}
+
+/// The shared client.
+pub struct Http {
+    client: reqwest::Client,
+    pub cfg: HttpConfig,
+}
+
+impl Http {
+    pub fn new(cfg: HttpConfig) -> Result<Self, FetchError> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("tagroute/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(cfg.connect_timeout)
+            .timeout(cfg.timeout)
+            .build()
+            .map_err(|e| FetchError::Client(e.to_string()))?;
+        Ok(Http { client, cfg })
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retries are spent.
+    async fn retrying<T, F, Fut>(&self, url: &Url, mut attempt: F) -> Result<T, FetchError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Attempt>>,
+    {
+        check_url(url)?;
+        let mut n = 0;
+        loop {
+            n += 1;
+            match attempt().await {
+                Ok(v) => return Ok(v),
+                Err(Attempt::Fatal(e)) => return Err(e),
+                Err(Attempt::Retry(msg, retry_after)) => {
+                    if n > self.cfg.retries {
+                        return Err(FetchError::Network { url: url.to_string(), msg, attempts: n });
+                    }
+                    tokio::time::sleep(retry_delay(&self.cfg, n, retry_after.as_deref(), SystemTime::now())).await;
+                }
+            }
+        }
+    }
+
+    /// GET with optional validators and bearer token; the body is read whole, within the limit.
+    pub async fn get(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+        bearer: Option<&str>,
+        progress: &dyn Progress,
+    ) -> Result<Fetched, FetchError> {
+        self.retrying(url, || async {
+            let mut req = self.client.get(url.clone());
+            if let Some(v) = validators {
+                if let Some(etag) = &v.etag {
+                    req = req.header(header::IF_NONE_MATCH, etag);
+                }
+                if let Some(lm) = &v.last_modified {
+                    req = req.header(header::IF_MODIFIED_SINCE, lm);
+                }
+            }
+            if let Some(token) = bearer {
+                req = req.bearer_auth(token);
+            }
+            let resp = req.send().await.map_err(|e| Attempt::Retry(describe(&e), None))?;
+            let status = resp.status();
+            if status == StatusCode::NOT_MODIFIED && validators.is_some() {
+                return Ok(Fetched::NotModified);
+            }
+            if !status.is_success() {
+                let retry_after = resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                return Err(if retryable(status) {
+                    Attempt::Retry(format!("HTTP {}", status.as_u16()), retry_after)
+                } else {
+                    Attempt::Fatal(FetchError::Status { url: url.to_string(), status: status.as_u16() })
+                });
+            }
+            let too_large = || Attempt::Fatal(FetchError::TooLarge { url: url.to_string(), limit: self.cfg.max_bytes });
+            if resp.content_length().is_some_and(|n| n > self.cfg.max_bytes) {
+                return Err(too_large());
+            }
+            let header_text = |h: header::HeaderName| resp.headers().get(h).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let validators = Validators { etag: header_text(header::ETAG), last_modified: header_text(header::LAST_MODIFIED) };
+            let expected = resp.content_length();
+            progress.start(url.as_str(), expected);
+            let mut bytes = Vec::with_capacity(expected.unwrap_or(0).min(self.cfg.max_bytes) as usize);
+            let mut stream = resp.bytes_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| {
+                    progress.finish();
+                    Attempt::Retry(format!("download broken off: {}", describe(&e)), None)
+                })?;
+                if (bytes.len() + chunk.len()) as u64 > self.cfg.max_bytes {
+                    progress.finish();
+                    return Err(too_large());
+                }
+                progress.advance(chunk.len() as u64);
+                bytes.extend_from_slice(&chunk);
+            }
+            progress.finish();
+            if let Some(n) = expected
+                && n != bytes.len() as u64
+            {
+                return Err(Attempt::Retry(format!("body has {} of {n} bytes", bytes.len()), None));
+            }
+            Ok(Fetched::Body { bytes, validators })
+        })
+        .await
+    }
+
+    /// True when the URL exists (HEAD 200), false on 404 or 410.
+    pub async fn exists(&self, url: &Url) -> Result<bool, FetchError> {
+        self.retrying(url, || async {
+            let resp = self.client.head(url.clone()).send().await.map_err(|e| Attempt::Retry(describe(&e), None))?;
+            let status = resp.status();
+            if status.is_success() {
+                Ok(true)
+            } else if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+                Ok(false)
+            } else if retryable(status) {
+                let retry_after = resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                Err(Attempt::Retry(format!("HTTP {}", status.as_u16()), retry_after))
+            } else {
+                Err(Attempt::Fatal(FetchError::Status { url: url.to_string(), status: status.as_u16() }))
+            }
+        })
+        .await
+    }
+
+    /// POSTs a JSON body; any 2xx is success.
+    pub async fn post_json(&self, url: &Url, body: &[u8]) -> Result<(), FetchError> {
+        self.retrying(url, || async {
+            let resp = self
+                .client
+                .post(url.clone())
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec())
+                .send()
+                .await
+                .map_err(|e| Attempt::Retry(describe(&e), None))?;
+            let status = resp.status();
+            if status.is_success() {
+                return Ok(());
+            }
+            let retry_after = resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            Err(if retryable(status) {
+                Attempt::Retry(format!("HTTP {}", status.as_u16()), retry_after)
+            } else {
+                Attempt::Fatal(FetchError::Status { url: url.to_string(), status: status.as_u16() })
+            })
+        })
+        .await
+    }
+}
+
+/// A reqwest error in a few words, without the URL (the caller adds it).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_body() || e.is_decode() {
+        "broken response body"
+    } else {
+        "request failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() { kind.to_owned() } else { format!("{kind}: {detail}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http() {
+        let ok = |u: &str| check_url(&Url::parse(u).unwrap()).is_ok();
+        assert!(ok("https://download.microsoft.com/x.json"));
+        assert!(ok("http://127.0.0.1:8080/x") && ok("http://localhost/x") && ok("http://[::1]:9/x"));
+        assert!(!ok("http://download.microsoft.com/x.json"));
+        assert!(!ok("http://10.0.0.1/x"));
+        assert!(!ok("ftp://127.0.0.1/x"));
+    }
+
+    #[test]
+    fn retry_after_and_backoff() {
+        let cfg = HttpConfig { backoff: Duration::from_millis(100), max_wait: Duration::from_secs(30), ..Default::default() };
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert_eq!(retry_delay(&cfg, 1, Some("7"), now), Duration::from_secs(7));
+        assert_eq!(retry_delay(&cfg, 1, Some("3600"), now), Duration::from_secs(30), "capped");
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(12));
+        assert_eq!(retry_delay(&cfg, 1, Some(&later), now), Duration::from_secs(12));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(12));
+        assert_eq!(retry_delay(&cfg, 1, Some(&past), now), Duration::ZERO);
+        for attempt in 1..=4 {
+            let d = retry_delay(&cfg, attempt, None, now);
+            let base = Duration::from_millis(100 << (attempt - 1));
+            assert!(d >= base && d <= base.mul_f64(1.5), "attempt {attempt}: {d:?}");
+        }
+        assert_eq!(retry_delay(&cfg, 30, Some("garbage"), now), Duration::from_secs(30));
+    }
+}
