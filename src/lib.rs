@@ -14,3 +14,4 @@ pub mod routes;
 pub mod select;
 pub mod snapshot;
 pub mod source;
+pub mod state;

@@ -11,14 +11,37 @@ use tagroute::snapshot::{self, Snapshot};
 #[derive(clap::Args, Debug, Clone)]
 pub struct Source {
     /// Service-tag JSON file (weekly download or `az network list-service-tags` output); `-` reads stdin.
-    #[arg(long, short = 'f', value_name = "FILE")]
-    pub file: String,
+    #[arg(
+        long,
+        short = 'f',
+        value_name = "FILE",
+        required_unless_present = "cloud",
+        conflicts_with = "cloud"
+    )]
+    pub file: Option<String>,
+    /// Use the cached file of this cloud, downloading it when missing or older than --max-age.
+    #[arg(long, value_enum, value_name = "CLOUD")]
+    pub cloud: Option<super::net::CloudArg>,
+    #[command(flatten)]
+    pub net: super::net::NetArgs,
 }
 
 impl Source {
+    /// True when the file is read from stdin.
+    pub fn is_stdin(&self) -> bool {
+        self.file.as_deref() == Some("-")
+    }
+
     /// Loads and validates the file.
     pub fn load(&self, diag: &super::output::Diag) -> anyhow::Result<Snapshot> {
-        let s = snapshot::load(&self.file)?;
+        let path = match (&self.file, self.cloud) {
+            (Some(f), _) => f.clone(),
+            (None, Some(c)) => super::net::cached_file(c.into(), &self.net, diag)?
+                .display()
+                .to_string(),
+            (None, None) => anyhow::bail!("pass --file or --cloud"),
+        };
+        let s = snapshot::load(&path)?;
         if s.next_link.is_some() {
             diag.warn(format!(
                 "{} has a nextLink: it is one page of an ARM API answer and may lack tags",

@@ -56,7 +56,7 @@ enum Format {
 }
 
 /// The next hop of the table's `0.0.0.0/0` (else `::/0`) route, for lpm exception routes.
-fn table_default_hop(table: &routes::RouteTable) -> Option<tagroute::plan::NextHop> {
+pub fn table_default_hop(table: &routes::RouteTable) -> Option<tagroute::plan::NextHop> {
     let is_default = |r: &&routes::ExistingRoute| matches!(&r.destination, routes::Destination::Prefix(p) if p.is_default());
     let route = table.routes.iter().find(is_default)?;
     tagroute::plan::check_default_next_hop(&route.next_hop)
@@ -65,7 +65,7 @@ fn table_default_hop(table: &routes::RouteTable) -> Option<tagroute::plan::NextH
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
-    if args.source.file == "-" && args.existing == "-" {
+    if args.source.is_stdin() && args.existing == "-" {
         anyhow::bail!("--file and --existing cannot both read stdin");
     }
     let snapshot = args.source.load(diag)?;

@@ -46,7 +46,7 @@ enum Format {
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
-    if args.source.file == "-" && args.addresses.is_empty() {
+    if args.source.is_stdin() && args.addresses.is_empty() {
         anyhow::bail!(
             "--file - reads the service tags from stdin, so give the addresses as arguments"
         );

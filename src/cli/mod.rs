@@ -7,9 +7,12 @@ mod args;
 mod completions;
 mod diff;
 mod drift;
+mod fetch;
 mod lookup;
+mod net;
 mod output;
 mod plan;
+mod refresh;
 mod resolve;
 mod tags;
 
@@ -46,6 +49,8 @@ pub enum Command {
     Diff(diff::Args),
     Drift(drift::Args),
     Lookup(lookup::Args),
+    Fetch(fetch::Args),
+    Refresh(refresh::Args),
     Completions(completions::Args),
 }
 
@@ -59,6 +64,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Diff(a) => diff::run(a, &diag),
         Command::Drift(a) => drift::run(a, &diag),
         Command::Lookup(a) => lookup::run(a, &diag),
+        Command::Fetch(a) => fetch::run(a, &diag),
+        Command::Refresh(a) => refresh::run(a, &diag),
         Command::Completions(a) => completions::run(a),
     }?;
     diag.flush();

@@ -58,7 +58,10 @@ pub struct Validators {
 /// The answer to a GET.
 #[derive(Debug)]
 pub enum Fetched {
-    Body { bytes: Vec<u8>, validators: Validators },
+    Body {
+        bytes: Vec<u8>,
+        validators: Validators,
+    },
     /// 304: the stored copy is current.
     NotModified,
 }
@@ -71,7 +74,11 @@ pub enum FetchError {
     #[error("{url}: HTTP {status}")]
     Status { url: String, status: u16 },
     #[error("{url}: {msg} (after {attempts} attempts)")]
-    Network { url: String, msg: String, attempts: u32 },
+    Network {
+        url: String,
+        msg: String,
+        attempts: u32,
+    },
     #[error("{url}: the body is larger than the {limit} byte limit")]
     TooLarge { url: String, limit: u64 },
     #[error("cannot start the HTTP client: {0}")]
@@ -80,7 +87,12 @@ pub enum FetchError {
 
 /// Refuses anything but `https://`, and `http://` to a loopback host.
 pub fn check_url(url: &Url) -> Result<(), FetchError> {
-    let refuse = |reason: &str| Err(FetchError::Refused { url: url.to_string(), reason: reason.to_owned() });
+    let refuse = |reason: &str| {
+        Err(FetchError::Refused {
+            url: url.to_string(),
+            reason: reason.to_owned(),
+        })
+    };
     match url.scheme() {
         "https" => Ok(()),
         "http" => {
@@ -90,7 +102,11 @@ pub fn check_url(url: &Url) -> Result<(), FetchError> {
                 Some(url::Host::Ipv6(a)) => IpAddr::V6(a).is_loopback(),
                 None => false,
             };
-            if loopback { Ok(()) } else { refuse("plain http:// is only allowed to a loopback host") }
+            if loopback {
+                Ok(())
+            } else {
+                refuse("plain http:// is only allowed to a loopback host")
+            }
         }
         _ => refuse("only https:// URLs are fetched"),
     }
@@ -99,11 +115,18 @@ pub fn check_url(url: &Url) -> Result<(), FetchError> {
 /// How long to wait before retry number `attempt` (1-based): `Retry-After` when the server sent
 /// one, else exponential backoff with jitter; never longer than `max_wait`. `now` is a parameter so
 /// that tests need no clock.
-pub fn retry_delay(cfg: &HttpConfig, attempt: u32, retry_after: Option<&str>, now: SystemTime) -> Duration {
+pub fn retry_delay(
+    cfg: &HttpConfig,
+    attempt: u32,
+    retry_after: Option<&str>,
+    now: SystemTime,
+) -> Duration {
     let asked = retry_after.and_then(|v| {
         let v = v.trim();
         v.parse::<u64>().ok().map(Duration::from_secs).or_else(|| {
-            httpdate::parse_http_date(v).ok().map(|t| t.duration_since(now).unwrap_or(Duration::ZERO))
+            httpdate::parse_http_date(v)
+                .ok()
+                .map(|t| t.duration_since(now).unwrap_or(Duration::ZERO))
         })
     });
     let delay = asked.unwrap_or_else(|| {
@@ -114,7 +137,9 @@ pub fn retry_delay(cfg: &HttpConfig, attempt: u32, retry_after: Option<&str>, no
 }
 
 fn retryable(status: StatusCode) -> bool {
-    status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+    status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
 }
 
 /// One attempt's failure: retry (with the server's `Retry-After`), or give up.
@@ -155,9 +180,19 @@ impl Http {
                 Err(Attempt::Fatal(e)) => return Err(e),
                 Err(Attempt::Retry(msg, retry_after)) => {
                     if n > self.cfg.retries {
-                        return Err(FetchError::Network { url: url.to_string(), msg, attempts: n });
+                        return Err(FetchError::Network {
+                            url: url.to_string(),
+                            msg,
+                            attempts: n,
+                        });
                     }
-                    tokio::time::sleep(retry_delay(&self.cfg, n, retry_after.as_deref(), SystemTime::now())).await;
+                    tokio::time::sleep(retry_delay(
+                        &self.cfg,
+                        n,
+                        retry_after.as_deref(),
+                        SystemTime::now(),
+                    ))
+                    .await;
                 }
             }
         }
@@ -184,28 +219,55 @@ impl Http {
             if let Some(token) = bearer {
                 req = req.bearer_auth(token);
             }
-            let resp = req.send().await.map_err(|e| Attempt::Retry(describe(&e), None))?;
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| Attempt::Retry(describe(&e), None))?;
             let status = resp.status();
             if status == StatusCode::NOT_MODIFIED && validators.is_some() {
                 return Ok(Fetched::NotModified);
             }
             if !status.is_success() {
-                let retry_after = resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let retry_after = resp
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
                 return Err(if retryable(status) {
                     Attempt::Retry(format!("HTTP {}", status.as_u16()), retry_after)
                 } else {
-                    Attempt::Fatal(FetchError::Status { url: url.to_string(), status: status.as_u16() })
+                    Attempt::Fatal(FetchError::Status {
+                        url: url.to_string(),
+                        status: status.as_u16(),
+                    })
                 });
             }
-            let too_large = || Attempt::Fatal(FetchError::TooLarge { url: url.to_string(), limit: self.cfg.max_bytes });
-            if resp.content_length().is_some_and(|n| n > self.cfg.max_bytes) {
+            let too_large = || {
+                Attempt::Fatal(FetchError::TooLarge {
+                    url: url.to_string(),
+                    limit: self.cfg.max_bytes,
+                })
+            };
+            if resp
+                .content_length()
+                .is_some_and(|n| n > self.cfg.max_bytes)
+            {
                 return Err(too_large());
             }
-            let header_text = |h: header::HeaderName| resp.headers().get(h).and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let validators = Validators { etag: header_text(header::ETAG), last_modified: header_text(header::LAST_MODIFIED) };
+            let header_text = |h: header::HeaderName| {
+                resp.headers()
+                    .get(h)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let validators = Validators {
+                etag: header_text(header::ETAG),
+                last_modified: header_text(header::LAST_MODIFIED),
+            };
             let expected = resp.content_length();
             progress.start(url.as_str(), expected);
-            let mut bytes = Vec::with_capacity(expected.unwrap_or(0).min(self.cfg.max_bytes) as usize);
+            let mut bytes =
+                Vec::with_capacity(expected.unwrap_or(0).min(self.cfg.max_bytes) as usize);
             let mut stream = resp.bytes_stream();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| {
@@ -223,7 +285,10 @@ impl Http {
             if let Some(n) = expected
                 && n != bytes.len() as u64
             {
-                return Err(Attempt::Retry(format!("body has {} of {n} bytes", bytes.len()), None));
+                return Err(Attempt::Retry(
+                    format!("body has {} of {n} bytes", bytes.len()),
+                    None,
+                ));
             }
             Ok(Fetched::Body { bytes, validators })
         })
@@ -233,17 +298,32 @@ impl Http {
     /// True when the URL exists (HEAD 200), false on 404 or 410.
     pub async fn exists(&self, url: &Url) -> Result<bool, FetchError> {
         self.retrying(url, || async {
-            let resp = self.client.head(url.clone()).send().await.map_err(|e| Attempt::Retry(describe(&e), None))?;
+            let resp = self
+                .client
+                .head(url.clone())
+                .send()
+                .await
+                .map_err(|e| Attempt::Retry(describe(&e), None))?;
             let status = resp.status();
             if status.is_success() {
                 Ok(true)
             } else if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
                 Ok(false)
             } else if retryable(status) {
-                let retry_after = resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-                Err(Attempt::Retry(format!("HTTP {}", status.as_u16()), retry_after))
+                let retry_after = resp
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                Err(Attempt::Retry(
+                    format!("HTTP {}", status.as_u16()),
+                    retry_after,
+                ))
             } else {
-                Err(Attempt::Fatal(FetchError::Status { url: url.to_string(), status: status.as_u16() }))
+                Err(Attempt::Fatal(FetchError::Status {
+                    url: url.to_string(),
+                    status: status.as_u16(),
+                }))
             }
         })
         .await
@@ -264,11 +344,18 @@ impl Http {
             if status.is_success() {
                 return Ok(());
             }
-            let retry_after = resp.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let retry_after = resp
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             Err(if retryable(status) {
                 Attempt::Retry(format!("HTTP {}", status.as_u16()), retry_after)
             } else {
-                Attempt::Fatal(FetchError::Status { url: url.to_string(), status: status.as_u16() })
+                Attempt::Fatal(FetchError::Status {
+                    url: url.to_string(),
+                    status: status.as_u16(),
+                })
             })
         })
         .await
@@ -292,7 +379,11 @@ fn describe(e: &reqwest::Error) -> String {
         detail = s.to_string();
         source = s.source();
     }
-    if detail.is_empty() { kind.to_owned() } else { format!("{kind}: {detail}") }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {detail}")
+    }
 }
 
 #[cfg(test)]
@@ -303,7 +394,9 @@ mod tests {
     fn only_https_or_loopback_http() {
         let ok = |u: &str| check_url(&Url::parse(u).unwrap()).is_ok();
         assert!(ok("https://download.microsoft.com/x.json"));
-        assert!(ok("http://127.0.0.1:8080/x") && ok("http://localhost/x") && ok("http://[::1]:9/x"));
+        assert!(
+            ok("http://127.0.0.1:8080/x") && ok("http://localhost/x") && ok("http://[::1]:9/x")
+        );
         assert!(!ok("http://download.microsoft.com/x.json"));
         assert!(!ok("http://10.0.0.1/x"));
         assert!(!ok("ftp://127.0.0.1/x"));
@@ -311,19 +404,36 @@ mod tests {
 
     #[test]
     fn retry_after_and_backoff() {
-        let cfg = HttpConfig { backoff: Duration::from_millis(100), max_wait: Duration::from_secs(30), ..Default::default() };
+        let cfg = HttpConfig {
+            backoff: Duration::from_millis(100),
+            max_wait: Duration::from_secs(30),
+            ..Default::default()
+        };
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         assert_eq!(retry_delay(&cfg, 1, Some("7"), now), Duration::from_secs(7));
-        assert_eq!(retry_delay(&cfg, 1, Some("3600"), now), Duration::from_secs(30), "capped");
+        assert_eq!(
+            retry_delay(&cfg, 1, Some("3600"), now),
+            Duration::from_secs(30),
+            "capped"
+        );
         let later = httpdate::fmt_http_date(now + Duration::from_secs(12));
-        assert_eq!(retry_delay(&cfg, 1, Some(&later), now), Duration::from_secs(12));
+        assert_eq!(
+            retry_delay(&cfg, 1, Some(&later), now),
+            Duration::from_secs(12)
+        );
         let past = httpdate::fmt_http_date(now - Duration::from_secs(12));
         assert_eq!(retry_delay(&cfg, 1, Some(&past), now), Duration::ZERO);
         for attempt in 1..=4 {
             let d = retry_delay(&cfg, attempt, None, now);
             let base = Duration::from_millis(100 << (attempt - 1));
-            assert!(d >= base && d <= base.mul_f64(1.5), "attempt {attempt}: {d:?}");
+            assert!(
+                d >= base && d <= base.mul_f64(1.5),
+                "attempt {attempt}: {d:?}"
+            );
         }
-        assert_eq!(retry_delay(&cfg, 30, Some("garbage"), now), Duration::from_secs(30));
+        assert_eq!(
+            retry_delay(&cfg, 30, Some("garbage"), now),
+            Duration::from_secs(30)
+        );
     }
 }

@@ -29,8 +29,8 @@ pub struct Endpoints {
 
 /// The compiled-in endpoint table (`data/endpoints.json`).
 pub fn endpoints(cloud: Cloud) -> Endpoints {
-    let all: serde_json::Value =
-        serde_json::from_str(include_str!("../../data/endpoints.json")).expect("endpoints.json is valid");
+    let all: serde_json::Value = serde_json::from_str(include_str!("../../data/endpoints.json"))
+        .expect("endpoints.json is valid");
     serde_json::from_value(all[cloud.short_name()].clone()).expect("every cloud has endpoints")
 }
 
@@ -42,7 +42,11 @@ pub enum Method {
     /// A given URL.
     Url(Url),
     /// The ARM Service Tag Discovery API (which can lag the file by weeks).
-    Arm { subscription: String, location: String, token: String },
+    Arm {
+        subscription: String,
+        location: String,
+        token: String,
+    },
 }
 
 /// The result of a fetch.
@@ -73,13 +77,24 @@ pub enum SourceError {
     #[error("{url}: downloaded file is not valid: {err}")]
     Invalid { url: String, err: LoadError },
     #[error("{url} is a {got} file, not {want}")]
-    WrongCloud { url: String, got: Cloud, want: Cloud },
+    WrongCloud {
+        url: String,
+        got: Cloud,
+        want: Cloud,
+    },
     #[error(
         "{url} has changeNumber {got}, older than the stored {stored}: refusing to roll back (a stale mirror?)"
     )]
     Stale { url: String, got: u64, stored: u64 },
-    #[error("no {cloud} file found: the download page gave no link ({page}) and no date in the last {days} days exists under {base}")]
-    NotFound { cloud: Cloud, page: String, days: u32, base: String },
+    #[error(
+        "no {cloud} file found: the download page gave no link ({page}) and no date in the last {days} days exists under {base}"
+    )]
+    NotFound {
+        cloud: Cloud,
+        page: String,
+        days: u32,
+        base: String,
+    },
     #[error("ARM API: {0}")]
     Arm(String),
     #[error("cannot write the cache in {dir}: {err}")]
@@ -108,16 +123,24 @@ pub async fn discover(
     let stem = format!("ServiceTags_{}_", cloud.as_str());
     match http.get(&ep.download_page, None, None, &http::Quiet).await {
         Ok(Fetched::Body { bytes, .. }) => {
-            if let Some(url) = newest_link(&String::from_utf8_lossy(&bytes), &stem, &ep.download_page) {
+            if let Some(url) =
+                newest_link(&String::from_utf8_lossy(&bytes), &stem, &ep.download_page)
+            {
                 return Ok((url, "download page"));
             }
-            notes.push(format!("{} links to no {stem}YYYYMMDD.json; probing dates", ep.download_page));
+            notes.push(format!(
+                "{} links to no {stem}YYYYMMDD.json; probing dates",
+                ep.download_page
+            ));
         }
         Ok(Fetched::NotModified) => {}
         Err(e) => notes.push(format!("download page failed ({e}); probing dates")),
     }
     for date in probe_dates(today, probe_days) {
-        let url = ep.download_base.join(&format!("{stem}{date}.json")).map_err(|e| SourceError::Arm(e.to_string()))?;
+        let url = ep
+            .download_base
+            .join(&format!("{stem}{date}.json"))
+            .map_err(|e| SourceError::Arm(e.to_string()))?;
         if http.exists(&url).await? {
             return Ok((url, "date probe"));
         }
@@ -137,10 +160,14 @@ pub fn newest_link(page: &str, stem: &str, base: &Url) -> Option<Url> {
     while let Some(pos) = page[from..].find(stem).map(|p| p + from) {
         from = pos + stem.len();
         let date = page.get(from..from + 8)?;
-        if !date.bytes().all(|b| b.is_ascii_digit()) || page.get(from + 8..from + 13) != Some(".json") {
+        if !date.bytes().all(|b| b.is_ascii_digit())
+            || page.get(from + 8..from + 13) != Some(".json")
+        {
             continue;
         }
-        let start = page[..pos].rfind(|c: char| matches!(c, '"' | '\'' | '(' | '>' | '=') || c.is_whitespace()).map_or(0, |i| i + 1);
+        let start = page[..pos]
+            .rfind(|c: char| matches!(c, '"' | '\'' | '(' | '>' | '=') || c.is_whitespace())
+            .map_or(0, |i| i + 1);
         let link = &page[start..from + 13];
         if let Ok(url) = base.join(link)
             && best.as_ref().is_none_or(|(d, _)| date > *d)
@@ -161,27 +188,48 @@ pub fn probe_dates(today: time::Date, days: u32) -> Vec<String> {
 }
 
 /// Reads every page of the ARM Service Tag Discovery API into one document of the ARM shape.
-pub async fn fetch_arm(http: &Http, ep: &Endpoints, subscription: &str, location: &str, token: &str) -> Result<Download, SourceError> {
+pub async fn fetch_arm(
+    http: &Http,
+    ep: &Endpoints,
+    subscription: &str,
+    location: &str,
+    token: &str,
+) -> Result<Download, SourceError> {
     let path = format!(
         "subscriptions/{subscription}/providers/Microsoft.Network/locations/{location}/serviceTags?api-version=2024-05-01"
     );
-    let first = ep.arm_endpoint.join(&path).map_err(|e| SourceError::Arm(e.to_string()))?;
+    let first = ep
+        .arm_endpoint
+        .join(&path)
+        .map_err(|e| SourceError::Arm(e.to_string()))?;
     let mut url = first.clone();
     let mut doc: Option<serde_json::Value> = None;
     for _page in 0..1000 {
-        let Fetched::Body { bytes, .. } = http.get(&url, None, Some(token), &http::Quiet).await? else {
+        let Fetched::Body { bytes, .. } = http.get(&url, None, Some(token), &http::Quiet).await?
+        else {
             return Err(SourceError::Arm("unexpected 304".into()));
         };
-        let mut page: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| SourceError::Arm(format!("{url}: not JSON: {e}")))?;
-        let next = page.get("nextLink").and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_owned);
-        let values = page.get_mut("values").and_then(|v| v.as_array_mut()).map(std::mem::take).unwrap_or_default();
+        let mut page: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| SourceError::Arm(format!("{url}: not JSON: {e}")))?;
+        let next = page
+            .get("nextLink")
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        let values = page
+            .get_mut("values")
+            .and_then(|v| v.as_array_mut())
+            .map(std::mem::take)
+            .unwrap_or_default();
         match doc.as_mut() {
             None => {
                 page["values"] = serde_json::Value::Array(values);
                 doc = Some(page);
             }
-            Some(d) => d["values"].as_array_mut().expect("set on the first page").extend(values),
+            Some(d) => d["values"]
+                .as_array_mut()
+                .expect("set on the first page")
+                .extend(values),
         }
         let Some(next) = next else {
             let mut d = doc.expect("at least one page");
@@ -189,12 +237,24 @@ pub async fn fetch_arm(http: &Http, ep: &Endpoints, subscription: &str, location
                 o.remove("nextLink");
             }
             let bytes = serde_json::to_vec(&d).expect("JSON serialises");
-            return Ok(Download { bytes, url: first, found_via: "ARM API".into(), validators: Default::default() });
+            return Ok(Download {
+                bytes,
+                url: first,
+                found_via: "ARM API".into(),
+                validators: Default::default(),
+            });
         };
-        let next = Url::parse(&next).or_else(|_| url.join(&next)).map_err(|e| SourceError::Arm(format!("bad nextLink: {e}")))?;
+        let next = Url::parse(&next)
+            .or_else(|_| url.join(&next))
+            .map_err(|e| SourceError::Arm(format!("bad nextLink: {e}")))?;
         // The token goes only to the ARM host it was meant for.
-        if next.host_str() != ep.arm_endpoint.host_str() || next.port_or_known_default() != ep.arm_endpoint.port_or_known_default() {
-            return Err(SourceError::Arm(format!("nextLink points to another host ({}); not following it", next.host_str().unwrap_or("?"))));
+        if next.host_str() != ep.arm_endpoint.host_str()
+            || next.port_or_known_default() != ep.arm_endpoint.port_or_known_default()
+        {
+            return Err(SourceError::Arm(format!(
+                "nextLink points to another host ({}); not following it",
+                next.host_str().unwrap_or("?")
+            )));
         }
         url = next;
     }
@@ -214,9 +274,16 @@ pub async fn fetch(
     let stored = store.meta(cloud);
     let stored_change = stored.as_ref().map(|m| m.change_number).or_else(|| {
         let path = store.data_path(cloud);
-        path.is_file().then(|| snapshot::load(path.to_str()?).ok().map(|s| s.change_number)).flatten()
+        path.is_file()
+            .then(|| snapshot::load(path.to_str()?).ok().map(|s| s.change_number))
+            .flatten()
     });
-    let download = if let Method::Arm { subscription, location, token } = method {
+    let download = if let Method::Arm {
+        subscription,
+        location,
+        token,
+    } = method
+    {
         notes.push(
             "the ARM Service Tag Discovery API can lag the weekly file by weeks and lacks some tags \
              (such as AzureMachineLearning.<region>)"
@@ -226,28 +293,61 @@ pub async fn fetch(
     } else {
         let (url, via) = match method {
             Method::Url(u) => (u.clone(), "given URL"),
-            Method::Discover { probe_days, today } => discover(http, cloud, ep, *probe_days, *today, notes).await?,
+            Method::Discover { probe_days, today } => {
+                discover(http, cloud, ep, *probe_days, *today, notes).await?
+            }
             Method::Arm { .. } => unreachable!("handled above"),
         };
-        let validators = stored.as_ref().filter(|m| m.url == url.as_str()).map(Meta::validators);
+        let validators = stored
+            .as_ref()
+            .filter(|m| m.url == url.as_str())
+            .map(Meta::validators);
         match http.get(&url, validators.as_ref(), None, progress).await? {
             Fetched::NotModified => {
-                let mut meta = stored.clone().expect("validators came from stored metadata");
+                let mut meta = stored
+                    .clone()
+                    .expect("validators came from stored metadata");
                 meta.fetched_at = now_secs();
-                store.save_meta(cloud, &meta).map_err(|err| store_err(store, err))?;
-                return Ok(outcome(store, cloud, "unchanged", &url, via, meta.change_number, stored_change));
+                store
+                    .save_meta(cloud, &meta)
+                    .map_err(|err| store_err(store, err))?;
+                return Ok(outcome(
+                    store,
+                    cloud,
+                    "unchanged",
+                    &url,
+                    via,
+                    meta.change_number,
+                    stored_change,
+                ));
             }
-            Fetched::Body { bytes, validators } => Download { bytes, url, found_via: via.into(), validators },
+            Fetched::Body { bytes, validators } => Download {
+                bytes,
+                url,
+                found_via: via.into(),
+                validators,
+            },
         }
     };
     let url = download.url.to_string();
-    let snap = snapshot::parse(&url, &download.bytes).map_err(|err| SourceError::Invalid { url: url.clone(), err })?;
+    let snap = snapshot::parse(&url, &download.bytes).map_err(|err| SourceError::Invalid {
+        url: url.clone(),
+        err,
+    })?;
     if snap.cloud != cloud {
-        return Err(SourceError::WrongCloud { url, got: snap.cloud, want: cloud });
+        return Err(SourceError::WrongCloud {
+            url,
+            got: snap.cloud,
+            want: cloud,
+        });
     }
     if let Some(old) = stored_change {
         if snap.change_number < old {
-            return Err(SourceError::Stale { url, got: snap.change_number, stored: old });
+            return Err(SourceError::Stale {
+                url,
+                got: snap.change_number,
+                stored: old,
+            });
         }
     }
     let meta = Meta {
@@ -259,21 +359,45 @@ pub async fn fetch(
         change_number: snap.change_number,
         bytes: download.bytes.len() as u64,
     };
-    let unchanged = stored_change == Some(snap.change_number) && std::fs::read(store.data_path(cloud)).is_ok_and(|b| b == download.bytes);
+    let unchanged = stored_change == Some(snap.change_number)
+        && std::fs::read(store.data_path(cloud)).is_ok_and(|b| b == download.bytes);
     if unchanged {
-        store.save_meta(cloud, &meta).map_err(|err| store_err(store, err))?;
+        store
+            .save_meta(cloud, &meta)
+            .map_err(|err| store_err(store, err))?;
     } else {
-        store.save(cloud, &download.bytes, &meta).map_err(|err| store_err(store, err))?;
+        store
+            .save(cloud, &download.bytes, &meta)
+            .map_err(|err| store_err(store, err))?;
     }
     let status = if unchanged { "unchanged" } else { "updated" };
-    Ok(outcome(store, cloud, status, &download.url, &download.found_via, snap.change_number, stored_change))
+    Ok(outcome(
+        store,
+        cloud,
+        status,
+        &download.url,
+        &download.found_via,
+        snap.change_number,
+        stored_change,
+    ))
 }
 
 fn store_err(store: &Store, err: std::io::Error) -> SourceError {
-    SourceError::Store { dir: store.dir.display().to_string(), err }
+    SourceError::Store {
+        dir: store.dir.display().to_string(),
+        err,
+    }
 }
 
-fn outcome(store: &Store, cloud: Cloud, status: &'static str, url: &Url, via: &str, change: u64, prev: Option<u64>) -> Outcome {
+fn outcome(
+    store: &Store,
+    cloud: Cloud,
+    status: &'static str,
+    url: &Url,
+    via: &str,
+    change: u64,
+    prev: Option<u64>,
+) -> Outcome {
     Outcome {
         cloud,
         status,
@@ -296,21 +420,36 @@ mod tests {
 
     #[test]
     fn finds_the_newest_link_in_a_page() {
-        let base = Url::parse("https://www.microsoft.com/en-us/download/details.aspx?id=56519").unwrap();
+        let base =
+            Url::parse("https://www.microsoft.com/en-us/download/details.aspx?id=56519").unwrap();
         let page = r#"<a href="https://download.microsoft.com/download/7/1/D/X/ServiceTags_Public_20251013.json">old</a>
             {"url":"https://download.microsoft.com/download/7/1/D/X/ServiceTags_Public_20251028.json"}
             <a href='/dl/ServiceTags_Public_2025102.json'>broken</a> ServiceTags_China_20260101.json"#;
         let u = newest_link(page, "ServiceTags_Public_", &base).unwrap();
-        assert_eq!(u.as_str(), "https://download.microsoft.com/download/7/1/D/X/ServiceTags_Public_20251028.json");
-        let rel = newest_link("<a href=\"/files/ServiceTags_China_20260720.json\">", "ServiceTags_China_", &base).unwrap();
-        assert_eq!(rel.as_str(), "https://www.microsoft.com/files/ServiceTags_China_20260720.json");
+        assert_eq!(
+            u.as_str(),
+            "https://download.microsoft.com/download/7/1/D/X/ServiceTags_Public_20251028.json"
+        );
+        let rel = newest_link(
+            "<a href=\"/files/ServiceTags_China_20260720.json\">",
+            "ServiceTags_China_",
+            &base,
+        )
+        .unwrap();
+        assert_eq!(
+            rel.as_str(),
+            "https://www.microsoft.com/files/ServiceTags_China_20260720.json"
+        );
         assert!(newest_link("nothing here", "ServiceTags_Public_", &base).is_none());
     }
 
     #[test]
     fn probes_newest_first_across_month_ends() {
         let d = time::macros::date!(2026 - 03 - 02);
-        assert_eq!(probe_dates(d, 4), ["20260302", "20260301", "20260228", "20260227"]);
+        assert_eq!(
+            probe_dates(d, 4),
+            ["20260302", "20260301", "20260228", "20260227"]
+        );
     }
 
     #[test]
@@ -320,6 +459,11 @@ mod tests {
             assert_eq!(ep.download_page.scheme(), "https");
             assert!(ep.download_base.as_str().ends_with('/'));
         }
-        assert!(endpoints(Cloud::AzureGovernment).arm_endpoint.as_str().contains("usgovcloudapi.net"));
+        assert!(
+            endpoints(Cloud::AzureGovernment)
+                .arm_endpoint
+                .as_str()
+                .contains("usgovcloudapi.net")
+        );
     }
 }

@@ -28,7 +28,10 @@ pub struct Meta {
 
 impl Meta {
     pub fn validators(&self) -> Validators {
-        Validators { etag: self.etag.clone(), last_modified: self.last_modified.clone() }
+        Validators {
+            etag: self.etag.clone(),
+            last_modified: self.last_modified.clone(),
+        }
     }
 }
 
@@ -48,7 +51,9 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 }
 
 pub fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl Store {
@@ -58,16 +63,19 @@ impl Store {
 
     /// The cached service-tag file of a cloud.
     pub fn data_path(&self, cloud: Cloud) -> PathBuf {
-        self.dir.join(format!("ServiceTags_{}.json", cloud.as_str()))
+        self.dir
+            .join(format!("ServiceTags_{}.json", cloud.as_str()))
     }
 
     fn meta_path(&self, cloud: Cloud) -> PathBuf {
-        self.dir.join(format!("ServiceTags_{}.meta.json", cloud.as_str()))
+        self.dir
+            .join(format!("ServiceTags_{}.meta.json", cloud.as_str()))
     }
 
     /// The metadata, when it describes the data file that is there.
     pub fn meta(&self, cloud: Cloud) -> Option<Meta> {
-        let meta: Meta = serde_json::from_slice(&std::fs::read(self.meta_path(cloud)).ok()?).ok()?;
+        let meta: Meta =
+            serde_json::from_slice(&std::fs::read(self.meta_path(cloud)).ok()?).ok()?;
         let len = std::fs::metadata(self.data_path(cloud)).ok()?.len();
         (len == meta.bytes).then_some(meta)
     }
@@ -79,9 +87,15 @@ impl Store {
         }
         let at = match self.meta(cloud) {
             Some(m) => UNIX_EPOCH + Duration::from_secs(m.fetched_at),
-            None => std::fs::metadata(self.data_path(cloud)).and_then(|m| m.modified()).ok()?,
+            None => std::fs::metadata(self.data_path(cloud))
+                .and_then(|m| m.modified())
+                .ok()?,
         };
-        Some(SystemTime::now().duration_since(at).unwrap_or(Duration::ZERO))
+        Some(
+            SystemTime::now()
+                .duration_since(at)
+                .unwrap_or(Duration::ZERO),
+        )
     }
 
     /// Stores a validated file and its metadata.

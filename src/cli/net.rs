@@ -1,0 +1,224 @@
+//! Network and cache options shared by `fetch`, `refresh` and every command that takes `--cloud`,
+//! the tokio runtime (built only when a command goes to the network), and the progress bar.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use reqwest::Url;
+use tagroute::snapshot::Cloud;
+use tagroute::source::http::{Http, HttpConfig, Progress};
+use tagroute::source::store::{Store, default_cache_dir};
+use tagroute::source::{self, Endpoints, Method};
+
+/// `--cloud`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloudArg {
+    Public,
+    Usgov,
+    China,
+}
+
+impl From<CloudArg> for Cloud {
+    fn from(c: CloudArg) -> Self {
+        match c {
+            CloudArg::Public => Cloud::Public,
+            CloudArg::Usgov => Cloud::AzureGovernment,
+            CloudArg::China => Cloud::China,
+        }
+    }
+}
+
+/// How to reach the servers, and where the cache lives.
+#[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Download and cache")]
+pub struct NetArgs {
+    /// Cache directory [default: $TAGROUTE_CACHE_DIR, else the platform's cache directory].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Re-check the cached file when it is older than this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 7.0)]
+    pub max_age: f64,
+    /// Never touch the network: use the cached file, whatever its age.
+    #[arg(long)]
+    pub offline: bool,
+    /// Download-center page to find the file's link on.
+    #[arg(long, value_name = "URL")]
+    pub download_page: Option<Url>,
+    /// Fixed download path that is probed for recent dates when the page gives no link.
+    #[arg(long, value_name = "URL")]
+    pub download_base: Option<Url>,
+    /// ARM endpoint for --arm.
+    #[arg(long, value_name = "URL")]
+    pub arm_endpoint: Option<Url>,
+    /// How many days back the date probe looks.
+    #[arg(long, value_name = "N", default_value_t = 35)]
+    pub probe_days: u32,
+    /// Seconds allowed for one request, body included.
+    #[arg(long, value_name = "SECS", default_value_t = 120.0)]
+    pub timeout: f64,
+    /// Seconds allowed to connect.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub connect_timeout: f64,
+    /// Retries after a failed attempt (connect errors, timeouts, 429, 5xx).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub retries: u32,
+    /// First retry delay in milliseconds (doubled each retry, with jitter; Retry-After wins).
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub retry_delay_ms: u64,
+    /// Largest file accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = tagroute::snapshot::MAX_FILE_BYTES)]
+    pub max_bytes: u64,
+}
+
+impl NetArgs {
+    pub fn store(&self) -> anyhow::Result<Store> {
+        let dir = self
+            .cache_dir
+            .clone()
+            .or_else(default_cache_dir)
+            .context("no cache directory: pass --cache-dir")?;
+        Ok(Store::new(dir))
+    }
+
+    pub fn http(&self) -> anyhow::Result<Http> {
+        let secs = |s: f64, flag: &str| {
+            anyhow::ensure!(
+                s.is_finite() && s > 0.0,
+                "{flag} must be a positive number of seconds"
+            );
+            Ok(Duration::from_secs_f64(s))
+        };
+        Ok(Http::new(HttpConfig {
+            connect_timeout: secs(self.connect_timeout, "--connect-timeout")?,
+            timeout: secs(self.timeout, "--timeout")?,
+            retries: self.retries,
+            backoff: Duration::from_millis(self.retry_delay_ms),
+            max_bytes: self.max_bytes,
+            ..HttpConfig::default()
+        })?)
+    }
+
+    pub fn endpoints(&self, cloud: Cloud) -> Endpoints {
+        let mut ep = source::endpoints(cloud);
+        if let Some(u) = &self.download_page {
+            ep.download_page = u.clone();
+        }
+        if let Some(u) = &self.download_base {
+            ep.download_base = u.clone();
+        }
+        if let Some(u) = &self.arm_endpoint {
+            ep.arm_endpoint = u.clone();
+        }
+        ep
+    }
+
+    pub fn max_age(&self) -> anyhow::Result<Duration> {
+        anyhow::ensure!(
+            self.max_age.is_finite() && self.max_age >= 0.0,
+            "--max-age must be a number of days"
+        );
+        Ok(Duration::from_secs_f64(self.max_age * 86_400.0))
+    }
+
+    /// The default discovery method, probing back from today (UTC).
+    pub fn discover(&self) -> Method {
+        Method::Discover {
+            probe_days: self.probe_days,
+            today: time::OffsetDateTime::now_utc().date(),
+        }
+    }
+}
+
+/// A single-threaded runtime, built only for the commands that go to the network.
+pub fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok(rt.block_on(f))
+}
+
+/// A progress bar on stderr when it is a terminal; nothing otherwise.
+pub struct Bar(Option<indicatif::ProgressBar>);
+
+impl Bar {
+    pub fn new(quiet: bool) -> Self {
+        let on = !quiet && std::io::stderr().is_terminal();
+        Bar(on.then(indicatif::ProgressBar::hidden))
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, what: &str, total: Option<u64>) {
+        if let Some(b) = &self.0 {
+            b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            b.reset();
+            b.set_length(total.unwrap_or(0));
+            let style = indicatif::ProgressStyle::with_template(
+                "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            b.set_style(style);
+            let name = what.rsplit('/').next().unwrap_or(what);
+            b.set_message(name.to_owned());
+        }
+    }
+    fn advance(&self, bytes: u64) {
+        if let Some(b) = &self.0 {
+            b.inc(bytes);
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// The cached file of a cloud, downloading it when missing or older than `--max-age`.
+pub fn cached_file(
+    cloud: Cloud,
+    net: &NetArgs,
+    diag: &super::output::Diag,
+) -> anyhow::Result<PathBuf> {
+    let store = net.store()?;
+    let path = store.data_path(cloud);
+    if net.offline {
+        anyhow::ensure!(
+            path.is_file(),
+            "{}",
+            source::SourceError::Offline {
+                cloud,
+                dir: store.dir.display().to_string()
+            }
+        );
+        return Ok(path);
+    }
+    if source::needs_refresh(&store, cloud, net.max_age()?) {
+        let http = net.http()?;
+        let ep = net.endpoints(cloud);
+        let mut notes = Vec::new();
+        let bar = Bar::new(diag.quiet);
+        let result = block_on(source::fetch(
+            &http,
+            &store,
+            cloud,
+            &ep,
+            &net.discover(),
+            &bar,
+            &mut notes,
+        ))?;
+        for n in notes {
+            diag.note(n);
+        }
+        let outcome = result?;
+        diag.note(format!(
+            "{} {} file, changeNumber {} ({} via {})",
+            outcome.status, cloud, outcome.change_number, outcome.url, outcome.found_via
+        ));
+    }
+    Ok(path)
+}

@@ -1,0 +1,180 @@
+//! The state directory of an unattended `refresh`: never half-written, never shared.
+//!
+//! Layout: `DIR/current` is a symbolic link to `DIR/gen-<changeNumber>-<unique>/`, a directory
+//! holding one complete run's files (snapshot, plan, drift, diff, summary). A run writes a new
+//! generation directory under a temporary name, flushes every file and the directory to disk,
+//! renames it into place, then replaces `current` by renaming a new link over it: one atomic
+//! rename. A `kill -9` at any moment leaves `current` pointing at the old complete generation or
+//! the new one; leftovers of an interrupted run are removed by the next one.
+//!
+//! `DIR/lock` is held with an exclusive advisory lock for the whole run (released by the kernel
+//! if the process dies) and names its holder, so a second run can say who it waited for.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::fsutil::sync_dir;
+
+/// The name of the link to the current generation.
+pub const CURRENT: &str = "current";
+
+/// Why the state directory could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{path}: {err}")]
+    Io { path: String, err: std::io::Error },
+    #[error("another refresh holds the lock on {dir} ({holder}); gave up after {waited:?}")]
+    Locked {
+        dir: String,
+        holder: String,
+        waited: Duration,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
+    move |err| StateError::Io {
+        path: path.display().to_string(),
+        err,
+    }
+}
+
+/// An exclusive hold on a state directory, released on drop (or by the kernel on death).
+pub struct Lock {
+    _file: File,
+}
+
+/// Takes the lock, waiting up to `timeout`.
+pub fn lock(dir: &Path, timeout: Duration) -> Result<Lock, StateError> {
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let path = dir.join("lock");
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io(&path))?;
+    let start = Instant::now();
+    loop {
+        if file.try_lock().is_ok() {
+            let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+            let holder = format!(
+                "pid {} on {} since {}",
+                std::process::id(),
+                host.trim(),
+                httpdate::fmt_http_date(std::time::SystemTime::now())
+            );
+            file.set_len(0)
+                .and_then(|_| file.rewind())
+                .and_then(|_| file.write_all(holder.as_bytes()))
+                .map_err(io(&path))?;
+            return Ok(Lock { _file: file });
+        }
+        if start.elapsed() >= timeout {
+            let mut holder = String::new();
+            let _ = File::open(&path).and_then(|mut f| f.read_to_string(&mut holder));
+            let holder = if holder.trim().is_empty() {
+                "holder unknown".to_owned()
+            } else {
+                holder.trim().to_owned()
+            };
+            return Err(StateError::Locked {
+                dir: dir.display().to_string(),
+                holder,
+                waited: timeout,
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The directory of the current generation, if there is one.
+pub fn current(dir: &Path) -> Option<PathBuf> {
+    let target = fs::read_link(dir.join(CURRENT)).ok()?;
+    let full = dir.join(target);
+    full.is_dir().then_some(full)
+}
+
+/// Writes a complete new generation from `files` (name, content) and makes it current.
+/// Returns its directory. Older generations and leftovers are removed afterwards.
+pub fn commit(dir: &Path, label: &str, files: &[(String, Vec<u8>)]) -> Result<PathBuf, StateError> {
+    let unique = format!("{}-{}", std::process::id(), fastrand::u64(..));
+    let staging = dir.join(format!(".staging-{unique}"));
+    fs::create_dir(&staging).map_err(io(&staging))?;
+    for (name, bytes) in files {
+        let path = staging.join(name);
+        let mut f = File::create(&path).map_err(io(&path))?;
+        f.write_all(bytes)
+            .and_then(|_| f.sync_all())
+            .map_err(io(&path))?;
+    }
+    sync_dir(&staging).map_err(io(&staging))?;
+    let gen_name = format!("gen-{label}-{unique}");
+    let generation = dir.join(&gen_name);
+    fs::rename(&staging, &generation).map_err(io(&generation))?;
+    let link_tmp = dir.join(format!(".current-{unique}"));
+    std::os::unix::fs::symlink(&gen_name, &link_tmp).map_err(io(&link_tmp))?;
+    fs::rename(&link_tmp, dir.join(CURRENT)).map_err(io(dir))?;
+    sync_dir(dir).map_err(io(dir))?;
+    clean(dir, &gen_name);
+    Ok(generation)
+}
+
+/// Removes every generation but `keep`, and leftovers of interrupted runs (best effort).
+fn clean(dir: &Path, keep: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let stale = (name.starts_with("gen-") && name != keep)
+            || name.starts_with(".staging-")
+            || name.starts_with(".current-");
+        if stale {
+            let p = e.path();
+            let _ = if p.is_dir() && !p.is_symlink() {
+                fs::remove_dir_all(&p)
+            } else {
+                fs::remove_file(&p)
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commits_replace_the_current_generation() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(current(tmp.path()).is_none());
+        let a = commit(tmp.path(), "1", &[("x.json".into(), b"1".to_vec())]).unwrap();
+        assert_eq!(current(tmp.path()).unwrap(), a);
+        fs::create_dir(tmp.path().join(".staging-junk")).unwrap();
+        let b = commit(tmp.path(), "2", &[("x.json".into(), b"2".to_vec())]).unwrap();
+        assert_eq!(
+            fs::read(current(tmp.path()).unwrap().join("x.json")).unwrap(),
+            b"2"
+        );
+        assert!(!a.exists() && b.exists() && !tmp.path().join(".staging-junk").exists());
+    }
+
+    #[test]
+    fn a_second_lock_waits_then_names_the_holder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let held = lock(tmp.path(), Duration::ZERO).unwrap();
+        let err = lock(tmp.path(), Duration::from_millis(250))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
+        drop(held);
+        assert!(lock(tmp.path(), Duration::ZERO).is_ok());
+    }
+}
