@@ -279,12 +279,16 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             generation.display()
         ),
     };
-    deliver(&text, None)?;
     if changed && let Some(url) = &args.webhook {
         let http = args.net.http()?;
-        block_on(http.post_json(url, &pretty(&summary)))?
-            .context("webhook failed (the state was written)")?;
+        block_on(http.post_json(url, &pretty(&summary)))?.with_context(|| {
+            format!(
+                "webhook failed (the state was written to {})",
+                generation.display()
+            )
+        })?;
     }
+    deliver(&text, None)?;
     Ok(if changed {
         Status::Differences
     } else {

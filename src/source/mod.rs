@@ -341,14 +341,14 @@ pub async fn fetch(
             want: cloud,
         });
     }
-    if let Some(old) = stored_change {
-        if snap.change_number < old {
-            return Err(SourceError::Stale {
-                url,
-                got: snap.change_number,
-                stored: old,
-            });
-        }
+    if let Some(old) = stored_change
+        && snap.change_number < old
+    {
+        return Err(SourceError::Stale {
+            url,
+            got: snap.change_number,
+            stored: old,
+        });
     }
     let meta = Meta {
         url: url.clone(),

@@ -12,6 +12,7 @@ mod lookup;
 mod minimal;
 mod plan_real;
 mod properties;
+mod refresh;
 mod server;
 mod strategies;
 mod tags_resolve;

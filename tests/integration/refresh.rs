@@ -1,0 +1,395 @@
+//! `refresh`: exit codes, the lock, the webhook, and a state directory that survives `kill -9`
+//! at any moment.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::*;
+use crate::server::{Reply, Server};
+
+fn next_example() -> String {
+    example().replace("ServiceTags_Example.json", "ServiceTags_Example_next.json")
+}
+
+fn current(state: &Path) -> Option<std::path::PathBuf> {
+    let link = std::fs::read_link(state.join("current")).ok()?;
+    Some(state.join(link))
+}
+
+fn json_file(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .unwrap()
+}
+
+#[test]
+fn runs_week_over_week() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let s = state.to_str().unwrap();
+    let routes = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/routes_example.json");
+    let run = |file: &str, extra: &[&str]| {
+        let mut a = vec![
+            "refresh",
+            "--state-dir",
+            s,
+            "--cloud",
+            "public",
+            "-f",
+            file,
+            "-r",
+            "westeurope",
+            "--format",
+            "terraform",
+        ];
+        a.extend_from_slice(extra);
+        tagroute(&a)
+    };
+    let first = run(&example(), &[]).status(1);
+    assert!(
+        first
+            .stdout
+            .contains("(first run): 4 routes planned, routes must change"),
+        "{}",
+        first.stdout
+    );
+    let dir = current(&state).unwrap();
+    for f in ["snapshot.json", "plan.json", "plan.tf", "summary.json"] {
+        assert!(dir.join(f).is_file(), "{f}");
+    }
+    assert!(
+        !dir.join("drift.json").exists(),
+        "no drift on the first run"
+    );
+    run(&example(), &[]).status(0);
+    let third = run(
+        &next_example(),
+        &[
+            "--existing",
+            routes.to_str().unwrap(),
+            "--summary-format",
+            "json",
+        ],
+    )
+    .status(1);
+    let summary = third.json();
+    assert_eq!(
+        (
+            summary["changeNumber"].as_u64(),
+            summary["previousChangeNumber"].as_u64()
+        ),
+        (Some(43), Some(42))
+    );
+    assert_eq!(
+        summary["planChanges"]["add"],
+        serde_json::json!(["tagroute-203.0.113.8-31"])
+    );
+    assert_eq!(summary["drift"]["prefixesAdded"], 1);
+    let dir = current(&state).unwrap();
+    assert_eq!(json_file(&dir.join("summary.json")), summary);
+    assert_eq!(
+        json_file(&dir.join("drift.json"))["tags"][1]["added"],
+        serde_json::json!(["203.0.113.8/31"])
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("diff.sh"))
+            .unwrap()
+            .contains("route delete")
+    );
+    assert_eq!(
+        std::fs::read_dir(&state).unwrap().count(),
+        3,
+        "current, one generation, lock"
+    );
+    // Going back to an older file is refused and changes nothing.
+    run(&example(), &[]).fails_with("older than the state's 43: refusing to roll back");
+    assert_eq!(current(&state).unwrap(), dir);
+    tagroute(&[
+        "refresh",
+        "--state-dir",
+        s,
+        "--cloud",
+        "china",
+        "-f",
+        &example(),
+        "-r",
+        "westeurope",
+    ])
+    .fails_with("is a Public file, not China");
+}
+
+#[test]
+fn a_second_run_waits_for_the_lock_then_names_the_holder() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path()).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(tmp.path().join("lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    std::fs::write(
+        tmp.path().join("lock"),
+        "pid 4242 on builder since yesterday",
+    )
+    .unwrap();
+    let start = Instant::now();
+    let s = tmp.path().to_str().unwrap();
+    tagroute(&[
+        "refresh",
+        "--state-dir",
+        s,
+        "--cloud",
+        "public",
+        "-f",
+        &example(),
+        "-r",
+        "westeurope",
+        "--lock-timeout",
+        "0.6",
+    ])
+    .fails_with("another refresh holds the lock");
+    assert!(start.elapsed() >= Duration::from_millis(600));
+    let again = tagroute(&[
+        "refresh",
+        "--state-dir",
+        s,
+        "--cloud",
+        "public",
+        "-f",
+        &example(),
+        "-r",
+        "westeurope",
+        "--lock-timeout",
+        "0",
+    ]);
+    assert!(
+        again.stderr.contains("pid 4242 on builder"),
+        "{}",
+        again.stderr
+    );
+    drop(lock);
+    tagroute(&[
+        "refresh",
+        "--state-dir",
+        s,
+        "--cloud",
+        "public",
+        "-f",
+        &example(),
+        "-r",
+        "westeurope",
+        "--lock-timeout",
+        "0",
+    ])
+    .status(1);
+}
+
+#[test]
+fn the_webhook_gets_the_summary_and_its_failure_keeps_the_state() {
+    let ok = Server::start(|_, _| Reply::status(204));
+    let failing = Server::start(|_, nth| {
+        if nth == 0 {
+            Reply::status(503)
+        } else {
+            Reply::status(500)
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let s = tmp.path().to_str().unwrap();
+    let hook = ok.url("/hook");
+    tagroute(&[
+        "refresh",
+        "--state-dir",
+        s,
+        "--cloud",
+        "public",
+        "-f",
+        &example(),
+        "-r",
+        "westeurope",
+        "--webhook",
+        &hook,
+    ])
+    .status(1);
+    let posts = ok.requests();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].method, "POST");
+    assert_eq!(posts[0].header("content-type"), Some("application/json"));
+    let body: Value = serde_json::from_slice(&posts[0].body).unwrap();
+    assert_eq!(
+        (body["changed"].as_bool(), body["changeNumber"].as_u64()),
+        (Some(true), Some(42))
+    );
+    // Nothing changed: no POST.
+    tagroute(&[
+        "refresh",
+        "--state-dir",
+        s,
+        "--cloud",
+        "public",
+        "-f",
+        &example(),
+        "-r",
+        "westeurope",
+        "--webhook",
+        &hook,
+    ])
+    .status(0);
+    assert_eq!(ok.requests().len(), 1);
+    let bad = failing.url("/hook");
+    tagroute(&[
+        "refresh",
+        "--state-dir",
+        s,
+        "--cloud",
+        "public",
+        "-f",
+        &next_example(),
+        "-r",
+        "westeurope",
+        "--webhook",
+        &bad,
+        "--retries",
+        "1",
+        "--retry-delay-ms",
+        "10",
+    ])
+    .fails_with("webhook failed (the state was written to");
+    assert_eq!(failing.requests().len(), 2, "retried once");
+    assert_eq!(
+        json_file(&current(tmp.path()).unwrap().join("summary.json"))["changeNumber"],
+        43
+    );
+}
+
+/// Kills refresh runs with SIGKILL at many moments; after each, the state is the previous
+/// complete one or the new complete one, never a mix, and the next run is not blocked.
+#[test]
+fn kill_9_at_any_moment_leaves_old_or_new_state() {
+    let Some(dir) = data_dir() else { return };
+    let files = [
+        snapshot(&dir, "ServiceTags_Public_20251013.json"),
+        snapshot(&dir, "ServiceTags_Public_20251028.json"),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let s = state.to_str().unwrap().to_owned();
+    let args = |file: &str, region: &str| -> Vec<String> {
+        [
+            "refresh",
+            "--state-dir",
+            &s,
+            "--cloud",
+            "public",
+            "-f",
+            file,
+            "-r",
+            region,
+            "--format",
+            "terraform",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect()
+    };
+    // Time one complete run to spread the kills across it.
+    let first = Command::new(env!("CARGO_BIN_EXE_tagroute"))
+        .args(args(&files[0], "eastus"))
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(1));
+    // A run like the killed ones: it also reads the previous state and reports drift.
+    let start = Instant::now();
+    let timed = Command::new(env!("CARGO_BIN_EXE_tagroute"))
+        .args(args(&files[1], "eastus"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        timed.status.code(),
+        Some(0),
+        "eastus has the same routes in both files"
+    );
+    let full = start.elapsed();
+    let mut seen = std::collections::BTreeSet::new();
+    let kills = 40u32;
+    for i in 0..kills {
+        // Each run plans another region than the state holds, so old and new are told apart.
+        let region = if i % 2 == 0 { "westus2" } else { "eastus" };
+        let before = json_file(&current(&state).unwrap().join("summary.json"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tagroute"))
+            .args(args(&files[1], region))
+            .args(["--lock-timeout", "5"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full.mul_f64(i as f64 / kills as f64 * 1.5));
+        let _ = child.kill(); // SIGKILL
+        let killed = child.wait().unwrap().code().is_none();
+        let dir = current(&state).expect("a current state always exists after the first run");
+        let summary = json_file(&dir.join("summary.json"));
+        let snap = json_file(&dir.join("snapshot.json"));
+        let plan = json_file(&dir.join("plan.json"));
+        assert_eq!(
+            snap["changeNumber"], summary["changeNumber"],
+            "kill {i}: a mixed state"
+        );
+        assert_eq!(
+            (plan["changeNumber"].clone(), plan["region"].clone()),
+            (summary["changeNumber"].clone(), summary["region"].clone()),
+            "kill {i}: a mixed state"
+        );
+        assert_eq!(
+            plan["routes"].as_array().unwrap().len() as u64,
+            summary["routes"].as_u64().unwrap()
+        );
+        let tf = std::fs::read_to_string(dir.join("plan.tf")).unwrap();
+        assert!(
+            tf.ends_with("}\n")
+                && tf.contains(&format!("region {}", summary["region"].as_str().unwrap())),
+            "kill {i}: plan.tf cut short or from another run"
+        );
+        let state_is = if summary == before {
+            "old"
+        } else if summary["region"] == region {
+            "new"
+        } else {
+            "neither"
+        };
+        assert_ne!(state_is, "neither", "kill {i}");
+        seen.insert((killed, state_is));
+    }
+    assert!(
+        seen.contains(&(true, "old")),
+        "some runs were killed before their switch: {seen:?}"
+    );
+    assert!(
+        seen.iter().any(|s| s.1 == "new"),
+        "some runs got through: {seen:?}"
+    );
+    // The lock of a killed run does not block the next one.
+    let after = Command::new(env!("CARGO_BIN_EXE_tagroute"))
+        .args(args(&files[1], "eastus"))
+        .args(["--lock-timeout", "0"])
+        .output()
+        .unwrap();
+    assert!(
+        after.status.code() == Some(0) || after.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+    let leftovers: Vec<String> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') || n.starts_with("gen-"))
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "interrupted runs' leftovers are cleaned: {leftovers:?}"
+    );
+}
