@@ -3,6 +3,7 @@
 //! Each subcommand's file holds its args struct and a `run` that turns those args into library
 //! calls; nothing outside `cli` knows clap exists.
 
+mod aggregate;
 mod args;
 mod completions;
 mod diff;
@@ -49,6 +50,7 @@ pub enum Command {
     Diff(diff::Args),
     Drift(drift::Args),
     Lookup(lookup::Args),
+    Aggregate(aggregate::Args),
     Fetch(fetch::Args),
     Refresh(refresh::Args),
     Completions(completions::Args),
@@ -64,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Diff(a) => diff::run(a, &diag),
         Command::Drift(a) => drift::run(a, &diag),
         Command::Lookup(a) => lookup::run(a, &diag),
+        Command::Aggregate(a) => aggregate::run(a, &diag),
         Command::Fetch(a) => fetch::run(a, &diag),
         Command::Refresh(a) => refresh::run(a, &diag),
         Command::Completions(a) => completions::run(a),

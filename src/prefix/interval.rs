@@ -36,6 +36,16 @@ impl<A: Addr> IntervalSet<A> {
         IntervalSet { ranges: out }
     }
 
+    /// Takes ranges that are already sorted, disjoint and not adjacent (checked in debug builds).
+    pub fn from_sorted_disjoint(ranges: Vec<(A, A)>) -> Self {
+        debug_assert!(
+            ranges
+                .windows(2)
+                .all(|w| w[0].1.to_u128() + 1 < w[1].0.to_u128())
+        );
+        IntervalSet { ranges }
+    }
+
     /// The union of the given prefixes.
     pub fn from_prefixes<'a>(prefixes: impl IntoIterator<Item = &'a Prefix<A>>) -> Self {
         Self::from_ranges(
@@ -127,6 +137,12 @@ impl<A: Addr> IntervalSet<A> {
     /// range-to-CIDR decomposition, independent of the trie.
     pub fn to_prefixes(&self) -> Vec<Prefix<A>> {
         let mut out = Vec::new();
+        self.for_each_prefix(|p| out.push(p));
+        out
+    }
+
+    /// Calls `f` with each prefix of [`IntervalSet::to_prefixes`], without collecting them.
+    pub fn for_each_prefix(&self, mut f: impl FnMut(Prefix<A>)) {
         for &(lo, hi) in &self.ranges {
             let (mut lo, hi) = (lo.to_u128(), hi.to_u128());
             loop {
@@ -138,7 +154,7 @@ impl<A: Addr> IntervalSet<A> {
                     127 - (room + 1).leading_zeros()
                 };
                 let k = align.min(fit);
-                out.push(Prefix::containing(A::from_u128(lo), A::BITS - k as u8));
+                f(Prefix::containing(A::from_u128(lo), A::BITS - k as u8));
                 let step_minus_one = if k == 128 {
                     u128::MAX
                 } else {
@@ -150,7 +166,6 @@ impl<A: Addr> IntervalSet<A> {
                 lo += step_minus_one + 1;
             }
         }
-        out
     }
 }
 

@@ -5,6 +5,7 @@
 //! [`IntervalSet`] is the independent reference that tests check the trie against.
 
 mod addr;
+pub mod bulk;
 mod interval;
 mod lpm;
 mod map;

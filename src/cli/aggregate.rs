@@ -1,0 +1,176 @@
+//! `tagroute aggregate`: the minimal CIDR list of any prefix list, with set operations.
+
+use std::io::{self, Write};
+
+use anyhow::Context;
+use tagroute::prefix::IntervalSet;
+use tagroute::prefix::bulk::{Parsed, parse_parallel, write_v4, write_v6};
+
+use super::args::FamilyArg;
+use super::output::{Diag, Status};
+
+/// Aggregate prefixes: read one prefix or address per line (files, or stdin when none; blank
+/// lines and `#` comments skipped; IPv4 and IPv6 mixed) and print the fewest CIDR prefixes covering
+/// exactly the same addresses, IPv4 first, sorted, as aggregate6 prints them.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Examples:
+  tagroute aggregate prefixes.txt
+  tagroute resolve --file ServiceTags_Public_20251028.json 'AzureCloud.*' | tagroute aggregate --family ipv4
+  tagroute aggregate allow.txt --subtract deny.txt --format json
+
+A line that is not a prefix is reported on stderr with its file and line number and skipped; the
+run goes on and exits 2 at the end.")]
+pub struct Args {
+    /// Files to read (`-` for stdin); stdin when none.
+    #[arg(value_name = "FILE")]
+    files: Vec<String>,
+    /// Address families to print.
+    #[arg(long, value_enum, default_value_t = FamilyArg::Both)]
+    family: FamilyArg,
+    /// Remove the addresses of the prefixes in this file (splitting prefixes as needed).
+    #[arg(long, value_name = "FILE")]
+    subtract: Vec<String>,
+    /// Keep only the addresses also in the prefixes of this file.
+    #[arg(long, value_name = "FILE")]
+    intersect: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Parses every input on all cores, reporting bad lines with file and line number.
+fn read_all(names: &[String]) -> anyhow::Result<(Parsed, usize)> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let mut all = Parsed::default();
+    let mut bad = 0;
+    for name in names {
+        let (shown, mut parsed) = if name == "-" {
+            (
+                "<stdin>",
+                parse_parallel(io::stdin().lock(), threads, None)
+                    .context("<stdin>: cannot read")?,
+            )
+        } else {
+            let file = std::fs::File::open(name).with_context(|| format!("{name}: cannot read"))?;
+            let size = file.metadata().ok().map(|m| m.len());
+            (
+                name.as_str(),
+                parse_parallel(file, threads, size)
+                    .with_context(|| format!("{name}: cannot read"))?,
+            )
+        };
+        for b in &parsed.bad {
+            eprintln!("tagroute: {shown}:{}: {}", b.line, b.error);
+        }
+        bad += parsed.bad.len();
+        all.v4_runs.append(&mut parsed.v4_runs);
+        all.v6.append(&mut parsed.v6);
+    }
+    Ok((all, bad))
+}
+
+pub fn run(args: Args, _diag: &Diag) -> anyhow::Result<Status> {
+    let inputs = if args.files.is_empty() {
+        vec!["-".to_owned()]
+    } else {
+        args.files.clone()
+    };
+    anyhow::ensure!(
+        inputs
+            .iter()
+            .chain(&args.subtract)
+            .chain(&args.intersect)
+            .filter(|f| *f == "-")
+            .count()
+            <= 1,
+        "only one input can be stdin"
+    );
+    let (mut main, mut bad) = read_all(&inputs)?;
+    let (mut v4, mut v6) = (main.v4_set(), main.v6_set());
+    if !args.intersect.is_empty() {
+        let (mut keep, b) = read_all(&args.intersect)?;
+        bad += b;
+        v4 = v4.intersect(&keep.v4_set());
+        v6 = v6.intersect(&keep.v6_set());
+    }
+    if !args.subtract.is_empty() {
+        let (mut drop, b) = read_all(&args.subtract)?;
+        bad += b;
+        v4 = v4.subtract(&drop.v4_set());
+        v6 = v6.subtract(&drop.v6_set());
+    }
+    let family: tagroute::select::FamilyChoice = args.family.into();
+    let none4 = IntervalSet::new();
+    let none6 = IntervalSet::new();
+    let v4 = if family.includes(tagroute::prefix::Family::V4) {
+        &v4
+    } else {
+        &none4
+    };
+    let v6 = if family.includes(tagroute::prefix::Family::V6) {
+        &v6
+    } else {
+        &none6
+    };
+    let mut out: Vec<u8> = Vec::with_capacity(1 << 16);
+    let mut stdout = io::stdout().lock();
+    let mut result = Ok(());
+    // Text is written as it is produced, in 64 KiB blocks: everything is computed by now.
+    let mut flush = |out: &mut Vec<u8>, force: bool| {
+        if result.is_ok() && (force || out.len() >= 1 << 16) {
+            result = stdout.write_all(out);
+            out.clear();
+        }
+    };
+    match args.format {
+        Format::Text => {
+            v4.for_each_prefix(|p| {
+                write_v4(&mut out, p);
+                out.push(b'\n');
+                flush(&mut out, false);
+            });
+            v6.for_each_prefix(|p| {
+                write_v6(&mut out, p);
+                out.push(b'\n');
+                flush(&mut out, false);
+            });
+        }
+        Format::Json => {
+            let prefixes: Vec<String> = v4
+                .to_prefixes()
+                .iter()
+                .map(|p| p.to_string())
+                .chain(v6.to_prefixes().iter().map(|p| p.to_string()))
+                .collect();
+            let doc = serde_json::json!({"prefixes": prefixes, "ipv4Addresses": v4.count(), "ipv6Addresses": v6.count().to_string(), "badLines": bad});
+            out = serde_json::to_vec_pretty(&doc)?;
+            out.push(b'\n');
+        }
+    }
+    flush(&mut out, true);
+    match result.and_then(|_| io::stdout().lock().flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            return Err(e).context("cannot write to stdout");
+        }
+        _ => {}
+    }
+    if bad > 0 {
+        let (n, verb) = if bad == 1 {
+            ("line", "was")
+        } else {
+            ("lines", "were")
+        };
+        eprintln!("tagroute: error: {bad} {n} {verb} not IP prefixes and {verb} skipped");
+        return Ok(Status::Error);
+    }
+    Ok(Status::Ok)
+}
