@@ -11,6 +11,7 @@ pub mod lookup;
 pub mod plan;
 pub mod prefix;
 pub mod routes;
+pub mod scan;
 pub mod select;
 pub mod snapshot;
 pub mod source;

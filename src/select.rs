@@ -95,10 +95,15 @@ pub fn normalize(text: &str) -> String {
 
 /// Every region named in the file, sorted by ARM name.
 pub fn regions(snapshot: &Snapshot) -> Vec<Region> {
+    regions_with_field(snapshot, None)
+}
+
+/// The regions of the file, or only the one with this region field.
+fn regions_with_field(snapshot: &Snapshot, only: Option<&str>) -> Vec<Region> {
     // field -> (normalized suffix -> count)
     let mut votes: BTreeMap<&str, HashMap<String, usize>> = BTreeMap::new();
     for tag in &snapshot.tags {
-        if tag.region.is_empty() {
+        if tag.region.is_empty() || only.is_some_and(|f| f != tag.region) {
             continue;
         }
         let entry = votes.entry(tag.region.as_str()).or_default();
@@ -126,6 +131,21 @@ pub fn regions(snapshot: &Snapshot) -> Vec<Region> {
 /// Finds the region a user named, or says which known names are closest.
 pub fn resolve_region(snapshot: &Snapshot, input: &str) -> Result<Region, SelectError> {
     let key = normalize(input);
+    // Usually the name matches a tag's region field or name suffix: find that field, then take
+    // the ARM name from its tags alone, without building the whole region table.
+    let field = snapshot
+        .tags
+        .iter()
+        .filter(|t| !t.region.is_empty())
+        .find(|t| normalize(&t.region) == key || t.suffix().is_some_and(|s| normalize(s) == key))
+        .map(|t| t.region.as_str());
+    if let Some(field) = field
+        && let Some(r) = regions_with_field(snapshot, Some(field))
+            .into_iter()
+            .find(|r| r.name == key || normalize(&r.field) == key)
+    {
+        return Ok(r);
+    }
     let all = regions(snapshot);
     if let Some(r) = all
         .iter()

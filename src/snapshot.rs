@@ -229,12 +229,15 @@ pub fn read_source(path: &str) -> Result<Vec<u8>, LoadError> {
             .map_err(io)?;
     } else {
         let file = std::fs::File::open(Path::new(path)).map_err(io)?;
-        if file.metadata().map_err(io)?.len() > MAX_FILE_BYTES {
+        let len = file.metadata().map_err(io)?.len();
+        if len > MAX_FILE_BYTES {
             return Err(LoadError::TooLarge {
                 source_name,
                 limit: MAX_FILE_BYTES,
             });
         }
+        // Sized up front: one read and no regrowing.
+        bytes.reserve_exact(len as usize + 1);
         file.take(MAX_FILE_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(io)?;

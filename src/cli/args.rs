@@ -32,23 +32,50 @@ impl Source {
         self.file.as_deref() == Some("-")
     }
 
-    /// Loads and validates the file.
-    pub fn load(&self, diag: &super::output::Diag) -> anyhow::Result<Snapshot> {
-        let path = match (&self.file, self.cloud) {
+    fn path(&self, diag: &super::output::Diag) -> anyhow::Result<String> {
+        Ok(match (&self.file, self.cloud) {
             (Some(f), _) => f.clone(),
             (None, Some(c)) => super::net::cached_file(c.into(), &self.net, diag)?
                 .display()
                 .to_string(),
             (None, None) => anyhow::bail!("pass --file or --cloud"),
-        };
-        let s = snapshot::load(&path)?;
-        if s.next_link.is_some() {
-            diag.warn(format!(
-                "{} has a nextLink: it is one page of an ARM API answer and may lack tags",
-                s.source
-            ));
-        }
+        })
+    }
+
+    /// Loads and validates the whole file.
+    pub fn load(&self, diag: &super::output::Diag) -> anyhow::Result<Snapshot> {
+        let s = snapshot::load(&self.path(diag)?)?;
+        warn_next_link(&s, diag);
         Ok(s)
+    }
+
+    /// Loads the file, parsing the prefixes of only the tags that `needed` picks from the
+    /// headers (the fast path of `plan`); falls back to the full loader for any unusual file.
+    pub fn load_partial(
+        &self,
+        diag: &super::output::Diag,
+        needed: impl FnOnce(&Snapshot) -> anyhow::Result<Vec<usize>>,
+    ) -> anyhow::Result<Snapshot> {
+        let path = self.path(diag)?;
+        let bytes = snapshot::read_source(&path)?;
+        let name = snapshot::source_name(&path);
+        if let Some(mut partial) = tagroute::scan::scan(&name, &bytes) {
+            let tags = needed(partial.snapshot())?;
+            partial.fill(&tags)?;
+            return Ok(partial.into_snapshot());
+        }
+        let s = snapshot::parse(&name, &bytes)?;
+        warn_next_link(&s, diag);
+        Ok(s)
+    }
+}
+
+fn warn_next_link(s: &Snapshot, diag: &super::output::Diag) {
+    if s.next_link.is_some() {
+        diag.warn(format!(
+            "{} has a nextLink: it is one page of an ARM API answer and may lack tags",
+            s.source
+        ));
     }
 }
 

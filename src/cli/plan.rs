@@ -120,8 +120,22 @@ pub fn make_plan(
     Ok(plan)
 }
 
+/// The tags whose prefixes a plan reads: the selection and the slack tags.
+fn needed_tags(snapshot: &Snapshot, sel: &PlanSelection) -> anyhow::Result<Vec<usize>> {
+    let mut tags = select::for_plan(snapshot, sel.region.as_deref(), &sel.tag)?.tags;
+    if sel.allow_any_slack {
+        // Any-slack reports which tags the extra addresses lie in: every tag is read.
+        tags = (0..snapshot.tags.len()).collect();
+    } else if !sel.slack.is_empty() {
+        tags.extend(select::match_tags(snapshot, &sel.slack)?);
+    }
+    Ok(tags)
+}
+
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
-    let snapshot = args.source.load(diag)?;
+    let snapshot = args
+        .source
+        .load_partial(diag, |s| needed_tags(s, &args.selection))?;
     let plan = make_plan(&snapshot, &args.selection, None, diag)?;
     let target = Target {
         resource_group: args.resource_group,
