@@ -73,6 +73,7 @@ impl<'a> Partial<'a> {
 pub fn scan<'a>(source_name: &str, bytes: &'a [u8]) -> Option<Partial<'a>> {
     let mut s = Scanner { b: bytes, i: 0 };
     let (mut cloud, mut change_number, mut tags, mut spans) = (None, None, Vec::new(), Vec::new());
+    let mut values_seen = false;
     s.expect(b'{')?;
     loop {
         let key = s.key()?;
@@ -80,6 +81,7 @@ pub fn scan<'a>(source_name: &str, bytes: &'a [u8]) -> Option<Partial<'a>> {
             "cloud" => cloud = Some(Cloud::parse(s.string()?)?),
             "changeNumber" => change_number = Some(s.number()?),
             "values" => {
+                values_seen = true;
                 s.expect(b'[')?;
                 if !s.eat(b']') {
                     loop {
@@ -107,7 +109,7 @@ pub fn scan<'a>(source_name: &str, bytes: &'a [u8]) -> Option<Partial<'a>> {
         }
     }
     s.ws();
-    if s.i != bytes.len() {
+    if s.i != bytes.len() || !values_seen {
         return None;
     }
     let mut seen = std::collections::HashSet::with_capacity(tags.len());
@@ -369,6 +371,10 @@ mod tests {
     #[test]
     fn gives_up_on_what_it_does_not_expect() {
         assert!(scan("f", b"[]").is_none());
+        assert!(
+            scan("f", br#"{"changeNumber": 1, "cloud": "Public"}"#).is_none(),
+            "no values"
+        );
         assert!(
             scan(
                 "f",
