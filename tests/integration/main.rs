@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod aggregate;
 mod diff;
 mod drift;
 mod errors;

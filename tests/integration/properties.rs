@@ -72,3 +72,65 @@ proptest! {
         prop_assert_eq!(sa.subtract(&sb).count() + sa.intersect(&sb).count(), sa.count());
     }
 }
+
+/// A prefix list as text: IPv4 and IPv6 mixed, duplicates, overlaps, adjacency, bare addresses,
+/// comments, blank lines, CRLF, and the extremes /0, /32 and /128.
+fn prefix_text() -> impl Strategy<Value = (String, Vec<Prefix<u32>>, Vec<Prefix<u128>>)> {
+    let v4 = prop_oneof![
+        (0u32..4096, 20u8..=32).prop_map(|(a, l)| Prefix::containing(0x0a00_0000 + (a << 8), l)),
+        (any::<u32>(), 0u8..=32).prop_map(|(a, l)| Prefix::containing(a, l)),
+        Just(Prefix::containing(0u32, 0)),
+        any::<u32>().prop_map(Prefix::host),
+    ];
+    let v6 = prop_oneof![
+        (0u128..4096, 100u8..=128)
+            .prop_map(|(a, l)| Prefix::containing((0x2001_0db8u128 << 96) + (a << 16), l)),
+        Just(Prefix::containing(u128::MAX, 128)),
+        Just(Prefix::containing(0u128, 0)),
+    ];
+    (
+        prop::collection::vec(v4, 0..80),
+        prop::collection::vec(v6, 0..20),
+        any::<u64>(),
+    )
+        .prop_map(|(v4, v6, seed)| {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut lines: Vec<String> = v4
+                .iter()
+                .map(|p| {
+                    if p.len() == 32 && rng.bool() {
+                        std::net::Ipv4Addr::from(p.addr()).to_string()
+                    } else {
+                        p.to_string()
+                    }
+                })
+                .chain(v6.iter().map(|p| p.to_string()))
+                .collect();
+            lines.extend([
+                "# comment".into(),
+                String::new(),
+                "  10.1.2.0/24  # trailing".into(),
+            ]);
+            rng.shuffle(&mut lines);
+            let crlf = rng.bool();
+            let text = lines.join(if crlf { "\r\n" } else { "\n" });
+            let mut v4 = v4;
+            v4.push("10.1.2.0/24".parse().unwrap());
+            (text, v4, v6)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The parallel bulk path (fast IPv4 parser, per-worker sort and coalesce, merge) equals the
+    /// interval reference, for any number of workers.
+    #[test]
+    fn bulk_aggregation_equals_the_reference((text, v4, v6) in prefix_text(), threads in 1usize..4) {
+        let mut parsed = tagroute::prefix::bulk::parse_parallel(text.as_bytes(), threads, None).unwrap();
+        prop_assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
+        prop_assert_eq!(parsed.v4_set(), IntervalSet::from_prefixes(&v4));
+        prop_assert_eq!(parsed.v6_set(), IntervalSet::from_prefixes(&v6));
+        prop_assert_eq!(aggregate(v4.iter().copied()), IntervalSet::from_prefixes(&v4).to_prefixes());
+    }
+}
