@@ -14,6 +14,7 @@ mod minimal;
 mod plan_real;
 mod properties;
 mod refresh;
+mod scan_agrees;
 mod server;
 mod strategies;
 mod tags_resolve;

@@ -1,0 +1,72 @@
+//! The fast header scanner that `plan` uses must read every file exactly as the strict loader
+//! does: every real snapshot, and the example re-laid out (minified, CRLF, tabs, wide indents).
+
+use std::path::Path;
+
+use tagroute::scan;
+use tagroute::snapshot::{self, Snapshot};
+
+use crate::harness::*;
+
+/// Everything a tag holds, in one comparable value.
+fn fields(s: &Snapshot) -> Vec<String> {
+    let mut out = vec![format!("{:?} {}", s.cloud, s.change_number)];
+    out.extend(s.tags.iter().map(|t| {
+        format!(
+            "{} {} {} {} {} {} {:?} {:?} {:?}",
+            t.name,
+            t.change_number,
+            t.region,
+            t.region_id,
+            t.platform,
+            t.system_service,
+            t.network_features,
+            t.ipv4,
+            t.ipv6
+        )
+    }));
+    out
+}
+
+fn assert_agrees(name: &str, bytes: &[u8]) {
+    let strict = snapshot::parse(name, bytes).expect("the strict loader reads it");
+    let mut partial =
+        scan::scan(name, bytes).unwrap_or_else(|| panic!("the scanner gives up on {name}"));
+    let all: Vec<usize> = (0..partial.snapshot().tags.len()).collect();
+    partial.fill(&all).unwrap();
+    assert_eq!(fields(&partial.into_snapshot()), fields(&strict), "{name}");
+}
+
+#[test]
+fn scanner_reads_every_real_file_as_the_strict_loader_does() {
+    let Some(dir) = data_dir() else { return };
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3);
+    for f in files {
+        let bytes = snapshot::read_source(f.to_str().unwrap()).unwrap();
+        assert_agrees(&f.display().to_string(), &bytes);
+    }
+}
+
+#[test]
+fn scanner_reads_any_layout_of_the_example() {
+    let text = std::fs::read_to_string(Path::new(&example())).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let minified = serde_json::to_string(&doc).unwrap();
+    let layouts = [
+        text.clone(),
+        minified.clone(),
+        text.replace('\n', "\r\n"),
+        text.replace("  ", "\t"),
+        text.replace("  ", "                 "),
+        minified.replace("\":", "\" :\t").replace(",\"", " ,\n\""),
+    ];
+    for (i, layout) in layouts.iter().enumerate() {
+        assert_agrees(&format!("layout {i}"), layout.as_bytes());
+    }
+}
