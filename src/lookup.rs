@@ -1,14 +1,14 @@
-//! Which service tags hold an address: an index built once with the project's trie.
+//! Which service tags hold an address: an index built once per file.
 //!
-//! Every prefix of every tag goes into a [`PrefixMap`] per family, valued by the tag's index; a
-//! lookup walks one root-to-leaf path and keeps, per tag, the most specific prefix that contains
-//! the address. Building takes one pass over the file; each lookup at most 32 or 128 steps.
+//! Every prefix of every tag goes into a [`StabIndex`] per family, valued by the tag's index; a
+//! lookup is one binary search over the elementary intervals the prefixes cut the address space
+//! into, and keeps, per tag, the most specific prefix that contains the address.
 
 use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::prefix::{IpPrefix, PrefixMap};
+use crate::prefix::{IpPrefix, StabIndex};
 use crate::snapshot::Snapshot;
 
 /// One tag that holds an address, with its most specific prefix that does.
@@ -21,28 +21,23 @@ pub struct Match<'a> {
 /// Every prefix of a snapshot, searchable by address.
 pub struct LookupIndex {
     names: Vec<String>,
-    v4: PrefixMap<u32, u32>,
-    v6: PrefixMap<u128, u32>,
+    v4: StabIndex<u32, u32>,
+    v6: StabIndex<u128, u32>,
 }
 
 impl LookupIndex {
     /// Indexes every prefix of every tag.
     pub fn build(snapshot: &Snapshot) -> Self {
-        let mut index = LookupIndex {
-            names: Vec::new(),
-            v4: PrefixMap::new(),
-            v6: PrefixMap::new(),
-        };
+        let (mut v4, mut v6) = (Vec::new(), Vec::new());
         for (i, tag) in snapshot.tags.iter().enumerate() {
-            index.names.push(tag.name.clone());
-            for &p in &tag.ipv4 {
-                index.v4.insert(p, i as u32);
-            }
-            for &p in &tag.ipv6 {
-                index.v6.insert(p, i as u32);
-            }
+            v4.extend(tag.ipv4.iter().map(|&p| (p, i as u32)));
+            v6.extend(tag.ipv6.iter().map(|&p| (p, i as u32)));
         }
-        index
+        LookupIndex {
+            names: snapshot.tags.iter().map(|t| t.name.clone()).collect(),
+            v4: StabIndex::build(v4),
+            v6: StabIndex::build(v6),
+        }
     }
 
     /// The tags holding `addr`, most specific prefix first (ties by tag name).
@@ -54,12 +49,16 @@ impl LookupIndex {
             None => best.push((tag, prefix)),
         };
         match addr {
-            IpAddr::V4(a) => self
-                .v4
-                .for_each_match(u32::from(a), |p, &t| keep(t, IpPrefix::V4(p))),
-            IpAddr::V6(a) => self
-                .v6
-                .for_each_match(u128::from(a), |p, &t| keep(t, IpPrefix::V6(p))),
+            IpAddr::V4(a) => {
+                for &(p, t) in self.v4.containing(u32::from(a)) {
+                    keep(t, IpPrefix::V4(p));
+                }
+            }
+            IpAddr::V6(a) => {
+                for &(p, t) in self.v6.containing(u128::from(a)) {
+                    keep(t, IpPrefix::V6(p));
+                }
+            }
         }
         let mut out: Vec<Match<'_>> = best
             .into_iter()

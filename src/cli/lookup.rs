@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use anyhow::Context;
 use tagroute::lookup::LookupIndex;
+use tagroute::prefix::{IpPrefix, bulk};
 
 use super::args::Source;
 use super::output::{Diag, Status};
@@ -56,6 +57,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut bad = 0usize;
     let mut line_buf = String::new();
+    let mut line: Vec<u8> = Vec::with_capacity(512);
     let mut answer =
         |text: &str, origin: &dyn Fn() -> String, out: &mut BufWriter<_>| -> io::Result<()> {
             let text = text.trim();
@@ -79,12 +81,27 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                     )?;
                     out.write_all(b"\n")
                 }
-                Format::Text if matches.is_empty() => writeln!(out, "{addr}\t-\t-"),
                 Format::Text => {
-                    for m in &matches {
-                        writeln!(out, "{addr}\t{}\t{}", m.prefix, m.tag)?;
+                    // One buffer per address: `fmt` only for the address, once.
+                    line.clear();
+                    write!(line, "{addr}\t")?;
+                    let head = line.len();
+                    if matches.is_empty() {
+                        line.extend_from_slice(b"-\t-\n");
                     }
-                    Ok(())
+                    for (i, m) in matches.iter().enumerate() {
+                        if i > 0 {
+                            line.extend_from_within(..head);
+                        }
+                        match m.prefix {
+                            IpPrefix::V4(p) => bulk::write_v4(&mut line, p),
+                            IpPrefix::V6(p) => bulk::write_v6(&mut line, p),
+                        }
+                        line.push(b'\t');
+                        line.extend_from_slice(m.tag.as_bytes());
+                        line.push(b'\n');
+                    }
+                    out.write_all(&line)
                 }
             }
         };

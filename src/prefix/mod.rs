@@ -8,15 +8,15 @@ mod addr;
 pub mod bulk;
 mod interval;
 mod lpm;
-mod map;
 mod minimize;
 mod net;
+mod stab;
 mod trie;
 
 pub use addr::{Addr, Family};
 pub use interval::IntervalSet;
 pub use lpm::{forwarded_where, lpm_segments};
-pub use map::PrefixMap;
 pub use minimize::{CheckError, Hop, Intent, Table, check, min_routes, minimize, minimize_within};
 pub use net::{IpPrefix, Prefix, PrefixError};
+pub use stab::StabIndex;
 pub use trie::{PrefixSet, aggregate};

@@ -1,0 +1,66 @@
+//! In-process kernels of the prefix engine behind `aggregate`, `plan` and `lookup`: the header
+//! scan of the public file, the parallel line parser with sort-and-coalesce on a deterministic
+//! synthetic list (the generator behind `benches/peers.sh`, 200k lines so a run stays short),
+//! and the address index. Whole-process comparisons with other tools are in `benches/peers.sh`.
+
+#[path = "common/synthetic.rs"]
+mod synthetic;
+
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use tagroute::lookup::LookupIndex;
+use tagroute::prefix::bulk;
+use tagroute::{scan, snapshot};
+
+fn public_file() -> Option<Vec<u8>> {
+    let dir = std::env::var_os("TAGROUTE_TEST_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/servicetags")
+        });
+    std::fs::read(dir.join("ServiceTags_Public_20251028.json")).ok()
+}
+
+fn benches(c: &mut Criterion) {
+    let mut lines = Vec::new();
+    synthetic::write_prefixes(&mut lines, false, 200_000, 2026).unwrap();
+    let mut group = c.benchmark_group("aggregate_200k_ipv4_lines");
+    group.throughput(Throughput::Elements(200_000));
+    group.bench_function("parse_sort_coalesce_merge", |b| {
+        b.iter(|| {
+            let parsed =
+                bulk::parse_parallel(black_box(&lines[..]), 2, Some(lines.len() as u64)).unwrap();
+            parsed.v4_set()
+        })
+    });
+    group.finish();
+
+    let Some(bytes) = public_file() else {
+        eprintln!("skipped: ServiceTags_Public_20251028.json not found");
+        return;
+    };
+    c.bench_function("scan_public_file_headers", |b| {
+        b.iter(|| scan::scan("public", black_box(&bytes)).unwrap())
+    });
+    let snap = snapshot::parse("public", &bytes).expect("valid file");
+    c.bench_function("lookup_index_build", |b| {
+        b.iter(|| LookupIndex::build(black_box(&snap)))
+    });
+    let index = LookupIndex::build(&snap);
+    let mut rng = fastrand::Rng::with_seed(7);
+    let addrs: Vec<IpAddr> = (0..10_000)
+        .map(|_| IpAddr::V4(Ipv4Addr::from(rng.u32(..))))
+        .collect();
+    let mut group = c.benchmark_group("lookup_10k_random_ipv4");
+    group.throughput(Throughput::Elements(addrs.len() as u64));
+    group.bench_function("lookup", |b| {
+        b.iter(|| addrs.iter().map(|&a| index.lookup(a).len()).sum::<usize>())
+    });
+    group.finish();
+}
+
+criterion_group!(engine, benches);
+criterion_main!(engine);
