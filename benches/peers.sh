@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Whole-process benchmarks of tagroute against the tools people use today, side by side in one run.
 #
-#   benches/peers.sh            # everything (about 10 minutes on 2 cores)
+#   benches/peers.sh            # everything (about 30 minutes on 2 cores; the C aggregate alone 6)
 #   QUICK=1 benches/peers.sh    # skip the 10M-line aggregation and aggregate6 on 1M lines
 #
 # Generates the synthetic inputs deterministically (examples/gen_prefixes.rs, fixed seed), finds
@@ -66,12 +66,12 @@ echo "|---|---|---|---|---|"
 row() { # workload, tagroute command, runs, then pairs of name and command
   local workload=$1 ours=$2 runs=$3; shift 3
   read -r t_med t_rss <<<"$(measure "$runs" "$ours")"
-  printf '| %s | tagroute | %.3f s | %d MiB | |\n' "$workload" "$t_med" $((t_rss / 1024))
+  printf '| %s | tagroute | %.4f s | %d MiB | |\n' "$workload" "$t_med" $((t_rss / 1024))
   while [ $# -gt 0 ]; do
     local name=$1 cmd=$2 r=$runs; shift 2
     case $name in aggregate6* | "aggregate (C)") r=1 ;; esac
     read -r p_med p_rss <<<"$(measure "$r" "$cmd")"
-    printf '| %s | %s | %.3f s | %d MiB | %.1f× |\n' "$workload" "$name" "$p_med" $((p_rss / 1024)) \
+    printf '| %s | %s | %.4f s | %d MiB | %.1f× |\n' "$workload" "$name" "$p_med" $((p_rss / 1024)) \
       "$(python3 -c "print($p_med / $t_med)")"
   done
 }
