@@ -6,23 +6,16 @@
 #[path = "common/synthetic.rs"]
 mod synthetic;
 
+#[path = "common/public_file.rs"]
+mod data;
+
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tagroute::lookup::LookupIndex;
 use tagroute::prefix::bulk;
 use tagroute::{scan, snapshot};
-
-fn public_file() -> Option<Vec<u8>> {
-    let dir = std::env::var_os("TAGROUTE_TEST_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/servicetags")
-        });
-    std::fs::read(dir.join("ServiceTags_Public_20251028.json")).ok()
-}
 
 fn benches(c: &mut Criterion) {
     let mut lines = Vec::new();
@@ -38,7 +31,7 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
-    let Some(bytes) = public_file() else {
+    let Some(bytes) = data::public_file() else {
         eprintln!("skipped: ServiceTags_Public_20251028.json not found");
         return;
     };

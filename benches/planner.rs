@@ -2,8 +2,10 @@
 //! found through `$TAGROUTE_TEST_DATA` or `../shared/data/servicetags`): loading the file,
 //! planning `eastus`, and aggregating every IPv4 prefix of the file with the trie.
 
+#[path = "common/public_file.rs"]
+mod data;
+
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tagroute::plan::{PlanOptions, plan};
@@ -11,17 +13,8 @@ use tagroute::prefix::{Intent, IntervalSet, Prefix, aggregate, minimize, minimiz
 use tagroute::select;
 use tagroute::snapshot;
 
-fn public_file() -> Option<Vec<u8>> {
-    let dir = std::env::var_os("TAGROUTE_TEST_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/servicetags")
-        });
-    std::fs::read(dir.join("ServiceTags_Public_20251028.json")).ok()
-}
-
 fn benches(c: &mut Criterion) {
-    let Some(bytes) = public_file() else {
+    let Some(bytes) = data::public_file() else {
         eprintln!("skipped: ServiceTags_Public_20251028.json not found");
         return;
     };
