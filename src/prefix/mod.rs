@@ -2,7 +2,8 @@
 //!
 //! Generic over the address family ([`Addr`] for `u32` and `u128`) and free of anything Azure,
 //! so it can be used and tested on its own. The trie ([`PrefixSet`]) is what the planners use;
-//! [`IntervalSet`] is the independent reference that tests check the trie against.
+//! [`IntervalSet`] is the independent reference that tests check the trie against; [`StabIndex`]
+//! answers "which prefixes contain this address" for `lookup`; [`bulk`] aggregates huge lists.
 
 mod addr;
 pub mod bulk;
