@@ -70,3 +70,29 @@ fn scanner_reads_any_layout_of_the_example() {
         assert_agrees(&format!("layout {i}"), layout.as_bytes());
     }
 }
+
+/// Files that cannot be mapped are read instead: an empty file is the usual one-line error, a
+/// named pipe gives the same plan as the file it carries.
+#[test]
+fn unmappable_inputs_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, b"").unwrap();
+    tagroute(&["plan", "-f", empty.to_str().unwrap(), "-r", "francecentral"])
+        .fails_with("empty.json: not JSON");
+    let fifo = dir.path().join("pipe.json");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped the pipe: mkfifo is not available");
+        return;
+    }
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, std::fs::read(example()).unwrap()))
+    };
+    let args = ["plan", "-q", "-r", "francecentral", "--format", "csv", "-f"];
+    let piped = tagroute(&[&args[..], &[fifo.to_str().unwrap()]].concat()).status(0);
+    writer.join().unwrap().unwrap();
+    let direct = tagroute(&[&args[..], &[example().as_str()]].concat()).status(0);
+    assert_eq!(piped.stdout, direct.stdout);
+}
