@@ -172,8 +172,8 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    /// Skips whitespace; runs of spaces (the indentation of pretty-printed files, a third of
-    /// the bytes the scanner walks) eight at a time.
+    /// Skips whitespace; runs of spaces (the indentation of pretty-printed files) eight at a
+    /// time.
     #[inline(always)]
     fn ws(&mut self) {
         // Most calls find no whitespace at all (before a `:` or `,`): decide those inline.
@@ -189,7 +189,7 @@ impl<'a> Scanner<'a> {
             match c {
                 // A lone space (after a colon) is the common case; indentation goes by words.
                 b' ' if self.b.get(self.i + 1) != Some(&b' ') => self.i += 1,
-                b' ' => self.i += swar::leading(&self.b[self.i..], |w| w ^ swar::splat(b' ')),
+                b' ' => self.i += swar::leading(&self.b[self.i..], swar::not_space),
                 b'\n' | b'\r' | b'\t' => self.i += 1,
                 _ => return,
             }
@@ -218,9 +218,7 @@ impl<'a> Scanner<'a> {
         self.expect(b'"')?;
         let start = self.i;
         let rest = &self.b[start..];
-        let len = swar::leading(rest, |w| {
-            swar::zero_bytes(w ^ swar::splat(b'"')) | swar::zero_bytes(w ^ swar::splat(b'\\'))
-        });
+        let len = swar::leading(rest, swar::quote_or_backslash);
         if rest.get(len) != Some(&b'"') {
             return None;
         }
@@ -279,9 +277,9 @@ impl<'a> Scanner<'a> {
             b'"' => {
                 self.i += 1;
                 loop {
-                    let rest = &self.b[self.i..];
-                    let j = self.i + rest.iter().position(|&c| c == b'"' || c == b'\\')?;
-                    if self.b[j] == b'\\' {
+                    // `get`: an escape at the very end leaves `i` past the input.
+                    let j = self.i + swar::leading(self.b.get(self.i..)?, swar::quote_or_backslash);
+                    if *self.b.get(j)? == b'\\' {
                         self.i = j + 2;
                     } else {
                         self.i = j + 1;
@@ -411,12 +409,22 @@ mod swar {
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
 
     /// `c` in every byte.
-    pub const fn splat(c: u8) -> u64 {
+    const fn splat(c: u8) -> u64 {
         u64::from_ne_bytes([c; 8])
     }
 
+    /// For [`leading`]: stops at a `"` or a `\\` (the end of a string without escapes).
+    pub const fn quote_or_backslash(w: u64) -> u64 {
+        zero_bytes(w ^ splat(b'"')) | zero_bytes(w ^ splat(b'\\'))
+    }
+
+    /// For [`leading`]: stops at anything but a space.
+    pub const fn not_space(w: u64) -> u64 {
+        w ^ splat(b' ')
+    }
+
     /// The high bit of each byte of `w` that is zero (exact: no carries cross bytes).
-    pub const fn zero_bytes(w: u64) -> u64 {
+    const fn zero_bytes(w: u64) -> u64 {
         !(((w & LOW7) + LOW7) | w | LOW7)
     }
 
@@ -460,9 +468,6 @@ mod tests {
 
     #[test]
     fn swar_runs_match_a_byte_loop() {
-        let quote_or_backslash =
-            |w| swar::zero_bytes(w ^ swar::splat(b'"')) | swar::zero_bytes(w ^ swar::splat(b'\\'));
-        let not_space = |w| w ^ swar::splat(b' ');
         let alphabet = [b' ', b'"', b'\\', b'a', 0, 0x80, 0xff, b'!'];
         // Every string of up to 19 bytes over the alphabet is too many; walk a fixed sample.
         let mut rng = fastrand::Rng::with_seed(7);
@@ -475,9 +480,9 @@ mod tests {
                 .iter()
                 .position(|&c| c == b'"' || c == b'\\')
                 .unwrap_or(len);
-            assert_eq!(swar::leading(&s, quote_or_backslash), want, "{s:?}");
+            assert_eq!(swar::leading(&s, swar::quote_or_backslash), want, "{s:?}");
             let want = s.iter().position(|&c| c != b' ').unwrap_or(len);
-            assert_eq!(swar::leading(&s, not_space), want, "{s:?}");
+            assert_eq!(swar::leading(&s, swar::not_space), want, "{s:?}");
         }
     }
 
@@ -501,6 +506,9 @@ mod tests {
     #[test]
     fn gives_up_on_what_it_does_not_expect() {
         assert!(scan("f", b"[]").is_none());
+        for truncated in [&br#"{"x": "a\"#[..], br#"{"x": "a\\"#, br#"{"x": ["a\"#] {
+            assert!(scan("f", truncated).is_none(), "{truncated:?}");
+        }
         assert!(
             scan("f", br#"{"changeNumber": 1, "cloud": "Public"}"#).is_none(),
             "no values"

@@ -214,8 +214,8 @@ pub fn source_name(path: &str) -> String {
 }
 
 /// The bytes of a file or of stdin: a read-only mapping of a regular file (no copy, no fresh
-/// pages to fault in — half the cost of `plan` on the public file was `read` filling a new buffer)
-/// or, for stdin, pipes and anything that cannot be mapped, a buffer.
+/// pages to fault in — about a third of `plan`'s time on the public file was `read` filling a new
+/// buffer) or, for stdin, pipes and anything that cannot be mapped, a buffer.
 pub enum SourceBytes {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),

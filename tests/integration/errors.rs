@@ -165,3 +165,13 @@ fn a_failed_run_leaves_the_output_file_untouched() {
         .collect();
     assert_eq!(leftovers.len(), 1, "no temporary files left: {leftovers:?}");
 }
+
+/// A file cut off inside a string escape once panicked the fast scanner of `plan`.
+#[test]
+fn truncated_escape_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("cut.json");
+    std::fs::write(&f, br#"{"changeNumber": 1, "cloud": "Public", "x": "a\"#).unwrap();
+    tagroute(&["plan", "-f", f.to_str().unwrap(), "-r", "eastus"])
+        .fails_with("cut.json: not JSON: EOF while parsing a string");
+}
