@@ -73,7 +73,7 @@ fn read_all(names: &[String]) -> anyhow::Result<(Parsed, usize)> {
         }
         bad += parsed.bad.len();
         all.v4_runs.append(&mut parsed.v4_runs);
-        all.v6.append(&mut parsed.v6);
+        all.v6_runs.append(&mut parsed.v6_runs);
     }
     Ok((all, bad))
 }
@@ -94,16 +94,16 @@ pub fn run(args: Args, _diag: &Diag) -> anyhow::Result<Status> {
             <= 1,
         "only one input can be stdin"
     );
-    let (mut main, mut bad) = read_all(&inputs)?;
+    let (main, mut bad) = read_all(&inputs)?;
     let (mut v4, mut v6) = (main.v4_set(), main.v6_set());
     if !args.intersect.is_empty() {
-        let (mut keep, b) = read_all(&args.intersect)?;
+        let (keep, b) = read_all(&args.intersect)?;
         bad += b;
         v4 = v4.intersect(&keep.v4_set());
         v6 = v6.intersect(&keep.v6_set());
     }
     if !args.subtract.is_empty() {
-        let (mut drop, b) = read_all(&args.subtract)?;
+        let (drop, b) = read_all(&args.subtract)?;
         bad += b;
         v4 = v4.subtract(&drop.v4_set());
         v6 = v6.subtract(&drop.v6_set());
@@ -145,12 +145,17 @@ pub fn run(args: Args, _diag: &Diag) -> anyhow::Result<Status> {
             });
         }
         Format::Json => {
-            let prefixes: Vec<String> = v4
-                .to_prefixes()
-                .iter()
-                .map(|p| p.to_string())
-                .chain(v6.to_prefixes().iter().map(|p| p.to_string()))
-                .collect();
+            // The same spelling as the text output.
+            let mut text = Vec::new();
+            v4.for_each_prefix(|p| {
+                write_v4(&mut text, p);
+                text.push(b'\n');
+            });
+            v6.for_each_prefix(|p| {
+                write_v6(&mut text, p);
+                text.push(b'\n');
+            });
+            let prefixes: Vec<&str> = std::str::from_utf8(&text)?.lines().collect();
             let doc = serde_json::json!({"prefixes": prefixes, "ipv4Addresses": v4.count(), "ipv6Addresses": v6.count().to_string(), "badLines": bad});
             out = serde_json::to_vec_pretty(&doc)?;
             out.push(b'\n');

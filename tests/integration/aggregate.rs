@@ -60,6 +60,67 @@ fn identical_to_aggregate6_on_every_real_file() {
     }
 }
 
+/// IPv6 in every spelling: upper case, zero-padded, uncompressed, embedded IPv4 (compatible and
+/// mapped), addresses whose zero runs tie or sit at either end. Both tools read them all and
+/// print the same lines.
+#[test]
+fn identical_to_aggregate6_on_ipv6_spellings() {
+    let Some(peer) = aggregate6() else { return };
+    let mut rng = fastrand::Rng::with_seed(4291);
+    let mut lines: Vec<String> = [
+        "::",
+        "::1",
+        "1::",
+        "0:0:0:0:0:0:0:1",
+        "::FFFF:10.1.2.3",
+        "::ffff:0:0/112",
+        "::10.1.2.3",
+        "::0.0.1.0",
+        "64:ff9b::192.0.2.1",
+        "1:0:0:2:0:0:3:4",
+        "1:0:0:0:2:0:0:0",
+        "0:1:0:1:0:1:0:1",
+        "2001:DB8:0000:0000:0000:0000:0000:0000/32",
+        "fe80::/10",
+    ]
+    .map(String::from)
+    .to_vec();
+    for _ in 0..3000 {
+        let groups: [u16; 8] = std::array::from_fn(|_| match rng.u8(..3) {
+            0 => 0,
+            1 => rng.u16(..16),
+            _ => rng.u16(..),
+        });
+        let a = groups.iter().fold(0u128, |a, &g| a << 16 | g as u128);
+        let (a, len) = match rng.u8(..4) {
+            0 => (a & u32::MAX as u128, rng.u8(120..=128)),
+            1 => (0xffff_0000_0000 | a & u32::MAX as u128, rng.u8(120..=128)),
+            _ => (a, rng.u8(90..=128)),
+        };
+        let net = std::net::Ipv6Addr::from(a & !(u128::MAX.checked_shr(len as u32).unwrap_or(0)));
+        let text = match rng.u8(..3) {
+            0 => net.to_string().to_uppercase(),
+            1 => net.segments().map(|g| format!("{g:04x}")).join(":"),
+            _ => net.to_string(),
+        };
+        lines.push(format!("{text}/{len}"));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let list = tmp.path().join("v6.txt");
+    std::fs::write(&list, lines.join("\n") + "\n").unwrap();
+    let ours = tagroute(&["aggregate", list.to_str().unwrap()])
+        .status(0)
+        .stdout;
+    let theirs = Command::new(peer).arg(&list).output().unwrap();
+    assert!(theirs.status.success());
+    assert_eq!(ours, String::from_utf8(theirs.stdout).unwrap());
+    let dotted = |mapped: bool| {
+        ours.lines()
+            .any(|l| l.contains('.') && l.starts_with("::ffff:") == mapped)
+    };
+    assert!(dotted(true) && dotted(false), "{ours}");
+}
+
 #[test]
 fn bad_lines_are_reported_with_their_numbers() {
     let input = b"10.0.0.0/25\n10.0.0.128/25\nnot-a-prefix\n# comment\n\n10.0.1.1/24\r\n2001:db8::1\n10.0.2.0/24 # next to the first\n";
