@@ -6,8 +6,13 @@
 //! parsing it, and parses (and validates) the spans of just the tags asked for. Anything it does
 //! not expect — an escape in a key, a field of another type, a structural surprise — makes it give
 //! up, and the caller falls back to the strict full loader in [`crate::snapshot`], whose errors
-//! name the file, tag and field. A bad prefix in a tag that is never used goes unnoticed here;
-//! `fetch` validates whole files before storing them.
+//! name the file, tag and field. What it skips it does not validate: a bad prefix (or a byte that
+//! is not UTF-8) in a tag that is never used goes unnoticed here; `fetch` validates whole files
+//! before storing them.
+
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::prefix::IpPrefix;
 use crate::snapshot::{Cloud, LoadError, ServiceTag, Snapshot};
@@ -71,15 +76,14 @@ impl<'a> Partial<'a> {
 /// Scans a file; `None` when it is not in the plain shape this scanner handles (use the full
 /// loader then: it also produces the precise error for a broken file).
 pub fn scan<'a>(source_name: &str, bytes: &'a [u8]) -> Option<Partial<'a>> {
-    // One UTF-8 check for the whole file (tens of microseconds) instead of one per string.
-    let text = std::str::from_utf8(bytes).ok()?;
     let mut s = Scanner {
-        text,
         b: bytes,
         i: 0,
+        shared: Shared::default(),
     };
-    // A tag takes well over 512 bytes of a real file: one allocation for the list.
-    let guess = bytes.len() / 512;
+    // A tag takes about 1300 bytes of a real file (1000 to 1800 across the clouds): one or two
+    // allocations for the list, without reserving far more than it needs.
+    let guess = bytes.len() / 1024;
     let (mut cloud, mut change_number) = (None, None);
     let (mut tags, mut spans) = (Vec::with_capacity(guess), Vec::with_capacity(guess));
     let mut values_seen = false;
@@ -121,7 +125,8 @@ pub fn scan<'a>(source_name: &str, bytes: &'a [u8]) -> Option<Partial<'a>> {
     if s.i != bytes.len() || !values_seen {
         return None;
     }
-    let mut seen = std::collections::HashSet::with_capacity(tags.len());
+    let mut seen = FxHashSet::default();
+    seen.reserve(tags.len());
     if !tags
         .iter()
         .all(|t: &ServiceTag| seen.insert(Caseless(t.name.as_bytes())))
@@ -166,9 +171,30 @@ impl std::hash::Hash for Caseless<'_> {
 }
 
 struct Scanner<'a> {
-    text: &'a str,
     b: &'a [u8],
     i: usize,
+    shared: Shared<'a>,
+}
+
+/// One copy of each distinct header value, handed to every tag that has it (see
+/// [`ServiceTag`]): a hash lookup on borrowed bytes instead of an allocation per field per tag.
+#[derive(Default)]
+struct Shared<'a> {
+    strings: FxHashMap<&'a [u8], Arc<str>>,
+    /// Feature lists by the bytes of their JSON array.
+    features: FxHashMap<&'a [u8], Arc<[String]>>,
+}
+
+impl<'a> Shared<'a> {
+    /// The shared copy of these bytes, checked to be UTF-8 the first time they are seen.
+    fn string(&mut self, raw: &'a [u8]) -> Option<Arc<str>> {
+        if let Some(s) = self.strings.get(raw) {
+            return Some(s.clone());
+        }
+        let s: Arc<str> = std::str::from_utf8(raw).ok()?.into();
+        self.strings.insert(raw, s.clone());
+        Some(s)
+    }
 }
 
 impl<'a> Scanner<'a> {
@@ -185,15 +211,13 @@ impl<'a> Scanner<'a> {
 
     #[inline(never)]
     fn ws_run(&mut self) {
-        while let Some(&c) = self.b.get(self.i) {
-            match c {
-                // A lone space (after a colon) is the common case; indentation goes by words.
-                b' ' if self.b.get(self.i + 1) != Some(&b' ') => self.i += 1,
-                b' ' => self.i += swar::leading(&self.b[self.i..], swar::not_space),
-                b'\n' | b'\r' | b'\t' => self.i += 1,
-                _ => return,
-            }
+        // A lone space (after a colon) is the common case.
+        if self.b.get(self.i) == Some(&b' ') && self.b.get(self.i + 1).is_some_and(|&c| c > b' ') {
+            self.i += 1;
+            return;
         }
+        // A line break and the next line's indentation.
+        self.i += bytes16::run(&self.b[self.i..], WHITESPACE, true);
     }
 
     #[inline]
@@ -211,14 +235,14 @@ impl<'a> Scanner<'a> {
         self.eat(c).then_some(())
     }
 
-    /// The raw bytes of a string without escapes, borrowed. Header strings are short, so eight
-    /// bytes at a time in a register beats the setup of a vectorised search here.
+    /// The raw bytes of a string without escapes, borrowed. Header strings are short: sixteen
+    /// bytes at a time beats the setup of a general vectorised search here.
     #[inline]
     fn raw_string(&mut self) -> Option<&'a [u8]> {
         self.expect(b'"')?;
         let start = self.i;
         let rest = &self.b[start..];
-        let len = swar::leading(rest, swar::quote_or_backslash);
+        let len = bytes16::run(rest, QUOTE_OR_BACKSLASH, false);
         if rest.get(len) != Some(&b'"') {
             return None;
         }
@@ -226,12 +250,10 @@ impl<'a> Scanner<'a> {
         Some(&rest[..len])
     }
 
-    /// A string without escapes, borrowed. The file was checked to be UTF-8 once, and a slice
-    /// between two quotes always falls on character boundaries.
+    /// A string without escapes, borrowed, checked to be UTF-8 (only the strings kept are
+    /// checked, not the whole file).
     fn string(&mut self) -> Option<&'a str> {
-        let len = self.raw_string()?.len();
-        let end = self.i - 1; // the closing quote
-        self.text.get(end - len..end)
+        std::str::from_utf8(self.raw_string()?).ok()
     }
 
     fn string_or_null(&mut self) -> Option<Option<&'a str>> {
@@ -278,7 +300,7 @@ impl<'a> Scanner<'a> {
                 self.i += 1;
                 loop {
                     // `get`: an escape at the very end leaves `i` past the input.
-                    let j = self.i + swar::leading(self.b.get(self.i..)?, swar::quote_or_backslash);
+                    let j = self.i + bytes16::run(self.b.get(self.i..)?, QUOTE_OR_BACKSLASH, false);
                     if *self.b.get(j)? == b'\\' {
                         self.i = j + 2;
                     } else {
@@ -334,14 +356,39 @@ impl<'a> Scanner<'a> {
         Some((start, self.i))
     }
 
+    /// A string shared with the other tags that have the same one.
+    fn shared_string(&mut self) -> Option<Arc<str>> {
+        let raw = self.raw_string()?;
+        self.shared.string(raw)
+    }
+
+    /// `networkFeatures`: `null` or an array of strings, shared like the other header values
+    /// (found like `addressPrefixes`, parsed only the first time its bytes are seen).
+    fn features(&mut self) -> Option<Option<Arc<[String]>>> {
+        self.ws();
+        if self.b[self.i..].starts_with(b"null") {
+            self.i += 4;
+            return Some(None);
+        }
+        let (start, end) = self.string_array_span()?;
+        let raw = &self.b[start..end];
+        if let Some(list) = self.shared.features.get(raw) {
+            return Some(Some(list.clone()));
+        }
+        let list: Arc<[String]> = serde_json::from_slice::<Vec<String>>(raw).ok()?.into();
+        self.shared.features.insert(raw, list.clone());
+        Some(Some(list))
+    }
+
     fn tag(&mut self) -> Option<(ServiceTag, (usize, usize))> {
+        let none: Arc<str> = self.shared.string(b"")?;
         let mut tag = ServiceTag {
             name: String::new(),
             change_number: 0,
-            region: String::new(),
+            region: none.clone(),
             region_id: 0,
-            platform: String::new(),
-            system_service: String::new(),
+            platform: none.clone(),
+            system_service: none,
             network_features: None,
             ipv4: Vec::new(),
             ipv6: Vec::new(),
@@ -356,30 +403,12 @@ impl<'a> Scanner<'a> {
                     loop {
                         match self.key()? {
                             b"changeNumber" => tag.change_number = self.number()?,
-                            b"region" => tag.region = self.string()?.to_owned(),
+                            b"region" => tag.region = self.shared_string()?,
                             b"regionId" => tag.region_id = self.number()?,
-                            b"platform" => tag.platform = self.string()?.to_owned(),
-                            b"systemService" => tag.system_service = self.string()?.to_owned(),
+                            b"platform" => tag.platform = self.shared_string()?,
+                            b"systemService" => tag.system_service = self.shared_string()?,
                             b"addressPrefixes" => span = Some(self.string_array_span()?),
-                            b"networkFeatures" => {
-                                self.ws();
-                                if self.b[self.i..].starts_with(b"null") {
-                                    self.i += 4;
-                                } else {
-                                    let mut f = Vec::new();
-                                    self.expect(b'[')?;
-                                    if !self.eat(b']') {
-                                        loop {
-                                            f.push(self.string()?.to_owned());
-                                            if !self.eat(b',') {
-                                                self.expect(b']')?;
-                                                break;
-                                            }
-                                        }
-                                    }
-                                    tag.network_features = Some(f);
-                                }
-                            }
+                            b"networkFeatures" => tag.network_features = self.features()?,
                             _ => self.skip_value()?,
                         }
                         if !self.eat(b',') {
@@ -402,56 +431,57 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Eight bytes at a time in a `u64` ("SIMD within a register"), for the short runs the scanner
-/// crosses: indentation and header strings.
-mod swar {
-    const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+/// JSON's whitespace.
+const WHITESPACE: &[u8] = b" \n\r\t";
+/// What ends a string without escapes, or begins an escape.
+const QUOTE_OR_BACKSLASH: &[u8] = b"\"\\";
 
-    /// `c` in every byte.
-    const fn splat(c: u8) -> u64 {
-        u64::from_ne_bytes([c; 8])
-    }
-
-    /// For [`leading`]: stops at a `"` or a `\\` (the end of a string without escapes).
-    pub const fn quote_or_backslash(w: u64) -> u64 {
-        zero_bytes(w ^ splat(b'"')) | zero_bytes(w ^ splat(b'\\'))
-    }
-
-    /// For [`leading`]: stops at anything but a space.
-    pub const fn not_space(w: u64) -> u64 {
-        w ^ splat(b' ')
-    }
-
-    /// The high bit of each byte of `w` that is zero (exact: no carries cross bytes).
-    const fn zero_bytes(w: u64) -> u64 {
-        !(((w & LOW7) + LOW7) | w | LOW7)
-    }
-
-    /// The high bit of each byte of `w` that is not zero.
-    const fn nonzero_bytes(w: u64) -> u64 {
-        (((w & LOW7) + LOW7) | w) & HIGH
-    }
-
-    /// The length of the prefix of `s` before the first byte that `stops` marks: `stops` maps
-    /// eight bytes (little-endian) to a word whose byte is non-zero where the input byte stops
-    /// the run. `s.len()` when no byte does.
-    #[inline]
-    pub fn leading(s: &[u8], stops: impl Fn(u64) -> u64) -> usize {
-        let mut chunks = s.chunks_exact(8);
-        let mut n = 0;
-        for chunk in &mut chunks {
-            let m = nonzero_bytes(stops(u64::from_le_bytes(chunk.try_into().unwrap())));
-            if m != 0 {
-                return n + (m.trailing_zeros() / 8) as usize;
+/// Sixteen bytes at a time, for the short runs the scanner crosses between tokens (a line break
+/// and indentation) and inside header strings: one compare per byte value instead of a loop.
+mod bytes16 {
+    /// Bit `k` set when byte `k` of `block` is one of `set`.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn mask(block: &[u8; 16], set: &[u8]) -> u32 {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of the x86_64 baseline, so these instructions always exist; the
+        // load reads exactly the sixteen bytes of `block`.
+        unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast());
+            let mut hits = _mm_setzero_si128();
+            for &c in set {
+                hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8)));
             }
-            n += 8;
+            _mm_movemask_epi8(hits) as u32
         }
-        let tail = chunks.remainder();
-        let mut last = [0u8; 8];
-        last[..tail.len()].copy_from_slice(tail);
-        let m = nonzero_bytes(stops(u64::from_le_bytes(last)));
-        (n + (m.trailing_zeros() / 8) as usize).min(s.len())
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    #[inline(always)]
+    fn mask(block: &[u8; 16], set: &[u8]) -> u32 {
+        (0..16).fold(0, |m, k| m | (set.contains(&block[k]) as u32) << k)
+    }
+
+    /// The length of the prefix of `s` made only of bytes in `set` (`inside`), or only of
+    /// bytes not in it.
+    #[inline(always)]
+    pub fn run(s: &[u8], set: &[u8], inside: bool) -> usize {
+        let mut n = 0;
+        while let Some(block) = s.get(n..).and_then(|r| r.first_chunk::<16>()) {
+            let stops = if inside {
+                !mask(block, set) & 0xffff
+            } else {
+                mask(block, set)
+            };
+            if stops != 0 {
+                return n + stops.trailing_zeros() as usize;
+            }
+            n += 16;
+        }
+        n + s[n..]
+            .iter()
+            .take_while(|c| set.contains(c) == inside)
+            .count()
     }
 }
 
@@ -467,22 +497,54 @@ mod tests {
        "networkFeatures": null, "state": {"nested": [1, "x\"]"]}}}]}"#;
 
     #[test]
-    fn swar_runs_match_a_byte_loop() {
-        let alphabet = [b' ', b'"', b'\\', b'a', 0, 0x80, 0xff, b'!'];
-        // Every string of up to 19 bytes over the alphabet is too many; walk a fixed sample.
+    fn sixteen_byte_runs_match_a_byte_loop() {
+        let alphabet = [b' ', b'\n', b'"', b'\\', b'a', 0, 0x80, 0xff, b'\t', 0x0b];
         let mut rng = fastrand::Rng::with_seed(7);
-        for _ in 0..20_000 {
-            let len = rng.usize(0..20);
+        for _ in 0..50_000 {
+            let len = rng.usize(0..50);
             let s: Vec<u8> = (0..len)
                 .map(|_| alphabet[rng.usize(0..alphabet.len())])
                 .collect();
-            let want = s
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\')
-                .unwrap_or(len);
-            assert_eq!(swar::leading(&s, swar::quote_or_backslash), want, "{s:?}");
-            let want = s.iter().position(|&c| c != b' ').unwrap_or(len);
-            assert_eq!(swar::leading(&s, swar::not_space), want, "{s:?}");
+            for (set, inside) in [(QUOTE_OR_BACKSLASH, false), (WHITESPACE, true)] {
+                let want = s.iter().take_while(|c| set.contains(c) == inside).count();
+                assert_eq!(bytes16::run(&s, set, inside), want, "{s:?}");
+            }
+        }
+    }
+
+    /// The whitespace skip (lone space, sixteen-byte blocks, byte tail) stops exactly where a
+    /// byte loop stops, also at control characters that are not JSON whitespace.
+    #[test]
+    fn whitespace_skip_matches_a_byte_loop() {
+        let alphabet = [
+            b' ', b' ', b' ', b'\n', b'\r', b'\t', 0x0b, 0x0c, 0, 0x1f, b'"', 0x80,
+        ];
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..50_000 {
+            let len = rng.usize(0..40);
+            let mut bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.usize(0..alphabet.len())])
+                .collect();
+            // Long runs of whitespace too, which random bytes seldom make.
+            if rng.bool() {
+                let run = rng.usize(0..len.max(1));
+                for b in bytes.iter_mut().take(run) {
+                    *b = alphabet[rng.usize(0..6)];
+                }
+            }
+            let start = rng.usize(0..=len);
+            let want = start
+                + bytes[start..]
+                    .iter()
+                    .take_while(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
+                    .count();
+            let mut s = Scanner {
+                b: &bytes,
+                i: start,
+                shared: Shared::default(),
+            };
+            s.ws();
+            assert_eq!(s.i, want, "{bytes:?} from {start}");
         }
     }
 

@@ -103,10 +103,10 @@ fn regions_with_field(snapshot: &Snapshot, only: Option<&str>) -> Vec<Region> {
     // field -> (normalized suffix -> count)
     let mut votes: BTreeMap<&str, HashMap<String, usize>> = BTreeMap::new();
     for tag in &snapshot.tags {
-        if tag.region.is_empty() || only.is_some_and(|f| f != tag.region) {
+        if tag.region.is_empty() || only.is_some_and(|f| f != &*tag.region) {
             continue;
         }
-        let entry = votes.entry(tag.region.as_str()).or_default();
+        let entry = votes.entry(&tag.region).or_default();
         if let Some(s) = tag.suffix() {
             *entry.entry(normalize(s)).or_default() += 1;
         }
@@ -138,7 +138,7 @@ pub fn resolve_region(snapshot: &Snapshot, input: &str) -> Result<Region, Select
         .iter()
         .filter(|t| !t.region.is_empty())
         .find(|t| normalize(&t.region) == key || t.suffix().is_some_and(|s| normalize(s) == key))
-        .map(|t| t.region.as_str());
+        .map(|t| &*t.region);
     if let Some(field) = field
         && let Some(r) = regions_with_field(snapshot, Some(field))
             .into_iter()
@@ -212,8 +212,12 @@ pub fn default_tags(snapshot: &Snapshot, region: &Region) -> (Vec<usize>, Vec<&'
     for base in DEFAULT_TAG_BASES {
         let before = found.len();
         for (i, tag) in snapshot.tags.iter().enumerate() {
-            if tag.base().eq_ignore_ascii_case(base) && tag.suffix().is_some() && region.holds(tag)
-            {
+            // `base.` then a suffix, compared in place: this runs over every tag of the file.
+            let name = tag.name.as_bytes();
+            let named = name.len() > base.len()
+                && name[base.len()] == b'.'
+                && name[..base.len()].eq_ignore_ascii_case(base.as_bytes());
+            if named && region.holds(tag) {
                 found.push(i);
             }
         }

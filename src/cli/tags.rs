@@ -61,7 +61,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             args.feature.as_ref().is_none_or(|f| {
                 t.network_features
                     .iter()
-                    .flatten()
+                    .flat_map(|list| list.iter())
                     .any(|x| x.eq_ignore_ascii_case(f))
             })
         })
@@ -77,7 +77,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 .map(|t| {
                     vec![
                         t.name.clone(),
-                        t.region.clone(),
+                        t.region.to_string(),
                         t.change_number.to_string(),
                         t.ipv4.len().to_string(),
                         t.ipv6.len().to_string(),
