@@ -21,35 +21,57 @@ use super::net::{IpPrefix, Prefix, PrefixError};
 /// else, including valid IPv6 (callers fall back to the general parser for those and for errors).
 #[inline]
 pub fn parse_v4_range(line: &[u8]) -> Option<(u32, u32)> {
-    // One pass over the address: octet value, its digit count, and the dots seen.
-    let (mut addr, mut octet, mut digits, mut dots) = (0u32, 0u32, 0u32, 0u32);
-    let mut i = 0;
-    while i < line.len() {
-        let b = line[i];
-        if b.is_ascii_digit() {
-            if digits == 1 && octet == 0 {
-                return None; // a leading zero, which std's parser refuses too
-            }
-            octet = octet * 10 + (b - b'0') as u32;
-            digits += 1;
-        } else if b == b'.' && dots < 3 && digits > 0 && octet <= 255 {
-            addr = addr << 8 | octet;
-            (octet, digits, dots) = (0, 0, dots + 1);
-        } else if b == b'/' {
-            break;
-        } else {
-            return None;
-        }
-        if digits > 3 {
-            return None;
-        }
-        i += 1;
-    }
-    if dots != 3 || digits == 0 || octet > 255 {
+    let mut window = [0u8; 16];
+    let head = line.len().min(16);
+    window[..head].copy_from_slice(&line[..head]);
+    parse_v4_window(u128::from_le_bytes(window), line)
+}
+
+/// [`parse_v4_range`] given the line's first sixteen bytes as a little-endian `u128`, zero past
+/// the line's end. The address (at most 15 bytes) lies inside the window, so its dots, its end
+/// and its octets are found with word operations instead of a loop that branches on every
+/// digit: random octet lengths made that loop mispredict several times a line.
+#[inline]
+fn parse_v4_window(w: u128, line: &[u8]) -> Option<(u32, u32)> {
+    const ONES: u128 = u128::from_le_bytes([1; 16]);
+    const LOW7: u128 = ONES * 0x7f;
+    const HIGH: u128 = ONES * 0x80;
+    let zero_bytes = |v: u128| !(((v & LOW7) + LOW7) | v | LOW7) & HIGH;
+    // The high bit of each byte that is not a digit: digits become 0..=9 after the xor.
+    let x = w ^ (ONES * b'0' as u128);
+    let not_digit = (((x & LOW7) + ONES * 0x76) | x) & HIGH;
+    let dots = zero_bytes(w ^ (ONES * b'.' as u128));
+    // The address ends at the first byte that is neither a digit nor a dot (a '/', or the zero
+    // padding past the line). Everything before it is digits and exactly three dots.
+    let end = ((not_digit & !dots).trailing_zeros() / 8) as usize;
+    if end > 15 {
         return None;
     }
-    addr = addr << 8 | octet;
-    let len = match line.get(i..) {
+    let dots = dots & ((1u128 << (8 * end)) - 1);
+    if dots.count_ones() != 3 {
+        return None;
+    }
+    let d1 = (dots.trailing_zeros() / 8) as usize;
+    let rest = dots & (dots - 1);
+    let d2 = (rest.trailing_zeros() / 8) as usize;
+    let d3 = ((rest & (rest - 1)).trailing_zeros() / 8) as usize;
+    let mut addr = 0u32;
+    let mut bad = false;
+    for (start, stop) in [(0, d1), (d1 + 1, d2), (d2 + 1, d3), (d3 + 1, end)] {
+        let len = stop - start;
+        // The octet's bytes as digit values, right-aligned in three byte slots: one to three
+        // digits become 00c, 0bc or abc.
+        let digits = ((w >> (8 * start)) as u32 & 0xff_ffff) ^ 0x30_3030;
+        let slots = (digits << (8 * (3 - len.min(3)))) & 0xff_ffff;
+        let value = 100 * (slots & 0xff) + 10 * (slots >> 8 & 0xff) + (slots >> 16);
+        // No empty octet, no more than three digits, none over 255, no leading zero.
+        bad |= len == 0 || len > 3 || value > 255 || (len > 1 && digits & 0xff == 0);
+        addr = addr << 8 | value;
+    }
+    if bad {
+        return None;
+    }
+    let len = match line.get(end..) {
         Some([]) => 32,
         Some([b'/', digits @ ..]) => parse_len(digits, 32)?,
         _ => return None,
@@ -319,9 +341,29 @@ fn sort_and_coalesce<K: RangeKey>(keys: &mut Vec<K>) {
     keys.shrink_to_fit();
 }
 
+/// Asks the kernel to back a large buffer's capacity with 2 MiB pages (transparent huge pages,
+/// where enabled for `madvise`): ten million keys otherwise fault in 20 000 pages of 4 KiB one
+/// at a time, and in a virtual machine each fault costs microseconds. Measured on 10M lines:
+/// about a tenth of the run.
+fn advise_huge_pages<T>(v: &mut Vec<T>) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = v.as_mut_ptr() as usize;
+        let end = start + v.capacity() * std::mem::size_of::<T>();
+        let (lo, hi) = (start.next_multiple_of(HUGE), end / HUGE * HUGE);
+        if hi > lo {
+            // SAFETY: madvise only changes how the kernel backs these pages, never their
+            // contents, and the range lies inside this vector's own allocation.
+            unsafe { libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE) };
+        }
+    }
+}
+
 /// Merges two coalesced range lists into one.
 fn merge_two<K: RangeKey>(a: &[K], b: &[K]) -> Vec<K> {
     let mut out: Vec<K> = Vec::with_capacity(a.len() + b.len());
+    advise_huge_pages(&mut out);
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
         let k = if j == b.len() || (i < a.len() && a[i] < b[j]) {
@@ -351,10 +393,20 @@ fn parse_chunk(chunk: &[u8], c: &mut Collector) -> (u64, Vec<(u64, String, Prefi
     let mut bad = Vec::new();
     let mut start = 0;
     let mut line_no = 0u64;
-    let mut one = |line: &[u8], line_no: u64, c: &mut Collector| {
-        // The common case first: a bare prefix (maybe with a CR).
+    let mut one = |start: usize, end: usize, line_no: u64, c: &mut Collector| {
+        let line = &chunk[start..end];
+        // The common case first: a bare prefix (maybe with a CR). The IPv4 parser reads the
+        // line's first sixteen bytes straight from the chunk when they are there.
         let bare = line.strip_suffix(b"\r").unwrap_or(line);
-        if let Some((lo, hi)) = parse_v4_range(bare) {
+        let v4 = match chunk.get(start..start + 16) {
+            Some(window) => {
+                let keep = u128::MAX.checked_shr(128 - 8 * bare.len().min(16) as u32);
+                let w = u128::from_le_bytes(window.try_into().unwrap()) & keep.unwrap_or(0);
+                parse_v4_window(w, bare)
+            }
+            None => parse_v4_range(bare),
+        };
+        if let Some((lo, hi)) = v4 {
             c.v4.push((lo as u64) << 32 | hi as u64);
             return;
         }
@@ -376,12 +428,12 @@ fn parse_chunk(chunk: &[u8], c: &mut Collector) -> (u64, Vec<(u64, String, Prefi
     };
     for nl in memchr::memchr_iter(b'\n', chunk) {
         line_no += 1;
-        one(&chunk[start..nl], line_no, c);
+        one(start, nl, line_no, c);
         start = nl + 1;
     }
     if start < chunk.len() {
         line_no += 1;
-        one(&chunk[start..], line_no, c);
+        one(start, chunk.len(), line_no, c);
     }
     (line_no, bad)
 }
@@ -407,6 +459,7 @@ pub fn parse_parallel<R: Read>(
                 let mut c = Collector::default();
                 // About 16 bytes a line: reserve this worker's share once.
                 c.v4.reserve(size_hint.map_or(0, |s| (s / 15 / threads as u64) as usize));
+                advise_huge_pages(&mut c.v4);
                 for (index, chunk) in rx {
                     let (lines, bad) = parse_chunk(&chunk, &mut c);
                     let _ = done_tx.send(ChunkReport { index, lines, bad });
@@ -646,6 +699,34 @@ mod tests {
                 ),
             }
         }
+    }
+
+    /// Every string of up to eight characters over an alphabet that makes short IPv4 addresses
+    /// and their near misses: the IPv4 parser agrees with std wherever it answers, and answers
+    /// wherever std takes the text.
+    #[test]
+    fn ipv4_parser_agrees_with_std_on_every_short_string() {
+        let alphabet = b"0129./";
+        let mut text = Vec::new();
+        let mut answered = 0;
+        for len in 0..=8u32 {
+            for mut code in 0..alphabet.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push(alphabet[code % alphabet.len()]);
+                    code /= alphabet.len();
+                }
+                let s = std::str::from_utf8(&text).unwrap();
+                let strict = match IpPrefix::parse_or_host(s) {
+                    Ok(IpPrefix::V4(p)) => Some((p.first(), p.last())),
+                    _ => None,
+                };
+                let fast = parse_v4_range(&text);
+                assert_eq!(fast, strict, "{s}");
+                answered += fast.is_some() as u32;
+            }
+        }
+        assert!(answered > 100, "only {answered} strings parsed");
     }
 
     /// Every string of up to six characters over an alphabet that makes short addresses and

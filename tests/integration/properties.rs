@@ -213,3 +213,65 @@ proptest! {
         }
     }
 }
+
+/// IPv4 text as people write it and near misses: octets of any value (sometimes zero-padded,
+/// which the strict parser refuses), a length of one to three digits or none, and half the time
+/// one character inserted, deleted or replaced.
+fn v4_text() -> impl Strategy<Value = String> {
+    (
+        prop::array::uniform4(prop_oneof![2 => 0u16..10, 1 => 10u16..100, 3 => 100u16..300]),
+        prop::option::of(0u8..=40),
+        any::<u64>(),
+    )
+        .prop_map(|(octets, len, seed)| {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let text: Vec<String> = octets
+                .iter()
+                .map(|o| match rng.u8(..8) {
+                    0 => format!("{o:03}"),
+                    _ => o.to_string(),
+                })
+                .collect();
+            let mut s = text.join(".");
+            if let Some(len) = len {
+                s.push_str(&if rng.u8(..8) == 0 {
+                    format!("/{len:03}")
+                } else {
+                    format!("/{len}")
+                });
+            }
+            let mut bytes = s.into_bytes();
+            let noise = b"09./a: \0";
+            match rng.u8(..6) {
+                0 if !bytes.is_empty() => {
+                    bytes.remove(rng.usize(..bytes.len()));
+                }
+                1 => bytes.insert(rng.usize(..=bytes.len()), noise[rng.usize(..noise.len())]),
+                2 if !bytes.is_empty() => {
+                    let at = rng.usize(..bytes.len());
+                    bytes[at] = noise[rng.usize(..noise.len())];
+                }
+                _ => {}
+            }
+            String::from_utf8(bytes).unwrap()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    /// The word-at-a-time IPv4 parser never disagrees with the strict parser, and takes every
+    /// IPv4 address or prefix the strict parser takes.
+    #[test]
+    fn fast_ipv4_parser_agrees_with_the_strict_parser(text in v4_text()) {
+        let fast = tagroute::prefix::bulk::parse_v4_range(text.as_bytes())
+            .map(|(lo, hi)| (lo as u128, hi as u128));
+        let strict = reference_range(&text).filter(|_| !text.contains(':'));
+        if fast.is_some() {
+            prop_assert_eq!(fast, strict, "{}", text);
+        }
+        if strict.is_some() {
+            prop_assert!(fast.is_some(), "{} should take the fast path", text);
+        }
+    }
+}
