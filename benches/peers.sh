@@ -93,7 +93,7 @@ row "aggregate 100k IPv4 lines" "$T aggregate $WORK/v4_100k.txt" 10 \
   "iprange --optimize" "iprange --optimize $WORK/v4_100k.txt"
 row "aggregate 1M IPv6 lines" "$T aggregate $WORK/v6_1m.txt" 10 \
   "naive ipnet program" "$NAIVE < $WORK/v6_1m.txt"
-row "plan eastus (Batch + AML) from the 4.1 MB public file" "$T plan -q --file $PUBLIC --region eastus --format csv" 30 \
+row "plan eastus (Batch + AML) from the 4.1 MB public file" "$T plan -q --file $PUBLIC --region eastus --format csv" 60 \
   "jq filter" "jq -r -f benches/peers/eastus.jq $PUBLIC" \
   "Python script" "python3 benches/peers/eastus.py $PUBLIC"
 row "lookup 1M addresses in every prefix of the public file" "$T lookup -f $PUBLIC < $WORK/addresses_1m.txt" 5

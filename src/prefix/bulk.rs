@@ -701,31 +701,36 @@ mod tests {
         }
     }
 
-    /// Every string of up to eight characters over an alphabet that makes short IPv4 addresses
-    /// and their near misses: the IPv4 parser agrees with std wherever it answers, and answers
-    /// wherever std takes the text.
-    #[test]
-    fn ipv4_parser_agrees_with_std_on_every_short_string() {
-        let alphabet = b"0129./";
+    /// Calls `check` with every string over `alphabet` of up to `max_len` bytes.
+    fn every_string(alphabet: &[u8], max_len: u32, mut check: impl FnMut(&str)) {
         let mut text = Vec::new();
-        let mut answered = 0;
-        for len in 0..=8u32 {
+        for len in 0..=max_len {
             for mut code in 0..alphabet.len().pow(len) {
                 text.clear();
                 for _ in 0..len {
                     text.push(alphabet[code % alphabet.len()]);
                     code /= alphabet.len();
                 }
-                let s = std::str::from_utf8(&text).unwrap();
-                let strict = match IpPrefix::parse_or_host(s) {
-                    Ok(IpPrefix::V4(p)) => Some((p.first(), p.last())),
-                    _ => None,
-                };
-                let fast = parse_v4_range(&text);
-                assert_eq!(fast, strict, "{s}");
-                answered += fast.is_some() as u32;
+                check(std::str::from_utf8(&text).unwrap());
             }
         }
+    }
+
+    /// Every string of up to eight characters over an alphabet that makes short IPv4 addresses
+    /// and their near misses: the IPv4 parser agrees with std wherever it answers, and answers
+    /// wherever std takes the text.
+    #[test]
+    fn ipv4_parser_agrees_with_std_on_every_short_string() {
+        let mut answered = 0;
+        every_string(b"0129./", 8, |s| {
+            let strict = match IpPrefix::parse_or_host(s) {
+                Ok(IpPrefix::V4(p)) => Some((p.first(), p.last())),
+                _ => None,
+            };
+            let fast = parse_v4_range(s.as_bytes());
+            assert_eq!(fast, strict, "{s}");
+            answered += fast.is_some() as u32;
+        });
         assert!(answered > 100, "only {answered} strings parsed");
     }
 
@@ -734,33 +739,23 @@ mod tests {
     /// answers wherever std takes a plain-hex address.
     #[test]
     fn ipv6_parser_agrees_with_std_on_every_short_string() {
-        let alphabet = b"0f1A:/.g";
-        let mut text = Vec::new();
         let mut answered = 0;
-        for len in 0..=6u32 {
-            for mut code in 0..alphabet.len().pow(len) {
-                text.clear();
-                for _ in 0..len {
-                    text.push(alphabet[code % alphabet.len()]);
-                    code /= alphabet.len();
-                }
-                let s = std::str::from_utf8(&text).unwrap();
-                let strict = match IpPrefix::parse_or_host(s) {
-                    Ok(IpPrefix::V6(p)) => Some((p.first(), p.last())),
-                    _ => None,
-                };
-                let fast = parse_v6_range(&text);
-                if fast.is_some() {
-                    assert_eq!(fast, strict, "{s}");
-                    answered += 1;
-                } else {
-                    assert!(
-                        strict.is_none() || s.contains('.'),
-                        "{s} should take the fast path"
-                    );
-                }
+        every_string(b"0f1A:/.g", 6, |s| {
+            let strict = match IpPrefix::parse_or_host(s) {
+                Ok(IpPrefix::V6(p)) => Some((p.first(), p.last())),
+                _ => None,
+            };
+            let fast = parse_v6_range(s.as_bytes());
+            if fast.is_some() {
+                assert_eq!(fast, strict, "{s}");
+                answered += 1;
+            } else {
+                assert!(
+                    strict.is_none() || s.contains('.'),
+                    "{s} should take the fast path"
+                );
             }
-        }
+        });
         assert!(answered > 1000, "only {answered} strings parsed");
     }
 

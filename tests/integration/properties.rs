@@ -143,6 +143,23 @@ fn reference_range(text: &str) -> Option<(u128, u128)> {
     }
 }
 
+/// Half the time, `text` with one character inserted, deleted or replaced by one of `noise`.
+fn near_miss(text: String, noise: &[u8], rng: &mut fastrand::Rng) -> String {
+    let mut bytes = text.into_bytes();
+    match rng.u8(..6) {
+        0 if !bytes.is_empty() => {
+            bytes.remove(rng.usize(..bytes.len()));
+        }
+        1 => bytes.insert(rng.usize(..=bytes.len()), noise[rng.usize(..noise.len())]),
+        2 if !bytes.is_empty() => {
+            let at = rng.usize(..bytes.len());
+            bytes[at] = noise[rng.usize(..noise.len())];
+        }
+        _ => {}
+    }
+    String::from_utf8(bytes).unwrap()
+}
+
 /// IPv6 text as people write it: each group minimal, zero-padded or upper case, any run of zero
 /// groups (not only the longest) compressed to `::`, a length or none; and half the time one
 /// character inserted, deleted or replaced, so that near misses are parsed too.
@@ -178,20 +195,7 @@ fn v6_text() -> impl Strategy<Value = String> {
             if let Some(len) = len {
                 s.push_str(&format!("/{len}"));
             }
-            let mut bytes = s.into_bytes();
-            let noise = b"0aF:/.g ";
-            match rng.u8(..6) {
-                0 if !bytes.is_empty() => {
-                    bytes.remove(rng.usize(..bytes.len()));
-                }
-                1 => bytes.insert(rng.usize(..=bytes.len()), noise[rng.usize(..noise.len())]),
-                2 if !bytes.is_empty() => {
-                    let at = rng.usize(..bytes.len());
-                    bytes[at] = noise[rng.usize(..noise.len())];
-                }
-                _ => {}
-            }
-            String::from_utf8(bytes).unwrap()
+            near_miss(s, b"0aF:/.g ", &mut rng)
         })
 }
 
@@ -240,20 +244,7 @@ fn v4_text() -> impl Strategy<Value = String> {
                     format!("/{len}")
                 });
             }
-            let mut bytes = s.into_bytes();
-            let noise = b"09./a: \0";
-            match rng.u8(..6) {
-                0 if !bytes.is_empty() => {
-                    bytes.remove(rng.usize(..bytes.len()));
-                }
-                1 => bytes.insert(rng.usize(..=bytes.len()), noise[rng.usize(..noise.len())]),
-                2 if !bytes.is_empty() => {
-                    let at = rng.usize(..bytes.len());
-                    bytes[at] = noise[rng.usize(..noise.len())];
-                }
-                _ => {}
-            }
-            String::from_utf8(bytes).unwrap()
+            near_miss(s, b"09./a: \0", &mut rng)
         })
 }
 
