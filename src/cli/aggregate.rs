@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use anyhow::Context;
 use tagroute::prefix::IntervalSet;
-use tagroute::prefix::bulk::{Parsed, parse_parallel, write_v4, write_v6};
+use tagroute::prefix::bulk::{Parsed, parse_parallel, write_prefixes, write_v4, write_v6};
 
 use super::args::FamilyArg;
 use super::output::{Diag, Status};
@@ -121,48 +121,23 @@ pub fn run(args: Args, _diag: &Diag) -> anyhow::Result<Status> {
     } else {
         &none6
     };
-    let mut out: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut stdout = io::stdout().lock();
-    let mut result = Ok(());
-    // Text is written as it is produced, in 64 KiB blocks: everything is computed by now.
-    let mut flush = |out: &mut Vec<u8>, force: bool| {
-        if result.is_ok() && (force || out.len() >= 1 << 16) {
-            result = stdout.write_all(out);
-            out.clear();
-        }
-    };
-    match args.format {
-        Format::Text => {
-            v4.for_each_prefix(|p| {
-                write_v4(&mut out, p);
-                out.push(b'\n');
-                flush(&mut out, false);
-            });
-            v6.for_each_prefix(|p| {
-                write_v6(&mut out, p);
-                out.push(b'\n');
-                flush(&mut out, false);
-            });
-        }
+    let written = match args.format {
+        Format::Text => write_prefixes(v4.ranges(), write_v4, &mut stdout)
+            .and_then(|_| write_prefixes(v6.ranges(), write_v6, &mut stdout)),
         Format::Json => {
             // The same spelling as the text output.
             let mut text = Vec::new();
-            v4.for_each_prefix(|p| {
-                write_v4(&mut text, p);
-                text.push(b'\n');
-            });
-            v6.for_each_prefix(|p| {
-                write_v6(&mut text, p);
-                text.push(b'\n');
-            });
+            write_prefixes(v4.ranges(), write_v4, &mut text)?;
+            write_prefixes(v6.ranges(), write_v6, &mut text)?;
             let prefixes: Vec<&str> = std::str::from_utf8(&text)?.lines().collect();
             let doc = serde_json::json!({"prefixes": prefixes, "ipv4Addresses": v4.count(), "ipv6Addresses": v6.count().to_string(), "badLines": bad});
-            out = serde_json::to_vec_pretty(&doc)?;
+            let mut out = serde_json::to_vec_pretty(&doc)?;
             out.push(b'\n');
+            stdout.write_all(&out)
         }
-    }
-    flush(&mut out, true);
-    match result.and_then(|_| io::stdout().lock().flush()) {
+    };
+    match written.and_then(|_| stdout.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
             return Err(e).context("cannot write to stdout");
         }

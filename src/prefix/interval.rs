@@ -144,28 +144,33 @@ impl<A: Addr> IntervalSet<A> {
     /// Calls `f` with each prefix of [`IntervalSet::to_prefixes`], without collecting them.
     pub fn for_each_prefix(&self, mut f: impl FnMut(Prefix<A>)) {
         for &(lo, hi) in &self.ranges {
-            let (mut lo, hi) = (lo.to_u128(), hi.to_u128());
-            loop {
-                let align = lo.trailing_zeros().min(A::BITS as u32);
-                let room = hi - lo; // block of 2^k fits when 2^k - 1 <= room
-                let fit = if room == u128::MAX {
-                    128
-                } else {
-                    127 - (room + 1).leading_zeros()
-                };
-                let k = align.min(fit);
-                f(Prefix::containing(A::from_u128(lo), A::BITS - k as u8));
-                let step_minus_one = if k == 128 {
-                    u128::MAX
-                } else {
-                    (1u128 << k) - 1
-                };
-                if hi - lo == step_minus_one {
-                    break;
-                }
-                lo += step_minus_one + 1;
-            }
+            range_prefixes(lo, hi, &mut f);
         }
+    }
+}
+
+/// The fewest prefixes covering exactly `lo..=hi`, in order.
+pub fn range_prefixes<A: Addr>(lo: A, hi: A, mut f: impl FnMut(Prefix<A>)) {
+    let (mut lo, hi) = (lo.to_u128(), hi.to_u128());
+    loop {
+        let align = lo.trailing_zeros().min(A::BITS as u32);
+        let room = hi - lo; // block of 2^k fits when 2^k - 1 <= room
+        let fit = if room == u128::MAX {
+            128
+        } else {
+            127 - (room + 1).leading_zeros()
+        };
+        let k = align.min(fit);
+        f(Prefix::containing(A::from_u128(lo), A::BITS - k as u8));
+        let step_minus_one = if k == 128 {
+            u128::MAX
+        } else {
+            (1u128 << k) - 1
+        };
+        if hi - lo == step_minus_one {
+            break;
+        }
+        lo += step_minus_one + 1;
     }
 }
 

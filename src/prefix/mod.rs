@@ -15,7 +15,7 @@ mod stab;
 mod trie;
 
 pub use addr::{Addr, Family};
-pub use interval::IntervalSet;
+pub use interval::{IntervalSet, range_prefixes};
 pub use lpm::{forwarded_where, lpm_segments};
 pub use minimize::{CheckError, Hop, Intent, Table, check, min_routes, minimize, minimize_within};
 pub use net::{IpPrefix, Prefix, PrefixError};
