@@ -3,6 +3,7 @@
 #
 #   benches/peers.sh            # everything (about 30 minutes on 2 cores; the C aggregate alone 6)
 #   QUICK=1 benches/peers.sh    # skip the 10M-line aggregation and aggregate6 on 1M lines
+#   ONLY='10M|plan' benches/peers.sh   # only the rows whose workload matches this regex
 #
 # Generates the synthetic inputs deterministically (examples/gen_prefixes.rs, fixed seed), finds
 # or installs the peers (Debian: iprange, aggregate, jq, hyperfine, time; PyPI: aggregate6), and
@@ -33,6 +34,9 @@ T=$ROOT/target/release/tagroute
 GEN=$ROOT/target/release/examples/gen_prefixes
 NAIVE=$ROOT/target/release/examples/naive_ipnet
 PUBLIC=$DATA/ServiceTags_Public_20251028.json
+# The interpreter itself, not a version manager's shim in front of it (pyenv's adds ~100 ms to
+# every start, which is not Python's time).
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 
 [ -s "$WORK/v4_100k.txt" ] || "$GEN" v4 100000 > "$WORK/v4_100k.txt"
 [ -s "$WORK/v4_1m.txt" ] || "$GEN" v4 1000000 > "$WORK/v4_1m.txt"
@@ -65,6 +69,7 @@ echo "| workload | tool | median | peak RSS | tagroute faster by |"
 echo "|---|---|---|---|---|"
 row() { # workload, tagroute command, runs, then pairs of name and command
   local workload=$1 ours=$2 runs=$3; shift 3
+  if [ -n "${ONLY:-}" ] && ! [[ $workload =~ $ONLY ]]; then return; fi
   read -r t_med t_rss <<<"$(measure "$runs" "$ours")"
   printf '| %s | tagroute | %.4f s | %d MiB | |\n' "$workload" "$t_med" $((t_rss / 1024))
   while [ $# -gt 0 ]; do
@@ -95,5 +100,5 @@ row "aggregate 1M IPv6 lines" "$T aggregate $WORK/v6_1m.txt" 10 \
   "naive ipnet program" "$NAIVE < $WORK/v6_1m.txt"
 row "plan eastus (Batch + AML) from the 4.1 MB public file" "$T plan -q --file $PUBLIC --region eastus --format csv" 60 \
   "jq filter" "jq -r -f benches/peers/eastus.jq $PUBLIC" \
-  "Python script" "python3 benches/peers/eastus.py $PUBLIC"
+  "Python script" "$PYTHON benches/peers/eastus.py $PUBLIC"
 row "lookup 1M addresses in every prefix of the public file" "$T lookup -f $PUBLIC < $WORK/addresses_1m.txt" 5
