@@ -574,20 +574,26 @@ pub fn write_prefixes<A: Addr>(
     const BLOCK: usize = 1 << 16;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let mut texts: Vec<Vec<u8>> = vec![Vec::new(); threads];
+    let fill = |block: &[(A, A)], text: &mut Vec<u8>| {
+        text.clear();
+        for &(lo, hi) in block {
+            range_prefixes(lo, hi, |p| {
+                format(text, p);
+                text.push(b'\n');
+            });
+        }
+    };
     for round in ranges.chunks(BLOCK * threads) {
-        std::thread::scope(|scope| {
-            for (block, text) in round.chunks(BLOCK).zip(texts.iter_mut()) {
-                scope.spawn(move || {
-                    text.clear();
-                    for &(lo, hi) in block {
-                        range_prefixes(lo, hi, |p| {
-                            format(text, p);
-                            text.push(b'\n');
-                        });
-                    }
-                });
-            }
-        });
+        if round.len() <= BLOCK {
+            // One block (every short list): no thread to start.
+            fill(round, &mut texts[0]);
+        } else {
+            std::thread::scope(|scope| {
+                for (block, text) in round.chunks(BLOCK).zip(texts.iter_mut()) {
+                    scope.spawn(move || fill(block, text));
+                }
+            });
+        }
         for text in texts.iter().take(round.len().div_ceil(BLOCK)) {
             out.write_all(text)?;
         }
@@ -934,6 +940,29 @@ mod tests {
                 assert_eq!(text, p.to_string());
             }
         }
+    }
+
+    /// Many blocks formatted on several threads come out in order, as one thread writes them.
+    #[test]
+    fn parallel_writing_keeps_the_order() {
+        let mut rng = fastrand::Rng::with_seed(9);
+        let mut lo = 0u32;
+        let ranges: Vec<(u32, u32)> = (0..200_000)
+            .map(|_| {
+                let start = lo + rng.u32(2..1000);
+                lo = start + rng.u32(0..1000);
+                (start, lo)
+            })
+            .collect();
+        let set = IntervalSet::from_sorted_disjoint(ranges.clone());
+        let mut want = Vec::new();
+        set.for_each_prefix(|p| {
+            write_v4(&mut want, p);
+            want.push(b'\n');
+        });
+        let mut got = Vec::new();
+        write_prefixes(&ranges, write_v4, &mut got).unwrap();
+        assert!(got == want, "the parallel output differs");
     }
 
     #[test]
