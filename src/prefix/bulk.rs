@@ -105,7 +105,7 @@ static HEX_DIGIT: [u8; 256] = {
 /// A prefix length of one to three plain digits, at most `max`.
 #[inline]
 fn parse_len(digits: &[u8], max: u32) -> Option<u32> {
-    let d = |c: u8| c.is_ascii_digit().then_some((c - b'0') as u32);
+    let d = |c: u8| c.is_ascii_digit().then(|| (c - b'0') as u32);
     let len = match *digits {
         [a] => d(a)?,
         [a, b] => d(a)? * 10 + d(b)?,
