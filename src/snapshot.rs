@@ -16,6 +16,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use crate::prefix::{IpPrefix, Prefix};
@@ -380,6 +381,18 @@ fn validate(source_name: &str, raw: RawFile<'_>) -> Result<Snapshot, LoadError> 
 
     let mut seen: HashMap<String, usize> = HashMap::with_capacity(raw.values.len());
     let mut tags = Vec::with_capacity(raw.values.len());
+    // One copy of each repeated header value, shared by the tags that have it.
+    let mut strings: FxHashMap<String, Arc<str>> = FxHashMap::default();
+    let mut shared = |text: &Option<String>| -> Arc<str> {
+        let text = text.as_deref().unwrap_or_default();
+        if let Some(s) = strings.get(text) {
+            return s.clone();
+        }
+        let s: Arc<str> = text.into();
+        strings.insert(text.to_owned(), s.clone());
+        s
+    };
+    let mut feature_lists: FxHashMap<Vec<String>, Arc<[String]>> = FxHashMap::default();
     for (i, rt) in raw.values.into_iter().enumerate() {
         let invalid = |field: String, msg: String| LoadError::Invalid {
             source_name: source_name.to_owned(),
@@ -427,11 +440,18 @@ fn validate(source_name: &str, raw: RawFile<'_>) -> Result<Snapshot, LoadError> 
         }
         tags.push(ServiceTag {
             change_number: tag_change,
-            region: p.region.as_deref().unwrap_or_default().into(),
+            region: shared(&p.region),
             region_id,
-            platform: p.platform.as_deref().unwrap_or_default().into(),
-            system_service: p.system_service.as_deref().unwrap_or_default().into(),
-            network_features: p.network_features.clone().map(Arc::from),
+            platform: shared(&p.platform),
+            system_service: shared(&p.system_service),
+            network_features: p.network_features.as_ref().map(|list| {
+                if let Some(f) = feature_lists.get(list.as_slice()) {
+                    return f.clone();
+                }
+                let f: Arc<[String]> = list.as_slice().into();
+                feature_lists.insert(list.clone(), f.clone());
+                f
+            }),
             ipv4,
             ipv6,
             name: rt.name,
