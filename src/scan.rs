@@ -15,7 +15,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::prefix::IpPrefix;
-use crate::snapshot::{Cloud, LoadError, ServiceTag, Snapshot};
+use crate::snapshot::{Cloud, LoadError, ServiceTag, Snapshot, share};
 
 /// A file whose tags' prefixes are parsed on demand.
 pub struct Partial<'a> {
@@ -180,26 +180,17 @@ struct Scanner<'a> {
 /// [`ServiceTag`]): a hash lookup on borrowed bytes instead of an allocation per field per tag.
 #[derive(Default)]
 struct Shared<'a> {
+    /// Strings by their bytes, checked to be UTF-8 the first time they are seen.
     strings: FxHashMap<&'a [u8], Arc<str>>,
     /// Feature lists by the bytes of their JSON array.
     features: FxHashMap<&'a [u8], Arc<[String]>>,
-}
-
-impl<'a> Shared<'a> {
-    /// The shared copy of these bytes, checked to be UTF-8 the first time they are seen.
-    fn string(&mut self, raw: &'a [u8]) -> Option<Arc<str>> {
-        if let Some(s) = self.strings.get(raw) {
-            return Some(s.clone());
-        }
-        let s: Arc<str> = std::str::from_utf8(raw).ok()?.into();
-        self.strings.insert(raw, s.clone());
-        Some(s)
-    }
+    /// The value of a field a tag leaves out.
+    empty: Arc<str>,
 }
 
 impl<'a> Scanner<'a> {
-    /// Skips whitespace; runs of spaces (the indentation of pretty-printed files) eight at a
-    /// time.
+    /// Skips whitespace: a lone space inline, longer runs (a line break and the indentation of
+    /// pretty-printed files) sixteen bytes at a time.
     #[inline(always)]
     fn ws(&mut self) {
         // Most calls find no whitespace at all (before a `:` or `,`): decide those inline.
@@ -256,10 +247,18 @@ impl<'a> Scanner<'a> {
         std::str::from_utf8(self.raw_string()?).ok()
     }
 
-    fn string_or_null(&mut self) -> Option<Option<&'a str>> {
+    /// Takes a `null` if one comes next.
+    fn null(&mut self) -> bool {
         self.ws();
-        if self.b[self.i..].starts_with(b"null") {
+        let found = self.b[self.i..].starts_with(b"null");
+        if found {
             self.i += 4;
+        }
+        found
+    }
+
+    fn string_or_null(&mut self) -> Option<Option<&'a str>> {
+        if self.null() {
             return Some(None);
         }
         self.string().map(Some)
@@ -359,29 +358,27 @@ impl<'a> Scanner<'a> {
     /// A string shared with the other tags that have the same one.
     fn shared_string(&mut self) -> Option<Arc<str>> {
         let raw = self.raw_string()?;
-        self.shared.string(raw)
+        share(&mut self.shared.strings, raw, || {
+            Some((raw, std::str::from_utf8(raw).ok()?.into()))
+        })
     }
 
     /// `networkFeatures`: `null` or an array of strings, shared like the other header values
     /// (found like `addressPrefixes`, parsed only the first time its bytes are seen).
     fn features(&mut self) -> Option<Option<Arc<[String]>>> {
-        self.ws();
-        if self.b[self.i..].starts_with(b"null") {
-            self.i += 4;
+        if self.null() {
             return Some(None);
         }
         let (start, end) = self.string_array_span()?;
         let raw = &self.b[start..end];
-        if let Some(list) = self.shared.features.get(raw) {
-            return Some(Some(list.clone()));
-        }
-        let list: Arc<[String]> = serde_json::from_slice::<Vec<String>>(raw).ok()?.into();
-        self.shared.features.insert(raw, list.clone());
-        Some(Some(list))
+        share(&mut self.shared.features, raw, || {
+            Some((raw, serde_json::from_slice::<Vec<String>>(raw).ok()?.into()))
+        })
+        .map(Some)
     }
 
     fn tag(&mut self) -> Option<(ServiceTag, (usize, usize))> {
-        let none: Arc<str> = self.shared.string(b"")?;
+        let none = self.shared.empty.clone();
         let mut tag = ServiceTag {
             name: String::new(),
             change_number: 0,

@@ -248,6 +248,27 @@ impl SourceBytes {
     }
 }
 
+/// The copy of a repeated header value that every tag having it shares (see [`ServiceTag`]):
+/// found by `key`, or made by `make` (the key to remember it by, and the value) the first time;
+/// `None` when making it fails.
+pub(crate) fn share<K, Q, V>(
+    seen: &mut FxHashMap<K, V>,
+    key: &Q,
+    make: impl FnOnce() -> Option<(K, V)>,
+) -> Option<V>
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: std::hash::Hash + Eq + ?Sized,
+    V: Clone,
+{
+    if let Some(value) = seen.get(key) {
+        return Some(value.clone());
+    }
+    let (key, value) = make()?;
+    seen.insert(key, value.clone());
+    Some(value)
+}
+
 /// Reads a file, or stdin for `-`, refusing anything over [`MAX_FILE_BYTES`].
 pub fn read_source(path: &str) -> Result<SourceBytes, LoadError> {
     let source_name = source_name(path);
@@ -273,9 +294,10 @@ pub fn read_source(path: &str) -> Result<SourceBytes, LoadError> {
             return Err(too_large());
         }
         if meta.is_file() && meta.len() > 0 {
-            // SAFETY: the mapping is private and read-only. Were another process to truncate the
-            // file while it is read, access past the new end would fault; service-tag files are
-            // replaced by rename (as `fetch` and `refresh` do), never rewritten in place.
+            // SAFETY: the mapping is read-only and this process never writes the file. Were another
+            // process to truncate it while it is read, access past the new end would fault;
+            // service-tag files are replaced by rename (as `fetch` and `refresh` do), never
+            // rewritten in place.
             if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
                 return Ok(SourceBytes::Mapped(map));
             }
@@ -385,12 +407,8 @@ fn validate(source_name: &str, raw: RawFile<'_>) -> Result<Snapshot, LoadError> 
     let mut strings: FxHashMap<String, Arc<str>> = FxHashMap::default();
     let mut shared = |text: &Option<String>| -> Arc<str> {
         let text = text.as_deref().unwrap_or_default();
-        if let Some(s) = strings.get(text) {
-            return s.clone();
-        }
-        let s: Arc<str> = text.into();
-        strings.insert(text.to_owned(), s.clone());
-        s
+        // Making a copy cannot fail here: the default is never used.
+        share(&mut strings, text, || Some((text.to_owned(), text.into()))).unwrap_or_default()
     };
     let mut feature_lists: FxHashMap<Vec<String>, Arc<[String]>> = FxHashMap::default();
     for (i, rt) in raw.values.into_iter().enumerate() {
@@ -444,13 +462,10 @@ fn validate(source_name: &str, raw: RawFile<'_>) -> Result<Snapshot, LoadError> 
             region_id,
             platform: shared(&p.platform),
             system_service: shared(&p.system_service),
-            network_features: p.network_features.as_ref().map(|list| {
-                if let Some(f) = feature_lists.get(list.as_slice()) {
-                    return f.clone();
-                }
-                let f: Arc<[String]> = list.as_slice().into();
-                feature_lists.insert(list.clone(), f.clone());
-                f
+            network_features: p.network_features.as_ref().and_then(|list| {
+                share(&mut feature_lists, list.as_slice(), || {
+                    Some((list.clone(), list.as_slice().into()))
+                })
             }),
             ipv4,
             ipv6,

@@ -188,20 +188,31 @@ pub fn parse_v6_range(line: &[u8]) -> Option<(u128, u128)> {
     (addr & host == 0).then_some((addr, addr | host))
 }
 
-/// Collects the ranges of a prefix list, by family.
+/// An IPv4 range as one sortable key: first address in the high half, last in the low half.
+#[inline]
+fn v4_key(first: u32, last: u32) -> u64 {
+    (first as u64) << 32 | last as u64
+}
+
+/// The range of an IPv4 key.
+#[inline]
+fn v4_range(key: u64) -> (u32, u32) {
+    ((key >> 32) as u32, key as u32)
+}
+
+/// One worker's ranges, by family.
 #[derive(Default)]
-pub struct Collector {
-    /// IPv4 ranges as `first << 32 | last`.
-    pub v4: Vec<u64>,
-    pub v6: Vec<(u128, u128)>,
+struct Collector {
+    /// IPv4 ranges as [`v4_key`]s.
+    v4: Vec<u64>,
+    v6: Vec<(u128, u128)>,
 }
 
 impl Collector {
     /// Adds one trimmed, non-empty line: a prefix or an address of either family.
-    #[inline]
-    pub fn add_line(&mut self, line: &[u8]) -> Result<(), PrefixError> {
+    fn add_line(&mut self, line: &[u8]) -> Result<(), PrefixError> {
         if let Some((lo, hi)) = parse_v4_range(line) {
-            self.v4.push((lo as u64) << 32 | hi as u64);
+            self.v4.push(v4_key(lo, hi));
             return Ok(());
         }
         if let Some(range) = parse_v6_range(line) {
@@ -210,35 +221,10 @@ impl Collector {
         }
         let text = String::from_utf8_lossy(line);
         match IpPrefix::parse_or_host(&text)? {
-            IpPrefix::V4(p) => self.v4.push((p.first() as u64) << 32 | p.last() as u64),
+            IpPrefix::V4(p) => self.v4.push(v4_key(p.first(), p.last())),
             IpPrefix::V6(p) => self.v6.push((p.first(), p.last())),
         }
         Ok(())
-    }
-
-    /// Adds another collector's ranges.
-    pub fn extend(&mut self, other: Collector) {
-        self.v4.extend(other.v4);
-        self.v6.extend(other.v6);
-    }
-
-    /// The IPv4 addresses collected, as merged ranges.
-    pub fn v4_set(&mut self) -> IntervalSet<u32> {
-        self.v4.sort_unstable();
-        let mut out: Vec<(u32, u32)> = Vec::new();
-        for &k in &self.v4 {
-            let (lo, hi) = ((k >> 32) as u32, k as u32);
-            match out.last_mut() {
-                Some(last) if lo as u64 <= last.1 as u64 + 1 => last.1 = last.1.max(hi),
-                _ => out.push((lo, hi)),
-            }
-        }
-        IntervalSet::from_sorted_disjoint(out)
-    }
-
-    /// The IPv6 addresses collected, as merged ranges.
-    pub fn v6_set(&mut self) -> IntervalSet<u128> {
-        IntervalSet::from_ranges(std::mem::take(&mut self.v6))
     }
 }
 
@@ -266,7 +252,7 @@ impl Parsed {
     /// The IPv4 addresses: the runs are already coalesced, so merging them is one linear pass
     /// per pair of runs.
     pub fn v4_set(&self) -> IntervalSet<u32> {
-        IntervalSet::from_sorted_disjoint(merged(&self.v4_runs, |k| ((k >> 32) as u32, k as u32)))
+        IntervalSet::from_sorted_disjoint(merged(&self.v4_runs, v4_range))
     }
 
     /// The IPv6 addresses, likewise.
@@ -436,7 +422,7 @@ fn parse_chunk(chunk: &[u8], c: &mut Collector) -> (u64, Vec<(u64, String, Prefi
             None => parse_v4_range(bare),
         };
         if let Some((lo, hi)) = v4 {
-            c.v4.push((lo as u64) << 32 | hi as u64);
+            c.v4.push(v4_key(lo, hi));
             return;
         }
         if let Some(range) = parse_v6_range(bare) {
@@ -747,6 +733,24 @@ impl Text {
 mod tests {
     use super::*;
 
+    /// What a collector holds, as address sets made by the interval reference.
+    fn sets(c: &Collector) -> (IntervalSet<u32>, IntervalSet<u128>) {
+        let v4 = c.v4.iter().map(|&k| v4_range(k)).collect();
+        (
+            IntervalSet::from_ranges(v4),
+            IntervalSet::from_ranges(c.v6.clone()),
+        )
+    }
+
+    /// The range the strict parser gives, when it gives one of family `A`.
+    fn strict_range<A: Addr>(text: &str) -> Option<(u128, u128)> {
+        match IpPrefix::parse_or_host(text).ok()? {
+            IpPrefix::V4(p) if A::BITS == 32 => Some((p.first() as u128, p.last() as u128)),
+            IpPrefix::V6(p) if A::BITS == 128 => Some((p.first(), p.last())),
+            _ => None,
+        }
+    }
+
     #[test]
     fn fast_parser_agrees_with_std() {
         let cases = [
@@ -775,13 +779,10 @@ mod tests {
             "1234.1.1.1",
         ];
         for c in cases {
-            let slow = IpPrefix::parse_or_host(c).ok().and_then(|p| match p {
-                IpPrefix::V4(p) => Some((p.first(), p.last())),
-                IpPrefix::V6(_) => None,
-            });
+            let slow = strict_range::<u32>(c);
             // The fast path either agrees or defers to the general parser (for errors and rare forms).
             match parse_v4_range(c.as_bytes()) {
-                Some(fast) => assert_eq!(Some(fast), slow, "{c}"),
+                Some((lo, hi)) => assert_eq!(Some((lo as u128, hi as u128)), slow, "{c}"),
                 None => assert!(
                     slow.is_none() || c.ends_with("/0007"),
                     "{c} should take the fast path"
@@ -812,11 +813,8 @@ mod tests {
     fn ipv4_parser_agrees_with_std_on_every_short_string() {
         let mut answered = 0;
         every_string(b"0129./", 8, |s| {
-            let strict = match IpPrefix::parse_or_host(s) {
-                Ok(IpPrefix::V4(p)) => Some((p.first(), p.last())),
-                _ => None,
-            };
-            let fast = parse_v4_range(s.as_bytes());
+            let strict = strict_range::<u32>(s);
+            let fast = parse_v4_range(s.as_bytes()).map(|(lo, hi)| (lo as u128, hi as u128));
             assert_eq!(fast, strict, "{s}");
             answered += fast.is_some() as u32;
         });
@@ -830,10 +828,7 @@ mod tests {
     fn ipv6_parser_agrees_with_std_on_every_short_string() {
         let mut answered = 0;
         every_string(b"0f1A:/.g", 6, |s| {
-            let strict = match IpPrefix::parse_or_host(s) {
-                Ok(IpPrefix::V6(p)) => Some((p.first(), p.last())),
-                _ => None,
-            };
+            let strict = strict_range::<u128>(s);
             let fast = parse_v6_range(s.as_bytes());
             if fast.is_some() {
                 assert_eq!(fast, strict, "{s}");
@@ -1000,7 +995,8 @@ mod tests {
             {
                 let _ = c.add_line(l.as_bytes());
             }
-            c.v4_set()
+            sets(&c)
+                .0
                 .to_prefixes()
                 .iter()
                 .map(|p| p.to_string())
@@ -1036,18 +1032,14 @@ mod tests {
                     let mut keys: Vec<u64> = (0..rng.usize(0..300))
                         .map(|_| {
                             let lo = rng.u32(..2000);
-                            (lo as u64) << 32 | (lo + rng.u32(..20)) as u64
+                            v4_key(lo, lo + rng.u32(..20))
                         })
                         .collect();
                     sort_and_coalesce(&mut keys);
                     keys
                 })
                 .collect();
-            let all: Vec<(u32, u32)> = runs
-                .iter()
-                .flatten()
-                .map(|&k| ((k >> 32) as u32, k as u32))
-                .collect();
+            let all: Vec<(u32, u32)> = runs.iter().flatten().map(|&k| v4_range(k)).collect();
             let parsed = Parsed {
                 v4_runs: runs,
                 ..Parsed::default()
@@ -1069,19 +1061,10 @@ mod tests {
             c.add_line(l.as_bytes()).unwrap();
         }
         assert!(c.add_line(b"10.0.0.1/8").is_err());
-        let v4: Vec<String> = c
-            .v4_set()
-            .to_prefixes()
-            .iter()
-            .map(|p| p.to_string())
-            .collect();
+        let (v4, v6) = sets(&c);
+        let v4: Vec<String> = v4.to_prefixes().iter().map(|p| p.to_string()).collect();
         assert_eq!(v4, ["10.0.0.0/24"]);
-        let v6: Vec<String> = c
-            .v6_set()
-            .to_prefixes()
-            .iter()
-            .map(|p| p.to_string())
-            .collect();
+        let v6: Vec<String> = v6.to_prefixes().iter().map(|p| p.to_string()).collect();
         assert_eq!(v6, ["2001:db8::/32"]);
     }
 }
