@@ -26,7 +26,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let parsed =
                 bulk::parse_parallel(black_box(&lines[..]), 2, Some(lines.len() as u64)).unwrap();
-            parsed.v4_set()
+            parsed.into_sets()
         })
     });
     group.finish();

@@ -3,6 +3,7 @@
 //! The library holds every stage of the pipeline (load a service-tag file, select tags, aggregate
 //! prefixes, plan routes, render them); the `tagroute` binary only parses arguments and calls it.
 
+mod bytes16;
 pub mod diff;
 pub mod drift;
 pub mod emit;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::bytes16;
 use crate::prefix::IpPrefix;
 use crate::snapshot::{Cloud, LoadError, ServiceTag, Snapshot, share};
 
@@ -432,55 +433,6 @@ impl<'a> Scanner<'a> {
 const WHITESPACE: &[u8] = b" \n\r\t";
 /// What ends a string without escapes, or begins an escape.
 const QUOTE_OR_BACKSLASH: &[u8] = b"\"\\";
-
-/// Sixteen bytes at a time, for the short runs the scanner crosses between tokens (a line break
-/// and indentation) and inside header strings: one compare per byte value instead of a loop.
-mod bytes16 {
-    /// Bit `k` set when byte `k` of `block` is one of `set`.
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn mask(block: &[u8; 16], set: &[u8]) -> u32 {
-        use std::arch::x86_64::*;
-        // SAFETY: SSE2 is part of the x86_64 baseline, so these instructions always exist; the
-        // load reads exactly the sixteen bytes of `block`.
-        unsafe {
-            let v = _mm_loadu_si128(block.as_ptr().cast());
-            let mut hits = _mm_setzero_si128();
-            for &c in set {
-                hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8)));
-            }
-            _mm_movemask_epi8(hits) as u32
-        }
-    }
-
-    #[cfg(not(target_arch = "x86_64"))]
-    #[inline(always)]
-    fn mask(block: &[u8; 16], set: &[u8]) -> u32 {
-        (0..16).fold(0, |m, k| m | (set.contains(&block[k]) as u32) << k)
-    }
-
-    /// The length of the prefix of `s` made only of bytes in `set` (`inside`), or only of
-    /// bytes not in it.
-    #[inline(always)]
-    pub fn run(s: &[u8], set: &[u8], inside: bool) -> usize {
-        let mut n = 0;
-        while let Some(block) = s.get(n..).and_then(|r| r.first_chunk::<16>()) {
-            let stops = if inside {
-                !mask(block, set) & 0xffff
-            } else {
-                mask(block, set)
-            };
-            if stops != 0 {
-                return n + stops.trailing_zeros() as usize;
-            }
-            n += 16;
-        }
-        n + s[n..]
-            .iter()
-            .take_while(|c| set.contains(c) == inside)
-            .count()
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -95,18 +95,20 @@ pub fn run(args: Args, _diag: &Diag) -> anyhow::Result<Status> {
         "only one input can be stdin"
     );
     let (main, mut bad) = read_all(&inputs)?;
-    let (mut v4, mut v6) = (main.v4_set(), main.v6_set());
+    let (mut v4, mut v6) = main.into_sets();
     if !args.intersect.is_empty() {
         let (keep, b) = read_all(&args.intersect)?;
         bad += b;
-        v4 = v4.intersect(&keep.v4_set());
-        v6 = v6.intersect(&keep.v6_set());
+        let (keep4, keep6) = keep.into_sets();
+        v4 = v4.intersect(&keep4);
+        v6 = v6.intersect(&keep6);
     }
     if !args.subtract.is_empty() {
         let (drop, b) = read_all(&args.subtract)?;
         bad += b;
-        v4 = v4.subtract(&drop.v4_set());
-        v6 = v6.subtract(&drop.v6_set());
+        let (drop4, drop6) = drop.into_sets();
+        v4 = v4.subtract(&drop4);
+        v6 = v6.subtract(&drop6);
     }
     let family: tagroute::select::FamilyChoice = args.family.into();
     let none4 = IntervalSet::new();

@@ -1,22 +1,27 @@
-//! Aggregating very large prefix lists: a hand-written line parser, integer keys, an in-place
-//! sort and one linear merge.
+//! Aggregating very large prefix lists: a hand-written line parser, integer keys, a radix sort
+//! and one linear merge.
 //!
 //! The trie is the right shape for planning (labels, lookups), but to aggregate ten million lines
-//! a flat array wins: each IPv4 prefix becomes one `u64` (first address in the high half, last in
-//! the low half), so sorting is integer sorting and merging is one pass. Measured on the public
-//! file's ~69k IPv4 prefixes, this is ~3× faster than inserting into the trie (see `benches/`).
-//! IPv6 prefixes take two `u128`s and a parser of their own, with std's behind it.
+//! a flat array wins: each IPv4 prefix becomes one `u32` in one of 256 buckets (see `buckets.rs`),
+//! so sorting is a radix sort of small buckets and merging is one pass. Measured on the public
+//! file's ~69k IPv4 prefixes, sort-and-merge is ~3× faster than inserting into the trie (see
+//! `benches/`). IPv6 prefixes take two `u128`s and a parser of their own, with std's behind it.
 //!
 //! [`parse_parallel`] runs the parse on every core: the reading thread cuts the input into
-//! line-aligned chunks, each worker parses its chunks and sorts its own keys, and one linear pass
-//! merges the sorted runs. Memory stays at one `u64` per IPv4 line plus a few chunk buffers.
+//! line-aligned chunks, each worker parses its chunks into its own buckets (and sorts its own IPv6
+//! ranges), then the buckets are divided among the cores to be sorted and coalesced. Memory stays
+//! at one `u32` per IPv4 line plus a few chunk buffers.
 
 use std::io::Read;
 use std::sync::mpsc;
 
+use self::buckets::V4Buckets;
 use super::addr::Addr;
 use super::interval::{IntervalSet, range_prefixes};
 use super::net::{IpPrefix, Prefix, PrefixError};
+use crate::bytes16;
+
+mod buckets;
 
 /// Parses `a.b.c.d` or `a.b.c.d/len` (no host bits), returning the range; `None` for anything
 /// else, including valid IPv6 (callers fall back to the general parser for those and for errors).
@@ -25,47 +30,51 @@ pub fn parse_v4_range(line: &[u8]) -> Option<(u32, u32)> {
     let mut window = [0u8; 16];
     let head = line.len().min(16);
     window[..head].copy_from_slice(&line[..head]);
-    parse_v4_window(u128::from_le_bytes(window), line)
+    let (addr, len) = parse_v4_window(&window, line)?;
+    Some((addr, addr | host_mask(len)))
 }
 
-/// [`parse_v4_range`] given the line's first sixteen bytes as a little-endian `u128`, zero past
-/// the line's end. The address (at most 15 bytes) lies inside the window, so its dots, its end
-/// and its octets are found with word operations instead of a loop that branches on every
-/// digit: random octet lengths made that loop mispredict several times a line.
+/// The host bits of an IPv4 prefix of length `len`.
 #[inline]
-fn parse_v4_window(w: u128, line: &[u8]) -> Option<(u32, u32)> {
-    const ONES: u128 = u128::from_le_bytes([1; 16]);
-    const LOW7: u128 = ONES * 0x7f;
-    const HIGH: u128 = ONES * 0x80;
-    let zero_bytes = |v: u128| !(((v & LOW7) + LOW7) | v | LOW7) & HIGH;
-    // The high bit of each byte that is not a digit: digits become 0..=9 after the xor.
-    let x = w ^ (ONES * b'0' as u128);
-    let not_digit = (((x & LOW7) + ONES * 0x76) | x) & HIGH;
-    let dots = zero_bytes(w ^ (ONES * b'.' as u128));
-    // The address ends at the first byte that is neither a digit nor a dot (a '/', or the zero
-    // padding past the line). Everything before it is digits and exactly three dots.
-    let end = ((not_digit & !dots).trailing_zeros() / 8) as usize;
+fn host_mask(len: u32) -> u32 {
+    u32::MAX.checked_shr(len).unwrap_or(0)
+}
+
+/// [`parse_v4_range`] given the sixteen bytes that start at the line (what follows the line in
+/// them is ignored), returning the address and the prefix length. The address (at most 15 bytes) lies inside the window, so its dots, its end
+/// and its octets are found with masks of the whole window instead of a loop that branches on
+/// every digit: random octet lengths made that loop mispredict several times a line.
+#[inline]
+fn parse_v4_window(window: &[u8; 16], line: &[u8]) -> Option<(u32, u32)> {
+    // Bit k of each mask stands for byte k; bytes past the line count as neither.
+    let in_line = (1u32 << line.len().min(16)) - 1;
+    let dots = bytes16::mask(window, b".") & in_line;
+    let digits = bytes16::digits(window) & in_line;
+    // The address ends at the first byte that is neither a digit nor a dot (a '/', or the line's
+    // end). Everything before it is digits and exactly three dots.
+    let end = (!(dots | digits)).trailing_zeros() as usize;
     if end > 15 {
         return None;
     }
     // Exactly three dots before the end: clearing the lowest set bit three times leaves none.
     // (Not `count_ones`: without POPCNT in the x86_64 baseline that is a long bit-twiddling
     // sequence.)
-    let dots = dots & ((1u128 << (8 * end)) - 1);
+    let dots = dots & ((1 << end) - 1);
     let rest = dots & dots.wrapping_sub(1);
     let last = rest & rest.wrapping_sub(1);
     if last == 0 || last & (last - 1) != 0 {
         return None;
     }
-    let d1 = (dots.trailing_zeros() / 8) as usize;
-    let d2 = (rest.trailing_zeros() / 8) as usize;
-    let d3 = (last.trailing_zeros() / 8) as usize;
+    let d1 = dots.trailing_zeros() as usize;
+    let d2 = rest.trailing_zeros() as usize;
+    let d3 = last.trailing_zeros() as usize;
+    let w = u128::from_le_bytes(*window);
     let mut addr = 0u32;
     let mut bad = false;
     for (start, stop) in [(0, d1), (d1 + 1, d2), (d2 + 1, d3), (d3 + 1, end)] {
         let len = stop - start;
         // The octet's bytes as digit values, right-aligned in three byte slots: one to three
-        // digits become 00c, 0bc or abc.
+        // digits become 00c, 0bc or abc (the bytes after the octet are shifted out).
         let digits = ((w >> (8 * start)) as u32 & 0xff_ffff) ^ 0x30_3030;
         let slots = (digits << (8 * (3 - len.min(3)))) & 0xff_ffff;
         let value = 100 * (slots & 0xff) + 10 * (slots >> 8 & 0xff) + (slots >> 16);
@@ -82,8 +91,7 @@ fn parse_v4_window(w: u128, line: &[u8]) -> Option<(u32, u32)> {
         Some([b'/', digits @ ..]) => parse_len(digits, 32)?,
         _ => return None,
     };
-    let host = u32::MAX.checked_shr(len).unwrap_or(0);
-    (addr & host == 0).then_some((addr, addr | host))
+    (addr & host_mask(len) == 0).then_some((addr, len))
 }
 
 /// Each byte's value as a hex digit; 16 for anything else.
@@ -188,31 +196,25 @@ pub fn parse_v6_range(line: &[u8]) -> Option<(u128, u128)> {
     (addr & host == 0).then_some((addr, addr | host))
 }
 
-/// An IPv4 range as one sortable key: first address in the high half, last in the low half.
-#[inline]
-fn v4_key(first: u32, last: u32) -> u64 {
-    (first as u64) << 32 | last as u64
-}
-
-/// The range of an IPv4 key.
-#[inline]
-fn v4_range(key: u64) -> (u32, u32) {
-    ((key >> 32) as u32, key as u32)
-}
-
 /// One worker's ranges, by family.
-#[derive(Default)]
 struct Collector {
-    /// IPv4 ranges as [`v4_key`]s.
-    v4: Vec<u64>,
+    v4: V4Buckets,
     v6: Vec<(u128, u128)>,
 }
 
 impl Collector {
+    /// A collector with room for about `v4` IPv4 keys.
+    fn with_capacity(v4: usize) -> Self {
+        Collector {
+            v4: V4Buckets::with_capacity(v4),
+            v6: Vec::new(),
+        }
+    }
+
     /// Adds one trimmed, non-empty line: a prefix or an address of either family.
     fn add_line(&mut self, line: &[u8]) -> Result<(), PrefixError> {
         if let Some((lo, hi)) = parse_v4_range(line) {
-            self.v4.push(v4_key(lo, hi));
+            self.v4.push(lo, (lo ^ hi).leading_zeros());
             return Ok(());
         }
         if let Some(range) = parse_v6_range(line) {
@@ -221,7 +223,7 @@ impl Collector {
         }
         let text = String::from_utf8_lossy(line);
         match IpPrefix::parse_or_host(&text)? {
-            IpPrefix::V4(p) => self.v4.push(v4_key(p.first(), p.last())),
+            IpPrefix::V4(p) => self.v4.push(p.first(), p.len() as u32),
             IpPrefix::V6(p) => self.v6.push((p.first(), p.last())),
         }
         Ok(())
@@ -239,8 +241,9 @@ pub struct BadLine {
 /// The prefixes of a whole input, parsed.
 #[derive(Default)]
 pub struct Parsed {
-    /// Sorted runs of disjoint IPv4 ranges (`first << 32 | last`), one per worker.
-    pub v4_runs: Vec<Vec<u64>>,
+    /// Sorted runs of disjoint IPv4 ranges: for each input, one per sorting thread, in address
+    /// order.
+    pub v4_runs: Vec<Vec<(u32, u32)>>,
     /// Sorted runs of disjoint IPv6 ranges, one per worker.
     pub v6_runs: Vec<Vec<(u128, u128)>>,
     /// Bad lines in line order.
@@ -249,20 +252,40 @@ pub struct Parsed {
 }
 
 impl Parsed {
-    /// The IPv4 addresses: the runs are already coalesced, so merging them is one linear pass
-    /// per pair of runs.
-    pub fn v4_set(&self) -> IntervalSet<u32> {
-        IntervalSet::from_sorted_disjoint(merged(&self.v4_runs, v4_range))
-    }
-
-    /// The IPv6 addresses, likewise.
-    pub fn v6_set(&self) -> IntervalSet<u128> {
-        IntervalSet::from_sorted_disjoint(merged(&self.v6_runs, |k| k))
+    /// The IPv4 and the IPv6 addresses.
+    pub fn into_sets(self) -> (IntervalSet<u32>, IntervalSet<u128>) {
+        (
+            IntervalSet::from_sorted_disjoint(joined(self.v4_runs)),
+            IntervalSet::from_sorted_disjoint(joined(self.v6_runs)),
+        )
     }
 }
 
-/// A range as the sort sees it: IPv4 packs both ends into one `u64` (first in the high half, so
-/// integer order is range order), IPv6 pairs two `u128`s.
+/// Sorted, coalesced runs as one: runs that follow each other in address order (the IPv4 runs of
+/// one input) are appended to the first, which has room for them, joining ranges where they meet;
+/// others are merged in one linear pass per pair.
+fn joined<K: RangeKey>(runs: Vec<Vec<K>>) -> Vec<K> {
+    let runs: Vec<Vec<K>> = runs.into_iter().filter(|r| !r.is_empty()).collect();
+    if !runs.windows(2).all(|w| w[0][w[0].len() - 1] <= w[1][0]) {
+        return merged(&runs);
+    }
+    let mut runs = runs.into_iter();
+    let mut all = runs.next().unwrap_or_default();
+    for run in runs {
+        // A range of the earlier run may reach over the first ranges of this one.
+        let mut skip = 0;
+        while let (Some(last), Some(&k)) = (all.last_mut(), run.get(skip))
+            && last.joins(k)
+        {
+            *last = last.with_last(last.last().max(k.last()));
+            skip += 1;
+        }
+        all.extend_from_slice(&run[skip..]);
+    }
+    all
+}
+
+/// A range as merging sees it: a pair of addresses, ordered by first address.
 trait RangeKey: Copy + Ord {
     fn first(self) -> u128;
     fn last(self) -> u128;
@@ -274,18 +297,18 @@ trait RangeKey: Copy + Ord {
     }
 }
 
-impl RangeKey for u64 {
+impl RangeKey for (u32, u32) {
     #[inline]
     fn first(self) -> u128 {
-        (self >> 32) as u128
+        self.0 as u128
     }
     #[inline]
     fn last(self) -> u128 {
-        (self & 0xffff_ffff) as u128
+        self.1 as u128
     }
     #[inline]
     fn with_last(self, last: u128) -> Self {
-        self & !0xffff_ffff | last as u64
+        (self.0, last as u32)
     }
 }
 
@@ -326,10 +349,10 @@ fn merge_runs<K: RangeKey>(runs: &[Vec<K>], emit: &mut impl FnMut(K)) {
 }
 
 /// The runs merged into one list of ranges, in a buffer sized and backed for its length.
-fn merged<K: RangeKey, R>(runs: &[Vec<K>], range: impl Fn(K) -> R) -> Vec<R> {
+fn merged<K: RangeKey>(runs: &[Vec<K>]) -> Vec<K> {
     let mut out = Vec::with_capacity(runs.iter().map(Vec::len).sum());
     advise_huge_pages(&mut out);
-    merge_runs(runs, &mut |k| out.push(range(k)));
+    merge_runs(runs, &mut |k| out.push(k));
     out
 }
 
@@ -413,16 +436,16 @@ fn parse_chunk(chunk: &[u8], c: &mut Collector) -> (u64, Vec<(u64, String, Prefi
         // The common case first: a bare prefix (maybe with a CR). The IPv4 parser reads the
         // line's first sixteen bytes straight from the chunk when they are there.
         let bare = line.strip_suffix(b"\r").unwrap_or(line);
-        let v4 = match chunk.get(start..start + 16) {
-            Some(window) => {
-                let keep = u128::MAX.checked_shr(128 - 8 * bare.len().min(16) as u32);
-                let w = u128::from_le_bytes(window.try_into().unwrap()) & keep.unwrap_or(0);
-                parse_v4_window(w, bare)
+        let v4 = match chunk[start..].first_chunk::<16>() {
+            Some(window) => parse_v4_window(window, bare),
+            None => {
+                let mut window = [0u8; 16];
+                window[..bare.len().min(16)].copy_from_slice(&bare[..bare.len().min(16)]);
+                parse_v4_window(&window, bare)
             }
-            None => parse_v4_range(bare),
         };
-        if let Some((lo, hi)) = v4 {
-            c.v4.push(v4_key(lo, hi));
+        if let Some((addr, len)) = v4 {
+            c.v4.push(addr, len);
             return;
         }
         if let Some(range) = parse_v6_range(bare) {
@@ -471,16 +494,14 @@ pub fn parse_parallel<R: Read>(
             senders.push(tx);
             let (done_tx, free_tx) = (done_tx.clone(), free_tx.clone());
             workers.push(scope.spawn(move || {
-                let mut c = Collector::default();
-                // About 16 bytes a line: reserve this worker's share once.
-                c.v4.reserve(size_hint.map_or(0, |s| (s / 15 / threads as u64) as usize));
-                advise_huge_pages(&mut c.v4);
+                // About 16 bytes a line: room for this worker's share at once.
+                let share = size_hint.map_or(0, |s| (s / 15 / threads as u64) as usize);
+                let mut c = Collector::with_capacity(share);
                 for (index, chunk) in rx {
                     let (lines, bad) = parse_chunk(&chunk, &mut c);
                     let _ = done_tx.send(ChunkReport { index, lines, bad });
                     let _ = free_tx.send(chunk);
                 }
-                sort_and_coalesce(&mut c.v4);
                 sort_and_coalesce(&mut c.v6);
                 c
             }));
@@ -526,11 +547,13 @@ pub fn parse_parallel<R: Read>(
         }
         drop(senders);
         let mut parsed = Parsed::default();
+        let mut v4 = Vec::with_capacity(threads);
         for w in workers {
             let c = w.join().expect("a parser thread panicked");
-            parsed.v4_runs.push(c.v4);
+            v4.push(c.v4);
             parsed.v6_runs.push(c.v6);
         }
+        parsed.v4_runs = buckets::sort_and_coalesce(&v4, threads);
         let mut reports: Vec<ChunkReport> = done_rx.into_iter().collect();
         reports.sort_by_key(|r| r.index);
         let mut before = 0u64;
@@ -735,7 +758,7 @@ mod tests {
 
     /// What a collector holds, as address sets made by the interval reference.
     fn sets(c: &Collector) -> (IntervalSet<u32>, IntervalSet<u128>) {
-        let v4 = c.v4.iter().map(|&k| v4_range(k)).collect();
+        let v4 = c.v4.ranges().collect();
         (
             IntervalSet::from_ranges(v4),
             IntervalSet::from_ranges(c.v6.clone()),
@@ -987,7 +1010,7 @@ mod tests {
         }
         text.push_str("2001:db8::/32\n10.0.0.1"); // no final newline
         let serial: Vec<String> = {
-            let mut c = Collector::default();
+            let mut c = Collector::with_capacity(0);
             for l in text
                 .lines()
                 .map(str::trim)
@@ -1004,14 +1027,6 @@ mod tests {
         };
         for threads in [1, 2, 3] {
             let p = parse_parallel(text.as_bytes(), threads, None).unwrap();
-            let got: Vec<String> = p
-                .v4_set()
-                .to_prefixes()
-                .iter()
-                .map(|p| p.to_string())
-                .collect();
-            assert_eq!(got, serial, "threads {threads}");
-            assert_eq!(p.v6_set().count(), 1 << 96);
             assert_eq!(p.bad.len(), 40);
             assert_eq!(p.bad[0].line, 18);
             assert_eq!(
@@ -1019,6 +1034,10 @@ mod tests {
                 "comment and blank lines count as lines"
             );
             assert_eq!(p.lines, 200_000 + 40 + 2);
+            let (v4, v6) = p.into_sets();
+            let got: Vec<String> = v4.to_prefixes().iter().map(|p| p.to_string()).collect();
+            assert_eq!(got, serial, "threads {threads}");
+            assert_eq!(v6.count(), 1 << 96);
         }
     }
 
@@ -1027,30 +1046,37 @@ mod tests {
     fn runs_merge_like_one_sort() {
         let mut rng = fastrand::Rng::with_seed(3);
         for workers in 0..6 {
-            let runs: Vec<Vec<u64>> = (0..workers)
-                .map(|_| {
-                    let mut keys: Vec<u64> = (0..rng.usize(0..300))
+            // Overlapping runs, as workers make them, or runs that follow each other in order
+            // (apart from where they meet), as the buckets make them.
+            let consecutive = rng.bool();
+            let runs: Vec<Vec<(u32, u32)>> = (0..workers)
+                .map(|w| {
+                    let base = if consecutive { w * 1000 } else { 0 };
+                    let mut ranges: Vec<(u32, u32)> = (0..rng.usize(0..300))
                         .map(|_| {
-                            let lo = rng.u32(..2000);
-                            v4_key(lo, lo + rng.u32(..20))
+                            let lo = base + rng.u32(..1000);
+                            // Now and then a long range that reaches into the next run.
+                            let reach = if rng.u8(..50) == 0 { 3000 } else { 20 };
+                            (lo, lo + rng.u32(..reach))
                         })
                         .collect();
-                    sort_and_coalesce(&mut keys);
-                    keys
+                    sort_and_coalesce(&mut ranges);
+                    ranges
                 })
                 .collect();
-            let all: Vec<(u32, u32)> = runs.iter().flatten().map(|&k| v4_range(k)).collect();
+            let all: Vec<(u32, u32)> = runs.iter().flatten().copied().collect();
             let parsed = Parsed {
                 v4_runs: runs,
                 ..Parsed::default()
             };
-            assert_eq!(parsed.v4_set(), IntervalSet::from_ranges(all), "{workers}");
+            let (v4, _) = parsed.into_sets();
+            assert_eq!(v4, IntervalSet::from_ranges(all), "{workers}");
         }
     }
 
     #[test]
     fn collects_and_merges() {
-        let mut c = Collector::default();
+        let mut c = Collector::with_capacity(0);
         for l in [
             "10.0.0.0/25",
             "10.0.0.128/25",

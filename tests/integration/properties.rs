@@ -129,9 +129,40 @@ proptest! {
     fn bulk_aggregation_equals_the_reference((text, v4, v6) in prefix_text(), threads in 1usize..4) {
         let parsed = tagroute::prefix::bulk::parse_parallel(text.as_bytes(), threads, None).unwrap();
         prop_assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
-        prop_assert_eq!(parsed.v4_set(), IntervalSet::from_prefixes(&v4));
-        prop_assert_eq!(parsed.v6_set(), IntervalSet::from_prefixes(&v6));
+        let (got4, got6) = parsed.into_sets();
+        prop_assert_eq!(got4, IntervalSet::from_prefixes(&v4));
+        prop_assert_eq!(got6, IntervalSet::from_prefixes(&v6));
         prop_assert_eq!(aggregate(v4.iter().copied()), IntervalSet::from_prefixes(&v4).to_prefixes());
+    }
+}
+
+/// A long prefix list crowded into a few /8s (so buckets take the radix sort, not the comparison
+/// sort for short ones), with short prefixes that span buckets and the /0.
+fn dense_prefix_text() -> impl Strategy<Value = (String, Vec<Prefix<u32>>)> {
+    (1500usize..5000, 1u32..4, any::<u64>()).prop_map(|(n, octets, seed)| {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let v4: Vec<Prefix<u32>> = (0..n)
+            .map(|_| match rng.u8(..100) {
+                0 => Prefix::containing(rng.u32(..), rng.u8(..=8)),
+                _ => {
+                    let top = 10 + rng.u32(..octets);
+                    Prefix::containing(top << 24 | rng.u32(..1 << 24), rng.u8(12..=32))
+                }
+            })
+            .collect();
+        let text = v4.iter().map(|p| format!("{p}\n")).collect();
+        (text, v4)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    #[test]
+    fn bulk_aggregation_of_dense_lists_equals_the_reference((text, v4) in dense_prefix_text(), threads in 1usize..4) {
+        let parsed = tagroute::prefix::bulk::parse_parallel(text.as_bytes(), threads, None).unwrap();
+        prop_assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
+        prop_assert_eq!(parsed.into_sets().0, IntervalSet::from_prefixes(&v4));
     }
 }
 
