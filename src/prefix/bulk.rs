@@ -27,11 +27,17 @@ mod buckets;
 /// else, including valid IPv6 (callers fall back to the general parser for those and for errors).
 #[inline]
 pub fn parse_v4_range(line: &[u8]) -> Option<(u32, u32)> {
+    let (addr, len) = parse_v4_window(&padded(line), line)?;
+    Some((addr, addr | host_mask(len)))
+}
+
+/// A line's first sixteen bytes, zero-padded when it is shorter.
+#[inline]
+fn padded(line: &[u8]) -> [u8; 16] {
     let mut window = [0u8; 16];
     let head = line.len().min(16);
     window[..head].copy_from_slice(&line[..head]);
-    let (addr, len) = parse_v4_window(&window, line)?;
-    Some((addr, addr | host_mask(len)))
+    window
 }
 
 /// The host bits of an IPv4 prefix of length `len`.
@@ -41,9 +47,10 @@ fn host_mask(len: u32) -> u32 {
 }
 
 /// [`parse_v4_range`] given the sixteen bytes that start at the line (what follows the line in
-/// them is ignored), returning the address and the prefix length. The address (at most 15 bytes) lies inside the window, so its dots, its end
-/// and its octets are found with masks of the whole window instead of a loop that branches on
-/// every digit: random octet lengths made that loop mispredict several times a line.
+/// them is ignored), returning the address and the prefix length. The address (at most 15
+/// bytes) lies inside the window, so its dots, its end and its octets are found with masks of
+/// the whole window instead of a loop that branches on every digit: random octet lengths made
+/// that loop mispredict several times a line.
 #[inline]
 fn parse_v4_window(window: &[u8; 16], line: &[u8]) -> Option<(u32, u32)> {
     // Bit k of each mask stands for byte k; bytes past the line count as neither.
@@ -438,11 +445,7 @@ fn parse_chunk(chunk: &[u8], c: &mut Collector) -> (u64, Vec<(u64, String, Prefi
         let bare = line.strip_suffix(b"\r").unwrap_or(line);
         let v4 = match chunk[start..].first_chunk::<16>() {
             Some(window) => parse_v4_window(window, bare),
-            None => {
-                let mut window = [0u8; 16];
-                window[..bare.len().min(16)].copy_from_slice(&bare[..bare.len().min(16)]);
-                parse_v4_window(&window, bare)
-            }
+            None => parse_v4_window(&padded(bare), bare),
         };
         if let Some((addr, len)) = v4 {
             c.v4.push(addr, len);
@@ -494,8 +497,10 @@ pub fn parse_parallel<R: Read>(
             senders.push(tx);
             let (done_tx, free_tx) = (done_tx.clone(), free_tx.clone());
             workers.push(scope.spawn(move || {
-                // About 16 bytes a line: room for this worker's share at once.
-                let share = size_hint.map_or(0, |s| (s / 15 / threads as u64) as usize);
+                // About 16 bytes a line: room for this worker's share at once. Without a size
+                // (stdin), room for 8M lines a worker: address space only, backed as it is
+                // written, where growing the arena would write the whole of its new part.
+                let share = size_hint.map_or(1 << 23, |s| (s / 15 / threads as u64) as usize);
                 let mut c = Collector::with_capacity(share);
                 for (index, chunk) in rx {
                     let (lines, bad) = parse_chunk(&chunk, &mut c);
@@ -553,7 +558,7 @@ pub fn parse_parallel<R: Read>(
             v4.push(c.v4);
             parsed.v6_runs.push(c.v6);
         }
-        parsed.v4_runs = buckets::sort_and_coalesce(&v4, threads);
+        parsed.v4_runs = buckets::sort_buckets(&v4, threads);
         let mut reports: Vec<ChunkReport> = done_rx.into_iter().collect();
         reports.sort_by_key(|r| r.index);
         let mut before = 0u64;

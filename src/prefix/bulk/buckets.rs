@@ -16,15 +16,15 @@
 
 use std::ops::Range;
 
-use super::{RangeKey, advise_huge_pages};
+use super::{RangeKey, advise_huge_pages, host_mask};
 
 const BUCKETS: usize = 256;
 /// Keys in a block: 16 KiB, so the open blocks of 256 buckets waste at most 4 MiB a worker.
 const BLOCK: usize = 4096;
 /// Below this many keys a comparison sort beats filling two 4096-entry histograms.
 const SMALL: usize = 1024;
-/// Above this many keys (one /8 holding most of a huge list) a bucket is sorted in place, so the
-/// radix scratch never doubles a skewed input's memory.
+/// Above this many keys (one /8 holding most of a huge list) a bucket is sorted in place by
+/// comparison: its copy for sorting is then the only extra memory, with no radix scratch beside.
 const LARGE: usize = 1 << 22;
 
 /// One worker's IPv4 prefixes, bucketed by the top byte of the first address. In its bucket a
@@ -111,14 +111,14 @@ impl V4Buckets {
 #[inline]
 fn range(b: usize, key: u32) -> (u32, u32) {
     let first = (b as u32) << 24 | key >> 6;
-    (first, first | u32::MAX.checked_shr(key & 63).unwrap_or(0))
+    (first, first | host_mask(key & 63))
 }
 
 /// Sorts and coalesces the prefixes of every worker's buckets on `threads` threads. Returns one
 /// sorted run of disjoint, non-adjacent ranges per thread; the runs follow each other in address
 /// order (a run's first range may only touch or overlap the previous run's last). The first run
 /// has room for all of them.
-pub(super) fn sort_and_coalesce(workers: &[V4Buckets], threads: usize) -> Vec<Vec<(u32, u32)>> {
+pub(super) fn sort_buckets(workers: &[V4Buckets], threads: usize) -> Vec<Vec<(u32, u32)>> {
     let sizes: Vec<usize> = (0..BUCKETS)
         .map(|b| workers.iter().map(|w| w.bucket_len(b)).sum())
         .collect();
@@ -298,7 +298,7 @@ mod tests {
                 };
                 let len = rng.u32(..=32);
                 let addr = top << 24 | rng.u32(..1 << 24);
-                (addr & !u32::MAX.checked_shr(len).unwrap_or(0), len)
+                (addr & !host_mask(len), len)
             })
             .collect();
         prefixes
@@ -308,7 +308,7 @@ mod tests {
         got.sort_unstable();
         let mut expected: Vec<(u32, u32)> = prefixes
             .iter()
-            .map(|&(addr, len)| (addr, addr | u32::MAX.checked_shr(len).unwrap_or(0)))
+            .map(|&(addr, len)| (addr, addr | host_mask(len)))
             .collect();
         expected.sort_unstable();
         assert_eq!(got, expected);
