@@ -849,6 +849,26 @@ mod tests {
         assert!(answered > 100, "only {answered} strings parsed");
     }
 
+    /// In a chunk the window holds what follows the line (its newline, the next line): the
+    /// answer is the same as with the line alone, zero-padded.
+    #[test]
+    fn ipv4_window_ignores_what_follows_the_line() {
+        let mut rng = fastrand::Rng::with_seed(13);
+        every_string(b"0129./", 7, |s| {
+            let line = s.as_bytes();
+            let mut window = padded(line);
+            for b in &mut window[line.len()..] {
+                *b = b"0123456789./\n\r#:"[rng.usize(..16)];
+            }
+            assert_eq!(
+                parse_v4_window(&window, line),
+                parse_v4_window(&padded(line), line),
+                "{s} then {:?}",
+                &window[line.len()..]
+            );
+        });
+    }
+
     /// Every string of up to six characters over an alphabet that makes short addresses and
     /// most ways to get them wrong: the IPv6 parser agrees with std wherever it answers, and
     /// answers wherever std takes a plain-hex address.
