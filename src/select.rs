@@ -212,12 +212,7 @@ pub fn default_tags(snapshot: &Snapshot, region: &Region) -> (Vec<usize>, Vec<&'
     for base in DEFAULT_TAG_BASES {
         let before = found.len();
         for (i, tag) in snapshot.tags.iter().enumerate() {
-            // `base.` then a suffix, compared in place: this runs over every tag of the file.
-            let name = tag.name.as_bytes();
-            let named = name.len() > base.len()
-                && name[base.len()] == b'.'
-                && name[..base.len()].eq_ignore_ascii_case(base.as_bytes());
-            if named && region.holds(tag) {
+            if tag.has_base(base) && region.holds(tag) {
                 found.push(i);
             }
         }

@@ -121,9 +121,13 @@ impl ServiceTag {
         self.name.split_once('.').map(|(_, s)| s)
     }
 
-    /// The part of the name before the first dot.
-    pub fn base(&self) -> &str {
-        self.name.split_once('.').map_or(&self.name, |(b, _)| b)
+    /// True when the name is `base.` then a suffix, ignoring ASCII case (`BatchNodeManagement`
+    /// for `BatchNodeManagement.EastUS`). Compared in place: planning asks this of every tag.
+    pub fn has_base(&self, base: &str) -> bool {
+        let name = self.name.as_bytes();
+        name.len() > base.len()
+            && name[base.len()] == b'.'
+            && name[..base.len()].eq_ignore_ascii_case(base.as_bytes())
     }
 }
 
@@ -505,6 +509,8 @@ mod tests {
         assert_eq!((t.ipv4.len(), t.ipv6.len(), t.region_id), (1, 1, 18));
         assert!(t.network_features.is_none() && !t.supports_udr());
         assert_eq!(t.suffix(), Some("WestEurope"));
+        assert!(t.has_base("demo") && t.has_base("Demo"));
+        assert!(!t.has_base("Dem") && !t.has_base("Demo.WestEurope") && !t.has_base("Demo.West"));
     }
 
     #[test]

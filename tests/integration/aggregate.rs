@@ -22,6 +22,23 @@ fn aggregate6() -> Option<&'static str> {
     None
 }
 
+/// `tagroute aggregate` and aggregate6 on the same list, each with its own flags for the same
+/// choice: asserts the same output, line for line, and returns it.
+fn same_as_aggregate6(
+    peer: &str,
+    list: &std::path::Path,
+    ours: &[&str],
+    theirs: &[&str],
+) -> String {
+    let list = list.to_str().unwrap();
+    let run = tagroute(&[&["aggregate"], ours, &[list]].concat()).status(0);
+    let peer_run = Command::new(peer).args(theirs).arg(list).output().unwrap();
+    assert!(peer_run.status.success());
+    let want = String::from_utf8(peer_run.stdout).unwrap();
+    assert_eq!(run.stdout, want, "{list} {ours:?}");
+    run.stdout
+}
+
 #[test]
 fn identical_to_aggregate6_on_every_real_file() {
     let Some(dir) = data_dir() else { return };
@@ -34,28 +51,11 @@ fn identical_to_aggregate6_on_every_real_file() {
     ] {
         let path = snapshot(&dir, file);
         let all: Vec<String> = raw_tags(&path).into_iter().flat_map(|t| t.2).collect();
-        let list = tmp.path().join("all.txt");
+        let list = tmp.path().join(format!("{file}.prefixes.txt"));
         std::fs::write(&list, all.join("\n") + "\n").unwrap();
-        let ours = tagroute(&["aggregate", list.to_str().unwrap()])
-            .status(0)
-            .stdout;
-        let theirs = Command::new(peer).arg(&list).output().unwrap();
-        assert!(theirs.status.success());
-        assert_eq!(ours, String::from_utf8(theirs.stdout).unwrap(), "{file}");
-        for family in [("ipv4", "-4"), ("ipv6", "-6")] {
-            let ours = tagroute(&["aggregate", "--family", family.0, list.to_str().unwrap()])
-                .status(0)
-                .stdout;
-            let theirs = Command::new(peer)
-                .args([family.1, list.to_str().unwrap()])
-                .output()
-                .unwrap();
-            assert_eq!(
-                ours,
-                String::from_utf8(theirs.stdout).unwrap(),
-                "{file} {}",
-                family.0
-            );
+        same_as_aggregate6(peer, &list, &[], &[]);
+        for (ours, theirs) in [("ipv4", "-4"), ("ipv6", "-6")] {
+            same_as_aggregate6(peer, &list, &["--family", ours], &[theirs]);
         }
     }
 }
@@ -108,12 +108,7 @@ fn identical_to_aggregate6_on_ipv6_spellings() {
     let tmp = tempfile::tempdir().unwrap();
     let list = tmp.path().join("v6.txt");
     std::fs::write(&list, lines.join("\n") + "\n").unwrap();
-    let ours = tagroute(&["aggregate", list.to_str().unwrap()])
-        .status(0)
-        .stdout;
-    let theirs = Command::new(peer).arg(&list).output().unwrap();
-    assert!(theirs.status.success());
-    assert_eq!(ours, String::from_utf8(theirs.stdout).unwrap());
+    let ours = same_as_aggregate6(peer, &list, &[], &[]);
     let dotted = |mapped: bool| {
         ours.lines()
             .any(|l| l.contains('.') && l.starts_with("::ffff:") == mapped)
