@@ -161,13 +161,18 @@ impl Eq for Caseless<'_> {}
 
 impl std::hash::Hash for Caseless<'_> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        let mut buf = [0u8; 32];
-        for chunk in self.0.chunks(buf.len()) {
-            let lower = &mut buf[..chunk.len()];
-            lower.copy_from_slice(chunk);
-            lower.make_ascii_lowercase();
-            state.write(lower);
+        // An ASCII letter and its capital differ only in bit 5: with that bit set in every
+        // byte, names that differ only in case hash alike, eight bytes at a time. (Some other
+        // pairs do too, such as `@` and `` ` ``; equality decides those.)
+        const CASE: u64 = u64::from_ne_bytes([0x20; 8]);
+        let mut words = self.0.chunks_exact(8);
+        for word in &mut words {
+            state.write_u64(u64::from_ne_bytes(word.try_into().expect("eight bytes")) | CASE);
         }
+        let mut tail = [0u8; 8];
+        tail[..words.remainder().len()].copy_from_slice(words.remainder());
+        state.write_u64(u64::from_ne_bytes(tail) | CASE);
+        state.write_usize(self.0.len());
     }
 }
 
@@ -187,28 +192,33 @@ struct Shared<'a> {
     features: FxHashMap<&'a [u8], Arc<[String]>>,
     /// The value of a field a tag leaves out.
     empty: Arc<str>,
+    /// The last value of each shared string field, by [`Field`].
+    recent: [Option<(&'a [u8], Arc<str>)>; 3],
+}
+
+/// The header fields whose strings are shared.
+#[derive(Clone, Copy)]
+enum Field {
+    Region,
+    Platform,
+    Service,
 }
 
 impl<'a> Scanner<'a> {
-    /// Skips whitespace: a lone space inline, longer runs (a line break and the indentation of
-    /// pretty-printed files) sixteen bytes at a time.
+    /// Skips whitespace: none or a lone space (after a colon) inline, longer runs (a line break
+    /// and the indentation of pretty-printed files) sixteen bytes at a time.
     #[inline(always)]
     fn ws(&mut self) {
-        // Most calls find no whitespace at all (before a `:` or `,`): decide those inline.
-        if self.b.get(self.i).is_some_and(|&c| c > b' ') {
-            return;
+        match self.b.get(self.i) {
+            Some(&c) if c > b' ' => {}
+            Some(&b' ') if self.b.get(self.i + 1).is_some_and(|&c| c > b' ') => self.i += 1,
+            Some(_) => self.ws_run(),
+            None => {}
         }
-        self.ws_run();
     }
 
     #[inline(never)]
     fn ws_run(&mut self) {
-        // A lone space (after a colon) is the common case.
-        if self.b.get(self.i) == Some(&b' ') && self.b.get(self.i + 1).is_some_and(|&c| c > b' ') {
-            self.i += 1;
-            return;
-        }
-        // A line break and the next line's indentation.
         self.i += bytes16::run(&self.b[self.i..], WHITESPACE, true);
     }
 
@@ -227,19 +237,28 @@ impl<'a> Scanner<'a> {
         self.eat(c).then_some(())
     }
 
-    /// The raw bytes of a string without escapes, borrowed. Header strings are short: sixteen
-    /// bytes at a time beats the setup of a general vectorised search here.
+    /// The raw bytes of a string without escapes, borrowed. Header strings are short: the
+    /// first sixteen bytes after the quote nearly always hold the closing one, found with one
+    /// compare; longer strings and the end of the input take the general loop.
     #[inline]
     fn raw_string(&mut self) -> Option<&'a [u8]> {
-        self.expect(b'"')?;
-        let start = self.i;
-        let rest = &self.b[start..];
-        let len = bytes16::run(rest, QUOTE_OR_BACKSLASH, false);
-        if rest.get(len) != Some(&b'"') {
+        self.ws();
+        if self.b.get(self.i) != Some(&b'"') {
             return None;
         }
-        self.i = start + len + 1;
-        Some(&rest[..len])
+        let start = self.i + 1;
+        let stop = match self.b.get(start..).and_then(|r| r.first_chunk::<16>()) {
+            Some(block) if bytes16::mask(block, QUOTE_OR_BACKSLASH) != 0 => {
+                bytes16::mask(block, QUOTE_OR_BACKSLASH).trailing_zeros() as usize
+            }
+            _ => bytes16::run(&self.b[start..], QUOTE_OR_BACKSLASH, false),
+        };
+        let end = start + stop;
+        if self.b.get(end) != Some(&b'"') {
+            return None;
+        }
+        self.i = end + 1;
+        Some(&self.b[start..end])
     }
 
     /// A string without escapes, borrowed, checked to be UTF-8 (only the strings kept are
@@ -268,7 +287,12 @@ impl<'a> Scanner<'a> {
     /// An object key, as bytes: keys are only compared with ASCII names.
     fn key(&mut self) -> Option<&'a [u8]> {
         let k = self.raw_string()?;
-        self.expect(b':')?;
+        // Pretty-printed and compact files alike put the colon right after the key.
+        if self.b.get(self.i) == Some(&b':') {
+            self.i += 1;
+        } else {
+            self.expect(b':')?;
+        }
         Some(k)
     }
 
@@ -356,12 +380,22 @@ impl<'a> Scanner<'a> {
         Some((start, self.i))
     }
 
-    /// A string shared with the other tags that have the same one.
-    fn shared_string(&mut self) -> Option<Arc<str>> {
+    /// A string shared with the other tags that have the same one: the value this field had in
+    /// the tag before when it repeats (tags are sorted by name, so a service's tags follow one
+    /// another with the same platform and service), else from the table.
+    fn shared_string(&mut self, field: Field) -> Option<Arc<str>> {
         let raw = self.raw_string()?;
-        share(&mut self.shared.strings, raw, || {
+        let recent = &mut self.shared.recent[field as usize];
+        if let Some((bytes, value)) = recent
+            && *bytes == raw
+        {
+            return Some(value.clone());
+        }
+        let value = share(&mut self.shared.strings, raw, || {
             Some((raw, std::str::from_utf8(raw).ok()?.into()))
-        })
+        })?;
+        *recent = Some((raw, value.clone()));
+        Some(value)
     }
 
     /// `networkFeatures`: `null` or an array of strings, shared like the other header values
@@ -379,34 +413,28 @@ impl<'a> Scanner<'a> {
     }
 
     fn tag(&mut self) -> Option<(ServiceTag, (usize, usize))> {
-        let none = self.shared.empty.clone();
-        let mut tag = ServiceTag {
-            name: String::new(),
-            change_number: 0,
-            region: none.clone(),
-            region_id: 0,
-            platform: none.clone(),
-            system_service: none,
-            network_features: None,
-            ipv4: Vec::new(),
-            ipv6: Vec::new(),
-        };
-        let mut span = None;
+        // Read into locals and build the tag once: no placeholder values to replace (each an
+        // atomic count up and down on the shared empty string).
+        let (mut name, mut change_number, mut region_id) = (None, 0, 0);
+        let (mut region, mut platform, mut system_service) = (None, None, None);
+        let (mut network_features, mut span) = (None, None);
         self.expect(b'{')?;
         loop {
             match self.key()? {
-                b"name" => tag.name = self.string()?.to_owned(),
+                b"name" => name = Some(self.string()?),
                 b"properties" => {
                     self.expect(b'{')?;
                     loop {
                         match self.key()? {
-                            b"changeNumber" => tag.change_number = self.number()?,
-                            b"region" => tag.region = self.shared_string()?,
-                            b"regionId" => tag.region_id = self.number()?,
-                            b"platform" => tag.platform = self.shared_string()?,
-                            b"systemService" => tag.system_service = self.shared_string()?,
+                            b"changeNumber" => change_number = self.number()?,
+                            b"region" => region = Some(self.shared_string(Field::Region)?),
+                            b"regionId" => region_id = self.number()?,
+                            b"platform" => platform = Some(self.shared_string(Field::Platform)?),
+                            b"systemService" => {
+                                system_service = Some(self.shared_string(Field::Service)?)
+                            }
                             b"addressPrefixes" => span = Some(self.string_array_span()?),
-                            b"networkFeatures" => tag.network_features = self.features()?,
+                            b"networkFeatures" => network_features = self.features()?,
                             _ => self.skip_value()?,
                         }
                         if !self.eat(b',') {
@@ -422,9 +450,19 @@ impl<'a> Scanner<'a> {
                 break;
             }
         }
-        if tag.name.trim().is_empty() {
-            return None;
-        }
+        let name = name.filter(|n| !n.trim().is_empty())?;
+        let empty = || self.shared.empty.clone();
+        let tag = ServiceTag {
+            name: name.to_owned(),
+            change_number,
+            region: region.unwrap_or_else(empty),
+            region_id,
+            platform: platform.unwrap_or_else(empty),
+            system_service: system_service.unwrap_or_else(empty),
+            network_features,
+            ipv4: Vec::new(),
+            ipv6: Vec::new(),
+        };
         Some((tag, span?))
     }
 }

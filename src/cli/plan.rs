@@ -2,7 +2,7 @@
 
 use tagroute::emit::{self, PlanFormat, Target};
 use tagroute::plan::{self, NextHop, Plan, PlanOptions, Slack, Strategy};
-use tagroute::select::{self, FamilyChoice};
+use tagroute::select::{self, FamilyChoice, Selection};
 use tagroute::snapshot::Snapshot;
 
 use super::args::{OutputFile, PlanSelection, Source, StrategyArg};
@@ -74,6 +74,17 @@ pub fn make_plan(
     diag: &Diag,
 ) -> anyhow::Result<Plan> {
     let selection = select::for_plan(snapshot, sel.region.as_deref(), &sel.tag)?;
+    plan_selection(snapshot, sel, selection, default_from_table, diag)
+}
+
+/// [`make_plan`] for tags already selected.
+fn plan_selection(
+    snapshot: &Snapshot,
+    sel: &PlanSelection,
+    selection: Selection,
+    default_from_table: Option<NextHop>,
+    diag: &Diag,
+) -> anyhow::Result<Plan> {
     if let Some(region) = &selection.region {
         for base in &selection.missing_defaults {
             diag.warn(format!(
@@ -121,8 +132,12 @@ pub fn make_plan(
 }
 
 /// The tags whose prefixes a plan reads: the selection and the slack tags.
-fn needed_tags(snapshot: &Snapshot, sel: &PlanSelection) -> anyhow::Result<Vec<usize>> {
-    let mut tags = select::for_plan(snapshot, sel.region.as_deref(), &sel.tag)?.tags;
+fn needed_tags(
+    snapshot: &Snapshot,
+    sel: &PlanSelection,
+    selection: &Selection,
+) -> anyhow::Result<Vec<usize>> {
+    let mut tags = selection.tags.clone();
     if sel.allow_any_slack {
         // Any-slack reports which tags the extra addresses lie in: every tag is read.
         tags = (0..snapshot.tags.len()).collect();
@@ -133,10 +148,18 @@ fn needed_tags(snapshot: &Snapshot, sel: &PlanSelection) -> anyhow::Result<Vec<u
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
-    let snapshot = args
-        .source
-        .load_partial(diag, |s| needed_tags(s, &args.selection))?;
-    let plan = make_plan(&snapshot, &args.selection, None, diag)?;
+    // The selection made from the headers alone (the fast scan) is the plan's: made once.
+    let mut selected = None;
+    let snapshot = args.source.load_partial(diag, |s| {
+        let selection = select::for_plan(s, args.selection.region.as_deref(), &args.selection.tag)?;
+        let tags = needed_tags(s, &args.selection, &selection)?;
+        selected = Some(selection);
+        Ok(tags)
+    })?;
+    let plan = match selected {
+        Some(selection) => plan_selection(&snapshot, &args.selection, selection, None, diag)?,
+        None => make_plan(&snapshot, &args.selection, None, diag)?,
+    };
     let target = Target {
         resource_group: args.resource_group,
         route_table: args.route_table,
