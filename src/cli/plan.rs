@@ -166,5 +166,8 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     };
     let text = emit::render_plan(&plan, args.format.into(), &target);
     deliver(&text, args.output.output.as_deref())?;
+    // The process ends next and the system takes its memory back whole: freeing the file's
+    // 3000 tags one by one first took 0.47M instructions, 3.5 % of the run.
+    std::mem::forget(snapshot);
     Ok(Status::Ok)
 }
