@@ -2,6 +2,7 @@
 # Whole-process benchmarks of tagroute against the tools people use today, side by side in one run.
 #
 #   benches/peers.sh            # everything (about 30 minutes on 2 cores; the C aggregate alone 6)
+#   ROUNDS=5 benches/peers.sh   # more alternating rounds (default 3) on a noisy machine
 #   QUICK=1 benches/peers.sh    # skip the 10M-line aggregation and aggregate6 on 1M lines
 #   ONLY='10M|plan' benches/peers.sh   # only the rows whose workload matches this regex
 #
@@ -53,52 +54,76 @@ for _ in range(1_000_000):
           else ipaddress.ip_address(random.getrandbits(32)))
 PY
 
-# median seconds and peak RSS (KiB) of one command line
-measure() {
+# median seconds of one command line over RUNS runs
+median_of() {
   local runs=$1; shift
   local shell=(-N)
   case $1 in *"<"*) shell=(--shell bash) ;; esac # redirections need a shell; hyperfine subtracts its cost
   hyperfine "${shell[@]}" --style none --warmup 1 --runs "$runs" --export-json "$WORK/h.json" "$1" >/dev/null
-  local median rss
-  median=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$WORK/h.json")
-  rss=$( { /usr/bin/time -f '%M' bash -c "$1 > /dev/null" ; } 2>&1 | tail -n 1)
-  echo "$median $rss"
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$WORK/h.json"
 }
+
+# peak RSS (KiB) of one command line
+peak_rss() {
+  { /usr/bin/time -f '%M' bash -c "$1 > /dev/null"; } 2>&1 | tail -n 1
+}
+
+median() { python3 -c 'import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
+
+# This machine's speed drifts by tens of percent over seconds, so a row is measured in ROUNDS
+# rounds (default 3), each timing tagroute and then every peer: a tool's figure is the median of
+# its round medians, a ratio the median of the ratios within a round. The slow single-run peers
+# (aggregate6, the C aggregate) run in the first round only.
+ROUNDS=${ROUNDS:-3}
 
 echo "| workload | tool | median | peak RSS | tagroute faster by |"
 echo "|---|---|---|---|---|"
-row() { # workload, tagroute command, runs, then pairs of name and command
+row() { # workload, tagroute command, runs per round, then pairs of name and command
   local workload=$1 ours=$2 runs=$3; shift 3
   if [ -n "${ONLY:-}" ] && ! [[ $workload =~ $ONLY ]]; then return; fi
-  read -r t_med t_rss <<<"$(measure "$runs" "$ours")"
-  printf '| %s | tagroute | %.4f s | %d MiB | |\n' "$workload" "$t_med" $((t_rss / 1024))
-  while [ $# -gt 0 ]; do
-    local name=$1 cmd=$2 r=$runs; shift 2
-    case $name in aggregate6* | "aggregate (C)") r=1 ;; esac
-    read -r p_med p_rss <<<"$(measure "$r" "$cmd")"
-    printf '| %s | %s | %.4f s | %d MiB | %.1f× |\n' "$workload" "$name" "$p_med" $((p_rss / 1024)) \
-      "$(python3 -c "print($p_med / $t_med)")"
+  local names=() cmds=()
+  while [ $# -gt 0 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
+  local ours_t=() peer_t=() ratios=() r k t p
+  for ((r = 0; r < ROUNDS; r++)); do
+    t=$(median_of "$runs" "$ours")
+    ours_t+=("$t")
+    for k in "${!cmds[@]}"; do
+      case ${names[$k]} in aggregate6* | "aggregate (C)")
+        [ "$r" -eq 0 ] || continue
+        p=$(median_of 1 "${cmds[$k]}") ;;
+      *) p=$(median_of "$runs" "${cmds[$k]}") ;;
+      esac
+      peer_t[$k]="${peer_t[$k]:-} $p"
+      ratios[$k]="${ratios[$k]:-} $(python3 -c "print($p / $t)")"
+    done
+  done
+  printf '| %s | tagroute | %.4f s | %d MiB | |\n' "$workload" "$(median "${ours_t[@]}")" \
+    $(($(peak_rss "$ours") / 1024))
+  for k in "${!cmds[@]}"; do
+    # shellcheck disable=SC2086 # the lists are space-separated numbers
+    printf '| %s | %s | %.4f s | %d MiB | %.1f× |\n' "$workload" "${names[$k]}" \
+      "$(median ${peer_t[$k]})" $(($(peak_rss "${cmds[$k]}") / 1024)) "$(median ${ratios[$k]})"
   done
 }
 
 if [ -z "${QUICK:-}" ]; then
-  row "aggregate 10M IPv4 lines" "$T aggregate $WORK/v4_10m.txt" 5 \
+  row "aggregate 10M IPv4 lines" "$T aggregate $WORK/v4_10m.txt" 2 \
     "iprange --optimize" "iprange --optimize $WORK/v4_10m.txt" \
     "naive ipnet program" "$NAIVE < $WORK/v4_10m.txt"
 fi
 slow=()
 [ -n "${QUICK:-}" ] || slow=("aggregate6" "aggregate6 $WORK/v4_1m.txt")
-row "aggregate 1M IPv4 lines" "$T aggregate $WORK/v4_1m.txt" 10 \
+row "aggregate 1M IPv4 lines" "$T aggregate $WORK/v4_1m.txt" 4 \
   "iprange --optimize" "iprange --optimize $WORK/v4_1m.txt" \
   "naive ipnet program" "$NAIVE < $WORK/v4_1m.txt" \
   "${slow[@]}"
 # The C aggregate tool is quadratic (over 12 minutes on 1M lines): compared on 100k lines.
-row "aggregate 100k IPv4 lines" "$T aggregate $WORK/v4_100k.txt" 10 \
+row "aggregate 100k IPv4 lines" "$T aggregate $WORK/v4_100k.txt" 4 \
   "aggregate (C)" "aggregate -q < $WORK/v4_100k.txt" \
   "iprange --optimize" "iprange --optimize $WORK/v4_100k.txt"
-row "aggregate 1M IPv6 lines" "$T aggregate $WORK/v6_1m.txt" 10 \
+row "aggregate 1M IPv6 lines" "$T aggregate $WORK/v6_1m.txt" 4 \
   "naive ipnet program" "$NAIVE < $WORK/v6_1m.txt"
-row "plan eastus (Batch + AML) from the 4.1 MB public file" "$T plan -q --file $PUBLIC --region eastus --format csv" 60 \
+row "plan eastus (Batch + AML) from the 4.1 MB public file" "$T plan -q --file $PUBLIC --region eastus --format csv" 30 \
   "jq filter" "jq -r -f benches/peers/eastus.jq $PUBLIC" \
   "Python script" "$PYTHON benches/peers/eastus.py $PUBLIC"
-row "lookup 1M addresses in every prefix of the public file" "$T lookup -f $PUBLIC < $WORK/addresses_1m.txt" 5
+row "lookup 1M addresses in every prefix of the public file" "$T lookup -f $PUBLIC < $WORK/addresses_1m.txt" 2
