@@ -247,10 +247,9 @@ impl<'a> Scanner<'a> {
             return None;
         }
         let start = self.i + 1;
-        let stop = match self.b.get(start..).and_then(|r| r.first_chunk::<16>()) {
-            Some(block) if bytes16::mask(block, QUOTE_OR_BACKSLASH) != 0 => {
-                bytes16::mask(block, QUOTE_OR_BACKSLASH).trailing_zeros() as usize
-            }
+        let first = self.b.get(start..).and_then(|r| r.first_chunk::<16>());
+        let stop = match first.map(|block| bytes16::mask(block, QUOTE_OR_BACKSLASH)) {
+            Some(stops) if stops != 0 => stops.trailing_zeros() as usize,
             _ => bytes16::run(&self.b[start..], QUOTE_OR_BACKSLASH, false),
         };
         let end = start + stop;
@@ -381,8 +380,8 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string shared with the other tags that have the same one: the value this field had in
-    /// the tag before when it repeats (tags are sorted by name, so a service's tags follow one
-    /// another with the same platform and service), else from the table.
+    /// the tag before when it repeats (a service's tags follow one another in the files, with
+    /// the same platform and service), else from the table.
     fn shared_string(&mut self, field: Field) -> Option<Arc<str>> {
         let raw = self.raw_string()?;
         let recent = &mut self.shared.recent[field as usize];
