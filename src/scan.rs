@@ -546,6 +546,37 @@ mod tests {
         }
     }
 
+    /// Names that differ only in ASCII case hash alike at every length (whole words and the
+    /// tail), so the duplicate check finds them; names that differ otherwise are told apart.
+    #[test]
+    fn caseless_names_hash_alike_at_every_length() {
+        use std::hash::BuildHasher;
+        let hash = |s: &[u8]| rustc_hash::FxBuildHasher.hash_one(Caseless(s));
+        let mut rng = fastrand::Rng::with_seed(3);
+        for len in 0..40 {
+            let name: Vec<u8> = (0..len).map(|_| rng.alphanumeric() as u8).collect();
+            let flipped: Vec<u8> = name
+                .iter()
+                .map(|c| {
+                    if rng.bool() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                })
+                .collect();
+            assert_eq!(hash(&name), hash(&flipped), "{name:?}");
+            assert!(Caseless(&name) == Caseless(&flipped));
+            let mut seen = FxHashSet::default();
+            assert!(seen.insert(Caseless(&name)) && !seen.insert(Caseless(&flipped)));
+            if len > 0 {
+                let mut other = name.clone();
+                other[rng.usize(0..len)] = b'.';
+                assert!(other == name || Caseless(&other) != Caseless(&name));
+            }
+        }
+    }
+
     #[test]
     fn scans_headers_and_fills_on_demand() {
         let mut p = scan("f", FILE.as_bytes()).unwrap();
