@@ -96,3 +96,35 @@ fn unmappable_inputs_are_read() {
     let direct = tagroute(&[&args[..], &[example().as_str()]].concat()).status(0);
     assert_eq!(piped.stdout, direct.stdout);
 }
+
+/// A file the scanner gives up on (an escape in a header string) is planned from the strict
+/// loader instead, with the same plan: the selection is then made from the full snapshot.
+#[test]
+fn plan_falls_back_to_the_strict_loader_with_the_same_plan() {
+    let text = std::fs::read_to_string(Path::new(&example())).unwrap();
+    let escaped = text.replacen(
+        "\"platform\": \"Azure\"",
+        "\"platform\": \"\\u0041zure\"",
+        1,
+    );
+    assert_ne!(escaped, text, "the example has a platform field");
+    assert!(
+        scan::scan("escaped", escaped.as_bytes()).is_none(),
+        "the scanner gives up on escapes"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("escaped.json");
+    std::fs::write(&file, &escaped).unwrap();
+    let args = [
+        "plan",
+        "-q",
+        "-r",
+        "francecentral",
+        "--format",
+        "json",
+        "-f",
+    ];
+    let fallback = tagroute(&[&args[..], &[file.to_str().unwrap()]].concat()).status(0);
+    let direct = tagroute(&[&args[..], &[example().as_str()]].concat()).status(0);
+    assert_eq!(fallback.stdout, direct.stdout);
+}
