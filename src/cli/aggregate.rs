@@ -9,11 +9,13 @@ use tagroute::prefix::bulk::{Parsed, parse_parallel, write_prefixes, write_v4, w
 use super::args::FamilyArg;
 use super::output::{Diag, Status};
 
-/// Aggregate prefixes: read one prefix or address per line (files, or stdin when none; blank
-/// lines and `#` comments skipped; IPv4 and IPv6 mixed) and print the fewest CIDR prefixes covering
-/// exactly the same addresses, IPv4 first, sorted, as aggregate6 prints them.
+/// What the command does: the first line of its help and its line in `tagroute --help`.
+pub const ABOUT: &str = "Aggregate prefixes: read one prefix or address per line (files, or stdin \
+when none; blank lines and `#` comments skipped; IPv4 and IPv6 mixed) and print the fewest CIDR \
+prefixes covering exactly the same addresses, IPv4 first, sorted, as aggregate6 prints them";
+
 #[derive(clap::Args, Debug)]
-#[command(after_help = "\
+#[command(about = ABOUT, after_help = "\
 Examples:
   tagroute aggregate prefixes.txt
   tagroute resolve --file ServiceTags_Public_20251028.json 'AzureCloud.*' | tagroute aggregate --family ipv4

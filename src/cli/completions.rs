@@ -5,9 +5,11 @@ use clap_complete::Shell;
 
 use super::{Cli, Status};
 
-/// Print a shell completion script.
+/// What the command does: the first line of its help and its line in `tagroute --help`.
+pub const ABOUT: &str = "Print a shell completion script";
+
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Example:\n  tagroute completions bash > /etc/bash_completion.d/tagroute")]
+#[command(about = ABOUT, after_help = "Example:\n  tagroute completions bash > /etc/bash_completion.d/tagroute")]
 pub struct Args {
     /// The shell to complete for.
     #[arg(value_enum)]

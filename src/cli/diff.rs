@@ -8,11 +8,13 @@ use super::args::{OutputFile, PlanSelection, Source};
 use super::output::{Diag, Status, deliver};
 use super::plan::make_plan;
 
-/// Compare the plan with a route table's routes: routes to add, update and remove (only those
-/// named with the name prefix), and existing routes that conflict with the plan or make planned
-/// routes redundant.
+/// What the command does: the first line of its help and its line in `tagroute --help`.
+pub const ABOUT: &str = "Compare the plan with a route table's routes: routes to add, update and \
+remove (only those named with the name prefix), and existing routes that conflict with the plan or \
+make planned routes redundant";
+
 #[derive(clap::Args, Debug)]
-#[command(after_help = "\
+#[command(about = ABOUT, after_help = "\
 Examples:
   az network route-table route list -g rg-net --route-table-name rt-aml -o json > routes.json
   tagroute diff --file ServiceTags_Public_20251028.json --region eastus --existing routes.json

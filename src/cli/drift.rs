@@ -8,10 +8,12 @@ use tagroute::snapshot;
 use super::args::{FamilyArg, OutputFile};
 use super::output::{Diag, Status, deliver};
 
-/// Report prefixes added and removed per tag between an older and a newer file, tags that
-/// appeared or vanished, and (with --region) the routes the plan gains and loses.
+/// What the command does: the first line of its help and its line in `tagroute --help`.
+pub const ABOUT: &str = "Report prefixes added and removed per tag between an older and a newer \
+file, tags that appeared or vanished, and (with --region) the routes the plan gains and loses";
+
 #[derive(clap::Args, Debug)]
-#[command(after_help = "\
+#[command(about = ABOUT, after_help = "\
 Examples:
   tagroute drift ServiceTags_Public_20251013.json ServiceTags_Public_20251028.json --region eastus
   tagroute drift OLD.json NEW.json --tag 'AzureMachineLearning*' --format json

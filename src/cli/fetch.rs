@@ -10,11 +10,14 @@ use tagroute::source::{self, Method};
 use super::net::{Bar, CloudArg, NetArgs, block_on};
 use super::output::{Diag, Status, deliver, write_atomic};
 
-/// Download the newest service-tag file of a cloud: found on the download-center page, else by
-/// probing the fixed download path for recent dates, or from --url, or from the ARM API. The file
-/// is validated (JSON, cloud, changeNumber not older than the cached one) before it is stored.
+/// What the command does: the first line of its help and its line in `tagroute --help`.
+pub const ABOUT: &str = "Download the newest service-tag file of a cloud: found on the \
+download-center page, else by probing the fixed download path for recent dates, or from --url, or \
+from the ARM API. The file is validated (JSON, cloud, changeNumber not older than the cached one) \
+before it is stored";
+
 #[derive(clap::Args, Debug)]
-#[command(after_help = "\
+#[command(about = ABOUT, after_help = "\
 Examples:
   tagroute fetch --cloud public
   tagroute fetch --cloud usgov --out ServiceTags_AzureGovernment.json

@@ -10,11 +10,13 @@ use tagroute::prefix::{IpPrefix, bulk};
 use super::args::Source;
 use super::output::{Diag, Status};
 
-/// For each address, every tag whose prefixes contain it, with the tag's most specific matching
-/// prefix, most specific first. Addresses come from the arguments or, when there are none, one
-/// per line on stdin (blank lines and `#` comments skipped).
+/// What the command does: the first line of its help and its line in `tagroute --help`.
+pub const ABOUT: &str = "For each address, every tag whose prefixes contain it, with the tag's \
+most specific matching prefix, most specific first. Addresses come from the arguments or, when \
+there are none, one per line on stdin (blank lines and `#` comments skipped)";
+
 #[derive(clap::Args, Debug)]
-#[command(after_help = "\
+#[command(about = ABOUT, after_help = "\
 Examples:
   tagroute lookup --file ServiceTags_Public_20251028.json 20.42.1.2 2603:1030:40b::1
   cut -d' ' -f1 flows.log | tagroute lookup --file ServiceTags_Public_20251028.json --format json

@@ -8,10 +8,13 @@ use tagroute::snapshot::Snapshot;
 use super::args::{OutputFile, PlanSelection, Source, StrategyArg};
 use super::output::{Diag, Status, deliver};
 
-/// Plan the user-defined routes (next hop Internet) that a forced-tunneled subnet needs for a
-/// region's BatchNodeManagement and AzureMachineLearning tags (or the tags you name).
+/// What the command does: the first line of its help and its line in `tagroute --help`.
+pub const ABOUT: &str = "Plan the user-defined routes (next hop Internet) that a forced-tunneled \
+subnet needs for a region's BatchNodeManagement and AzureMachineLearning tags (or the tags you \
+name)";
+
 #[derive(clap::Args, Debug)]
-#[command(after_help = "\
+#[command(about = ABOUT, after_help = "\
 Examples:
   tagroute plan --file ServiceTags_Public_20251028.json --region eastus
   tagroute plan --file ServiceTags_Public_20251028.json --region \"France Central\" --format terraform

@@ -17,11 +17,14 @@ use super::net::{Bar, CloudArg, NetArgs, block_on};
 use super::output::{Diag, Status, deliver};
 use super::plan::make_plan;
 
-/// Get the newest file, compare it with the last snapshot in the state directory, and write the
-/// new snapshot, the plan, the drift report and (with --existing) the diff as one atomic state
-/// change. Prints a short summary; with --webhook, POSTs it when something changed.
+/// What the command does: the first line of its help and its line in `tagroute --help`.
+pub const ABOUT: &str = "Get the newest file, compare it with the last snapshot in the state \
+directory, and write the new snapshot, the plan, the drift report and (with --existing) the diff \
+as one atomic state change. Prints a short summary; with --webhook, POSTs it when something \
+changed";
+
 #[derive(clap::Args, Debug)]
-#[command(after_help = "\
+#[command(about = ABOUT, after_help = "\
 Examples:
   tagroute refresh --state-dir /var/lib/tagroute --cloud public --region eastus --format az \\
       -g rg-net --route-table rt-aml

@@ -9,10 +9,12 @@ use tagroute::select::{FamilyChoice, match_tags};
 use super::args::{FamilyArg, OutputFile, Source};
 use super::output::{Diag, Status, deliver};
 
-/// Print the prefixes of service tags, IPv4 first, sorted; with --aggregate, the fewest
-/// prefixes covering exactly the same addresses.
+/// What the command does: the first line of its help and its line in `tagroute --help`.
+pub const ABOUT: &str = "Print the prefixes of service tags, IPv4 first, sorted; with --aggregate, \
+the fewest prefixes covering exactly the same addresses";
+
 #[derive(clap::Args, Debug)]
-#[command(after_help = "\
+#[command(about = ABOUT, after_help = "\
 Examples:
   tagroute resolve --file ServiceTags_Public_20251028.json BatchNodeManagement.EastUS
   tagroute resolve --file ServiceTags_Public_20251028.json 'AzureMachineLearning.*' --aggregate --family ipv4

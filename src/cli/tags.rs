@@ -7,9 +7,12 @@ use tagroute::snapshot::ServiceTag;
 use super::args::{OutputFile, Source};
 use super::output::{Diag, Status, deliver};
 
-/// List service tags: name, region, changeNumber, IPv4 and IPv6 prefix counts, networkFeatures.
+/// What the command does: the first line of its help and its line in `tagroute --help`.
+pub const ABOUT: &str = "List service tags: name, region, changeNumber, IPv4 and IPv6 prefix \
+counts, networkFeatures";
+
 #[derive(clap::Args, Debug)]
-#[command(after_help = "\
+#[command(about = ABOUT, after_help = "\
 Examples:
   tagroute tags --file ServiceTags_Public_20251028.json --region francecentral
   tagroute tags --file ServiceTags_Public_20251028.json --match 'AzureMachineLearning.*' --format csv
