@@ -359,5 +359,34 @@ fn help_shows_examples_and_completions_generate() {
     }
     let bash = tagroute(&["completions", "bash"]).status(0).stdout;
     assert!(bash.contains("_tagroute") && bash.contains("plan"));
-    tagroute(&["completions", "zsh"]).status(0);
+    // Subcommands are built only when invoked; completions still get their arguments and
+    // descriptions.
+    let zsh = tagroute(&["completions", "zsh"]).status(0).stdout;
+    assert!(zsh.contains("'plan:Plan the user-defined routes") && zsh.contains("--region"));
+}
+
+/// Each command's help starts with the description `tagroute --help` lists for it (the two
+/// are set apart since arguments are built only for the command invoked) and shows examples.
+#[test]
+fn every_command_help_starts_with_its_listed_description() {
+    let top = tagroute(&["--help"]).status(0).stdout;
+    let listed: Vec<(String, String)> = top
+        .lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| {
+            let (name, text) = l.strip_prefix("  ")?.split_once(' ')?;
+            Some((name.to_owned(), text.to_owned()))
+        })
+        .filter(|(name, _)| !name.is_empty() && name != "help")
+        .collect();
+    assert_eq!(listed.len(), 10, "{top}");
+    // The two texts wrap at different columns: compare the first words.
+    let opening = |s: &str| s.split_whitespace().take(5).collect::<Vec<_>>().join(" ");
+    for (name, text) in listed {
+        let help = tagroute(&[&name, "--help"]).status(0).stdout;
+        assert_eq!(opening(&help), opening(&text), "{name}");
+        assert!(help.contains("Example"), "{name}");
+    }
 }
