@@ -88,6 +88,7 @@ pub fn scan<'a>(source_name: &str, bytes: &'a [u8]) -> Option<Partial<'a>> {
         b: bytes,
         i: 0,
         shared: Shared::default(),
+        seps: [None; SLOTS],
     };
     // A tag takes about 1300 bytes of a real file (1000 to 1800 across the clouds): one or two
     // allocations for the list, without reserving far more than it needs.
@@ -201,6 +202,43 @@ struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
     shared: Shared<'a>,
+    /// What led to each key of a tag's header last time, by [`Slot`].
+    seps: [Option<Separator<'a>>; SLOTS],
+}
+
+/// The bytes from the end of an object's value (or from before its opening brace) through the
+/// colon after the next key (whitespace, comma or brace, whitespace, quoted key, whitespace,
+/// colon), and that key. Every tag of a file is laid out
+/// alike, so the next tag's same position usually holds the same bytes: one comparison then
+/// stands for skipping whitespace, the comma, the key's string and the colon. Replaying is exact:
+/// the general path decides only on these bytes (the colon ends them), so on equal bytes it
+/// would consume the same and return the same key.
+#[derive(Clone, Copy)]
+struct Separator<'a> {
+    bytes: &'a [u8],
+    key: &'a [u8],
+}
+
+/// A position in a tag: before the tag's first key (0) or after its n-th value (n), in the tag
+/// object or in its `properties`.
+#[derive(Clone, Copy)]
+enum Slot {
+    Tag(usize),
+    Properties(usize),
+}
+
+/// Positions remembered per object; keys past them take the general path.
+const SLOTS_PER_OBJECT: usize = 12;
+const SLOTS: usize = 2 * SLOTS_PER_OBJECT;
+
+impl Slot {
+    fn index(self) -> Option<usize> {
+        let (base, n) = match self {
+            Slot::Tag(n) => (0, n),
+            Slot::Properties(n) => (SLOTS_PER_OBJECT, n),
+        };
+        (n < SLOTS_PER_OBJECT).then_some(base + n)
+    }
 }
 
 /// One copy of each distinct header value, handed to every tag that has it (see
@@ -294,6 +332,40 @@ impl<'a> Scanner<'a> {
             return Some(None);
         }
         self.string().map(Some)
+    }
+
+    /// An object's first key (`open` is `{`) or the key after one of its values (`open` is
+    /// `,`; `None` when the object ends there instead); replayed from the previous tag when the
+    /// bytes repeat (see [`Separator`]).
+    #[inline]
+    fn key_after(&mut self, open: u8, slot: Slot) -> Option<Option<&'a [u8]>> {
+        let index = slot.index();
+        if let Some(sep) = index.and_then(|k| self.seps[k])
+            && self.b[self.i..].starts_with(sep.bytes)
+        {
+            self.i += sep.bytes.len();
+            return Some(Some(sep.key));
+        }
+        self.read_key_after(open, index)
+    }
+
+    /// [`Self::key_after`] read in full, remembered under `index`.
+    #[inline(never)]
+    fn read_key_after(&mut self, open: u8, index: Option<usize>) -> Option<Option<&'a [u8]>> {
+        let start = self.i;
+        if !self.eat(open) {
+            if open == b'{' {
+                return None; // not an object: give up
+            }
+            self.expect(b'}')?; // no comma: the object ends
+            return Some(None);
+        }
+        let key = self.key()?;
+        if let Some(k) = index {
+            let bytes = &self.b[start..self.i];
+            self.seps[k] = Some(Separator { bytes, key });
+        }
+        Some(Some(key))
     }
 
     /// An object key, as bytes: keys are only compared with ASCII names.
@@ -425,14 +497,14 @@ impl<'a> Scanner<'a> {
         let (mut name, mut change_number, mut region_id) = (None, 0, 0);
         let (mut region, mut platform, mut system_service) = (None, None, None);
         let (mut network_features, mut span) = (None, None);
-        self.expect(b'{')?;
-        loop {
-            match self.key()? {
+        let (mut key, mut n) = (self.key_after(b'{', Slot::Tag(0))?, 1);
+        while let Some(k) = key {
+            match k {
                 b"name" => name = Some(self.string()?),
                 b"properties" => {
-                    self.expect(b'{')?;
-                    loop {
-                        match self.key()? {
+                    let (mut key, mut n) = (self.key_after(b'{', Slot::Properties(0))?, 1);
+                    while let Some(k) = key {
+                        match k {
                             b"changeNumber" => change_number = self.number()?,
                             b"region" => region = Some(self.shared_string(Field::Region)?),
                             b"regionId" => region_id = self.number()?,
@@ -444,18 +516,14 @@ impl<'a> Scanner<'a> {
                             b"networkFeatures" => network_features = self.features()?,
                             _ => self.skip_value()?,
                         }
-                        if !self.eat(b',') {
-                            self.expect(b'}')?;
-                            break;
-                        }
+                        key = self.key_after(b',', Slot::Properties(n))?;
+                        n += 1;
                     }
                 }
                 _ => self.skip_value()?,
             }
-            if !self.eat(b',') {
-                self.expect(b'}')?;
-                break;
-            }
+            key = self.key_after(b',', Slot::Tag(n))?;
+            n += 1;
         }
         let name = name.filter(|n| !n.trim().is_empty())?;
         let empty = || self.shared.empty.clone();
@@ -550,6 +618,7 @@ mod tests {
                 b: &bytes,
                 i: start,
                 shared: Shared::default(),
+                seps: [None; SLOTS],
             };
             s.ws();
             assert_eq!(s.i, want, "{bytes:?} from {start}");

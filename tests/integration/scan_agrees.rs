@@ -71,6 +71,53 @@ fn scanner_reads_any_layout_of_the_example() {
     }
 }
 
+/// The scanner replays the bytes that led to each header key in the tag before; tags laid out
+/// and ordered unlike their neighbours (and runs of alike ones) must still read as the strict
+/// loader reads them.
+#[test]
+fn scanner_reads_tags_laid_out_unlike_each_other() {
+    use serde_json::{Map, Value};
+    let text = std::fs::read_to_string(Path::new(&example())).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let examples = doc["values"].as_array().unwrap();
+    let mut rng = fastrand::Rng::with_seed(6);
+    let shuffle = |map: &Map<String, Value>, rng: &mut fastrand::Rng| {
+        let mut entries: Vec<_> = map.clone().into_iter().collect();
+        rng.shuffle(&mut entries);
+        Value::Object(entries.into_iter().collect())
+    };
+    let (mut layout, mut shuffled) = (0, false);
+    let mut tags = Vec::new();
+    for k in 0..300 {
+        // Runs of tags alike, broken at random by a new layout or key order.
+        if rng.u8(0..3) == 0 {
+            layout = rng.u8(0..4);
+        }
+        if rng.u8(0..4) == 0 {
+            shuffled = !shuffled;
+        }
+        let mut tag = examples[k % examples.len()].clone();
+        tag["name"] = format!("{}.{k}", tag["name"].as_str().unwrap()).into();
+        if shuffled {
+            tag["properties"] = shuffle(tag["properties"].as_object().unwrap(), &mut rng);
+            tag = shuffle(tag.as_object().unwrap(), &mut rng);
+        }
+        let minified = serde_json::to_string(&tag).unwrap();
+        let pretty = serde_json::to_string_pretty(&tag).unwrap();
+        tags.push(match layout {
+            0 => minified,
+            1 => pretty,
+            2 => pretty.replace("  ", "\t").replace(": ", ":"),
+            _ => minified.replace("\":", "\" :  ").replace(",\"", " ,\n \""),
+        });
+    }
+    let file = format!(
+        "{{\"changeNumber\": 7, \"cloud\": \"Public\", \"values\": [{}]}}",
+        tags.join(",\n")
+    );
+    assert_agrees("tags laid out unlike each other", file.as_bytes());
+}
+
 /// Files that cannot be mapped are read instead: an empty file is the usual one-line error, a
 /// named pipe gives the same plan as the file it carries.
 #[test]
