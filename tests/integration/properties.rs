@@ -292,7 +292,10 @@ proptest! {
         if fast.is_some() {
             prop_assert_eq!(fast, strict, "{}", text);
         }
-        if strict.is_some() {
+        // A length of four or more digits (leading zeros, which the strict parser takes like
+        // Python's ipaddress) is left to the strict parser the collector falls back to.
+        let long_len = text.rsplit_once('/').is_some_and(|(_, len)| len.len() > 3);
+        if strict.is_some() && !long_len {
             prop_assert!(fast.is_some(), "{} should take the fast path", text);
         }
     }
