@@ -116,6 +116,19 @@ fn identical_to_aggregate6_on_ipv6_spellings() {
     assert!(dotted(true) && dotted(false), "{ours}");
 }
 
+/// Lines the IPv4 fast path leaves to the strict parser (lengths of four or more digits, which
+/// Python's ipaddress also takes) are read by it, not dropped or reported.
+#[test]
+fn lines_the_fast_path_declines_go_to_the_strict_parser() {
+    let run = tagroute_with(
+        &["aggregate"],
+        Some(b"10.0.0.0/0024\n10.0.1.0/024\n192.0.2.0/00032\n"),
+        &[],
+    )
+    .status(0);
+    assert_eq!(run.stdout, "10.0.0.0/23\n192.0.2.0/32\n");
+}
+
 #[test]
 fn bad_lines_are_reported_with_their_numbers() {
     let input = b"10.0.0.0/25\n10.0.0.128/25\nnot-a-prefix\n# comment\n\n10.0.1.1/24\r\n2001:db8::1\n10.0.2.0/24 # next to the first\n";

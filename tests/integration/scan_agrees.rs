@@ -72,8 +72,8 @@ fn scanner_reads_any_layout_of_the_example() {
 }
 
 /// The scanner replays the bytes that led to each header key in the tag before; tags laid out
-/// and ordered unlike their neighbours (and runs of alike ones) must still read as the strict
-/// loader reads them.
+/// and ordered unlike their neighbours (and runs of alike ones, and ones with more keys than it
+/// remembers) must still read as the strict loader reads them.
 #[test]
 fn scanner_reads_tags_laid_out_unlike_each_other() {
     use serde_json::{Map, Value};
@@ -98,6 +98,12 @@ fn scanner_reads_tags_laid_out_unlike_each_other() {
         }
         let mut tag = examples[k % examples.len()].clone();
         tag["name"] = format!("{}.{k}", tag["name"].as_str().unwrap()).into();
+        if k % 5 == 0 {
+            // More keys than the scanner remembers positions for: the later ones read in full.
+            for j in 0..14 {
+                tag["properties"][format!("extra{j}")] = j.into();
+            }
+        }
         if shuffled {
             tag["properties"] = shuffle(tag["properties"].as_object().unwrap(), &mut rng);
             tag = shuffle(tag.as_object().unwrap(), &mut rng);
