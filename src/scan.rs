@@ -84,17 +84,9 @@ impl<'a> Partial<'a> {
 /// loader then: it also produces the precise error for a broken file).
 pub fn scan<'a>(source_name: &str, bytes: &'a [u8]) -> Option<Partial<'a>> {
     u32::try_from(bytes.len()).ok()?; // spans are 32-bit offsets
-    let mut s = Scanner {
-        b: bytes,
-        i: 0,
-        shared: Shared::default(),
-        seps: [None; SLOTS],
-    };
-    // A tag takes about 1300 bytes of a real file (1000 to 1800 across the clouds): one or two
-    // allocations for the list, without reserving far more than it needs.
-    let guess = bytes.len() / 1024;
+    let mut s = Scanner::new(bytes, 0);
+    let mut tags = Tags::with_capacity(tags_in(bytes.len()));
     let (mut cloud, mut change_number) = (None, None);
-    let (mut tags, mut spans) = (Vec::with_capacity(guess), Vec::with_capacity(guess));
     let mut values_seen = false;
     s.expect(b'{')?;
     loop {
@@ -106,15 +98,7 @@ pub fn scan<'a>(source_name: &str, bytes: &'a [u8]) -> Option<Partial<'a>> {
                 values_seen = true;
                 s.expect(b'[')?;
                 if !s.eat(b']') {
-                    loop {
-                        let (tag, span) = s.tag()?;
-                        tags.push(tag);
-                        spans.push(span);
-                        if !s.eat(b',') {
-                            s.expect(b']')?;
-                            break;
-                        }
-                    }
+                    s.values(&mut tags)?;
                 }
             }
             b"nextLink" => {
@@ -134,14 +118,15 @@ pub fn scan<'a>(source_name: &str, bytes: &'a [u8]) -> Option<Partial<'a>> {
     if s.i != bytes.len() || !values_seen {
         return None;
     }
-    if has_duplicates(tags.len(), |i| tags[i].name.as_bytes()) {
+    let Tags { list, spans, .. } = tags;
+    if has_duplicates(list.len(), |i| list[i].name.as_bytes()) {
         return None; // the full loader names them
     }
     let snapshot = Snapshot {
         source: source_name.to_owned(),
         cloud: cloud?,
         change_number: change_number?,
-        tags,
+        tags: list,
         next_link: None,
     };
     Some(Partial {
@@ -150,6 +135,13 @@ pub fn scan<'a>(source_name: &str, bytes: &'a [u8]) -> Option<Partial<'a>> {
         snapshot,
         spans,
     })
+}
+
+/// About how many tags `len` bytes of a file hold: a tag takes about 1300 bytes of a real file
+/// (1000 to 1800 across the clouds), so lists sized by this take one or two allocations without
+/// reserving far more than they need.
+fn tags_in(len: usize) -> usize {
+    len / 1024
 }
 
 /// True when two of the `n` names `name(i)` are equal but for ASCII case. The table holds 32-bit
@@ -201,43 +193,99 @@ impl std::hash::Hash for Caseless<'_> {
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
+    /// The layout of the last tag read in full, followed by the next tags.
+    layout: Layout<'a>,
+}
+
+/// How a tag is laid out: the bytes before each of its values (whitespace, braces, commas,
+/// keys and colons) and what the value is, then the bytes after the last. Every tag of a real
+/// file is laid out alike, so the next tag is read by checking that the bytes between its values
+/// are the same and reading only the values: one comparison stands for the whitespace, the
+/// punctuation, the key and the choice of what to do with the value. Following a layout is
+/// exact: reading a tag in full decides where it is (which object, which key, where a value
+/// starts) only on those bytes, and reads each value with the same function, so on equal bytes
+/// it would take the same steps. A tag that differs anywhere is read in full instead, and its
+/// layout is kept for the next.
+#[derive(Default)]
+struct Layout<'a> {
+    values: Vec<(&'a [u8], Field)>,
+    end: &'a [u8],
+}
+
+/// What a value of a tag is read as.
+#[derive(Clone, Copy)]
+enum Field {
+    Name,
+    ChangeNumber,
+    Region,
+    RegionId,
+    Platform,
+    SystemService,
+    AddressPrefixes,
+    NetworkFeatures,
+    /// A key the scanner does not use (`id`, or one a later file adds): skipped.
+    Other,
+}
+
+/// A tag's fields as they stand in the file, borrowed, for [`Tags::push`] to build the tag from:
+/// reading the file and building tags stay apart.
+#[derive(Default)]
+struct Header<'a> {
+    name: Option<&'a str>,
+    change_number: u64,
+    region: Option<&'a [u8]>,
+    region_id: u64,
+    platform: Option<&'a [u8]>,
+    system_service: Option<&'a [u8]>,
+    /// The JSON array; `None` when `null` or left out.
+    network_features: Option<&'a [u8]>,
+    span: Option<(usize, usize)>,
+}
+
+/// The tags built so far, and the byte spans of their prefix arrays.
+struct Tags<'a> {
+    list: Vec<ServiceTag>,
+    /// Byte span of each tag's `addressPrefixes` array, as in [`Partial`].
+    spans: Vec<(u32, u32)>,
     shared: Shared<'a>,
-    /// What led to each key of a tag's header last time, by [`Slot`].
-    seps: [Option<Separator<'a>>; SLOTS],
 }
 
-/// The bytes from the end of an object's value (or from before its opening brace) through the
-/// colon after the next key (whitespace, comma or brace, whitespace, quoted key, whitespace,
-/// colon), and that key. Every tag of a file is laid out alike, so the next tag's same position
-/// usually holds the same bytes: one comparison then stands for skipping the whitespace, the
-/// comma or brace, the key's string and the colon. Replaying is exact: the general path decides
-/// only on these bytes (the colon ends them), so on equal bytes it would consume the same and
-/// return the same key.
-#[derive(Clone, Copy)]
-struct Separator<'a> {
-    bytes: &'a [u8],
-    key: &'a [u8],
-}
+impl<'a> Tags<'a> {
+    fn with_capacity(n: usize) -> Self {
+        Tags {
+            list: Vec::with_capacity(n),
+            spans: Vec::with_capacity(n),
+            shared: Shared::default(),
+        }
+    }
 
-/// A position in a tag: before the tag's first key (0) or after its n-th value (n), in the tag
-/// object or in its `properties`.
-#[derive(Clone, Copy)]
-enum Slot {
-    Tag(usize),
-    Properties(usize),
-}
-
-/// Positions remembered per object; keys past them take the general path.
-const SLOTS_PER_OBJECT: usize = 12;
-const SLOTS: usize = 2 * SLOTS_PER_OBJECT;
-
-impl Slot {
-    fn index(self) -> Option<usize> {
-        let (base, n) = match self {
-            Slot::Tag(n) => (0, n),
-            Slot::Properties(n) => (SLOTS_PER_OBJECT, n),
+    /// Builds a tag from its header; `None` when a field is not what this scanner takes (a
+    /// blank name, a string that is not UTF-8, a feature list that is not one of strings).
+    fn push(&mut self, h: Header<'a>) -> Option<()> {
+        // A name that starts with a visible ASCII character is not blank; others are trimmed.
+        let name = h.name.filter(|n| {
+            n.as_bytes().first().is_some_and(u8::is_ascii_graphic) || !n.trim().is_empty()
+        })?;
+        let (start, end) = h.span?;
+        let shared = &mut self.shared;
+        let network_features = match h.network_features {
+            Some(raw) => Some(shared.features(raw)?),
+            None => None,
         };
-        (n < SLOTS_PER_OBJECT).then_some(base + n)
+        self.list.push(ServiceTag {
+            name: name.to_owned(),
+            change_number: h.change_number,
+            region: shared.string(Recent::Region, h.region)?,
+            region_id: h.region_id,
+            platform: shared.string(Recent::Platform, h.platform)?,
+            system_service: shared.string(Recent::Service, h.system_service)?,
+            network_features,
+            ipv4: Vec::new(),
+            ipv6: Vec::new(),
+        });
+        // In range: `scan` takes only files shorter than 4 GiB.
+        self.spans.push((start as u32, end as u32));
+        Some(())
     }
 }
 
@@ -251,19 +299,70 @@ struct Shared<'a> {
     features: FxHashMap<&'a [u8], Arc<[String]>>,
     /// The value of a field a tag leaves out.
     empty: Arc<str>,
-    /// The last value of each shared string field, by [`Field`].
+    /// The last value of each shared string field, by [`Recent`].
     recent: [Option<(&'a [u8], Arc<str>)>; 3],
+    /// The last feature list.
+    recent_features: Option<(&'a [u8], Arc<[String]>)>,
 }
 
-/// The header fields whose strings are shared.
+impl<'a> Shared<'a> {
+    /// A string shared with the other tags that have the same one (the empty string for a
+    /// field left out): the value this field had in the tag before when it repeats (a service's
+    /// tags follow one another in the files, with the same platform and service), else from
+    /// the table.
+    fn string(&mut self, field: Recent, raw: Option<&'a [u8]>) -> Option<Arc<str>> {
+        let Some(raw) = raw else {
+            return Some(self.empty.clone());
+        };
+        let recent = &mut self.recent[field as usize];
+        if let Some((bytes, value)) = recent
+            && *bytes == raw
+        {
+            return Some(value.clone());
+        }
+        let value = share(&mut self.strings, raw, || {
+            Some((raw, std::str::from_utf8(raw).ok()?.into()))
+        })?;
+        *recent = Some((raw, value.clone()));
+        Some(value)
+    }
+
+    /// A feature list shared like the strings, parsed only the first time its bytes are seen.
+    fn features(&mut self, raw: &'a [u8]) -> Option<Arc<[String]>> {
+        if let Some((bytes, value)) = &self.recent_features
+            && *bytes == raw
+        {
+            return Some(value.clone());
+        }
+        let value = share(&mut self.features, raw, || {
+            Some((raw, serde_json::from_slice::<Vec<String>>(raw).ok()?.into()))
+        })?;
+        self.recent_features = Some((raw, value.clone()));
+        Some(value)
+    }
+}
+
+/// The header fields whose strings are shared, as indices of [`Shared::recent`].
 #[derive(Clone, Copy)]
-enum Field {
+enum Recent {
     Region,
     Platform,
     Service,
 }
 
+/// How deeply values the scanner skips may nest (as serde_json allows, whose error the strict
+/// loader then gives): deeper ones would overflow the stack.
+const MAX_DEPTH: usize = 128;
+
 impl<'a> Scanner<'a> {
+    fn new(b: &'a [u8], i: usize) -> Self {
+        Scanner {
+            b,
+            i,
+            layout: Layout::default(),
+        }
+    }
+
     /// Skips whitespace: none or a lone space (after a colon) inline, longer runs (a line break
     /// and the indentation of pretty-printed files) sixteen bytes at a time.
     #[inline(always)]
@@ -334,40 +433,6 @@ impl<'a> Scanner<'a> {
         self.string().map(Some)
     }
 
-    /// An object's first key (`open` is `{`) or the key after one of its values (`open` is
-    /// `,`; `None` when the object ends there instead); replayed from the previous tag when the
-    /// bytes repeat (see [`Separator`]).
-    #[inline]
-    fn key_after(&mut self, open: u8, slot: Slot) -> Option<Option<&'a [u8]>> {
-        let index = slot.index();
-        if let Some(sep) = index.and_then(|k| self.seps[k])
-            && self.b[self.i..].starts_with(sep.bytes)
-        {
-            self.i += sep.bytes.len();
-            return Some(Some(sep.key));
-        }
-        self.read_key_after(open, index)
-    }
-
-    /// [`Self::key_after`] read in full, remembered under `index`.
-    #[inline(never)]
-    fn read_key_after(&mut self, open: u8, index: Option<usize>) -> Option<Option<&'a [u8]>> {
-        let start = self.i;
-        if !self.eat(open) {
-            if open == b'{' {
-                return None; // not an object: give up
-            }
-            self.expect(b'}')?; // no comma: the object ends
-            return Some(None);
-        }
-        let key = self.key()?;
-        if let Some(k) = index {
-            let bytes = &self.b[start..self.i];
-            self.seps[k] = Some(Separator { bytes, key });
-        }
-        Some(Some(key))
-    }
-
     /// An object key, as bytes: keys are only compared with ASCII names.
     fn key(&mut self) -> Option<&'a [u8]> {
         let k = self.raw_string()?;
@@ -397,6 +462,11 @@ impl<'a> Scanner<'a> {
 
     /// Skips any value (strings by memchr, containers by depth).
     fn skip_value(&mut self) -> Option<()> {
+        self.skip_nested(0)
+    }
+
+    /// Skips a value inside `depth` containers; gives up past [`MAX_DEPTH`].
+    fn skip_nested(&mut self, depth: usize) -> Option<()> {
         self.ws();
         match *self.b.get(self.i)? {
             b'"' => {
@@ -413,6 +483,9 @@ impl<'a> Scanner<'a> {
                 }
             }
             b'[' | b'{' => {
+                if depth == MAX_DEPTH {
+                    return None;
+                }
                 let close = if self.b[self.i] == b'[' { b']' } else { b'}' };
                 self.i += 1;
                 if self.eat(close) {
@@ -422,7 +495,7 @@ impl<'a> Scanner<'a> {
                     if close == b'}' {
                         self.key()?;
                     }
-                    self.skip_value()?;
+                    self.skip_nested(depth + 1)?;
                     if !self.eat(b',') {
                         return self.expect(close);
                     }
@@ -459,88 +532,123 @@ impl<'a> Scanner<'a> {
         Some((start, self.i))
     }
 
-    /// A string shared with the other tags that have the same one: the value this field had in
-    /// the tag before when it repeats (a service's tags follow one another in the files, with
-    /// the same platform and service), else from the table.
-    fn shared_string(&mut self, field: Field) -> Option<Arc<str>> {
-        let raw = self.raw_string()?;
-        let recent = &mut self.shared.recent[field as usize];
-        if let Some((bytes, value)) = recent
-            && *bytes == raw
-        {
-            return Some(value.clone());
-        }
-        let value = share(&mut self.shared.strings, raw, || {
-            Some((raw, std::str::from_utf8(raw).ok()?.into()))
-        })?;
-        *recent = Some((raw, value.clone()));
-        Some(value)
-    }
-
-    /// `networkFeatures`: `null` or an array of strings, shared like the other header values
-    /// (found like `addressPrefixes`, parsed only the first time its bytes are seen).
-    fn features(&mut self) -> Option<Option<Arc<[String]>>> {
-        if self.null() {
-            return Some(None);
-        }
-        let (start, end) = self.string_array_span()?;
-        let raw = &self.b[start..end];
-        share(&mut self.shared.features, raw, || {
-            Some((raw, serde_json::from_slice::<Vec<String>>(raw).ok()?.into()))
-        })
-        .map(Some)
-    }
-
-    fn tag(&mut self) -> Option<(ServiceTag, (u32, u32))> {
-        // Read into locals and build the tag once: no placeholder values to replace (each an
-        // atomic count up and down on the shared empty string).
-        let (mut name, mut change_number, mut region_id) = (None, 0, 0);
-        let (mut region, mut platform, mut system_service) = (None, None, None);
-        let (mut network_features, mut span) = (None, None);
-        let (mut key, mut n) = (self.key_after(b'{', Slot::Tag(0))?, 1);
-        while let Some(k) = key {
-            match k {
-                b"name" => name = Some(self.string()?),
-                b"properties" => {
-                    let (mut key, mut n) = (self.key_after(b'{', Slot::Properties(0))?, 1);
-                    while let Some(k) = key {
-                        match k {
-                            b"changeNumber" => change_number = self.number()?,
-                            b"region" => region = Some(self.shared_string(Field::Region)?),
-                            b"regionId" => region_id = self.number()?,
-                            b"platform" => platform = Some(self.shared_string(Field::Platform)?),
-                            b"systemService" => {
-                                system_service = Some(self.shared_string(Field::Service)?)
-                            }
-                            b"addressPrefixes" => span = Some(self.string_array_span()?),
-                            b"networkFeatures" => network_features = self.features()?,
-                            _ => self.skip_value()?,
-                        }
-                        key = self.key_after(b',', Slot::Properties(n))?;
-                        n += 1;
-                    }
-                }
-                _ => self.skip_value()?,
+    /// The tags of the `values` array, from its first through its closing bracket.
+    fn values(&mut self, tags: &mut Tags<'a>) -> Option<()> {
+        loop {
+            tags.push(self.tag()?)?;
+            if !self.eat(b',') {
+                return self.expect(b']');
             }
-            key = self.key_after(b',', Slot::Tag(n))?;
-            n += 1;
         }
-        let name = name.filter(|n| !n.trim().is_empty())?;
-        let empty = || self.shared.empty.clone();
-        let tag = ServiceTag {
-            name: name.to_owned(),
-            change_number,
-            region: region.unwrap_or_else(empty),
-            region_id,
-            platform: platform.unwrap_or_else(empty),
-            system_service: system_service.unwrap_or_else(empty),
-            network_features,
-            ipv4: Vec::new(),
-            ipv6: Vec::new(),
-        };
-        let (start, end) = span?;
-        // In range: `scan` takes only files shorter than 4 GiB.
-        Some((tag, (start as u32, end as u32)))
+    }
+
+    /// Reads a value as `field` into the header.
+    #[inline]
+    fn value(&mut self, field: Field, h: &mut Header<'a>) -> Option<()> {
+        match field {
+            Field::Name => h.name = Some(self.string()?),
+            Field::ChangeNumber => h.change_number = self.number()?,
+            Field::Region => h.region = Some(self.raw_string()?),
+            Field::RegionId => h.region_id = self.number()?,
+            Field::Platform => h.platform = Some(self.raw_string()?),
+            Field::SystemService => h.system_service = Some(self.raw_string()?),
+            Field::AddressPrefixes => h.span = Some(self.string_array_span()?),
+            Field::NetworkFeatures => {
+                h.network_features = if self.null() {
+                    None
+                } else {
+                    let (start, end) = self.string_array_span()?;
+                    Some(&self.b[start..end])
+                }
+            }
+            Field::Other => self.skip_value()?,
+        }
+        Some(())
+    }
+
+    /// Takes these bytes if they come next.
+    #[inline]
+    fn bytes(&mut self, expected: &[u8]) -> Option<()> {
+        let found = self.b[self.i..].starts_with(expected);
+        if found {
+            self.i += expected.len();
+        }
+        found.then_some(())
+    }
+
+    /// Reads a tag laid out as `layout`; `None` where it is laid out otherwise.
+    fn follow(&mut self, layout: &Layout<'a>) -> Option<Header<'a>> {
+        if layout.values.is_empty() {
+            return None; // no tag read yet
+        }
+        let mut h = Header::default();
+        for &(before, field) in &layout.values {
+            self.bytes(before)?;
+            self.value(field, &mut h)?;
+        }
+        self.bytes(layout.end)?;
+        Some(h)
+    }
+
+    /// Reads a tag in full, keeping its layout.
+    #[inline(never)]
+    fn read_tag(&mut self) -> Option<Header<'a>> {
+        self.layout.values.clear();
+        let mut h = Header::default();
+        let mut mark = self.i;
+        self.read_object(false, &mut h, &mut mark)?;
+        self.layout.end = &self.b[mark..self.i];
+        Some(h)
+    }
+
+    /// Reads the tag object, or its `properties` (`properties`), value by value, keeping in the
+    /// layout the bytes from `mark` (where the last value ended) to each value.
+    fn read_object(
+        &mut self,
+        properties: bool,
+        h: &mut Header<'a>,
+        mark: &mut usize,
+    ) -> Option<()> {
+        self.expect(b'{')?;
+        loop {
+            let field = match (properties, self.key()?) {
+                (false, b"name") => Field::Name,
+                (false, b"properties") => {
+                    self.read_object(true, h, mark)?;
+                    if !self.eat(b',') {
+                        return self.expect(b'}');
+                    }
+                    continue;
+                }
+                (true, b"changeNumber") => Field::ChangeNumber,
+                (true, b"region") => Field::Region,
+                (true, b"regionId") => Field::RegionId,
+                (true, b"platform") => Field::Platform,
+                (true, b"systemService") => Field::SystemService,
+                (true, b"addressPrefixes") => Field::AddressPrefixes,
+                (true, b"networkFeatures") => Field::NetworkFeatures,
+                _ => Field::Other,
+            };
+            self.ws();
+            self.layout.values.push((&self.b[*mark..self.i], field));
+            self.value(field, h)?;
+            *mark = self.i;
+            if !self.eat(b',') {
+                return self.expect(b'}');
+            }
+        }
+    }
+
+    /// The next tag's header: following the layout of the tag before, or read in full.
+    fn tag(&mut self) -> Option<Header<'a>> {
+        let start = self.i;
+        let layout = std::mem::take(&mut self.layout);
+        let followed = self.follow(&layout);
+        self.layout = layout;
+        followed.or_else(|| {
+            self.i = start;
+            self.read_tag()
+        })
     }
 }
 
@@ -614,12 +722,7 @@ mod tests {
                     .iter()
                     .take_while(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
                     .count();
-            let mut s = Scanner {
-                b: &bytes,
-                i: start,
-                shared: Shared::default(),
-                seps: [None; SLOTS],
-            };
+            let mut s = Scanner::new(&bytes, start);
             s.ws();
             assert_eq!(s.i, want, "{bytes:?} from {start}");
         }
@@ -709,6 +812,15 @@ mod tests {
                 .starts_with("f: tag 'A.X': properties.addressPrefixes: invalid type")
         );
         assert!(scan("f", format!("{FILE} x").as_bytes()).is_none());
+        // Skipped values nest at most as deep as serde_json allows; deeper ones would overflow
+        // the stack.
+        let nested = |depth: usize| {
+            let value = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            FILE.replace("\"x\\\"]\"", &value)
+        };
+        assert!(nested(1).contains("\"state\": {\"nested\": [1, []]}"));
+        assert!(scan("f", nested(MAX_DEPTH - 2).as_bytes()).is_some());
+        assert!(scan("f", nested(MAX_DEPTH - 1).as_bytes()).is_none());
         let text = FILE.replace("10.0.0.0/8", "10.0.0.1/8");
         let mut bad = scan("f", text.as_bytes()).unwrap();
         let err = bad.fill(&[0]).unwrap_err().to_string();

@@ -67,13 +67,13 @@ impl FamilyChoice {
 /// Why a selection failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SelectError {
-    #[error("unknown region '{input}' in this {cloud} file; closest known: {}", .closest.join(", "))]
+    #[error("unknown region '{input}' in this {cloud} file; {}", closest_or(.closest, "closest known", "it names no regions"))]
     UnknownRegion {
         input: String,
         cloud: String,
         closest: Vec<String>,
     },
-    #[error("--tag '{pattern}' matches no tag in {source_name}; closest: {}", .closest.join(", "))]
+    #[error("--tag '{pattern}' matches no tag in {source_name}; {}", closest_or(.closest, "closest", "it has no tags"))]
     UnmatchedTag {
         pattern: String,
         source_name: String,
@@ -83,6 +83,15 @@ pub enum SelectError {
     NothingSelected,
     #[error("--tag '{pattern}' is not a valid glob: {msg}")]
     BadGlob { pattern: String, msg: String },
+}
+
+/// `label: a, b` for the names closest to what was asked, or `none` when there are none.
+fn closest_or(closest: &[String], label: &str, none: &str) -> String {
+    if closest.is_empty() {
+        none.to_owned()
+    } else {
+        format!("{label}: {}", closest.join(", "))
+    }
 }
 
 /// Lower-case and drop spaces, dashes and underscores: `"France Central"` → `francecentral`.
@@ -316,6 +325,12 @@ mod tests {
         assert!(
             e.starts_with("unknown region 'eastsu' in this Public file; closest known: eastus"),
             "{e}"
+        );
+        let empty = parse("e", br#"{"cloud":"Public","changeNumber":1,"values":[]}"#).unwrap();
+        let e = resolve_region(&empty, "eastus").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "unknown region 'eastus' in this Public file; it names no regions"
         );
     }
 

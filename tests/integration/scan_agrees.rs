@@ -71,9 +71,10 @@ fn scanner_reads_any_layout_of_the_example() {
     }
 }
 
-/// The scanner replays the bytes that led to each header key in the tag before; tags laid out
-/// and ordered unlike their neighbours (and runs of alike ones, and ones with more keys than it
-/// remembers) must still read as the strict loader reads them.
+/// The scanner reads a tag laid out as the one before by comparing the bytes between values;
+/// tags laid out and ordered unlike their neighbours (and runs of alike ones, ones with more
+/// keys, ones that differ from the tag before in a single byte anywhere, or in a value's type)
+/// must still read as the strict loader reads them.
 #[test]
 fn scanner_reads_tags_laid_out_unlike_each_other() {
     use serde_json::{Map, Value};
@@ -99,10 +100,19 @@ fn scanner_reads_tags_laid_out_unlike_each_other() {
         let mut tag = examples[k % examples.len()].clone();
         tag["name"] = format!("{}.{k}", tag["name"].as_str().unwrap()).into();
         if k % 5 == 0 {
-            // More keys than the scanner remembers positions for: the later ones read in full.
             for j in 0..14 {
                 tag["properties"][format!("extra{j}")] = j.into();
             }
+        }
+        if k % 7 == 3 {
+            tag["properties"]["networkFeatures"] = Value::Null;
+        }
+        if k % 11 == 5 {
+            // A key the loader does not read, spelled like one it does up to the last letters.
+            let properties = tag["properties"].as_object().unwrap().clone().into_iter();
+            tag["properties"] = properties
+                .map(|(k, v)| (k.replace("systemService", "systemServices"), v))
+                .collect();
         }
         if shuffled {
             tag["properties"] = shuffle(tag["properties"].as_object().unwrap(), &mut rng);
@@ -110,18 +120,59 @@ fn scanner_reads_tags_laid_out_unlike_each_other() {
         }
         let minified = serde_json::to_string(&tag).unwrap();
         let pretty = serde_json::to_string_pretty(&tag).unwrap();
-        tags.push(match layout {
+        let mut text = match layout {
             0 => minified,
             1 => pretty,
             2 => pretty.replace("  ", "\t").replace(": ", ":"),
             _ => minified.replace("\":", "\" :  ").replace(",\"", " ,\n \""),
-        });
+        };
+        if rng.u8(0..3) == 0 {
+            // One byte more after a random comma or colon between values: the tag differs from
+            // the one before at that place only, wherever it is.
+            let places = punctuation_outside_strings(&text);
+            text.insert(places[rng.usize(0..places.len())] + 1, ' ');
+        }
+        tags.push(text);
     }
     let file = format!(
         "{{\"changeNumber\": 7, \"cloud\": \"Public\", \"values\": [{}]}}",
         tags.join(",\n")
     );
     assert_agrees("tags laid out unlike each other", file.as_bytes());
+}
+
+/// A value nested a million deep in a tag (which a recursive skip would overflow the stack on)
+/// makes the scanner give up; the strict loader reads the file and the plan is the example's.
+#[test]
+fn deeply_nested_values_do_not_overflow_the_stack() {
+    let text = std::fs::read_to_string(Path::new(&example())).unwrap();
+    let depth = 1_000_000;
+    let deep = format!("\"state\": {}{}, ", "[".repeat(depth), "]".repeat(depth));
+    let nested = text.replacen("\"regionId\": ", &format!("{deep}\"regionId\": "), 1);
+    assert_ne!(nested, text);
+    assert!(scan::scan("nested", nested.as_bytes()).is_none());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nested.json");
+    std::fs::write(&file, &nested).unwrap();
+    let args = ["plan", "-q", "-r", "francecentral", "--format", "csv", "-f"];
+    let planned = tagroute(&[&args[..], &[file.to_str().unwrap()]].concat()).status(0);
+    let direct = tagroute(&[&args[..], &[example().as_str()]].concat()).status(0);
+    assert_eq!(planned.stdout, direct.stdout);
+}
+
+/// Where the commas and colons of a JSON text are, leaving out those inside strings.
+fn punctuation_outside_strings(text: &str) -> Vec<usize> {
+    let (mut places, mut in_string, mut escaped) = (Vec::new(), false, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            ',' | ':' if !in_string => places.push(i),
+            _ => {}
+        }
+    }
+    places
 }
 
 /// Files that cannot be mapped are read instead: an empty file is the usual one-line error, a
