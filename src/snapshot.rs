@@ -226,7 +226,9 @@ pub fn source_name(path: &str) -> String {
 
 /// The bytes of a file or of stdin: a read-only mapping of a regular file (no copy, no fresh
 /// pages to fault in — about a third of `plan`'s time on the public file was `read` filling a new
-/// buffer) or, for stdin, pipes and anything that cannot be mapped, a buffer.
+/// buffer) or, for stdin, pipes and anything that cannot be mapped, a buffer. The mapping is
+/// filled as it is read (the kernel maps sixteen pages around each fault): asking for every page
+/// up front (`MAP_POPULATE`) took longer, 0.31 against 0.23 ms for the public file here.
 pub enum SourceBytes {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
@@ -302,7 +304,7 @@ pub fn read_source(path: &str) -> Result<SourceBytes, LoadError> {
             // process to truncate it while it is read, access past the new end would fault;
             // service-tag files are replaced by rename (as `fetch` and `refresh` do), never
             // rewritten in place.
-            if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+            if let Ok(map) = unsafe { memmap2::MmapOptions::new().map(&file) } {
                 return Ok(SourceBytes::Mapped(map));
             }
         }
