@@ -96,10 +96,19 @@ fn closest_or(closest: &[String], label: &str, none: &str) -> String {
 
 /// Lower-case and drop spaces, dashes and underscores: `"France Central"` → `francecentral`.
 pub fn normalize(text: &str) -> String {
+    normalized(text).collect()
+}
+
+/// True when `text` normalizes to `key`, compared without building the normalized text (region
+/// resolution asks this of every tag).
+fn normalizes_to(text: &str, key: &str) -> bool {
+    normalized(text).eq(key.chars())
+}
+
+fn normalized(text: &str) -> impl Iterator<Item = char> + '_ {
     text.chars()
         .filter(|c| !matches!(c, ' ' | '-' | '_' | '\t'))
         .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// Every region named in the file, sorted by ARM name.
@@ -146,7 +155,9 @@ pub fn resolve_region(snapshot: &Snapshot, input: &str) -> Result<Region, Select
         .tags
         .iter()
         .filter(|t| !t.region.is_empty())
-        .find(|t| normalize(&t.region) == key || t.suffix().is_some_and(|s| normalize(s) == key))
+        .find(|t| {
+            normalizes_to(&t.region, &key) || t.suffix().is_some_and(|s| normalizes_to(s, &key))
+        })
         .map(|t| &*t.region);
     if let Some(field) = field
         && let Some(r) = regions_with_field(snapshot, Some(field))
