@@ -350,8 +350,8 @@ enum Recent {
     Service,
 }
 
-/// How deeply values the scanner skips may nest (as serde_json allows, whose error the strict
-/// loader then gives): deeper ones would overflow the stack.
+/// How deeply the values the scanner skips may nest: each level is a recursive call, and a value
+/// nested a million deep overflowed the stack. Deeper files go to the strict loader.
 const MAX_DEPTH: usize = 128;
 
 impl<'a> Scanner<'a> {
@@ -601,8 +601,8 @@ impl<'a> Scanner<'a> {
         Some(h)
     }
 
-    /// Reads the tag object, or its `properties` (`properties`), value by value, keeping in the
-    /// layout the bytes from `mark` (where the last value ended) to each value.
+    /// Reads the tag object (or, with `properties`, the object of that name in it) value by
+    /// value, keeping in the layout the bytes from `mark` (where the last value ended) to each.
     fn read_object(
         &mut self,
         properties: bool,
@@ -812,8 +812,7 @@ mod tests {
                 .starts_with("f: tag 'A.X': properties.addressPrefixes: invalid type")
         );
         assert!(scan("f", format!("{FILE} x").as_bytes()).is_none());
-        // Skipped values nest at most as deep as serde_json allows; deeper ones would overflow
-        // the stack.
+        // Skipped values nest at most MAX_DEPTH deep; deeper ones would overflow the stack.
         let nested = |depth: usize| {
             let value = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
             FILE.replace("\"x\\\"]\"", &value)
