@@ -372,5 +372,11 @@ mod tests {
             "{e}"
         );
         assert!(match_tags(&s, &["[".into()]).is_err());
+        let empty = parse("e", br#"{"cloud":"Public","changeNumber":1,"values":[]}"#).unwrap();
+        let e = match_tags(&empty, &["Storage".into()]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--tag 'Storage' matches no tag in e; it has no tags"
+        );
     }
 }
