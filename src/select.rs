@@ -7,7 +7,7 @@
 //! value, and the ARM name taken from the suffix most of its tags carry. Nothing here reads files
 //! or renders output.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use globset::{GlobBuilder, GlobMatcher};
 
@@ -30,7 +30,7 @@ impl Region {
     /// True when the tag lies in this region, by its region field or by its name's suffix.
     pub fn holds(&self, tag: &ServiceTag) -> bool {
         (!tag.region.is_empty() && tag.region.eq_ignore_ascii_case(&self.field))
-            || tag.suffix().is_some_and(|s| normalize(s) == self.name)
+            || tag.suffix().is_some_and(|s| normalizes_to(s, &self.name))
     }
 }
 
@@ -118,15 +118,19 @@ pub fn regions(snapshot: &Snapshot) -> Vec<Region> {
 
 /// The regions of the file, or only the one with this region field.
 fn regions_with_field(snapshot: &Snapshot, only: Option<&str>) -> Vec<Region> {
-    // field -> (normalized suffix -> count)
-    let mut votes: BTreeMap<&str, HashMap<String, usize>> = BTreeMap::new();
+    // field -> (normalized suffix, count): a field's tags share one or two suffixes, so a short
+    // list searched without normalizing into a new string each time.
+    let mut votes: BTreeMap<&str, Vec<(String, usize)>> = BTreeMap::new();
     for tag in &snapshot.tags {
         if tag.region.is_empty() || only.is_some_and(|f| f != &*tag.region) {
             continue;
         }
-        let entry = votes.entry(&tag.region).or_default();
+        let counts = votes.entry(&tag.region).or_default();
         if let Some(s) = tag.suffix() {
-            *entry.entry(normalize(s)).or_default() += 1;
+            match counts.iter_mut().find(|(name, _)| normalizes_to(s, name)) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((normalize(s), 1)),
+            }
         }
     }
     let mut out: Vec<Region> = votes
