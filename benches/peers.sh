@@ -89,7 +89,7 @@ row() { # workload, tagroute command, runs per round, then pairs of name and com
   if [ -n "${ONLY:-}" ] && ! [[ $workload =~ $ONLY ]]; then return; fi
   local names=() cmds=()
   while [ $# -gt 0 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
-  local ours_t=() peer_t=() ratios=() r k t p
+  local ours_t=() peer_t=() ratios=() r k t p after
   for ((r = 0; r < ROUNDS; r++)); do
     t=$(median_of "$runs" "$ours")
     ours_t+=("$t")

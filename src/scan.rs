@@ -314,32 +314,38 @@ impl<'a> Shared<'a> {
         let Some(raw) = raw else {
             return Some(self.empty.clone());
         };
-        let recent = &mut self.recent[field as usize];
-        if let Some((bytes, value)) = recent
-            && *bytes == raw
-        {
-            return Some(value.clone());
-        }
-        let value = share(&mut self.strings, raw, || {
-            Some((raw, std::str::from_utf8(raw).ok()?.into()))
-        })?;
-        *recent = Some((raw, value.clone()));
-        Some(value)
+        recently_shared(
+            &mut self.recent[field as usize],
+            &mut self.strings,
+            raw,
+            || Some(std::str::from_utf8(raw).ok()?.into()),
+        )
     }
 
     /// A feature list shared like the strings, parsed only the first time its bytes are seen.
     fn features(&mut self, raw: &'a [u8]) -> Option<Arc<[String]>> {
-        if let Some((bytes, value)) = &self.recent_features
-            && *bytes == raw
-        {
-            return Some(value.clone());
-        }
-        let value = share(&mut self.features, raw, || {
-            Some((raw, serde_json::from_slice::<Vec<String>>(raw).ok()?.into()))
-        })?;
-        self.recent_features = Some((raw, value.clone()));
-        Some(value)
+        recently_shared(&mut self.recent_features, &mut self.features, raw, || {
+            Some(serde_json::from_slice::<Vec<String>>(raw).ok()?.into())
+        })
     }
+}
+
+/// The shared value for the bytes `raw`: the one in `recent` when they repeat those kept there,
+/// else the table's (made by `make` the first time), which `recent` then keeps.
+fn recently_shared<'a, V: Clone>(
+    recent: &mut Option<(&'a [u8], V)>,
+    table: &mut FxHashMap<&'a [u8], V>,
+    raw: &'a [u8],
+    make: impl FnOnce() -> Option<V>,
+) -> Option<V> {
+    if let Some((bytes, value)) = recent
+        && *bytes == raw
+    {
+        return Some(value.clone());
+    }
+    let value = share(table, raw, || Some((raw, make()?)))?;
+    *recent = Some((raw, value.clone()));
+    Some(value)
 }
 
 /// The header fields whose strings are shared, as indices of [`Shared::recent`].

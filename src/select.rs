@@ -163,18 +163,16 @@ pub fn resolve_region(snapshot: &Snapshot, input: &str) -> Result<Region, Select
             normalizes_to(&t.region, &key) || t.suffix().is_some_and(|s| normalizes_to(s, &key))
         })
         .map(|t| &*t.region);
+    let named = |r: &Region| r.name == key || normalizes_to(&r.field, &key);
     if let Some(field) = field
         && let Some(r) = regions_with_field(snapshot, Some(field))
             .into_iter()
-            .find(|r| r.name == key || normalize(&r.field) == key)
+            .find(|r| named(r))
     {
         return Ok(r);
     }
     let all = regions(snapshot);
-    if let Some(r) = all
-        .iter()
-        .find(|r| r.name == key || normalize(&r.field) == key)
-    {
+    if let Some(r) = all.iter().find(|r| named(r)) {
         return Ok(r.clone());
     }
     let names = all.iter().map(|r| r.name.as_str());
