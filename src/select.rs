@@ -12,10 +12,69 @@ use std::collections::BTreeMap;
 use globset::{GlobBuilder, GlobMatcher};
 
 use crate::prefix::Family;
-use crate::snapshot::{ServiceTag, Snapshot};
+use crate::snapshot::{Cloud, ServiceTag, Snapshot};
 
 /// The tags a forced-tunneled Azure Machine Learning or Batch subnet must reach directly.
 pub const DEFAULT_TAG_BASES: [&str; 2] = ["BatchNodeManagement", "AzureMachineLearning"];
+
+/// What choosing reads of a tag: its name and the file's region field. A loaded
+/// [`ServiceTag`] has them, and so does the header the fast scanner of `plan` borrows from the
+/// file ([`crate::scan::Head`]) before it builds the few tags a plan uses.
+pub trait TagHeader {
+    fn name(&self) -> &str;
+    /// The file's `properties.region` (not always the ARM location name); empty when none.
+    fn region(&self) -> &str;
+
+    /// The part of the name after the first dot (`FranceCentral` in
+    /// `AzureMachineLearning.FranceCentral`), if any.
+    fn suffix(&self) -> Option<&str> {
+        self.name().split_once('.').map(|(_, s)| s)
+    }
+
+    /// True when the name is `base.` then a suffix, ignoring ASCII case (`BatchNodeManagement`
+    /// for `BatchNodeManagement.EastUS`). Compared in place: planning asks this of every tag.
+    fn has_base(&self, base: &str) -> bool {
+        let name = self.name().as_bytes();
+        name.len() > base.len()
+            && name[base.len()] == b'.'
+            && name[..base.len()].eq_ignore_ascii_case(base.as_bytes())
+    }
+}
+
+impl TagHeader for ServiceTag {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn region(&self) -> &str {
+        &self.region
+    }
+}
+
+/// A file's tags as choosing sees them, and what its messages name the file by.
+pub trait Catalog {
+    type Tag: TagHeader;
+    fn tags(&self) -> &[Self::Tag];
+    /// Where the file was read from.
+    fn source(&self) -> &str;
+    fn cloud(&self) -> Cloud;
+}
+
+impl Catalog for Snapshot {
+    type Tag = ServiceTag;
+
+    fn tags(&self) -> &[ServiceTag] {
+        &self.tags
+    }
+
+    fn source(&self) -> &str {
+        &self.source
+    }
+
+    fn cloud(&self) -> Cloud {
+        self.cloud
+    }
+}
 
 /// A region as the file knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,8 +87,8 @@ pub struct Region {
 
 impl Region {
     /// True when the tag lies in this region, by its region field or by its name's suffix.
-    pub fn holds(&self, tag: &ServiceTag) -> bool {
-        (!tag.region.is_empty() && tag.region.eq_ignore_ascii_case(&self.field))
+    pub fn holds(&self, tag: &impl TagHeader) -> bool {
+        (!tag.region().is_empty() && tag.region().eq_ignore_ascii_case(&self.field))
             || tag.suffix().is_some_and(|s| normalizes_to(s, &self.name))
     }
 }
@@ -112,20 +171,21 @@ fn normalized(text: &str) -> impl Iterator<Item = char> + '_ {
 }
 
 /// Every region named in the file, sorted by ARM name.
-pub fn regions(snapshot: &Snapshot) -> Vec<Region> {
-    regions_with_field(snapshot, None)
+pub fn regions(catalog: &impl Catalog) -> Vec<Region> {
+    regions_with_field(catalog, None)
 }
 
 /// The regions of the file, or only the one with this region field.
-fn regions_with_field(snapshot: &Snapshot, only: Option<&str>) -> Vec<Region> {
+fn regions_with_field(catalog: &impl Catalog, only: Option<&str>) -> Vec<Region> {
     // field -> (normalized suffix, count): a field's tags share one or two suffixes, so a short
     // list searched without normalizing into a new string each time.
     let mut votes: BTreeMap<&str, Vec<(String, usize)>> = BTreeMap::new();
-    for tag in &snapshot.tags {
-        if tag.region.is_empty() || only.is_some_and(|f| f != &*tag.region) {
+    for tag in catalog.tags() {
+        let region = tag.region();
+        if region.is_empty() || only.is_some_and(|f| f != region) {
             continue;
         }
-        let counts = votes.entry(&tag.region).or_default();
+        let counts = votes.entry(region).or_default();
         if let Some(s) = tag.suffix() {
             match counts.iter_mut().find(|(name, _)| normalizes_to(s, name)) {
                 Some((_, n)) => *n += 1,
@@ -151,56 +211,57 @@ fn regions_with_field(snapshot: &Snapshot, only: Option<&str>) -> Vec<Region> {
 }
 
 /// Finds the region a user named, or says which known names are closest.
-pub fn resolve_region(snapshot: &Snapshot, input: &str) -> Result<Region, SelectError> {
+pub fn resolve_region(catalog: &impl Catalog, input: &str) -> Result<Region, SelectError> {
     let key = normalize(input);
     // Usually the name matches a tag's region field or name suffix: find that field, then take
     // the ARM name from its tags alone, without building the whole region table.
-    let field = snapshot
-        .tags
+    let field = catalog
+        .tags()
         .iter()
-        .filter(|t| !t.region.is_empty())
+        .filter(|t| !t.region().is_empty())
         .find(|t| {
-            normalizes_to(&t.region, &key) || t.suffix().is_some_and(|s| normalizes_to(s, &key))
+            normalizes_to(t.region(), &key) || t.suffix().is_some_and(|s| normalizes_to(s, &key))
         })
-        .map(|t| &*t.region);
+        .map(|t| t.region());
     let named = |r: &Region| r.name == key || normalizes_to(&r.field, &key);
     if let Some(field) = field
-        && let Some(r) = regions_with_field(snapshot, Some(field))
+        && let Some(r) = regions_with_field(catalog, Some(field))
             .into_iter()
             .find(|r| named(r))
     {
         return Ok(r);
     }
-    let all = regions(snapshot);
+    let all = regions(catalog);
     if let Some(r) = all.iter().find(|r| named(r)) {
         return Ok(r.clone());
     }
     let names = all.iter().map(|r| r.name.as_str());
     Err(SelectError::UnknownRegion {
         input: input.to_owned(),
-        cloud: snapshot.cloud.to_string(),
+        cloud: catalog.cloud().to_string(),
         closest: closest(&key, names, 5),
     })
 }
 
 /// Indices of the tags whose names match any of `patterns` (case-insensitive globs), in file
 /// order. Every pattern must match at least one tag.
-pub fn match_tags(snapshot: &Snapshot, patterns: &[String]) -> Result<Vec<usize>, SelectError> {
-    let mut chosen = vec![false; snapshot.tags.len()];
+pub fn match_tags(catalog: &impl Catalog, patterns: &[String]) -> Result<Vec<usize>, SelectError> {
+    let tags = catalog.tags();
+    let mut chosen = vec![false; tags.len()];
     for pattern in patterns {
         let matcher = glob(pattern)?;
         let mut any = false;
-        for (i, tag) in snapshot.tags.iter().enumerate() {
-            if matcher.is_match(&tag.name) {
+        for (i, tag) in tags.iter().enumerate() {
+            if matcher.is_match(tag.name()) {
                 chosen[i] = true;
                 any = true;
             }
         }
         if !any {
-            let names = snapshot.tags.iter().map(|t| t.name.as_str());
+            let names = tags.iter().map(|t| t.name());
             return Err(SelectError::UnmatchedTag {
                 pattern: pattern.clone(),
-                source_name: snapshot.source.clone(),
+                source_name: catalog.source().to_owned(),
                 closest: closest(pattern, names, 5),
             });
         }
@@ -228,12 +289,12 @@ pub fn glob(pattern: &str) -> Result<GlobMatcher, SelectError> {
 
 /// The plan's default tags for a region: `BatchNodeManagement.<region>` and
 /// `AzureMachineLearning.<region>`. Returns the indices found and the bases that are missing.
-pub fn default_tags(snapshot: &Snapshot, region: &Region) -> (Vec<usize>, Vec<&'static str>) {
+pub fn default_tags(catalog: &impl Catalog, region: &Region) -> (Vec<usize>, Vec<&'static str>) {
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for base in DEFAULT_TAG_BASES {
         let before = found.len();
-        for (i, tag) in snapshot.tags.iter().enumerate() {
+        for (i, tag) in catalog.tags().iter().enumerate() {
             if tag.has_base(base) && region.holds(tag) {
                 found.push(i);
             }
@@ -251,22 +312,37 @@ pub fn default_tags(snapshot: &Snapshot, region: &Region) -> (Vec<usize>, Vec<&'
 #[derive(Clone, Debug)]
 pub struct Selection {
     pub region: Option<Region>,
-    /// Indices into `snapshot.tags`, in file order.
+    /// Indices into the tags of the catalog it was made from, in file order.
     pub tags: Vec<usize>,
     /// Default tag bases with no tag for the region (only when no `--tag` was given).
     pub missing_defaults: Vec<&'static str>,
 }
 
+impl Selection {
+    /// The same selection in a catalog that keeps, in order, only the tags at `kept` (ascending)
+    /// of the one it was made from.
+    pub fn renumbered(mut self, kept: &[usize]) -> Selection {
+        self.tags.retain_mut(|i| match kept.binary_search(i) {
+            Ok(k) => {
+                *i = k;
+                true
+            }
+            Err(_) => false,
+        });
+        self
+    }
+}
+
 /// Resolves `--region` and `--tag` the way every planning command does: explicit tags when
 /// given, else the region's default tags.
 pub fn for_plan(
-    snapshot: &Snapshot,
+    catalog: &impl Catalog,
     region: Option<&str>,
     tags: &[String],
 ) -> Result<Selection, SelectError> {
-    let region = region.map(|r| resolve_region(snapshot, r)).transpose()?;
+    let region = region.map(|r| resolve_region(catalog, r)).transpose()?;
     if !tags.is_empty() {
-        let tags = match_tags(snapshot, tags)?;
+        let tags = match_tags(catalog, tags)?;
         return Ok(Selection {
             region,
             tags,
@@ -274,7 +350,7 @@ pub fn for_plan(
         });
     }
     let r = region.ok_or(SelectError::NothingSelected)?;
-    let (tags, missing_defaults) = default_tags(snapshot, &r);
+    let (tags, missing_defaults) = default_tags(catalog, &r);
     Ok(Selection {
         region: Some(r),
         tags,
@@ -312,6 +388,23 @@ mod tests {
           {"name":"BatchNodeManagement.EastUS2","properties":{"region":"eastus2","addressPrefixes":[]}},
           {"name":"Storage","properties":{"region":"","addressPrefixes":[]}}]}"#;
         parse("demo.json", text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn suffix_and_base_of_a_name() {
+        let s = demo();
+        let t = &s.tags[1];
+        assert_eq!(t.suffix(), Some("FranceCentral"));
+        assert!(t.has_base("batchnodemanagement") && t.has_base("BatchNodeManagement"));
+        for not in [
+            "Batch",
+            "BatchNodeManagement.France",
+            "BatchNodeManagement.FranceCentral",
+        ] {
+            assert!(!t.has_base(not), "{not}");
+        }
+        assert_eq!(s.tags[6].suffix(), None);
+        assert!(!s.tags[6].has_base("Storage"));
     }
 
     #[test]
@@ -356,6 +449,16 @@ mod tests {
         assert!(missing.is_empty());
         let (found, missing) = default_tags(&s, &resolve_region(&s, "eastus").unwrap());
         assert_eq!((found, missing), (vec![4], vec!["AzureMachineLearning"]));
+    }
+
+    #[test]
+    fn renumbering_keeps_the_chosen_among_the_kept() {
+        let s = demo();
+        let sel = for_plan(&s, Some("francecentral"), &[]).unwrap();
+        assert_eq!(sel.tags, [1, 2]);
+        assert_eq!(sel.clone().renumbered(&[1, 2]).tags, [0, 1]);
+        assert_eq!(sel.clone().renumbered(&[0, 2, 5]).tags, [1]);
+        assert!(sel.renumbered(&[]).tags.is_empty());
     }
 
     #[test]

@@ -114,21 +114,6 @@ impl ServiceTag {
             .as_ref()
             .is_some_and(|f| f.iter().any(|x| x.eq_ignore_ascii_case("UDR")))
     }
-
-    /// The part of the name after the first dot (`FranceCentral` in
-    /// `AzureMachineLearning.FranceCentral`), if any.
-    pub fn suffix(&self) -> Option<&str> {
-        self.name.split_once('.').map(|(_, s)| s)
-    }
-
-    /// True when the name is `base.` then a suffix, ignoring ASCII case (`BatchNodeManagement`
-    /// for `BatchNodeManagement.EastUS`). Compared in place: planning asks this of every tag.
-    pub fn has_base(&self, base: &str) -> bool {
-        let name = self.name.as_bytes();
-        name.len() > base.len()
-            && name[base.len()] == b'.'
-            && name[..base.len()].eq_ignore_ascii_case(base.as_bytes())
-    }
 }
 
 impl Snapshot {
@@ -510,9 +495,6 @@ mod tests {
         let t = &s.tags[0];
         assert_eq!((t.ipv4.len(), t.ipv6.len(), t.region_id), (1, 1, 18));
         assert!(t.network_features.is_none() && !t.supports_udr());
-        assert_eq!(t.suffix(), Some("WestEurope"));
-        assert!(t.has_base("demo") && t.has_base("Demo"));
-        assert!(!t.has_base("Dem") && !t.has_base("Demo.WestEurope") && !t.has_base("Demo.West"));
     }
 
     #[test]

@@ -4,37 +4,56 @@
 use std::path::Path;
 
 use tagroute::scan;
-use tagroute::snapshot::{self, Snapshot};
+use tagroute::select::{Catalog, TagHeader};
+use tagroute::snapshot::{self, ServiceTag};
 
 use crate::harness::*;
 
-/// Everything a tag holds, in one comparable value.
-fn fields(s: &Snapshot) -> Vec<String> {
-    let mut out = vec![format!("{:?} {}", s.cloud, s.change_number)];
-    out.extend(s.tags.iter().map(|t| {
-        format!(
-            "{} {} {} {} {} {} {:?} {:?} {:?}",
-            t.name,
-            t.change_number,
-            t.region,
-            t.region_id,
-            t.platform,
-            t.system_service,
-            t.network_features,
-            t.ipv4,
-            t.ipv6
-        )
-    }));
-    out
+/// Everything a tag holds, in one comparable line.
+fn fields(t: &ServiceTag) -> String {
+    format!(
+        "{} {} {} {} {} {} {:?} {:?} {:?}",
+        t.name,
+        t.change_number,
+        t.region,
+        t.region_id,
+        t.platform,
+        t.system_service,
+        t.network_features,
+        t.ipv4,
+        t.ipv6
+    )
 }
 
+/// The scanner's headers (what choosing reads) are the strict loader's names and regions, and
+/// the tags it reads in full (all of them, and every third, which it reaches skipping the others)
+/// are the strict loader's tags.
 fn assert_agrees(name: &str, bytes: &[u8]) {
     let strict = snapshot::parse(name, bytes).expect("the strict loader reads it");
-    let mut partial =
+    let headers =
         scan::scan(name, bytes).unwrap_or_else(|| panic!("the scanner gives up on {name}"));
-    let all: Vec<usize> = (0..partial.snapshot().tags.len()).collect();
-    partial.fill(&all).unwrap();
-    assert_eq!(fields(&partial.into_snapshot()), fields(&strict), "{name}");
+    let heads: Vec<(&str, &str)> = headers
+        .tags()
+        .iter()
+        .map(|t| (t.name(), t.region()))
+        .collect();
+    let want: Vec<(&str, &str)> = strict.tags.iter().map(|t| (t.name(), t.region())).collect();
+    assert_eq!(heads, want, "{name}");
+    assert_eq!((headers.cloud(), headers.source()), (strict.cloud, name));
+    let n = strict.tags.len();
+    for picked in [(0..n).collect::<Vec<_>>(), (1..n).step_by(3).collect()] {
+        let built = headers
+            .snapshot_of(&picked)
+            .unwrap()
+            .unwrap_or_else(|| panic!("the scanner gives up reading the tags of {name}"));
+        assert_eq!(
+            (built.cloud, built.change_number),
+            (strict.cloud, strict.change_number)
+        );
+        let got: Vec<String> = built.tags.iter().map(fields).collect();
+        let want: Vec<String> = picked.iter().map(|&i| fields(&strict.tags[i])).collect();
+        assert_eq!(got, want, "{name}");
+    }
 }
 
 #[test]
