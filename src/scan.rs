@@ -881,6 +881,11 @@ mod tests {
             scan("f", &bytes).is_none(),
             "regions are read for every tag"
         );
+        let accented = FILE.replace("\"region\": \"x\"", "\"region\": \"x\u{e9}\"");
+        let h = scan("f", accented.as_bytes()).expect("UTF-8 beyond ASCII is text");
+        assert_eq!(h.tags()[0].region(), "x\u{e9}");
+        let s = h.snapshot_of(&[0]).unwrap().unwrap();
+        assert_eq!(&*s.tags[0].region, "x\u{e9}");
     }
 
     #[test]
