@@ -140,6 +140,21 @@ fn discovers_downloads_and_then_revalidates_with_a_304() {
     assert_eq!(from_cache, from_file);
 }
 
+/// A host given by name is resolved by the system's resolver: the static build resolves through
+/// the C library linked into it, the default build through the shared one.
+#[test]
+fn fetches_from_a_host_given_by_name() {
+    let Some(dir) = data_dir() else { return };
+    let file = read(&dir, CHINA_NEW);
+    let server = Server::start(move |_, _| Reply::body(file.clone()));
+    let case = Case::new();
+    let url = server.url_by_name("/named.json");
+    assert!(url.starts_with("http://localhost:"), "{url}");
+    case.fetch(&server, &["--url", &url]).status(0);
+    assert_eq!(case.cached().unwrap(), read(&dir, CHINA_NEW));
+    assert_eq!(server.requests().len(), 1);
+}
+
 #[test]
 fn retries_503_and_honours_retry_after_on_429() {
     let Some(dir) = data_dir() else { return };

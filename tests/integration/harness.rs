@@ -59,9 +59,16 @@ pub fn tagroute(args: &[&str]) -> Run {
     tagroute_with(args, None, &[])
 }
 
+/// The program under test: `$TAGROUTE_TEST_BIN` when set (CI runs this suite a second time on
+/// the static build that `cargo install-static` makes), else the one cargo built for the tests.
+pub fn binary() -> PathBuf {
+    std::env::var_os("TAGROUTE_TEST_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_tagroute").into(), PathBuf::from)
+}
+
 /// Runs `tagroute` with stdin and extra environment variables.
 pub fn tagroute_with(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagroute"));
+    let mut cmd = Command::new(binary());
     cmd.args(args).stdin(if stdin.is_some() {
         Stdio::piped()
     } else {

@@ -297,14 +297,14 @@ fn kill_9_at_any_moment_leaves_old_or_new_state() {
         .collect()
     };
     // Time one complete run to spread the kills across it.
-    let first = Command::new(env!("CARGO_BIN_EXE_tagroute"))
+    let first = Command::new(binary())
         .args(args(&files[0], "eastus"))
         .output()
         .unwrap();
     assert_eq!(first.status.code(), Some(1));
     // A run like the killed ones: it also reads the previous state and reports drift.
     let start = Instant::now();
-    let timed = Command::new(env!("CARGO_BIN_EXE_tagroute"))
+    let timed = Command::new(binary())
         .args(args(&files[1], "eastus"))
         .output()
         .unwrap();
@@ -320,7 +320,7 @@ fn kill_9_at_any_moment_leaves_old_or_new_state() {
         // Each run plans another region than the state holds, so old and new are told apart.
         let region = if i % 2 == 0 { "westus2" } else { "eastus" };
         let before = json_file(&current(&state).unwrap().join("summary.json"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tagroute"))
+        let mut child = Command::new(binary())
             .args(args(&files[1], region))
             .args(["--lock-timeout", "5"])
             .stdout(Stdio::null())
@@ -372,7 +372,7 @@ fn kill_9_at_any_moment_leaves_old_or_new_state() {
         "some runs got through: {seen:?}"
     );
     // The lock of a killed run does not block the next one.
-    let after = Command::new(env!("CARGO_BIN_EXE_tagroute"))
+    let after = Command::new(binary())
         .args(args(&files[1], "eastus"))
         .args(["--lock-timeout", "0"])
         .output()

@@ -118,6 +118,12 @@ impl Server {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
+
+    /// The URL with the host named `localhost`, which the program resolves by the system's
+    /// resolver (`/etc/hosts`), where the other URLs give the address.
+    pub fn url_by_name(&self, path: &str) -> String {
+        self.url(path).replacen("127.0.0.1", "localhost", 1)
+    }
 }
 
 impl Drop for Server {
