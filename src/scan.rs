@@ -79,7 +79,8 @@ impl Headers<'_> {
         let mut tags = Tags::with_capacity(indices.len());
         for &i in indices {
             s.i = self.heads[i].start as usize;
-            // Read as the scan read it (the same bytes, the same steps): it does not fail.
+            // The tag reads as the scan read it (the same bytes, the same steps); building it
+            // checks the rest of its header.
             let Some(()) = s.tag().and_then(|h| tags.push(h)) else {
                 return Ok(None);
             };
