@@ -1,5 +1,4 @@
-//! In-process kernels of the prefix engine behind `aggregate`, `plan` and `lookup`: the header
-//! scan of the public file, the parallel line parser with sort-and-coalesce on a deterministic
+//! In-process kernels of the prefix engine behind `aggregate` and `lookup`: the parallel line parser with sort-and-coalesce on a deterministic
 //! synthetic list (the generator behind `benches/peers.sh`, 200k lines so a run stays short),
 //! and the address index. Whole-process comparisons with other tools are in `benches/peers.sh`.
 
@@ -15,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tagroute::lookup::LookupIndex;
 use tagroute::prefix::bulk;
-use tagroute::{scan, snapshot};
+use tagroute::snapshot;
 
 fn benches(c: &mut Criterion) {
     let mut lines = Vec::new();
@@ -35,9 +34,6 @@ fn benches(c: &mut Criterion) {
         eprintln!("skipped: ServiceTags_Public_20251028.json not found");
         return;
     };
-    c.bench_function("scan_public_file_headers", |b| {
-        b.iter(|| scan::scan("public", black_box(&bytes)).unwrap())
-    });
     let snap = snapshot::parse("public", &bytes).expect("valid file");
     c.bench_function("lookup_index_build", |b| {
         b.iter(|| LookupIndex::build(black_box(&snap)))

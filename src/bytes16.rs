@@ -1,6 +1,5 @@
 //! Sixteen bytes at a time: which bytes of a block are in a small set, or are digits, as a 16-bit
-//! mask. The JSON scanner crosses whitespace and header strings with it, and the bulk IPv4 parser
-//! finds a line's dots and digits with it: one compare per byte value instead of a loop that
+//! mask. The bulk IPv4 parser finds a line's dots and digits with it: one compare per byte value instead of a loop that
 //! branches on every byte. SSE2 (part of the x86_64 baseline) where there is one, a byte loop
 //! elsewhere.
 
@@ -45,28 +44,6 @@ pub fn digits(block: &[u8; 16]) -> u32 {
 #[inline(always)]
 pub fn digits(block: &[u8; 16]) -> u32 {
     (0..16).fold(0, |m, k| m | (block[k].is_ascii_digit() as u32) << k)
-}
-
-/// The length of the prefix of `s` made only of bytes in `set` (`inside`), or only of
-/// bytes not in it.
-#[inline(always)]
-pub fn run(s: &[u8], set: &[u8], inside: bool) -> usize {
-    let mut n = 0;
-    while let Some(block) = s.get(n..).and_then(|r| r.first_chunk::<16>()) {
-        let stops = if inside {
-            !mask(block, set) & 0xffff
-        } else {
-            mask(block, set)
-        };
-        if stops != 0 {
-            return n + stops.trailing_zeros() as usize;
-        }
-        n += 16;
-    }
-    n + s[n..]
-        .iter()
-        .take_while(|c| set.contains(c) == inside)
-        .count()
 }
 
 #[cfg(test)]

@@ -17,9 +17,7 @@ use crate::snapshot::{Cloud, ServiceTag, Snapshot};
 /// The tags a forced-tunneled Azure Machine Learning or Batch subnet must reach directly.
 pub const DEFAULT_TAG_BASES: [&str; 2] = ["BatchNodeManagement", "AzureMachineLearning"];
 
-/// What choosing reads of a tag: its name and the file's region field. A loaded
-/// [`ServiceTag`] has them, and so does the header the fast scanner of `plan` borrows from the
-/// file ([`crate::scan::Head`]) before it builds the few tags a plan uses.
+/// What choosing reads of a tag: its name and the file's region field.
 pub trait TagHeader {
     fn name(&self) -> &str;
     /// The file's `properties.region` (not always the ARM location name); empty when none.
@@ -318,21 +316,6 @@ pub struct Selection {
     pub missing_defaults: Vec<&'static str>,
 }
 
-impl Selection {
-    /// The same selection in a catalog that keeps, in order, only the tags at `kept` (ascending)
-    /// of the one it was made from.
-    pub fn renumbered(mut self, kept: &[usize]) -> Selection {
-        self.tags.retain_mut(|i| match kept.binary_search(i) {
-            Ok(k) => {
-                *i = k;
-                true
-            }
-            Err(_) => false,
-        });
-        self
-    }
-}
-
 /// Resolves `--region` and `--tag` the way every planning command does: explicit tags when
 /// given, else the region's default tags.
 pub fn for_plan(
@@ -449,16 +432,6 @@ mod tests {
         assert!(missing.is_empty());
         let (found, missing) = default_tags(&s, &resolve_region(&s, "eastus").unwrap());
         assert_eq!((found, missing), (vec![4], vec!["AzureMachineLearning"]));
-    }
-
-    #[test]
-    fn renumbering_keeps_the_chosen_among_the_kept() {
-        let s = demo();
-        let sel = for_plan(&s, Some("francecentral"), &[]).unwrap();
-        assert_eq!(sel.tags, [1, 2]);
-        assert_eq!(sel.clone().renumbered(&[1, 2]).tags, [0, 1]);
-        assert_eq!(sel.clone().renumbered(&[0, 2, 5]).tags, [1]);
-        assert!(sel.renumbered(&[]).tags.is_empty());
     }
 
     #[test]

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use tagroute::plan::{AZURE_MAX_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
-use tagroute::scan::Headers;
 use tagroute::select::FamilyChoice;
 use tagroute::snapshot::{self, Snapshot};
 
@@ -49,45 +48,6 @@ impl Source {
         warn_next_link(&s, diag);
         Ok(s)
     }
-
-    /// Loads the file for the tags that `choose` picks from the headers alone (the fast path of
-    /// `plan`): it returns what it made of them and the indices of the tags to read, and only
-    /// those tags are read. Any unusual file is read whole by the strict loader instead.
-    pub fn load_chosen<T>(
-        &self,
-        diag: &super::output::Diag,
-        choose: impl FnOnce(&Headers) -> anyhow::Result<(T, Vec<usize>)>,
-    ) -> anyhow::Result<Chosen<T>> {
-        let path = self.path(diag)?;
-        let bytes = snapshot::read_source(&path)?;
-        let name = snapshot::source_name(&path);
-        if let Some(headers) = tagroute::scan::scan(&name, &bytes) {
-            let (chosen, mut kept) = choose(&headers)?;
-            kept.sort_unstable();
-            kept.dedup();
-            if let Some(snapshot) = headers.snapshot_of(&kept)? {
-                return Ok(Chosen {
-                    snapshot,
-                    choice: Some((chosen, kept)),
-                });
-            }
-        }
-        let snapshot = snapshot::parse(&name, &bytes)?;
-        warn_next_link(&snapshot, diag);
-        Ok(Chosen {
-            snapshot,
-            choice: None,
-        })
-    }
-}
-
-/// A file loaded by [`Source::load_chosen`].
-pub struct Chosen<T> {
-    pub snapshot: Snapshot,
-    /// What the choice made, and the indices (ascending) of the tags the snapshot holds, in
-    /// order, to renumber by; `None` when the strict loader read the whole file and nothing was
-    /// chosen.
-    pub choice: Option<(T, Vec<usize>)>,
 }
 
 fn warn_next_link(s: &Snapshot, diag: &super::output::Diag) {

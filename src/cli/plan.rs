@@ -2,10 +2,10 @@
 
 use tagroute::emit::{self, PlanFormat, Target};
 use tagroute::plan::{self, NextHop, Plan, PlanOptions, Slack, Strategy};
-use tagroute::select::{self, Catalog, FamilyChoice, Selection};
+use tagroute::select::{self, FamilyChoice};
 use tagroute::snapshot::Snapshot;
 
-use super::args::{Chosen, OutputFile, PlanSelection, Source, StrategyArg};
+use super::args::{OutputFile, PlanSelection, Source, StrategyArg};
 use super::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
@@ -77,17 +77,6 @@ pub fn make_plan(
     diag: &Diag,
 ) -> anyhow::Result<Plan> {
     let selection = select::for_plan(snapshot, sel.region.as_deref(), &sel.tag)?;
-    plan_selection(snapshot, sel, selection, default_from_table, diag)
-}
-
-/// [`make_plan`] for tags already selected.
-fn plan_selection(
-    snapshot: &Snapshot,
-    sel: &PlanSelection,
-    selection: Selection,
-    default_from_table: Option<NextHop>,
-    diag: &Diag,
-) -> anyhow::Result<Plan> {
     if let Some(region) = &selection.region {
         for base in &selection.missing_defaults {
             diag.warn(format!(
@@ -134,46 +123,14 @@ fn plan_selection(
     Ok(plan)
 }
 
-/// The tags a plan reads: the selection and the slack tags.
-fn needed_tags(
-    catalog: &impl Catalog,
-    sel: &PlanSelection,
-    selection: &Selection,
-) -> anyhow::Result<Vec<usize>> {
-    let mut tags = selection.tags.clone();
-    if sel.allow_any_slack {
-        // Any-slack reports which tags the extra addresses lie in: every tag is read.
-        tags = (0..catalog.tags().len()).collect();
-    } else if !sel.slack.is_empty() {
-        tags.extend(select::match_tags(catalog, &sel.slack)?);
-    }
-    Ok(tags)
-}
-
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
-    // The selection is made from the headers alone (the fast scan), once, and only the tags it
-    // needs are read in full.
-    let Chosen { snapshot, choice } = args.source.load_chosen(diag, |headers| {
-        let sel = &args.selection;
-        let selection = select::for_plan(headers, sel.region.as_deref(), &sel.tag)?;
-        let tags = needed_tags(headers, sel, &selection)?;
-        Ok((selection, tags))
-    })?;
-    let plan = match choice {
-        Some((selection, kept)) => {
-            let selection = selection.renumbered(&kept);
-            plan_selection(&snapshot, &args.selection, selection, None, diag)?
-        }
-        None => make_plan(&snapshot, &args.selection, None, diag)?,
-    };
+    let snapshot = args.source.load(diag)?;
+    let plan = make_plan(&snapshot, &args.selection, None, diag)?;
     let target = Target {
         resource_group: args.resource_group,
         route_table: args.route_table,
     };
     let text = emit::render_plan(&plan, args.format.into(), &target);
     deliver(&text, args.output.output.as_deref())?;
-    // The process ends next and the system takes its memory back whole: freeing a file's 3000
-    // tags one by one (`--allow-any-slack` reads them all) took 0.47M instructions.
-    std::mem::forget(snapshot);
     Ok(Status::Ok)
 }

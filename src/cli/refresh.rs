@@ -107,7 +107,7 @@ enum SummaryFormat {
 fn get_file(args: &Args, cloud: Cloud, diag: &Diag) -> anyhow::Result<(Vec<u8>, Value)> {
     if let Some(f) = &args.file {
         return Ok((
-            snapshot::read_source(f)?.into_vec(),
+            snapshot::read_source(f)?.to_vec(),
             json!({"file": snapshot::source_name(f)}),
         ));
     }

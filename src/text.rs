@@ -1,0 +1,154 @@
+//! Text that comes from outside: the grammars its names must follow, and how it is shown.
+//!
+//! Service-tag files, route tables and HTTP answers are untrusted. Their names end up in
+//! generated scripts, templates, tables and error messages, so they are held to a strict grammar
+//! when they are loaded (Azure's own names never need more), and anything shown on a terminal
+//! goes through [`for_terminal`], which makes control characters visible instead of obeying them.
+//! Each output format still escapes its own syntax (see `emit`); this module is the first wall,
+//! not the only one.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+/// Longest service-tag name accepted (Azure's longest is under 50 characters; a route name,
+/// which may hold a tag name, has at most 80).
+pub const MAX_TAG_NAME_LEN: usize = 80;
+/// Longest header value (region, platform, service, network feature) accepted.
+pub const MAX_LABEL_LEN: usize = 80;
+
+/// Checks a service-tag name: 1 to [`MAX_TAG_NAME_LEN`] ASCII letters, digits, `.`, `_` and
+/// `-`, starting with a letter or digit (`AzureMachineLearning.FranceCentral`).
+pub fn check_tag_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > MAX_TAG_NAME_LEN {
+        return Err(format!(
+            "a tag name has 1 to {MAX_TAG_NAME_LEN} characters, this one {}",
+            name.chars().count()
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err("a tag name starts with a letter or digit".to_owned());
+    }
+    check_chars(name, "a tag name", |c| {
+        c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+    })
+}
+
+/// Checks a header value of a tag (region, platform, system service, network feature): at
+/// most [`MAX_LABEL_LEN`] ASCII letters, digits, spaces, `.`, `_` and `-`; may be empty.
+pub fn check_label(text: &str) -> Result<(), String> {
+    if text.len() > MAX_LABEL_LEN {
+        return Err(format!("longer than {MAX_LABEL_LEN} characters"));
+    }
+    check_chars(text, "it", |c| {
+        c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-')
+    })
+}
+
+fn check_chars(text: &str, what: &str, allowed: impl Fn(char) -> bool) -> Result<(), String> {
+    match text.chars().find(|&c| !allowed(c)) {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "{what} may not hold {} (letters, digits, '.', '_', '-' only)",
+            quoted(c.encode_utf8(&mut [0; 4]))
+        )),
+    }
+}
+
+/// Text made safe for a terminal and for one line: control characters (C0, DEL, C1), line and
+/// paragraph separators and the bidirectional overrides that reorder what is shown are written
+/// as `\u{..}` escapes (`\n`, `\r`, `\t` as such). Borrowed when nothing needs escaping.
+pub fn for_terminal(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// True for characters a terminal would act on or that change how a line reads.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        )
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// Longest piece of outside text quoted in a message.
+pub const MAX_QUOTED_CHARS: usize = 120;
+
+/// Outside text for a message: in single quotes, safe for a terminal, cut to
+/// [`MAX_QUOTED_CHARS`] characters with the full length said.
+pub fn quoted(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= MAX_QUOTED_CHARS {
+        return format!("'{}'", for_terminal(text));
+    }
+    let head: String = text.chars().take(MAX_QUOTED_CHARS).collect();
+    format!("'{}'... ({count} characters)", for_terminal(&head))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_names_follow_azures_grammar() {
+        for ok in [
+            "AzureCloud",
+            "AzureMachineLearning.FranceCentral",
+            "A",
+            "x-1_2.3",
+        ] {
+            assert!(check_tag_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            ".hidden",
+            "-x",
+            "a b",
+            "a\nb",
+            "a$(id)",
+            "a`b`",
+            "a'b",
+            "a\"b",
+            "a${x}",
+            "a%{x}",
+            "a\u{1b}[31m",
+            "a\0b",
+            "é",
+            &"a".repeat(81),
+        ] {
+            assert!(check_tag_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_label("").is_ok() && check_label("centralfrance").is_ok());
+        assert!(check_label("West Europe").is_ok());
+        assert!(check_label("x\ny").is_err() && check_label(&"a".repeat(81)).is_err());
+    }
+
+    #[test]
+    fn terminal_text_is_one_inert_line() {
+        assert!(matches!(for_terminal("plain text"), Cow::Borrowed(_)));
+        assert_eq!(for_terminal("a\nb\r\tc"), "a\\nb\\r\\tc");
+        assert_eq!(for_terminal("\u{1b}[2J"), "\\u{1b}[2J");
+        assert_eq!(for_terminal("x\u{202e}y\u{85}"), "x\\u{202e}y\\u{85}");
+        assert_eq!(for_terminal("\0"), "\\u{0}");
+        let long = "z".repeat(500);
+        let q = quoted(&long);
+        assert!(q.ends_with("... (500 characters)") && q.len() < 150, "{q}");
+        assert_eq!(quoted("a\nb"), "'a\\nb'");
+    }
+}
