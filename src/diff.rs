@@ -12,6 +12,8 @@
 //! existing route keeps its place over a planned one (the plan cannot displace it). Counts are
 //! exact, by interval arithmetic over the address space. This module knows no output format.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 use crate::plan::{NextHop, Plan, Route};
@@ -122,12 +124,19 @@ pub fn diff(
     let (managed, unmanaged): (Vec<&ExistingRoute>, Vec<&ExistingRoute>) =
         table.routes.iter().partition(|r| owned(r));
 
+    // Names compared without case, through maps: a table may hold many routes.
+    let by_name: HashMap<String, &ExistingRoute> = managed
+        .iter()
+        .map(|m| (m.name.to_ascii_lowercase(), *m))
+        .collect();
+    let planned: HashSet<String> = plan
+        .routes
+        .iter()
+        .map(|r| r.name.to_ascii_lowercase())
+        .collect();
     let (mut add, mut update, mut unchanged) = (Vec::new(), Vec::new(), 0);
     for route in &plan.routes {
-        match managed
-            .iter()
-            .find(|m| m.name.eq_ignore_ascii_case(&route.name))
-        {
+        match by_name.get(&route.name.to_ascii_lowercase()) {
             None => add.push(route.clone()),
             Some(m)
                 if m.destination == Destination::Prefix(route.prefix)
@@ -143,12 +152,7 @@ pub fn diff(
     }
     let remove: Vec<ExistingRoute> = managed
         .iter()
-        .filter(|m| {
-            !plan
-                .routes
-                .iter()
-                .any(|r| r.name.eq_ignore_ascii_case(&m.name))
-        })
+        .filter(|m| !planned.contains(&m.name.to_ascii_lowercase()))
         .map(|m| (*m).clone())
         .collect();
 
@@ -245,17 +249,24 @@ fn expand(
     unmanaged: &[&ExistingRoute],
 ) -> Result<Expanded, DiffError> {
     let mut out = Expanded::default();
+    let tags: HashMap<String, &crate::snapshot::ServiceTag> = snapshot
+        .tags
+        .iter()
+        .map(|t| (t.name.to_ascii_lowercase(), t))
+        .collect();
     for (i, r) in unmanaged.iter().enumerate() {
         match &r.destination {
             Destination::Prefix(IpPrefix::V4(p)) => out.v4.push((*p, i, false)),
             Destination::Prefix(IpPrefix::V6(p)) => out.v6.push((*p, i, false)),
             Destination::ServiceTag(name) => {
-                let tag = snapshot.tag(name).ok_or_else(|| DiffError::UnknownTag {
-                    source_name: source.to_owned(),
-                    route: r.name.clone(),
-                    tag: name.clone(),
-                    cloud: snapshot.cloud.to_string(),
-                })?;
+                let tag =
+                    tags.get(&name.to_ascii_lowercase())
+                        .ok_or_else(|| DiffError::UnknownTag {
+                            source_name: source.to_owned(),
+                            route: r.name.clone(),
+                            tag: name.clone(),
+                            cloud: snapshot.cloud.to_string(),
+                        })?;
                 out.v4.extend(tag.ipv4.iter().map(|&p| (p, i, true)));
                 out.v6.extend(tag.ipv6.iter().map(|&p| (p, i, true)));
             }

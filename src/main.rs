@@ -5,11 +5,17 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = <cli::Cli as clap::Parser>::parse();
+    let args = match <cli::Cli as clap::Parser>::try_parse() {
+        Ok(args) => args,
+        Err(err) => return cli::usage_error(&err),
+    };
     match cli::run(args) {
         Ok(status) => status.into(),
         Err(err) => {
-            eprintln!("tagroute: error: {err:#}");
+            eprintln!(
+                "tagroute: error: {}",
+                tagroute::text::for_terminal(&format!("{err:#}"))
+            );
             cli::Status::Error.into()
         }
     }

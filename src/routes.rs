@@ -119,22 +119,22 @@ pub fn parse(source_name: &str, bytes: &[u8]) -> Result<RouteTable, RoutesError>
         source_name: source_name.to_owned(),
     })?;
     let mut routes: Vec<ExistingRoute> = Vec::with_capacity(list.len());
+    let mut seen = std::collections::HashMap::with_capacity(list.len());
     for (i, item) in list.iter().enumerate() {
         let route = parse_route(item).map_err(|(which, msg)| RoutesError::BadRoute {
             source_name: source_name.to_owned(),
             which: which.unwrap_or_else(|| format!("#{i}")),
             msg,
         })?;
-        if let Some(other) = routes
-            .iter()
-            .find(|r| r.name.eq_ignore_ascii_case(&route.name))
-        {
+        if let Some(&other) = seen.get(&route.name.to_ascii_lowercase()) {
+            let other: &ExistingRoute = &routes[other];
             return Err(RoutesError::BadRoute {
                 source_name: source_name.to_owned(),
                 which: format!("'{}'", route.name),
                 msg: format!("name used twice (also '{}')", other.name),
             });
         }
+        seen.insert(route.name.to_ascii_lowercase(), routes.len());
         routes.push(route);
     }
     Ok(RouteTable {
@@ -162,7 +162,7 @@ fn find_routes(doc: &Value) -> Option<&Vec<Value>> {
 /// One route; the error carries the route's name when it has one.
 fn parse_route(item: &Value) -> Result<ExistingRoute, (Option<String>, String)> {
     let name = item.get("name").and_then(Value::as_str).map(str::to_owned);
-    let fail = |msg: String| (name.as_ref().map(|n| format!("'{n}'")), msg);
+    let fail = |msg: String| (name.as_deref().map(crate::text::quoted), msg);
     let obj = item
         .as_object()
         .ok_or_else(|| fail("not an object".into()))?;
@@ -170,6 +170,9 @@ fn parse_route(item: &Value) -> Result<ExistingRoute, (Option<String>, String)> 
         .clone()
         .filter(|n| !n.is_empty())
         .ok_or_else(|| fail("has no name".into()))?;
+    // Azure's own tables never break its naming rules; a name that does is refused before it
+    // can reach a script.
+    crate::plan::check_route_name(&name).map_err(fail)?;
     // The ARM REST shape nests the fields under `properties`; the az CLI flattens them.
     let fields = match obj.get("properties") {
         Some(Value::Object(p))
@@ -195,10 +198,7 @@ fn parse_route(item: &Value) -> Result<ExistingRoute, (Option<String>, String)> 
 fn destination(text: &str) -> Result<Destination, String> {
     let text = text.trim();
     let looks_like_tag = text.starts_with(|c: char| c.is_ascii_alphabetic())
-        && !text.contains(['/', ':'])
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-');
+        && crate::text::check_tag_name(text).is_ok();
     if looks_like_tag {
         return Ok(Destination::ServiceTag(text.to_owned()));
     }

@@ -44,6 +44,30 @@ pub fn check_label(text: &str) -> Result<(), String> {
     })
 }
 
+/// Checks a resource group name as Azure does: 1 to 90 letters, digits, `_`, `-`, `.`, `(`
+/// and `)`, not ending with `.`.
+pub fn check_resource_group(name: &str) -> Result<(), String> {
+    let count = name.chars().count();
+    if !(1..=90).contains(&count) {
+        return Err(format!(
+            "a resource group name has 1 to 90 characters, this one {count}"
+        ));
+    }
+    if name.ends_with('.') {
+        return Err("a resource group name does not end with '.'".to_owned());
+    }
+    match name
+        .chars()
+        .find(|&c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')')))
+    {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "a resource group name may not hold {} (letters, digits, '_', '-', '.', '(', ')' only)",
+            quoted(c.encode_utf8(&mut [0; 4]))
+        )),
+    }
+}
+
 fn check_chars(text: &str, what: &str, allowed: impl Fn(char) -> bool) -> Result<(), String> {
     match text.chars().find(|&c| !allowed(c)) {
         None => Ok(()),

@@ -71,7 +71,12 @@ fn read_all(names: &[String]) -> anyhow::Result<(Parsed, usize)> {
             )
         };
         for b in &parsed.bad {
-            eprintln!("tagroute: {shown}:{}: {}", b.line, b.error);
+            eprintln!(
+                "tagroute: {}:{}: {}",
+                tagroute::text::for_terminal(shown),
+                b.line,
+                tagroute::text::for_terminal(&b.error.to_string())
+            );
         }
         bad += parsed.bad.len();
         all.v4_runs.append(&mut parsed.v4_runs);

@@ -162,3 +162,16 @@ pub struct OutputFile {
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output: Option<PathBuf>,
 }
+
+/// `--resource-group`: Azure's rules for a resource group name, checked before it is written
+/// into a script.
+pub fn resource_group(text: &str) -> Result<String, String> {
+    tagroute::text::check_resource_group(text)?;
+    Ok(text.to_owned())
+}
+
+/// `--route-table`: Azure's rules for a route table name (those of a route name).
+pub fn route_table(text: &str) -> Result<String, String> {
+    tagroute::plan::check_route_name(text)?;
+    Ok(text.to_owned())
+}

@@ -68,7 +68,11 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             }
             let Ok(addr) = text.parse::<IpAddr>() else {
                 bad += 1;
-                eprintln!("tagroute: {}: '{text}' is not an IP address", origin());
+                eprintln!(
+                    "tagroute: {}: {} is not an IP address",
+                    tagroute::text::for_terminal(&origin()),
+                    tagroute::text::quoted(text)
+                );
                 return Ok(());
             };
             let matches = index.lookup(addr);

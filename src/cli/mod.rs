@@ -70,6 +70,20 @@ pub enum Command {
     Completions(completions::Args),
 }
 
+/// Prints clap's message for bad usage (or for `--help` and `--version`) in clap's format,
+/// with any control character from the arguments made visible, and gives its exit code.
+pub fn usage_error(err: &clap::Error) -> std::process::ExitCode {
+    let text = err.render().to_string();
+    let shown: Vec<_> = text.lines().map(tagroute::text::for_terminal).collect();
+    let shown = shown.join("\n");
+    if err.use_stderr() {
+        eprintln!("{shown}");
+    } else {
+        println!("{shown}");
+    }
+    std::process::ExitCode::from(err.exit_code().clamp(0, 255) as u8)
+}
+
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
     let diag = output::Diag::new(cli.quiet);

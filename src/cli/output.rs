@@ -46,9 +46,10 @@ impl Diag {
     }
     fn hold(&self, level: &str, msg: &str) {
         if !self.quiet {
-            self.held
-                .borrow_mut()
-                .push(format!("tagroute: {level}: {msg}"));
+            self.held.borrow_mut().push(format!(
+                "tagroute: {level}: {}",
+                tagroute::text::for_terminal(msg)
+            ));
         }
     }
     /// Prints what was held back.

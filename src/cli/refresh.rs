@@ -56,10 +56,10 @@ pub struct Args {
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Resource group for the az and terraform output.
-    #[arg(long, short = 'g', value_name = "G")]
+    #[arg(long, short = 'g', value_name = "G", value_parser = super::args::resource_group)]
     resource_group: Option<String>,
     /// Route table for the az, terraform, arm and bicep output.
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", value_parser = super::args::route_table)]
     route_table: Option<String>,
     /// POST the JSON summary here when something changed (same retries as downloads).
     #[arg(long, value_name = "URL")]

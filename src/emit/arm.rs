@@ -27,9 +27,19 @@ pub fn properties(route: &Route) -> Value {
 fn parameter(description: &str, default: &Option<String>) -> Value {
     let mut p = json!({"type": "string", "metadata": {"description": description}});
     if let Some(d) = default {
-        p["defaultValue"] = json!(d);
+        p["defaultValue"] = json!(literal(d));
     }
     p
+}
+
+/// A string value the template language takes as it stands: one that starts with `[` is an
+/// expression to ARM, unless the bracket is doubled.
+pub fn literal(text: &str) -> String {
+    if text.starts_with('[') {
+        format!("[{text}")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// The template for a plan.
@@ -37,14 +47,14 @@ pub fn plan(plan: &Plan, target: &Target) -> String {
     let routes: Vec<Value> = plan
         .routes
         .iter()
-        .map(|r| json!({"name": r.name, "properties": properties(r)}))
+        .map(|r| json!({"name": literal(&r.name), "properties": properties(r)}))
         .collect();
     let template = json!({
         "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
         "contentVersion": "1.0.0.0",
         "metadata": {
             "generator": super::generator(),
-            "description": super::provenance(plan),
+            "description": literal(&super::provenance(plan)),
         },
         "parameters": {
             "routeTableName": parameter("Route table that receives the routes (in the deployment's resource group).", &target.route_table),

@@ -16,7 +16,7 @@ pub fn shell_quote(text: &str) -> String {
 pub fn preamble(comment: &[String], target: &Target) -> String {
     let mut out = String::from("#!/usr/bin/env bash\n");
     for line in comment {
-        out.push_str(&format!("# {line}\n"));
+        out.push_str(&format!("# {}\n", super::comment_text(line)));
     }
     out.push_str("set -euo pipefail\n\n");
     let var = |name: &str, value: &Option<String>, flag: &str| match value {

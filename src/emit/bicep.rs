@@ -6,21 +6,32 @@
 use super::Target;
 use crate::plan::Plan;
 
-/// A Bicep string literal: single quotes, escaping `\`, `'` and `${`.
+/// A Bicep string literal: single quotes, escaping `\`, `'`, `${`, newlines, tabs and other
+/// control characters, so that no text becomes code.
 pub fn bicep_string(text: &str) -> String {
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('\'', "\\'")
-        .replace("${", "\\${");
-    format!("'{escaped}'")
+    let mut out = String::from("'");
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // `${` starts an interpolation.
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out + "'"
 }
 
-/// The Bicep file for a plan.
 pub fn plan(plan: &Plan, target: &Target) -> String {
     let mut out = format!(
         "// {}\n// {}\n\n",
         super::generator(),
-        super::provenance(plan)
+        super::comment_text(&super::provenance(plan))
     );
     out.push_str("@description('Route table that receives the routes (in the deployment\\'s resource group).')\n");
     match &target.route_table {

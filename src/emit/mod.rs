@@ -79,3 +79,9 @@ pub fn generator() -> String {
         env!("CARGO_PKG_VERSION")
     )
 }
+
+/// Text for a one-line comment in a generated file: control characters (a newline above all,
+/// which would end the comment and start code) are written as visible escapes.
+pub fn comment_text(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::text::for_terminal(text)
+}

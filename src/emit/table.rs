@@ -2,10 +2,19 @@
 
 use crate::plan::{Plan, Route};
 
-/// Aligns rows of cells into columns separated by two spaces.
+/// Aligns rows of cells into columns separated by two spaces. Control characters in a cell are
+/// shown as escapes: a table is read on a terminal.
 pub fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| crate::text::for_terminal(cell).into_owned())
+                .collect()
+        })
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -27,7 +36,7 @@ pub fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
         out.push('\n');
     };
     line(&mut header.iter().copied());
-    for row in rows {
+    for row in &rows {
         line(&mut row.iter().map(String::as_str));
     }
     out

@@ -8,22 +8,30 @@
 use super::Target;
 use crate::plan::{Plan, Route};
 
-/// An HCL string literal, escaping `\`, `"`, and template sequences.
+/// An HCL string literal: `\`, `"`, newlines, tabs and other control characters escaped, and
+/// the template sequences `${` and `%{` doubled, so that no text becomes code.
 pub fn hcl_string(text: &str) -> String {
     let mut out = String::from("\"");
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
-            _ => out.push(c),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // Template sequences: `${` and `%{` start interpolations and directives.
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
         }
     }
-    let out = out.replace("${", "$${").replace("%{", "%%{");
     out + "\""
 }
 
-/// A block whose body is one run of `name = value` attributes, aligned like `terraform fmt`.
 pub fn block(header: &str, attrs: &[(&str, String)]) -> String {
     let width = attrs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let mut out = format!("{header} {{\n");
@@ -89,7 +97,7 @@ pub fn plan(plan: &Plan, target: &Target) -> String {
     let mut out = format!(
         "# {}\n# {}\n\n",
         super::generator(),
-        super::provenance(plan)
+        super::comment_text(&super::provenance(plan))
     );
     out.push_str(&variable(
         "resource_group_name",

@@ -71,7 +71,7 @@ impl NextHop {
                 let text = ip.ok_or("next hop VirtualAppliance needs nextHopIpAddress")?;
                 let addr = text
                     .parse()
-                    .map_err(|_| format!("'{text}' is not an IP address"))?;
+                    .map_err(|_| format!("{} is not an IP address", crate::text::quoted(text)))?;
                 return Ok(NextHop::VirtualAppliance(addr));
             }
             "virtualnetworkgateway" => NextHop::VirtualNetworkGateway,
@@ -79,15 +79,17 @@ impl NextHop {
             "none" => NextHop::None,
             _ => {
                 return Err(format!(
-                    "unknown next hop type '{kind}' (expected Internet, VirtualAppliance, \
-                     VirtualNetworkGateway, VnetLocal or None)"
+                    "unknown next hop type {} (expected Internet, VirtualAppliance, \
+                     VirtualNetworkGateway, VnetLocal or None)",
+                    crate::text::quoted(kind)
                 ));
             }
         };
         match ip {
             Some(text) => Err(format!(
-                "next hop {} takes no IP address, got '{text}'",
-                hop.type_name()
+                "next hop {} takes no IP address, got {}",
+                hop.type_name(),
+                crate::text::quoted(text)
             )),
             None => Ok(hop),
         }
@@ -300,7 +302,8 @@ pub fn route_name(name_prefix: &str, prefix: IpPrefix) -> String {
 pub fn check_route_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > MAX_ROUTE_NAME_LEN {
         return Err(format!(
-            "a route name has 1 to {MAX_ROUTE_NAME_LEN} characters, '{name}' has {}",
+            "a route name has 1 to {MAX_ROUTE_NAME_LEN} characters, {} has {}",
+            crate::text::quoted(name),
             name.len()
         ));
     }
@@ -309,7 +312,8 @@ pub fn check_route_name(name: &str) -> Result<(), String> {
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
     {
         return Err(format!(
-            "'{c}' is not allowed (letters, digits, '_', '.', '-' only)"
+            "{} is not allowed (letters, digits, '_', '.', '-' only)",
+            crate::text::quoted(c.encode_utf8(&mut [0; 4]))
         ));
     }
     if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {

@@ -4,6 +4,7 @@
 //! way: the address must be valid text for its family, the length in range, and no host bit set.
 //! The error says which of the three went wrong.
 
+use crate::text::quoted;
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
@@ -22,13 +23,13 @@ pub struct Prefix<A: Addr> {
 /// Why a prefix's text was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PrefixError {
-    #[error("'{0}' is not a CIDR prefix (expected ADDRESS/LENGTH)")]
+    #[error("{} is not a CIDR prefix (expected ADDRESS/LENGTH)", quoted(.0))]
     MissingLength(String),
-    #[error("'{0}' is not a valid IPv4 or IPv6 address")]
+    #[error("{} is not a valid IPv4 or IPv6 address", quoted(.0))]
     BadAddress(String),
-    #[error("'{text}' has prefix length '{len}', which is not a number from 0 to {max}")]
+    #[error("{} has prefix length {}, which is not a number from 0 to {max}", quoted(.text), quoted(.len))]
     BadLength { text: String, len: String, max: u8 },
-    #[error("'{text}' has host bits set past /{len} (the network is {network})")]
+    #[error("{} has host bits set past /{len} (the network is {network})", quoted(.text))]
     HostBits {
         text: String,
         len: u8,

@@ -266,7 +266,14 @@ fn az_script_runs_the_right_commands_whatever_the_names() {
         std::env::var("PATH").unwrap()
     );
 
+    // Names from the flags follow Azure's rules (parentheses are allowed in a resource group
+    // and mean something to bash); what the script reads from the environment may be anything.
     let nasty_rg = "rg 'quoted' $(touch pwned) `x`";
+    for args in [["-g", nasty_rg], ["--route-table", "rt;rm -rf /"]] {
+        let run = tagroute(&[&["plan", "-f", &example(), "-r", "westeurope"][..], &args].concat());
+        assert!(run.status(2).stderr.contains("invalid value"));
+    }
+    let flag_rg = "rg-(prod).1";
     let want = reference(&example(), "westeurope", "both");
     for with_flags in [true, false] {
         let _ = std::fs::remove_file(&log);
@@ -275,7 +282,7 @@ fn az_script_runs_the_right_commands_whatever_the_names() {
                 &example(),
                 "westeurope",
                 "az",
-                &["--resource-group", nasty_rg, "--route-table", "rt;rm -rf /"],
+                &["--resource-group", flag_rg, "--route-table", "rt_1.x"],
             )
         } else {
             render(&example(), "westeurope", "az", &[])
@@ -318,9 +325,9 @@ fn az_script_runs_the_right_commands_whatever_the_names() {
                     "route",
                     "create",
                     "--resource-group",
-                    nasty_rg,
+                    if with_flags { flag_rg } else { nasty_rg },
                     "--route-table-name",
-                    "rt;rm -rf /",
+                    if with_flags { "rt_1.x" } else { "rt;rm -rf /" },
                     "--name",
                     name,
                     "--address-prefix",
