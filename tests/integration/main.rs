@@ -9,6 +9,7 @@ mod drift;
 mod errors;
 mod fetch;
 mod formats;
+mod hostile;
 mod lookup;
 mod minimal;
 mod plan_real;
