@@ -151,18 +151,43 @@ enum Attempt {
 /// The shared client.
 pub struct Http {
     client: reqwest::Client,
+    token_client: reqwest::Client,
     pub cfg: HttpConfig,
 }
 
+/// Most redirects followed for one request.
+pub const MAX_REDIRECTS: usize = 5;
+
 impl Http {
     pub fn new(cfg: HttpConfig) -> Result<Self, FetchError> {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("tagroute/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(cfg.connect_timeout)
-            .timeout(cfg.timeout)
-            .build()
-            .map_err(|e| FetchError::Client(e.to_string()))?;
-        Ok(Http { client, cfg })
+        let build = |redirects: reqwest::redirect::Policy| {
+            reqwest::Client::builder()
+                .user_agent(concat!("tagroute/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(cfg.connect_timeout)
+                .timeout(cfg.timeout)
+                .redirect(redirects)
+                .build()
+                .map_err(|e| FetchError::Client(e.to_string()))
+        };
+        // Every hop must pass the rules the first URL passed, or the loopback-only rule for
+        // plain http:// would be one redirect away from meaning nothing.
+        let client = build(reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+            } else if let Err(e) = check_url(attempt.url()) {
+                attempt.error(e.to_string())
+            } else {
+                attempt.follow()
+            }
+        }))?;
+        // A request that carries a token follows no redirect: the token goes to the host it
+        // was meant for and nowhere else.
+        let token_client = build(reqwest::redirect::Policy::none())?;
+        Ok(Http {
+            client,
+            token_client,
+            cfg,
+        })
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the retries are spent.
@@ -207,7 +232,12 @@ impl Http {
         progress: &dyn Progress,
     ) -> Result<Fetched, FetchError> {
         self.retrying(url, || async {
-            let mut req = self.client.get(url.clone());
+            let client = if bearer.is_some() {
+                &self.token_client
+            } else {
+                &self.client
+            };
+            let mut req = client.get(url.clone());
             if let Some(v) = validators {
                 if let Some(etag) = &v.etag {
                     req = req.header(header::IF_NONE_MATCH, etag);
@@ -222,7 +252,7 @@ impl Http {
             let resp = req
                 .send()
                 .await
-                .map_err(|e| Attempt::Retry(describe(&e), None))?;
+                .map_err(|e| attempt_error(url, &e))?;
             let status = resp.status();
             if status == StatusCode::NOT_MODIFIED && validators.is_some() {
                 return Ok(Fetched::NotModified);
@@ -303,7 +333,7 @@ impl Http {
                 .head(url.clone())
                 .send()
                 .await
-                .map_err(|e| Attempt::Retry(describe(&e), None))?;
+                .map_err(|e| attempt_error(url, &e))?;
             let status = resp.status();
             if status.is_success() {
                 Ok(true)
@@ -339,7 +369,7 @@ impl Http {
                 .body(body.to_vec())
                 .send()
                 .await
-                .map_err(|e| Attempt::Retry(describe(&e), None))?;
+                .map_err(|e| attempt_error(url, &e))?;
             let status = resp.status();
             if status.is_success() {
                 return Ok(());
@@ -359,6 +389,19 @@ impl Http {
             })
         })
         .await
+    }
+}
+
+/// What a failed send means: a refused or endless redirect is final (trying again changes
+/// nothing); anything else may be transient.
+fn attempt_error(url: &Url, e: &reqwest::Error) -> Attempt {
+    if e.is_redirect() {
+        Attempt::Fatal(FetchError::Refused {
+            url: url.to_string(),
+            reason: format!("redirect: {}", describe(e)),
+        })
+    } else {
+        Attempt::Retry(describe(e), None)
     }
 }
 

@@ -153,23 +153,29 @@ pub async fn discover(
     })
 }
 
-/// The link to the newest `<stem>YYYYMMDD.json` in a page, resolved against the page's URL.
+/// The link to the newest `<stem>YYYYMMDD.json` in a page, resolved against the page's URL:
+/// the newest of the links that are URLs the download would accept ([`http::check_url`]),
+/// whatever else the page holds (the stem in other text, cut short, or next to bytes that are
+/// not ASCII).
 pub fn newest_link(page: &str, stem: &str, base: &Url) -> Option<Url> {
-    let mut best: Option<(&str, Url)> = None;
+    let bytes = page.as_bytes();
+    let mut best: Option<(&[u8], Url)> = None;
     let mut from = 0;
     while let Some(pos) = page[from..].find(stem).map(|p| p + from) {
         from = pos + stem.len();
-        let date = page.get(from..from + 8)?;
-        if !date.bytes().all(|b| b.is_ascii_digit())
-            || page.get(from + 8..from + 13) != Some(".json")
-        {
+        let Some(date) = bytes.get(from..from + 8) else {
+            continue;
+        };
+        if !date.iter().all(u8::is_ascii_digit) || bytes.get(from + 8..from + 13) != Some(b".json") {
             continue;
         }
+        // The stem, the digits and `.json` are ASCII, so both ends are character boundaries.
         let start = page[..pos]
             .rfind(|c: char| matches!(c, '"' | '\'' | '(' | '>' | '=') || c.is_whitespace())
             .map_or(0, |i| i + 1);
         let link = &page[start..from + 13];
         if let Ok(url) = base.join(link)
+            && http::check_url(&url).is_ok()
             && best.as_ref().is_none_or(|(d, _)| date > *d)
         {
             best = Some((date, url));
@@ -441,6 +447,31 @@ mod tests {
             "https://www.microsoft.com/files/ServiceTags_China_20260720.json"
         );
         assert!(newest_link("nothing here", "ServiceTags_Public_", &base).is_none());
+    }
+
+    /// Whatever follows or surrounds the links, the newest one a download accepts is kept.
+    #[test]
+    fn keeps_the_newest_valid_link_whatever_the_page_holds() {
+        let base = Url::parse("https://www.microsoft.com/en-us/download/details.aspx").unwrap();
+        let good = "https://download.microsoft.com/d/ServiceTags_Public_20251028.json";
+        for tail in [
+            "ServiceTags_Public_",
+            "ServiceTags_Public_2026",
+            "ServiceTags_Public_é",
+            "ServiceTags_Public_2026111é",
+            "<a href=\"http://evil.example/ServiceTags_Public_20991231.json\">",
+            "<a href=\"javascript:x/ServiceTags_Public_20991231.json\">",
+            "<a href=\"ftp://mirror/ServiceTags_Public_20991231.json\">",
+            "ServiceTags_Public_20991231.json", // no URL but the page's own: fine, it is https
+        ] {
+            let page = format!("<a href=\"{good}\">x</a> {tail}");
+            let got = newest_link(&page, "ServiceTags_Public_", &base).unwrap();
+            if tail == "ServiceTags_Public_20991231.json" {
+                assert!(got.as_str().ends_with("/ServiceTags_Public_20991231.json"));
+            } else {
+                assert_eq!(got.as_str(), good, "{tail}");
+            }
+        }
     }
 
     #[test]

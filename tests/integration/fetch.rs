@@ -489,3 +489,37 @@ fn cloud_option_uses_the_cache_and_offline_never_downloads() {
     );
     assert_eq!(env_cache.status, 0, "{}", env_cache.stderr);
 }
+
+/// Every redirect hop must pass the rules the first URL passed: plain http:// to a host that is
+/// not loopback (0.0.0.0, an IPv4-mapped loopback, any other) is refused however it is reached,
+/// and a redirect loop fails at once instead of being retried as a transient failure.
+#[test]
+fn redirects_follow_the_rules_of_the_first_url() {
+    let Some(dir) = data_dir() else { return };
+    let file = read(&dir, CHINA_NEW);
+    let server = Server::start(move |req, _| {
+        let port = req.header("host").unwrap().rsplit(':').next().unwrap().to_owned();
+        let to = |url: String| Reply::status(302).with_header("Location", &url);
+        match req.path() {
+            "/to-any" => to(format!("http://0.0.0.0:{port}/file.json")),
+            "/to-mapped" => to(format!("http://[::ffff:127.0.0.1]:{port}/file.json")),
+            "/to-ftp" => to(format!("ftp://127.0.0.1:{port}/file.json")),
+            "/loop" => to("/loop".into()),
+            "/to-file" => to("/file.json".into()),
+            "/file.json" => Reply::body(file.clone()),
+            _ => Reply::status(404),
+        }
+    });
+    let case = Case::new();
+    for path in ["/to-any", "/to-mapped", "/to-ftp"] {
+        case.fetch(&server, &["--url", &server.url(path)]).fails_with("redirect");
+        assert!(case.cached().is_none(), "{path}: nothing stored");
+    }
+    let before = server.requests().len();
+    case.fetch(&server, &["--url", &server.url("/loop")]).fails_with("redirect");
+    let loops = server.requests().len() - before;
+    assert!(loops <= 7, "one request and at most six redirects, not retries: {loops}");
+    // A redirect within the rules is followed.
+    case.fetch(&server, &["--url", &server.url("/to-file")]).status(0);
+    assert_eq!(case.cached().unwrap(), read(&dir, CHINA_NEW));
+}
