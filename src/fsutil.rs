@@ -2,17 +2,58 @@
 //!
 //! Every file that matters (an output file, a cached service-tag file, a refresh state) is
 //! written to a temporary file in the same directory, flushed to disk, renamed over the target,
-//! and the directory flushed too: readers and crashes see the old file or the new one, never a part.
+//! and the directory flushed too: readers and crashes see the old file or the new one, never a
+//! part. What the path names decides what "replacing" means:
+//! - a regular file is replaced and keeps its permissions; a new file gets the umask's;
+//! - a symbolic link is followed: its target is replaced, the link stays (a link that points
+//!   nowhere is refused);
+//! - a FIFO, a device or a socket is written into, as a shell's `>` would: it is not a file to
+//!   replace, and renaming over it would put a regular file in its place;
+//! - a directory is refused.
 
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Replaces `path` with `bytes` atomically.
+/// Writes `bytes` to `path` as described in the module docs.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (target, existing) = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            let target = std::fs::canonicalize(path).map_err(|e| {
+                io::Error::new(e.kind(), format!("the link points to nothing usable: {e}"))
+            })?;
+            let meta = std::fs::metadata(&target)?;
+            (target, meta)
+        }
+        Ok(meta) => (path.to_path_buf(), meta),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return replace(path, bytes, None),
+        Err(e) => return Err(e),
+    };
+    if existing.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "is a directory",
+        ));
+    }
+    if !existing.is_file() {
+        let mut special = std::fs::OpenOptions::new().write(true).open(&target)?;
+        return special.write_all(bytes).and_then(|()| special.flush());
+    }
+    replace(&target, bytes, Some(existing.permissions()))
+}
+
+/// Replaces the regular file `path` (or creates it) through a temporary file beside it, with
+/// `permissions` when given, else those a new file gets.
+fn replace(path: &Path, bytes: &[u8], permissions: Option<std::fs::Permissions>) -> io::Result<()> {
     let dir = parent_dir(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tagroute-")
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tagroute-");
+    // Created as a new file would be (0666 less the umask), not tempfile's private 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir)?;
+    if let Some(permissions) = permissions {
+        tmp.as_file().set_permissions(permissions)?;
+    }
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -29,5 +70,66 @@ pub fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn files_keep_their_mode_and_new_ones_get_the_umasks() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old");
+        std::fs::write(&old, "a").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&old, b"b").unwrap();
+        assert_eq!(
+            (std::fs::read(&old).unwrap(), mode(&old)),
+            (b"b".to_vec(), 0o640)
+        );
+        // The umask of the test process: what a plain create gets.
+        let probe = dir.path().join("probe");
+        std::fs::File::create(&probe).unwrap();
+        let new = dir.path().join("new");
+        write_atomic(&new, b"c").unwrap();
+        assert_eq!(mode(&new), mode(&probe));
+        assert_ne!(mode(&new), 0o600, "not tempfile's private mode");
+    }
+
+    #[test]
+    fn links_are_followed_and_special_files_written_into() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        std::fs::write(&target, "old").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+        assert!(write_atomic(&dangling, b"x").is_err());
+        assert!(
+            std::fs::symlink_metadata(&dangling)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        // /dev/null stays the device it is.
+        write_atomic(Path::new("/dev/null"), b"x").unwrap();
+        assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
+        assert!(write_atomic(dir.path(), b"x").is_err());
     }
 }

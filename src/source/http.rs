@@ -249,10 +249,7 @@ impl Http {
             if let Some(token) = bearer {
                 req = req.bearer_auth(token);
             }
-            let resp = req
-                .send()
-                .await
-                .map_err(|e| attempt_error(url, &e))?;
+            let resp = req.send().await.map_err(|e| attempt_error(url, &e))?;
             let status = resp.status();
             if status == StatusCode::NOT_MODIFIED && validators.is_some() {
                 return Ok(Fetched::NotModified);

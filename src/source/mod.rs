@@ -166,7 +166,8 @@ pub fn newest_link(page: &str, stem: &str, base: &Url) -> Option<Url> {
         let Some(date) = bytes.get(from..from + 8) else {
             continue;
         };
-        if !date.iter().all(u8::is_ascii_digit) || bytes.get(from + 8..from + 13) != Some(b".json") {
+        if !date.iter().all(u8::is_ascii_digit) || bytes.get(from + 8..from + 13) != Some(b".json")
+        {
             continue;
         }
         // The stem, the digits and `.json` are ASCII, so both ends are character boundaries.

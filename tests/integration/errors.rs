@@ -175,3 +175,26 @@ fn truncated_escape_is_a_one_line_error() {
     tagroute(&["plan", "-f", f.to_str().unwrap(), "-r", "eastus"])
         .fails_with("cut.json: not JSON: EOF while parsing a string");
 }
+
+/// Output that cannot be written is an error. (A closed stdout cannot be told from /dev/null:
+/// Rust's runtime opens /dev/null on a closed standard descriptor before the program starts.)
+#[test]
+fn unwritable_stdout_is_an_error() {
+    for redirect in ["> /dev/full"] {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "'{}' plan -f '{}' -r westeurope {redirect}",
+                binary().display(),
+                example()
+            ))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{redirect}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("cannot write to stdout"),
+            "{redirect}: {stderr}"
+        );
+    }
+}

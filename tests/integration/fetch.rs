@@ -498,7 +498,13 @@ fn redirects_follow_the_rules_of_the_first_url() {
     let Some(dir) = data_dir() else { return };
     let file = read(&dir, CHINA_NEW);
     let server = Server::start(move |req, _| {
-        let port = req.header("host").unwrap().rsplit(':').next().unwrap().to_owned();
+        let port = req
+            .header("host")
+            .unwrap()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .to_owned();
         let to = |url: String| Reply::status(302).with_header("Location", &url);
         match req.path() {
             "/to-any" => to(format!("http://0.0.0.0:{port}/file.json")),
@@ -512,14 +518,20 @@ fn redirects_follow_the_rules_of_the_first_url() {
     });
     let case = Case::new();
     for path in ["/to-any", "/to-mapped", "/to-ftp"] {
-        case.fetch(&server, &["--url", &server.url(path)]).fails_with("redirect");
+        case.fetch(&server, &["--url", &server.url(path)])
+            .fails_with("redirect");
         assert!(case.cached().is_none(), "{path}: nothing stored");
     }
     let before = server.requests().len();
-    case.fetch(&server, &["--url", &server.url("/loop")]).fails_with("redirect");
+    case.fetch(&server, &["--url", &server.url("/loop")])
+        .fails_with("redirect");
     let loops = server.requests().len() - before;
-    assert!(loops <= 7, "one request and at most six redirects, not retries: {loops}");
+    assert!(
+        loops <= 7,
+        "one request and at most six redirects, not retries: {loops}"
+    );
     // A redirect within the rules is followed.
-    case.fetch(&server, &["--url", &server.url("/to-file")]).status(0);
+    case.fetch(&server, &["--url", &server.url("/to-file")])
+        .status(0);
     assert_eq!(case.cached().unwrap(), read(&dir, CHINA_NEW));
 }

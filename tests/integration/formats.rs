@@ -397,3 +397,54 @@ fn every_command_help_starts_with_its_listed_description() {
         assert!(help.contains("Example"), "{name}");
     }
 }
+
+/// `--output` writes where it should: into a FIFO (which stays one), through a symlink to its
+/// target (the link stays), keeping an existing file's mode.
+#[test]
+fn output_lands_where_it_should() {
+    let dir = tempfile::tempdir().unwrap();
+    let want = tagroute(&["plan", "-f", &example(), "-r", "westeurope"])
+        .status(0)
+        .stdout;
+    let out = |path: &std::path::Path| {
+        tagroute(&[
+            "plan",
+            "-f",
+            &example(),
+            "-r",
+            "westeurope",
+            "-o",
+            path.to_str().unwrap(),
+        ])
+        .status(0);
+    };
+    let fifo = dir.path().join("fifo");
+    if Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        out(&fifo);
+        assert_eq!(reader.join().unwrap(), want);
+        assert!(!std::fs::metadata(&fifo).unwrap().is_file(), "still a FIFO");
+    }
+    let target = dir.path().join("plan.txt");
+    std::fs::write(&target, "old").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let link = dir.path().join("link.txt");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    out(&link);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), want);
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644);
+}
