@@ -124,21 +124,21 @@ impl FamilyChoice {
 /// Why a selection failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SelectError {
-    #[error("unknown region '{input}' in this {cloud} file; {}", closest_or(.closest, "closest known", "it names no regions"))]
+    #[error("unknown region {} in this {cloud} file; {}", crate::text::quoted(.input), closest_or(.closest, "closest known", "it names no regions"))]
     UnknownRegion {
         input: String,
         cloud: String,
         closest: Vec<String>,
     },
-    #[error("--tag '{pattern}' matches no tag in {source_name}; {}", closest_or(.closest, "closest", "it has no tags"))]
+    #[error("tag pattern {} matches no tag in {source_name}; {}", crate::text::quoted(.pattern), closest_or(.closest, "closest", "it has no tags"))]
     UnmatchedTag {
         pattern: String,
         source_name: String,
         closest: Vec<String>,
     },
-    #[error("name a --region or at least one --tag")]
+    #[error("no region and no tag given: name a region or at least one tag")]
     NothingSelected,
-    #[error("--tag '{pattern}' is not a valid glob: {msg}")]
+    #[error("tag pattern {} is not a valid glob: {msg}", crate::text::quoted(.pattern))]
     BadGlob { pattern: String, msg: String },
 }
 
@@ -454,7 +454,7 @@ mod tests {
         let e = match_tags(&empty, &["Storage".into()]).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "--tag 'Storage' matches no tag in e; it has no tags"
+            "tag pattern 'Storage' matches no tag in e; it has no tags"
         );
     }
 }

@@ -39,8 +39,8 @@ pub struct NetArgs {
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Re-check the cached file when it is older than this many days.
-    #[arg(long, value_name = "DAYS", default_value_t = 7.0)]
-    pub max_age: f64,
+    #[arg(long, value_name = "DAYS", default_value = "7", value_parser = super::args::days)]
+    pub max_age: Duration,
     /// Never touch the network: use the cached file, whatever its age.
     #[arg(long)]
     pub offline: bool,
@@ -54,22 +54,27 @@ pub struct NetArgs {
     #[arg(long, value_name = "URL")]
     pub arm_endpoint: Option<Url>,
     /// How many days back the date probe looks.
-    #[arg(long, value_name = "N", default_value_t = 35)]
+    #[arg(long, value_name = "N", default_value_t = 35, value_parser = clap::value_parser!(u32).range(1..=366))]
     pub probe_days: u32,
     /// Seconds allowed for one request, body included.
-    #[arg(long, value_name = "SECS", default_value_t = 120.0)]
-    pub timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "120", value_parser = super::args::timeout)]
+    pub timeout: Duration,
     /// Seconds allowed to connect.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub connect_timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = super::args::timeout)]
+    pub connect_timeout: Duration,
     /// Retries after a failed attempt (connect errors, timeouts, 429, 5xx).
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub retries: u32,
     /// First retry delay in milliseconds (doubled each retry, with jitter; Retry-After wins).
-    #[arg(long, value_name = "MS", default_value_t = 500)]
+    #[arg(long, value_name = "MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub retry_delay_ms: u64,
-    /// Largest file accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = tagroute::snapshot::MAX_FILE_BYTES)]
+    /// Largest file accepted, in bytes (at most the default).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = tagroute::snapshot::MAX_FILE_BYTES,
+        value_parser = clap::value_parser!(u64).range(1..=tagroute::snapshot::MAX_FILE_BYTES)
+    )]
     pub max_bytes: u64,
 }
 
@@ -84,16 +89,9 @@ impl NetArgs {
     }
 
     pub fn http(&self) -> anyhow::Result<Http> {
-        let secs = |s: f64, flag: &str| {
-            anyhow::ensure!(
-                s.is_finite() && s > 0.0,
-                "{flag} must be a positive number of seconds"
-            );
-            Ok(Duration::from_secs_f64(s))
-        };
         Ok(Http::new(HttpConfig {
-            connect_timeout: secs(self.connect_timeout, "--connect-timeout")?,
-            timeout: secs(self.timeout, "--timeout")?,
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
             retries: self.retries,
             backoff: Duration::from_millis(self.retry_delay_ms),
             max_bytes: self.max_bytes,
@@ -113,14 +111,6 @@ impl NetArgs {
             ep.arm_endpoint = u.clone();
         }
         ep
-    }
-
-    pub fn max_age(&self) -> anyhow::Result<Duration> {
-        anyhow::ensure!(
-            self.max_age.is_finite() && self.max_age >= 0.0,
-            "--max-age must be a number of days"
-        );
-        Ok(Duration::from_secs_f64(self.max_age * 86_400.0))
     }
 
     /// The default discovery method, probing back from today (UTC).
@@ -197,7 +187,7 @@ pub fn cached_file(
         );
         return Ok(path);
     }
-    if source::needs_refresh(&store, cloud, net.max_age()?) {
+    if source::needs_refresh(&store, cloud, net.max_age) {
         let http = net.http()?;
         let ep = net.endpoints(cloud);
         let mut notes = Vec::new();

@@ -1,5 +1,6 @@
 //! `tagroute plan`: the minimal set of routes with next hop Internet for a region's tags.
 
+use anyhow::Context;
 use tagroute::emit::{self, PlanFormat, Target};
 use tagroute::plan::{self, NextHop, Plan, PlanOptions, Slack, Strategy};
 use tagroute::select::{self, FamilyChoice};
@@ -84,6 +85,14 @@ pub fn make_plan(
                 region.name, snapshot.cloud, snapshot.change_number
             ));
         }
+        for tag in selection.tags.iter().map(|&i| &snapshot.tags[i]) {
+            if !tag.region.is_empty() && !region.holds(tag) {
+                diag.warn(format!(
+                    "{} lies in region {}, not {}; the plan is labelled {}",
+                    tag.name, tag.region, region.name, region.name
+                ));
+            }
+        }
     }
     if selection.tags.is_empty() {
         anyhow::bail!("nothing to plan: no tag selected");
@@ -93,7 +102,7 @@ pub fn make_plan(
     } else if sel.slack.is_empty() {
         Slack::None
     } else {
-        Slack::Tags(select::match_tags(snapshot, &sel.slack)?)
+        Slack::Tags(select::match_tags(snapshot, &sel.slack).context("--slack")?)
     };
     let opts = PlanOptions {
         family: FamilyChoice::from(sel.family),

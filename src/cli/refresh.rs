@@ -65,8 +65,8 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     webhook: Option<Url>,
     /// Seconds to wait for another run's lock before giving up.
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
-    lock_timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = super::args::wait)]
+    lock_timeout: Duration,
     /// Summary format on stdout.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     summary_format: SummaryFormat,
@@ -148,11 +148,7 @@ fn pretty(v: &impl serde::Serialize) -> Vec<u8> {
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let cloud = Cloud::from(args.cloud);
-    anyhow::ensure!(
-        args.lock_timeout.is_finite() && args.lock_timeout >= 0.0,
-        "--lock-timeout must be a number of seconds"
-    );
-    let _lock = state::lock(&args.state_dir, Duration::from_secs_f64(args.lock_timeout))?;
+    let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
     let (bytes, source_info) = get_file(&args, cloud, diag)?;
     let new = snapshot::parse(
         source_info["file"]

@@ -33,6 +33,13 @@ impl Job<'_> {
     {
         let inside =
             IntervalSet::from_prefixes(self.tags.iter().flat_map(|t| prefixes_of(t).iter()));
+        // Routes for every address would take the default route's place: no table sits next
+        // to it. Such a selection is refused instead of planned.
+        if inside == IntervalSet::from_ranges(vec![(A::ZERO, A::MAX)]) {
+            return Err(PlanError::WholeAddressSpace {
+                family: A::FAMILY.as_str(),
+            });
+        }
         let slack = match self.slack_tags {
             Some(tags) => {
                 IntervalSet::from_prefixes(tags.iter().flat_map(|t| prefixes_of(t).iter()))

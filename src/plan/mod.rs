@@ -285,6 +285,11 @@ pub enum PlanError {
         "a route budget (--max-routes with slack) plans one family at a time; use --family ipv4 or ipv6"
     )]
     BudgetNeedsOneFamily,
+    #[error(
+        "the selected tags hold every {family} address: routes for them all would replace the \
+         table's default route, which forced tunnelling needs; select narrower tags"
+    )]
+    WholeAddressSpace { family: &'static str },
     #[error("internal error: the {family} plan failed the forwarding check: {msg}")]
     CheckFailed { family: &'static str, msg: String },
     #[error("--name-prefix '{prefix}' cannot give valid Azure route names: {reason}")]
@@ -378,6 +383,21 @@ pub fn plan(
         }
         (Strategy::Lpm, Some(hop)) => {
             check_default_next_hop(hop)?;
+            // An exception route's next hop address is of the route's own family.
+            if let Some(ip) = hop.ip() {
+                let wrong = match (ip, opts.family) {
+                    (IpAddr::V4(_), FamilyChoice::Ipv6 | FamilyChoice::Both) => Some("ipv6"),
+                    (IpAddr::V6(_), FamilyChoice::Ipv4 | FamilyChoice::Both) => Some("ipv4"),
+                    _ => None,
+                };
+                if let Some(family) = wrong {
+                    return Err(PlanError::NoDefaultNextHop(format!(
+                        "{ip} cannot be the next hop of {family} exception routes (an appliance \
+                         address is of the route's own family); plan that family on its own \
+                         with --family and an address of it"
+                    )));
+                }
+            }
             Some(hop.clone())
         }
         (Strategy::Exact, _) => None,

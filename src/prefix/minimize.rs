@@ -269,6 +269,8 @@ pub fn minimize_within<A: Addr>(
     max_routes: usize,
 ) -> Result<Table<A>, u64> {
     let trie = Trie::build(intent);
+    // No table needs more routes than the trie has nodes: a larger budget is no budget.
+    let max_routes = max_routes.min(trie.nodes.len());
     let fewest = lexicographic(&trie, exceptions, true)[0][Hop::Out.idx()]
         .0
         .0;

@@ -131,7 +131,7 @@ pub fn retry_delay(
     });
     let delay = asked.unwrap_or_else(|| {
         let exp = cfg.backoff.saturating_mul(1 << (attempt - 1).min(16));
-        exp + exp.mul_f64(fastrand::f64() * 0.5)
+        exp.saturating_add(exp.mul_f64(fastrand::f64() * 0.5))
     });
     delay.min(cfg.max_wait)
 }

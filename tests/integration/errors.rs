@@ -87,7 +87,7 @@ fn bad_selections_and_options_are_refused() {
     tagroute(&["plan", "-f", &ex, "-r", "westeuropa"])
         .fails_with("unknown region 'westeuropa' in this Public file; closest known: westeurope");
     tagroute(&["plan", "-f", &ex, "--tag", "Storage.NorthPole"])
-        .fails_with("--tag 'Storage.NorthPole' matches no tag");
+        .fails_with("tag pattern 'Storage.NorthPole' matches no tag");
     tagroute(&["resolve", "-f", &ex, "Nope"]).fails_with("matches no tag");
     tagroute(&["plan", "-f", &ex, "-r", "westeurope", "--name-prefix=-x"])
         .fails_with("--name-prefix '-x' cannot give valid Azure route names");
@@ -196,5 +196,211 @@ fn unwritable_stdout_is_an_error() {
             stderr.contains("cannot write to stdout"),
             "{redirect}: {stderr}"
         );
+    }
+}
+
+/// Every numeric option is bounded when it is read: a clear usage error (exit 2), never a
+/// panic or a wait without end.
+#[test]
+fn numeric_options_are_bounded() {
+    let ex = example();
+    let plan = ["plan", "-f", &ex, "-r", "westeurope"];
+    for extra in [
+        &[
+            "--slack",
+            "AzureCloud.*",
+            "--max-routes",
+            "18446744073709551615",
+        ][..],
+        &["--max-routes", "0"][..],
+        &["--cloud", "public", "--timeout", "1e300"][..],
+        &["--cloud", "public", "--connect-timeout", "inf"][..],
+        &["--cloud", "public", "--max-age", "1e300"][..],
+        &[
+            "--cloud",
+            "public",
+            "--retry-delay-ms",
+            "18446744073709551615",
+        ][..],
+        &["--cloud", "public", "--retries", "4294967295"][..],
+        &["--cloud", "public", "--probe-days", "4294967295"][..],
+        &["--cloud", "public", "--timeout", "NaN"][..],
+    ] {
+        let args: Vec<&str> = plan
+            .iter()
+            .copied()
+            .filter(|&a| a != "-f" && a != ex)
+            .chain(extra.iter().copied())
+            .collect();
+        let args: Vec<&str> = if extra.contains(&"--cloud") {
+            args
+        } else {
+            [&plan[..], extra].concat()
+        };
+        let run = tagroute(&args);
+        assert_eq!(run.status, 2, "{extra:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("invalid value"),
+            "{extra:?}: {}",
+            run.stderr
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let run = tagroute(&[
+        "refresh",
+        "--state-dir",
+        state.to_str().unwrap(),
+        "-f",
+        &ex,
+        "-r",
+        "westeurope",
+        "--lock-timeout",
+        "1e300",
+    ]);
+    assert_eq!(run.status, 2);
+    // A budget far above what the table can use plans as one it can just use.
+    let routes = |n: &str| {
+        let args = [&plan[..], &["--slack", "AzureCloud.*", "--max-routes", n]].concat();
+        tagroute(&args).status(0).stdout
+    };
+    assert_eq!(
+        routes("100000"),
+        routes("400").replace("limit 400", "limit 100000")
+    );
+}
+
+/// Smaller cases a hostile or careless input met: a tag of every address, an appliance of the
+/// other family, a slack pattern that matches nothing, a tag of another region.
+#[test]
+fn odd_selections_say_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("all.json");
+    std::fs::write(&all, r#"{"changeNumber": 1, "cloud": "Public", "values": [{"name": "All.westeurope", "properties": {"region": "westeurope", "addressPrefixes": ["0.0.0.0/1", "128.0.0.0/1"]}}]}"#).unwrap();
+    tagroute(&["plan", "-f", all.to_str().unwrap(), "-t", "All.westeurope"])
+        .fails_with("the selected tags hold every ipv4 address");
+    let ex = example();
+    tagroute(&[
+        "plan",
+        "-f",
+        &ex,
+        "-r",
+        "westeurope",
+        "--strategy",
+        "lpm",
+        "--default-next-hop",
+        "VirtualAppliance:2001:db8::4",
+    ])
+    .fails_with("2001:db8::4 cannot be the next hop of ipv4 exception routes");
+    tagroute(&["plan", "-f", &ex, "-r", "westeurope", "--slack", "Nothing*"])
+        .fails_with("--slack: tag pattern 'Nothing*' matches no tag");
+    let run = tagroute(&[
+        "plan",
+        "-f",
+        &ex,
+        "-r",
+        "westeurope",
+        "-t",
+        "AzureMachineLearning.FranceCentral",
+    ])
+    .status(0);
+    assert!(run.stderr.contains("warning: AzureMachineLearning.FranceCentral lies in region centralfrance, not westeurope"), "{}", run.stderr);
+}
+
+mod arguments {
+    use proptest::prelude::*;
+
+    use crate::harness::*;
+
+    /// Words an argument list is made of: subcommands, flags, and values both sane and hostile.
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "plan",
+                "tags",
+                "resolve",
+                "diff",
+                "drift",
+                "lookup",
+                "aggregate",
+                "completions",
+                "--region",
+                "-r",
+                "--tag",
+                "--slack",
+                "--allow-any-slack",
+                "--max-routes",
+                "--strategy",
+                "lpm",
+                "exact",
+                "--default-next-hop",
+                "--family",
+                "both",
+                "ipv6",
+                "--format",
+                "json",
+                "az",
+                "terraform",
+                "bicep",
+                "csv",
+                "--name-prefix",
+                "--existing",
+                "--timeout",
+                "--max-age",
+                "--retries",
+                "--retry-delay-ms",
+                "--lock-timeout",
+                "-g",
+                "--route-table",
+                "--quiet",
+                "--intersect",
+                "bash",
+            ])
+            .prop_map(str::to_owned),
+            prop::sample::select(vec![
+                "0",
+                "-1",
+                "1e300",
+                "NaN",
+                "inf",
+                "18446744073709551616",
+                "400",
+                "7",
+                "",
+                "westeurope",
+                "AzureCloud.*",
+                "VirtualAppliance:10.0.0.4",
+                "VirtualAppliance:2001:db8::4",
+                "a\nb",
+                "$(id)",
+                "\u{1b}[2J",
+                "é",
+            ])
+            .prop_map(str::to_owned),
+            "[ -~]{0,12}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(150))]
+
+        /// Whatever the arguments, the program answers with a documented status (0, 1, 2),
+        /// never a panic, and a failure says something on stderr with no raw control
+        /// characters. The file is always the example, read offline.
+        #[test]
+        fn any_arguments_get_a_documented_answer(words in prop::collection::vec(word(), 0..8)) {
+            let ex = example();
+            let mut args: Vec<&str> = words.iter().map(String::as_str).collect();
+            if args.first().is_some_and(|a| !matches!(*a, "aggregate" | "completions" | "lookup")) {
+                args.extend(["-f", &ex]);
+            }
+            let run = tagroute(&args);
+            prop_assert!(matches!(run.status, 0..=2), "{args:?}: {} {}", run.status, run.stderr);
+            prop_assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+            if run.status == 2 {
+                prop_assert!(!run.stderr.trim().is_empty(), "{args:?}");
+                prop_assert!(!run.stderr.chars().any(|c| c.is_control() && c != '\n'), "{args:?}: {:?}", run.stderr);
+            }
+        }
     }
 }

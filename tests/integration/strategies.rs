@@ -270,7 +270,7 @@ fn lpm_needs_a_forced_tunnel_next_hop() {
         "--slack",
         "NoSuchTag",
     ])
-    .fails_with("--tag 'NoSuchTag' matches no tag");
+    .fails_with("--slack: tag pattern 'NoSuchTag' matches no tag");
 }
 
 #[test]
