@@ -180,23 +180,18 @@ fn truncated_escape_is_a_one_line_error() {
 /// Rust's runtime opens /dev/null on a closed standard descriptor before the program starts.)
 #[test]
 fn unwritable_stdout_is_an_error() {
-    for redirect in ["> /dev/full"] {
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "'{}' plan -f '{}' -r westeurope {redirect}",
-                binary().display(),
-                example()
-            ))
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{redirect}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            stderr.contains("cannot write to stdout"),
-            "{redirect}: {stderr}"
-        );
-    }
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' plan -f '{}' -r westeurope > /dev/full",
+            binary().display(),
+            example()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot write to stdout"), "{stderr}");
 }
 
 /// Every numeric option is bounded when it is read: a clear usage error (exit 2), never a
