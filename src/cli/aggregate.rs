@@ -4,15 +4,18 @@ use std::io::{self, Write};
 
 use anyhow::Context;
 use tagroute::prefix::IntervalSet;
-use tagroute::prefix::bulk::{Parsed, parse_parallel, write_prefixes, write_v4, write_v6};
+use tagroute::prefix::bulk::{
+    LineError, Parsed, parse_parallel, write_prefixes, write_v4, write_v6,
+};
 
 use super::args::FamilyArg;
 use super::output::{Diag, Status};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
-pub const ABOUT: &str = "Aggregate prefixes: read one prefix or address per line (files, or stdin \
-when none; blank lines and `#` comments skipped; IPv4 and IPv6 mixed) and print the fewest CIDR \
-prefixes covering exactly the same addresses, IPv4 first, sorted, as aggregate6 prints them";
+pub const ABOUT: &str = "Aggregate prefixes: read prefixes and addresses, one or more a line \
+between spaces (files, or stdin when none; blank lines and `#` comments skipped; IPv4 and IPv6 \
+mixed; IPv4 netmask and hostmask forms too) and print the fewest CIDR prefixes covering exactly \
+the same addresses, IPv4 first, sorted, as aggregate6 prints them";
 
 #[derive(clap::Args, Debug)]
 #[command(about = ABOUT, after_help = "\
@@ -21,8 +24,8 @@ Examples:
   tagroute resolve --file ServiceTags_Public_20251028.json 'AzureCloud.*' | tagroute aggregate --family ipv4
   tagroute aggregate allow.txt --subtract deny.txt --format json
 
-A line that is not a prefix is reported on stderr with its file and line number and skipped; the
-run goes on and exits 2 at the end.")]
+An item that is not a prefix, and a line longer than 64 KiB, is reported on stderr with its file
+and line number (the first thousand of them) and skipped; the run goes on and exits 2 at the end.")]
 pub struct Args {
     /// Files to read (`-` for stdin); stdin when none.
     #[arg(value_name = "FILE")]
@@ -30,10 +33,12 @@ pub struct Args {
     /// Address families to print.
     #[arg(long, value_enum, default_value_t = FamilyArg::Both)]
     family: FamilyArg,
-    /// Remove the addresses of the prefixes in this file (splitting prefixes as needed).
+    /// Remove the addresses of the prefixes in this file (splitting prefixes as needed);
+    /// repeated, those of any of the files.
     #[arg(long, value_name = "FILE")]
     subtract: Vec<String>,
-    /// Keep only the addresses also in the prefixes of this file.
+    /// Keep only the addresses also in the prefixes of this file; repeated, the addresses in
+    /// every one of the files (each intersects in turn).
     #[arg(long, value_name = "FILE")]
     intersect: Vec<String>,
     /// Output format.
@@ -47,8 +52,9 @@ enum Format {
     Json,
 }
 
-/// Parses every input on all cores, reporting bad lines with file and line number.
-fn read_all(names: &[String]) -> anyhow::Result<(Parsed, usize)> {
+/// Parses every input on all cores, reporting bad lines with file and line number; returns
+/// the union and how many lines were bad.
+fn read_all(names: &[String]) -> anyhow::Result<(Parsed, u64)> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
@@ -70,15 +76,22 @@ fn read_all(names: &[String]) -> anyhow::Result<(Parsed, usize)> {
                     .with_context(|| format!("{name}: cannot read"))?,
             )
         };
+        let shown = tagroute::text::for_terminal(shown);
         for b in &parsed.bad {
-            eprintln!(
-                "tagroute: {}:{}: {}",
-                tagroute::text::for_terminal(shown),
-                b.line,
-                tagroute::text::for_terminal(&b.error.to_string())
-            );
+            // A prefix error quotes the item; a line too long is shown by its start.
+            let what = match &b.error {
+                LineError::Prefix(e) => e.to_string(),
+                e @ LineError::TooLong { .. } => {
+                    format!("{}: {e}", tagroute::text::quoted(&b.text))
+                }
+            };
+            eprintln!("tagroute: {shown}:{}: {what}", b.line);
         }
-        bad += parsed.bad.len();
+        let unshown = parsed.bad_count - parsed.bad.len() as u64;
+        if unshown > 0 {
+            eprintln!("tagroute: {shown}: {unshown} more bad lines not shown");
+        }
+        bad += parsed.bad_count;
         all.v4_runs.append(&mut parsed.v4_runs);
         all.v6_runs.append(&mut parsed.v6_runs);
     }
@@ -103,8 +116,9 @@ pub fn run(args: Args, _diag: &Diag) -> anyhow::Result<Status> {
     );
     let (main, mut bad) = read_all(&inputs)?;
     let (mut v4, mut v6) = main.into_sets();
-    if !args.intersect.is_empty() {
-        let (keep, b) = read_all(&args.intersect)?;
+    // Each --intersect file in turn: the addresses in every one of them.
+    for file in &args.intersect {
+        let (keep, b) = read_all(std::slice::from_ref(file))?;
         bad += b;
         let (keep4, keep6) = keep.into_sets();
         v4 = v4.intersect(&keep4);
@@ -140,7 +154,7 @@ pub fn run(args: Args, _diag: &Diag) -> anyhow::Result<Status> {
             write_prefixes(v4.ranges(), write_v4, &mut text)?;
             write_prefixes(v6.ranges(), write_v6, &mut text)?;
             let prefixes: Vec<&str> = std::str::from_utf8(&text)?.lines().collect();
-            let doc = serde_json::json!({"prefixes": prefixes, "ipv4Addresses": v4.count(), "ipv6Addresses": v6.count().to_string(), "badLines": bad});
+            let doc = serde_json::json!({"prefixes": prefixes, "ipv4Addresses": v4.count(), "ipv6Addresses": v6.count_text(), "badLines": bad});
             let mut out = serde_json::to_vec_pretty(&doc)?;
             out.push(b'\n');
             stdout.write_all(&out)

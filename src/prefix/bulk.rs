@@ -278,30 +278,57 @@ impl Collector {
     }
 
     /// Adds one trimmed, non-empty line: a prefix or an address of either family.
-    fn add_line(&mut self, line: &[u8]) -> Result<(), PrefixError> {
-        if let Some((lo, hi)) = parse_v4_range(line) {
-            self.v4.push(lo, (lo ^ hi).leading_zeros());
-            return Ok(());
+    /// Adds each prefix of a line (several may stand on one, between spaces or tabs, as
+    /// aggregate6 reads them); calls `bad` with each that is not one.
+    fn add_line(&mut self, line: &[u8], bad: &mut impl FnMut(&[u8], PrefixError)) {
+        for item in line
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|w| !w.is_empty())
+        {
+            if let Some((lo, hi)) = parse_v4_range(item) {
+                self.v4.push(lo, (lo ^ hi).leading_zeros());
+                continue;
+            }
+            if let Some(range) = parse_v6_range(item) {
+                self.v6.push(range);
+                continue;
+            }
+            match IpPrefix::parse_list_item(&String::from_utf8_lossy(item)) {
+                Ok(IpPrefix::V4(p)) => self.v4.push(p.first(), p.len() as u32),
+                Ok(IpPrefix::V6(p)) => self.v6.push((p.first(), p.last())),
+                Err(e) => bad(item, e),
+            }
         }
-        if let Some(range) = parse_v6_range(line) {
-            self.v6.push(range);
-            return Ok(());
-        }
-        let text = String::from_utf8_lossy(line);
-        match IpPrefix::parse_or_host(&text)? {
-            IpPrefix::V4(p) => self.v4.push(p.first(), p.len() as u32),
-            IpPrefix::V6(p) => self.v6.push((p.first(), p.last())),
-        }
-        Ok(())
     }
 }
 
-/// A bad line: its number (1-based), its text, and why.
+/// A bad line: its number (1-based), its text (cut to [`BAD_TEXT_BYTES`]), and why.
 #[derive(Debug)]
 pub struct BadLine {
     pub line: u64,
     pub text: String,
-    pub error: PrefixError,
+    pub error: LineError,
+}
+
+/// Why a line, or an item on it, is not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    #[error(transparent)]
+    Prefix(#[from] PrefixError),
+    #[error("a line of {len} bytes, longer than the {MAX_LINE_BYTES}-byte limit")]
+    TooLong { len: u64 },
+}
+
+/// The longest line read; a longer one is reported as bad, whole, and the input goes on.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// How much of a bad line's text is kept to be shown.
+pub const BAD_TEXT_BYTES: usize = 256;
+/// How many bad lines are kept, in order, to be shown; the rest are counted.
+pub const BAD_LINES_KEPT: usize = 1000;
+
+/// A bad line's text as kept: at most [`BAD_TEXT_BYTES`] of it, as text.
+fn bad_text(line: &[u8]) -> String {
+    String::from_utf8_lossy(&line[..line.len().min(BAD_TEXT_BYTES)]).into_owned()
 }
 
 /// The prefixes of a whole input, parsed.
@@ -312,8 +339,10 @@ pub struct Parsed {
     pub v4_runs: Vec<Vec<(u32, u32)>>,
     /// Sorted runs of disjoint IPv6 ranges, one per worker.
     pub v6_runs: Vec<Vec<(u128, u128)>>,
-    /// Bad lines in line order.
+    /// The first [`BAD_LINES_KEPT`] bad lines (or items of lines), in line order.
     pub bad: Vec<BadLine>,
+    /// All bad lines (or items), kept or not.
+    pub bad_count: u64,
     pub lines: u64,
 }
 
@@ -485,20 +514,42 @@ fn merge_two<K: RangeKey>(a: &[K], b: &[K], emit: &mut impl FnMut(K)) {
     }
 }
 
-/// What a worker found in one chunk.
+/// What a worker found in one chunk: its lines, and its bad lines (the first
+/// [`BAD_LINES_KEPT`], numbered within the chunk) with how many there were.
 struct ChunkReport {
     index: usize,
     lines: u64,
-    bad: Vec<(u64, String, PrefixError)>,
+    bad: Vec<(u64, String, LineError)>,
+    bad_count: u64,
 }
 
 /// Parses one chunk of whole lines (blank lines and `#` comments skipped) into `c`.
-fn parse_chunk(chunk: &[u8], c: &mut Collector) -> (u64, Vec<(u64, String, PrefixError)>) {
-    let mut bad = Vec::new();
+fn parse_chunk(chunk: &[u8], c: &mut Collector, index: usize) -> ChunkReport {
+    let mut report = ChunkReport {
+        index,
+        lines: 0,
+        bad: Vec::new(),
+        bad_count: 0,
+    };
     let mut start = 0;
     let mut line_no = 0u64;
     let mut one = |start: usize, end: usize, line_no: u64, c: &mut Collector| {
         let line = &chunk[start..end];
+        let mut bad = |text: &[u8], e: LineError| {
+            report.bad_count += 1;
+            if report.bad.len() < BAD_LINES_KEPT {
+                report.bad.push((line_no, bad_text(text), e));
+            }
+        };
+        if line.len() > MAX_LINE_BYTES {
+            bad(
+                line,
+                LineError::TooLong {
+                    len: line.len() as u64,
+                },
+            );
+            return;
+        }
         // The common case first: a bare prefix (maybe with a CR). The IPv4 parser reads the
         // line's first sixteen bytes straight from the chunk when they are there.
         let bare = line.strip_suffix(b"\r").unwrap_or(line);
@@ -522,9 +573,7 @@ fn parse_chunk(chunk: &[u8], c: &mut Collector) -> (u64, Vec<(u64, String, Prefi
         if line.is_empty() {
             return;
         }
-        if let Err(e) = c.add_line(line) {
-            bad.push((line_no, String::from_utf8_lossy(line).into_owned(), e));
-        }
+        c.add_line(line, &mut |item, e| bad(item, e.into()));
     };
     for nl in memchr::memchr_iter(b'\n', chunk) {
         line_no += 1;
@@ -535,7 +584,8 @@ fn parse_chunk(chunk: &[u8], c: &mut Collector) -> (u64, Vec<(u64, String, Prefi
         line_no += 1;
         one(start, chunk.len(), line_no, c);
     }
-    (line_no, bad)
+    report.lines = line_no;
+    report
 }
 
 /// Parses a whole input on `threads` workers. `size_hint` (the file's size, when known) lets each
@@ -562,15 +612,14 @@ pub fn parse_parallel<R: Read>(
                 let share = size_hint.map_or(1 << 23, |s| (s / 15 / threads as u64) as usize);
                 let mut c = Collector::with_capacity(share);
                 for (index, chunk) in rx {
-                    let (lines, bad) = parse_chunk(&chunk, &mut c);
-                    let _ = done_tx.send(ChunkReport { index, lines, bad });
+                    let _ = done_tx.send(parse_chunk(&chunk, &mut c, index));
                     let _ = free_tx.send(chunk);
                 }
                 sort_and_coalesce(&mut c.v6);
                 c
             }));
         }
-        drop((done_tx, free_tx));
+        let free_tx_reader = free_tx;
         let mut carry: Vec<u8> = Vec::new();
         let mut index = 0usize;
         let mut at_end = false;
@@ -597,9 +646,29 @@ pub fn parse_parallel<R: Read>(
                     }
                 }
             }
-            if !at_end && let Some(nl) = memchr::memrchr(b'\n', &buf) {
-                carry.extend_from_slice(&buf[nl + 1..]);
-                buf.truncate(nl + 1);
+            if !at_end {
+                match memchr::memrchr(b'\n', &buf) {
+                    Some(nl) => {
+                        carry.extend_from_slice(&buf[nl + 1..]);
+                        buf.truncate(nl + 1);
+                    }
+                    // A whole chunk of one line: far over the limit. It is reported as one bad
+                    // line and the rest of it skipped, never split into lines that were not.
+                    None => {
+                        let len =
+                            buf.len() as u64 + skip_line(&mut input, &mut carry, &mut at_end)?;
+                        let _ = done_tx.send(ChunkReport {
+                            index,
+                            lines: 1,
+                            bad: vec![(1, bad_text(&buf), LineError::TooLong { len })],
+                            bad_count: 1,
+                        });
+                        index += 1;
+                        buf.clear();
+                        let _ = free_tx_reader.send(buf);
+                        continue;
+                    }
+                }
             }
             if buf.is_empty() {
                 continue;
@@ -609,7 +678,7 @@ pub fn parse_parallel<R: Read>(
             }
             index += 1;
         }
-        drop(senders);
+        drop((senders, done_tx, free_tx_reader));
         let mut parsed = Parsed::default();
         let mut v4 = Vec::with_capacity(threads);
         for w in workers {
@@ -622,18 +691,51 @@ pub fn parse_parallel<R: Read>(
         reports.sort_by_key(|r| r.index);
         let mut before = 0u64;
         for r in reports {
+            parsed.bad_count += r.bad_count;
             for (line, text, error) in r.bad {
-                parsed.bad.push(BadLine {
-                    line: before + line,
-                    text,
-                    error,
-                });
+                if parsed.bad.len() < BAD_LINES_KEPT {
+                    parsed.bad.push(BadLine {
+                        line: before + line,
+                        text,
+                        error,
+                    });
+                }
             }
             before += r.lines;
         }
         parsed.lines = before;
         Ok(parsed)
     })
+}
+
+/// Reads and drops the rest of a line (through its newline, or to the end of the input, which
+/// sets `at_end`), returning how many bytes it had; what was read past the newline goes to
+/// `carry`, the start of the next chunk.
+fn skip_line<R: Read>(
+    input: &mut R,
+    carry: &mut Vec<u8>,
+    at_end: &mut bool,
+) -> std::io::Result<u64> {
+    let mut skipped = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => {
+                *at_end = true;
+                return Ok(skipped);
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        match memchr::memchr(b'\n', &buf[..n]) {
+            Some(nl) => {
+                carry.extend_from_slice(&buf[nl + 1..n]);
+                return Ok(skipped + nl as u64);
+            }
+            None => skipped += n as u64,
+        }
+    }
 }
 
 /// Writes the prefixes of sorted, disjoint ranges, one a line, to `out`: blocks of ranges are

@@ -67,6 +67,23 @@ impl<A: Addr> IntervalSet<A> {
     }
 
     /// Number of addresses, saturating at `u128::MAX` for the whole IPv6 space.
+    /// The number of addresses, exactly, in decimal: [`Self::count`] stops at `u128::MAX`,
+    /// one short of the IPv6 address space.
+    pub fn count_text(&self) -> String {
+        let mut total = 0u128;
+        for &(lo, hi) in &self.ranges {
+            match (hi.to_u128() - lo.to_u128())
+                .checked_add(1)
+                .and_then(|n| total.checked_add(n))
+            {
+                Some(t) => total = t,
+                // Past u128 only when the ranges cover all 2^128 addresses.
+                None => return "340282366920938463463374607431768211456".to_owned(),
+            }
+        }
+        total.to_string()
+    }
+
     pub fn count(&self) -> u128 {
         self.ranges.iter().fold(0u128, |acc, &(lo, hi)| {
             acc.saturating_add((hi.to_u128() - lo.to_u128()).saturating_add(1))

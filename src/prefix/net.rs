@@ -250,6 +250,39 @@ impl IpPrefix {
     }
 }
 
+impl IpPrefix {
+    /// A prefix as prefix lists write it: what [`IpPrefix::parse_or_host`] reads, and for IPv4
+    /// `ADDRESS/NETMASK` and `ADDRESS/HOSTMASK` too (`10.0.0.0/255.0.0.0`,
+    /// `10.0.0.0/0.255.255.255`), read as Python's `ipaddress` reads them: a netmask first.
+    pub fn parse_list_item(text: &str) -> Result<Self, PrefixError> {
+        let err = match Self::parse_or_host(text) {
+            Ok(p) => return Ok(p),
+            Err(e) => e,
+        };
+        let Some((addr, mask)) = text
+            .split_once('/')
+            .and_then(|(a, m)| Some((u32::parse_addr(a)?, u32::parse_addr(m)?)))
+        else {
+            return Err(err);
+        };
+        let contiguous = |m: u32| m.leading_ones() + m.trailing_zeros() == 32;
+        let len = if contiguous(mask) {
+            mask.leading_ones()
+        } else if contiguous(!mask) {
+            (!mask).leading_ones()
+        } else {
+            return Err(err);
+        } as u8;
+        Prefix::new(addr, len)
+            .map(IpPrefix::V4)
+            .ok_or_else(|| PrefixError::HostBits {
+                text: text.to_owned(),
+                len,
+                network: Prefix::containing(addr, len).to_string(),
+            })
+    }
+}
+
 impl From<Prefix<u32>> for IpPrefix {
     fn from(p: Prefix<u32>) -> Self {
         IpPrefix::V4(p)

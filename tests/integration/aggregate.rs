@@ -195,3 +195,93 @@ fn subtract_and_intersect() {
         "IPv6 gone: not in keep.txt"
     );
 }
+
+/// What aggregate6 reads, read alike: several prefixes on a line, IPv4 netmask and hostmask
+/// forms, bare addresses; the output is aggregate6's, line for line.
+#[test]
+fn reads_what_aggregate6_reads() {
+    let Some(peer) = aggregate6() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let list = tmp.path().join("list.txt");
+    std::fs::write(
+        &list,
+        "10.0.0.0/255.255.255.0 10.0.1.0/0.0.0.255\t10.0.2.0/24\n\
+         192.0.2.0/255.255.255.128  192.0.2.128/25 198.51.100.7\n\
+         2001:db8::/33 2001:db8:8000::/33\n\
+         172.16.0.0/255.240.0.0\n0.0.0.0/255.255.255.255\n",
+    )
+    .unwrap();
+    let out = same_as_aggregate6(peer, &list, &[], &[]);
+    assert!(
+        out.contains("10.0.0.0/23\n10.0.2.0/24\n") && out.contains("2001:db8::/32"),
+        "{out}"
+    );
+}
+
+/// A line is a line however long: one longer than the limit is one bad line (its start shown,
+/// cut short), and the lines after it keep their numbers; the same for one longer than a read
+/// chunk, whose end would otherwise have been read as lines of its own.
+#[test]
+fn long_lines_are_one_bad_line_each() {
+    for len in [70_000usize, 5 << 20] {
+        let mut input = b"10.0.0.0/24\n# ".to_vec();
+        input.extend(std::iter::repeat_n(b'x', len));
+        input.extend_from_slice(b" 10.9.9.0/24\n10.0.1.0/24\nbad\n");
+        let run = tagroute_with(&["aggregate"], Some(&input), &[]).status(2);
+        assert_eq!(run.stdout, "10.0.0.0/23\n", "{len}");
+        assert!(run.stderr.contains(":2: '# xxx"), "{len}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("longer than the 65536-byte limit"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(":4: 'bad' is not"),
+            "{len}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.len() < 1000, "the long line is not echoed whole");
+    }
+}
+
+/// Any byte stream is read in bounded memory with a bounded report: binary input gives at most
+/// a thousand bad lines on stderr, then a count.
+#[test]
+fn binary_input_gives_a_bounded_report() {
+    let mut rng = fastrand::Rng::with_seed(3);
+    let input: Vec<u8> = (0..3 << 20).map(|_| rng.u8(..)).collect();
+    let run = tagroute_with(&["aggregate"], Some(&input), &[]).status(2);
+    let lines = run.stderr.lines().count();
+    assert!(lines <= 1002, "{lines} lines on stderr");
+    assert!(run.stderr.contains("more bad lines not shown"));
+    assert!(!run.stderr.chars().any(|c| c.is_control() && c != '\n'));
+}
+
+/// Repeated --intersect keeps the addresses in every file; the exact count of all IPv6
+/// addresses is 2^128.
+#[test]
+fn intersect_each_file_and_count_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let all = w("all.txt", "10.0.0.0/8\n");
+    let a = w("a.txt", "10.0.0.0/16\n");
+    let b = w("b.txt", "10.0.0.0/24\n10.1.0.0/16\n");
+    let out = tagroute(&["aggregate", &all, "--intersect", &a, "--intersect", &b]).status(0);
+    assert_eq!(out.stdout, "10.0.0.0/24\n");
+    let json = tagroute_with(
+        &["aggregate", "--format", "json"],
+        Some(b"::/0\n0.0.0.0/0\n"),
+        &[],
+    )
+    .status(0)
+    .json();
+    assert_eq!(
+        json["ipv6Addresses"],
+        "340282366920938463463374607431768211456"
+    );
+    assert_eq!(json["ipv4Addresses"], 4294967296u64);
+}
