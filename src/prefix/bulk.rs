@@ -1234,7 +1234,7 @@ mod tests {
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
             {
-                let _ = c.add_line(l.as_bytes());
+                c.add_line(l.as_bytes(), &mut |_, _| {});
             }
             sets(&c)
                 .0
@@ -1302,7 +1302,7 @@ mod tests {
             "2001:db8::/33",
             "2001:db8:8000::/33",
         ] {
-            c.add_line(l.as_bytes()).unwrap();
+            c.add_line(l.as_bytes(), &mut |t, e| panic!("{t:?}: {e}"));
         }
         assert!(c.add_line(b"10.0.0.1/8").is_err());
         let (v4, v6) = sets(&c);
