@@ -8,6 +8,7 @@ pub mod diff;
 pub mod drift;
 pub mod emit;
 pub mod fsutil;
+pub mod lines;
 pub mod lookup;
 pub mod plan;
 pub mod prefix;

@@ -125,6 +125,14 @@ pub fn quoted(text: &str) -> String {
     format!("'{}'... ({count} characters)", for_terminal(&head))
 }
 
+/// Bytes that may not be text, for a message: in single quotes, every byte outside printable
+/// ASCII written as an escape (`\xff`, `\n`), cut to [`MAX_QUOTED_CHARS`] bytes.
+pub fn bytes_quoted(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(MAX_QUOTED_CHARS)];
+    let more = if head.len() < bytes.len() { "..." } else { "" };
+    format!("'{}'{more}", head.escape_ascii())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +182,6 @@ mod tests {
         let q = quoted(&long);
         assert!(q.ends_with("... (500 characters)") && q.len() < 150, "{q}");
         assert_eq!(quoted("a\nb"), "'a\\nb'");
+        assert_eq!(bytes_quoted(b"\xff\xfe x"), "'\\xff\\xfe x'");
     }
 }

@@ -1,9 +1,10 @@
 //! `tagroute lookup`: which service tags hold an address.
 
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 
 use anyhow::Context;
+use tagroute::lines::{Line, Lines, MAX_LINE_BYTES};
 use tagroute::lookup::LookupIndex;
 use tagroute::prefix::{IpPrefix, bulk};
 
@@ -48,6 +49,9 @@ enum Format {
     Json,
 }
 
+/// How many bad inputs are reported one by one.
+const REPORTED: usize = 1000;
+
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     if args.source.is_stdin() && args.addresses.is_empty() {
         anyhow::bail!(
@@ -57,8 +61,14 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let snapshot = args.source.load(diag)?;
     let index = LookupIndex::build(&snapshot);
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let mut bad = 0usize;
-    let mut line_buf = String::new();
+    // Bad inputs are reported as they come, the first thousand of them; all are counted.
+    let bad = std::cell::Cell::new(0usize);
+    let report = |message: &str| {
+        bad.set(bad.get() + 1);
+        if bad.get() <= REPORTED {
+            eprintln!("{}", tagroute::text::for_terminal(message));
+        }
+    };
     let mut line: Vec<u8> = Vec::with_capacity(512);
     let mut answer =
         |text: &str, origin: &dyn Fn() -> String, out: &mut BufWriter<_>| -> io::Result<()> {
@@ -67,12 +77,11 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 return Ok(());
             }
             let Ok(addr) = text.parse::<IpAddr>() else {
-                bad += 1;
-                eprintln!(
+                report(&format!(
                     "tagroute: {}: {} is not an IP address",
-                    tagroute::text::for_terminal(&origin()),
+                    origin(),
                     tagroute::text::quoted(text)
-                );
+                ));
                 return Ok(());
             };
             let matches = index.lookup(addr);
@@ -113,15 +122,22 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         };
     let result: io::Result<()> = (|| {
         if args.addresses.is_empty() {
-            let mut stdin = io::stdin().lock();
-            let mut n = 0usize;
-            loop {
-                line_buf.clear();
-                if stdin.read_line(&mut line_buf)? == 0 {
-                    break;
-                }
-                n += 1;
-                answer(&line_buf, &|| format!("line {n}"), &mut out)?;
+            let mut lines = Lines::new(io::stdin().lock());
+            while let Some((n, line)) = lines.next_line()? {
+                let why = match line {
+                    Line::Text(text) => {
+                        answer(text, &|| format!("line {n}"), &mut out)?;
+                        continue;
+                    }
+                    Line::TooLong { start, len } => format!(
+                        "{}: a line of {len} bytes, longer than the {MAX_LINE_BYTES}-byte limit",
+                        tagroute::text::bytes_quoted(start)
+                    ),
+                    Line::NotUtf8 { start } => {
+                        format!("{} is not UTF-8 text", tagroute::text::bytes_quoted(start))
+                    }
+                };
+                report(&format!("tagroute: line {n}: {why}"));
             }
         } else {
             for (i, a) in args.addresses.iter().enumerate() {
@@ -133,6 +149,10 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     match result {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Status::Ok),
         other => other.context("lookup failed")?,
+    }
+    let bad = bad.get();
+    if bad > REPORTED {
+        eprintln!("tagroute: {} more bad inputs not shown", bad - REPORTED);
     }
     if bad > 0 {
         let (n, verb) = if bad == 1 {

@@ -164,3 +164,28 @@ fn bad_lines_are_reported_and_the_run_goes_on() {
             .contains("2001:db8:200:30::1\t2001:db8:200:30::/64\tBatchNodeManagement\n")
     );
 }
+
+/// A line that is not UTF-8, or longer than the limit, is reported with its number and the
+/// lines after it are still answered.
+#[test]
+fn bad_lines_do_not_stop_the_answers() {
+    let mut input = b"192.0.2.1\n\xff\xfe\n".to_vec();
+    input.extend(std::iter::repeat_n(b'7', 100_000));
+    input.extend_from_slice(b"\n198.51.100.1\n");
+    let run = tagroute_with(&["lookup", "-f", &example()], Some(&input), &[]).status(2);
+    assert!(run.stdout.starts_with("192.0.2.1\t"), "{}", run.stdout);
+    assert!(run.stdout.contains("198.51.100.1\t"), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("line 2: '\\xff\\xfe' is not UTF-8 text"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("line 3: '7777"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("a line of 100000 bytes"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.len() < 1000);
+}
