@@ -10,7 +10,6 @@
 //! nothing of networks, regions or routes.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
@@ -378,26 +377,24 @@ pub(super) struct Prefixes {
 /// each string is found by its quotes and parsed as it stands, without serde's work per
 /// element, which cost more than parsing the prefix does. A list with an escape in it, or
 /// anything else, is read by serde_json, whose errors say what the value should have been.
-pub(super) fn parse_prefixes(raw: &str) -> Result<Prefixes, serde_json::Error> {
-    // Collected in buffers kept from tag to tag, then copied out at their final size: one
+pub(super) fn parse_prefixes(
+    raw: &str,
+    scratch: &mut Prefixes,
+) -> Result<Prefixes, serde_json::Error> {
+    // Collected in `scratch`, kept from tag to tag, then copied out at their final size: one
     // allocation a list instead of one each time it grows.
-    thread_local! {
-        static SCRATCH: RefCell<Prefixes> = RefCell::default();
-    }
-    SCRATCH.with_borrow_mut(|scratch| {
+    scratch.clear();
+    if !read_plain_prefixes(raw, scratch) {
         scratch.clear();
-        if !read_plain_prefixes(raw, scratch) {
-            scratch.clear();
-            let list: Vec<Str> = serde_json::from_str(raw)?;
-            for (i, Str(text)) in list.iter().enumerate() {
-                scratch.add(i, text);
-            }
+        let list: Vec<Str> = serde_json::from_str(raw)?;
+        for (i, Str(text)) in list.iter().enumerate() {
+            scratch.add(i, text);
         }
-        Ok(Prefixes {
-            ipv4: scratch.ipv4.as_slice().into(),
-            ipv6: scratch.ipv6.as_slice().into(),
-            first_bad: scratch.first_bad.take(),
-        })
+    }
+    Ok(Prefixes {
+        ipv4: scratch.ipv4.as_slice().into(),
+        ipv6: scratch.ipv6.as_slice().into(),
+        first_bad: scratch.first_bad.take(),
     })
 }
 
@@ -718,6 +715,20 @@ pub fn parse(source_name: &str, bytes: &[u8]) -> Result<Snapshot, LoadError> {
     validate(source_name, raw, prefixes)
 }
 
+/// For the fuzz target of the reader: reading the file with the tag list cut at `cut` (any
+/// offset) gives no answer, or exactly the one-thread reader's.
+#[cfg(fuzzing)]
+pub fn check_split_reading(bytes: &[u8], cut: usize) {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return;
+    };
+    let whole = format!("{:?}", parse("f", bytes).map(|s| s.tags));
+    if let Some((raw, parsed)) = parallel::read_cut(text, |_, _| Some(cut)) {
+        let split = format!("{:?}", validate("f", raw, parsed).map(|s| s.tags));
+        assert_eq!(split, whole, "cut at {cut}");
+    }
+}
+
 /// The error of a file that is JSON but not a service-tag file, with where it lies. The file is
 /// read again, this time keeping track of the path (which costs an allocation a key), only
 /// now that it failed.
@@ -757,8 +768,9 @@ fn locate(source_name: &str, bytes: &[u8], first: serde_json::Error) -> LoadErro
 /// parsed side by side.
 fn parse_all_prefixes(tags: &[RawTag]) -> Vec<Result<Prefixes, serde_json::Error>> {
     let parse = |part: &[RawTag]| -> Vec<_> {
+        let mut scratch = Prefixes::default();
         part.iter()
-            .map(|t| parse_prefixes(t.properties.address_prefixes.get()))
+            .map(|t| parse_prefixes(t.properties.address_prefixes.get(), &mut scratch))
             .collect()
     };
     let size = |t: &RawTag| t.properties.address_prefixes.get().len();

@@ -32,7 +32,7 @@ pub(super) fn read(text: &str) -> Option<(RawFile<'_>, Parsed)> {
 
 /// [`read`] with the guess of where to cut the list (given the text and where the first tag
 /// starts) made by `cut`.
-fn read_cut(
+pub(super) fn read_cut(
     text: &str,
     cut: impl Fn(&str, usize) -> Option<usize>,
 ) -> Option<(RawFile<'_>, Parsed)> {
@@ -161,6 +161,7 @@ fn tags_from(
 ) -> Option<((Vec<RawTag<'_>>, Parsed), Stop)> {
     let b = text.as_bytes();
     let (mut tags, mut parsed) = (Vec::new(), Vec::new());
+    let mut scratch = Prefixes::default();
     loop {
         if Some(at) == cut {
             return Some(((tags, parsed), Stop::Cut));
@@ -169,7 +170,10 @@ fn tags_from(
             return None;
         }
         let (tag, after) = one::<RawTag>(text, at)?;
-        parsed.push(parse_prefixes(tag.properties.address_prefixes.get()));
+        parsed.push(parse_prefixes(
+            tag.properties.address_prefixes.get(),
+            &mut scratch,
+        ));
         tags.push(tag);
         at = skip_ws(b, after);
         match b.get(at) {
