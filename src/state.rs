@@ -25,6 +25,12 @@ pub const CURRENT: &str = "current";
 pub enum StateError {
     #[error("{path}: {err}")]
     Io { path: String, err: std::io::Error },
+    #[error(
+        "{link} points to {} instead of a generation of this state directory: nothing is \
+         known of the last run, so nothing was changed; repair or remove the link",
+        crate::text::quoted(.target)
+    )]
+    BrokenCurrent { link: String, target: String },
     #[error("another refresh holds the lock on {dir} ({holder}); gave up after {waited:?}")]
     Locked {
         dir: String,
@@ -90,11 +96,36 @@ pub fn lock(dir: &Path, timeout: Duration) -> Result<Lock, StateError> {
     }
 }
 
-/// The directory of the current generation, if there is one.
-pub fn current(dir: &Path) -> Option<PathBuf> {
-    let target = fs::read_link(dir.join(CURRENT)).ok()?;
-    let full = dir.join(target);
-    full.is_dir().then_some(full)
+/// The directory of the current generation: `None` when there is none yet (a first run), an
+/// error when `current` is there but is not a link to a generation of this directory (broken,
+/// replaced, pointing elsewhere): then nothing is known of the last run, and taking it for a
+/// first run would accept an older file and delete the generations.
+pub fn current(dir: &Path) -> Result<Option<PathBuf>, StateError> {
+    let link = dir.join(CURRENT);
+    let target = match fs::read_link(&link) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && link.symlink_metadata().is_err() => {
+            return Ok(None);
+        }
+        Err(e) => return Err(io(&link)(e)),
+    };
+    let name = target.to_str().unwrap_or_default();
+    let full = dir.join(&target);
+    if !name.starts_with("gen-") || name.contains(['/', '\\']) || !full.is_dir() {
+        return Err(StateError::BrokenCurrent {
+            link: link.display().to_string(),
+            target: target.display().to_string(),
+        });
+    }
+    Ok(Some(full))
+}
+
+/// Removes a file of a committed generation (a notification delivered) and flushes the
+/// directory.
+pub fn remove_file(generation: &Path, name: &str) -> Result<(), StateError> {
+    let path = generation.join(name);
+    fs::remove_file(&path).map_err(io(&path))?;
+    sync_dir(generation).map_err(io(generation))
 }
 
 /// Writes a complete new generation from `files` (name, content) and makes it current.
@@ -150,16 +181,35 @@ mod tests {
     #[test]
     fn commits_replace_the_current_generation() {
         let tmp = tempfile::tempdir().unwrap();
-        assert!(current(tmp.path()).is_none());
+        assert!(current(tmp.path()).unwrap().is_none());
         let a = commit(tmp.path(), "1", &[("x.json".into(), b"1".to_vec())]).unwrap();
-        assert_eq!(current(tmp.path()).unwrap(), a);
+        assert_eq!(current(tmp.path()).unwrap().unwrap(), a);
         fs::create_dir(tmp.path().join(".staging-junk")).unwrap();
         let b = commit(tmp.path(), "2", &[("x.json".into(), b"2".to_vec())]).unwrap();
         assert_eq!(
-            fs::read(current(tmp.path()).unwrap().join("x.json")).unwrap(),
+            fs::read(current(tmp.path()).unwrap().unwrap().join("x.json")).unwrap(),
             b"2"
         );
         assert!(!a.exists() && b.exists() && !tmp.path().join(".staging-junk").exists());
+    }
+
+    /// A `current` that is not a link to a generation here is an error, and leaves every
+    /// generation in place.
+    #[test]
+    fn a_broken_current_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = commit(tmp.path(), "1", &[("x.json".into(), b"1".to_vec())]).unwrap();
+        let link = tmp.path().join(CURRENT);
+        for target in ["gen-gone", "/etc", "../elsewhere"] {
+            fs::remove_file(&link).unwrap();
+            std::os::unix::fs::symlink(target, &link).unwrap();
+            let err = current(tmp.path()).unwrap_err().to_string();
+            assert!(err.contains("instead of a generation"), "{err}");
+            assert!(a.exists());
+        }
+        fs::remove_file(&link).unwrap();
+        fs::create_dir(&link).unwrap();
+        assert!(current(tmp.path()).is_err(), "a directory is not the link");
     }
 
     #[test]

@@ -148,6 +148,10 @@ fn pretty(v: &impl serde::Serialize) -> Vec<u8> {
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let cloud = Cloud::from(args.cloud);
+    // A webhook that could never be called is an error before anything is done.
+    if let Some(url) = &args.webhook {
+        source::http::check_url(url).context("--webhook")?;
+    }
     let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
     let (bytes, source_info) = get_file(&args, cloud, diag)?;
     let new = snapshot::parse(
@@ -165,7 +169,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         cloud
     );
 
-    let previous_dir = state::current(&args.state_dir);
+    let previous_dir = state::current(&args.state_dir)?;
     let previous: Option<Snapshot> = match &previous_dir {
         Some(dir) => {
             let path = dir.join("snapshot.json");
@@ -257,6 +261,18 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         diff_report.as_ref(),
     );
     files.push(("summary.json".into(), pretty(&summary)));
+    // Notifications not yet delivered travel with the state from one generation to the next
+    // until the webhook takes them; this run's joins them when something changed.
+    let mut pending = previous_dir
+        .as_deref()
+        .map(pending_notifications)
+        .transpose()?
+        .unwrap_or_default();
+    if changed && args.webhook.is_some() {
+        let id = summary["runId"].as_str().unwrap_or_default();
+        pending.push((format!("{WEBHOOK_PREFIX}{id}.json"), pretty(&summary)));
+    }
+    files.extend(pending.iter().cloned());
     let generation = state::commit(&args.state_dir, &new.change_number.to_string(), &files)?;
 
     let text = match args.summary_format {
@@ -278,14 +294,13 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             generation.display()
         ),
     };
-    if changed && let Some(url) = &args.webhook {
-        let http = args.net.http()?;
-        block_on(http.post_json(url, &pretty(&summary)))?.with_context(|| {
-            format!(
-                "webhook failed (the state was written to {})",
-                generation.display()
-            )
-        })?;
+    match &args.webhook {
+        Some(url) if !pending.is_empty() => notify(&args, url, &generation, &pending)?,
+        None if !pending.is_empty() => diag.warn(format!(
+            "{} webhook notifications wait in the state for a run with --webhook",
+            pending.len()
+        )),
+        _ => {}
     }
     deliver(&text, None)?;
     Ok(if changed {
@@ -293,6 +308,50 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     } else {
         Status::Ok
     })
+}
+
+/// Names of the state files that hold a notification not yet delivered.
+const WEBHOOK_PREFIX: &str = "webhook-";
+
+/// The notifications a generation holds, oldest first.
+fn pending_notifications(generation: &std::path::Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut pending = Vec::new();
+    for entry in std::fs::read_dir(generation)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.starts_with(WEBHOOK_PREFIX) && name.ends_with(".json") {
+            let bytes = std::fs::read(generation.join(&name))?;
+            pending.push((name, bytes));
+        }
+    }
+    pending.sort();
+    Ok(pending)
+}
+
+/// POSTs each pending notification, oldest first, removing each from the state once it is
+/// delivered; those that fail stay for the next run, and the run fails.
+fn notify(
+    args: &Args,
+    url: &reqwest::Url,
+    generation: &std::path::Path,
+    pending: &[(String, Vec<u8>)],
+) -> anyhow::Result<()> {
+    let http = args.net.http()?;
+    let mut failed = Vec::new();
+    for (name, body) in pending {
+        match block_on(http.post_json(url, body))? {
+            Ok(()) => state::remove_file(generation, name)?,
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    if let Some(first) = failed.first() {
+        anyhow::bail!(
+            "webhook failed ({first}); the state was written to {} and keeps {} notification(s) \
+             for the next run",
+            generation.display(),
+            failed.len()
+        );
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -319,7 +378,16 @@ fn summary(
         names(routes_now),
         previous_routes.as_ref().map(names).unwrap_or_default(),
     );
+    // Names this run for a receiver that may see a notification twice (at least once).
+    let run_id = format!(
+        "{:012}-{:08x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        fastrand::u32(..)
+    );
     json!({
+        "runId": run_id,
         "cloud": plan.cloud.as_str(),
         "changeNumber": plan.change_number,
         "previousChangeNumber": previous.map(|p| p.change_number),

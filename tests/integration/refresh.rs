@@ -258,11 +258,96 @@ fn the_webhook_gets_the_summary_and_its_failure_keeps_the_state() {
         "--retry-delay-ms",
         "10",
     ])
-    .fails_with("webhook failed (the state was written to");
+    .fails_with("keeps 1 notification(s) for the next run");
     assert_eq!(failing.requests().len(), 2, "retried once");
+    let summary = json_file(&current(tmp.path()).unwrap().join("summary.json"));
+    assert_eq!(summary["changeNumber"], 43);
+    // The undelivered notification waits in the state; the next run delivers it, though
+    // nothing changed then, and exits 0; the one after has nothing to deliver.
+    let held: Vec<String> = std::fs::read_dir(current(tmp.path()).unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("webhook-"))
+        .collect();
+    assert_eq!(held.len(), 1, "{held:?}");
+    let again = |hook: &str| {
+        tagroute(&[
+            "refresh",
+            "--state-dir",
+            s,
+            "--cloud",
+            "public",
+            "-f",
+            &next_example(),
+            "-r",
+            "westeurope",
+            "--webhook",
+            hook,
+        ])
+    };
+    again(&hook).status(0);
+    let posts = ok.requests();
+    assert_eq!(posts.len(), 2);
+    let late: Value = serde_json::from_slice(&posts[1].body).unwrap();
     assert_eq!(
-        json_file(&current(tmp.path()).unwrap().join("summary.json"))["changeNumber"],
-        43
+        late["runId"], summary["runId"],
+        "the same run, for a receiver to de-duplicate"
+    );
+    again(&hook).status(0);
+    assert_eq!(ok.requests().len(), 2, "delivered once");
+}
+
+/// A webhook that could never be called (plain http:// to a host that is not loopback) is
+/// refused before anything runs, whether or not something would change.
+#[test]
+fn a_webhook_that_cannot_be_called_is_refused_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    tagroute(&[
+        "refresh",
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--cloud",
+        "public",
+        "-f",
+        &example(),
+        "-r",
+        "westeurope",
+        "--webhook",
+        "http://hooks.example.com/x",
+    ])
+    .fails_with("--webhook: refusing http://hooks.example.com/x");
+    assert!(!state.exists(), "nothing written");
+}
+
+/// A `current` link that points nowhere (or elsewhere) is an error: the older file is not
+/// taken for a first run, and the generations stay.
+#[test]
+fn a_broken_current_link_is_an_error_that_keeps_every_generation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = tmp.path().to_str().unwrap();
+    let run = |file: &str| {
+        tagroute(&[
+            "refresh",
+            "--state-dir",
+            s,
+            "--cloud",
+            "public",
+            "-f",
+            file,
+            "-r",
+            "westeurope",
+        ])
+    };
+    run(&next_example()).status(1);
+    let generation = current(tmp.path()).unwrap();
+    let link = tmp.path().join("current");
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("gen-vanished", &link).unwrap();
+    run(&example()).fails_with("instead of a generation of this state directory");
+    assert!(
+        generation.join("summary.json").exists(),
+        "the generation stays"
     );
 }
 
