@@ -1,14 +1,11 @@
-//! The service-tag reader on any bytes: no panic, and the two-thread reading, cut anywhere,
-//! agrees with the one-thread reader. The first two bytes choose the cut.
+//! Fuzz target: see `checks::service_tags`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
+#[allow(dead_code)]
+#[path = "../../src/cli/mod.rs"]
+mod cli;
+#[allow(dead_code)]
+#[path = "../checks.rs"]
+mod checks;
 
-fuzz_target!(|data: &[u8]| {
-    let (cut, file) = match data {
-        [a, b, rest @ ..] => (u16::from_le_bytes([*a, *b]) as usize, rest),
-        _ => (0, data),
-    };
-    let _ = tagroute::snapshot::parse("fuzz", file);
-    tagroute::snapshot::check_split_reading(file, cut.min(file.len()));
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::service_tags(data));

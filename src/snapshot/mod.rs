@@ -715,9 +715,10 @@ pub fn parse(source_name: &str, bytes: &[u8]) -> Result<Snapshot, LoadError> {
     validate(source_name, raw, prefixes)
 }
 
-/// For the fuzz target of the reader: reading the file with the tag list cut at `cut` (any
-/// offset) gives no answer, or exactly the one-thread reader's.
-#[cfg(fuzzing)]
+/// For the fuzz target of the reader (and the test that replays its corpus): reading the file
+/// with the tag list cut at `cut` (any offset) gives no answer, or exactly the one-thread
+/// reader's; panics otherwise.
+#[doc(hidden)]
 pub fn check_split_reading(bytes: &[u8], cut: usize) {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return;

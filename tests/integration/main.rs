@@ -3,12 +3,18 @@
 
 mod harness;
 
+// The binary's command-line module, for the argument parser's fuzz corpus.
+#[allow(dead_code)]
+#[path = "../../src/cli/mod.rs"]
+mod cli;
+
 mod aggregate;
 mod diff;
 mod drift;
 mod errors;
 mod fetch;
 mod formats;
+mod fuzz_corpus;
 mod hostile;
 mod lookup;
 mod minimal;
