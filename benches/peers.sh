@@ -31,19 +31,11 @@ if ! command -v aggregate6 >/dev/null; then
 fi
 
 cargo build --release --bin tagroute --example gen_prefixes --example naive_ipnet >&2
-# tagroute as the README installs it: on Linux x86-64 the static build (`cargo install-static`,
-# see .cargo/config.toml), elsewhere the default one, which the `plan` row also times on Linux.
-# Installed, not run from target/: the same bytes run from where the linker wrote them were 7 %
-# slower on `plan` here, with more page faults (how the linker's writes left the file in the
-# page cache, not how people run the program).
+# tagroute as the README installs it (`cargo install`). Installed, not run from target/: the
+# same bytes run from where the linker wrote them were slower on `plan` here, with more page
+# faults (how the linker's writes left the file in the page cache, not how people run it).
 cargo install --quiet --locked --path . --root "$WORK/install" >&2
 T=$WORK/install/bin/tagroute
-DEFAULT_T=
-if [ "$(uname -sm)" = "Linux x86_64" ]; then
-  cargo install-static --quiet --root "$WORK/install-static" >&2
-  DEFAULT_T=$T
-  T=$WORK/install-static/bin/tagroute
-fi
 GEN=$ROOT/target/release/examples/gen_prefixes
 NAIVE=$ROOT/target/release/examples/naive_ipnet
 PUBLIC=$DATA/ServiceTags_Public_20251028.json
@@ -140,11 +132,7 @@ row "aggregate 100k IPv4 lines" "$T aggregate $WORK/v4_100k.txt" 4 \
   "iprange --optimize" "iprange --optimize $WORK/v4_100k.txt"
 row "aggregate 1M IPv6 lines" "$T aggregate $WORK/v6_1m.txt" 4 \
   "naive ipnet program" "$NAIVE < $WORK/v6_1m.txt"
-default_build=()
-[ -z "$DEFAULT_T" ] ||
-  default_build=("tagroute, default build" "$DEFAULT_T plan -q --file $PUBLIC --region eastus --format csv")
 row "plan eastus (Batch + AML) from the 4.1 MB public file" "$T plan -q --file $PUBLIC --region eastus --format csv" 30 \
   "jq filter" "jq -r -f benches/peers/eastus.jq $PUBLIC" \
-  "Python script" "$PYTHON benches/peers/eastus.py $PUBLIC" \
-  "${default_build[@]}"
+  "Python script" "$PYTHON benches/peers/eastus.py $PUBLIC"
 row "lookup 1M addresses in every prefix of the public file" "$T lookup -f $PUBLIC < $WORK/addresses_1m.txt" 2

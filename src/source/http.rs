@@ -5,7 +5,6 @@
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
-use futures_util::StreamExt;
 use reqwest::{StatusCode, Url, header};
 
 /// How patient the client is.
@@ -295,12 +294,13 @@ impl Http {
             progress.start(url.as_str(), expected);
             let mut bytes =
                 Vec::with_capacity(expected.unwrap_or(0).min(self.cfg.max_bytes) as usize);
-            let mut stream = resp.bytes_stream();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| {
+            let mut resp = resp;
+            loop {
+                let chunk = resp.chunk().await.map_err(|e| {
                     progress.finish();
                     Attempt::Retry(format!("download broken off: {}", describe(&e)), None)
                 })?;
+                let Some(chunk) = chunk else { break };
                 if (bytes.len() + chunk.len()) as u64 > self.cfg.max_bytes {
                     progress.finish();
                     return Err(too_large());
