@@ -22,7 +22,11 @@ pub fn service_tags(data: &[u8]) {
 pub fn route_table(data: &[u8]) {
     if let Ok(table) = tagroute::routes::parse("fuzz", data) {
         for r in &table.routes {
-            assert!(tagroute::plan::check_route_name(&r.name).is_ok(), "{:?}", r.name);
+            assert!(
+                tagroute::plan::check_route_name(&r.name).is_ok(),
+                "{:?}",
+                r.name
+            );
         }
     }
 }

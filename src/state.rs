@@ -1,11 +1,15 @@
 //! The state directory of an unattended `refresh`: never half-written, never shared.
 //!
-//! Layout: `DIR/current` is a symbolic link to `DIR/gen-<changeNumber>-<unique>/`, a directory
-//! holding one complete run's files (snapshot, plan, drift, diff, summary). A run writes a new
-//! generation directory under a temporary name, flushes every file and the directory to disk,
-//! renames it into place, then replaces `current` by renaming a new link over it: one atomic
-//! rename. A `kill -9` at any moment leaves `current` pointing at the old complete generation or
-//! the new one; leftovers of an interrupted run are removed by the next one.
+//! Layout: `DIR/current` names `DIR/gen-<changeNumber>-<unique>/`, a directory holding one
+//! complete run's files (snapshot, plan, drift, diff, summary). A run writes a new generation
+//! directory under a temporary name, flushes every file and the directory to disk, renames it
+//! into place, then replaces `current` by renaming a new one over it: one atomic rename. A
+//! `kill -9` at any moment leaves `current` naming the old complete generation or the new one;
+//! leftovers of an interrupted run are removed by the next one.
+//!
+//! On Unix `current` is a symbolic link, so that `DIR/current/plan.sh` is a path; elsewhere
+//! (Windows, where links need privileges) it is a small file holding the generation's name,
+//! replaced the same way. Either form is read on every platform.
 //!
 //! `DIR/lock` is held with an exclusive advisory lock for the whole run (released by the kernel
 //! if the process dies) and names its holder, so a second run can say who it waited for.
@@ -96,24 +100,53 @@ pub fn lock(dir: &Path, timeout: Duration) -> Result<Lock, StateError> {
     }
 }
 
+/// How `current` names the current generation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pointer {
+    /// A symbolic link to the generation's directory.
+    Link,
+    /// A file holding the generation's directory name.
+    File,
+}
+
+impl Pointer {
+    /// The form this platform writes: a link on Unix, a file elsewhere.
+    pub fn native() -> Pointer {
+        if cfg!(unix) {
+            Pointer::Link
+        } else {
+            Pointer::File
+        }
+    }
+}
+
 /// The directory of the current generation: `None` when there is none yet (a first run), an
-/// error when `current` is there but is not a link to a generation of this directory (broken,
+/// error when `current` is there but does not name a generation of this directory (broken,
 /// replaced, pointing elsewhere): then nothing is known of the last run, and taking it for a
 /// first run would accept an older file and delete the generations.
 pub fn current(dir: &Path) -> Result<Option<PathBuf>, StateError> {
-    let link = dir.join(CURRENT);
-    let target = match fs::read_link(&link) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && link.symlink_metadata().is_err() => {
-            return Ok(None);
-        }
-        Err(e) => return Err(io(&link)(e)),
+    let pointer = dir.join(CURRENT);
+    let meta = match pointer.symlink_metadata() {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(&pointer)(e)),
+    };
+    let target = if meta.file_type().is_symlink() {
+        fs::read_link(&pointer).map_err(io(&pointer))?
+    } else if meta.is_file() {
+        let mut text = String::new();
+        File::open(&pointer)
+            .and_then(|f| f.take(256).read_to_string(&mut text))
+            .map_err(io(&pointer))?;
+        PathBuf::from(text.trim_end())
+    } else {
+        PathBuf::from("(a directory)")
     };
     let name = target.to_str().unwrap_or_default();
     let full = dir.join(&target);
     if !name.starts_with("gen-") || name.contains(['/', '\\']) || !full.is_dir() {
         return Err(StateError::BrokenCurrent {
-            link: link.display().to_string(),
+            link: pointer.display().to_string(),
             target: target.display().to_string(),
         });
     }
@@ -131,6 +164,16 @@ pub fn remove_file(generation: &Path, name: &str) -> Result<(), StateError> {
 /// Writes a complete new generation from `files` (name, content) and makes it current.
 /// Returns its directory. Older generations and leftovers are removed afterwards.
 pub fn commit(dir: &Path, label: &str, files: &[(String, Vec<u8>)]) -> Result<PathBuf, StateError> {
+    commit_with(dir, label, files, Pointer::native())
+}
+
+/// [`commit`] with `current` written as `pointer`.
+pub fn commit_with(
+    dir: &Path,
+    label: &str,
+    files: &[(String, Vec<u8>)],
+    pointer: Pointer,
+) -> Result<PathBuf, StateError> {
     let unique = format!("{}-{}", std::process::id(), fastrand::u64(..));
     let staging = dir.join(format!(".staging-{unique}"));
     fs::create_dir(&staging).map_err(io(&staging))?;
@@ -145,9 +188,17 @@ pub fn commit(dir: &Path, label: &str, files: &[(String, Vec<u8>)]) -> Result<Pa
     let gen_name = format!("gen-{label}-{unique}");
     let generation = dir.join(&gen_name);
     fs::rename(&staging, &generation).map_err(io(&generation))?;
-    let link_tmp = dir.join(format!(".current-{unique}"));
-    std::os::unix::fs::symlink(&gen_name, &link_tmp).map_err(io(&link_tmp))?;
-    fs::rename(&link_tmp, dir.join(CURRENT)).map_err(io(dir))?;
+    let pointer_tmp = dir.join(format!(".current-{unique}"));
+    match pointer {
+        #[cfg(unix)]
+        Pointer::Link => std::os::unix::fs::symlink(&gen_name, &pointer_tmp),
+        #[cfg(not(unix))]
+        Pointer::Link => unreachable!("links are written only on Unix"),
+        Pointer::File => File::create(&pointer_tmp)
+            .and_then(|mut f| f.write_all(gen_name.as_bytes()).and_then(|()| f.sync_all())),
+    }
+    .map_err(io(&pointer_tmp))?;
+    fs::rename(&pointer_tmp, dir.join(CURRENT)).map_err(io(dir))?;
     sync_dir(dir).map_err(io(dir))?;
     clean(dir, &gen_name);
     Ok(generation)
@@ -195,6 +246,7 @@ mod tests {
 
     /// A `current` that is not a link to a generation here is an error, and leaves every
     /// generation in place.
+    #[cfg(unix)]
     #[test]
     fn a_broken_current_is_an_error() {
         let tmp = tempfile::tempdir().unwrap();
@@ -210,6 +262,31 @@ mod tests {
         fs::remove_file(&link).unwrap();
         fs::create_dir(&link).unwrap();
         assert!(current(tmp.path()).is_err(), "a directory is not the link");
+    }
+
+    /// The file form of `current`, which Windows writes, on every platform: commits replace
+    /// it, it is read back, and a file that names no generation is an error.
+    #[test]
+    fn the_pointer_file_works_like_the_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let files = |x: &str| [("x.json".to_owned(), x.as_bytes().to_vec())];
+        let a = commit_with(tmp.path(), "1", &files("1"), Pointer::File).unwrap();
+        assert!(tmp.path().join(CURRENT).is_file());
+        assert_eq!(current(tmp.path()).unwrap().unwrap(), a);
+        let b = commit_with(tmp.path(), "2", &files("2"), Pointer::File).unwrap();
+        assert_eq!(current(tmp.path()).unwrap().unwrap(), b);
+        assert!(!a.exists());
+        fs::write(tmp.path().join(CURRENT), "gen-gone").unwrap();
+        assert!(current(tmp.path()).is_err());
+        assert!(b.exists(), "nothing removed");
+        // A state written one way is read and carried on the other.
+        fs::write(
+            tmp.path().join(CURRENT),
+            b.file_name().unwrap().to_str().unwrap(),
+        )
+        .unwrap();
+        let c = commit(tmp.path(), "3", &files("3")).unwrap();
+        assert_eq!(current(tmp.path()).unwrap().unwrap(), c);
     }
 
     #[test]
