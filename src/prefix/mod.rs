@@ -7,6 +7,7 @@
 
 mod addr;
 pub mod bulk;
+mod convert;
 mod interval;
 mod lpm;
 mod minimize;
