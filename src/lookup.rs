@@ -41,6 +41,16 @@ impl LookupIndex {
     }
 
     /// The tags holding `addr`, most specific prefix first (ties by tag name).
+    ///
+    /// ```
+    /// let text = include_str!("../data/ServiceTags_Example.json");
+    /// let snapshot = tagroute::snapshot::parse("example", text.as_bytes())?;
+    /// let index = tagroute::lookup::LookupIndex::build(&snapshot);
+    /// let hits = index.lookup("203.0.113.20".parse()?);
+    /// let regional = hits.iter().find(|m| m.tag == "AzureMachineLearning.WestEurope").unwrap();
+    /// assert_eq!(regional.prefix.to_string(), "203.0.113.16/28");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn lookup(&self, addr: IpAddr) -> Vec<Match<'_>> {
         // (tag, prefix); a later (deeper) prefix of the same tag replaces the earlier one.
         let mut best: Vec<(u32, IpPrefix)> = Vec::new();

@@ -290,6 +290,8 @@ pub enum PlanError {
          table's default route, which forced tunnelling needs; select narrower tags"
     )]
     WholeAddressSpace { family: &'static str },
+    #[error(transparent)]
+    Select(#[from] crate::select::SelectError),
     #[error("internal error: the {family} plan failed the forwarding check: {msg}")]
     CheckFailed { family: &'static str, msg: String },
     #[error("--name-prefix '{prefix}' cannot give valid Azure route names: {reason}")]
@@ -363,7 +365,33 @@ pub fn check_default_next_hop(hop: &NextHop) -> Result<(), PlanError> {
     }
 }
 
-/// Plans the routes for the selected tags (indices into `snapshot.tags`).
+/// Plans the routes of a region's default tags (`BatchNodeManagement.<region>` and
+/// `AzureMachineLearning.<region>`), or of the tags named (names or globs, case-insensitive)
+/// instead: the selection every command makes, by name.
+///
+/// ```
+/// use tagroute::plan::{self, PlanOptions};
+///
+/// let text = include_str!("../../data/ServiceTags_Example.json");
+/// let snapshot = tagroute::snapshot::parse("example", text.as_bytes())?;
+/// let plan = plan::plan_named(&snapshot, Some("westeurope"), &[], &PlanOptions::default())?;
+/// let prefixes: Vec<String> = plan.routes.iter().map(|r| r.prefix.to_string()).collect();
+/// assert_eq!(prefixes, ["203.0.113.7/32", "203.0.113.16/28", "203.0.113.48/28", "203.0.113.64/26"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn plan_named(
+    snapshot: &Snapshot,
+    region: Option<&str>,
+    tags: &[&str],
+    opts: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+    let selection = crate::select::for_plan(snapshot, region, &tags)?;
+    plan(snapshot, selection.region.as_ref(), &selection.tags, opts)
+}
+
+/// Plans the routes for the selected tags (indices into `snapshot.tags`, as
+/// [`crate::select::for_plan`] gives them).
 pub fn plan(
     snapshot: &Snapshot,
     region: Option<&Region>,

@@ -74,7 +74,8 @@ impl TryFrom<Ipv4Net> for Prefix<u32> {
     type Error = PrefixError;
     /// The same network; an error when `net` has host bits set.
     fn try_from(net: Ipv4Net) -> Result<Self, PrefixError> {
-        Prefix::new(u32::from(net.addr()), net.prefix_len()).ok_or_else(|| host_bits(net, net.trunc()))
+        Prefix::new(u32::from(net.addr()), net.prefix_len())
+            .ok_or_else(|| host_bits(net, net.trunc()))
     }
 }
 
@@ -154,6 +155,9 @@ mod tests {
     #[test]
     fn host_bits_are_named() {
         let err = Prefix::try_from("10.0.0.1/8".parse::<Ipv4Net>().unwrap()).unwrap_err();
-        assert_eq!(err.to_string(), "'10.0.0.1/8' has host bits set past /8 (the network is 10.0.0.0/8)");
+        assert_eq!(
+            err.to_string(),
+            "'10.0.0.1/8' has host bits set past /8 (the network is 10.0.0.0/8)"
+        );
     }
 }

@@ -117,6 +117,17 @@ impl<A: Addr> FromIterator<Prefix<A>> for PrefixSet<A> {
 }
 
 /// The fewest prefixes whose union is exactly the union of `prefixes`, in address order.
+///
+/// ```
+/// use tagroute::prefix::{Prefix, aggregate};
+///
+/// let list: Vec<Prefix<u32>> = ["10.0.0.0/25", "10.0.0.128/25", "10.0.1.0/24", "10.0.0.7/32"]
+///     .iter()
+///     .map(|p| p.parse().unwrap())
+///     .collect();
+/// let merged: Vec<String> = aggregate(list).iter().map(|p| p.to_string()).collect();
+/// assert_eq!(merged, ["10.0.0.0/23"]);
+/// ```
 pub fn aggregate<A: Addr>(prefixes: impl IntoIterator<Item = Prefix<A>>) -> Vec<Prefix<A>> {
     prefixes.into_iter().collect::<PrefixSet<A>>().aggregate()
 }

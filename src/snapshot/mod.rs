@@ -681,6 +681,19 @@ pub fn load(path: &str) -> Result<Snapshot, LoadError> {
 
 /// Parses and validates a service-tag file already in memory: the one reader every command
 /// uses, so that every command reaches the same verdict on a file.
+///
+/// ```
+/// let text = include_str!("../../data/ServiceTags_Example.json");
+/// let snapshot = tagroute::snapshot::parse("example", text.as_bytes())?;
+/// assert_eq!(snapshot.cloud, tagroute::snapshot::Cloud::Public);
+/// let tag = snapshot.tag("azurecloud.westeurope").unwrap();
+/// assert!(tag.supports_udr());
+///
+/// let twice = text.replacen("\"cloud\"", "\"cloud\": \"China\", \"cloud\"", 1);
+/// let err = tagroute::snapshot::parse("twice", twice.as_bytes()).unwrap_err();
+/// assert!(err.to_string().contains("duplicate key 'cloud'"));
+/// # Ok::<(), tagroute::snapshot::LoadError>(())
+/// ```
 pub fn parse(source_name: &str, bytes: &[u8]) -> Result<Snapshot, LoadError> {
     let not_json = |e: serde_json::Error| LoadError::NotJson {
         source_name: source_name.to_owned(),
