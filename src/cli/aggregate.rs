@@ -4,9 +4,8 @@ use std::io::{self, Write};
 
 use anyhow::Context;
 use tagroute::prefix::IntervalSet;
-use tagroute::prefix::bulk::{
-    LineError, Parsed, parse_parallel, write_prefixes, write_v4, write_v6,
-};
+use tagroute::prefix::bulk::{LineError, Parsed, parse_parallel, write_prefixes};
+use tagroute::prefix::text::{write_v4, write_v6};
 
 use super::args::FamilyArg;
 use super::output::{Diag, Status};

@@ -6,7 +6,6 @@ use std::net::IpAddr;
 use anyhow::Context;
 use tagroute::lines::{Line, Lines, MAX_LINE_BYTES};
 use tagroute::lookup::LookupIndex;
-use tagroute::prefix::{IpPrefix, bulk};
 
 use super::args::Source;
 use super::output::{Diag, Status};
@@ -108,10 +107,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                         if i > 0 {
                             line.extend_from_within(..head);
                         }
-                        match m.prefix {
-                            IpPrefix::V4(p) => bulk::write_v4(&mut line, p),
-                            IpPrefix::V6(p) => bulk::write_v6(&mut line, p),
-                        }
+                        tagroute::prefix::text::write_prefix(&mut line, m.prefix);
                         line.push(b'\t');
                         line.extend_from_slice(m.tag.as_bytes());
                         line.push(b'\n');

@@ -110,6 +110,7 @@ impl Addr for u128 {
         s.parse::<Ipv6Addr>().ok().map(u128::from)
     }
     fn fmt_addr(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&Ipv6Addr::from(self), f)
+        // The one text of an IPv6 address in every command (aggregate6's, see `text`).
+        super::text::fmt_v6(self, f)
     }
 }

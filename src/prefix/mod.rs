@@ -13,6 +13,7 @@ mod lpm;
 mod minimize;
 mod net;
 mod stab;
+pub mod text;
 mod trie;
 
 pub use addr::{Addr, Family};

@@ -16,7 +16,8 @@
 
 use std::ops::Range;
 
-use super::{RangeKey, advise_huge_pages, host_mask};
+use super::merge::{RangeKey, advise_huge_pages};
+use super::parse::host_mask;
 
 const BUCKETS: usize = 256;
 /// Keys in a block: 16 KiB, so the open blocks of 256 buckets waste at most 4 MiB a worker.
