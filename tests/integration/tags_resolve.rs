@@ -182,3 +182,26 @@ fn resolve_aggregate_equals_independent_model_on_real_data() {
     assert_eq!(v4_ranges(&got), want);
     assert_eq!(got.len(), min_cidr_count(&want));
 }
+
+/// Every command writes a prefix the same way, as aggregate6 does: an IPv4-compatible IPv6
+/// prefix in dotted form.
+#[test]
+fn every_command_writes_a_prefix_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("compat.json");
+    std::fs::write(
+        &f,
+        r#"{"changeNumber": 1, "cloud": "Public", "values": [{"name": "Compat.westeurope",
+            "properties": {"region": "westeurope", "addressPrefixes": ["::102:300/120", "::ffff:a00:0/120"]}}]}"#,
+    )
+    .unwrap();
+    let f = f.to_str().unwrap();
+    let resolve = tagroute(&["resolve", "-f", f, "Compat.westeurope"]).status(0).stdout;
+    assert_eq!(resolve, "::1.2.3.0/120\n::ffff:10.0.0.0/120\n");
+    let aggregate = tagroute_with(&["aggregate"], Some(resolve.as_bytes()), &[]).status(0).stdout;
+    assert_eq!(aggregate, resolve);
+    let plan = tagroute(&["plan", "-f", f, "-t", "Compat.westeurope", "--family", "ipv6", "--format", "csv"])
+        .status(0)
+        .stdout;
+    assert!(plan.contains(",::1.2.3.0/120,") && plan.contains(",::ffff:10.0.0.0/120,"), "{plan}");
+}
