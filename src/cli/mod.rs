@@ -42,9 +42,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The subcommands. Each one's arguments are built only when it is invoked (`defer`), so its
-/// description is given here too, for `tagroute --help`: building all ten for every run took
-/// 0.4M instructions and the first page faults of their code, a few per cent of a `plan` run.
+/// The subcommands. Each one's arguments are built only when it is invoked (`defer`: a run
+/// pays for its own command's arguments, not all ten), so its description is given here too,
+/// for `tagroute --help`.
 #[derive(Subcommand, Debug)]
 #[command(defer = true)]
 pub enum Command {

@@ -91,9 +91,8 @@ pub struct Snapshot {
 /// One service tag with its prefixes parsed and split by family.
 ///
 /// The header fields other than the name repeat across tags (a few dozen regions, one platform,
-/// a few hundred services, a handful of feature lists), so they are reference-counted: both
-/// loaders hand every tag of a region the same string. Allocating each one separately was most of
-/// the time `plan` spent on a file's 3000 headers.
+/// a few hundred services, a handful of feature lists), so they are reference-counted: the
+/// loader hands every tag of a region the same string instead of thousands of copies.
 #[derive(Clone, Debug)]
 pub struct ServiceTag {
     pub name: String,

@@ -196,12 +196,29 @@ fn every_command_writes_a_prefix_alike() {
     )
     .unwrap();
     let f = f.to_str().unwrap();
-    let resolve = tagroute(&["resolve", "-f", f, "Compat.westeurope"]).status(0).stdout;
-    assert_eq!(resolve, "::1.2.3.0/120\n::ffff:10.0.0.0/120\n");
-    let aggregate = tagroute_with(&["aggregate"], Some(resolve.as_bytes()), &[]).status(0).stdout;
-    assert_eq!(aggregate, resolve);
-    let plan = tagroute(&["plan", "-f", f, "-t", "Compat.westeurope", "--family", "ipv6", "--format", "csv"])
+    let resolve = tagroute(&["resolve", "-f", f, "Compat.westeurope"])
         .status(0)
         .stdout;
-    assert!(plan.contains(",::1.2.3.0/120,") && plan.contains(",::ffff:10.0.0.0/120,"), "{plan}");
+    assert_eq!(resolve, "::1.2.3.0/120\n::ffff:10.0.0.0/120\n");
+    let aggregate = tagroute_with(&["aggregate"], Some(resolve.as_bytes()), &[])
+        .status(0)
+        .stdout;
+    assert_eq!(aggregate, resolve);
+    let plan = tagroute(&[
+        "plan",
+        "-f",
+        f,
+        "-t",
+        "Compat.westeurope",
+        "--family",
+        "ipv6",
+        "--format",
+        "csv",
+    ])
+    .status(0)
+    .stdout;
+    assert!(
+        plan.contains(",::1.2.3.0/120,") && plan.contains(",::ffff:10.0.0.0/120,"),
+        "{plan}"
+    );
 }

@@ -113,9 +113,8 @@ pub(super) fn sort_and_coalesce<K: RangeKey>(keys: &mut Vec<K>) {
 }
 
 /// Asks the kernel to back a large buffer's capacity with 2 MiB pages (transparent huge pages,
-/// where enabled for `madvise`): ten million keys otherwise fault in 20 000 pages of 4 KiB one
-/// at a time, and in a virtual machine each fault costs microseconds. Measured on 10M lines:
-/// about a tenth of the run.
+/// where enabled for `madvise`): otherwise millions of keys fault in 4 KiB pages one at a time,
+/// and each fault is costly in a virtual machine (see BENCHMARKS.md).
 pub(super) fn advise_huge_pages<T>(v: &mut Vec<T>) {
     #[cfg(target_os = "linux")]
     {

@@ -3,9 +3,12 @@
 //!
 //! The trie is the right shape for planning (labels, lookups), but to aggregate ten million lines
 //! a flat array wins: each IPv4 prefix becomes one `u32` in one of 256 buckets (see `buckets.rs`),
-//! so sorting is a radix sort of small buckets and merging is one pass. Measured on the public
-//! file's ~69k IPv4 prefixes, sort-and-merge is ~3× faster than inserting into the trie (see
-//! `benches/`). IPv6 prefixes take two `u128`s and a parser of their own, with std's behind it.
+//! so sorting is a radix sort of small buckets and merging is one pass, well ahead of inserting
+//! into the trie (`cargo bench`, BENCHMARKS.md). IPv6 prefixes take two `u128`s and a parser of
+//! their own, with std's behind it.
+//!
+//! `parse` reads lines, `read` runs the reading on every core, `merge` sorts and merges range
+//! lists, `write` prints the result; `buckets` holds the IPv4 keys.
 //!
 //! [`parse_parallel`] runs the parse on every core: the reading thread cuts the input into
 //! line-aligned chunks, each worker parses its chunks into its own buckets (and sorts its own IPv6

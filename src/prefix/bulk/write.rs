@@ -5,8 +5,8 @@ use crate::prefix::interval::range_prefixes;
 use crate::prefix::net::Prefix;
 
 /// Writes the prefixes of sorted, disjoint ranges, one a line, to `out`: blocks of ranges are
-/// formatted on every core at once and written in order. (Formatting three million prefixes
-/// took a tenth of a ten-million-line run on one core.)
+/// formatted on every core at once and written in order, as formatting a few million prefixes
+/// is a large share of a big run (see BENCHMARKS.md).
 pub fn write_prefixes<A: Addr>(
     ranges: &[(A, A)],
     format: fn(&mut Vec<u8>, Prefix<A>),
