@@ -5,7 +5,8 @@
 //! AzureCloud tag as slack; the same for AzureCloud.eastus and for all regions' default tags; and
 //! the fewest extra addresses at route budgets of 400 and 100.
 
-use tagroute::plan::{NextHop, Plan, PlanError, PlanOptions, Slack, Strategy, plan};
+use tagroute::model::NextHop;
+use tagroute::plan::{Plan, PlanError, PlanOptions, Slack, Strategy, plan};
 use tagroute::select;
 use tagroute::snapshot::{self, Snapshot};
 

@@ -23,7 +23,7 @@ pub fn route_table(data: &[u8]) {
     if let Ok(table) = tagroute::routes::parse("fuzz", data) {
         for r in &table.routes {
             assert!(
-                tagroute::plan::check_route_name(&r.name).is_ok(),
+                tagroute::model::check_route_name(&r.name).is_ok(),
                 "{:?}",
                 r.name
             );

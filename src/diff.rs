@@ -16,7 +16,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::plan::{NextHop, Plan, Route};
+use crate::model::{NextHop, Route};
+use crate::plan::Plan;
 use crate::prefix::{Addr, IntervalSet, IpPrefix, Prefix, forwarded_where, lpm_segments};
 use crate::routes::{Destination, ExistingRoute, RouteTable};
 use crate::snapshot::Snapshot;

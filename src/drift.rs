@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::plan::{self, PlanOptions, Route};
+use crate::model::Route;
+use crate::plan::{self, PlanOptions};
 use crate::prefix::{Family, IpPrefix};
 use crate::select::{self, FamilyChoice, SelectError};
 use crate::snapshot::{Cloud, ServiceTag, Snapshot};

@@ -10,6 +10,7 @@ pub mod emit;
 pub mod fsutil;
 pub mod lines;
 pub mod lookup;
+pub mod model;
 pub mod plan;
 pub mod prefix;
 pub mod routes;

@@ -12,7 +12,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::plan::{NextHop, Route};
+use crate::model::{NextHop, Route};
 use crate::prefix::IpPrefix;
 use crate::snapshot::{self, LoadError};
 
@@ -172,7 +172,7 @@ fn parse_route(item: &Value) -> Result<ExistingRoute, (Option<String>, String)> 
         .ok_or_else(|| fail("has no name".into()))?;
     // Azure's own tables never break its naming rules; a name that does is refused before it
     // can reach a script.
-    crate::plan::check_route_name(&name).map_err(fail)?;
+    crate::model::check_route_name(&name).map_err(fail)?;
     // The ARM REST shape nests the fields under `properties`; the az CLI flattens them.
     let fields = match obj.get("properties") {
         Some(Value::Object(p))

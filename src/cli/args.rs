@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::ValueEnum;
-use tagroute::plan::{AZURE_MAX_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
+use tagroute::model::{AZURE_MAX_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
 use tagroute::select::FamilyChoice;
 use tagroute::snapshot::{self, Snapshot};
 
@@ -173,7 +173,7 @@ pub fn resource_group(text: &str) -> Result<String, String> {
 
 /// `--route-table`: Azure's rules for a route table name (those of a route name).
 pub fn route_table(text: &str) -> Result<String, String> {
-    tagroute::plan::check_route_name(text)?;
+    tagroute::model::check_route_name(text)?;
     Ok(text.to_owned())
 }
 

@@ -58,7 +58,7 @@ enum Format {
 }
 
 /// The next hop of the table's `0.0.0.0/0` (else `::/0`) route, for lpm exception routes.
-pub fn table_default_hop(table: &routes::RouteTable) -> Option<tagroute::plan::NextHop> {
+pub fn table_default_hop(table: &routes::RouteTable) -> Option<tagroute::model::NextHop> {
     let is_default = |r: &&routes::ExistingRoute| matches!(&r.destination, routes::Destination::Prefix(p) if p.is_default());
     let route = table.routes.iter().find(is_default)?;
     tagroute::plan::check_default_next_hop(&route.next_hop)

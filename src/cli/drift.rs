@@ -2,7 +2,7 @@
 
 use tagroute::drift::{self, DriftOptions};
 use tagroute::emit;
-use tagroute::plan::DEFAULT_NAME_PREFIX;
+use tagroute::model::DEFAULT_NAME_PREFIX;
 use tagroute::snapshot;
 
 use super::args::{FamilyArg, OutputFile};

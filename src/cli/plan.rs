@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use tagroute::emit::{self, PlanFormat, Target};
-use tagroute::plan::{self, NextHop, Plan, PlanOptions, Slack, Strategy};
+use tagroute::model::NextHop;
+use tagroute::plan::{self, Plan, PlanOptions, Slack, Strategy};
 use tagroute::select::{self, FamilyChoice};
 use tagroute::snapshot::Snapshot;
 

@@ -7,7 +7,8 @@
 use serde_json::{Value, json};
 
 use super::Target;
-use crate::plan::{Plan, Route};
+use crate::model::Route;
+use crate::plan::Plan;
 
 /// API version of `Microsoft.Network/routeTables/routes` used by the ARM and Bicep output.
 pub const API_VERSION: &str = "2024-05-01";

@@ -5,7 +5,8 @@
 //! at run time; the script stops before touching anything when either is missing.
 
 use super::Target;
-use crate::plan::{Plan, Route};
+use crate::model::Route;
+use crate::plan::Plan;
 
 /// Quotes a value for bash: `'...'` with each `'` written as `'\''`.
 pub fn shell_quote(text: &str) -> String {

@@ -1,6 +1,7 @@
 //! `--format csv`: a header row and one row per route; tags joined by `;`.
 
-use crate::plan::{Plan, Route};
+use crate::model::Route;
+use crate::plan::Plan;
 
 /// The column names, as Azure names the fields.
 pub const HEADER: [&str; 5] = [

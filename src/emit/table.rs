@@ -1,6 +1,7 @@
 //! `--format table`: aligned columns for a terminal, with a closing summary line.
 
-use crate::plan::{Plan, Route};
+use crate::model::Route;
+use crate::plan::Plan;
 
 /// Aligns rows of cells into columns separated by two spaces. Control characters in a cell are
 /// shown as escapes: a table is read on a terminal.

@@ -6,7 +6,8 @@
 //! route table itself, so the routes can be applied in parallel.
 
 use super::Target;
-use crate::plan::{Plan, Route};
+use crate::model::Route;
+use crate::plan::Plan;
 
 /// An HCL string literal: `\`, `"`, newlines, tabs and other control characters escaped, and
 /// the template sequences `${` and `%{` doubled, so that no text becomes code.
