@@ -3,9 +3,8 @@
 use std::io::{self, Write};
 
 use anyhow::Context;
-use tagroute::prefix::IntervalSet;
 use tagroute::prefix::bulk::{LineError, Parsed, parse_parallel, write_prefixes};
-use tagroute::prefix::text::{write_v4, write_v6};
+use tagroute::prefix::{IntervalSet, Prefix};
 
 use super::args::FamilyArg;
 use super::output::{Diag, Status};
@@ -145,13 +144,13 @@ pub fn run(args: Args, _diag: &Diag) -> anyhow::Result<Status> {
     };
     let mut stdout = io::stdout().lock();
     let written = match args.format {
-        Format::Text => write_prefixes(v4.ranges(), write_v4, &mut stdout)
-            .and_then(|_| write_prefixes(v6.ranges(), write_v6, &mut stdout)),
+        Format::Text => write_prefixes(v4.ranges(), Prefix::<u32>::write_text, &mut stdout)
+            .and_then(|_| write_prefixes(v6.ranges(), Prefix::<u128>::write_text, &mut stdout)),
         Format::Json => {
             // The same spelling as the text output.
             let mut text = Vec::new();
-            write_prefixes(v4.ranges(), write_v4, &mut text)?;
-            write_prefixes(v6.ranges(), write_v6, &mut text)?;
+            write_prefixes(v4.ranges(), Prefix::<u32>::write_text, &mut text)?;
+            write_prefixes(v6.ranges(), Prefix::<u128>::write_text, &mut text)?;
             let prefixes: Vec<&str> = std::str::from_utf8(&text)?.lines().collect();
             let doc = serde_json::json!({"prefixes": prefixes, "ipv4Addresses": v4.count(), "ipv6Addresses": v6.count_text(), "badLines": bad});
             let mut out = serde_json::to_vec_pretty(&doc)?;

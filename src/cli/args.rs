@@ -1,7 +1,6 @@
 //! Arguments shared by several subcommands, and their conversion into library values.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::ValueEnum;
 use tagroute::model::{AZURE_MAX_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
@@ -102,7 +101,7 @@ pub struct PlanSelection {
     /// Most routes the table may hold [default: 400, Azure's limit per route table]. Given
     /// explicitly together with --slack or --allow-any-slack, it is a budget: the plan of at
     /// most N routes that sends the fewest extra addresses to Internet.
-    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_ROUTES_OPTION))]
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=super::values::MAX_ROUTES_OPTION))]
     pub max_routes: Option<usize>,
     /// exact: routes to Internet only; lpm: fewest routes, using exceptions back to the default
     /// next hop under longest-prefix match.
@@ -162,57 +161,4 @@ pub struct OutputFile {
     /// Write to this file (atomically: it is replaced whole or left as it was) instead of stdout.
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output: Option<PathBuf>,
-}
-
-/// `--resource-group`: Azure's rules for a resource group name, checked before it is written
-/// into a script.
-pub fn resource_group(text: &str) -> Result<String, String> {
-    tagroute::text::check_resource_group(text)?;
-    Ok(text.to_owned())
-}
-
-/// `--route-table`: Azure's rules for a route table name (those of a route name).
-pub fn route_table(text: &str) -> Result<String, String> {
-    tagroute::model::check_route_name(text)?;
-    Ok(text.to_owned())
-}
-
-/// The largest `--max-routes` taken: far above any route table, and small enough that a budget
-/// is planned in bounded memory.
-pub const MAX_ROUTES_OPTION: u64 = 100_000;
-
-/// Longest wait any option may ask for: one day.
-const MAX_SECONDS: f64 = 86_400.0;
-
-/// A number of seconds from `min` (exclusive when `positive`) to one day, as a duration: read
-/// here, so that no value (`1e300`, `inf`, `NaN`) can overflow a duration later.
-fn seconds(text: &str, positive: bool, max: f64) -> Result<Duration, String> {
-    let secs: f64 = text.trim().parse().map_err(|_| {
-        format!(
-            "{} is not a number of seconds",
-            tagroute::text::quoted(text)
-        )
-    })?;
-    let low_ok = if positive { secs > 0.0 } else { secs >= 0.0 };
-    if !(low_ok && secs <= max) {
-        let low = if positive { "more than 0" } else { "from 0" };
-        return Err(format!("must be {low} up to {max}"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-/// `--timeout`, `--connect-timeout`: more than 0 seconds, at most a day.
-pub fn timeout(text: &str) -> Result<Duration, String> {
-    seconds(text, true, MAX_SECONDS)
-}
-
-/// `--lock-timeout`: 0 seconds to a day.
-pub fn wait(text: &str) -> Result<Duration, String> {
-    seconds(text, false, MAX_SECONDS)
-}
-
-/// `--max-age`: 0 to 3650 days.
-pub fn days(text: &str) -> Result<Duration, String> {
-    let days = seconds(text, false, 3650.0)?;
-    Ok(days * 86_400)
 }

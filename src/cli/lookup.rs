@@ -107,7 +107,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                         if i > 0 {
                             line.extend_from_within(..head);
                         }
-                        tagroute::prefix::text::write_prefix(&mut line, m.prefix);
+                        tagroute::prefix::IpPrefix::write_text(&mut line, m.prefix);
                         line.push(b'\t');
                         line.extend_from_slice(m.tag.as_bytes());
                         line.push(b'\n');

@@ -16,6 +16,7 @@ mod plan;
 mod refresh;
 mod resolve;
 mod tags;
+mod values;
 
 use clap::{Parser, Subcommand};
 

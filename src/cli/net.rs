@@ -39,7 +39,7 @@ pub struct NetArgs {
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Re-check the cached file when it is older than this many days.
-    #[arg(long, value_name = "DAYS", default_value = "7", value_parser = super::args::days)]
+    #[arg(long, value_name = "DAYS", default_value = "7", value_parser = super::values::days)]
     pub max_age: Duration,
     /// Never touch the network: use the cached file, whatever its age.
     #[arg(long)]
@@ -57,10 +57,10 @@ pub struct NetArgs {
     #[arg(long, value_name = "N", default_value_t = 35, value_parser = clap::value_parser!(u32).range(1..=366))]
     pub probe_days: u32,
     /// Seconds allowed for one request, body included.
-    #[arg(long, value_name = "SECS", default_value = "120", value_parser = super::args::timeout)]
+    #[arg(long, value_name = "SECS", default_value = "120", value_parser = super::values::timeout)]
     pub timeout: Duration,
     /// Seconds allowed to connect.
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = super::args::timeout)]
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = super::values::timeout)]
     pub connect_timeout: Duration,
     /// Retries after a failed attempt (connect errors, timeouts, 429, 5xx).
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=100))]

@@ -36,10 +36,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Resource group of the route table (az and terraform output; else $RESOURCE_GROUP).
-    #[arg(long, short = 'g', value_name = "G", value_parser = super::args::resource_group)]
+    #[arg(long, short = 'g', value_name = "G", value_parser = super::values::resource_group)]
     resource_group: Option<String>,
     /// Name of the route table (az, terraform, arm, bicep output; else $ROUTE_TABLE).
-    #[arg(long, value_name = "T", value_parser = super::args::route_table)]
+    #[arg(long, value_name = "T", value_parser = super::values::route_table)]
     route_table: Option<String>,
     #[command(flatten)]
     output: OutputFile,

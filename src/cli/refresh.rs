@@ -56,16 +56,16 @@ pub struct Args {
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Resource group for the az and terraform output.
-    #[arg(long, short = 'g', value_name = "G", value_parser = super::args::resource_group)]
+    #[arg(long, short = 'g', value_name = "G", value_parser = super::values::resource_group)]
     resource_group: Option<String>,
     /// Route table for the az, terraform, arm and bicep output.
-    #[arg(long, value_name = "T", value_parser = super::args::route_table)]
+    #[arg(long, value_name = "T", value_parser = super::values::route_table)]
     route_table: Option<String>,
     /// POST the JSON summary here when something changed (same retries as downloads).
     #[arg(long, value_name = "URL")]
     webhook: Option<Url>,
     /// Seconds to wait for another run's lock before giving up.
-    #[arg(long, value_name = "SECS", default_value = "60", value_parser = super::args::wait)]
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = super::values::wait)]
     lock_timeout: Duration,
     /// Summary format on stdout.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]

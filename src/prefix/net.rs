@@ -250,7 +250,29 @@ impl IpPrefix {
     }
 }
 
+impl Prefix<u32> {
+    /// Appends the prefix's text (the same as `Display`, see [`super::text`]) to `out`.
+    pub fn write_text(out: &mut Vec<u8>, p: Self) {
+        super::text::v4(out, p.addr, p.len);
+    }
+}
+
+impl Prefix<u128> {
+    /// Appends the prefix's text (the same as `Display`, see [`super::text`]) to `out`.
+    pub fn write_text(out: &mut Vec<u8>, p: Self) {
+        super::text::v6(out, p.addr, p.len);
+    }
+}
+
 impl IpPrefix {
+    /// Appends the prefix's text (the same as `Display`, see [`super::text`]) to `out`.
+    pub fn write_text(out: &mut Vec<u8>, p: Self) {
+        match p {
+            IpPrefix::V4(p) => Prefix::<u32>::write_text(out, p),
+            IpPrefix::V6(p) => Prefix::<u128>::write_text(out, p),
+        }
+    }
+
     /// A prefix as prefix lists write it: what [`IpPrefix::parse_or_host`] reads, and for IPv4
     /// `ADDRESS/NETMASK` and `ADDRESS/HOSTMASK` too (`10.0.0.0/255.0.0.0`,
     /// `10.0.0.0/0.255.255.255`), read as Python's `ipaddress` reads them: a netmask first.

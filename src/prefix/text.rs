@@ -1,16 +1,14 @@
 //! The text of a prefix, the same in every command: IPv4 dotted, IPv6 as glibc's `inet_ntop`
 //! writes it (which is what aggregate6 prints): RFC 5952 with IPv4-compatible and IPv4-mapped
 //! addresses in dotted form. Written into a byte buffer without `fmt`, for bulk output; the
-//! `Display` of [`Prefix`] writes the same text.
-
-use super::net::{IpPrefix, Prefix};
+//! `Display` of a prefix writes the same text. Plain integers in, so that the types above use it.
 
 /// Writes `a.b.c.d/len` without going through `fmt`.
-pub fn write_v4(out: &mut Vec<u8>, p: Prefix<u32>) {
+pub fn v4(out: &mut Vec<u8>, addr: u32, len: u8) {
     let mut text = Text::default();
-    text.dotted(p.addr());
+    text.dotted(addr);
     text.byte(b'/');
-    text.dec(p.len());
+    text.dec(len);
     out.extend_from_slice(text.as_bytes());
 }
 
@@ -18,30 +16,22 @@ pub fn write_v4(out: &mut Vec<u8>, p: Prefix<u32>) {
 /// (lower case, no leading zeros, the first longest run of two or more zero groups as `::`), and
 /// the last 32 bits in dotted decimal for IPv4-compatible (`::1.2.3.4`) and IPv4-mapped
 /// (`::ffff:1.2.3.4`) addresses.
-pub fn write_v6(out: &mut Vec<u8>, p: Prefix<u128>) {
+pub fn v6(out: &mut Vec<u8>, addr: u128, len: u8) {
     let mut text = Text::default();
-    v6_address(&mut text, p.addr());
+    v6_address(&mut text, addr);
     text.byte(b'/');
-    text.dec(p.len());
+    text.dec(len);
     out.extend_from_slice(text.as_bytes());
 }
 
-/// Writes a prefix of either family.
-pub fn write_prefix(out: &mut Vec<u8>, p: IpPrefix) {
-    match p {
-        IpPrefix::V4(p) => write_v4(out, p),
-        IpPrefix::V6(p) => write_v6(out, p),
-    }
-}
-
-/// An IPv6 address as [`write_v6`] writes it, for `Display`.
-pub(super) fn fmt_v6(a: u128, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+/// An IPv6 address as [`v6`] writes it, for `Display`.
+pub fn fmt_v6(a: u128, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     let mut text = Text::default();
     v6_address(&mut text, a);
     f.write_str(std::str::from_utf8(text.as_bytes()).expect("ASCII"))
 }
 
-/// The groups of an IPv6 address, as [`write_v6`] writes them.
+/// The groups of an IPv6 address, as [`v6`] writes them.
 fn v6_address(text: &mut Text, a: u128) {
     let groups: [u16; 8] = std::array::from_fn(|i| (a >> (112 - 16 * i)) as u16);
     let (mut gap, mut gap_len) = (8, 0);

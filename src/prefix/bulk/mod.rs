@@ -36,7 +36,6 @@ mod tests {
     use crate::prefix::addr::Addr;
     use crate::prefix::interval::IntervalSet;
     use crate::prefix::net::{IpPrefix, Prefix};
-    use crate::prefix::text::{write_v4, write_v6};
 
     /// What a collector holds, as address sets made by the interval reference.
     fn sets(c: &Collector) -> (IntervalSet<u32>, IntervalSet<u128>) {
@@ -280,7 +279,7 @@ mod tests {
             let len = rng.u8(..=128);
             let p = Prefix::containing(a, len);
             out.clear();
-            write_v6(&mut out, p);
+            Prefix::<u128>::write_text(&mut out, p);
             let text = std::str::from_utf8(&out).unwrap();
             assert_eq!(text.parse::<Prefix<u128>>(), Ok(p), "{text}");
             let addr = p.addr();
@@ -309,11 +308,11 @@ mod tests {
         let set = IntervalSet::from_sorted_disjoint(ranges.clone());
         let mut want = Vec::new();
         set.for_each_prefix(|p| {
-            write_v4(&mut want, p);
+            Prefix::<u32>::write_text(&mut want, p);
             want.push(b'\n');
         });
         let mut got = Vec::new();
-        write_prefixes(&ranges, write_v4, &mut got).unwrap();
+        write_prefixes(&ranges, Prefix::<u32>::write_text, &mut got).unwrap();
         assert!(got == want, "the parallel output differs");
     }
 
@@ -322,7 +321,7 @@ mod tests {
         for t in ["0.0.0.0/0", "10.20.255.9/32", "192.168.100.0/22"] {
             let p: Prefix<u32> = t.parse().unwrap();
             let mut out = Vec::new();
-            write_v4(&mut out, p);
+            Prefix::<u32>::write_text(&mut out, p);
             assert_eq!(String::from_utf8(out).unwrap(), t);
         }
     }

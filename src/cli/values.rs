@@ -1,0 +1,57 @@
+//! Parsers of option values that need more than a type: Azure's naming rules, and numbers
+//! bounded when they are read, so that no value can overflow or hang anything later.
+
+use std::time::Duration;
+
+/// `--resource-group`: Azure's rules for a resource group name, checked before it is written
+/// into a script.
+pub fn resource_group(text: &str) -> Result<String, String> {
+    tagroute::text::check_resource_group(text)?;
+    Ok(text.to_owned())
+}
+
+/// `--route-table`: Azure's rules for a route table name (those of a route name).
+pub fn route_table(text: &str) -> Result<String, String> {
+    tagroute::model::check_route_name(text)?;
+    Ok(text.to_owned())
+}
+
+/// The largest `--max-routes` taken: far above any route table, and small enough that a budget
+/// is planned in bounded memory.
+pub const MAX_ROUTES_OPTION: u64 = 100_000;
+
+/// Longest wait any option may ask for: one day.
+const MAX_SECONDS: f64 = 86_400.0;
+
+/// A number of seconds from `min` (exclusive when `positive`) to one day, as a duration: read
+/// here, so that no value (`1e300`, `inf`, `NaN`) can overflow a duration later.
+fn seconds(text: &str, positive: bool, max: f64) -> Result<Duration, String> {
+    let secs: f64 = text.trim().parse().map_err(|_| {
+        format!(
+            "{} is not a number of seconds",
+            tagroute::text::quoted(text)
+        )
+    })?;
+    let low_ok = if positive { secs > 0.0 } else { secs >= 0.0 };
+    if !(low_ok && secs <= max) {
+        let low = if positive { "more than 0" } else { "from 0" };
+        return Err(format!("must be {low} up to {max}"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// `--timeout`, `--connect-timeout`: more than 0 seconds, at most a day.
+pub fn timeout(text: &str) -> Result<Duration, String> {
+    seconds(text, true, MAX_SECONDS)
+}
+
+/// `--lock-timeout`: 0 seconds to a day.
+pub fn wait(text: &str) -> Result<Duration, String> {
+    seconds(text, false, MAX_SECONDS)
+}
+
+/// `--max-age`: 0 to 3650 days.
+pub fn days(text: &str) -> Result<Duration, String> {
+    let days = seconds(text, false, 3650.0)?;
+    Ok(days * 86_400)
+}
