@@ -92,7 +92,7 @@ pub struct DriftOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum DriftError {
     #[error(
-        "{old} is a {old_cloud} file and {new} a {new_cloud} file; pass --allow-cross-cloud to compare them anyway"
+        "{old} is a {old_cloud} file and {new} a {new_cloud} file: files of different clouds are not compared unless that is allowed"
     )]
     CrossCloud {
         old: String,
@@ -100,7 +100,7 @@ pub enum DriftError {
         new: String,
         new_cloud: Cloud,
     },
-    #[error("--tag '{0}' matches no tag in either file")]
+    #[error("tag pattern {} matches no tag in either file", crate::text::quoted(.0))]
     UnmatchedTag(String),
     #[error(transparent)]
     Select(#[from] SelectError),

@@ -66,7 +66,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         family: args.family.into(),
         name_prefix: args.name_prefix,
     };
-    let d = drift::drift(&old, &new, &opts, args.allow_cross_cloud)?;
+    let d = drift::drift(&old, &new, &opts, args.allow_cross_cloud).map_err(in_flags)?;
     for w in emit::drift::warnings(&d) {
         diag.warn(w);
     }
@@ -81,4 +81,15 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     } else {
         Status::Ok
     })
+}
+
+/// A drift error in the words of the command line.
+pub fn in_flags(e: drift::DriftError) -> anyhow::Error {
+    match e {
+        drift::DriftError::CrossCloud { .. } => {
+            anyhow::anyhow!("{e}; pass --allow-cross-cloud to compare them anyway")
+        }
+        drift::DriftError::UnmatchedTag(_) => anyhow::anyhow!("--tag: {e}"),
+        other => other.into(),
+    }
 }

@@ -179,11 +179,8 @@ pub fn cached_file(
     if net.offline {
         anyhow::ensure!(
             path.is_file(),
-            "{}",
-            source::SourceError::Offline {
-                cloud,
-                dir: store.dir.display().to_string()
-            }
+            "no cached {cloud} file in {} and --offline forbids downloading it",
+            store.dir.display()
         );
         return Ok(path);
     }

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use tagroute::emit::{self, PlanFormat, Target};
 use tagroute::model::NextHop;
-use tagroute::plan::{self, Plan, PlanOptions, Slack, Strategy};
+use tagroute::plan::{self, Plan, PlanError, PlanOptions, Slack, Strategy};
 use tagroute::select::{self, FamilyChoice};
 use tagroute::snapshot::Snapshot;
 
@@ -117,7 +117,8 @@ pub fn make_plan(
         budget: sel.max_routes.is_some(),
         slack,
     };
-    let plan = plan::plan(snapshot, selection.region.as_ref(), &selection.tags, &opts)?;
+    let plan = plan::plan(snapshot, selection.region.as_ref(), &selection.tags, &opts)
+        .map_err(in_flags)?;
     if plan.summary.excluded_ipv6_prefixes > 0 {
         diag.note(format!(
             "left out {} IPv6 prefixes of the selected tags; --family both includes them",
@@ -143,4 +144,38 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let text = emit::render_plan(&plan, args.format.into(), &target);
     deliver(&text, args.output.output.as_deref())?;
     Ok(Status::Ok)
+}
+
+/// A planning error in the words of the command line: the library speaks of limits, strategies
+/// and name prefixes, the user set them with flags.
+pub fn in_flags(e: PlanError) -> anyhow::Error {
+    match e {
+        PlanError::TooManyRoutes { needed, max } => anyhow::anyhow!(
+            "the plan needs {needed} routes, more than --max-routes {max}; select fewer tags, or \
+             try --strategy lpm, or --slack TAG / --allow-any-slack with --max-routes to trade \
+             extra Internet-bound addresses for routes"
+        ),
+        PlanError::NoDefaultNextHop(why) => {
+            anyhow::anyhow!(
+            "--strategy lpm needs the default route's next hop: {}",
+            why.replace(
+                "Name it (a VirtualAppliance address or VirtualNetworkGateway), or take it from \
+                 an existing table's 0.0.0.0/0 route",
+                "pass --default-next-hop VirtualAppliance:IP or VirtualNetworkGateway, or (diff) \
+                 an --existing table with such a 0.0.0.0/0 route"
+            )
+            .replace("plan with the exact strategy there", "use --strategy exact there")
+            .replace("plan that family on its own,", "plan that family on its own with --family,")
+        )
+        }
+        PlanError::BudgetNeedsOneFamily => anyhow::anyhow!(
+            "a route budget (--max-routes with slack) plans one family at a time; use --family \
+             ipv4 or ipv6"
+        ),
+        PlanError::BadNamePrefix { prefix, reason } => anyhow::anyhow!(
+            "--name-prefix {} cannot give valid Azure route names: {reason}",
+            tagroute::text::quoted(&prefix)
+        ),
+        other => other.into(),
+    }
 }

@@ -221,7 +221,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 family: args.selection.family.into(),
                 name_prefix: args.selection.name_prefix.clone(),
             };
-            let d = drift::drift(prev, &new, &opts, false)?;
+            let d = drift::drift(prev, &new, &opts, false).map_err(super::drift::in_flags)?;
             files.push(("drift.json".into(), emit::drift::json(&d).into_bytes()));
             files.push(("drift.md".into(), emit::drift::markdown(&d).into_bytes()));
             Some(d)

@@ -56,7 +56,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             max_routes: usize::MAX,
             ..PlanOptions::default()
         };
-        let p = plan::plan(&snapshot, None, &selected, &opts)?;
+        let p = plan::plan(&snapshot, None, &selected, &opts).map_err(super::plan::in_flags)?;
         p.routes.into_iter().map(|r| (r.prefix, r.tags)).collect()
     } else {
         let mut map: BTreeMap<IpPrefix, Vec<String>> = BTreeMap::new();

@@ -161,9 +161,9 @@ fn hop_object<S: Serializer>(v: &Option<NextHop>, s: S) -> Result<S::Ok, S::Erro
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error(
-        "the plan needs {needed} routes, more than --max-routes {max}; select fewer tags, \
-         or try --strategy lpm, or --slack TAG / --allow-any-slack with --max-routes to trade \
-         extra Internet-bound addresses for routes"
+        "the plan needs {needed} routes, more than the limit of {max}; select fewer tags, or \
+         plan with the lpm strategy, or allow slack with a route budget to trade extra \
+         Internet-bound addresses for routes"
     )]
     TooManyRoutes { needed: usize, max: usize },
     #[error(
@@ -171,11 +171,9 @@ pub enum PlanError {
          has {smallest} routes"
     )]
     BudgetTooSmall { max: usize, smallest: u64 },
-    #[error("--strategy lpm needs the default route's next hop: {0}")]
+    #[error("the lpm strategy needs the default route's next hop: {0}")]
     NoDefaultNextHop(String),
-    #[error(
-        "a route budget (--max-routes with slack) plans one family at a time; use --family ipv4 or ipv6"
-    )]
+    #[error("a route budget plans one address family at a time")]
     BudgetNeedsOneFamily,
     #[error(
         "the selected tags hold every {family} address: routes for them all would replace the \
@@ -186,7 +184,7 @@ pub enum PlanError {
     Select(#[from] crate::select::SelectError),
     #[error("internal error: the {family} plan failed the forwarding check: {msg}")]
     CheckFailed { family: &'static str, msg: String },
-    #[error("--name-prefix '{prefix}' cannot give valid Azure route names: {reason}")]
+    #[error("name prefix {} cannot give valid Azure route names: {reason}", crate::text::quoted(.prefix))]
     BadNamePrefix { prefix: String, reason: String },
 }
 
@@ -260,10 +258,10 @@ pub fn plan(
     let default_next_hop = match (opts.strategy, &opts.default_next_hop) {
         (Strategy::Lpm, None) => {
             return Err(PlanError::NoDefaultNextHop(
-                "pass --default-next-hop VirtualAppliance:IP or VirtualNetworkGateway, or (diff) an \
-                 --existing table with such a 0.0.0.0/0 route. A default learned over ExpressRoute \
-                 or VPN BGP is no route-table next hop, so exceptions cannot return to it: use \
-                 --strategy exact there"
+                "none given. Name it (a VirtualAppliance address or VirtualNetworkGateway), or \
+                 take it from an existing table's 0.0.0.0/0 route. A default learned over \
+                 ExpressRoute or VPN BGP is no route-table next hop, so exceptions cannot return \
+                 to it: plan with the exact strategy there"
                     .into(),
             ));
         }
@@ -279,8 +277,8 @@ pub fn plan(
                 if let Some(family) = wrong {
                     return Err(PlanError::NoDefaultNextHop(format!(
                         "{ip} cannot be the next hop of {family} exception routes (an appliance \
-                         address is of the route's own family); plan that family on its own \
-                         with --family and an address of it"
+                         address is of the route's own family); plan that family on its own, \
+                         with an address of it"
                     )));
                 }
             }

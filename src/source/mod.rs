@@ -99,8 +99,6 @@ pub enum SourceError {
     Arm(String),
     #[error("cannot write the cache in {dir}: {err}")]
     Store { dir: String, err: std::io::Error },
-    #[error("no cached {cloud} file in {dir} and --offline forbids downloading it")]
-    Offline { cloud: Cloud, dir: String },
 }
 
 /// A file as the server sent it, with where it came from.
