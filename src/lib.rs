@@ -13,6 +13,7 @@ pub mod lookup;
 pub mod model;
 pub mod plan;
 pub mod prefix;
+pub mod refresh;
 pub mod routes;
 pub mod select;
 pub mod snapshot;

@@ -6,11 +6,10 @@ use std::time::Duration;
 use anyhow::Context;
 use reqwest::Url;
 use serde_json::{Value, json};
-use tagroute::drift::{self, DriftOptions};
-use tagroute::emit::{self, PlanFormat, Target};
-use tagroute::plan::Plan;
-use tagroute::snapshot::{self, Cloud, Snapshot};
-use tagroute::{diff, routes, source, state};
+use tagroute::drift::DriftOptions;
+use tagroute::emit::{PlanFormat, Target};
+use tagroute::snapshot::{self, Cloud};
+use tagroute::{refresh, routes, source, state};
 
 use super::args::PlanSelection;
 use super::net::{Bar, CloudArg, NetArgs, block_on};
@@ -85,14 +84,14 @@ enum Format {
 }
 
 impl Format {
-    fn file_and_format(self) -> (&'static str, PlanFormat) {
+    fn plan_format(self) -> PlanFormat {
         match self {
-            Format::Table => ("plan.txt", PlanFormat::Table),
-            Format::Csv => ("plan.csv", PlanFormat::Csv),
-            Format::Az => ("plan.sh", PlanFormat::Az),
-            Format::Terraform => ("plan.tf", PlanFormat::Terraform),
-            Format::Arm => ("plan.arm.json", PlanFormat::Arm),
-            Format::Bicep => ("plan.bicep", PlanFormat::Bicep),
+            Format::Table => PlanFormat::Table,
+            Format::Csv => PlanFormat::Csv,
+            Format::Az => PlanFormat::Az,
+            Format::Terraform => PlanFormat::Terraform,
+            Format::Arm => PlanFormat::Arm,
+            Format::Bicep => PlanFormat::Bicep,
         }
     }
 }
@@ -140,12 +139,6 @@ fn get_file(args: &Args, cloud: Cloud, diag: &Diag) -> anyhow::Result<(Vec<u8>, 
     Ok((bytes, serde_json::to_value(&outcome)?))
 }
 
-fn pretty(v: &impl serde::Serialize) -> Vec<u8> {
-    let mut b = serde_json::to_vec_pretty(v).expect("serialisable");
-    b.push(b'\n');
-    b
-}
-
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let cloud = Cloud::from(args.cloud);
     // A webhook that could never be called is an error before anything is done.
@@ -168,178 +161,85 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         new.cloud,
         cloud
     );
-
-    let previous_dir = state::current(&args.state_dir)?;
-    let previous: Option<Snapshot> = match &previous_dir {
-        Some(dir) => {
-            let path = dir.join("snapshot.json");
-            Some(snapshot::load(
-                path.to_str().context("state path is not UTF-8")?,
-            )?)
-        }
-        None => None,
-    };
+    let previous = refresh::previous(&args.state_dir)?;
     if let Some(prev) = &previous {
-        anyhow::ensure!(
-            new.change_number >= prev.change_number,
-            "the new file has changeNumber {}, older than the state's {}: refusing to roll back",
-            new.change_number,
-            prev.change_number
-        );
+        refresh::check_not_older(prev, &new)?;
     }
     let table = args.existing.as_deref().map(routes::load).transpose()?;
     let default_hop = table.as_ref().and_then(super::diff::table_default_hop);
     let plan = make_plan(&new, &args.selection, default_hop, diag)?;
-
-    let previous_routes: Option<Value> = previous_dir
-        .as_ref()
-        .and_then(|d| std::fs::read(d.join("plan.json")).ok())
-        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        .map(|p| p["routes"].clone());
-    let routes_now = serde_json::to_value(&plan.routes)?;
-
-    let mut files: Vec<(String, Vec<u8>)> = vec![
-        ("snapshot.json".into(), bytes.clone()),
-        ("plan.json".into(), pretty(&plan)),
-    ];
-    let target = Target {
-        resource_group: args.resource_group.clone(),
-        route_table: args.route_table.clone(),
+    let run = refresh::Run {
+        file: &bytes,
+        snapshot: &new,
+        source: source_info,
+        plan: &plan,
+        rendering: args.format.map(Format::plan_format),
+        target: Target {
+            resource_group: args.resource_group.clone(),
+            route_table: args.route_table.clone(),
+        },
+        drift: DriftOptions {
+            region: args.selection.region.clone(),
+            tags: args.selection.tag.clone(),
+            family: args.selection.family.into(),
+            name_prefix: args.selection.name_prefix.clone(),
+        },
+        table: table.as_ref().map(|t| (t, args.selection.max_routes())),
+        notify: args.webhook.is_some(),
     };
-    if let Some(f) = args.format {
-        let (name, format) = f.file_and_format();
-        files.push((
-            name.into(),
-            emit::render_plan(&plan, format, &target).into_bytes(),
-        ));
-    }
-    let drift_report = match &previous {
-        Some(prev) => {
-            let opts = DriftOptions {
-                region: args.selection.region.clone(),
-                tags: args.selection.tag.clone(),
-                family: args.selection.family.into(),
-                name_prefix: args.selection.name_prefix.clone(),
-            };
-            let d = drift::drift(prev, &new, &opts, false).map_err(super::drift::in_flags)?;
-            files.push(("drift.json".into(), emit::drift::json(&d).into_bytes()));
-            files.push(("drift.md".into(), emit::drift::markdown(&d).into_bytes()));
-            Some(d)
-        }
-        None => None,
-    };
-    let diff_report = match &table {
-        Some(t) => {
-            let d = diff::diff(
-                &plan,
-                &new,
-                t,
-                &args.selection.name_prefix,
-                args.selection.max_routes(),
-            )?;
-            files.push(("diff.json".into(), emit::diff::json(&d).into_bytes()));
-            files.push((
-                "diff.sh".into(),
-                emit::diff::az_script(&d, &emit::provenance(&plan), &target).into_bytes(),
-            ));
-            Some(d)
-        }
-        None => None,
-    };
-    let changed = match &diff_report {
-        Some(d) => !d.is_empty(),
-        None => previous_routes.as_ref() != Some(&routes_now),
-    };
-    let summary = summary(
-        &plan,
-        previous.as_ref(),
-        changed,
-        &source_info,
-        &previous_routes,
-        &routes_now,
-        drift_report.as_ref(),
-        diff_report.as_ref(),
-    );
-    files.push(("summary.json".into(), pretty(&summary)));
-    // Notifications not yet delivered travel with the state from one generation to the next
-    // until the webhook takes them; this run's joins them when something changed.
-    let mut pending = previous_dir
-        .as_deref()
-        .map(pending_notifications)
-        .transpose()?
-        .unwrap_or_default();
-    if changed && args.webhook.is_some() {
-        let id = summary["runId"].as_str().unwrap_or_default();
-        pending.push((format!("{WEBHOOK_PREFIX}{id}.json"), pretty(&summary)));
-    }
-    files.extend(pending.iter().cloned());
-    let generation = state::commit(&args.state_dir, &new.change_number.to_string(), &files)?;
-
+    let recorded =
+        refresh::record(&args.state_dir, previous.as_ref(), run).map_err(|e| match e {
+            refresh::RefreshError::Drift(d) => super::drift::in_flags(d),
+            other => other.into(),
+        })?;
+    let summary = &recorded.summary;
     let text = match args.summary_format {
-        SummaryFormat::Json => String::from_utf8(pretty(&summary))?,
+        SummaryFormat::Json => {
+            let mut text = serde_json::to_string_pretty(summary)?;
+            text.push('\n');
+            text
+        }
         SummaryFormat::Text => format!(
             "{} changeNumber {}{}: {} routes planned, {}; state in {}\n",
             cloud,
             new.change_number,
             previous
                 .as_ref()
-                .map(|p| format!(" (was {})", p.change_number))
+                .map(|p| format!(" (was {})", p.snapshot.change_number))
                 .unwrap_or_else(|| " (first run)".into()),
             plan.routes.len(),
-            if changed {
+            if summary.changed {
                 "routes must change"
             } else {
                 "no route changes"
             },
-            generation.display()
+            recorded.generation.display()
         ),
     };
     match &args.webhook {
-        Some(url) if !pending.is_empty() => notify(&args, url, &generation, &pending)?,
-        None if !pending.is_empty() => diag.warn(format!(
+        Some(url) if !recorded.pending.is_empty() => notify(&args, url, &recorded)?,
+        None if !recorded.pending.is_empty() => diag.warn(format!(
             "{} webhook notifications wait in the state for a run with --webhook",
-            pending.len()
+            recorded.pending.len()
         )),
         _ => {}
     }
     deliver(&text, None)?;
-    Ok(if changed {
+    Ok(if summary.changed {
         Status::Differences
     } else {
         Status::Ok
     })
 }
 
-/// Names of the state files that hold a notification not yet delivered.
-const WEBHOOK_PREFIX: &str = "webhook-";
-
-/// The notifications a generation holds, oldest first.
-fn pending_notifications(generation: &std::path::Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let mut pending = Vec::new();
-    for entry in std::fs::read_dir(generation)? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        if name.starts_with(WEBHOOK_PREFIX) && name.ends_with(".json") {
-            let bytes = std::fs::read(generation.join(&name))?;
-            pending.push((name, bytes));
-        }
-    }
-    pending.sort();
-    Ok(pending)
-}
-
 /// POSTs each pending notification, oldest first, removing each from the state once it is
 /// delivered; those that fail stay for the next run, and the run fails.
-fn notify(
-    args: &Args,
-    url: &reqwest::Url,
-    generation: &std::path::Path,
-    pending: &[(String, Vec<u8>)],
-) -> anyhow::Result<()> {
+fn notify(args: &Args, url: &Url, recorded: &refresh::Recorded) -> anyhow::Result<()> {
     let http = args.net.http()?;
     let mut failed = Vec::new();
-    for (name, body) in pending {
-        match block_on(http.post_json(url, body))? {
-            Ok(()) => state::remove_file(generation, name)?,
+    for n in &recorded.pending {
+        match block_on(http.post_json(url, &n.body))? {
+            Ok(()) => refresh::delivered(&recorded.generation, n)?,
             Err(e) => failed.push(e.to_string()),
         }
     }
@@ -347,65 +247,9 @@ fn notify(
         anyhow::bail!(
             "webhook failed ({first}); the state was written to {} and keeps {} notification(s) \
              for the next run",
-            generation.display(),
+            recorded.generation.display(),
             failed.len()
         );
     }
     Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn summary(
-    plan: &Plan,
-    previous: Option<&Snapshot>,
-    changed: bool,
-    source_info: &Value,
-    previous_routes: &Option<Value>,
-    routes_now: &Value,
-    drift_report: Option<&drift::Drift>,
-    diff_report: Option<&diff::Diff>,
-) -> Value {
-    let names = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|r| r["name"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let (now, before) = (
-        names(routes_now),
-        previous_routes.as_ref().map(names).unwrap_or_default(),
-    );
-    // Names this run for a receiver that may see a notification twice (at least once).
-    let run_id = format!(
-        "{:012}-{:08x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-        fastrand::u32(..)
-    );
-    json!({
-        "runId": run_id,
-        "cloud": plan.cloud.as_str(),
-        "changeNumber": plan.change_number,
-        "previousChangeNumber": previous.map(|p| p.change_number),
-        "region": plan.region,
-        "tags": plan.tags.iter().map(|t| &t.name).collect::<Vec<_>>(),
-        "routes": plan.routes.len(),
-        "changed": changed,
-        "planChanges": {
-            "add": now.iter().filter(|n| !before.contains(n)).collect::<Vec<_>>(),
-            "remove": before.iter().filter(|n| !now.contains(n)).collect::<Vec<_>>(),
-        },
-        "drift": drift_report.map(|d| json!({
-            "tagsChanged": d.tags.iter().filter(|t| !t.added.is_empty() || !t.removed.is_empty()).count(),
-            "prefixesAdded": d.tags.iter().map(|t| t.added.len()).sum::<usize>(),
-            "prefixesRemoved": d.tags.iter().map(|t| t.removed.len()).sum::<usize>(),
-            "addedTags": d.added_tags, "removedTags": d.removed_tags,
-        })),
-        "diff": diff_report.map(|d| &d.summary),
-        "source": source_info,
-    })
 }

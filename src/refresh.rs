@@ -1,0 +1,343 @@
+//! The unattended refresh job: what it compares, what it records, and what it tells.
+//!
+//! A run is given the newest file and the plan made from it. Against the last state it checks
+//! that the file is not older (no rollback), decides whether the routes changed (by the routes
+//! themselves, or by the diff with a live table), writes a new generation of the state (the
+//! file, the plan and its rendering, drift and diff reports, the [`Summary`]) and keeps the
+//! notifications the webhook has not taken yet. Downloading, planning options and HTTP belong to
+//! the caller; the state's atomicity and lock to [`crate::state`].
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::diff::{self, Diff, DiffSummary};
+use crate::drift::{self, Drift, DriftOptions};
+use crate::emit::{self, PlanFormat, Target};
+use crate::plan::Plan;
+use crate::routes::RouteTable;
+use crate::snapshot::{self, LoadError, Snapshot};
+use crate::state::{self, StateError};
+
+/// Names of the state files that hold a notification not yet delivered.
+pub const WEBHOOK_PREFIX: &str = "webhook-";
+
+/// Why a run could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("the state's snapshot: {0}")]
+    Snapshot(#[from] LoadError),
+    #[error("{path}: {err}")]
+    Io { path: String, err: std::io::Error },
+    #[error(
+        "the new file has changeNumber {new}, older than the state's {stored}: refusing to roll back"
+    )]
+    Rollback { new: u64, stored: u64 },
+    #[error(transparent)]
+    Drift(#[from] drift::DriftError),
+    #[error(transparent)]
+    Diff(#[from] diff::DiffError),
+}
+
+/// What the last run left.
+pub struct Previous {
+    pub generation: PathBuf,
+    pub snapshot: Snapshot,
+    /// Its planned routes, when its plan could be read.
+    routes: Option<Vec<RouteRecord>>,
+}
+
+/// A route as a plan records it: what a change of routes is judged on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RouteRecord {
+    name: String,
+    address_prefix: String,
+    next_hop_type: String,
+    next_hop_ip_address: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PlanRecord {
+    routes: Vec<RouteRecord>,
+}
+
+fn records(plan: &Plan) -> Vec<RouteRecord> {
+    plan.routes
+        .iter()
+        .map(|r| RouteRecord {
+            name: r.name.clone(),
+            address_prefix: r.prefix.to_string(),
+            next_hop_type: r.next_hop.type_name().to_owned(),
+            next_hop_ip_address: r.next_hop.ip().map(|ip| ip.to_string()),
+        })
+        .collect()
+}
+
+/// The last run's generation, its file and its routes; `None` on a first run.
+pub fn previous(state_dir: &Path) -> Result<Option<Previous>, RefreshError> {
+    let Some(generation) = state::current(state_dir)? else {
+        return Ok(None);
+    };
+    let path = generation.join("snapshot.json");
+    let snapshot = snapshot::parse(&path.display().to_string(), &read(&path)?)?;
+    let routes = std::fs::read(generation.join("plan.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<PlanRecord>(&b).ok())
+        .map(|p| p.routes);
+    Ok(Some(Previous {
+        generation,
+        snapshot,
+        routes,
+    }))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, RefreshError> {
+    std::fs::read(path).map_err(|err| RefreshError::Io {
+        path: path.display().to_string(),
+        err,
+    })
+}
+
+/// A notification kept in the state until the webhook takes it: its file name and body.
+#[derive(Clone, Debug)]
+pub struct Notification {
+    pub name: String,
+    pub body: Vec<u8>,
+}
+
+/// The notifications a generation holds, oldest first.
+fn pending(generation: &Path) -> Result<Vec<Notification>, RefreshError> {
+    let io = |err| RefreshError::Io {
+        path: generation.display().to_string(),
+        err,
+    };
+    let mut pending = Vec::new();
+    for entry in std::fs::read_dir(generation).map_err(io)? {
+        let name = entry
+            .map_err(io)?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if name.starts_with(WEBHOOK_PREFIX) && name.ends_with(".json") {
+            let body = read(&generation.join(&name))?;
+            pending.push(Notification { name, body });
+        }
+    }
+    pending.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(pending)
+}
+
+/// Removes a delivered notification from the state.
+pub fn delivered(generation: &Path, n: &Notification) -> Result<(), RefreshError> {
+    Ok(state::remove_file(generation, &n.name)?)
+}
+
+/// What one run tells: the summary on stdout and in the webhook's body.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Names this run for a receiver that may see a notification twice (at least once).
+    pub run_id: String,
+    pub cloud: &'static str,
+    pub change_number: u64,
+    pub previous_change_number: Option<u64>,
+    pub region: Option<String>,
+    pub tags: Vec<String>,
+    pub routes: usize,
+    /// True when routes must change (always on a first run).
+    pub changed: bool,
+    pub plan_changes: PlanChanges,
+    pub drift: Option<DriftCounts>,
+    pub diff: Option<DiffSummary>,
+    /// Where the file came from, as the caller describes it.
+    pub source: serde_json::Value,
+}
+
+/// Route names the plan gained and lost since the last run.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanChanges {
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+}
+
+/// The drift report in numbers.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftCounts {
+    pub tags_changed: usize,
+    pub prefixes_added: usize,
+    pub prefixes_removed: usize,
+    pub added_tags: Vec<String>,
+    pub removed_tags: Vec<String>,
+}
+
+/// What a run is given.
+pub struct Run<'a> {
+    /// The newest file, as read (stored as the next run's reference).
+    pub file: &'a [u8],
+    pub snapshot: &'a Snapshot,
+    pub source: serde_json::Value,
+    pub plan: &'a Plan,
+    /// A rendering of the plan to store beside it, and where its routes go.
+    pub rendering: Option<PlanFormat>,
+    pub target: Target,
+    pub drift: DriftOptions,
+    /// A live table to diff the plan against, with the route limit.
+    pub table: Option<(&'a RouteTable, usize)>,
+    /// Whether a webhook will be told of a change.
+    pub notify: bool,
+}
+
+/// What a run recorded.
+pub struct Recorded {
+    pub generation: PathBuf,
+    pub summary: Summary,
+    /// Notifications waiting for the webhook, oldest first, this run's last.
+    pub pending: Vec<Notification>,
+}
+
+/// Refuses a file older than the state's.
+pub fn check_not_older(previous: &Previous, new: &Snapshot) -> Result<(), RefreshError> {
+    if new.change_number < previous.snapshot.change_number {
+        return Err(RefreshError::Rollback {
+            new: new.change_number,
+            stored: previous.snapshot.change_number,
+        });
+    }
+    Ok(())
+}
+
+/// The file name a plan rendering is stored under.
+fn rendering_name(format: PlanFormat) -> &'static str {
+    match format {
+        PlanFormat::Table => "plan.txt",
+        PlanFormat::Json => "plan.json",
+        PlanFormat::Csv => "plan.csv",
+        PlanFormat::Az => "plan.sh",
+        PlanFormat::Terraform => "plan.tf",
+        PlanFormat::Arm => "plan.arm.json",
+        PlanFormat::Bicep => "plan.bicep",
+    }
+}
+
+fn pretty<T: Serialize>(v: &T) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(v).expect("the state's values serialise");
+    out.push(b'\n');
+    out
+}
+
+/// Compares the run with the last one, writes the new generation and returns what it holds.
+pub fn record(
+    state_dir: &Path,
+    previous: Option<&Previous>,
+    run: Run<'_>,
+) -> Result<Recorded, RefreshError> {
+    let plan = run.plan;
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("snapshot.json".into(), run.file.to_vec()),
+        ("plan.json".into(), pretty(plan)),
+    ];
+    if let Some(format) = run.rendering.filter(|f| *f != PlanFormat::Json) {
+        let text = emit::render_plan(plan, format, &run.target);
+        files.push((rendering_name(format).into(), text.into_bytes()));
+    }
+    let drift_report: Option<Drift> = match previous {
+        Some(prev) => {
+            let d = drift::drift(&prev.snapshot, run.snapshot, &run.drift, false)?;
+            files.push(("drift.json".into(), emit::drift::json(&d).into_bytes()));
+            files.push(("drift.md".into(), emit::drift::markdown(&d).into_bytes()));
+            Some(d)
+        }
+        None => None,
+    };
+    let diff_report: Option<Diff> = match run.table {
+        Some((table, max_routes)) => {
+            let d = diff::diff(
+                plan,
+                run.snapshot,
+                table,
+                &run.drift.name_prefix,
+                max_routes,
+            )?;
+            files.push(("diff.json".into(), emit::diff::json(&d).into_bytes()));
+            let script = emit::diff::az_script(&d, &emit::provenance(plan), &run.target);
+            files.push(("diff.sh".into(), script.into_bytes()));
+            Some(d)
+        }
+        None => None,
+    };
+    let now = records(plan);
+    let before = previous.and_then(|p| p.routes.as_ref());
+    let changed = match &diff_report {
+        Some(d) => !d.is_empty(),
+        None => before != Some(&now),
+    };
+    let names = |r: &[RouteRecord]| -> Vec<String> { r.iter().map(|r| r.name.clone()).collect() };
+    let (now_names, before_names) = (names(&now), before.map(|b| names(b)).unwrap_or_default());
+    let summary = Summary {
+        run_id: run_id(),
+        cloud: plan.cloud.as_str(),
+        change_number: plan.change_number,
+        previous_change_number: previous.map(|p| p.snapshot.change_number),
+        region: plan.region.clone(),
+        tags: plan.tags.iter().map(|t| t.name.clone()).collect(),
+        routes: plan.routes.len(),
+        changed,
+        plan_changes: PlanChanges {
+            add: now_names
+                .iter()
+                .filter(|n| !before_names.contains(n))
+                .cloned()
+                .collect(),
+            remove: before_names
+                .iter()
+                .filter(|n| !now_names.contains(n))
+                .cloned()
+                .collect(),
+        },
+        drift: drift_report.as_ref().map(|d| DriftCounts {
+            tags_changed: d
+                .tags
+                .iter()
+                .filter(|t| !t.added.is_empty() || !t.removed.is_empty())
+                .count(),
+            prefixes_added: d.tags.iter().map(|t| t.added.len()).sum(),
+            prefixes_removed: d.tags.iter().map(|t| t.removed.len()).sum(),
+            added_tags: d.added_tags.clone(),
+            removed_tags: d.removed_tags.clone(),
+        }),
+        diff: diff_report.map(|d| d.summary),
+        source: run.source,
+    };
+    files.push(("summary.json".into(), pretty(&summary)));
+    // Notifications not yet delivered travel with the state from one generation to the next
+    // until the webhook takes them; this run's joins them when something changed.
+    let mut pending = match previous {
+        Some(p) => self::pending(&p.generation)?,
+        None => Vec::new(),
+    };
+    if changed && run.notify {
+        pending.push(Notification {
+            name: format!("{WEBHOOK_PREFIX}{}.json", summary.run_id),
+            body: pretty(&summary),
+        });
+    }
+    files.extend(pending.iter().map(|n| (n.name.clone(), n.body.clone())));
+    let generation = state::commit(state_dir, &plan.change_number.to_string(), &files)?;
+    Ok(Recorded {
+        generation,
+        summary,
+        pending,
+    })
+}
+
+/// A run's name: its start in seconds since 1970 (so that names sort by time) and a random part.
+fn run_id() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!("{secs:012}-{:08x}", fastrand::u32(..))
+}
