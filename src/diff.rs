@@ -114,6 +114,22 @@ pub enum DiffError {
 
 /// Compares `plan` with `table`. `snapshot` resolves service-tag destinations and the selected
 /// tags' prefixes; `name_prefix` marks tagroute's routes.
+///
+/// ```
+/// use tagroute::plan::{self, PlanOptions};
+///
+/// let text = include_str!("../data/ServiceTags_Example.json");
+/// let snapshot = tagroute::snapshot::parse("example", text.as_bytes())?;
+/// let plan = plan::plan_named(&snapshot, Some("westeurope"), &[], &PlanOptions::default())?;
+/// let table = tagroute::routes::parse(
+///     "table",
+///     br#"[{"name": "tagroute-203.0.113.7-32", "addressPrefix": "203.0.113.7/32", "nextHopType": "Internet"},
+///          {"name": "tagroute-198.51.100.0-24", "addressPrefix": "198.51.100.0/24", "nextHopType": "Internet"}]"#,
+/// )?;
+/// let d = tagroute::diff::diff(&plan, &snapshot, &table, "tagroute-", 400)?;
+/// assert_eq!((d.add.len(), d.remove.len(), d.unchanged), (3, 1, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn diff(
     plan: &Plan,
     snapshot: &Snapshot,

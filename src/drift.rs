@@ -109,6 +109,25 @@ pub enum DriftError {
 }
 
 /// Compares `old` with `new`.
+///
+/// ```
+/// use tagroute::drift::{DriftOptions, drift};
+///
+/// let load = |t: &str| tagroute::snapshot::parse("f", t.as_bytes());
+/// let old = load(include_str!("../data/ServiceTags_Example.json"))?;
+/// let new = load(include_str!("../data/ServiceTags_Example_next.json"))?;
+/// let opts = DriftOptions {
+///     region: Some("westeurope".into()),
+///     tags: vec![],
+///     family: tagroute::select::FamilyChoice::Both,
+///     name_prefix: "tagroute-".into(),
+/// };
+/// let d = drift(&old, &new, &opts, false)?;
+/// let batch = d.tags.iter().find(|t| t.name == "BatchNodeManagement.WestEurope").unwrap();
+/// let text = |v: &[tagroute::prefix::IpPrefix]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+/// assert_eq!((text(&batch.added), text(&batch.removed)), (vec!["203.0.113.8/31".to_string()], vec!["203.0.113.7/32".to_string()]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn drift(
     old: &Snapshot,
     new: &Snapshot,
