@@ -231,9 +231,15 @@ impl<'a> Keys<'a> {
         let Some(Str(key)) = map.next_key::<Str<'a>>()? else {
             return Ok(None);
         };
+        self.insert(&key)?;
+        Ok(Some(key))
+    }
+
+    /// Remembers `key`; an error when it was seen before.
+    fn insert<E: de::Error>(&mut self, key: &Cow<'a, str>) -> Result<(), E> {
         let fresh = match &mut self.many {
             Some(set) => set.insert(key.clone()),
-            None if self.few.contains(&key) => false,
+            None if self.few.contains(key) => false,
             None if self.few.len() < Self::FEW => {
                 self.few.push(key.clone());
                 true
@@ -246,13 +252,14 @@ impl<'a> Keys<'a> {
             }
         };
         if !fresh {
-            return Err(de::Error::custom(format_args!(
-                "duplicate key {}",
-                crate::text::quoted(&key)
-            )));
+            return Err(duplicate(key));
         }
-        Ok(Some(key))
+        Ok(())
     }
+}
+
+fn duplicate<E: de::Error>(key: &str) -> E {
+    de::Error::custom(format_args!("duplicate key {}", crate::text::quoted(key)))
 }
 
 /// A value the model does not use: any JSON, read only to check that its objects have no
@@ -521,14 +528,21 @@ macro_rules! object_reader {
     };
 }
 
-/// Reads an object's keys in turn: `field` reads the value of a key the model knows and says
-/// so; any other key's value is read as [`Unused`]. A key given twice is an error.
+/// Reads an object's keys in turn: `field` reads the value of a key the model knows (one of
+/// `known`) and says so; any other key's value is read as [`Unused`]. A key given twice is an
+/// error: the known ones are tracked by a bit each, the others by [`Keys`].
 fn read_object<'de, A: MapAccess<'de>>(
     map: &mut A,
+    known: &[&str],
     mut field: impl FnMut(&str, &mut A) -> Result<bool, A::Error>,
 ) -> Result<(), A::Error> {
-    let mut keys = Keys::default();
-    while let Some(key) = keys.next(map)? {
+    let (mut seen, mut others) = (0u32, Keys::default());
+    while let Some(Str(key)) = map.next_key::<Str<'de>>()? {
+        match known.iter().position(|k| *k == key) {
+            Some(i) if seen & 1 << i != 0 => return Err(duplicate(&key)),
+            Some(i) => seen |= 1 << i,
+            None => others.insert(&key)?,
+        }
         if !field(&key, map)? {
             map.next_value::<Unused>()?;
         }
@@ -546,7 +560,8 @@ object_reader!(RawProperties, "a tag's properties object", read_properties);
 
 fn read_file<'de, A: MapAccess<'de>>(map: &mut A) -> Result<RawFile<'de>, A::Error> {
     let (mut change_number, mut cloud, mut values, mut next_link) = (None, None, None, None);
-    read_object(map, |key, map| {
+    let known = ["changeNumber", "cloud", "values", "nextLink"];
+    read_object(map, &known, |key, map| {
         match key {
             "changeNumber" => change_number = map.next_value()?,
             "cloud" => cloud = map.next_value()?,
@@ -566,7 +581,7 @@ fn read_file<'de, A: MapAccess<'de>>(map: &mut A) -> Result<RawFile<'de>, A::Err
 
 fn read_tag<'de, A: MapAccess<'de>>(map: &mut A) -> Result<RawTag<'de>, A::Error> {
     let (mut name, mut properties) = (None, None);
-    read_object(map, |key, map| {
+    read_object(map, &["name", "properties"], |key, map| {
         match key {
             "name" => name = Some(map.next_value()?),
             "properties" => properties = Some(map.next_value()?),
@@ -583,7 +598,16 @@ fn read_tag<'de, A: MapAccess<'de>>(map: &mut A) -> Result<RawTag<'de>, A::Error
 fn read_properties<'de, A: MapAccess<'de>>(map: &mut A) -> Result<RawProperties<'de>, A::Error> {
     let (mut change_number, mut region, mut region_id, mut platform) = (None, None, None, None);
     let (mut system_service, mut address_prefixes, mut network_features) = (None, None, None);
-    read_object(map, |key, map| {
+    let known = [
+        "changeNumber",
+        "region",
+        "regionId",
+        "platform",
+        "systemService",
+        "addressPrefixes",
+        "networkFeatures",
+    ];
+    read_object(map, &known, |key, map| {
         match key {
             "changeNumber" => change_number = map.next_value()?,
             "region" => region = map.next_value()?,
@@ -846,12 +870,13 @@ fn validate(
         .ok_or_else(|| shape("changeNumber", "missing or not a whole number".into()))?;
 
     let mut prefixes = prefixes.into_iter();
-    let mut seen: FxHashMap<String, usize> = FxHashMap::default();
+    let mut seen: FxHashMap<Caseless, usize> = FxHashMap::default();
     seen.reserve(raw.values.len());
     let mut tags = Vec::with_capacity(raw.values.len());
     // One copy of each repeated header value, shared by the tags that have it.
     let mut strings: FxHashMap<String, Arc<str>> = FxHashMap::default();
-    let mut feature_lists: FxHashMap<Vec<String>, Arc<[String]>> = FxHashMap::default();
+    let mut feature_lists: FxHashMap<String, Arc<[String]>> = FxHashMap::default();
+    let mut feature_key = String::new();
     for (i, rt) in raw.values.into_iter().enumerate() {
         let name = rt.name.0;
         crate::text::check_tag_name(&name).map_err(|msg| {
@@ -866,7 +891,7 @@ fn validate(
             field: field.to_owned(),
             msg,
         };
-        if let Some(first) = seen.insert(name.to_ascii_lowercase(), i) {
+        if let Some(first) = seen.insert(Caseless(name.clone()), i) {
             return Err(invalid(
                 "name",
                 format!("duplicate tag name (values[{first}] and values[{i}])"),
@@ -896,17 +921,22 @@ fn validate(
         let network_features = match &p.network_features {
             None => None,
             Some(list) => {
-                let list: Vec<String> = list.iter().map(|s| s.0.to_string()).collect();
-                for (j, f) in list.iter().enumerate() {
+                // Found by the list joined with newlines (which no feature holds), so that a
+                // list seen before costs no allocation.
+                feature_key.clear();
+                for (j, Str(f)) in list.iter().enumerate() {
                     crate::text::check_label(f).map_err(|msg| {
                         invalid(
                             &format!("properties.networkFeatures[{j}]"),
                             format!("{}: {msg}", crate::text::quoted(f)),
                         )
                     })?;
+                    feature_key.push_str(f);
+                    feature_key.push('\n');
                 }
-                share(&mut feature_lists, list.as_slice(), || {
-                    Some((list.clone(), list.as_slice().into()))
+                share(&mut feature_lists, feature_key.as_str(), || {
+                    let owned: Vec<String> = list.iter().map(|f| f.0.to_string()).collect();
+                    Some((feature_key.clone(), owned.into()))
                 })
             }
         };
@@ -1006,5 +1036,25 @@ mod tests {
             err(two),
             "f.json: tag 'a.x': name: duplicate tag name (values[0] and values[1])"
         );
+    }
+}
+
+/// A name compared and hashed without regard to ASCII case, without a lowered copy.
+struct Caseless<'a>(Cow<'a, str>);
+
+impl PartialEq for Caseless<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+impl Eq for Caseless<'_> {}
+
+impl std::hash::Hash for Caseless<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        for b in self.0.bytes() {
+            h.write_u8(b.to_ascii_lowercase());
+        }
+        h.write_u8(0xff);
     }
 }
