@@ -235,7 +235,9 @@ impl<'a> Keys<'a> {
         Ok(Some(key))
     }
 
-    /// Remembers `key`; an error when it was seen before.
+    /// Remembers `key`; an error when it was seen before. (The `Cow` itself is kept, borrowed
+    /// from the file when it can be: a `&str` would have to be copied.)
+    #[allow(clippy::ptr_arg)]
     fn insert<E: de::Error>(&mut self, key: &Cow<'a, str>) -> Result<(), E> {
         let fresh = match &mut self.many {
             Some(set) => set.insert(key.clone()),
@@ -976,6 +978,26 @@ fn validate(
     })
 }
 
+/// A name compared and hashed without regard to ASCII case, without a lowered copy.
+struct Caseless<'a>(Cow<'a, str>);
+
+impl PartialEq for Caseless<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+impl Eq for Caseless<'_> {}
+
+impl std::hash::Hash for Caseless<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        for b in self.0.bytes() {
+            h.write_u8(b.to_ascii_lowercase());
+        }
+        h.write_u8(0xff);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1036,25 +1058,5 @@ mod tests {
             err(two),
             "f.json: tag 'a.x': name: duplicate tag name (values[0] and values[1])"
         );
-    }
-}
-
-/// A name compared and hashed without regard to ASCII case, without a lowered copy.
-struct Caseless<'a>(Cow<'a, str>);
-
-impl PartialEq for Caseless<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.eq_ignore_ascii_case(&other.0)
-    }
-}
-
-impl Eq for Caseless<'_> {}
-
-impl std::hash::Hash for Caseless<'_> {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        for b in self.0.bytes() {
-            h.write_u8(b.to_ascii_lowercase());
-        }
-        h.write_u8(0xff);
     }
 }
