@@ -802,43 +802,16 @@ fn locate(source_name: &str, bytes: &[u8], first: serde_json::Error) -> LoadErro
     }
 }
 
-/// Every tag's prefixes, in order. Parsing them is half the work of loading a file, and each
-/// tag's are parsed on their own, so the list is cut in two halves of about the same bytes,
-/// parsed side by side.
+/// Every tag's prefixes, in order, for the one-thread reader (large files are read on two
+/// threads by [`parallel`], which parses each tag's prefixes as it reads the tag).
 fn parse_all_prefixes(tags: &[RawTag]) -> Vec<Result<Prefixes, serde_json::Error>> {
-    let parse = |part: &[RawTag]| -> Vec<_> {
-        let mut scratch = Prefixes::default();
-        part.iter()
-            .map(|t| parse_prefixes(t.properties.address_prefixes.get(), &mut scratch))
-            .collect()
-    };
-    let size = |t: &RawTag| t.properties.address_prefixes.get().len();
-    let total: usize = tags.iter().map(size).sum();
-    if total < PARALLEL_BYTES {
-        return parse(tags);
-    }
-    let mut half = 0;
-    let cut = tags
-        .iter()
-        .position(|t| {
-            half += size(t);
-            half >= total / 2
-        })
-        .map_or(tags.len(), |i| i + 1);
-    let (first, second) = tags.split_at(cut);
-    std::thread::scope(|s| {
-        let later = s.spawn(|| parse(second));
-        let mut out = parse(first);
-        out.extend(
-            later
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-        );
-        out
-    })
+    let mut scratch = Prefixes::default();
+    tags.iter()
+        .map(|t| parse_prefixes(t.properties.address_prefixes.get(), &mut scratch))
+        .collect()
 }
 
-/// Below this many bytes of prefix lists a second thread costs more than it saves.
+/// Below this many bytes a second thread costs more than it saves.
 const PARALLEL_BYTES: usize = 256 * 1024;
 
 /// Checks what was read and builds the snapshot; `prefixes` holds each tag's, in order.
