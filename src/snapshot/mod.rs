@@ -374,7 +374,7 @@ impl Number<'_> {
 /// A tag's `addressPrefixes`, parsed. The first prefix that does not parse is kept with its
 /// position, for an error that names the tag.
 #[derive(Default)]
-pub(super) struct Prefixes {
+struct Prefixes {
     ipv4: Vec<Prefix<u32>>,
     ipv6: Vec<Prefix<u128>>,
     first_bad: Option<(usize, String)>,
@@ -385,10 +385,7 @@ pub(super) struct Prefixes {
 /// each string is found by its quotes and parsed as it stands, without serde's work per
 /// element, which cost more than parsing the prefix does. A list with an escape in it, or
 /// anything else, is read by serde_json, whose errors say what the value should have been.
-pub(super) fn parse_prefixes(
-    raw: &str,
-    scratch: &mut Prefixes,
-) -> Result<Prefixes, serde_json::Error> {
+fn parse_prefixes(raw: &str, scratch: &mut Prefixes) -> Result<Prefixes, serde_json::Error> {
     // Collected in `scratch`, kept from tag to tag, then copied out at their final size: one
     // allocation a list instead of one each time it grows.
     scratch.clear();
@@ -740,8 +737,8 @@ pub fn parse(source_name: &str, bytes: &[u8]) -> Result<Snapshot, LoadError> {
         source_name: source_name.to_owned(),
         msg: format!("not UTF-8: {e}"),
     })?;
-    if let Some((raw, prefixes)) = parallel::read(text) {
-        return validate(source_name, raw, prefixes);
+    if let Some((raw, built)) = parallel::read(source_name, text) {
+        return assemble(source_name, raw, built);
     }
     let mut de = serde_json::Deserializer::from_str(text);
     let raw = match RawFile::deserialize(&mut de).and_then(|raw| de.end().map(|()| raw)) {
@@ -762,8 +759,8 @@ pub fn check_split_reading(bytes: &[u8], cut: usize) {
         return;
     };
     let whole = format!("{:?}", parse("f", bytes).map(|s| s.tags));
-    if let Some((raw, parsed)) = parallel::read_cut(text, |_, _| Some(cut)) {
-        let split = format!("{:?}", validate("f", raw, parsed).map(|s| s.tags));
+    if let Some((raw, built)) = parallel::read_cut("f", text, |_, _| Some(cut)) {
+        let split = format!("{:?}", assemble("f", raw, built).map(|s| s.tags));
         assert_eq!(split, whole, "cut at {cut}");
     }
 }
@@ -814,11 +811,146 @@ fn parse_all_prefixes(tags: &[RawTag]) -> Vec<Result<Prefixes, serde_json::Error
 /// Below this many bytes a second thread costs more than it saves.
 const PARALLEL_BYTES: usize = 256 * 1024;
 
-/// Checks what was read and builds the snapshot; `prefixes` holds each tag's, in order.
+/// Header values shared between the tags that have them: one copy each (see [`ServiceTag`]),
+/// per reading thread.
+#[derive(Default)]
+struct Sharing {
+    strings: FxHashMap<String, Arc<str>>,
+    feature_lists: FxHashMap<String, Arc<[String]>>,
+    feature_key: String,
+}
+
+/// One tag read and checked, all but the uniqueness of its name, which takes every tag.
+struct Built<'a> {
+    name: Cow<'a, str>,
+    tag: Result<ServiceTag, Fault>,
+}
+
+/// What is wrong with a tag, before its position in the file is known (a thread may read
+/// tags from the middle of the list).
+#[derive(Debug)]
+enum Fault {
+    /// Its name breaks the grammar.
+    Name(String),
+    /// Its prefix list is not a list of strings.
+    PrefixList(String),
+    Other(LoadError),
+}
+
+/// Checks a tag and builds it, its prefixes parsed already.
+fn build_tag<'a>(
+    source_name: &str,
+    rt: RawTag<'a>,
+    prefixes: Result<Prefixes, serde_json::Error>,
+    sharing: &mut Sharing,
+) -> Built<'a> {
+    let name = rt.name.0;
+    let tag = match crate::text::check_tag_name(&name) {
+        Err(msg) => Err(Fault::Name(format!(
+            "{}: {msg}",
+            crate::text::quoted(&name)
+        ))),
+        Ok(()) => check_tag(source_name, &name, rt.properties, prefixes, sharing),
+    };
+    Built { name, tag }
+}
+
+fn check_tag(
+    source_name: &str,
+    name: &str,
+    p: RawProperties<'_>,
+    prefixes: Result<Prefixes, serde_json::Error>,
+    sharing: &mut Sharing,
+) -> Result<ServiceTag, Fault> {
+    let invalid = |field: &str, msg: String| {
+        Fault::Other(LoadError::Invalid {
+            source_name: source_name.to_owned(),
+            tag: name.to_owned(),
+            field: field.to_owned(),
+            msg,
+        })
+    };
+    let number = |n: &Option<Number>, field: &str| match n {
+        None => Ok(0),
+        Some(n) => n
+            .value()
+            .ok_or_else(|| invalid(field, "not a whole number".into())),
+    };
+    let tag_change = number(&p.change_number, "properties.changeNumber")?;
+    let region_id = number(&p.region_id, "properties.regionId")?;
+    let strings = &mut sharing.strings;
+    let mut label = |text: &Option<Str>, field: &str| -> Result<Arc<str>, Fault> {
+        let text = text.as_ref().map_or("", |s| &s.0);
+        crate::text::check_label(text)
+            .map_err(|msg| invalid(field, format!("{}: {msg}", crate::text::quoted(text))))?;
+        Ok(share(strings, text, || Some((text.to_owned(), text.into()))).unwrap_or_default())
+    };
+    let region = label(&p.region, "properties.region")?;
+    let platform = label(&p.platform, "properties.platform")?;
+    let system_service = label(&p.system_service, "properties.systemService")?;
+    let network_features = match &p.network_features {
+        None => None,
+        Some(list) => {
+            // Found by the list joined with newlines (which no feature holds), so that a list
+            // seen before costs no allocation.
+            let key = &mut sharing.feature_key;
+            key.clear();
+            for (j, Str(f)) in list.iter().enumerate() {
+                crate::text::check_label(f).map_err(|msg| {
+                    invalid(
+                        &format!("properties.networkFeatures[{j}]"),
+                        format!("{}: {msg}", crate::text::quoted(f)),
+                    )
+                })?;
+                key.push_str(f);
+                key.push('\n');
+            }
+            share(&mut sharing.feature_lists, key.as_str(), || {
+                let owned: Vec<String> = list.iter().map(|f| f.0.to_string()).collect();
+                Some((key.clone(), owned.into()))
+            })
+        }
+    };
+    let prefixes = prefixes.map_err(|e| Fault::PrefixList(e.to_string()))?;
+    if let Some((j, msg)) = prefixes.first_bad {
+        return Err(invalid(&format!("properties.addressPrefixes[{j}]"), msg));
+    }
+    Ok(ServiceTag {
+        name: name.to_owned(),
+        change_number: tag_change,
+        region,
+        region_id,
+        platform,
+        system_service,
+        network_features,
+        ipv4: prefixes.ipv4,
+        ipv6: prefixes.ipv6,
+    })
+}
+
+/// Checks what was read on one thread and builds the snapshot; `prefixes` holds each tag's, in
+/// order.
 fn validate(
     source_name: &str,
-    raw: RawFile<'_>,
+    mut raw: RawFile<'_>,
     prefixes: Vec<Result<Prefixes, serde_json::Error>>,
+) -> Result<Snapshot, LoadError> {
+    let mut sharing = Sharing::default();
+    let built: Vec<Built> = std::mem::take(&mut raw.values)
+        .into_iter()
+        .zip(prefixes)
+        .map(|(rt, p)| build_tag(source_name, rt, p, &mut sharing))
+        .collect();
+    assemble(source_name, raw, built)
+}
+
+/// The snapshot from the file's header and its tags, built in order: the first error in file
+/// order is the one reported, as a reader going tag by tag would find it (a tag's name, then
+/// whether it was seen before, then the rest of the tag).
+fn assemble(
+    source_name: &str,
+    raw: RawFile<'_>,
+    built: Vec<Built<'_>>,
 ) -> Result<Snapshot, LoadError> {
     let shape = |location: &str, msg: String| LoadError::Shape {
         source_name: source_name.to_owned(),
@@ -843,101 +975,33 @@ fn validate(
         .as_ref()
         .and_then(Number::value)
         .ok_or_else(|| shape("changeNumber", "missing or not a whole number".into()))?;
-
-    let mut prefixes = prefixes.into_iter();
     let mut seen: FxHashMap<Caseless, usize> = FxHashMap::default();
-    seen.reserve(raw.values.len());
-    let mut tags = Vec::with_capacity(raw.values.len());
-    // One copy of each repeated header value, shared by the tags that have it.
-    let mut strings: FxHashMap<String, Arc<str>> = FxHashMap::default();
-    let mut feature_lists: FxHashMap<String, Arc<[String]>> = FxHashMap::default();
-    let mut feature_key = String::new();
-    for (i, rt) in raw.values.into_iter().enumerate() {
-        let name = rt.name.0;
-        crate::text::check_tag_name(&name).map_err(|msg| {
-            shape(
-                &format!("values[{i}].name"),
-                format!("{}: {msg}", crate::text::quoted(&name)),
-            )
-        })?;
-        let invalid = |field: &str, msg: String| LoadError::Invalid {
-            source_name: source_name.to_owned(),
-            tag: name.to_string(),
-            field: field.to_owned(),
-            msg,
-        };
-        if let Some(first) = seen.insert(Caseless(name.clone()), i) {
-            return Err(invalid(
-                "name",
-                format!("duplicate tag name (values[{first}] and values[{i}])"),
-            ));
+    seen.reserve(built.len());
+    let mut tags = Vec::with_capacity(built.len());
+    for (i, b) in built.into_iter().enumerate() {
+        if let Err(Fault::Name(msg)) = b.tag {
+            return Err(shape(&format!("values[{i}].name"), msg));
         }
-        let p = rt.properties;
-        let number = |n: &Option<Number>, field: &str| match n {
-            None => Ok(0),
-            Some(n) => n
-                .value()
-                .ok_or_else(|| invalid(field, "not a whole number".into())),
-        };
-        let tag_change = number(&p.change_number, "properties.changeNumber")?;
-        let region_id = number(&p.region_id, "properties.regionId")?;
-        let mut label = |text: &Option<Str>, field: &str| -> Result<Arc<str>, LoadError> {
-            let text = text.as_ref().map_or("", |s| &s.0);
-            crate::text::check_label(text)
-                .map_err(|msg| invalid(field, format!("{}: {msg}", crate::text::quoted(text))))?;
-            Ok(
-                share(&mut strings, text, || Some((text.to_owned(), text.into())))
-                    .unwrap_or_default(),
-            )
-        };
-        let region = label(&p.region, "properties.region")?;
-        let platform = label(&p.platform, "properties.platform")?;
-        let system_service = label(&p.system_service, "properties.systemService")?;
-        let network_features = match &p.network_features {
-            None => None,
-            Some(list) => {
-                // Found by the list joined with newlines (which no feature holds), so that a
-                // list seen before costs no allocation.
-                feature_key.clear();
-                for (j, Str(f)) in list.iter().enumerate() {
-                    crate::text::check_label(f).map_err(|msg| {
-                        invalid(
-                            &format!("properties.networkFeatures[{j}]"),
-                            format!("{}: {msg}", crate::text::quoted(f)),
-                        )
-                    })?;
-                    feature_key.push_str(f);
-                    feature_key.push('\n');
-                }
-                share(&mut feature_lists, feature_key.as_str(), || {
-                    let owned: Vec<String> = list.iter().map(|f| f.0.to_string()).collect();
-                    Some((feature_key.clone(), owned.into()))
-                })
-            }
-        };
-        let prefixes = prefixes.next().expect("one list a tag").map_err(|e| {
-            shape(
-                &format!(
+        if let Some(first) = seen.insert(Caseless(b.name.clone()), i) {
+            return Err(LoadError::Invalid {
+                source_name: source_name.to_owned(),
+                tag: b.name.into_owned(),
+                field: "name".into(),
+                msg: format!("duplicate tag name (values[{first}] and values[{i}])"),
+            });
+        }
+        match b.tag {
+            Ok(tag) => tags.push(tag),
+            Err(Fault::PrefixList(msg)) => {
+                let location = format!(
                     "tag {} (values[{i}].properties.addressPrefixes)",
-                    crate::text::quoted(&name)
-                ),
-                e.to_string(),
-            )
-        })?;
-        if let Some((j, msg)) = prefixes.first_bad {
-            return Err(invalid(&format!("properties.addressPrefixes[{j}]"), msg));
+                    crate::text::quoted(&b.name)
+                );
+                return Err(shape(&location, msg));
+            }
+            Err(Fault::Other(e)) => return Err(e),
+            Err(Fault::Name(_)) => unreachable!("returned above"),
         }
-        tags.push(ServiceTag {
-            name: name.into_owned(),
-            change_number: tag_change,
-            region,
-            region_id,
-            platform,
-            system_service,
-            network_features,
-            ipv4: prefixes.ipv4,
-            ipv6: prefixes.ipv6,
-        });
     }
     Ok(Snapshot {
         source: source_name.to_owned(),

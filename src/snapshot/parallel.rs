@@ -16,26 +16,30 @@
 use rustc_hash::FxHashSet;
 use serde::Deserialize;
 
-use super::{Number, PARALLEL_BYTES, Prefixes, RawFile, RawTag, Str, Unused, parse_prefixes};
+use super::{
+    Built, Number, PARALLEL_BYTES, Prefixes, RawFile, RawTag, Sharing, Str, Unused, build_tag,
+    parse_prefixes,
+};
 
-/// Each tag's prefixes, parsed by the thread that read the tag.
-type Parsed = Vec<Result<Prefixes, serde_json::Error>>;
+/// Each tag, checked and built by the thread that read it.
+type Parsed<'a> = Vec<Built<'a>>;
 
-/// The file as [`RawFile`] reads it, with each tag's prefixes parsed, or `None` to leave it to
-/// that reader.
-pub(super) fn read(text: &str) -> Option<(RawFile<'_>, Parsed)> {
+/// The file's header as [`RawFile`] reads it (its tag list left empty) and its tags built, or
+/// `None` to leave the file to that reader.
+pub(super) fn read<'a>(source_name: &str, text: &'a str) -> Option<(RawFile<'a>, Parsed<'a>)> {
     if text.len() < PARALLEL_BYTES {
         return None;
     }
-    read_cut(text, likely_tag_start)
+    read_cut(source_name, text, likely_tag_start)
 }
 
 /// [`read`] with the guess of where to cut the list (given the text and where the first tag
 /// starts) made by `cut`.
-pub(super) fn read_cut(
-    text: &str,
+pub(super) fn read_cut<'a>(
+    source_name: &str,
+    text: &'a str,
     cut: impl Fn(&str, usize) -> Option<usize>,
-) -> Option<(RawFile<'_>, Parsed)> {
+) -> Option<(RawFile<'a>, Parsed<'a>)> {
     let b = text.as_bytes();
     let mut at = skip_ws(b, 0);
     if b.get(at) != Some(&b'{') {
@@ -58,7 +62,10 @@ pub(super) fn read_cut(
             "changeNumber" => store(&mut change_number, one::<Option<Number>>(text, at)?),
             "cloud" => store(&mut cloud, one::<Option<Str>>(text, at)?),
             "nextLink" => store(&mut next_link, one::<Option<Str>>(text, at)?),
-            "values" => store(&mut values, tag_list(text, skip_ws(b, at), &cut)?),
+            "values" => store(
+                &mut values,
+                tag_list(source_name, text, skip_ws(b, at), &cut)?,
+            ),
             _ => one::<Unused>(text, at)?.1,
         };
         at = skip_ws(b, at);
@@ -71,14 +78,13 @@ pub(super) fn read_cut(
     if skip_ws(b, at + 1) != b.len() {
         return None;
     }
-    let (values, parsed) = values?;
     let file = RawFile {
         change_number: change_number.flatten(),
         cloud: cloud.flatten(),
-        values,
+        values: Vec::new(),
         next_link: next_link.flatten(),
     };
-    Some((file, parsed))
+    Some((file, values?))
 }
 
 /// Keeps a value read by [`one`] and returns where reading goes on.
@@ -106,37 +112,37 @@ fn skip_ws(b: &[u8], mut at: usize) -> usize {
 
 /// The `values` list that starts at `open` (its `[`), and the offset past its `]`.
 fn tag_list<'a>(
+    source_name: &str,
     text: &'a str,
     open: usize,
     cut: impl Fn(&str, usize) -> Option<usize>,
-) -> Option<((Vec<RawTag<'a>>, Parsed), usize)> {
+) -> Option<(Parsed<'a>, usize)> {
     let b = text.as_bytes();
     if b.get(open) != Some(&b'[') {
         return None;
     }
     let first = skip_ws(b, open + 1);
     if b.get(first) == Some(&b']') {
-        return Some(((Vec::new(), Vec::new()), first + 1));
+        return Some((Vec::new(), first + 1));
     }
     let Some(cut) = cut(text, first) else {
-        return match tags_from(text, first, None)? {
+        return match tags_from(source_name, text, first, None)? {
             (read, Stop::Closed(after)) => Some((read, after)),
             (_, Stop::Cut) => None,
         };
     };
     std::thread::scope(|s| {
-        let second = s.spawn(move || tags_from(text, cut, None));
-        let ((mut tags, mut parsed), stop) = tags_from(text, first, Some(cut))?;
+        let second = s.spawn(move || tags_from(source_name, text, cut, None));
+        let (mut tags, stop) = tags_from(source_name, text, first, Some(cut))?;
         let second = second
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
         match stop {
-            Stop::Closed(after) => Some(((tags, parsed), after)),
+            Stop::Closed(after) => Some((tags, after)),
             Stop::Cut => match second? {
-                ((rest, rest_parsed), Stop::Closed(after)) => {
+                (rest, Stop::Closed(after)) => {
                     tags.extend(rest);
-                    parsed.extend(rest_parsed);
-                    Some(((tags, parsed), after))
+                    Some((tags, after))
                 }
                 (_, Stop::Cut) => None,
             },
@@ -153,32 +159,30 @@ enum Stop {
 }
 
 /// Tags from `at` (the start of one) to the end of the list, or until the start of a tag is
-/// exactly `cut`, with their prefixes parsed.
-fn tags_from(
-    text: &str,
+/// exactly `cut`, each checked and built as it is read.
+fn tags_from<'a>(
+    source_name: &str,
+    text: &'a str,
     mut at: usize,
     cut: Option<usize>,
-) -> Option<((Vec<RawTag<'_>>, Parsed), Stop)> {
+) -> Option<(Parsed<'a>, Stop)> {
     let b = text.as_bytes();
-    let (mut tags, mut parsed) = (Vec::new(), Vec::new());
-    let mut scratch = Prefixes::default();
+    let mut tags = Vec::new();
+    let (mut scratch, mut sharing) = (Prefixes::default(), Sharing::default());
     loop {
         if Some(at) == cut {
-            return Some(((tags, parsed), Stop::Cut));
+            return Some((tags, Stop::Cut));
         }
         if b.get(at) != Some(&b'{') {
             return None;
         }
         let (tag, after) = one::<RawTag>(text, at)?;
-        parsed.push(parse_prefixes(
-            tag.properties.address_prefixes.get(),
-            &mut scratch,
-        ));
-        tags.push(tag);
+        let prefixes = parse_prefixes(tag.properties.address_prefixes.get(), &mut scratch);
+        tags.push(build_tag(source_name, tag, prefixes, &mut sharing));
         at = skip_ws(b, after);
         match b.get(at) {
             Some(b',') => at = skip_ws(b, at + 1),
-            Some(b']') => return Some(((tags, parsed), Stop::Closed(at + 1))),
+            Some(b']') => return Some((tags, Stop::Closed(at + 1))),
             _ => return None,
         }
     }
@@ -211,10 +215,10 @@ mod tests {
             "{:?}",
             super::super::parse("f", text.as_bytes()).map(|s| s.tags)
         );
-        let split = read_cut(text, |_, _| Some(cut)).map(|(raw, parsed)| {
+        let split = read_cut("f", text, |_, _| Some(cut)).map(|(raw, parsed)| {
             format!(
                 "{:?}",
-                super::super::validate("f", raw, parsed).map(|s| s.tags)
+                super::super::assemble("f", raw, parsed).map(|s| s.tags)
             )
         });
         (whole, split)
@@ -289,10 +293,10 @@ mod tests {
                 super::super::parse("f", text.as_bytes()).map(|s| s.tags)
             );
             let (raw, parsed) =
-                read(&text).unwrap_or_else(|| panic!("{} read on one thread", f.display()));
+                read("f", &text).unwrap_or_else(|| panic!("{} read on one thread", f.display()));
             let split = format!(
                 "{:?}",
-                super::super::validate("f", raw, parsed).map(|s| s.tags)
+                super::super::assemble("f", raw, parsed).map(|s| s.tags)
             );
             assert_eq!(split, whole, "{}", f.display());
         }
@@ -312,7 +316,7 @@ mod tests {
             text.replacen("]\n}", "\n}", 1),
             text.replacen("\"values\"", "\"values\": [], \"values\"", 1),
         ] {
-            assert!(read_cut(&bad, |_, _| Some(start)).is_none());
+            assert!(read_cut("f", &bad, |_, _| Some(start)).is_none());
             assert!(super::super::parse("f", bad.as_bytes()).is_err());
         }
     }
