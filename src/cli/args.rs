@@ -149,7 +149,12 @@ fn parse_default_next_hop(text: &str) -> Result<NextHop, String> {
         ),
         _ => {
             let hop = NextHop::from_fields(kind, ip)?;
-            tagroute::plan::check_default_next_hop(&hop).map_err(|e| e.to_string())?;
+            tagroute::plan::check_default_next_hop(&hop).map_err(|e| match e {
+                tagroute::plan::PlanError::NoDefaultNextHop(p) => {
+                    super::values::default_hop_problem(&p)
+                }
+                e => e.to_string(),
+            })?;
             Ok(hop)
         }
     }

@@ -158,18 +158,8 @@ pub fn in_flags(e: PlanError) -> anyhow::Error {
              try --strategy lpm, or --slack TAG / --allow-any-slack with --max-routes to trade \
              extra Internet-bound addresses for routes"
         ),
-        PlanError::NoDefaultNextHop(why) => {
-            anyhow::anyhow!(
-            "--strategy lpm needs the default route's next hop: {}",
-            why.replace(
-                "Name it (a VirtualAppliance address or VirtualNetworkGateway), or take it from \
-                 an existing table's 0.0.0.0/0 route",
-                "pass --default-next-hop VirtualAppliance:IP or VirtualNetworkGateway, or (diff) \
-                 an --existing table with such a 0.0.0.0/0 route"
-            )
-            .replace("plan with the exact strategy there", "use --strategy exact there")
-            .replace("plan that family on its own,", "plan that family on its own with --family,")
-        )
+        PlanError::NoDefaultNextHop(problem) => {
+            anyhow::anyhow!("{}", super::values::default_hop_problem(&problem))
         }
         PlanError::BudgetNeedsOneFamily => anyhow::anyhow!(
             "a route budget (--max-routes with slack) plans one family at a time; use --family \

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use tagroute::plan::DefaultHopProblem;
+
 /// `--resource-group`: Azure's rules for a resource group name, checked before it is written
 /// into a script.
 pub fn resource_group(text: &str) -> Result<String, String> {
@@ -54,4 +56,25 @@ pub fn wait(text: &str) -> Result<Duration, String> {
 pub fn days(text: &str) -> Result<Duration, String> {
     let days = seconds(text, false, 3650.0)?;
     Ok(days * 86_400)
+}
+
+/// Why a default next hop cannot serve `--strategy lpm`, in the words of the command line.
+pub fn default_hop_problem(problem: &DefaultHopProblem) -> String {
+    let why = match problem {
+        DefaultHopProblem::Missing => "pass --default-next-hop VirtualAppliance:IP or \
+            VirtualNetworkGateway, or (diff) an --existing table with such a 0.0.0.0/0 route. A \
+            default learned over ExpressRoute or VPN BGP is no route-table next hop, so \
+            exceptions cannot return to it: use --strategy exact there"
+            .to_owned(),
+        DefaultHopProblem::NotATunnel(kind) => format!(
+            "{kind} is not the next hop of a forced tunnel (use VirtualAppliance:IP or \
+             VirtualNetworkGateway)"
+        ),
+        DefaultHopProblem::WrongFamily { ip, family } => format!(
+            "{ip} cannot be the next hop of {family} exception routes (an appliance address is \
+             of the route's own family); plan that family on its own with --family, with an \
+             address of it"
+        ),
+    };
+    format!("--strategy lpm needs the default route's next hop: {why}")
 }

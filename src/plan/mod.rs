@@ -157,6 +157,40 @@ fn hop_object<S: Serializer>(v: &Option<NextHop>, s: S) -> Result<S::Ok, S::Erro
     serde_json::json!({"nextHopType": hop.type_name(), "nextHopIpAddress": hop.ip()}).serialize(s)
 }
 
+/// Why the default next hop given for exception routes (strategy `lpm`) cannot serve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DefaultHopProblem {
+    /// None was given.
+    Missing,
+    /// This next hop type is not where a forced tunnel sends traffic.
+    NotATunnel(&'static str),
+    /// An appliance address of the other family than `family`'s exception routes.
+    WrongFamily { ip: IpAddr, family: &'static str },
+}
+
+impl fmt::Display for DefaultHopProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DefaultHopProblem::Missing => f.write_str(
+                "none given. Name it (a VirtualAppliance address or VirtualNetworkGateway), or \
+                 take it from an existing table's 0.0.0.0/0 route. A default learned over \
+                 ExpressRoute or VPN BGP is no route-table next hop, so exceptions cannot \
+                 return to it: plan with the exact strategy there",
+            ),
+            DefaultHopProblem::NotATunnel(kind) => write!(
+                f,
+                "{kind} is not the next hop of a forced tunnel (use a VirtualAppliance address \
+                 or VirtualNetworkGateway)"
+            ),
+            DefaultHopProblem::WrongFamily { ip, family } => write!(
+                f,
+                "{ip} cannot be the next hop of {family} exception routes (an appliance address \
+                 is of the route's own family); plan that family on its own, with an address of it"
+            ),
+        }
+    }
+}
+
 /// Why no plan could be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -172,7 +206,7 @@ pub enum PlanError {
     )]
     BudgetTooSmall { max: usize, smallest: u64 },
     #[error("the lpm strategy needs the default route's next hop: {0}")]
-    NoDefaultNextHop(String),
+    NoDefaultNextHop(DefaultHopProblem),
     #[error("a route budget plans one address family at a time")]
     BudgetNeedsOneFamily,
     #[error(
@@ -214,9 +248,8 @@ pub fn check_name_prefix(name_prefix: &str, family: FamilyChoice) -> Result<(), 
 pub fn check_default_next_hop(hop: &NextHop) -> Result<(), PlanError> {
     match hop {
         NextHop::VirtualAppliance(_) | NextHop::VirtualNetworkGateway => Ok(()),
-        other => Err(PlanError::NoDefaultNextHop(format!(
-            "{} is not the next hop of a forced tunnel (use VirtualAppliance:IP or VirtualNetworkGateway)",
-            other.type_name()
+        other => Err(PlanError::NoDefaultNextHop(DefaultHopProblem::NotATunnel(
+            other.type_name(),
         ))),
     }
 }
@@ -257,13 +290,7 @@ pub fn plan(
     check_name_prefix(&opts.name_prefix, opts.family)?;
     let default_next_hop = match (opts.strategy, &opts.default_next_hop) {
         (Strategy::Lpm, None) => {
-            return Err(PlanError::NoDefaultNextHop(
-                "none given. Name it (a VirtualAppliance address or VirtualNetworkGateway), or \
-                 take it from an existing table's 0.0.0.0/0 route. A default learned over \
-                 ExpressRoute or VPN BGP is no route-table next hop, so exceptions cannot return \
-                 to it: plan with the exact strategy there"
-                    .into(),
-            ));
+            return Err(PlanError::NoDefaultNextHop(DefaultHopProblem::Missing));
         }
         (Strategy::Lpm, Some(hop)) => {
             check_default_next_hop(hop)?;
@@ -275,11 +302,9 @@ pub fn plan(
                     _ => None,
                 };
                 if let Some(family) = wrong {
-                    return Err(PlanError::NoDefaultNextHop(format!(
-                        "{ip} cannot be the next hop of {family} exception routes (an appliance \
-                         address is of the route's own family); plan that family on its own, \
-                         with an address of it"
-                    )));
+                    return Err(PlanError::NoDefaultNextHop(
+                        DefaultHopProblem::WrongFamily { ip, family },
+                    ));
                 }
             }
             Some(hop.clone())
