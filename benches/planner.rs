@@ -10,7 +10,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tagroute::plan::{PlanOptions, plan};
 use tagroute::prefix::{Intent, IntervalSet, Prefix, aggregate, minimize, minimize_within};
-use tagroute::select::{self, TagHeader};
+use tagroute::select;
 use tagroute::snapshot;
 
 fn benches(c: &mut Criterion) {

@@ -12,65 +12,25 @@ use std::collections::BTreeMap;
 use globset::{GlobBuilder, GlobMatcher};
 
 use crate::prefix::Family;
-use crate::snapshot::{Cloud, ServiceTag, Snapshot};
+use crate::snapshot::{ServiceTag, Snapshot};
 
 /// The tags a forced-tunneled Azure Machine Learning or Batch subnet must reach directly.
 pub const DEFAULT_TAG_BASES: [&str; 2] = ["BatchNodeManagement", "AzureMachineLearning"];
 
-/// What choosing reads of a tag: its name and the file's region field.
-pub trait TagHeader {
-    fn name(&self) -> &str;
-    /// The file's `properties.region` (not always the ARM location name); empty when none.
-    fn region(&self) -> &str;
-
+impl ServiceTag {
     /// The part of the name after the first dot (`FranceCentral` in
     /// `AzureMachineLearning.FranceCentral`), if any.
-    fn suffix(&self) -> Option<&str> {
-        self.name().split_once('.').map(|(_, s)| s)
+    pub fn suffix(&self) -> Option<&str> {
+        self.name.split_once('.').map(|(_, s)| s)
     }
 
     /// True when the name is `base.` then a suffix, ignoring ASCII case (`BatchNodeManagement`
     /// for `BatchNodeManagement.EastUS`). Compared in place: planning asks this of every tag.
-    fn has_base(&self, base: &str) -> bool {
-        let name = self.name().as_bytes();
+    pub fn has_base(&self, base: &str) -> bool {
+        let name = self.name.as_bytes();
         name.len() > base.len()
             && name[base.len()] == b'.'
             && name[..base.len()].eq_ignore_ascii_case(base.as_bytes())
-    }
-}
-
-impl TagHeader for ServiceTag {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn region(&self) -> &str {
-        &self.region
-    }
-}
-
-/// A file's tags as choosing sees them, and what its messages name the file by.
-pub trait Catalog {
-    type Tag: TagHeader;
-    fn tags(&self) -> &[Self::Tag];
-    /// Where the file was read from.
-    fn source(&self) -> &str;
-    fn cloud(&self) -> Cloud;
-}
-
-impl Catalog for Snapshot {
-    type Tag = ServiceTag;
-
-    fn tags(&self) -> &[ServiceTag] {
-        &self.tags
-    }
-
-    fn source(&self) -> &str {
-        &self.source
-    }
-
-    fn cloud(&self) -> Cloud {
-        self.cloud
     }
 }
 
@@ -85,8 +45,8 @@ pub struct Region {
 
 impl Region {
     /// True when the tag lies in this region, by its region field or by its name's suffix.
-    pub fn holds(&self, tag: &impl TagHeader) -> bool {
-        (!tag.region().is_empty() && tag.region().eq_ignore_ascii_case(&self.field))
+    pub fn holds(&self, tag: &ServiceTag) -> bool {
+        (!tag.region.is_empty() && tag.region.eq_ignore_ascii_case(&self.field))
             || tag.suffix().is_some_and(|s| normalizes_to(s, &self.name))
     }
 }
@@ -169,17 +129,17 @@ fn normalized(text: &str) -> impl Iterator<Item = char> + '_ {
 }
 
 /// Every region named in the file, sorted by ARM name.
-pub fn regions(catalog: &impl Catalog) -> Vec<Region> {
-    regions_with_field(catalog, None)
+pub fn regions(snapshot: &Snapshot) -> Vec<Region> {
+    regions_with_field(snapshot, None)
 }
 
 /// The regions of the file, or only the one with this region field.
-fn regions_with_field(catalog: &impl Catalog, only: Option<&str>) -> Vec<Region> {
+fn regions_with_field(snapshot: &Snapshot, only: Option<&str>) -> Vec<Region> {
     // field -> (normalized suffix, count): a field's tags share one or two suffixes, so a short
     // list searched without normalizing into a new string each time.
     let mut votes: BTreeMap<&str, Vec<(String, usize)>> = BTreeMap::new();
-    for tag in catalog.tags() {
-        let region = tag.region();
+    for tag in &snapshot.tags {
+        let region = &*tag.region;
         if region.is_empty() || only.is_some_and(|f| f != region) {
             continue;
         }
@@ -209,57 +169,57 @@ fn regions_with_field(catalog: &impl Catalog, only: Option<&str>) -> Vec<Region>
 }
 
 /// Finds the region a user named, or says which known names are closest.
-pub fn resolve_region(catalog: &impl Catalog, input: &str) -> Result<Region, SelectError> {
+pub fn resolve_region(snapshot: &Snapshot, input: &str) -> Result<Region, SelectError> {
     let key = normalize(input);
     // Usually the name matches a tag's region field or name suffix: find that field, then take
     // the ARM name from its tags alone, without building the whole region table.
-    let field = catalog
-        .tags()
+    let field = snapshot
+        .tags
         .iter()
-        .filter(|t| !t.region().is_empty())
+        .filter(|t| !t.region.is_empty())
         .find(|t| {
-            normalizes_to(t.region(), &key) || t.suffix().is_some_and(|s| normalizes_to(s, &key))
+            normalizes_to(&t.region, &key) || t.suffix().is_some_and(|s| normalizes_to(s, &key))
         })
-        .map(|t| t.region());
+        .map(|t| &*t.region);
     let named = |r: &Region| r.name == key || normalizes_to(&r.field, &key);
     if let Some(field) = field
-        && let Some(r) = regions_with_field(catalog, Some(field))
+        && let Some(r) = regions_with_field(snapshot, Some(field))
             .into_iter()
             .find(|r| named(r))
     {
         return Ok(r);
     }
-    let all = regions(catalog);
+    let all = regions(snapshot);
     if let Some(r) = all.iter().find(|r| named(r)) {
         return Ok(r.clone());
     }
     let names = all.iter().map(|r| r.name.as_str());
     Err(SelectError::UnknownRegion {
         input: input.to_owned(),
-        cloud: catalog.cloud().to_string(),
+        cloud: snapshot.cloud.to_string(),
         closest: closest(&key, names, 5),
     })
 }
 
 /// Indices of the tags whose names match any of `patterns` (case-insensitive globs), in file
 /// order. Every pattern must match at least one tag.
-pub fn match_tags(catalog: &impl Catalog, patterns: &[String]) -> Result<Vec<usize>, SelectError> {
-    let tags = catalog.tags();
+pub fn match_tags(snapshot: &Snapshot, patterns: &[String]) -> Result<Vec<usize>, SelectError> {
+    let tags = &snapshot.tags;
     let mut chosen = vec![false; tags.len()];
     for pattern in patterns {
         let matcher = glob(pattern)?;
         let mut any = false;
         for (i, tag) in tags.iter().enumerate() {
-            if matcher.is_match(tag.name()) {
+            if matcher.is_match(tag.name.as_str()) {
                 chosen[i] = true;
                 any = true;
             }
         }
         if !any {
-            let names = tags.iter().map(|t| t.name());
+            let names = tags.iter().map(|t| t.name.as_str());
             return Err(SelectError::UnmatchedTag {
                 pattern: pattern.clone(),
-                source_name: catalog.source().to_owned(),
+                source_name: snapshot.source.to_owned(),
                 closest: closest(pattern, names, 5),
             });
         }
@@ -287,12 +247,12 @@ pub fn glob(pattern: &str) -> Result<GlobMatcher, SelectError> {
 
 /// The plan's default tags for a region: `BatchNodeManagement.<region>` and
 /// `AzureMachineLearning.<region>`. Returns the indices found and the bases that are missing.
-pub fn default_tags(catalog: &impl Catalog, region: &Region) -> (Vec<usize>, Vec<&'static str>) {
+pub fn default_tags(snapshot: &Snapshot, region: &Region) -> (Vec<usize>, Vec<&'static str>) {
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for base in DEFAULT_TAG_BASES {
         let before = found.len();
-        for (i, tag) in catalog.tags().iter().enumerate() {
+        for (i, tag) in snapshot.tags.iter().enumerate() {
             if tag.has_base(base) && region.holds(tag) {
                 found.push(i);
             }
@@ -310,7 +270,7 @@ pub fn default_tags(catalog: &impl Catalog, region: &Region) -> (Vec<usize>, Vec
 #[derive(Clone, Debug)]
 pub struct Selection {
     pub region: Option<Region>,
-    /// Indices into the tags of the catalog it was made from, in file order.
+    /// Indices into the tags of the snapshot it was made from, in file order.
     pub tags: Vec<usize>,
     /// Default tag bases with no tag for the region (only when no `--tag` was given).
     pub missing_defaults: Vec<&'static str>,
@@ -319,13 +279,13 @@ pub struct Selection {
 /// Resolves `--region` and `--tag` the way every planning command does: explicit tags when
 /// given, else the region's default tags.
 pub fn for_plan(
-    catalog: &impl Catalog,
+    snapshot: &Snapshot,
     region: Option<&str>,
     tags: &[String],
 ) -> Result<Selection, SelectError> {
-    let region = region.map(|r| resolve_region(catalog, r)).transpose()?;
+    let region = region.map(|r| resolve_region(snapshot, r)).transpose()?;
     if !tags.is_empty() {
-        let tags = match_tags(catalog, tags)?;
+        let tags = match_tags(snapshot, tags)?;
         return Ok(Selection {
             region,
             tags,
@@ -333,7 +293,7 @@ pub fn for_plan(
         });
     }
     let r = region.ok_or(SelectError::NothingSelected)?;
-    let (tags, missing_defaults) = default_tags(catalog, &r);
+    let (tags, missing_defaults) = default_tags(snapshot, &r);
     Ok(Selection {
         region: Some(r),
         tags,

@@ -58,7 +58,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let rows: Vec<&ServiceTag> = snapshot
         .tags
         .iter()
-        .filter(|t| region.as_ref().is_none_or(|r| r.holds(*t)))
+        .filter(|t| region.as_ref().is_none_or(|r| r.holds(t)))
         .filter(|t| globs.is_empty() || globs.iter().any(|g| g.is_match(&t.name)))
         .filter(|t| {
             args.feature.as_ref().is_none_or(|f| {
