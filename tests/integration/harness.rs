@@ -59,8 +59,8 @@ pub fn tagroute(args: &[&str]) -> Run {
     tagroute_with(args, None, &[])
 }
 
-/// The program under test: `$TAGROUTE_TEST_BIN` when set (CI runs this suite a second time on
-/// the static build that `cargo install-static` makes), else the one cargo built for the tests.
+/// The program under test: `$TAGROUTE_TEST_BIN` when set (to run the suite on another build,
+/// such as an installed one), else the one cargo built for the tests.
 pub fn binary() -> PathBuf {
     std::env::var_os("TAGROUTE_TEST_BIN")
         .map_or_else(|| env!("CARGO_BIN_EXE_tagroute").into(), PathBuf::from)
