@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tagroute::lookup::LookupIndex;
-use tagroute::prefix::bulk;
+use tagroute::internals as bulk;
 use tagroute::snapshot;
 
 fn benches(c: &mut Criterion) {

@@ -3,8 +3,7 @@
 //! replays is what the fuzzer ran.
 
 use clap::Parser;
-use tagroute::lines::{Line, Lines, MAX_LINE_BYTES};
-use tagroute::prefix::bulk::parse_parallel;
+use tagroute::internals::{Line, Lines, MAX_LINE_BYTES, parse_parallel};
 use tagroute::prefix::{IntervalSet, IpPrefix};
 
 /// The service-tag reader: no panic, and the two-thread reading, cut anywhere, agrees with the
@@ -15,7 +14,7 @@ pub fn service_tags(data: &[u8]) {
         _ => (0, data),
     };
     let _ = tagroute::snapshot::parse("fuzz", file);
-    tagroute::snapshot::check_split_reading(file, cut.min(file.len()));
+    tagroute::internals::check_split_reading(file, cut.min(file.len()));
 }
 
 /// The route-table reader: no panic, and every route it takes has a name Azure allows.
@@ -94,7 +93,7 @@ pub fn lookup_lines(data: &[u8]) {
 pub fn arguments(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let args = std::iter::once("tagroute").chain(text.split('\0'));
-    if let Err(e) = crate::cli::Cli::try_parse_from(args) {
+    if let Err(e) = tagroute::cli::Cli::try_parse_from(args) {
         assert!(matches!(e.exit_code(), 0 | 2));
         let _ = e.render().to_string();
     }

@@ -34,6 +34,7 @@ pub struct Lines<R> {
 }
 
 impl<R: BufRead> Lines<R> {
+    /// Reads lines from `reader`.
     pub fn new(reader: R) -> Self {
         Lines {
             reader,

@@ -1,6 +1,6 @@
 //! Which service tags hold an address: an index built once per file.
 //!
-//! Every prefix of every tag goes into a [`StabIndex`] per family, valued by the tag's index; a
+//! Every prefix of every tag goes into a `StabIndex` (in `prefix`) per family, valued by the tag's index; a
 //! lookup is one binary search over the elementary intervals the prefixes cut the address space
 //! into, and keeps, per tag, the most specific prefix that contains the address.
 

@@ -112,7 +112,7 @@ fn closest_or(closest: &[String], label: &str, none: &str) -> String {
 }
 
 /// Lower-case and drop spaces, dashes and underscores: `"France Central"` → `francecentral`.
-pub fn normalize(text: &str) -> String {
+pub(crate) fn normalize(text: &str) -> String {
     normalized(text).collect()
 }
 
@@ -233,7 +233,7 @@ pub fn match_tags(snapshot: &Snapshot, patterns: &[String]) -> Result<Vec<usize>
 }
 
 /// A case-insensitive glob over tag names.
-pub fn glob(pattern: &str) -> Result<GlobMatcher, SelectError> {
+pub(crate) fn glob(pattern: &str) -> Result<GlobMatcher, SelectError> {
     GlobBuilder::new(pattern)
         .case_insensitive(true)
         .literal_separator(false)
@@ -302,7 +302,7 @@ pub fn for_plan(
 }
 
 /// Up to `n` candidates closest to `key`, most similar first.
-pub fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>, n: usize) -> Vec<String> {
+pub(crate) fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>, n: usize) -> Vec<String> {
     let key = normalize(key);
     let mut scored: Vec<(f64, &str)> = candidates
         .map(|c| (strsim::jaro_winkler(&key, &normalize(c)), c))

@@ -2,9 +2,6 @@
 #![no_main]
 
 #[allow(dead_code)]
-#[path = "../../src/cli/mod.rs"]
-mod cli;
-#[allow(dead_code)]
 #[path = "../checks.rs"]
 mod checks;
 

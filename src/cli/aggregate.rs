@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 
 use anyhow::Context;
-use tagroute::prefix::bulk::{LineError, Parsed, parse_parallel, write_prefixes};
-use tagroute::prefix::{IntervalSet, Prefix};
+use crate::prefix::bulk::{LineError, Parsed, parse_parallel, write_prefixes};
+use crate::prefix::{IntervalSet, Prefix};
 
 use super::args::FamilyArg;
 use super::output::{Diag, Status};
@@ -74,13 +74,13 @@ fn read_all(names: &[String]) -> anyhow::Result<(Parsed, u64)> {
                     .with_context(|| format!("{name}: cannot read"))?,
             )
         };
-        let shown = tagroute::text::for_terminal(shown);
+        let shown = crate::text::for_terminal(shown);
         for b in &parsed.bad {
             // A prefix error quotes the item; a line too long is shown by its start.
             let what = match &b.error {
                 LineError::Prefix(e) => e.to_string(),
                 e @ LineError::TooLong { .. } => {
-                    format!("{}: {e}", tagroute::text::quoted(&b.text))
+                    format!("{}: {e}", crate::text::quoted(&b.text))
                 }
             };
             eprintln!("tagroute: {shown}:{}: {what}", b.line);
@@ -129,15 +129,15 @@ pub fn run(args: Args, _diag: &Diag) -> anyhow::Result<Status> {
         v4 = v4.subtract(&drop4);
         v6 = v6.subtract(&drop6);
     }
-    let family: tagroute::select::FamilyChoice = args.family.into();
+    let family: crate::select::FamilyChoice = args.family.into();
     let none4 = IntervalSet::new();
     let none6 = IntervalSet::new();
-    let v4 = if family.includes(tagroute::prefix::Family::V4) {
+    let v4 = if family.includes(crate::prefix::Family::V4) {
         &v4
     } else {
         &none4
     };
-    let v6 = if family.includes(tagroute::prefix::Family::V6) {
+    let v6 = if family.includes(crate::prefix::Family::V6) {
         &v6
     } else {
         &none6

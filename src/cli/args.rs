@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use tagroute::model::{AZURE_MAX_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
-use tagroute::select::FamilyChoice;
-use tagroute::snapshot::{self, Snapshot};
+use crate::model::{AZURE_MAX_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
+use crate::select::FamilyChoice;
+use crate::snapshot::{self, Snapshot};
 
 /// Where the service-tag file comes from.
 #[derive(clap::Args, Debug, Clone)]
@@ -149,8 +149,8 @@ fn parse_default_next_hop(text: &str) -> Result<NextHop, String> {
         ),
         _ => {
             let hop = NextHop::from_fields(kind, ip)?;
-            tagroute::plan::check_default_next_hop(&hop).map_err(|e| match e {
-                tagroute::plan::PlanError::NoDefaultNextHop(p) => {
+            crate::plan::check_default_next_hop(&hop).map_err(|e| match e {
+                crate::plan::PlanError::NoDefaultNextHop(p) => {
                     super::values::default_hop_problem(&p)
                 }
                 e => e.to_string(),

@@ -1,8 +1,8 @@
 //! `tagroute diff`: what it takes to turn an existing route table into the plan.
 
-use tagroute::diff;
-use tagroute::emit::{self, Target};
-use tagroute::routes;
+use crate::diff;
+use crate::emit::{self, Target};
+use crate::routes;
 
 use super::args::{OutputFile, PlanSelection, Source};
 use super::output::{Diag, Status, deliver};
@@ -58,10 +58,10 @@ enum Format {
 }
 
 /// The next hop of the table's `0.0.0.0/0` (else `::/0`) route, for lpm exception routes.
-pub fn table_default_hop(table: &routes::RouteTable) -> Option<tagroute::model::NextHop> {
+pub fn table_default_hop(table: &routes::RouteTable) -> Option<crate::model::NextHop> {
     let is_default = |r: &&routes::ExistingRoute| matches!(&r.destination, routes::Destination::Prefix(p) if p.is_default());
     let route = table.routes.iter().find(is_default)?;
-    tagroute::plan::check_default_next_hop(&route.next_hop)
+    crate::plan::check_default_next_hop(&route.next_hop)
         .ok()
         .map(|_| route.next_hop.clone())
 }

@@ -1,9 +1,9 @@
 //! `tagroute drift`: what changed between two service-tag files.
 
-use tagroute::drift::{self, DriftOptions};
-use tagroute::emit;
-use tagroute::model::DEFAULT_NAME_PREFIX;
-use tagroute::snapshot;
+use crate::drift::{self, DriftOptions};
+use crate::emit;
+use crate::model::DEFAULT_NAME_PREFIX;
+use crate::snapshot;
 
 use super::args::{FamilyArg, OutputFile};
 use super::output::{Diag, Status, deliver};

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use reqwest::Url;
-use tagroute::snapshot::Cloud;
-use tagroute::source::{self, Method};
+use crate::snapshot::Cloud;
+use crate::source::{self, Method};
 
 use super::net::{Bar, CloudArg, NetArgs, block_on};
 use super::output::{Diag, Status, deliver, write_atomic};

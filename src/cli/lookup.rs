@@ -4,8 +4,8 @@ use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 
 use anyhow::Context;
-use tagroute::lines::{Line, Lines, MAX_LINE_BYTES};
-use tagroute::lookup::LookupIndex;
+use crate::lines::{Line, Lines, MAX_LINE_BYTES};
+use crate::lookup::LookupIndex;
 
 use super::args::Source;
 use super::output::{Diag, Status};
@@ -39,7 +39,7 @@ pub struct Args {
 #[derive(serde::Serialize)]
 struct Answer<'a> {
     address: IpAddr,
-    matches: &'a [tagroute::lookup::Match<'a>],
+    matches: &'a [crate::lookup::Match<'a>],
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -65,7 +65,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let report = |message: &str| {
         bad.set(bad.get() + 1);
         if bad.get() <= REPORTED {
-            eprintln!("{}", tagroute::text::for_terminal(message));
+            eprintln!("{}", crate::text::for_terminal(message));
         }
     };
     let mut line: Vec<u8> = Vec::with_capacity(512);
@@ -79,7 +79,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 report(&format!(
                     "tagroute: {}: {} is not an IP address",
                     origin(),
-                    tagroute::text::quoted(text)
+                    crate::text::quoted(text)
                 ));
                 return Ok(());
             };
@@ -107,7 +107,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                         if i > 0 {
                             line.extend_from_within(..head);
                         }
-                        tagroute::prefix::IpPrefix::write_text(&mut line, m.prefix);
+                        crate::prefix::IpPrefix::write_text(&mut line, m.prefix);
                         line.push(b'\t');
                         line.extend_from_slice(m.tag.as_bytes());
                         line.push(b'\n');
@@ -127,10 +127,10 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                     }
                     Line::TooLong { start, len } => format!(
                         "{}: a line of {len} bytes, longer than the {MAX_LINE_BYTES}-byte limit",
-                        tagroute::text::bytes_quoted(start)
+                        crate::text::bytes_quoted(start)
                     ),
                     Line::NotUtf8 { start } => {
-                        format!("{} is not UTF-8 text", tagroute::text::bytes_quoted(start))
+                        format!("{} is not UTF-8 text", crate::text::bytes_quoted(start))
                     }
                 };
                 report(&format!("tagroute: line {n}: {why}"));

@@ -1,7 +1,8 @@
-//! Command-line interface: clap definitions, one file per subcommand, and the exit codes.
+//! The command-line program: clap definitions, one file per subcommand, and the exit codes.
 //!
 //! Each subcommand's file holds its args struct and a `run` that turns those args into library
-//! calls; nothing outside `cli` knows clap exists.
+//! calls; nothing outside `cli` knows clap exists. It lives in the library so that the rest of the
+//! library can keep its internals private; the `tagroute` binary is one call to [`main`].
 
 mod aggregate;
 mod args;
@@ -20,7 +21,7 @@ mod values;
 
 use clap::{Parser, Subcommand};
 
-pub use output::Status;
+use output::Status;
 
 const ABOUT: &str = "Azure service tags to user-defined routes: the minimal route table that lets \
 Azure Machine Learning and Batch work behind forced tunneling.";
@@ -33,14 +34,34 @@ Examples:
 
 Exit status: 0 success, 1 differences found (diff-like commands), 2 error.";
 
+/// The program: parses the process's arguments, runs the command, and gives its exit code (0 ok,
+/// 1 differences found, 2 error). Errors are printed on stderr as one line.
+pub fn main() -> std::process::ExitCode {
+    let args = match Cli::try_parse() {
+        Ok(args) => args,
+        Err(err) => return usage_error(&err),
+    };
+    match run(args) {
+        Ok(status) => status.into(),
+        Err(err) => {
+            eprintln!(
+                "tagroute: error: {}",
+                crate::text::for_terminal(&format!("{err:#}"))
+            );
+            Status::Error.into()
+        }
+    }
+}
+
+/// The command line, as clap reads it (for `--help`, completions and argument checks).
 #[derive(Parser, Debug)]
 #[command(name = "tagroute", version, about = ABOUT, after_help = EXAMPLES)]
 pub struct Cli {
     /// Print no notes or warnings on stderr (errors are still printed).
     #[arg(long, short, global = true)]
-    pub quiet: bool,
+    quiet: bool,
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
 }
 
 /// The subcommands. Each one's arguments are built only when it is invoked (`defer`: a run
@@ -48,7 +69,7 @@ pub struct Cli {
 /// for `tagroute --help`.
 #[derive(Subcommand, Debug)]
 #[command(defer = true)]
-pub enum Command {
+enum Command {
     #[command(about = tags::ABOUT)]
     Tags(tags::Args),
     #[command(about = resolve::ABOUT)]
@@ -73,9 +94,9 @@ pub enum Command {
 
 /// Prints clap's message for bad usage (or for `--help` and `--version`) in clap's format,
 /// with any control character from the arguments made visible, and gives its exit code.
-pub fn usage_error(err: &clap::Error) -> std::process::ExitCode {
+fn usage_error(err: &clap::Error) -> std::process::ExitCode {
     let text = err.render().to_string();
-    let shown: Vec<_> = text.lines().map(tagroute::text::for_terminal).collect();
+    let shown: Vec<_> = text.lines().map(crate::text::for_terminal).collect();
     let shown = shown.join("\n");
     if err.use_stderr() {
         eprintln!("{shown}");
@@ -86,7 +107,7 @@ pub fn usage_error(err: &clap::Error) -> std::process::ExitCode {
 }
 
 /// Runs one command.
-pub fn run(cli: Cli) -> anyhow::Result<Status> {
+fn run(cli: Cli) -> anyhow::Result<Status> {
     let diag = output::Diag::new(cli.quiet);
     let status = match cli.command {
         Command::Tags(a) => tags::run(a, &diag),

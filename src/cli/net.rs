@@ -8,10 +8,10 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::ValueEnum;
 use reqwest::Url;
-use tagroute::snapshot::Cloud;
-use tagroute::source::http::{Http, HttpConfig, Progress};
-use tagroute::source::store::{Store, default_cache_dir};
-use tagroute::source::{self, Endpoints, Method};
+use crate::snapshot::Cloud;
+use crate::source::http::{Http, HttpConfig, Progress};
+use crate::source::store::{Store, default_cache_dir};
+use crate::source::{self, Endpoints, Method};
 
 /// `--cloud`.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,8 +72,8 @@ pub struct NetArgs {
     #[arg(
         long,
         value_name = "BYTES",
-        default_value_t = tagroute::snapshot::MAX_FILE_BYTES,
-        value_parser = clap::value_parser!(u64).range(1..=tagroute::snapshot::MAX_FILE_BYTES)
+        default_value_t = crate::snapshot::MAX_FILE_BYTES,
+        value_parser = clap::value_parser!(u64).range(1..=crate::snapshot::MAX_FILE_BYTES)
     )]
     pub max_bytes: u64,
 }

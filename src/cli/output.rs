@@ -48,7 +48,7 @@ impl Diag {
         if !self.quiet {
             self.held.borrow_mut().push(format!(
                 "tagroute: {level}: {}",
-                tagroute::text::for_terminal(msg)
+                crate::text::for_terminal(msg)
             ));
         }
     }
@@ -73,8 +73,8 @@ pub fn deliver(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
     }
 }
 
-/// Replaces `path` with `bytes` atomically (see [`tagroute::fsutil::write_atomic`]).
+/// Replaces `path` with `bytes` atomically (see [`crate::fsutil::write_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    tagroute::fsutil::write_atomic(path, bytes)
+    crate::fsutil::write_atomic(path, bytes)
         .with_context(|| format!("cannot write {}", path.display()))
 }

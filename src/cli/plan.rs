@@ -1,11 +1,11 @@
 //! `tagroute plan`: the minimal set of routes with next hop Internet for a region's tags.
 
 use anyhow::Context;
-use tagroute::emit::{self, PlanFormat, Target};
-use tagroute::model::NextHop;
-use tagroute::plan::{self, Plan, PlanError, PlanOptions, Slack, Strategy};
-use tagroute::select::{self, FamilyChoice};
-use tagroute::snapshot::Snapshot;
+use crate::emit::{self, PlanFormat, Target};
+use crate::model::NextHop;
+use crate::plan::{self, Plan, PlanError, PlanOptions, Slack, Strategy};
+use crate::select::{self, FamilyChoice};
+use crate::snapshot::Snapshot;
 
 use super::args::{OutputFile, PlanSelection, Source, StrategyArg};
 use super::output::{Diag, Status, deliver};
@@ -167,7 +167,7 @@ pub fn in_flags(e: PlanError) -> anyhow::Error {
         ),
         PlanError::BadNamePrefix { prefix, reason } => anyhow::anyhow!(
             "--name-prefix {} cannot give valid Azure route names: {reason}",
-            tagroute::text::quoted(&prefix)
+            crate::text::quoted(&prefix)
         ),
         other => other.into(),
     }

@@ -6,10 +6,10 @@ use std::time::Duration;
 use anyhow::Context;
 use reqwest::Url;
 use serde_json::{Value, json};
-use tagroute::drift::DriftOptions;
-use tagroute::emit::{PlanFormat, Target};
-use tagroute::snapshot::{self, Cloud};
-use tagroute::{refresh, routes, source, state};
+use crate::drift::DriftOptions;
+use crate::emit::{PlanFormat, Target};
+use crate::snapshot::{self, Cloud};
+use crate::{refresh, routes, source, state};
 
 use super::args::PlanSelection;
 use super::net::{Bar, CloudArg, NetArgs, block_on};

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use tagroute::plan::{self, PlanOptions};
-use tagroute::prefix::IpPrefix;
-use tagroute::select::{FamilyChoice, match_tags};
+use crate::plan::{self, PlanOptions};
+use crate::prefix::IpPrefix;
+use crate::select::{FamilyChoice, match_tags};
 
 use super::args::{FamilyArg, OutputFile, Source};
 use super::output::{Diag, Status, deliver};

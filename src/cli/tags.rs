@@ -1,8 +1,8 @@
 //! `tagroute tags`: list the tags of a file with their counts and features.
 
-use tagroute::emit::table::columns;
-use tagroute::select::{self, glob};
-use tagroute::snapshot::ServiceTag;
+use crate::emit::table::columns;
+use crate::select::{self, glob};
+use crate::snapshot::ServiceTag;
 
 use super::args::{OutputFile, Source};
 use super::output::{Diag, Status, deliver};

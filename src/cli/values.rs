@@ -3,18 +3,18 @@
 
 use std::time::Duration;
 
-use tagroute::plan::DefaultHopProblem;
+use crate::plan::DefaultHopProblem;
 
 /// `--resource-group`: Azure's rules for a resource group name, checked before it is written
 /// into a script.
 pub fn resource_group(text: &str) -> Result<String, String> {
-    tagroute::text::check_resource_group(text)?;
+    crate::text::check_resource_group(text)?;
     Ok(text.to_owned())
 }
 
 /// `--route-table`: Azure's rules for a route table name (those of a route name).
 pub fn route_table(text: &str) -> Result<String, String> {
-    tagroute::model::check_route_name(text)?;
+    crate::model::check_route_name(text)?;
     Ok(text.to_owned())
 }
 
@@ -31,7 +31,7 @@ fn seconds(text: &str, positive: bool, max: f64) -> Result<Duration, String> {
     let secs: f64 = text.trim().parse().map_err(|_| {
         format!(
             "{} is not a number of seconds",
-            tagroute::text::quoted(text)
+            crate::text::quoted(text)
         )
     })?;
     let low_ok = if positive { secs > 0.0 } else { secs >= 0.0 };

@@ -5,15 +5,15 @@
 //! they were generated from, and are deterministic (no timestamps), so that re-running on the same
 //! file gives a byte-identical result and a review diff shows only real changes.
 
-pub mod arm;
-pub mod az;
-pub mod bicep;
-pub mod csv;
+pub(crate) mod arm;
+pub(crate) mod az;
+pub(crate) mod bicep;
+pub(crate) mod csv;
 pub mod diff;
 pub mod drift;
-pub mod json;
-pub mod table;
-pub mod terraform;
+pub(crate) mod json;
+pub(crate) mod table;
+pub(crate) mod terraform;
 
 use crate::plan::Plan;
 
@@ -82,6 +82,6 @@ pub fn generator() -> String {
 
 /// Text for a one-line comment in a generated file: control characters (a newline above all,
 /// which would end the comment and start code) are written as visible escapes.
-pub fn comment_text(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn comment_text(text: &str) -> std::borrow::Cow<'_, str> {
     crate::text::for_terminal(text)
 }

@@ -40,6 +40,7 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// The strategy's name, as `--strategy` takes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Strategy::Exact => "exact",

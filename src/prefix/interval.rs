@@ -66,7 +66,6 @@ impl<A: Addr> IntervalSet<A> {
         self.ranges.is_empty()
     }
 
-    /// Number of addresses, saturating at `u128::MAX` for the whole IPv6 space.
     /// The number of addresses, exactly, in decimal: [`Self::count`] stops at `u128::MAX`,
     /// one short of the IPv6 address space.
     pub fn count_text(&self) -> String {
@@ -84,6 +83,8 @@ impl<A: Addr> IntervalSet<A> {
         total.to_string()
     }
 
+    /// The number of addresses, saturating at `u128::MAX` (see [`Self::count_text`] for the
+    /// exact figure of the whole IPv6 space).
     pub fn count(&self) -> u128 {
         self.ranges.iter().fold(0u128, |acc, &(lo, hi)| {
             acc.saturating_add((hi.to_u128() - lo.to_u128()).saturating_add(1))

@@ -2,11 +2,11 @@
 //!
 //! Generic over the address family ([`Addr`] for `u32` and `u128`) and free of anything Azure,
 //! so it can be used and tested on its own. The trie ([`PrefixSet`]) is what the planners use;
-//! [`IntervalSet`] is the independent reference that tests check the trie against; [`StabIndex`]
-//! answers "which prefixes contain this address" for `lookup`; [`bulk`] aggregates huge lists.
+//! [`IntervalSet`] is the independent reference that tests check the trie against; `StabIndex`
+//! answers "which prefixes contain this address" for `lookup`; `bulk` aggregates huge lists.
 
 mod addr;
-pub mod bulk;
+pub(crate) mod bulk;
 mod convert;
 mod interval;
 mod lpm;
@@ -18,8 +18,8 @@ mod trie;
 
 pub use addr::{Addr, Family};
 pub use interval::{IntervalSet, range_prefixes};
-pub use lpm::{forwarded_where, lpm_segments};
+pub(crate) use lpm::{forwarded_where, lpm_segments};
 pub use minimize::{CheckError, Hop, Intent, Table, check, min_routes, minimize, minimize_within};
 pub use net::{IpPrefix, Prefix, PrefixError};
-pub use stab::StabIndex;
+pub(crate) use stab::StabIndex;
 pub use trie::{PrefixSet, aggregate};

@@ -152,7 +152,7 @@ pub enum LoadError {
 }
 
 /// Where a file comes from: a path, or `-` for standard input.
-pub fn source_name(path: &str) -> String {
+pub(crate) fn source_name(path: &str) -> String {
     if path == "-" {
         "<stdin>".to_owned()
     } else {
@@ -271,7 +271,7 @@ fn duplicate<E: de::Error>(key: &str) -> E {
 struct Unused;
 
 /// How deep a value the model does not use may nest.
-pub const MAX_UNUSED_DEPTH: u32 = 64;
+pub(crate) const MAX_UNUSED_DEPTH: u32 = 64;
 
 impl<'de> Deserialize<'de> for Unused {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -634,7 +634,7 @@ fn read_properties<'de, A: MapAccess<'de>>(map: &mut A) -> Result<RawProperties<
 /// The bytes of a file or of stdin: a read-only mapping of a regular file (no copy into fresh
 /// pages, which cost more than parsing does) or, for stdin, pipes, devices and anything that
 /// cannot be mapped, a buffer.
-pub enum SourceBytes {
+pub(crate) enum SourceBytes {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
 }
@@ -651,7 +651,7 @@ impl std::ops::Deref for SourceBytes {
 
 /// Reads a file, or stdin for `-`, refusing anything over [`MAX_FILE_BYTES`] (without reading
 /// more than one byte past it, whatever the file is: a pipe, a device that never ends).
-pub fn read_source(path: &str) -> Result<SourceBytes, LoadError> {
+pub(crate) fn read_source(path: &str) -> Result<SourceBytes, LoadError> {
     let source_name = source_name(path);
     let io = |err| LoadError::Io {
         source_name: source_name.clone(),
@@ -753,8 +753,7 @@ pub fn parse(source_name: &str, bytes: &[u8]) -> Result<Snapshot, LoadError> {
 /// For the fuzz target of the reader (and the test that replays its corpus): reading the file
 /// with the tag list cut at `cut` (any offset) gives no answer, or exactly the one-thread
 /// reader's; panics otherwise.
-#[doc(hidden)]
-pub fn check_split_reading(bytes: &[u8], cut: usize) {
+pub(crate) fn check_split_reading(bytes: &[u8], cut: usize) {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return;
     };

@@ -3,7 +3,7 @@
 //! metadata that does not match the data file's size is ignored, so a crash between the two writes
 //! costs at most one unconditional download, never a wrong 304.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -109,10 +109,5 @@ impl Store {
     pub fn save_meta(&self, cloud: Cloud, meta: &Meta) -> std::io::Result<()> {
         let text = serde_json::to_vec_pretty(meta).expect("metadata serialises");
         write_atomic(&self.meta_path(cloud), &text)
-    }
-
-    /// True when `path` is this store's file for some cloud.
-    pub fn holds(&self, path: &Path) -> bool {
-        Cloud::ALL.iter().any(|&c| self.data_path(c) == path)
     }
 }

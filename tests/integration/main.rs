@@ -3,11 +3,6 @@
 
 mod harness;
 
-// The binary's command-line module, for the argument parser's fuzz corpus.
-#[allow(dead_code)]
-#[path = "../../src/cli/mod.rs"]
-mod cli;
-
 mod aggregate;
 mod diff;
 mod drift;

@@ -127,7 +127,7 @@ proptest! {
     /// interval reference, for any number of workers.
     #[test]
     fn bulk_aggregation_equals_the_reference((text, v4, v6) in prefix_text(), threads in 1usize..4) {
-        let parsed = tagroute::prefix::bulk::parse_parallel(text.as_bytes(), threads, None).unwrap();
+        let parsed = tagroute::internals::parse_parallel(text.as_bytes(), threads, None).unwrap();
         prop_assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
         let (got4, got6) = parsed.into_sets();
         prop_assert_eq!(got4, IntervalSet::from_prefixes(&v4));
@@ -160,7 +160,7 @@ proptest! {
 
     #[test]
     fn bulk_aggregation_of_dense_lists_equals_the_reference((text, v4) in dense_prefix_text(), threads in 1usize..4) {
-        let parsed = tagroute::prefix::bulk::parse_parallel(text.as_bytes(), threads, None).unwrap();
+        let parsed = tagroute::internals::parse_parallel(text.as_bytes(), threads, None).unwrap();
         prop_assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
         prop_assert_eq!(parsed.into_sets().0, IntervalSet::from_prefixes(&v4));
     }
@@ -237,7 +237,7 @@ proptest! {
     /// address the strict parser takes but for embedded IPv4 and unusual length spellings.
     #[test]
     fn fast_ipv6_parser_agrees_with_the_strict_parser(text in v6_text()) {
-        let fast = tagroute::prefix::bulk::parse_v6_range(text.as_bytes());
+        let fast = tagroute::internals::parse_v6_range(text.as_bytes());
         let strict = reference_range(&text).filter(|_| text.contains(':'));
         if fast.is_some() {
             prop_assert_eq!(fast, strict, "{}", text);
@@ -286,7 +286,7 @@ proptest! {
     /// IPv4 address or prefix the strict parser takes.
     #[test]
     fn fast_ipv4_parser_agrees_with_the_strict_parser(text in v4_text()) {
-        let fast = tagroute::prefix::bulk::parse_v4_range(text.as_bytes())
+        let fast = tagroute::internals::parse_v4_range(text.as_bytes())
             .map(|(lo, hi)| (lo as u128, hi as u128));
         let strict = reference_range(&text).filter(|_| !text.contains(':'));
         if fast.is_some() {

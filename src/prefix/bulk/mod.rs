@@ -23,7 +23,7 @@ mod write;
 
 pub use parse::{parse_cidr, parse_v4_cidr_head, parse_v4_range, parse_v6_range};
 pub use read::{
-    BAD_LINES_KEPT, BAD_TEXT_BYTES, BadLine, LineError, MAX_LINE_BYTES, Parsed, parse_parallel,
+    LineError, MAX_LINE_BYTES, Parsed, parse_parallel,
 };
 pub use write::write_prefixes;
 
