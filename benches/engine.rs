@@ -12,8 +12,8 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tagroute::lookup::LookupIndex;
 use tagroute::internals as bulk;
+use tagroute::lookup::LookupIndex;
 use tagroute::snapshot;
 
 fn benches(c: &mut Criterion) {

@@ -302,7 +302,11 @@ pub fn for_plan(
 }
 
 /// Up to `n` candidates closest to `key`, most similar first.
-pub(crate) fn closest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>, n: usize) -> Vec<String> {
+pub(crate) fn closest<'a>(
+    key: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    n: usize,
+) -> Vec<String> {
     let key = normalize(key);
     let mut scored: Vec<(f64, &str)> = candidates
         .map(|c| (strsim::jaro_winkler(&key, &normalize(c)), c))

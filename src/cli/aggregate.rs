@@ -2,9 +2,9 @@
 
 use std::io::{self, Write};
 
-use anyhow::Context;
 use crate::prefix::bulk::{LineError, Parsed, parse_parallel, write_prefixes};
 use crate::prefix::{IntervalSet, Prefix};
+use anyhow::Context;
 
 use super::args::FamilyArg;
 use super::output::{Diag, Status};

@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use clap::ValueEnum;
 use crate::model::{AZURE_MAX_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
 use crate::select::FamilyChoice;
 use crate::snapshot::{self, Snapshot};
+use clap::ValueEnum;
 
 /// Where the service-tag file comes from.
 #[derive(clap::Args, Debug, Clone)]

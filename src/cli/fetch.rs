@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-use reqwest::Url;
 use crate::snapshot::Cloud;
 use crate::source::{self, Method};
+use anyhow::Context;
+use reqwest::Url;
 
 use super::net::{Bar, CloudArg, NetArgs, block_on};
 use super::output::{Diag, Status, deliver, write_atomic};

@@ -3,9 +3,9 @@
 use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 
-use anyhow::Context;
 use crate::lines::{Line, Lines, MAX_LINE_BYTES};
 use crate::lookup::LookupIndex;
+use anyhow::Context;
 
 use super::args::Source;
 use super::output::{Diag, Status};

@@ -5,13 +5,13 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
-use clap::ValueEnum;
-use reqwest::Url;
 use crate::snapshot::Cloud;
 use crate::source::http::{Http, HttpConfig, Progress};
 use crate::source::store::{Store, default_cache_dir};
 use crate::source::{self, Endpoints, Method};
+use anyhow::Context;
+use clap::ValueEnum;
+use reqwest::Url;
 
 /// `--cloud`.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

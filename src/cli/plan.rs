@@ -1,11 +1,11 @@
 //! `tagroute plan`: the minimal set of routes with next hop Internet for a region's tags.
 
-use anyhow::Context;
 use crate::emit::{self, PlanFormat, Target};
 use crate::model::NextHop;
 use crate::plan::{self, Plan, PlanError, PlanOptions, Slack, Strategy};
 use crate::select::{self, FamilyChoice};
 use crate::snapshot::Snapshot;
+use anyhow::Context;
 
 use super::args::{OutputFile, PlanSelection, Source, StrategyArg};
 use super::output::{Diag, Status, deliver};

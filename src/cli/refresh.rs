@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
-use reqwest::Url;
-use serde_json::{Value, json};
 use crate::drift::DriftOptions;
 use crate::emit::{PlanFormat, Target};
 use crate::snapshot::{self, Cloud};
 use crate::{refresh, routes, source, state};
+use anyhow::Context;
+use reqwest::Url;
+use serde_json::{Value, json};
 
 use super::args::PlanSelection;
 use super::net::{Bar, CloudArg, NetArgs, block_on};

@@ -28,12 +28,10 @@ const MAX_SECONDS: f64 = 86_400.0;
 /// A number of seconds from `min` (exclusive when `positive`) to one day, as a duration: read
 /// here, so that no value (`1e300`, `inf`, `NaN`) can overflow a duration later.
 fn seconds(text: &str, positive: bool, max: f64) -> Result<Duration, String> {
-    let secs: f64 = text.trim().parse().map_err(|_| {
-        format!(
-            "{} is not a number of seconds",
-            crate::text::quoted(text)
-        )
-    })?;
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{} is not a number of seconds", crate::text::quoted(text)))?;
     let low_ok = if positive { secs > 0.0 } else { secs >= 0.0 };
     if !(low_ok && secs <= max) {
         let low = if positive { "more than 0" } else { "from 0" };

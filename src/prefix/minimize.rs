@@ -16,6 +16,12 @@
 //!
 //! The table's own default route is never replaced: no route is placed at the root, so the plan
 //! can be added next to the `0.0.0.0/0` route that forced tunneling already has.
+//!
+//! Service-tag routes are given, not chosen here: the `_with_tags` forms take the prefixes that
+//! tag routes already send `In`. The trie is cut so that each of them is a node; at such a node the
+//! hop below turns `In` unless an explicit route sits at the very same prefix (Azure: on an exact
+//! tie an explicit prefix beats a service-tag route), so an exception there costs one route and an
+//! `In` route there is never worth one.
 
 use super::addr::Addr;
 use super::interval::IntervalSet;
@@ -70,6 +76,15 @@ struct Node<A: Addr> {
     /// Children, or `None` for a uniformly labelled leaf.
     kids: Option<[usize; 2]>,
     label: Label,
+    /// A service-tag route has exactly this prefix.
+    tagged: bool,
+}
+
+impl<A: Addr> Node<A> {
+    /// The hop below this node when no explicit route sits on it, given the hop `h` above.
+    fn stay(&self, h: Hop) -> Hop {
+        if self.tagged { Hop::In } else { h }
+    }
 }
 
 /// The labelled trie; nodes are stored parents first, so a reverse scan visits children first.
@@ -78,39 +93,68 @@ struct Trie<A: Addr> {
 }
 
 impl<A: Addr> Trie<A> {
-    fn build(intent: &Intent<A>) -> Self {
+    /// The trie of `intent`, cut further so that every prefix of `tags` is a node. The root is
+    /// never tagged: the table's default route is explicit and wins the tie with a tag's `/0`.
+    fn build(intent: &Intent<A>, tags: &[Prefix<A>]) -> Self {
         let ranges = labelled_ranges(intent);
+        let mut tags = tags.to_vec();
+        tags.sort_unstable_by_key(|p| (p.first(), p.len()));
+        tags.dedup();
         let mut trie = Trie { nodes: Vec::new() };
         let root = Prefix::containing(A::ZERO, 0);
         trie.nodes.push(Node {
             prefix: root,
             kids: None,
             label: Label::Out,
+            tagged: false,
         });
         let halves = root.children().expect("the root has children");
-        let left = trie.grow(halves[0], &ranges, 0);
+        let left = trie.grow(halves[0], &ranges, 0, &tags);
         let right_start = ranges.partition_point(|r| r.1 < halves[1].first().to_u128());
-        let right = trie.grow(halves[1], &ranges, right_start);
+        let right = trie.grow(halves[1], &ranges, right_start, &tags);
         trie.nodes[0].kids = Some([left, right]);
         trie
     }
 
     /// Adds the subtree of `prefix`; `i` is the index of the range holding its first address.
-    fn grow(&mut self, prefix: Prefix<A>, ranges: &[(u128, u128, Label)], i: usize) -> usize {
+    /// `tags` is sorted by first address, then length.
+    fn grow(
+        &mut self,
+        prefix: Prefix<A>,
+        ranges: &[(u128, u128, Label)],
+        i: usize,
+        tags: &[Prefix<A>],
+    ) -> usize {
         let me = self.nodes.len();
         let (_, hi, label) = ranges[i];
+        // Tag prefixes starting inside this one: those that contain it start at its first
+        // address and are at most one per length, so the scan is short.
+        let from = tags.partition_point(|t| t.first() < prefix.first());
+        let within = tags[from..]
+            .iter()
+            .take_while(|t| t.first() <= prefix.last());
+        let mut tagged = false;
+        let mut tag_inside = false;
+        for t in within {
+            tagged |= *t == prefix;
+            tag_inside |= t.len() > prefix.len();
+            if tag_inside {
+                break;
+            }
+        }
         self.nodes.push(Node {
             prefix,
             kids: None,
             label,
+            tagged,
         });
-        if hi >= prefix.last().to_u128() {
+        if hi >= prefix.last().to_u128() && !tag_inside {
             return me;
         }
         let [l, r] = prefix.children().expect("a host prefix is always uniform");
-        let left = self.grow(l, ranges, i);
+        let left = self.grow(l, ranges, i, tags);
         let j = i + ranges[i..].partition_point(|x| x.1 < r.first().to_u128());
-        let right = self.grow(r, ranges, j);
+        let right = self.grow(r, ranges, j, tags);
         self.nodes[me].kids = Some([left, right]);
         me
     }
@@ -202,11 +246,12 @@ fn lexicographic<A: Addr>(
     for v in (0..trie.nodes.len()).rev() {
         let node = &trie.nodes[v];
         for h in [Hop::In, Hop::Out] {
+            let below = node.stay(h);
             best[v][h.idx()] = match node.kids {
-                None => leaf_cost(node, h, exceptions, slack),
+                None => leaf_cost(node, below, exceptions, slack),
                 Some([l, r]) => {
-                    let stay = plus(best[l][h.idx()].0, best[r][h.idx()].0);
-                    let h2 = h.other();
+                    let stay = plus(best[l][below.idx()].0, best[r][below.idx()].0);
+                    let h2 = below.other();
                     let may_route = v != 0 && (h2 == Hop::In || exceptions);
                     let routed = if may_route {
                         plus((1, 0), plus(best[l][h2.idx()].0, best[r][h2.idx()].0))
@@ -226,11 +271,25 @@ fn lexicographic<A: Addr>(
 }
 
 /// The table with the fewest routes, and among those the fewest extra addresses. `exceptions`
-/// allows routes back to the default next hop. Returns `None` only when the intent cannot be met
-/// at all (never for a valid intent: routes at every "in" leaf always work).
+/// allows routes back to the default next hop. Without service-tag routes a table always exists
+/// (routes at every "in" leaf).
 pub fn minimize<A: Addr>(intent: &Intent<A>, exceptions: bool) -> Table<A> {
-    let trie = Trie::build(intent);
+    minimize_with_tags(intent, exceptions, &[]).expect("a table exists without tag routes")
+}
+
+/// [`minimize`] next to service-tag routes that send `tags` `In`: the fewest explicit routes, then
+/// the fewest extra addresses (those the tag routes send included). `None` when no table works:
+/// a tag route sends addresses that must stay out, and `exceptions` is off.
+pub fn minimize_with_tags<A: Addr>(
+    intent: &Intent<A>,
+    exceptions: bool,
+    tags: &[Prefix<A>],
+) -> Option<Table<A>> {
+    let trie = Trie::build(intent, tags);
     let best = lexicographic(&trie, exceptions, true);
+    if best[0][Hop::Out.idx()].0 == NO {
+        return None;
+    }
     let mut routes = Vec::new();
     let mut stack = vec![(0usize, Hop::Out)];
     while let Some((v, h)) = stack.pop() {
@@ -240,7 +299,7 @@ pub fn minimize<A: Addr>(intent: &Intent<A>, exceptions: bool) -> Table<A> {
                 routes.push((trie.nodes[v].prefix, hop));
                 hop
             }
-            None => h,
+            None => trie.nodes[v].stay(h),
         };
         if let Some([l, r]) = trie.nodes[v].kids {
             stack.push((r, below));
@@ -248,15 +307,15 @@ pub fn minimize<A: Addr>(intent: &Intent<A>, exceptions: bool) -> Table<A> {
         }
     }
     routes.sort_by_key(|r| r.0);
-    Table {
+    Some(Table {
         routes,
         extra: best[0][Hop::Out.idx()].0.1,
-    }
+    })
 }
 
 /// The smallest number of routes any table meeting `intent` needs (slack used fully).
 pub fn min_routes<A: Addr>(intent: &Intent<A>, exceptions: bool) -> u64 {
-    lexicographic(&Trie::build(intent), exceptions, true)[0][Hop::Out.idx()]
+    lexicographic(&Trie::build(intent, &[]), exceptions, true)[0][Hop::Out.idx()]
         .0
         .0
 }
@@ -268,7 +327,18 @@ pub fn minimize_within<A: Addr>(
     exceptions: bool,
     max_routes: usize,
 ) -> Result<Table<A>, u64> {
-    let trie = Trie::build(intent);
+    minimize_within_tags(intent, exceptions, max_routes, &[])
+}
+
+/// [`minimize_within`] next to service-tag routes that send `tags` `In` (they are not counted in
+/// `max_routes`). `Err(u64::MAX)` when no table works at all.
+pub fn minimize_within_tags<A: Addr>(
+    intent: &Intent<A>,
+    exceptions: bool,
+    max_routes: usize,
+    tags: &[Prefix<A>],
+) -> Result<Table<A>, u64> {
+    let trie = Trie::build(intent, tags);
     // No table needs more routes than the trie has nodes: a larger budget is no budget.
     let max_routes = max_routes.min(trie.nodes.len());
     let fewest = lexicographic(&trie, exceptions, true)[0][Hop::Out.idx()]
@@ -286,21 +356,23 @@ pub fn minimize_within<A: Addr>(
         let node = &trie.nodes[v];
         for h in [Hop::In, Hop::Out] {
             let cap = (plain[v][h.idx()].0.0).min(max_routes as u64) as usize;
+            let below = node.stay(h);
             let arr = match node.kids {
                 None => {
-                    let (free, fix) = leaf_cost(node, h, exceptions, true);
+                    let (free, fix) = leaf_cost(node, below, exceptions, true);
                     let mut a = vec![if free.0 == 0 { free.1 } else { INF }];
                     // One route fixes the leaf: the missing route, or an exception that takes a
                     // slack leaf's extra addresses back out.
-                    let slack_exception = exceptions && h == Hop::In && node.label == Label::Slack;
+                    let slack_exception =
+                        exceptions && below == Hop::In && node.label == Label::Slack;
                     if fix.is_some() || slack_exception {
                         a.push(0);
                     }
                     a
                 }
                 Some([l, r]) => {
-                    let mut a = min_plus(&f[l][h.idx()], &f[r][h.idx()], cap);
-                    let h2 = h.other();
+                    let mut a = min_plus(&f[l][below.idx()], &f[r][below.idx()], cap);
+                    let h2 = below.other();
                     if v != 0 && (h2 == Hop::In || exceptions) && cap >= 1 {
                         let routed = min_plus(&f[l][h2.idx()], &f[r][h2.idx()], cap - 1);
                         for k in 1..=cap {
@@ -318,15 +390,19 @@ pub fn minimize_within<A: Addr>(
         }
     }
     let extra = at(&f[0][Hop::Out.idx()], max_routes);
+    if extra == INF {
+        return Err(u64::MAX);
+    }
     // Rebuild top-down: at each node find a split of the budget that reaches the optimum.
     let mut routes = Vec::new();
     let mut stack = vec![(0usize, Hop::Out, max_routes, extra)];
     while let Some((v, h, k, target)) = stack.pop() {
         let node = &trie.nodes[v];
+        let below = node.stay(h);
         let Some([l, r]) = node.kids else {
             if at(&f[v][h.idx()], 0) != target {
-                let (_, fix) = leaf_cost(node, h, exceptions, true);
-                routes.push((node.prefix, fix.unwrap_or(h.other())));
+                let (_, fix) = leaf_cost(node, below, exceptions, true);
+                routes.push((node.prefix, fix.unwrap_or(below.other())));
             }
             continue;
         };
@@ -337,12 +413,12 @@ pub fn minimize_within<A: Addr>(
                 .find(|&a| add(at(fl, a), at(fr, budget - a)) == target)
                 .map(|a| (a, budget - a))
         };
-        if let Some((a, b)) = split(h, k) {
-            stack.push((r, h, b, at(&f[r][h.idx()], b)));
-            stack.push((l, h, a, at(&f[l][h.idx()], a)));
+        if let Some((a, b)) = split(below, k) {
+            stack.push((r, below, b, at(&f[r][below.idx()], b)));
+            stack.push((l, below, a, at(&f[l][below.idx()], a)));
             continue;
         }
-        let h2 = h.other();
+        let h2 = below.other();
         let (a, b) = split(h2, k - 1).expect("the optimum came from a route here");
         routes.push((node.prefix, h2));
         stack.push((r, h2, b, at(&f[r][h2.idx()], b)));
@@ -397,12 +473,30 @@ pub enum CheckError {
 /// computed by interval arithmetic over the whole space, against the intent. Returns the number
 /// of extra addresses sent `In`.
 pub fn check<A: Addr>(intent: &Intent<A>, routes: &[(Prefix<A>, Hop)]) -> Result<u128, CheckError> {
+    check_with_tags(intent, &[], routes)
+}
+
+/// The addresses that `routes`, next to service-tag routes expanded into `tags` and the table's
+/// default route, send `In`, by longest-prefix match with Azure's tie rule (an explicit prefix,
+/// the default route included, beats a tag route's equal prefix).
+pub fn sent_in<A: Addr>(tags: &[Prefix<A>], routes: &[(Prefix<A>, Hop)]) -> IntervalSet<A> {
+    // Later entries win ties in `lpm_segments`: tag routes first, then the explicit routes.
+    let mut table: Vec<(Prefix<A>, Hop)> = tags.iter().map(|&p| (p, Hop::In)).collect();
+    table.push((Prefix::containing(A::ZERO, 0), Hop::Out));
+    table.extend_from_slice(routes);
+    super::lpm::forwarded_where(&super::lpm::lpm_segments(&table), |h| h == Hop::In)
+}
+
+/// [`check`] with service-tag routes expanded into `tags` beside the explicit `routes`.
+pub fn check_with_tags<A: Addr>(
+    intent: &Intent<A>,
+    tags: &[Prefix<A>],
+    routes: &[(Prefix<A>, Hop)],
+) -> Result<u128, CheckError> {
     if routes.iter().any(|r| r.0.is_default()) {
         return Err(CheckError::RootRoute);
     }
-    let mut table: Vec<(Prefix<A>, Hop)> = vec![(Prefix::containing(A::ZERO, 0), Hop::Out)];
-    table.extend_from_slice(routes);
-    let sent_in = super::lpm::forwarded_where(&super::lpm::lpm_segments(&table), |h| h == Hop::In);
+    let sent_in = sent_in(tags, routes);
     let dropped = intent.inside.subtract(&sent_in).count();
     if dropped > 0 {
         return Err(CheckError::Dropped(dropped));
@@ -499,5 +593,197 @@ mod tests {
             check(&intent, &[(p("0.0.0.0/0"), Hop::In)]),
             Err(CheckError::RootRoute)
         );
+    }
+}
+
+/// Exhaustive proof on a block of 8 addresses (a /29, and a /125): for every labelling of the
+/// block (in, out, slack), every set of service-tag prefixes drawn from three tags, and both
+/// strategies, the planners' tables pass the checker and cost exactly what the cheapest table
+/// found by brute force costs (every table of up to `K` explicit routes inside the block,
+/// forwarded address by address).
+#[cfg(test)]
+mod exhaustive {
+    use super::*;
+
+    const K: usize = 5;
+
+    /// The 15 prefixes inside the block, by (offset, length below the block's own length).
+    fn block_prefixes<A: Addr>(base: A) -> Vec<Prefix<A>> {
+        let top = A::BITS - 3;
+        let mut out = Vec::new();
+        for extra in 0..=3u8 {
+            for i in 0..(1u128 << extra) {
+                let first = base.to_u128() + (i << (3 - extra));
+                out.push(Prefix::containing(A::from_u128(first), top + extra));
+            }
+        }
+        out
+    }
+
+    /// The addresses of the block (bit i = address base + i) that the table sends `In`.
+    fn forward<A: Addr>(base: A, tags: &[Prefix<A>], routes: &[(Prefix<A>, Hop)]) -> u8 {
+        let mut mask = 0u8;
+        for i in 0..8u128 {
+            let addr = A::from_u128(base.to_u128() + i);
+            // (length, explicit, hop); the default route is explicit and Out.
+            let mut best = (0u8, true, Hop::Out);
+            let candidates = tags
+                .iter()
+                .map(|&p| (p, false, Hop::In))
+                .chain(routes.iter().map(|&(p, h)| (p, true, h)));
+            for (p, explicit, hop) in candidates {
+                if p.contains_addr(addr) && (p.len(), explicit) > (best.0, best.1) {
+                    best = (p.len(), explicit, hop);
+                }
+            }
+            if best.2 == Hop::In {
+                mask |= 1 << i;
+            }
+        }
+        mask
+    }
+
+    /// Fewest explicit routes (up to `K`) that forward exactly each mask, next to `tags`.
+    fn cheapest<A: Addr>(base: A, tags: &[Prefix<A>], exceptions: bool) -> [usize; 256] {
+        let prefixes = block_prefixes(base);
+        let hops: &[Hop] = if exceptions {
+            &[Hop::In, Hop::Out]
+        } else {
+            &[Hop::In]
+        };
+        let mut best = [usize::MAX; 256];
+        let mut table = Vec::new();
+        fn walk<A: Addr>(
+            base: A,
+            tags: &[Prefix<A>],
+            prefixes: &[Prefix<A>],
+            hops: &[Hop],
+            from: usize,
+            table: &mut Vec<(Prefix<A>, Hop)>,
+            best: &mut [usize; 256],
+        ) {
+            let m = forward(base, tags, table) as usize;
+            best[m] = best[m].min(table.len());
+            if table.len() == K {
+                return;
+            }
+            for i in from..prefixes.len() {
+                for &h in hops {
+                    table.push((prefixes[i], h));
+                    walk(base, tags, prefixes, hops, i + 1, table, best);
+                    table.pop();
+                }
+            }
+        }
+        walk(base, tags, &prefixes, hops, 0, &mut table, &mut best);
+        best
+    }
+
+    /// Runs every labelling whose index is a multiple of `stride`.
+    fn run<A: Addr>(base: A, stride: usize) {
+        let top = A::BITS - 3;
+        let at = |off: u128, len: u8| Prefix::containing(A::from_u128(base.to_u128() + off), len);
+        let tags: [Vec<Prefix<A>>; 3] = [
+            vec![at(0, top + 1)],
+            vec![at(4, top + 2), at(7, top + 3)],
+            vec![at(0, top), at(2, top + 3)],
+        ];
+        for chosen in 0..8u8 {
+            let given: Vec<Prefix<A>> = (0..3)
+                .filter(|t| chosen & (1 << t) != 0)
+                .flat_map(|t| tags[t].iter().copied())
+                .collect();
+            for exceptions in [false, true] {
+                let cheapest = cheapest(base, &given, exceptions);
+                for labels in (0..3u32.pow(8)).step_by(stride) {
+                    let (mut inside, mut slack) = (0u8, 0u8);
+                    let mut l = labels;
+                    for i in 0..8 {
+                        match l % 3 {
+                            1 => inside |= 1 << i,
+                            2 => slack |= 1 << i,
+                            _ => {}
+                        }
+                        l /= 3;
+                    }
+                    check_one(base, &given, exceptions, &cheapest, inside, slack);
+                }
+            }
+        }
+    }
+
+    fn set_of<A: Addr>(base: A, mask: u8) -> IntervalSet<A> {
+        IntervalSet::from_ranges(
+            (0..8u128)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| {
+                    let a = A::from_u128(base.to_u128() + i);
+                    (a, a)
+                })
+                .collect(),
+        )
+    }
+
+    fn check_one<A: Addr>(
+        base: A,
+        given: &[Prefix<A>],
+        exceptions: bool,
+        cheapest: &[usize; 256],
+        inside: u8,
+        slack: u8,
+    ) {
+        let intent = Intent {
+            inside: set_of(base, inside),
+            slack: set_of(base, slack),
+        };
+        // Brute force: (routes, extra) over every acceptable forwarding.
+        let acceptable = (0..=255u8).filter(|m| m & inside == inside && m & !(inside | slack) == 0);
+        let brute = acceptable
+            .clone()
+            .filter(|&m| cheapest[m as usize] != usize::MAX)
+            .map(|m| (cheapest[m as usize], (m & !inside).count_ones() as u128))
+            .min();
+        let what = format!("in {inside:08b} slack {slack:08b} tags {given:?} lpm {exceptions}");
+        let fewest = brute.map_or(K, |b| b.0);
+        match minimize_with_tags(&intent, exceptions, given) {
+            None => assert_eq!(brute, None, "{what}"),
+            Some(t) => {
+                let extra = check_with_tags(&intent, given, &t.routes).expect(&what);
+                assert_eq!(extra, t.extra, "{what}");
+                if t.routes.len() <= K {
+                    assert_eq!(brute, Some((t.routes.len(), t.extra)), "{what}");
+                } else {
+                    assert!(brute.is_none(), "{what}");
+                }
+            }
+        }
+        // The budget: for each route count from one short of the fewest, the fewest extra
+        // addresses (below that, none; above K, brute force knows nothing).
+        for n in fewest.saturating_sub(1)..=K {
+            let brute = acceptable
+                .clone()
+                .filter(|&m| cheapest[m as usize] <= n)
+                .map(|m| (m & !inside).count_ones() as u128)
+                .min();
+            match minimize_within_tags(&intent, exceptions, n, given) {
+                Ok(t) => {
+                    assert!(t.routes.len() <= n, "{what} budget {n}");
+                    let extra = check_with_tags(&intent, given, &t.routes).expect(&what);
+                    assert_eq!((Some(extra), extra), (brute, t.extra), "{what} budget {n}");
+                }
+                Err(_) => assert_eq!(brute, None, "{what} budget {n}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_slash_29_with_tag_routes() {
+        run::<u32>(0x0a00_0008, 1);
+    }
+
+    /// The same at the far end of the address width, on every fifth labelling.
+    #[test]
+    fn a_slash_125_with_tag_routes() {
+        run::<u128>(0x2001_0db8_u128 << 96 | 0x10, 5);
     }
 }

@@ -19,7 +19,10 @@ mod trie;
 pub use addr::{Addr, Family};
 pub use interval::{IntervalSet, range_prefixes};
 pub(crate) use lpm::{forwarded_where, lpm_segments};
-pub use minimize::{CheckError, Hop, Intent, Table, check, min_routes, minimize, minimize_within};
+pub use minimize::{
+    CheckError, Hop, Intent, Table, check, check_with_tags, min_routes, minimize,
+    minimize_with_tags, minimize_within, minimize_within_tags, sent_in,
+};
 pub use net::{IpPrefix, Prefix, PrefixError};
 pub(crate) use stab::StabIndex;
 pub use trie::{PrefixSet, aggregate};
