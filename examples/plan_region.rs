@@ -12,7 +12,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let snapshot = tagroute::snapshot::load(&file)?;
     let plan = plan::plan_named(&snapshot, Some(&region), &[], &PlanOptions::default())?;
     for route in &plan.routes {
-        let net = IpNet::from(route.prefix);
+        // Without tag routes allowed, every destination is an IP prefix.
+        let Some(prefix) = route.destination.prefix() else {
+            continue;
+        };
+        let net = IpNet::from(prefix);
         println!("{net}\t{}\t{}", route.next_hop, route.tags.join(","));
     }
     eprintln!(

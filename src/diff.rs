@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::model::{NextHop, Route};
+use crate::model::{Limits, NextHop, Route};
 use crate::plan::Plan;
 use crate::prefix::{Addr, IntervalSet, IpPrefix, Prefix, forwarded_where, lpm_segments};
 use crate::routes::{Destination, ExistingRoute, RouteTable};
@@ -110,10 +110,21 @@ pub enum DiffError {
         planned: usize,
         max: usize,
     },
+    #[error(
+        "the table would hold {after} service-tag routes ({unmanaged} not managed by tagroute + \
+         {planned} planned), more than the limit of {max}"
+    )]
+    TooManyTagRoutes {
+        after: usize,
+        unmanaged: usize,
+        planned: usize,
+        max: usize,
+    },
 }
 
 /// Compares `plan` with `table`. `snapshot` resolves service-tag destinations and the selected
-/// tags' prefixes; `name_prefix` marks tagroute's routes.
+/// tags' prefixes; `name_prefix` marks tagroute's routes; `limits` bound the table after the
+/// change.
 ///
 /// ```
 /// use tagroute::plan::{self, PlanOptions};
@@ -126,7 +137,8 @@ pub enum DiffError {
 ///     br#"[{"name": "tagroute-203.0.113.7-32", "addressPrefix": "203.0.113.7/32", "nextHopType": "Internet"},
 ///          {"name": "tagroute-198.51.100.0-24", "addressPrefix": "198.51.100.0/24", "nextHopType": "Internet"}]"#,
 /// )?;
-/// let d = tagroute::diff::diff(&plan, &snapshot, &table, "tagroute-", 400)?;
+/// let limits = tagroute::model::Limits::default();
+/// let d = tagroute::diff::diff(&plan, &snapshot, &table, "tagroute-", limits)?;
 /// assert_eq!((d.add.len(), d.remove.len(), d.unchanged), (3, 1, 1));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -135,8 +147,9 @@ pub fn diff(
     snapshot: &Snapshot,
     table: &RouteTable,
     name_prefix: &str,
-    max_routes: usize,
+    limits: Limits,
 ) -> Result<Diff, DiffError> {
+    let (max_routes, max_tag_routes) = (limits.routes, limits.tag_routes);
     let owned = |r: &ExistingRoute| starts_with_ignore_case(&r.name, name_prefix);
     let (managed, unmanaged): (Vec<&ExistingRoute>, Vec<&ExistingRoute>) =
         table.routes.iter().partition(|r| owned(r));
@@ -156,8 +169,7 @@ pub fn diff(
         match by_name.get(&route.name.to_ascii_lowercase()) {
             None => add.push(route.clone()),
             Some(m)
-                if m.destination == Destination::Prefix(route.prefix)
-                    && m.next_hop == route.next_hop =>
+                if m.destination.same_as(&route.destination) && m.next_hop == route.next_hop =>
             {
                 unchanged += 1
             }
@@ -183,7 +195,33 @@ pub fn diff(
         });
     }
 
-    let expanded = expand(snapshot, &table.source, &unmanaged)?;
+    let is_tag = |d: &Destination| matches!(d, Destination::ServiceTag(_));
+    let unmanaged_tags = unmanaged.iter().filter(|r| is_tag(&r.destination)).count();
+    let planned_tags = plan
+        .routes
+        .iter()
+        .filter(|r| is_tag(&r.destination))
+        .count();
+    if unmanaged_tags + planned_tags > max_tag_routes {
+        return Err(DiffError::TooManyTagRoutes {
+            after: unmanaged_tags + planned_tags,
+            unmanaged: unmanaged_tags,
+            planned: planned_tags,
+            max: max_tag_routes,
+        });
+    }
+
+    let existing: Vec<(&str, &Destination)> = unmanaged
+        .iter()
+        .map(|r| (r.name.as_str(), &r.destination))
+        .collect();
+    let expanded = expand(snapshot, &table.source, &existing)?;
+    let planned: Vec<(&str, &Destination)> = plan
+        .routes
+        .iter()
+        .map(|r| (r.name.as_str(), &r.destination))
+        .collect();
+    let planned_expanded = expand(snapshot, "the plan", &planned)?;
     let tag_sets: Vec<(String, TagSets)> = plan
         .tags
         .iter()
@@ -201,6 +239,7 @@ pub fn diff(
     let mut analysis = Analysis::default();
     analyse::<u32>(
         &plan.routes,
+        &planned_expanded.v4,
         &unmanaged,
         &expanded.v4,
         |s| &s.v4,
@@ -209,6 +248,7 @@ pub fn diff(
     );
     analyse::<u128>(
         &plan.routes,
+        &planned_expanded.v6,
         &unmanaged,
         &expanded.v6,
         |s| &s.v6,
@@ -217,7 +257,7 @@ pub fn diff(
     );
     let conflicts = analysis.finish_conflicts(&unmanaged);
     let mut redundant = analysis.redundant;
-    redundant.sort_by_key(|r| r.route.prefix);
+    redundant.sort_by(|a, b| a.route.destination.cmp(&b.route.destination));
 
     let summary = DiffSummary {
         existing: table.routes.len(),
@@ -253,7 +293,7 @@ struct TagSets {
     v6: IntervalSet<u128>,
 }
 
-/// Existing routes as plain prefixes: (prefix, index into `unmanaged`, from a service tag).
+/// Routes as plain prefixes: (prefix, index of the route, from a service tag).
 #[derive(Default)]
 struct Expanded {
     v4: Vec<(Prefix<u32>, usize, bool)>,
@@ -263,7 +303,7 @@ struct Expanded {
 fn expand(
     snapshot: &Snapshot,
     source: &str,
-    unmanaged: &[&ExistingRoute],
+    routes: &[(&str, &Destination)],
 ) -> Result<Expanded, DiffError> {
     let mut out = Expanded::default();
     let tags: HashMap<String, &crate::snapshot::ServiceTag> = snapshot
@@ -271,8 +311,8 @@ fn expand(
         .iter()
         .map(|t| (t.name.to_ascii_lowercase(), t))
         .collect();
-    for (i, r) in unmanaged.iter().enumerate() {
-        match &r.destination {
+    for (i, (route, destination)) in routes.iter().enumerate() {
+        match destination {
             Destination::Prefix(IpPrefix::V4(p)) => out.v4.push((*p, i, false)),
             Destination::Prefix(IpPrefix::V6(p)) => out.v6.push((*p, i, false)),
             Destination::ServiceTag(name) => {
@@ -280,7 +320,7 @@ fn expand(
                     tags.get(&name.to_ascii_lowercase())
                         .ok_or_else(|| DiffError::UnknownTag {
                             source_name: source.to_owned(),
-                            route: r.name.clone(),
+                            route: route.to_string(),
                             tag: name.clone(),
                             cloud: snapshot.cloud.to_string(),
                         })?;
@@ -322,43 +362,43 @@ enum Owner {
 
 fn analyse<A: Addr>(
     planned: &[Route],
+    planned_prefixes: &[(Prefix<A>, usize, bool)],
     unmanaged: &[&ExistingRoute],
     existing: &[(Prefix<A>, usize, bool)],
     tag_set: impl Fn(&TagSets) -> &IntervalSet<A>,
     tags: &[(String, TagSets)],
     out: &mut Analysis,
-) where
-    IpPrefix: From<Prefix<A>>,
-{
-    let planned_here: Vec<(usize, Prefix<A>)> = planned
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| family_prefix::<A>(r.prefix).map(|p| (i, p)))
-        .collect();
+) {
     let to_internet = |hop: &NextHop| *hop == NextHop::Internet;
+    // Tag routes first: on an exact tie an explicit prefix wins (later wins in `lpm_segments`).
+    let tag_first = |list: &[(Prefix<A>, usize, bool)]| -> Vec<(Prefix<A>, usize)> {
+        let tagged = list.iter().filter(|e| e.2);
+        let explicit = list.iter().filter(|e| !e.2);
+        tagged.chain(explicit).map(|e| (e.0, e.1)).collect()
+    };
 
     // The plan alone: which addresses it sends to Internet.
-    let plan_only: Vec<(Prefix<A>, usize)> = planned_here.iter().map(|&(i, p)| (p, i)).collect();
-    let intent = forwarded_where(&lpm_segments(&plan_only), |i| {
+    let intent = forwarded_where(&lpm_segments(&tag_first(planned_prefixes)), |i| {
         to_internet(&planned[i].next_hop)
     });
 
     // Combined table, ordered so that ties resolve as Azure does: tag routes lose to explicit
-    // prefixes, planned routes lose to existing explicit ones.
+    // prefixes, and an existing route keeps its place over a planned one of its kind.
     let mut combined: Vec<(Prefix<A>, Owner)> = Vec::new();
-    combined.extend(
-        existing
-            .iter()
-            .filter(|e| e.2)
-            .map(|e| (e.0, Owner::Existing(e.1))),
-    );
-    combined.extend(planned_here.iter().map(|&(_, p)| (p, Owner::Planned)));
-    combined.extend(
-        existing
-            .iter()
-            .filter(|e| !e.2)
-            .map(|e| (e.0, Owner::Existing(e.1))),
-    );
+    for tagged in [true, false] {
+        combined.extend(
+            planned_prefixes
+                .iter()
+                .filter(|e| e.2 == tagged)
+                .map(|e| (e.0, Owner::Planned)),
+        );
+        combined.extend(
+            existing
+                .iter()
+                .filter(|e| e.2 == tagged)
+                .map(|e| (e.0, Owner::Existing(e.1))),
+        );
+    }
     let segments = lpm_segments(&combined);
     for &(lo, hi, owner) in &segments {
         let Owner::Existing(u) = owner else { continue };
@@ -376,7 +416,7 @@ fn analyse<A: Addr>(
                 entry.1.push(name.clone());
             }
         }
-        for &(i, p) in &planned_here {
+        for &(p, i, _) in planned_prefixes {
             let overlaps = p.first() <= hi && lo <= p.last();
             if overlaps && !entry.2.contains(&planned[i].name) {
                 entry.2.push(planned[i].name.clone());
@@ -384,10 +424,11 @@ fn analyse<A: Addr>(
         }
     }
 
-    // The existing routes alone: does each planned route's range already reach Internet?
-    let existing_only: Vec<(Prefix<A>, usize)> = existing.iter().map(|e| (e.0, e.1)).collect();
-    let alone = lpm_segments(&existing_only);
-    for &(i, p) in &planned_here {
+    // The existing routes alone: does each planned route's whole range (every prefix of a tag
+    // route) already reach Internet?
+    let alone = lpm_segments(&tag_first(existing));
+    let mut by_route: std::collections::BTreeMap<usize, Option<Vec<String>>> = Default::default();
+    for &(p, i, _) in planned_prefixes {
         let covering: Vec<&(A, A, usize)> = alone
             .iter()
             .filter(|s| s.0 <= p.last() && p.first() <= s.1)
@@ -396,29 +437,28 @@ fn analyse<A: Addr>(
             .iter()
             .map(|s| (s.1.min(p.last()).to_u128() - s.0.max(p.first()).to_u128()).saturating_add(1))
             .fold(0u128, u128::saturating_add);
-        if covered == p.size()
+        let entry = by_route.entry(i).or_insert_with(|| Some(Vec::new()));
+        let carried = covered == p.size()
             && covering
                 .iter()
-                .all(|s| to_internet(&unmanaged[s.2].next_hop))
-        {
-            let mut by: Vec<String> = Vec::new();
-            for s in &covering {
-                if !by.contains(&unmanaged[s.2].name) {
-                    by.push(unmanaged[s.2].name.clone());
+                .all(|s| to_internet(&unmanaged[s.2].next_hop));
+        match (carried, entry.as_mut()) {
+            (true, Some(by)) => {
+                for s in &covering {
+                    if !by.contains(&unmanaged[s.2].name) {
+                        by.push(unmanaged[s.2].name.clone());
+                    }
                 }
             }
+            _ => *entry = None,
+        }
+    }
+    for (i, by) in by_route {
+        if let Some(by) = by {
             out.redundant.push(Redundant {
                 route: planned[i].clone(),
                 by,
             });
         }
-    }
-}
-
-fn family_prefix<A: Addr>(p: IpPrefix) -> Option<Prefix<A>> {
-    match p {
-        IpPrefix::V4(x) if A::BITS == 32 => Prefix::new(A::from_u128(x.addr().to_u128()), x.len()),
-        IpPrefix::V6(x) if A::BITS == 128 => Prefix::new(A::from_u128(x.addr()), x.len()),
-        _ => None,
     }
 }

@@ -252,7 +252,7 @@ fn selection(old: &Snapshot, new: &Snapshot, opts: &DriftOptions) -> Result<Sele
     };
     let old_plan = plan::plan(old, old_region.as_ref(), &old_sel, &plan_opts)?;
     let new_plan = plan::plan(new, Some(&new_region), &new_sel, &plan_opts)?;
-    let key = |r: &Route| (r.prefix, r.name.clone(), r.next_hop.clone());
+    let key = |r: &Route| (r.destination.clone(), r.name.clone(), r.next_hop.clone());
     let old_keys: BTreeSet<_> = old_plan.routes.iter().map(key).collect();
     let new_keys: BTreeSet<_> = new_plan.routes.iter().map(key).collect();
     let routes = RouteDrift {

@@ -1,6 +1,7 @@
 //! The vocabulary of a route table, shared by what plans routes (`plan`), what reads tables
-//! (`routes`), what compares them (`diff`) and what writes them (`emit`): a route, its next
-//! hop, Azure's limits and naming rules. No algorithms here.
+//! (`routes`), what compares them (`diff`) and what writes them (`emit`): a route, its
+//! destination (an IP prefix or a service tag), its next hop, Azure's limits and naming rules.
+//! No algorithms here.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -15,6 +16,79 @@ pub const AZURE_MAX_ROUTES: usize = 400;
 pub const DEFAULT_NAME_PREFIX: &str = "tagroute-";
 /// Azure's limit on a route name's length.
 pub const MAX_ROUTE_NAME_LEN: usize = 80;
+/// Azure's limit of service-tag routes in one route table.
+pub const AZURE_MAX_TAG_ROUTES: usize = 25;
+
+/// How many routes a table may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Routes of every kind.
+    pub routes: usize,
+    /// Service-tag routes among them.
+    pub tag_routes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            routes: AZURE_MAX_ROUTES,
+            tag_routes: AZURE_MAX_TAG_ROUTES,
+        }
+    }
+}
+
+/// Where a route applies: an IP prefix, or a service tag (with the `UDR` network feature) that
+/// Azure expands into the tag's current prefixes and keeps up to date by itself.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Destination {
+    /// An explicit IP prefix.
+    Prefix(IpPrefix),
+    /// A service tag's name, as the route's address prefix.
+    ServiceTag(String),
+}
+
+impl Destination {
+    /// The IP prefix, for an explicit route.
+    pub fn prefix(&self) -> Option<IpPrefix> {
+        match self {
+            Destination::Prefix(p) => Some(*p),
+            Destination::ServiceTag(_) => None,
+        }
+    }
+
+    /// The same destination: equal prefixes, or tag names equal but for ASCII case (Azure's tag
+    /// names are case-insensitive).
+    pub fn same_as(&self, other: &Destination) -> bool {
+        match (self, other) {
+            (Destination::ServiceTag(a), Destination::ServiceTag(b)) => a.eq_ignore_ascii_case(b),
+            (a, b) => a == b,
+        }
+    }
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Destination::Prefix(p) => p.fmt(f),
+            Destination::ServiceTag(t) => f.write_str(t),
+        }
+    }
+}
+
+/// What a service-tag route stands for in the file it was planned from. Azure expands the tag
+/// itself, so these figures move with the weekly file while the route stays the same.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagExpansion {
+    /// IPv4 prefixes of the tag.
+    pub ipv4_prefixes: usize,
+    /// IPv6 prefixes of the tag.
+    pub ipv6_prefixes: usize,
+    /// IPv4 addresses the route sends.
+    pub ipv4_addresses: u128,
+    /// IPv6 addresses the route sends (saturating at `u128::MAX`).
+    pub ipv6_addresses: u128,
+}
 
 /// Where a route sends its traffic.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -92,11 +166,29 @@ impl fmt::Display for NextHop {
 /// One user-defined route.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
+    /// The route's name in the table.
     pub name: String,
-    pub prefix: IpPrefix,
+    /// Where it applies (Azure's `addressPrefix`).
+    pub destination: Destination,
+    /// Where it sends traffic.
     pub next_hop: NextHop,
     /// The selected tags whose addresses this route carries (empty for routes read from Azure).
     pub tags: Vec<String>,
+    /// For a planned service-tag route, what the tag stands for today.
+    pub expansion: Option<TagExpansion>,
+}
+
+impl Route {
+    /// An explicit route to `prefix`.
+    pub fn to_prefix(name: String, prefix: IpPrefix, next_hop: NextHop) -> Route {
+        Route {
+            name,
+            destination: Destination::Prefix(prefix),
+            next_hop,
+            tags: Vec::new(),
+            expansion: None,
+        }
+    }
 }
 
 impl Serialize for Route {
@@ -105,26 +197,35 @@ impl Serialize for Route {
         #[serde(rename_all = "camelCase")]
         struct Wire<'a> {
             name: &'a str,
-            address_prefix: IpPrefix,
+            address_prefix: String,
             next_hop_type: &'static str,
             next_hop_ip_address: Option<IpAddr>,
             tags: &'a [String],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            service_tag: Option<&'a TagExpansion>,
         }
         Wire {
             name: &self.name,
-            address_prefix: self.prefix,
+            address_prefix: self.destination.to_string(),
             next_hop_type: self.next_hop.type_name(),
             next_hop_ip_address: self.next_hop.ip(),
             tags: &self.tags,
+            service_tag: self.expansion.as_ref(),
         }
         .serialize(s)
     }
 }
 
-/// The route name for a prefix: `<name-prefix><address>-<length>`, `:` written as `-`.
-pub fn route_name(name_prefix: &str, prefix: IpPrefix) -> String {
-    let text = prefix.to_string().replace([':', '/'], "-");
-    format!("{name_prefix}{text}")
+/// The route name for a destination: `<name-prefix><address>-<length>` with `:` written as `-`
+/// for a prefix, `<name-prefix><TagName>` for a service tag.
+pub fn route_name(name_prefix: &str, destination: &Destination) -> String {
+    match destination {
+        Destination::Prefix(prefix) => {
+            let text = prefix.to_string().replace([':', '/'], "-");
+            format!("{name_prefix}{text}")
+        }
+        Destination::ServiceTag(tag) => format!("{name_prefix}{tag}"),
+    }
 }
 
 /// Checks Azure's rules for a route name: 1–80 characters of letters, digits, `_`, `.`, `-`,

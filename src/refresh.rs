@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::diff::{self, Diff, DiffSummary};
 use crate::drift::{self, Drift, DriftOptions};
 use crate::emit::{self, PlanFormat, Target};
+use crate::model::Limits;
 use crate::plan::Plan;
 use crate::routes::RouteTable;
 use crate::snapshot::{self, LoadError, Snapshot};
@@ -69,7 +70,7 @@ fn records(plan: &Plan) -> Vec<RouteRecord> {
         .iter()
         .map(|r| RouteRecord {
             name: r.name.clone(),
-            address_prefix: r.prefix.to_string(),
+            address_prefix: r.destination.to_string(),
             next_hop_type: r.next_hop.type_name().to_owned(),
             next_hop_ip_address: r.next_hop.ip().map(|ip| ip.to_string()),
         })
@@ -185,8 +186,8 @@ pub struct Run<'a> {
     pub rendering: Option<PlanFormat>,
     pub target: Target,
     pub drift: DriftOptions,
-    /// A live table to diff the plan against, with the route limit.
-    pub table: Option<(&'a RouteTable, usize)>,
+    /// A live table to diff the plan against, with its limits.
+    pub table: Option<(&'a RouteTable, Limits)>,
     /// Whether a webhook will be told of a change.
     pub notify: bool,
 }
@@ -254,14 +255,8 @@ pub fn record(
         None => None,
     };
     let diff_report: Option<Diff> = match run.table {
-        Some((table, max_routes)) => {
-            let d = diff::diff(
-                plan,
-                run.snapshot,
-                table,
-                &run.drift.name_prefix,
-                max_routes,
-            )?;
+        Some((table, limits)) => {
+            let d = diff::diff(plan, run.snapshot, table, &run.drift.name_prefix, limits)?;
             files.push(("diff.json".into(), emit::diff::json(&d).into_bytes()));
             let script = emit::diff::az_script(&d, &emit::provenance(plan), &run.target);
             files.push(("diff.sh".into(), script.into_bytes()));

@@ -7,31 +7,13 @@
 //! or, as Azure allows, a service-tag name. This module only reads and validates; planning and
 //! comparison live elsewhere.
 
-use std::fmt;
-
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+pub use crate::model::Destination;
 use crate::model::{NextHop, Route};
 use crate::prefix::IpPrefix;
 use crate::snapshot::{self, LoadError};
-
-/// Where an existing route applies.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Destination {
-    Prefix(IpPrefix),
-    /// A service tag used as the address prefix (allowed for tags with the `UDR` feature).
-    ServiceTag(String),
-}
-
-impl fmt::Display for Destination {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Destination::Prefix(p) => p.fmt(f),
-            Destination::ServiceTag(t) => f.write_str(t),
-        }
-    }
-}
 
 /// A route read from an existing table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,12 +27,11 @@ impl ExistingRoute {
     /// The route as the plan models it, when its destination is a prefix.
     pub fn as_route(&self) -> Option<Route> {
         match self.destination {
-            Destination::Prefix(prefix) => Some(Route {
-                name: self.name.clone(),
+            Destination::Prefix(prefix) => Some(Route::to_prefix(
+                self.name.clone(),
                 prefix,
-                next_hop: self.next_hop.clone(),
-                tags: Vec::new(),
-            }),
+                self.next_hop.clone(),
+            )),
             Destination::ServiceTag(_) => None,
         }
     }

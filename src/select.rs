@@ -100,6 +100,16 @@ pub enum SelectError {
     NothingSelected,
     #[error("tag pattern {} is not a valid glob: {msg}", crate::text::quoted(.pattern))]
     BadGlob { pattern: String, msg: String },
+    #[error(
+        "service tag {} cannot be a route's address prefix: its networkFeatures lack UDR",
+        crate::text::quoted(.tag)
+    )]
+    NotUdr { tag: String },
+    #[error(
+        "tag pattern {} matches no tag whose networkFeatures include UDR ({matched} without it)",
+        crate::text::quoted(.pattern)
+    )]
+    NoUdrMatch { pattern: String, matched: usize },
 }
 
 /// `label: a, b` for the names closest to what was asked, or `none` when there are none.
@@ -230,6 +240,46 @@ pub fn match_tags(snapshot: &Snapshot, patterns: &[String]) -> Result<Vec<usize>
         .filter(|(_, c)| **c)
         .map(|(i, _)| i)
         .collect())
+}
+
+/// The tags a plan may use as whole routes (`--tag-route`), in file order: `auto` allows every tag
+/// whose `networkFeatures` include `UDR`; a name must be such a tag; a glob keeps the matches that
+/// are (and must match at least one).
+pub fn match_tag_routes(
+    snapshot: &Snapshot,
+    patterns: &[String],
+) -> Result<Vec<usize>, SelectError> {
+    let mut chosen = vec![false; snapshot.tags.len()];
+    for pattern in patterns {
+        if pattern.eq_ignore_ascii_case("auto") {
+            for (i, tag) in snapshot.tags.iter().enumerate() {
+                chosen[i] |= tag.supports_udr();
+            }
+            continue;
+        }
+        let matched = match_tags(snapshot, std::slice::from_ref(pattern))?;
+        let is_glob = pattern.contains(['*', '?', '[', '{']);
+        let udr: Vec<usize> = matched
+            .iter()
+            .copied()
+            .filter(|&i| snapshot.tags[i].supports_udr())
+            .collect();
+        if !is_glob && let Some(&i) = matched.iter().find(|&&i| !snapshot.tags[i].supports_udr()) {
+            return Err(SelectError::NotUdr {
+                tag: snapshot.tags[i].name.clone(),
+            });
+        }
+        if udr.is_empty() {
+            return Err(SelectError::NoUdrMatch {
+                pattern: pattern.clone(),
+                matched: matched.len(),
+            });
+        }
+        for i in udr {
+            chosen[i] = true;
+        }
+    }
+    Ok((0..chosen.len()).filter(|&i| chosen[i]).collect())
 }
 
 /// A case-insensitive glob over tag names.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::model::{AZURE_MAX_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
+use crate::model::{AZURE_MAX_ROUTES, AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, Limits, NextHop};
 use crate::select::FamilyChoice;
 use crate::snapshot::{self, Snapshot};
 use clap::ValueEnum;
@@ -118,12 +118,29 @@ pub struct PlanSelection {
     /// Let any unselected address go to Internet when that saves routes.
     #[arg(long, conflicts_with = "slack")]
     pub allow_any_slack: bool,
+    /// Service tags (names or globs, repeatable) the plan may use as whole routes, with the tag
+    /// name as the address prefix; `auto` allows every tag whose networkFeatures include UDR.
+    /// Azure expands such a route and keeps it current; it sends every address of the tag, so it
+    /// is used only where all of them are selected or slack (or, with lpm, excepted).
+    #[arg(long, value_name = "TAG")]
+    pub tag_route: Vec<String>,
+    /// Most service-tag routes the table may hold (Azure's limit per route table is 25).
+    #[arg(long, value_name = "N", default_value_t = AZURE_MAX_TAG_ROUTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=super::values::MAX_ROUTES_OPTION))]
+    pub max_tag_routes: usize,
 }
 
 impl PlanSelection {
     /// The route limit in force.
     pub fn max_routes(&self) -> usize {
         self.max_routes.unwrap_or(AZURE_MAX_ROUTES)
+    }
+
+    /// The limits of the route table.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            routes: self.max_routes(),
+            tag_routes: self.max_tag_routes,
+        }
     }
 }
 

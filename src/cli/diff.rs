@@ -72,13 +72,19 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     }
     let snapshot = args.source.load(diag)?;
     let table = routes::load(&args.existing)?;
-    let plan = make_plan(&snapshot, &args.selection, table_default_hop(&table), diag)?;
+    let plan = make_plan(
+        &snapshot,
+        &args.selection,
+        table_default_hop(&table),
+        false,
+        diag,
+    )?;
     let d = diff::diff(
         &plan,
         &snapshot,
         &table,
         &args.selection.name_prefix,
-        args.selection.max_routes(),
+        args.selection.limits(),
     )?;
     for c in &d.conflicts {
         diag.warn(format!(

@@ -71,11 +71,13 @@ impl From<Format> for PlanFormat {
 }
 
 /// Selects tags and plans routes as every planning command does, reporting on stderr what the
-/// user should know (missing default tags, IPv6 left out).
+/// user should know (missing default tags, IPv6 left out, what tag routes send). With `hint`, a
+/// plan made without tag routes also says once what they would save.
 pub fn make_plan(
     snapshot: &Snapshot,
     sel: &PlanSelection,
     default_from_table: Option<NextHop>,
+    hint: bool,
     diag: &Diag,
 ) -> anyhow::Result<Plan> {
     let selection = select::for_plan(snapshot, sel.region.as_deref(), &sel.tag)?;
@@ -116,6 +118,8 @@ pub fn make_plan(
         default_next_hop: sel.default_next_hop.clone().or(default_from_table),
         budget: sel.max_routes.is_some(),
         slack,
+        tag_routes: select::match_tag_routes(snapshot, &sel.tag_route).context("--tag-route")?,
+        max_tag_routes: sel.max_tag_routes,
     };
     let plan = plan::plan(snapshot, selection.region.as_ref(), &selection.tags, &opts)
         .map_err(in_flags)?;
@@ -131,12 +135,67 @@ pub fn make_plan(
             slack.addresses
         ));
     }
+    if let Some(report) = &plan.tag_routes {
+        if let Some(family) = report.left_out_family
+            && report.left_out_extra_addresses > 0
+        {
+            diag.note(format!(
+                "the tag routes also send {} {family} addresses outside the selected tags to \
+                 Internet ({family} is not planned, but a tag route carries all of its tag)",
+                report.left_out_extra_addresses
+            ));
+        }
+        if report.used.is_empty() && !report.candidates.is_empty() {
+            diag.note(format!(
+                "no tag route pays off here: {} would not save routes",
+                report.candidates.join(", ")
+            ));
+        }
+    }
+    if hint
+        && let Some(h) = plan::tag_route_hint(
+            snapshot,
+            selection.region.as_ref(),
+            &selection.tags,
+            &opts,
+            &plan,
+        )
+    {
+        let flags: Vec<String> = h
+            .tags
+            .iter()
+            .map(|t| format!("--tag-route {t} --slack {t}"))
+            .collect();
+        let left_out = if h.left_out_extra_addresses > 0 {
+            format!(
+                " (and {} addresses of the family left out)",
+                h.left_out_extra_addresses
+            )
+        } else {
+            String::new()
+        };
+        diag.note(format!(
+            "service-tag routes {} would take this table from {} routes to {} (Azure keeps them \
+             current), sending {} more addresses outside the selected tags to Internet{left_out}: \
+             add {}",
+            h.used.join(", "),
+            h.routes_without,
+            h.routes_with,
+            h.extra_addresses,
+            flags.join(" ")
+        ));
+    }
     Ok(plan)
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let snapshot = args.source.load(diag)?;
-    let plan = make_plan(&snapshot, &args.selection, None, diag)?;
+    // Advice for someone reading the table on a terminal: it costs a second plan, which a
+    // script piping the output has no use for.
+    let hint = matches!(args.format, Format::Table)
+        && args.output.output.is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let plan = make_plan(&snapshot, &args.selection, None, hint, diag)?;
     let target = Target {
         resource_group: args.resource_group,
         route_table: args.route_table,
@@ -164,6 +223,11 @@ pub fn in_flags(e: PlanError) -> anyhow::Error {
         PlanError::BudgetNeedsOneFamily => anyhow::anyhow!(
             "a route budget (--max-routes with slack) plans one family at a time; use --family \
              ipv4 or ipv6"
+        ),
+        PlanError::TooManyTagRouteCandidates { count, max, names } => anyhow::anyhow!(
+            "{count} service tags could serve as routes here ({}), more than the {max} weighed at \
+             once: name fewer with --tag-route",
+            names.join(", ")
         ),
         PlanError::BadNamePrefix { prefix, reason } => anyhow::anyhow!(
             "--name-prefix {} cannot give valid Azure route names: {reason}",

@@ -167,7 +167,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     }
     let table = args.existing.as_deref().map(routes::load).transpose()?;
     let default_hop = table.as_ref().and_then(super::diff::table_default_hop);
-    let plan = make_plan(&new, &args.selection, default_hop, diag)?;
+    let plan = make_plan(&new, &args.selection, default_hop, false, diag)?;
     let run = refresh::Run {
         file: &bytes,
         snapshot: &new,
@@ -184,7 +184,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             family: args.selection.family.into(),
             name_prefix: args.selection.name_prefix.clone(),
         },
-        table: table.as_ref().map(|t| (t, args.selection.max_routes())),
+        table: table.as_ref().map(|t| (t, args.selection.limits())),
         notify: args.webhook.is_some(),
     };
     let recorded =

@@ -57,7 +57,10 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             ..PlanOptions::default()
         };
         let p = plan::plan(&snapshot, None, &selected, &opts).map_err(super::plan::in_flags)?;
-        p.routes.into_iter().map(|r| (r.prefix, r.tags)).collect()
+        p.routes
+            .into_iter()
+            .filter_map(|r| Some((r.destination.prefix()?, r.tags)))
+            .collect()
     } else {
         let mut map: BTreeMap<IpPrefix, Vec<String>> = BTreeMap::new();
         for &i in &selected {

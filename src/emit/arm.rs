@@ -16,7 +16,7 @@ pub const API_VERSION: &str = "2024-05-01";
 /// A route's `properties` object as Azure writes it.
 pub fn properties(route: &Route) -> Value {
     let mut p = json!({
-        "addressPrefix": route.prefix.to_string(),
+        "addressPrefix": route.destination.to_string(),
         "nextHopType": route.next_hop.type_name(),
     });
     if let Some(ip) = route.next_hop.ip() {

@@ -40,7 +40,7 @@ pub fn create(route: &Route) -> String {
         "az network route-table route create --resource-group \"$RESOURCE_GROUP\" \
          --route-table-name \"$ROUTE_TABLE\" --name {} --address-prefix {} --next-hop-type {}",
         shell_quote(&route.name),
-        shell_quote(&route.prefix.to_string()),
+        shell_quote(&route.destination.to_string()),
         route.next_hop.type_name(),
     );
     if let Some(ip) = route.next_hop.ip() {

@@ -47,7 +47,7 @@ pub fn plan(plan: &Plan, target: &Target) -> String {
         out.push_str(&format!("    name: {}\n", bicep_string(&r.name)));
         out.push_str(&format!(
             "    addressPrefix: {}\n",
-            bicep_string(&r.prefix.to_string())
+            bicep_string(&r.destination.to_string())
         ));
         out.push_str(&format!(
             "    nextHopType: {}\n",

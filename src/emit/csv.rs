@@ -20,7 +20,7 @@ pub fn routes(routes: &[Route]) -> String {
         let ip = r.next_hop.ip().map(|ip| ip.to_string()).unwrap_or_default();
         w.write_record([
             r.name.as_str(),
-            &r.prefix.to_string(),
+            &r.destination.to_string(),
             r.next_hop.type_name(),
             &ip,
             &r.tags.join(";"),

@@ -13,7 +13,7 @@ fn change_rows(diff: &Diff) -> Vec<Vec<String>> {
         rows.push(vec![
             "add".into(),
             r.name.clone(),
-            r.prefix.to_string(),
+            r.destination.to_string(),
             r.next_hop.to_string(),
             r.tags.join(", "),
         ]);
@@ -22,10 +22,10 @@ fn change_rows(diff: &Diff) -> Vec<Vec<String>> {
         rows.push(vec![
             "update".into(),
             u.to.name.clone(),
-            if u.from.destination.to_string() == u.to.prefix.to_string() {
-                u.to.prefix.to_string()
+            if u.from.destination.same_as(&u.to.destination) {
+                u.to.destination.to_string()
             } else {
-                format!("{} -> {}", u.from.destination, u.to.prefix)
+                format!("{} -> {}", u.from.destination, u.to.destination)
             },
             if u.from.next_hop == u.to.next_hop {
                 u.to.next_hop.to_string()
@@ -107,7 +107,7 @@ pub fn table(diff: &Diff) -> String {
             .map(|r| {
                 vec![
                     r.route.name.clone(),
-                    r.route.prefix.to_string(),
+                    r.route.destination.to_string(),
                     r.by.join(", "),
                 ]
             })
@@ -199,7 +199,7 @@ pub fn markdown(diff: &Diff, title: &str) -> String {
             .map(|r| {
                 vec![
                     format!("`{}`", r.route.name),
-                    format!("`{}`", r.route.prefix),
+                    format!("`{}`", r.route.destination),
                     r.by.join(", "),
                 ]
             })

@@ -103,10 +103,10 @@ pub fn text(d: &Drift) -> String {
             out.push_str("  no route changes\n");
         }
         for route in &r.add {
-            out.push_str(&format!("  + {}  {}\n", route.name, route.prefix));
+            out.push_str(&format!("  + {}  {}\n", route.name, route.destination));
         }
         for route in &r.remove {
-            out.push_str(&format!("  - {}  {}\n", route.name, route.prefix));
+            out.push_str(&format!("  - {}  {}\n", route.name, route.destination));
         }
     }
     out.push_str(&format!("\n{}\n", totals(d)));
@@ -166,10 +166,10 @@ pub fn markdown(d: &Drift) -> String {
             r.remove.len()
         ));
         for route in &r.add {
-            out.push_str(&format!("- ➕ `{}` `{}`\n", route.name, route.prefix));
+            out.push_str(&format!("- ➕ `{}` `{}`\n", route.name, route.destination));
         }
         for route in &r.remove {
-            out.push_str(&format!("- ➖ `{}` `{}`\n", route.name, route.prefix));
+            out.push_str(&format!("- ➖ `{}` `{}`\n", route.name, route.destination));
         }
     }
     out.push_str(&format!("\n{}\n", totals(d)));

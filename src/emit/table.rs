@@ -50,7 +50,7 @@ pub fn routes(routes: &[Route]) -> String {
         .map(|r| {
             vec![
                 r.name.clone(),
-                r.prefix.to_string(),
+                r.destination.to_string(),
                 r.next_hop.to_string(),
                 r.tags.join(", "),
             ]

@@ -78,7 +78,7 @@ pub fn resource(route: &Route) -> String {
         ("name", hcl_string(&route.name)),
         ("resource_group_name", "var.resource_group_name".to_owned()),
         ("route_table_name", "var.route_table_name".to_owned()),
-        ("address_prefix", hcl_string(&route.prefix.to_string())),
+        ("address_prefix", hcl_string(&route.destination.to_string())),
         ("next_hop_type", hcl_string(route.next_hop.type_name())),
     ];
     if let Some(ip) = route.next_hop.ip() {

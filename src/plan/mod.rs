@@ -13,9 +13,13 @@
 //! the routes are; it knows nothing of output formats.
 
 mod family;
+mod mix;
+
+pub use mix::MAX_CANDIDATES;
 
 use crate::model::{
-    AZURE_MAX_ROUTES, DEFAULT_NAME_PREFIX, NextHop, Route, check_route_name, route_name,
+    AZURE_MAX_ROUTES, AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, Destination, NextHop, Route,
+    TagExpansion, check_route_name, route_name,
 };
 
 use std::fmt;
@@ -25,7 +29,7 @@ use serde::{Serialize, Serializer};
 
 use std::collections::BTreeMap;
 
-use crate::prefix::{Family, IpPrefix};
+use crate::prefix::{Family, IntervalSet, IpPrefix};
 use crate::select::{FamilyChoice, Region};
 use crate::snapshot::{Cloud, ServiceTag, Snapshot};
 
@@ -64,15 +68,25 @@ pub enum Slack {
 /// Everything that shapes a plan besides the tags themselves.
 #[derive(Clone, Debug)]
 pub struct PlanOptions {
+    /// The address families to plan.
     pub family: FamilyChoice,
+    /// What every route name starts with; it marks the routes as tagroute's.
     pub name_prefix: String,
+    /// The most routes the table may hold (tag routes included).
     pub max_routes: usize,
+    /// How routes are chosen.
     pub strategy: Strategy,
     /// The next hop of the table's default route; exception routes use it (required for `lpm`).
     pub default_next_hop: Option<NextHop>,
+    /// Which unselected addresses may also go to Internet.
     pub slack: Slack,
     /// Fit `max_routes` by sending the fewest extra addresses, instead of using the fewest routes.
     pub budget: bool,
+    /// Tags the plan may use as whole routes (indices into the snapshot's tags, each with the
+    /// `UDR` feature, as [`crate::select::match_tag_routes`] gives them).
+    pub tag_routes: Vec<usize>,
+    /// The most service-tag routes the table may hold.
+    pub max_tag_routes: usize,
 }
 
 impl Default for PlanOptions {
@@ -85,8 +99,26 @@ impl Default for PlanOptions {
             default_next_hop: None,
             slack: Slack::None,
             budget: false,
+            tag_routes: Vec::new(),
+            max_tag_routes: AZURE_MAX_TAG_ROUTES,
         }
     }
+}
+
+/// What the plan weighed and chose among service-tag routes (when any were allowed).
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagRouteReport {
+    /// Allowed tags that hold selected addresses and send none that must stay out.
+    pub candidates: Vec<String>,
+    /// The tags the plan uses as routes.
+    pub used: Vec<String>,
+    /// The family the plan leaves out (`ipv6` for an IPv4 plan), where tag routes still send
+    /// every address of their tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_out_family: Option<&'static str>,
+    /// Addresses the used tag routes send in that family beyond the selected tags' own.
+    pub left_out_extra_addresses: u128,
 }
 
 /// What a plan sends to Internet beyond the selection.
@@ -118,6 +150,8 @@ pub struct Summary {
     pub routes: usize,
     /// Routes back to the default next hop (strategy `lpm`).
     pub exception_routes: usize,
+    /// Routes whose address prefix is a service tag.
+    pub tag_routes: usize,
     pub max_routes: usize,
     /// IPv6 prefixes of the selected tags that the family choice left out.
     pub excluded_ipv6_prefixes: usize,
@@ -141,6 +175,8 @@ pub struct Plan {
     pub routes: Vec<Route>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slack: Option<SlackReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag_routes: Option<TagRouteReport>,
     pub summary: Summary,
 }
 
@@ -221,6 +257,21 @@ pub enum PlanError {
     CheckFailed { family: &'static str, msg: String },
     #[error("name prefix {} cannot give valid Azure route names: {reason}", crate::text::quoted(.prefix))]
     BadNamePrefix { prefix: String, reason: String },
+    #[error(
+        "{count} service tags could serve as routes here, more than the {max} weighed at once: \
+         name fewer tag routes ({})", .names.join(", ")
+    )]
+    TooManyTagRouteCandidates {
+        count: usize,
+        max: usize,
+        names: Vec<String>,
+    },
+    #[error("route name {} for service tag {tag} is not a valid Azure route name: {reason}", crate::text::quoted(.name))]
+    BadTagRouteName {
+        name: String,
+        tag: String,
+        reason: String,
+    },
 }
 
 /// Refuses a name prefix that cannot yield valid route names for the longest prefix text of
@@ -242,7 +293,7 @@ pub fn check_name_prefix(name_prefix: &str, family: FamilyChoice) -> Result<(), 
     } else {
         "255.255.255.255/32".parse().expect("valid")
     };
-    check_route_name(&route_name(name_prefix, longest)).map_err(bad)
+    check_route_name(&route_name(name_prefix, &Destination::Prefix(longest))).map_err(bad)
 }
 
 /// The next hop of exception routes: only a route-table next hop can take traffic back.
@@ -265,7 +316,7 @@ pub fn check_default_next_hop(hop: &NextHop) -> Result<(), PlanError> {
 /// let text = include_str!("../../data/ServiceTags_Example.json");
 /// let snapshot = tagroute::snapshot::parse("example", text.as_bytes())?;
 /// let plan = plan::plan_named(&snapshot, Some("westeurope"), &[], &PlanOptions::default())?;
-/// let prefixes: Vec<String> = plan.routes.iter().map(|r| r.prefix.to_string()).collect();
+/// let prefixes: Vec<String> = plan.routes.iter().map(|r| r.destination.to_string()).collect();
 /// assert_eq!(prefixes, ["203.0.113.7/32", "203.0.113.16/28", "203.0.113.48/28", "203.0.113.64/26"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -329,16 +380,67 @@ pub fn plan(
         strategy: opts.strategy,
         default_next_hop: default_next_hop.as_ref(),
         name_prefix: &opts.name_prefix,
-        budget: budget.then_some(opts.max_routes),
     };
+    let v4 = side(&job, opts.family.includes(Family::V4), |t| &t.ipv4)?;
+    let v6 = side(&job, opts.family.includes(Family::V6), |t| &t.ipv6)?;
+    let exceptions = opts.strategy == Strategy::Lpm;
+    let candidates: Vec<&ServiceTag> = opts
+        .tag_routes
+        .iter()
+        .map(|&i| &snapshot.tags[i])
+        .filter(|t| mix::may_use(t, &v4, &v6, exceptions))
+        .collect();
+    if candidates.len() > MAX_CANDIDATES {
+        return Err(PlanError::TooManyTagRouteCandidates {
+            count: candidates.len(),
+            max: MAX_CANDIDATES,
+            names: candidates.iter().map(|t| t.name.clone()).collect(),
+        });
+    }
+    let choice = mix::choose(
+        &job,
+        &v4,
+        &v6,
+        &candidates,
+        opts.max_tag_routes,
+        budget.then_some(opts.max_routes),
+    )?;
+    // Tag routes in rising precedence (Azure's tie order), then by name.
+    let mut used: Vec<&ServiceTag> = choice.tag_routes.iter().map(|&i| candidates[i]).collect();
+    used.sort_by(|a, b| {
+        (mix::precedence(&a.name), &a.name).cmp(&(mix::precedence(&b.name), &b.name))
+    });
     let mut routes = Vec::new();
     let mut report = SlackReport::default();
-    if opts.family.includes(Family::V4) {
-        job.run::<u32>(|t| &t.ipv4, &mut routes, &mut report)?;
+    let mut carried = vec![Vec::new(); used.len()];
+    if let (Some(intent), Some(table)) = (v4.planned(), choice.v4) {
+        job.finish(
+            intent,
+            |t| &t.ipv4,
+            &used,
+            table,
+            &mut routes,
+            &mut report,
+            &mut carried,
+        )?;
     }
-    if opts.family.includes(Family::V6) {
-        job.run::<u128>(|t| &t.ipv6, &mut routes, &mut report)?;
+    if let (Some(intent), Some(table)) = (v6.planned(), choice.v6) {
+        job.finish(
+            intent,
+            |t| &t.ipv6,
+            &used,
+            table,
+            &mut routes,
+            &mut report,
+            &mut carried,
+        )?;
     }
+    let mut tag_routes = Vec::with_capacity(used.len());
+    for (tag, tags) in used.iter().zip(carried) {
+        tag_routes.push(tag_route(tag, &opts.name_prefix, tags)?);
+    }
+    tag_routes.extend(routes);
+    let routes = tag_routes;
     if routes.len() > opts.max_routes {
         return Err(PlanError::TooManyRoutes {
             needed: routes.len(),
@@ -367,6 +469,16 @@ pub fn plan(
         .iter()
         .filter(|r| r.next_hop != NextHop::Internet)
         .count();
+    let tag_report = (!opts.tag_routes.is_empty()).then(|| TagRouteReport {
+        candidates: candidates.iter().map(|t| t.name.clone()).collect(),
+        used: used.iter().map(|t| t.name.clone()).collect(),
+        left_out_family: match opts.family {
+            FamilyChoice::Ipv4 => Some("ipv6"),
+            FamilyChoice::Ipv6 => Some("ipv4"),
+            FamilyChoice::Both => None,
+        },
+        left_out_extra_addresses: choice.left_out_extra,
+    });
     Ok(Plan {
         cloud: snapshot.cloud,
         change_number: snapshot.change_number,
@@ -383,14 +495,123 @@ pub fn plan(
         strategy: opts.strategy,
         default_next_hop,
         slack: (opts.slack != Slack::None).then_some(report),
+        tag_routes: tag_report,
         summary: Summary {
             input_prefixes: tags.iter().map(|t| in_family(t)).sum(),
             routes: routes.len(),
             exception_routes,
+            tag_routes: used.len(),
             max_routes: opts.max_routes,
             excluded_ipv6_prefixes,
         },
         routes,
+    })
+}
+
+/// What service-tag routes would do for a plan made without them.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagRouteHint {
+    /// The tags to allow as routes, and as slack.
+    pub tags: Vec<String>,
+    /// The tags the better plan uses as routes.
+    pub used: Vec<String>,
+    /// Routes without tag routes.
+    pub routes_without: usize,
+    /// Routes with them.
+    pub routes_with: usize,
+    /// Addresses beyond the selection the plan with tag routes sends, in its families.
+    pub extra_addresses: u128,
+    /// The same in the family the plan leaves out.
+    pub left_out_extra_addresses: u128,
+}
+
+/// For a plan made without tag routes: whether allowing the UDR-capable tags that hold selected
+/// addresses, as routes and as slack, gives fewer routes, and at what price in extra addresses.
+pub fn tag_route_hint(
+    snapshot: &Snapshot,
+    region: Option<&Region>,
+    selected: &[usize],
+    opts: &PlanOptions,
+    plan: &Plan,
+) -> Option<TagRouteHint> {
+    if !opts.tag_routes.is_empty() || opts.budget {
+        return None;
+    }
+    let v4 = IntervalSet::from_prefixes(selected.iter().flat_map(|&i| &snapshot.tags[i].ipv4));
+    let v6 = IntervalSet::from_prefixes(selected.iter().flat_map(|&i| &snapshot.tags[i].ipv6));
+    let holds_selected = |t: &ServiceTag| {
+        (opts.family.includes(Family::V4) && t.ipv4.iter().any(|&p| v4.overlaps(p)))
+            || (opts.family.includes(Family::V6) && t.ipv6.iter().any(|&p| v6.overlaps(p)))
+    };
+    let candidates: Vec<usize> = (0..snapshot.tags.len())
+        .filter(|&i| snapshot.tags[i].supports_udr() && holds_selected(&snapshot.tags[i]))
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    let slack = match &opts.slack {
+        Slack::Any => Slack::Any,
+        Slack::None => Slack::Tags(candidates.clone()),
+        Slack::Tags(t) => Slack::Tags(t.iter().chain(&candidates).copied().collect()),
+    };
+    let with = PlanOptions {
+        tag_routes: candidates.clone(),
+        slack,
+        ..opts.clone()
+    };
+    let better = self::plan(snapshot, region, selected, &with).ok()?;
+    let report = better.tag_routes.as_ref()?;
+    (better.routes.len() < plan.routes.len()).then(|| TagRouteHint {
+        tags: candidates
+            .iter()
+            .map(|&i| snapshot.tags[i].name.clone())
+            .collect(),
+        used: report.used.clone(),
+        routes_without: plan.routes.len(),
+        routes_with: better.routes.len(),
+        extra_addresses: better.slack.as_ref().map_or(0, |s| s.addresses),
+        left_out_extra_addresses: report.left_out_extra_addresses,
+    })
+}
+
+/// One family's side of the plan: its intent when planned, else what may be sent there.
+fn side<A: crate::prefix::Addr>(
+    job: &family::Job,
+    planned: bool,
+    prefixes_of: impl Fn(&ServiceTag) -> &Vec<crate::prefix::Prefix<A>>,
+) -> Result<mix::Side<A>, PlanError> {
+    if planned {
+        return Ok(mix::Side::Planned(job.intent(prefixes_of)?));
+    }
+    let inside = IntervalSet::from_prefixes(job.tags.iter().flat_map(|t| prefixes_of(t).iter()));
+    let slack = match job.slack_tags {
+        Some(tags) => IntervalSet::from_prefixes(tags.iter().flat_map(|t| prefixes_of(t).iter())),
+        None => IntervalSet::from_ranges(vec![(A::ZERO, A::MAX)]),
+    };
+    Ok(mix::Side::LeftOut(crate::prefix::Intent { inside, slack }))
+}
+
+/// The route that names `tag` as its address prefix, carrying the selected `tags`.
+fn tag_route(tag: &ServiceTag, name_prefix: &str, tags: Vec<String>) -> Result<Route, PlanError> {
+    let destination = Destination::ServiceTag(tag.name.clone());
+    let name = route_name(name_prefix, &destination);
+    check_route_name(&name).map_err(|reason| PlanError::BadTagRouteName {
+        name: name.clone(),
+        tag: tag.name.clone(),
+        reason,
+    })?;
+    Ok(Route {
+        name,
+        destination,
+        next_hop: NextHop::Internet,
+        tags,
+        expansion: Some(TagExpansion {
+            ipv4_prefixes: tag.ipv4.len(),
+            ipv6_prefixes: tag.ipv6.len(),
+            ipv4_addresses: IntervalSet::from_prefixes(&tag.ipv4).count(),
+            ipv6_addresses: IntervalSet::from_prefixes(&tag.ipv6).count(),
+        }),
     })
 }
 
@@ -401,9 +622,20 @@ mod tests {
     #[test]
     fn names_follow_the_prefix() {
         let p: IpPrefix = "20.42.0.0/16".parse().unwrap();
-        assert_eq!(route_name("tagroute-", p), "tagroute-20.42.0.0-16");
+        assert_eq!(
+            route_name("tagroute-", &Destination::Prefix(p)),
+            "tagroute-20.42.0.0-16"
+        );
         let p: IpPrefix = "2603:1030::/48".parse().unwrap();
-        assert_eq!(route_name("tagroute-", p), "tagroute-2603-1030---48");
+        assert_eq!(
+            route_name("tagroute-", &Destination::Prefix(p)),
+            "tagroute-2603-1030---48"
+        );
+        let tag = Destination::ServiceTag("AzureMachineLearning".into());
+        assert_eq!(
+            route_name("tagroute-", &tag),
+            "tagroute-AzureMachineLearning"
+        );
     }
 
     #[test]

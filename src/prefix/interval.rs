@@ -91,6 +91,12 @@ impl<A: Addr> IntervalSet<A> {
         })
     }
 
+    /// True when some address of `prefix` is in the set.
+    pub fn overlaps(&self, prefix: Prefix<A>) -> bool {
+        let i = self.ranges.partition_point(|r| r.1 < prefix.first());
+        self.ranges.get(i).is_some_and(|r| r.0 <= prefix.last())
+    }
+
     /// True when `addr` is in the set.
     pub fn contains(&self, addr: A) -> bool {
         let i = self.ranges.partition_point(|&(_, hi)| hi < addr);

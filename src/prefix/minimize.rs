@@ -76,15 +76,12 @@ struct Node<A: Addr> {
     /// Children, or `None` for a uniformly labelled leaf.
     kids: Option<[usize; 2]>,
     label: Label,
-    /// A service-tag route has exactly this prefix.
-    tagged: bool,
 }
 
-impl<A: Addr> Node<A> {
-    /// The hop below this node when no explicit route sits on it, given the hop `h` above.
-    fn stay(&self, h: Hop) -> Hop {
-        if self.tagged { Hop::In } else { h }
-    }
+/// The hop below a node when no explicit route sits on it, given the hop `h` above: `In` at a
+/// node that a service-tag route has exactly.
+fn stay(tagged: bool, h: Hop) -> Hop {
+    if tagged { Hop::In } else { h }
 }
 
 /// The labelled trie; nodes are stored parents first, so a reverse scan visits children first.
@@ -93,20 +90,16 @@ struct Trie<A: Addr> {
 }
 
 impl<A: Addr> Trie<A> {
-    /// The trie of `intent`, cut further so that every prefix of `tags` is a node. The root is
-    /// never tagged: the table's default route is explicit and wins the tie with a tag's `/0`.
+    /// The trie of `intent`, cut further so that every prefix of `tags` is a node.
     fn build(intent: &Intent<A>, tags: &[Prefix<A>]) -> Self {
         let ranges = labelled_ranges(intent);
-        let mut tags = tags.to_vec();
-        tags.sort_unstable_by_key(|p| (p.first(), p.len()));
-        tags.dedup();
+        let tags = sorted(tags);
         let mut trie = Trie { nodes: Vec::new() };
         let root = Prefix::containing(A::ZERO, 0);
         trie.nodes.push(Node {
             prefix: root,
             kids: None,
             label: Label::Out,
-            tagged: false,
         });
         let halves = root.children().expect("the root has children");
         let left = trie.grow(halves[0], &ranges, 0, &tags);
@@ -133,20 +126,11 @@ impl<A: Addr> Trie<A> {
         let within = tags[from..]
             .iter()
             .take_while(|t| t.first() <= prefix.last());
-        let mut tagged = false;
-        let mut tag_inside = false;
-        for t in within {
-            tagged |= *t == prefix;
-            tag_inside |= t.len() > prefix.len();
-            if tag_inside {
-                break;
-            }
-        }
+        let tag_inside = within.into_iter().any(|t| t.len() > prefix.len());
         self.nodes.push(Node {
             prefix,
             kids: None,
             label,
-            tagged,
         });
         if hi >= prefix.last().to_u128() && !tag_inside {
             return me;
@@ -158,6 +142,32 @@ impl<A: Addr> Trie<A> {
         self.nodes[me].kids = Some([left, right]);
         me
     }
+
+    /// The nodes of `prefixes` (each a node of this trie), sorted by prefix.
+    fn nodes_of(&self, prefixes: &[Prefix<A>]) -> Vec<(Prefix<A>, usize)> {
+        let prefixes = sorted(prefixes);
+        let mut found: Vec<(Prefix<A>, usize)> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| prefixes.binary_search_by_key(&key(&n.prefix), key).is_ok())
+            .map(|(v, n)| (n.prefix, v))
+            .collect();
+        found.sort_unstable_by_key(|(p, _)| key(p));
+        found
+    }
+}
+
+fn key<A: Addr>(p: &Prefix<A>) -> (A, u8) {
+    (p.first(), p.len())
+}
+
+/// Prefixes sorted by first address, then length, without repeats.
+fn sorted<A: Addr>(prefixes: &[Prefix<A>]) -> Vec<Prefix<A>> {
+    let mut out = prefixes.to_vec();
+    out.sort_unstable_by_key(|p| (p.first(), p.len()));
+    out.dedup();
+    out
 }
 
 /// The whole space as sorted, disjoint ranges labelled in / out / slack.
@@ -239,6 +249,7 @@ fn leaf_cost<A: Addr>(
 /// Lexicographic DP: per node and inherited hop, the best cost and the route placed there.
 fn lexicographic<A: Addr>(
     trie: &Trie<A>,
+    tagged: &[bool],
     exceptions: bool,
     slack: bool,
 ) -> Vec<[(Cost, Option<Hop>); 2]> {
@@ -246,7 +257,7 @@ fn lexicographic<A: Addr>(
     for v in (0..trie.nodes.len()).rev() {
         let node = &trie.nodes[v];
         for h in [Hop::In, Hop::Out] {
-            let below = node.stay(h);
+            let below = stay(tagged[v], h);
             best[v][h.idx()] = match node.kids {
                 None => leaf_cost(node, below, exceptions, slack),
                 Some([l, r]) => {
@@ -285,37 +296,14 @@ pub fn minimize_with_tags<A: Addr>(
     exceptions: bool,
     tags: &[Prefix<A>],
 ) -> Option<Table<A>> {
-    let trie = Trie::build(intent, tags);
-    let best = lexicographic(&trie, exceptions, true);
-    if best[0][Hop::Out.idx()].0 == NO {
-        return None;
-    }
-    let mut routes = Vec::new();
-    let mut stack = vec![(0usize, Hop::Out)];
-    while let Some((v, h)) = stack.pop() {
-        let (_, route) = best[v][h.idx()];
-        let below = match route {
-            Some(hop) => {
-                routes.push((trie.nodes[v].prefix, hop));
-                hop
-            }
-            None => trie.nodes[v].stay(h),
-        };
-        if let Some([l, r]) = trie.nodes[v].kids {
-            stack.push((r, below));
-            stack.push((l, below));
-        }
-    }
-    routes.sort_by_key(|r| r.0);
-    Some(Table {
-        routes,
-        extra: best[0][Hop::Out.idx()].0.1,
-    })
+    Prepared::new(intent, tags).minimize(exceptions, tags)
 }
 
 /// The smallest number of routes any table meeting `intent` needs (slack used fully).
 pub fn min_routes<A: Addr>(intent: &Intent<A>, exceptions: bool) -> u64 {
-    lexicographic(&Trie::build(intent, &[]), exceptions, true)[0][Hop::Out.idx()]
+    let trie = Trie::build(intent, &[]);
+    let tagged = vec![false; trie.nodes.len()];
+    lexicographic(&trie, &tagged, exceptions, true)[0][Hop::Out.idx()]
         .0
         .0
 }
@@ -338,94 +326,170 @@ pub fn minimize_within_tags<A: Addr>(
     max_routes: usize,
     tags: &[Prefix<A>],
 ) -> Result<Table<A>, u64> {
-    let trie = Trie::build(intent, tags);
-    // No table needs more routes than the trie has nodes: a larger budget is no budget.
-    let max_routes = max_routes.min(trie.nodes.len());
-    let fewest = lexicographic(&trie, exceptions, true)[0][Hop::Out.idx()]
-        .0
-        .0;
-    if fewest > max_routes as u64 {
-        return Err(fewest);
+    Prepared::new(intent, tags).minimize_within(exceptions, max_routes, tags)
+}
+
+/// An intent's trie, cut at every prefix some set of service-tag routes may add, so that the
+/// tables next to each such set are planned without building it again.
+pub struct Prepared<A: Addr> {
+    trie: Trie<A>,
+    /// The node of each possible tag prefix, sorted by prefix.
+    possible: Vec<(Prefix<A>, usize)>,
+}
+
+impl<A: Addr> Prepared<A> {
+    /// Prepares `intent` for tag routes drawn from `possible` (the union of the candidates'
+    /// prefixes).
+    pub fn new(intent: &Intent<A>, possible: &[Prefix<A>]) -> Self {
+        let trie = Trie::build(intent, possible);
+        let possible = trie.nodes_of(possible);
+        Prepared { trie, possible }
     }
-    // Beyond the no-slack optimum of a subtree, more routes cannot lower its extra addresses.
-    let plain = lexicographic(&trie, exceptions, false);
-    let n = trie.nodes.len();
-    // f[v][h][k]: fewest extra addresses with at most k routes (last entry repeats beyond).
-    let mut f: Vec<[Vec<u128>; 2]> = (0..n).map(|_| [Vec::new(), Vec::new()]).collect();
-    for v in (0..n).rev() {
-        let node = &trie.nodes[v];
-        for h in [Hop::In, Hop::Out] {
-            let cap = (plain[v][h.idx()].0.0).min(max_routes as u64) as usize;
-            let below = node.stay(h);
-            let arr = match node.kids {
-                None => {
-                    let (free, fix) = leaf_cost(node, below, exceptions, true);
-                    let mut a = vec![if free.0 == 0 { free.1 } else { INF }];
-                    // One route fixes the leaf: the missing route, or an exception that takes a
-                    // slack leaf's extra addresses back out.
-                    let slack_exception =
-                        exceptions && below == Hop::In && node.label == Label::Slack;
-                    if fix.is_some() || slack_exception {
-                        a.push(0);
-                    }
-                    a
+
+    /// For each node, whether one of `tags` (drawn from the possible ones) has exactly its
+    /// prefix. The root never counts: the table's default route is explicit and wins the tie
+    /// with a tag's `/0`.
+    fn marks(&self, tags: &[Prefix<A>]) -> Vec<bool> {
+        let mut marks = vec![false; self.trie.nodes.len()];
+        for t in tags {
+            let i = self
+                .possible
+                .binary_search_by_key(&key(t), |(p, _)| key(p))
+                .expect("tag routes are drawn from the prepared prefixes");
+            marks[self.possible[i].1] = true;
+        }
+        marks[0] = false;
+        marks
+    }
+
+    /// [`minimize_with_tags`], for `tags` among the prepared prefixes.
+    pub fn minimize(&self, exceptions: bool, tags: &[Prefix<A>]) -> Option<Table<A>> {
+        let trie = &self.trie;
+        let tagged = self.marks(tags);
+        let best = lexicographic(trie, &tagged, exceptions, true);
+        if best[0][Hop::Out.idx()].0 == NO {
+            return None;
+        }
+        let mut routes = Vec::new();
+        let mut stack = vec![(0usize, Hop::Out)];
+        while let Some((v, h)) = stack.pop() {
+            let (_, route) = best[v][h.idx()];
+            let below = match route {
+                Some(hop) => {
+                    routes.push((trie.nodes[v].prefix, hop));
+                    hop
                 }
-                Some([l, r]) => {
-                    let mut a = min_plus(&f[l][below.idx()], &f[r][below.idx()], cap);
-                    let h2 = below.other();
-                    if v != 0 && (h2 == Hop::In || exceptions) && cap >= 1 {
-                        let routed = min_plus(&f[l][h2.idx()], &f[r][h2.idx()], cap - 1);
-                        for k in 1..=cap {
-                            let x = at(&routed, k - 1);
-                            if x < at(&a, k) {
-                                grow_to(&mut a, k);
-                                a[k] = x;
+                None => stay(tagged[v], h),
+            };
+            if let Some([l, r]) = trie.nodes[v].kids {
+                stack.push((r, below));
+                stack.push((l, below));
+            }
+        }
+        routes.sort_by_key(|r| r.0);
+        Some(Table {
+            routes,
+            extra: best[0][Hop::Out.idx()].0.1,
+        })
+    }
+
+    /// [`minimize_within_tags`], for `tags` among the prepared prefixes.
+    pub fn minimize_within(
+        &self,
+        exceptions: bool,
+        max_routes: usize,
+        tags: &[Prefix<A>],
+    ) -> Result<Table<A>, u64> {
+        let trie = &self.trie;
+        let tagged = self.marks(tags);
+        // No table needs more routes than the trie has nodes: a larger budget is no budget.
+        let max_routes = max_routes.min(trie.nodes.len());
+        let fewest = lexicographic(trie, &tagged, exceptions, true)[0][Hop::Out.idx()]
+            .0
+            .0;
+        if fewest > max_routes as u64 {
+            return Err(fewest);
+        }
+        // Beyond the no-slack optimum of a subtree, more routes cannot lower its extra addresses.
+        let plain = lexicographic(trie, &tagged, exceptions, false);
+        let n = trie.nodes.len();
+        // f[v][h][k]: fewest extra addresses with at most k routes (last entry repeats beyond).
+        let mut f: Vec<[Vec<u128>; 2]> = (0..n).map(|_| [Vec::new(), Vec::new()]).collect();
+        for v in (0..n).rev() {
+            let node = &trie.nodes[v];
+            for h in [Hop::In, Hop::Out] {
+                let cap = (plain[v][h.idx()].0.0).min(max_routes as u64) as usize;
+                let below = stay(tagged[v], h);
+                let arr = match node.kids {
+                    None => {
+                        let (free, fix) = leaf_cost(node, below, exceptions, true);
+                        let mut a = vec![if free.0 == 0 { free.1 } else { INF }];
+                        // One route fixes the leaf: the missing route, or an exception that takes a
+                        // slack leaf's extra addresses back out.
+                        let slack_exception =
+                            exceptions && below == Hop::In && node.label == Label::Slack;
+                        if fix.is_some() || slack_exception {
+                            a.push(0);
+                        }
+                        a
+                    }
+                    Some([l, r]) => {
+                        let mut a = min_plus(&f[l][below.idx()], &f[r][below.idx()], cap);
+                        let h2 = below.other();
+                        if v != 0 && (h2 == Hop::In || exceptions) && cap >= 1 {
+                            let routed = min_plus(&f[l][h2.idx()], &f[r][h2.idx()], cap - 1);
+                            for k in 1..=cap {
+                                let x = at(&routed, k - 1);
+                                if x < at(&a, k) {
+                                    grow_to(&mut a, k);
+                                    a[k] = x;
+                                }
                             }
                         }
+                        a
                     }
-                    a
-                }
-            };
-            f[v][h.idx()] = arr;
-        }
-    }
-    let extra = at(&f[0][Hop::Out.idx()], max_routes);
-    if extra == INF {
-        return Err(u64::MAX);
-    }
-    // Rebuild top-down: at each node find a split of the budget that reaches the optimum.
-    let mut routes = Vec::new();
-    let mut stack = vec![(0usize, Hop::Out, max_routes, extra)];
-    while let Some((v, h, k, target)) = stack.pop() {
-        let node = &trie.nodes[v];
-        let below = node.stay(h);
-        let Some([l, r]) = node.kids else {
-            if at(&f[v][h.idx()], 0) != target {
-                let (_, fix) = leaf_cost(node, below, exceptions, true);
-                routes.push((node.prefix, fix.unwrap_or(below.other())));
+                };
+                f[v][h.idx()] = arr;
             }
-            continue;
-        };
-        let split = |hh: Hop, budget: usize| -> Option<(usize, usize)> {
-            let (fl, fr) = (&f[l][hh.idx()], &f[r][hh.idx()]);
-            let top = budget.min(fl.len() - 1);
-            (0..=top)
-                .find(|&a| add(at(fl, a), at(fr, budget - a)) == target)
-                .map(|a| (a, budget - a))
-        };
-        if let Some((a, b)) = split(below, k) {
-            stack.push((r, below, b, at(&f[r][below.idx()], b)));
-            stack.push((l, below, a, at(&f[l][below.idx()], a)));
-            continue;
         }
-        let h2 = below.other();
-        let (a, b) = split(h2, k - 1).expect("the optimum came from a route here");
-        routes.push((node.prefix, h2));
-        stack.push((r, h2, b, at(&f[r][h2.idx()], b)));
-        stack.push((l, h2, a, at(&f[l][h2.idx()], a)));
+        let extra = at(&f[0][Hop::Out.idx()], max_routes);
+        if extra == INF {
+            return Err(u64::MAX);
+        }
+        // Rebuild top-down: at each node find a split of the budget that reaches the optimum.
+        let mut routes = Vec::new();
+        let mut stack = vec![(0usize, Hop::Out, max_routes, extra)];
+        while let Some((v, h, k, target)) = stack.pop() {
+            let node = &trie.nodes[v];
+            let below = stay(tagged[v], h);
+            let Some([l, r]) = node.kids else {
+                if at(&f[v][h.idx()], 0) != target {
+                    let (_, fix) = leaf_cost(node, below, exceptions, true);
+                    routes.push((node.prefix, fix.unwrap_or(below.other())));
+                }
+                continue;
+            };
+            let split = |hh: Hop, budget: usize| -> Option<(usize, usize)> {
+                let (fl, fr) = (&f[l][hh.idx()], &f[r][hh.idx()]);
+                let top = budget.min(fl.len() - 1);
+                (0..=top)
+                    .find(|&a| add(at(fl, a), at(fr, budget - a)) == target)
+                    .map(|a| (a, budget - a))
+            };
+            if let Some((a, b)) = split(below, k) {
+                stack.push((r, below, b, at(&f[r][below.idx()], b)));
+                stack.push((l, below, a, at(&f[l][below.idx()], a)));
+                continue;
+            }
+            let h2 = below.other();
+            let (a, b) = split(h2, k - 1).expect("the optimum came from a route here");
+            routes.push((node.prefix, h2));
+            stack.push((r, h2, b, at(&f[r][h2.idx()], b)));
+            stack.push((l, h2, a, at(&f[l][h2.idx()], a)));
+        }
+        routes.sort_by_key(|r| r.0);
+        Ok(Table { routes, extra })
     }
-    routes.sort_by_key(|r| r.0);
-    Ok(Table { routes, extra })
 }
 
 fn at(a: &[u128], k: usize) -> u128 {

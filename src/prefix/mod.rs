@@ -20,7 +20,7 @@ pub use addr::{Addr, Family};
 pub use interval::{IntervalSet, range_prefixes};
 pub(crate) use lpm::{forwarded_where, lpm_segments};
 pub use minimize::{
-    CheckError, Hop, Intent, Table, check, check_with_tags, min_routes, minimize,
+    CheckError, Hop, Intent, Prepared, Table, check, check_with_tags, min_routes, minimize,
     minimize_with_tags, minimize_within, minimize_within_tags, sent_in,
 };
 pub use net::{IpPrefix, Prefix, PrefixError};

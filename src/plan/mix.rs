@@ -1,0 +1,196 @@
+//! Service-tag routes mixed with CIDR routes: which of the candidate tags to use as whole routes.
+//!
+//! A tag route costs one route and sends every address of its tag, in both families, whatever
+//! the file says next week. For a given set of tag routes each family's best explicit routes come
+//! from the minimiser (`family::Job::solve`); this module tries every set of candidate tags,
+//! smallest first, and keeps the best by (routes, extra addresses in the planned families, extra
+//! addresses in a family left out, tag routes). With a budget the order is (extra addresses,
+//! then routes). A set that already holds more tag routes than the best table has routes cannot
+//! win and is skipped.
+
+use super::PlanError;
+use super::family::{Job, Lazy, NoTable};
+use crate::prefix::{Addr, Intent, IntervalSet, Prefix, Table};
+use crate::snapshot::ServiceTag;
+
+/// At most this many candidate tag routes are weighed (2^12 sets of tag routes).
+pub const MAX_CANDIDATES: usize = 12;
+
+/// Azure's precedence among tag routes with equal prefixes, lowest first: `AzureCloud`, then
+/// `AzureCloud.<region>`, then top-level tags, then regional tags.
+pub(super) fn precedence(name: &str) -> u8 {
+    match name.split_once('.') {
+        None if name.eq_ignore_ascii_case("AzureCloud") => 0,
+        Some((base, _)) if base.eq_ignore_ascii_case("AzureCloud") => 1,
+        None => 2,
+        Some(_) => 3,
+    }
+}
+
+/// One family's side of the choice: its intent, when the plan covers it, or what a tag route may
+/// send there when the plan leaves it out (the selected and slack addresses).
+pub(super) enum Side<A: Addr> {
+    Planned(Intent<A>),
+    LeftOut(Intent<A>),
+}
+
+impl<A: Addr> Side<A> {
+    /// The intent, when planned.
+    pub fn planned(&self) -> Option<&Intent<A>> {
+        match self {
+            Side::Planned(i) => Some(i),
+            Side::LeftOut(_) => None,
+        }
+    }
+}
+
+/// The chosen tag routes (indices into the candidates) and each planned family's table.
+pub(super) struct Choice {
+    pub tag_routes: Vec<usize>,
+    pub v4: Option<Table<u32>>,
+    pub v6: Option<Table<u128>>,
+    /// Extra addresses the tag routes send in a family the plan leaves out.
+    pub left_out_extra: u128,
+}
+
+/// Whether a tag may be a candidate at all: it holds selected addresses in a planned family,
+/// sends nothing outside the selection and slack in a family left out (no exception can take
+/// it back there), and, without exceptions, nothing outside them in the planned ones either.
+pub(super) fn may_use(tag: &ServiceTag, v4: &Side<u32>, v6: &Side<u128>, exceptions: bool) -> bool {
+    fn side<A: Addr>(side: &Side<A>, prefixes: &[Prefix<A>], exceptions: bool) -> (bool, bool) {
+        let set = IntervalSet::from_prefixes(prefixes);
+        let (intent, planned) = match side {
+            Side::Planned(i) => (i, true),
+            Side::LeftOut(i) => (i, false),
+        };
+        let touches = planned && !set.intersect(&intent.inside).is_empty();
+        let stray = !set
+            .subtract(&intent.inside)
+            .subtract(&intent.slack)
+            .is_empty();
+        (touches, stray && !(planned && exceptions))
+    }
+    let (t4, bad4) = side(v4, &tag.ipv4, exceptions);
+    let (t6, bad6) = side(v6, &tag.ipv6, exceptions);
+    (t4 || t6) && !bad4 && !bad6
+}
+
+/// Tries every set of candidate tag routes (at most `max_tag_routes` of them) and returns the best.
+pub(super) fn choose(
+    job: &Job,
+    v4: &Side<u32>,
+    v6: &Side<u128>,
+    candidates: &[&ServiceTag],
+    max_tag_routes: usize,
+    budget: Option<usize>,
+) -> Result<Choice, PlanError> {
+    let k = candidates.len();
+    let mut sets: Vec<u32> = (0..1u32 << k)
+        .filter(|s| s.count_ones() as usize <= max_tag_routes)
+        .collect();
+    sets.sort_by_key(|s| (s.count_ones(), *s));
+    // Key of the best so far, and the best.
+    let mut best: Option<((u128, u128, u128, u128), Choice)> = None;
+    let mut smallest_needed: Option<u64> = None;
+    let lazy4 = v4
+        .planned()
+        .map(|i| Lazy::new(i, possible(candidates, |t| &t.ipv4)));
+    let lazy6 = v6
+        .planned()
+        .map(|i| Lazy::new(i, possible(candidates, |t| &t.ipv6)));
+    for set in sets {
+        let chosen: Vec<usize> = (0..k).filter(|i| set & (1 << i) != 0).collect();
+        let n_tags = chosen.len();
+        if let (None, Some((key, _))) = (budget, &best)
+            && n_tags as u128 > key.0
+        {
+            break;
+        }
+        let tags: Vec<&ServiceTag> = chosen.iter().map(|&i| candidates[i]).collect();
+        let left = budget.map(|b| b.checked_sub(n_tags));
+        if left == Some(None) {
+            break;
+        }
+        let left = left.flatten();
+        let v4_table = solve_side(job, lazy4.as_ref(), |t| &t.ipv4, &tags, left);
+        let v6_table = solve_side(job, lazy6.as_ref(), |t| &t.ipv6, &tags, left);
+        let (v4_table, v6_table) = match (v4_table, v6_table) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => {
+                if let NoTable::Needs(n) = e {
+                    let total = n.saturating_add(n_tags as u64);
+                    smallest_needed = Some(smallest_needed.map_or(total, |s| s.min(total)));
+                }
+                continue;
+            }
+        };
+        let routes = n_tags
+            + v4_table.as_ref().map_or(0, |t| t.routes.len())
+            + v6_table.as_ref().map_or(0, |t| t.routes.len());
+        let extra =
+            v4_table.as_ref().map_or(0, |t| t.extra) + v6_table.as_ref().map_or(0, |t| t.extra);
+        let left_out_extra = left_out(v4, |t| &t.ipv4, &tags) + left_out(v6, |t| &t.ipv6, &tags);
+        let key = match budget {
+            None => (routes as u128, extra, left_out_extra, n_tags as u128),
+            Some(_) => (extra, left_out_extra, routes as u128, n_tags as u128),
+        };
+        if best.as_ref().is_none_or(|(b, _)| key < *b) {
+            let choice = Choice {
+                tag_routes: chosen,
+                v4: v4_table,
+                v6: v6_table,
+                left_out_extra,
+            };
+            best = Some((key, choice));
+        }
+    }
+    match (best, budget) {
+        (Some((_, choice)), _) => Ok(choice),
+        (None, Some(max)) => Err(PlanError::BudgetTooSmall {
+            max,
+            smallest: smallest_needed.unwrap_or(u64::MAX),
+        }),
+        (None, None) => unreachable!("the set without tag routes always has a table"),
+    }
+}
+
+/// Every prefix of the candidates in one family.
+fn possible<A: Addr>(
+    candidates: &[&ServiceTag],
+    prefixes_of: impl Fn(&ServiceTag) -> &Vec<Prefix<A>>,
+) -> Vec<Prefix<A>> {
+    candidates
+        .iter()
+        .flat_map(|t| prefixes_of(t).iter().copied())
+        .collect()
+}
+
+/// One planned family's table next to `tags`, or `None` for a family left out.
+fn solve_side<A: Addr>(
+    job: &Job,
+    lazy: Option<&Lazy<'_, A>>,
+    prefixes_of: impl Fn(&ServiceTag) -> &Vec<Prefix<A>>,
+    tags: &[&ServiceTag],
+    budget: Option<usize>,
+) -> Result<Option<Table<A>>, NoTable> {
+    let Some(lazy) = lazy else {
+        return Ok(None);
+    };
+    let given = possible(tags, &prefixes_of);
+    job.solve(lazy.intent(), &prefixes_of, lazy, &given, budget)
+        .map(Some)
+}
+
+/// The addresses `tags` send in a family the plan leaves out, beyond the selected ones.
+fn left_out<A: Addr>(
+    side: &Side<A>,
+    prefixes_of: impl Fn(&ServiceTag) -> &Vec<Prefix<A>>,
+    tags: &[&ServiceTag],
+) -> u128 {
+    let Side::LeftOut(intent) = side else {
+        return 0;
+    };
+    IntervalSet::from_prefixes(tags.iter().flat_map(|t| prefixes_of(t).iter()))
+        .subtract(&intent.inside)
+        .count()
+}
