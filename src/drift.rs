@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::model::Route;
-use crate::plan::{self, PlanOptions};
+use crate::plan::{self, PlanOptions, Slack};
 use crate::prefix::{Family, IpPrefix};
 use crate::select::{self, FamilyChoice, SelectError};
 use crate::snapshot::{Cloud, ServiceTag, Snapshot};
@@ -42,10 +42,17 @@ pub struct TagDrift {
 
 /// Routes the plan gains and loses between the files.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RouteDrift {
+    /// The region planned.
     pub region: String,
+    /// Routes of the new plan that the old one lacks.
     pub add: Vec<Route>,
+    /// Routes of the old plan that the new one lacks.
     pub remove: Vec<Route>,
+    /// Service-tag routes of the new plan: Azure expands them to the new prefixes by itself, so
+    /// a change of their tags' prefixes is no route change.
+    pub tag_routes: Vec<String>,
 }
 
 /// The whole report.
@@ -82,10 +89,18 @@ impl Drift {
 /// Which tags to compare.
 #[derive(Clone, Debug, Default)]
 pub struct DriftOptions {
+    /// Compare this region's default tags and the plans made for them.
     pub region: Option<String>,
+    /// Compare these tags (names or globs) instead.
     pub tags: Vec<String>,
+    /// The families compared.
     pub family: FamilyChoice,
+    /// The name prefix of planned routes.
     pub name_prefix: String,
+    /// Tags the plans may use as whole routes (as `--tag-route` takes them).
+    pub tag_routes: Vec<String>,
+    /// Slack tags of the plans (as `--slack` takes them).
+    pub slack: Vec<String>,
 }
 
 /// Why two files cannot be compared.
@@ -121,6 +136,7 @@ pub enum DriftError {
 ///     tags: vec![],
 ///     family: tagroute::select::FamilyChoice::Both,
 ///     name_prefix: "tagroute-".into(),
+///     ..DriftOptions::default()
 /// };
 /// let d = drift(&old, &new, &opts, false)?;
 /// let batch = d.tags.iter().find(|t| t.name == "BatchNodeManagement.WestEurope").unwrap();
@@ -244,14 +260,34 @@ fn selection(old: &Snapshot, new: &Snapshot, opts: &DriftOptions) -> Result<Sele
         .as_ref()
         .map(|r| select::default_tags(old, r).0)
         .unwrap_or_default();
-    let plan_opts = PlanOptions {
-        family: opts.family,
-        name_prefix: opts.name_prefix.clone(),
-        max_routes: usize::MAX,
-        ..PlanOptions::default()
+    // Each file's plan with the same options; patterns the old file cannot satisfy (a tag it
+    // lacks, or one without UDR then) leave its plan without them.
+    let plan_opts = |s: &Snapshot| -> Result<PlanOptions, SelectError> {
+        let tag_routes = match opts.tag_routes.is_empty() {
+            true => Vec::new(),
+            false => select::match_tag_routes(s, &opts.tag_routes)?,
+        };
+        let slack = match opts.slack.is_empty() {
+            true => Slack::None,
+            false => Slack::Tags(select::match_tags(s, &opts.slack)?),
+        };
+        Ok(PlanOptions {
+            family: opts.family,
+            name_prefix: opts.name_prefix.clone(),
+            max_routes: usize::MAX,
+            tag_routes,
+            slack,
+            ..PlanOptions::default()
+        })
     };
-    let old_plan = plan::plan(old, old_region.as_ref(), &old_sel, &plan_opts)?;
-    let new_plan = plan::plan(new, Some(&new_region), &new_sel, &plan_opts)?;
+    let new_opts = plan_opts(new)?;
+    let old_opts = plan_opts(old).unwrap_or_else(|_| PlanOptions {
+        tag_routes: Vec::new(),
+        slack: Slack::None,
+        ..new_opts.clone()
+    });
+    let old_plan = plan::plan(old, old_region.as_ref(), &old_sel, &old_opts)?;
+    let new_plan = plan::plan(new, Some(&new_region), &new_sel, &new_opts)?;
     let key = |r: &Route| (r.destination.clone(), r.name.clone(), r.next_hop.clone());
     let old_keys: BTreeSet<_> = old_plan.routes.iter().map(key).collect();
     let new_keys: BTreeSet<_> = new_plan.routes.iter().map(key).collect();
@@ -268,6 +304,12 @@ fn selection(old: &Snapshot, new: &Snapshot, opts: &DriftOptions) -> Result<Sele
             .iter()
             .filter(|r| !new_keys.contains(&key(r)))
             .cloned()
+            .collect(),
+        tag_routes: new_plan
+            .routes
+            .iter()
+            .filter(|r| r.expansion.is_some())
+            .map(|r| r.destination.to_string())
             .collect(),
     };
     Ok((old_sel, new_sel, Some(routes)))

@@ -148,6 +148,9 @@ pub struct Summary {
     pub region: Option<String>,
     pub tags: Vec<String>,
     pub routes: usize,
+    /// The plan's service-tag routes: Azure keeps them current, so their tags' prefix changes
+    /// never make `changed` true.
+    pub tag_routes: Vec<String>,
     /// True when routes must change (always on a first run).
     pub changed: bool,
     pub plan_changes: PlanChanges,
@@ -280,6 +283,12 @@ pub fn record(
         region: plan.region.clone(),
         tags: plan.tags.iter().map(|t| t.name.clone()).collect(),
         routes: plan.routes.len(),
+        tag_routes: plan
+            .routes
+            .iter()
+            .filter(|r| r.expansion.is_some())
+            .map(|r| r.destination.to_string())
+            .collect(),
         changed,
         plan_changes: PlanChanges {
             add: now_names

@@ -37,6 +37,12 @@ pub struct Args {
     /// Name prefix of planned routes (for the route changes with --region).
     #[arg(long, value_name = "P", default_value = DEFAULT_NAME_PREFIX)]
     name_prefix: String,
+    /// Tags the compared plans may use as whole routes (names, globs or `auto`, as for plan).
+    #[arg(long, value_name = "TAG", requires = "region")]
+    tag_route: Vec<String>,
+    /// Slack tags of the compared plans (as for plan).
+    #[arg(long, value_name = "TAG", requires = "region")]
+    slack: Vec<String>,
     /// Compare files of different clouds.
     #[arg(long)]
     allow_cross_cloud: bool,
@@ -65,6 +71,8 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         tags: args.tag,
         family: args.family.into(),
         name_prefix: args.name_prefix,
+        tag_routes: args.tag_route,
+        slack: args.slack,
     };
     let d = drift::drift(&old, &new, &opts, args.allow_cross_cloud).map_err(in_flags)?;
     for w in emit::drift::warnings(&d) {

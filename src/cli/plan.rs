@@ -166,13 +166,11 @@ pub fn make_plan(
             .iter()
             .map(|t| format!("--tag-route {t} --slack {t}"))
             .collect();
-        let left_out = if h.left_out_extra_addresses > 0 {
-            format!(
-                " (and {} addresses of the family left out)",
-                h.left_out_extra_addresses
-            )
-        } else {
-            String::new()
+        let left_out = match h.left_out_family {
+            Some(family) if h.left_out_extra_addresses > 0 => {
+                format!(" (and {} {family} addresses)", h.left_out_extra_addresses)
+            }
+            _ => String::new(),
         };
         diag.note(format!(
             "service-tag routes {} would take this table from {} routes to {} (Azure keeps them \

@@ -183,6 +183,8 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             tags: args.selection.tag.clone(),
             family: args.selection.family.into(),
             name_prefix: args.selection.name_prefix.clone(),
+            tag_routes: args.selection.tag_route.clone(),
+            slack: args.selection.slack.clone(),
         },
         table: table.as_ref().map(|t| (t, args.selection.limits())),
         notify: args.webhook.is_some(),

@@ -102,6 +102,13 @@ pub fn text(d: &Drift) -> String {
         if r.add.is_empty() && r.remove.is_empty() {
             out.push_str("  no route changes\n");
         }
+        if !r.tag_routes.is_empty() {
+            out.push_str(&format!(
+                "  service-tag routes {}: Azure follows their tags' prefixes by itself, so \
+                 prefix changes there are no route changes\n",
+                r.tag_routes.join(", ")
+            ));
+        }
         for route in &r.add {
             out.push_str(&format!("  + {}  {}\n", route.name, route.destination));
         }
@@ -165,6 +172,17 @@ pub fn markdown(d: &Drift) -> String {
             r.add.len(),
             r.remove.len()
         ));
+        if !r.tag_routes.is_empty() {
+            out.push_str(&format!(
+                "\nService-tag routes {}: Azure follows their tags' prefixes by itself, so prefix \
+                 changes there are no route changes.\n\n",
+                r.tag_routes
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         for route in &r.add {
             out.push_str(&format!("- ➕ `{}` `{}`\n", route.name, route.destination));
         }

@@ -522,12 +522,19 @@ pub struct TagRouteHint {
     pub routes_with: usize,
     /// Addresses beyond the selection the plan with tag routes sends, in its families.
     pub extra_addresses: u128,
-    /// The same in the family the plan leaves out.
+    /// The family the plan leaves out, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_out_family: Option<&'static str>,
+    /// The extra addresses the tag routes send there.
     pub left_out_extra_addresses: u128,
 }
 
-/// For a plan made without tag routes: whether allowing the UDR-capable tags that hold selected
-/// addresses, as routes and as slack, gives fewer routes, and at what price in extra addresses.
+/// For a plan made without tag routes: whether allowing the UDR-capable tags of the selected
+/// tags' services that hold selected addresses (the global `AzureMachineLearning` for
+/// `AzureMachineLearning.WestEurope`, or a selected tag itself), as routes and as slack, gives
+/// fewer routes, and at what price in extra addresses. Broader tags (`AzureCloud.<region>`) are
+/// left to `--tag-route auto`: as slack they would change the plan for reasons other than tag
+/// routes.
 pub fn tag_route_hint(
     snapshot: &Snapshot,
     region: Option<&Region>,
@@ -544,8 +551,21 @@ pub fn tag_route_hint(
         (opts.family.includes(Family::V4) && t.ipv4.iter().any(|&p| v4.overlaps(p)))
             || (opts.family.includes(Family::V6) && t.ipv6.iter().any(|&p| v6.overlaps(p)))
     };
+    let base = |name: &str| {
+        name.split('.')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    let services: Vec<String> = selected
+        .iter()
+        .map(|&i| base(&snapshot.tags[i].name))
+        .collect();
     let candidates: Vec<usize> = (0..snapshot.tags.len())
-        .filter(|&i| snapshot.tags[i].supports_udr() && holds_selected(&snapshot.tags[i]))
+        .filter(|&i| {
+            let t = &snapshot.tags[i];
+            t.supports_udr() && services.contains(&base(&t.name)) && holds_selected(t)
+        })
         .collect();
     if candidates.is_empty() {
         return None;
@@ -562,7 +582,8 @@ pub fn tag_route_hint(
     };
     let better = self::plan(snapshot, region, selected, &with).ok()?;
     let report = better.tag_routes.as_ref()?;
-    (better.routes.len() < plan.routes.len()).then(|| TagRouteHint {
+    let pays = !report.used.is_empty() && better.routes.len() < plan.routes.len();
+    pays.then(|| TagRouteHint {
         tags: candidates
             .iter()
             .map(|&i| snapshot.tags[i].name.clone())
@@ -571,6 +592,7 @@ pub fn tag_route_hint(
         routes_without: plan.routes.len(),
         routes_with: better.routes.len(),
         extra_addresses: better.slack.as_ref().map_or(0, |s| s.addresses),
+        left_out_family: report.left_out_family,
         left_out_extra_addresses: report.left_out_extra_addresses,
     })
 }
