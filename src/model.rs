@@ -86,8 +86,15 @@ pub struct TagExpansion {
     pub ipv6_prefixes: usize,
     /// IPv4 addresses the route sends.
     pub ipv4_addresses: u128,
-    /// IPv6 addresses the route sends (saturating at `u128::MAX`).
+    /// IPv6 addresses the route sends (saturating at `u128::MAX`); in JSON a decimal string,
+    /// since it can pass what JSON readers hold exactly.
+    #[serde(serialize_with = "decimal")]
     pub ipv6_addresses: u128,
+}
+
+/// A count that may pass 2^64, as a decimal string.
+pub(crate) fn decimal<S: Serializer>(n: &u128, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(n)
 }
 
 /// Where a route sends its traffic.

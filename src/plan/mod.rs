@@ -117,7 +117,9 @@ pub struct TagRouteReport {
     /// every address of their tags.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub left_out_family: Option<&'static str>,
-    /// Addresses the used tag routes send in that family beyond the selected tags' own.
+    /// Addresses the used tag routes send in that family beyond the selected tags' own (a
+    /// decimal string in JSON: an IPv6 count can pass what JSON readers hold exactly).
+    #[serde(serialize_with = "crate::model::decimal")]
     pub left_out_extra_addresses: u128,
 }
 
@@ -525,7 +527,8 @@ pub struct TagRouteHint {
     /// The family the plan leaves out, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub left_out_family: Option<&'static str>,
-    /// The extra addresses the tag routes send there.
+    /// The extra addresses the tag routes send there (a decimal string in JSON).
+    #[serde(serialize_with = "crate::model::decimal")]
     pub left_out_extra_addresses: u128,
 }
 

@@ -19,4 +19,5 @@ mod reading;
 mod refresh;
 mod server;
 mod strategies;
+mod tag_routes;
 mod tags_resolve;

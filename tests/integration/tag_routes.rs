@@ -1,0 +1,359 @@
+//! Service-tag routes (`--tag-route`): on every region of the newest file of each cloud the plan
+//! sends exactly the selected addresses plus allowed slack, checked by the harness's own interval
+//! model with each tag route expanded from the raw file; without slack the plan stays the CIDR
+//! one; tags without UDR are refused; every format writes the tag name as the address prefix;
+//! diff, drift and refresh treat tag routes as Azure does; a terminal gets the hint once.
+
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+const NEWEST: [&str; 3] = [
+    "ServiceTags_Public_20251028.json",
+    "ServiceTags_AzureGovernment_20260720.json",
+    "ServiceTags_China_20260720.json",
+];
+
+/// Raw prefixes of the tag named `name` (case-insensitive), from the file itself.
+fn prefixes_of(tags: &[(String, u64, Vec<String>)], name: &str) -> Vec<String> {
+    tags.iter()
+        .find(|t| t.0.eq_ignore_ascii_case(name))
+        .map(|t| t.2.clone())
+        .unwrap_or_default()
+}
+
+fn subset(a: &[(u64, u64)], b: &[(u64, u64)]) -> bool {
+    a.iter()
+        .all(|&(lo, hi)| b.iter().any(|&(l, h)| l <= lo && hi <= h))
+}
+
+/// Regions that have a regional BatchNodeManagement or AzureMachineLearning tag, by suffix.
+fn regions(tags: &[(String, u64, Vec<String>)]) -> Vec<String> {
+    let mut out: Vec<String> = tags
+        .iter()
+        .filter_map(|t| {
+            let (base, suffix) = t.0.split_once('.')?;
+            ["BatchNodeManagement", "AzureMachineLearning"]
+                .contains(&base)
+                .then(|| suffix.to_owned())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn every_region_sends_the_selection_and_only_allowed_slack() {
+    let Some(dir) = data_dir() else { return };
+    for file in NEWEST {
+        let path = snapshot(&dir, file);
+        let tags = raw_tags(&path);
+        let udr_capable = |name: &str| {
+            let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            v["values"].as_array().unwrap().iter().any(|t| {
+                t["name"] == name
+                    && t["properties"]["networkFeatures"]
+                        .as_array()
+                        .is_some_and(|f| f.iter().any(|x| x == "UDR"))
+            })
+        };
+        let global_udr: Vec<&str> = ["AzureMachineLearning", "BatchNodeManagement"]
+            .into_iter()
+            .filter(|n| udr_capable(n))
+            .collect();
+        let slack: Vec<String> = ["AzureMachineLearning", "BatchNodeManagement"]
+            .iter()
+            .flat_map(|n| prefixes_of(&tags, n))
+            .collect();
+        for region in regions(&tags) {
+            let what = format!("{file} {region}");
+            let cidr = tagroute(&[
+                "plan", "--file", &path, "--region", &region, "--format", "json", "-q",
+            ])
+            .status(0)
+            .json();
+            let plan = tagroute(&[
+                "plan",
+                "--file",
+                &path,
+                "--region",
+                &region,
+                "--tag-route",
+                "auto",
+                "--slack",
+                "AzureMachineLearning",
+                "--slack",
+                "BatchNodeManagement",
+                "--format",
+                "json",
+                "-q",
+            ])
+            .status(0)
+            .json();
+            let selected: Vec<String> = plan["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|t| prefixes_of(&tags, t["name"].as_str().unwrap()))
+                .collect();
+            // What the table sends to Internet: CIDR routes, and every prefix of each tag route.
+            let mut sent: Vec<String> = Vec::new();
+            let mut used_tags = Vec::new();
+            for r in plan["routes"].as_array().unwrap() {
+                assert_eq!(r["nextHopType"], "Internet", "{what}");
+                let dest = r["addressPrefix"].as_str().unwrap();
+                if r.get("serviceTag").is_some() {
+                    let raw = prefixes_of(&tags, dest);
+                    let v4 = raw.iter().filter(|p| !p.contains(':')).count();
+                    assert_eq!(r["serviceTag"]["ipv4Prefixes"], v4, "{what} {dest}");
+                    assert_eq!(r["serviceTag"]["ipv6Prefixes"], raw.len() - v4, "{what}");
+                    assert!(global_udr.contains(&dest), "{what}: {dest} lacks UDR");
+                    assert_eq!(r["name"], format!("tagroute-{dest}"), "{what}");
+                    used_tags.push(dest.to_owned());
+                    sent.extend(raw);
+                } else {
+                    sent.push(dest.to_owned());
+                }
+            }
+            let (sent, want) = (v4_ranges(&sent), v4_ranges(&selected));
+            assert!(
+                subset(&want, &sent),
+                "{what}: a selected address is not sent"
+            );
+            let allowed = v4_ranges(&[selected.clone(), slack.clone()].concat());
+            assert!(
+                subset(&sent, &allowed),
+                "{what}: an address outside slack is sent"
+            );
+            // Never more routes than the CIDR plan, and the global tags replace all of theirs.
+            let n = plan["routes"].as_array().unwrap().len();
+            assert!(n <= cidr["routes"].as_array().unwrap().len(), "{what}");
+            assert_eq!(plan["summary"]["tagRoutes"], used_tags.len(), "{what}");
+            assert_eq!(plan["tagRoutes"]["used"], json!(used_tags), "{what}");
+            if global_udr.len() == 2 {
+                assert!(n <= 2, "{what}: {n} routes");
+            }
+        }
+    }
+}
+
+#[test]
+fn without_slack_the_plan_stays_the_cidr_one() {
+    let Some(dir) = data_dir() else { return };
+    let path = snapshot(&dir, NEWEST[0]);
+    let base = [
+        "plan", "--file", &path, "--region", "eastus", "--format", "json",
+    ];
+    let cidr = tagroute(&base).status(0).json();
+    let auto = tagroute(&[&base[..], &["--tag-route", "auto"]].concat())
+        .status(0)
+        .json();
+    assert_eq!(auto["routes"], cidr["routes"]);
+    assert_eq!(auto["tagRoutes"]["used"], json!([]));
+    assert_eq!(auto["tagRoutes"]["candidates"], json!([]));
+}
+
+#[test]
+fn tags_without_udr_are_refused() {
+    let example = example();
+    let plan = ["plan", "--file", &example, "--region", "westeurope"];
+    tagroute(&[&plan[..], &["--tag-route", "BatchNodeManagement.WestEurope"]].concat())
+        .fails_with("'BatchNodeManagement.WestEurope' cannot be a route's address prefix: its networkFeatures lack UDR");
+    tagroute(&[&plan[..], &["--tag-route", "AzureMachineLearning.*"]].concat())
+        .fails_with("matches no tag whose networkFeatures include UDR");
+    tagroute(&[&plan[..], &["--tag-route", "NoSuchTag"]].concat()).fails_with("--tag-route");
+}
+
+#[test]
+fn every_format_names_the_tag_as_the_address_prefix() {
+    let example = example();
+    let args = |format: &str| {
+        tagroute(&[
+            "plan",
+            "--file",
+            &example,
+            "--region",
+            "westeurope",
+            "--tag-route",
+            "AzureMachineLearning",
+            "--slack",
+            "AzureMachineLearning",
+            "--format",
+            format,
+            "--resource-group",
+            "rg",
+            "--route-table",
+            "rt",
+            "-q",
+        ])
+        .status(0)
+        .stdout
+    };
+    assert!(args("az").contains(
+        "--name 'tagroute-AzureMachineLearning' --address-prefix 'AzureMachineLearning' --next-hop-type Internet"
+    ));
+    assert!(args("terraform").contains("address_prefix      = \"AzureMachineLearning\""));
+    assert!(args("bicep").contains("addressPrefix: 'AzureMachineLearning'"));
+    assert!(args("csv").contains("tagroute-AzureMachineLearning,AzureMachineLearning,Internet,,"));
+    assert!(
+        args("table").contains("tagroute-AzureMachineLearning  AzureMachineLearning  Internet")
+    );
+    let arm: Value = serde_json::from_str(&args("arm")).unwrap();
+    assert!(
+        arm["variables"]["routes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["properties"]["addressPrefix"] == "AzureMachineLearning")
+    );
+    // The JSON keeps Azure's route shape and says what the tag stands for today: 4 IPv4
+    // prefixes of 16 addresses, 2 IPv6 /64s.
+    let plan: Value = serde_json::from_str(&args("json")).unwrap();
+    let route = &plan["routes"][0];
+    assert_eq!(route["addressPrefix"], "AzureMachineLearning");
+    assert_eq!(
+        route["serviceTag"],
+        json!({"ipv4Prefixes": 4, "ipv6Prefixes": 2, "ipv4Addresses": 64, "ipv6Addresses": (2u128 << 64).to_string()})
+    );
+    // The France Central half of the tag is slack here: 32 IPv4 addresses, and a /64 of IPv6.
+    assert_eq!(plan["slack"]["addresses"], 32);
+    assert_eq!(plan["tagRoutes"]["leftOutFamily"], "ipv6");
+    assert_eq!(
+        plan["tagRoutes"]["leftOutExtraAddresses"],
+        (1u128 << 64).to_string()
+    );
+}
+
+#[test]
+fn diff_owns_managed_tag_routes_and_counts_them_against_the_limit() {
+    let example = example();
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("table.json");
+    let mut routes = vec![
+        json!({"name": "tagroute-AzureMachineLearning", "addressPrefix": "AzureMachineLearning", "nextHopType": "Internet"}),
+        json!({"name": "tagroute-203.0.113.7-32", "addressPrefix": "203.0.113.7/32", "nextHopType": "Internet"}),
+        json!({"name": "default", "addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"}),
+    ];
+    std::fs::write(&table, serde_json::to_vec(&routes).unwrap()).unwrap();
+    let tpath = table.to_str().unwrap();
+    let args = [
+        "diff",
+        "--file",
+        &example,
+        "--region",
+        "westeurope",
+        "--tag-route",
+        "auto",
+        "--slack",
+        "AzureMachineLearning",
+        "--slack",
+        "BatchNodeManagement",
+        "--existing",
+        tpath,
+        "--format",
+        "json",
+        "-q",
+    ];
+    let d = tagroute(&args).status(1).json();
+    let names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&d["add"]), ["tagroute-BatchNodeManagement"]);
+    assert_eq!(names(&d["remove"]), ["tagroute-203.0.113.7-32"]);
+    assert_eq!(d["unchanged"], 1);
+    // 24 unmanaged tag routes beside the two planned: one over Azure's 25.
+    for i in 0..24 {
+        routes.push(json!({"name": format!("other-{i}"), "addressPrefix": "Storage", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"}));
+    }
+    std::fs::write(&table, serde_json::to_vec(&routes).unwrap()).unwrap();
+    tagroute(&args).fails_with("26 service-tag routes (24 not managed by tagroute + 2 planned)");
+    let more = [&args[..], &["--max-tag-routes", "26"]].concat();
+    tagroute(&more).status(1);
+}
+
+#[test]
+fn refresh_of_tag_routes_reports_no_route_change_when_prefixes_move() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let state = state.to_str().unwrap();
+    let next = example().replace("ServiceTags_Example.json", "ServiceTags_Example_next.json");
+    let run = |file: &str| {
+        tagroute(&[
+            "refresh",
+            "--state-dir",
+            state,
+            "--cloud",
+            "public",
+            "--file",
+            file,
+            "--region",
+            "westeurope",
+            "--tag-route",
+            "auto",
+            "--slack",
+            "AzureMachineLearning",
+            "--slack",
+            "BatchNodeManagement",
+            "-q",
+        ])
+    };
+    run(&example()).status(1);
+    // BatchNodeManagement.WestEurope moves a prefix; the tag routes stay as they are.
+    run(&next).status(0);
+    let current = std::path::Path::new(state).join("current");
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(current.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["changed"], false);
+    assert_eq!(
+        summary["tagRoutes"],
+        json!(["AzureMachineLearning", "BatchNodeManagement"])
+    );
+    assert_eq!(summary["drift"]["prefixesAdded"], 1);
+    let md = std::fs::read_to_string(current.join("drift.md")).unwrap();
+    assert!(
+        md.contains("Azure follows their tags' prefixes by itself"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_terminal_hears_once_what_tag_routes_would_save() {
+    // `script` gives the run a terminal, as a user at a shell has.
+    let example = example();
+    let command = format!(
+        "{} plan --file {example} --region westeurope",
+        binary().display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .expect("script(1) from util-linux");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hint = "service-tag routes AzureMachineLearning, BatchNodeManagement would take this \
+                table from 4 routes to 2";
+    assert_eq!(text.matches(hint).count(), 1, "{text}");
+    // The flags it names give that table.
+    let flags = text.split("add ").last().unwrap().trim();
+    let mut args = vec!["plan", "--file", &example, "--region", "westeurope", "-q"];
+    args.extend(flags.split_whitespace());
+    let run = tagroute(&args).status(0);
+    assert_eq!(
+        run.stdout
+            .lines()
+            .filter(|l| l.starts_with("tagroute-"))
+            .count(),
+        2
+    );
+    // Piped, the table comes without it.
+    let piped = tagroute(&["plan", "--file", &example, "--region", "westeurope"]).status(0);
+    assert!(
+        !piped.stderr.contains("service-tag routes"),
+        "{}",
+        piped.stderr
+    );
+}
