@@ -194,3 +194,134 @@ fn left_out<A: Addr>(
         .subtract(&intent.inside)
         .count()
 }
+
+/// Exhaustive proof of the mix on a /29: for every labelling of its 8 addresses (selected, slack
+/// or neither), with three synthetic UDR tags and both strategies, the plan has exactly the cost
+/// (routes counting tag routes, then extra addresses) of the cheapest table brute force finds
+/// over every set of tag routes and every table of up to `K` explicit routes in the block.
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::sync::Arc;
+
+    use crate::model::NextHop;
+    use crate::plan::{PlanOptions, Slack, Strategy, plan};
+    use crate::prefix::Prefix;
+    use crate::prefix::brute_force::{K, cheapest};
+    use crate::select::FamilyChoice;
+    use crate::snapshot::{Cloud, ServiceTag, Snapshot};
+
+    const BASE: u32 = 0x0a00_0008;
+
+    fn tag(name: &str, prefixes: Vec<Prefix<u32>>, udr: bool) -> ServiceTag {
+        ServiceTag {
+            name: name.to_owned(),
+            change_number: 1,
+            region: Arc::from(""),
+            region_id: 0,
+            platform: Arc::from("Azure"),
+            system_service: Arc::from(""),
+            network_features: udr.then(|| Arc::from(vec!["UDR".to_owned()])),
+            ipv4: prefixes,
+            ipv6: Vec::new(),
+        }
+    }
+
+    fn hosts(mask: u8) -> Vec<Prefix<u32>> {
+        (0..8)
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| Prefix::containing(BASE + i, 32))
+            .collect()
+    }
+
+    #[test]
+    fn the_mix_is_optimal_on_a_slash_29() {
+        let at = |off: u32, len: u8| Prefix::containing(BASE + off, len);
+        // Two scattered tags that CIDR routes cover only one host at a time, and a broad one
+        // that needs exceptions (with a prefix equal to a host route, for the tie rule).
+        let udr = [
+            vec![at(0, 32), at(3, 32)],
+            vec![at(5, 32), at(6, 32)],
+            vec![at(0, 29), at(2, 32)],
+        ];
+        let names = ["TagOne", "TagTwo.region", "AzureCloud"];
+        for exceptions in [false, true] {
+            // Brute force: for each set of tag routes, the fewest explicit routes per forwarding.
+            let table: Vec<[usize; 256]> = (0..8u8)
+                .map(|set| {
+                    let given: Vec<Prefix<u32>> = (0..3)
+                        .filter(|t| set & (1 << t) != 0)
+                        .flat_map(|t| udr[t].iter().copied())
+                        .collect();
+                    cheapest(BASE, &given, exceptions)
+                })
+                .collect();
+            for labels in 0..3u32.pow(8) {
+                let (mut inside, mut slack) = (0u8, 0u8);
+                let mut l = labels;
+                for i in 0..8 {
+                    match l % 3 {
+                        1 => inside |= 1 << i,
+                        2 => slack |= 1 << i,
+                        _ => {}
+                    }
+                    l /= 3;
+                }
+                if inside == 0 {
+                    continue;
+                }
+                let brute = (0..8u8)
+                    .flat_map(|set| {
+                        let table = &table[set as usize];
+                        (0..=255u8)
+                            .filter(move |m| m & inside == inside && m & !(inside | slack) == 0)
+                            .filter(move |&m| table[m as usize] <= K)
+                            .map(move |m| {
+                                let routes = set.count_ones() as usize + table[m as usize];
+                                (routes, (m & !inside).count_ones() as u128)
+                            })
+                    })
+                    .min();
+                let mut tags = vec![
+                    tag("Selected", hosts(inside), false),
+                    tag("Slack", hosts(slack), false),
+                ];
+                for (name, prefixes) in names.iter().zip(&udr) {
+                    tags.push(tag(name, prefixes.clone(), true));
+                }
+                let snapshot = Snapshot {
+                    source: "brute".into(),
+                    cloud: Cloud::Public,
+                    change_number: 1,
+                    tags,
+                    next_link: None,
+                };
+                let opts = PlanOptions {
+                    family: FamilyChoice::Ipv4,
+                    strategy: if exceptions {
+                        Strategy::Lpm
+                    } else {
+                        Strategy::Exact
+                    },
+                    default_next_hop: exceptions.then_some(NextHop::VirtualAppliance(IpAddr::V4(
+                        Ipv4Addr::new(10, 9, 9, 9),
+                    ))),
+                    slack: if slack == 0 {
+                        Slack::None
+                    } else {
+                        Slack::Tags(vec![1])
+                    },
+                    tag_routes: vec![2, 3, 4],
+                    ..PlanOptions::default()
+                };
+                let p = plan(&snapshot, None, &[0], &opts).expect("a plan");
+                let got = (p.routes.len(), p.slack.as_ref().map_or(0, |s| s.addresses));
+                let what = format!("in {inside:08b} slack {slack:08b} lpm {exceptions}");
+                match brute {
+                    Some(b) => assert_eq!(got, b, "{what}"),
+                    None => assert!(got.0 > K, "{what}"),
+                }
+            }
+        }
+    }
+}

@@ -666,10 +666,11 @@ mod tests {
 /// found by brute force costs (every table of up to `K` explicit routes inside the block,
 /// forwarded address by address).
 #[cfg(test)]
-mod exhaustive {
+pub(crate) mod exhaustive {
     use super::*;
 
-    const K: usize = 5;
+    /// The most explicit routes brute force tries.
+    pub(crate) const K: usize = 5;
 
     /// The 15 prefixes inside the block, by (offset, length below the block's own length).
     fn block_prefixes<A: Addr>(base: A) -> Vec<Prefix<A>> {
@@ -708,7 +709,7 @@ mod exhaustive {
     }
 
     /// Fewest explicit routes (up to `K`) that forward exactly each mask, next to `tags`.
-    fn cheapest<A: Addr>(base: A, tags: &[Prefix<A>], exceptions: bool) -> [usize; 256] {
+    pub(crate) fn cheapest<A: Addr>(base: A, tags: &[Prefix<A>], exceptions: bool) -> [usize; 256] {
         let prefixes = block_prefixes(base);
         let hops: &[Hop] = if exceptions {
             &[Hop::In, Hop::Out]

@@ -19,6 +19,8 @@ mod trie;
 pub use addr::{Addr, Family};
 pub use interval::{IntervalSet, range_prefixes};
 pub(crate) use lpm::{forwarded_where, lpm_segments};
+#[cfg(test)]
+pub(crate) use minimize::exhaustive as brute_force;
 pub use minimize::{
     CheckError, Hop, Intent, Prepared, Table, check, check_with_tags, min_routes, minimize,
     minimize_with_tags, minimize_within, minimize_within_tags, sent_in,
