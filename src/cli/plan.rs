@@ -225,7 +225,7 @@ pub fn in_flags(e: PlanError) -> anyhow::Error {
         PlanError::TooManyTagRouteCandidates { count, max, names } => anyhow::anyhow!(
             "{count} service tags could serve as routes here ({}), more than the {max} weighed at \
              once: name fewer with --tag-route",
-            names.join(", ")
+            plan::few(&names)
         ),
         PlanError::BadNamePrefix { prefix, reason } => anyhow::anyhow!(
             "--name-prefix {} cannot give valid Azure route names: {reason}",

@@ -261,7 +261,7 @@ pub enum PlanError {
     BadNamePrefix { prefix: String, reason: String },
     #[error(
         "{count} service tags could serve as routes here, more than the {max} weighed at once: \
-         name fewer tag routes ({})", .names.join(", ")
+         name fewer tag routes ({})", few(.names)
     )]
     TooManyTagRouteCandidates {
         count: usize,
@@ -274,6 +274,15 @@ pub enum PlanError {
         tag: String,
         reason: String,
     },
+}
+
+/// The first names of a long list, and how many more there are.
+pub(crate) fn few(names: &[String]) -> String {
+    const SHOWN: usize = 6;
+    match names.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!("{}, and {more} more", names[..SHOWN].join(", ")),
+        _ => names.join(", "),
+    }
 }
 
 /// Refuses a name prefix that cannot yield valid route names for the longest prefix text of
