@@ -195,26 +195,46 @@ fn left_out<A: Addr>(
         .count()
 }
 
-/// Exhaustive proof of the mix on a /29: for every labelling of its 8 addresses (selected, slack
-/// or neither), with three synthetic UDR tags and both strategies, the plan has exactly the cost
-/// (routes counting tag routes, then extra addresses) of the cheapest table brute force finds
-/// over every set of tag routes and every table of up to `K` explicit routes in the block.
+/// Exhaustive proof of the mix on a /29 (and a /125): for every labelling of its 8 addresses
+/// (selected, slack or neither), with three synthetic UDR tags and both strategies, the plan has
+/// exactly the cost (routes counting tag routes, then extra addresses) of the cheapest table brute
+/// force finds over every set of tag routes and every table of up to `K` explicit routes in the
+/// block.
 #[cfg(test)]
 mod tests {
-    use std::net::{IpAddr, Ipv4Addr};
+    use std::net::IpAddr;
     use std::sync::Arc;
 
     use crate::model::NextHop;
     use crate::plan::{PlanOptions, Slack, Strategy, plan};
-    use crate::prefix::Prefix;
     use crate::prefix::brute_force::{K, cheapest};
+    use crate::prefix::{Addr, Prefix};
     use crate::select::FamilyChoice;
     use crate::snapshot::{Cloud, ServiceTag, Snapshot};
 
-    const BASE: u32 = 0x0a00_0008;
+    /// A family as the test plans it: where its prefixes go in a tag, and an appliance of it.
+    trait Planned: Addr {
+        const CHOICE: FamilyChoice;
+        const APPLIANCE: &str;
+        fn put(tag: &mut ServiceTag, prefixes: Vec<Prefix<Self>>);
+    }
+    impl Planned for u32 {
+        const CHOICE: FamilyChoice = FamilyChoice::Ipv4;
+        const APPLIANCE: &str = "10.9.9.9";
+        fn put(tag: &mut ServiceTag, prefixes: Vec<Prefix<u32>>) {
+            tag.ipv4 = prefixes;
+        }
+    }
+    impl Planned for u128 {
+        const CHOICE: FamilyChoice = FamilyChoice::Ipv6;
+        const APPLIANCE: &str = "fd00::9";
+        fn put(tag: &mut ServiceTag, prefixes: Vec<Prefix<u128>>) {
+            tag.ipv6 = prefixes;
+        }
+    }
 
-    fn tag(name: &str, prefixes: Vec<Prefix<u32>>, udr: bool) -> ServiceTag {
-        ServiceTag {
+    fn tag<A: Planned>(name: &str, prefixes: Vec<Prefix<A>>, udr: bool) -> ServiceTag {
+        let mut tag = ServiceTag {
             name: name.to_owned(),
             change_number: 1,
             region: Arc::from(""),
@@ -222,41 +242,43 @@ mod tests {
             platform: Arc::from("Azure"),
             system_service: Arc::from(""),
             network_features: udr.then(|| Arc::from(vec!["UDR".to_owned()])),
-            ipv4: prefixes,
+            ipv4: Vec::new(),
             ipv6: Vec::new(),
-        }
+        };
+        A::put(&mut tag, prefixes);
+        tag
     }
 
-    fn hosts(mask: u8) -> Vec<Prefix<u32>> {
-        (0..8)
-            .filter(|i| mask & (1 << i) != 0)
-            .map(|i| Prefix::containing(BASE + i, 32))
-            .collect()
-    }
-
-    #[test]
-    fn the_mix_is_optimal_on_a_slash_29() {
-        let at = |off: u32, len: u8| Prefix::containing(BASE + off, len);
+    /// Runs every labelling whose index is a multiple of `stride` (1: all of them).
+    fn mix_is_optimal<A: Planned>(base: A, stride: usize) {
+        let at = |off: u128, len: u8| Prefix::containing(A::from_u128(base.to_u128() + off), len);
+        let top = A::BITS - 3;
+        let hosts = |mask: u8| -> Vec<Prefix<A>> {
+            (0..8u128)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| at(i, A::BITS))
+                .collect()
+        };
         // Two scattered tags that CIDR routes cover only one host at a time, and a broad one
         // that needs exceptions (with a prefix equal to a host route, for the tie rule).
         let udr = [
-            vec![at(0, 32), at(3, 32)],
-            vec![at(5, 32), at(6, 32)],
-            vec![at(0, 29), at(2, 32)],
+            vec![at(0, A::BITS), at(3, A::BITS)],
+            vec![at(5, A::BITS), at(6, A::BITS)],
+            vec![at(0, top), at(2, A::BITS)],
         ];
         let names = ["TagOne", "TagTwo.region", "AzureCloud"];
         for exceptions in [false, true] {
             // Brute force: for each set of tag routes, the fewest explicit routes per forwarding.
             let table: Vec<[usize; 256]> = (0..8u8)
                 .map(|set| {
-                    let given: Vec<Prefix<u32>> = (0..3)
+                    let given: Vec<Prefix<A>> = (0..3)
                         .filter(|t| set & (1 << t) != 0)
                         .flat_map(|t| udr[t].iter().copied())
                         .collect();
-                    cheapest(BASE, &given, exceptions)
+                    cheapest(base, &given, exceptions)
                 })
                 .collect();
-            for labels in 0..3u32.pow(8) {
+            for labels in (0..3u32.pow(8)).step_by(stride) {
                 let (mut inside, mut slack) = (0u8, 0u8);
                 let mut l = labels;
                 for i in 0..8 {
@@ -296,16 +318,15 @@ mod tests {
                     tags,
                     next_link: None,
                 };
+                let appliance: IpAddr = A::APPLIANCE.parse().unwrap();
                 let opts = PlanOptions {
-                    family: FamilyChoice::Ipv4,
+                    family: A::CHOICE,
                     strategy: if exceptions {
                         Strategy::Lpm
                     } else {
                         Strategy::Exact
                     },
-                    default_next_hop: exceptions.then_some(NextHop::VirtualAppliance(IpAddr::V4(
-                        Ipv4Addr::new(10, 9, 9, 9),
-                    ))),
+                    default_next_hop: exceptions.then_some(NextHop::VirtualAppliance(appliance)),
                     slack: if slack == 0 {
                         Slack::None
                     } else {
@@ -323,5 +344,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_mix_is_optimal_on_a_slash_29() {
+        mix_is_optimal::<u32>(0x0a00_0008, 1);
+    }
+
+    /// The same at the far end of the address width.
+    #[test]
+    fn the_mix_is_optimal_on_a_slash_125() {
+        mix_is_optimal::<u128>(0x2001_0db8_u128 << 96 | 0x10, 1);
     }
 }
