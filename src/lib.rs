@@ -12,11 +12,13 @@
 //! - [`lookup`]: which tags hold an address;
 //! - [`prefix`]: the prefix engine (prefixes, aggregation, interval sets), with conversions to and
 //!   from `std::net` and `ipnet`;
-//! - [`model`]: the route-table vocabulary (routes, next hops, Azure's limits and names).
+//! - [`model`]: the route-table vocabulary (routes, next hops, Azure's limits and names);
+//! - [`arm`]: live route tables through Azure Resource Manager (read, apply, verify).
 //!
 //! Everything else (downloads, the refresh job's state directory, atomic writes, the bulk line
 //! reader) is private to the command-line program.
 
+pub mod arm;
 mod bytes16;
 pub mod cli;
 pub mod diff;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::arm::ApplyReport;
 use crate::diff::{self, Diff, DiffSummary};
 use crate::drift::{self, Drift, DriftOptions};
 use crate::emit::{self, PlanFormat, Target};
@@ -156,6 +157,9 @@ pub struct Summary {
     pub plan_changes: PlanChanges,
     pub drift: Option<DriftCounts>,
     pub diff: Option<DiffSummary>,
+    /// What was applied to the live table, when the run applied the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apply: Option<ApplyReport>,
     /// Where the file came from, as the caller describes it.
     pub source: serde_json::Value,
 }
@@ -191,6 +195,8 @@ pub struct Run<'a> {
     pub drift: DriftOptions,
     /// A live table to diff the plan against, with its limits.
     pub table: Option<(&'a RouteTable, Limits)>,
+    /// What applying the change to the live table did.
+    pub applied: Option<&'a ApplyReport>,
     /// Whether a webhook will be told of a change.
     pub notify: bool,
 }
@@ -314,6 +320,7 @@ pub fn record(
             removed_tags: d.removed_tags.clone(),
         }),
         diff: diff_report.map(|d| d.summary),
+        apply: run.applied.cloned(),
         source: run.source,
     };
     files.push(("summary.json".into(), pretty(&summary)));

@@ -22,6 +22,8 @@ Examples:
       --format az -g rg-net --route-table rt-aml > apply.sh
   az network route-table show -g rg-net -n rt-aml -o json | \\
       tagroute diff --file ServiceTags_Public_20251028.json --region eastus --existing - --format markdown
+  tagroute diff --cloud public --region eastus --route-table-id \\
+      /subscriptions/SUB/resourceGroups/rg-net/providers/Microsoft.Network/routeTables/rt-aml
 
 Exit status: 0 nothing to change, 1 changes to make (or conflicts, with --fail-on-conflict), 2 error.")]
 pub struct Args {
@@ -30,9 +32,17 @@ pub struct Args {
     #[command(flatten)]
     selection: PlanSelection,
     /// The table's routes as JSON (az route list, az route-table show, ARM REST, or a tagroute
-    /// plan); `-` reads stdin.
-    #[arg(long, short = 'e', value_name = "ROUTES")]
-    existing: String,
+    /// plan); `-` reads stdin. Or read the live table with --route-table-id.
+    #[arg(
+        long,
+        short = 'e',
+        value_name = "ROUTES",
+        required_unless_present = "route_table_id",
+        conflicts_with = "route_table_id"
+    )]
+    existing: Option<String>,
+    #[command(flatten)]
+    live: super::live::LiveArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -67,11 +77,18 @@ pub fn table_default_hop(table: &routes::RouteTable) -> Option<crate::model::Nex
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
-    if args.source.is_stdin() && args.existing == "-" {
+    if args.source.is_stdin() && args.existing.as_deref() == Some("-") {
         anyhow::bail!("--file and --existing cannot both read stdin");
     }
     let snapshot = args.source.load(diag)?;
-    let table = routes::load(&args.existing)?;
+    let table = match (&args.existing, &args.live.route_table_id) {
+        (Some(path), _) => routes::load(path)?,
+        (None, Some(id)) => {
+            let mut client = args.live.client(&args.source.net, snapshot.cloud)?;
+            super::net::block_on(client.read(id))??.table
+        }
+        (None, None) => anyhow::bail!("pass --existing or --route-table-id"),
+    };
     let plan = make_plan(
         &snapshot,
         &args.selection,

@@ -5,11 +5,13 @@
 //! library can keep its internals private; the `tagroute` binary is one call to [`main`].
 
 mod aggregate;
+mod apply;
 mod args;
 mod completions;
 mod diff;
 mod drift;
 mod fetch;
+mod live;
 mod lookup;
 mod net;
 mod output;
@@ -78,6 +80,8 @@ enum Command {
     Plan(plan::Args),
     #[command(about = diff::ABOUT)]
     Diff(diff::Args),
+    #[command(about = apply::ABOUT)]
+    Apply(apply::Args),
     #[command(about = drift::ABOUT)]
     Drift(drift::Args),
     #[command(about = lookup::ABOUT)]
@@ -114,6 +118,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Resolve(a) => resolve::run(a, &diag),
         Command::Plan(a) => plan::run(a, &diag),
         Command::Diff(a) => diff::run(a, &diag),
+        Command::Apply(a) => apply::run(a, &diag),
         Command::Drift(a) => drift::run(a, &diag),
         Command::Lookup(a) => lookup::run(a, &diag),
         Command::Aggregate(a) => aggregate::run(a, &diag),

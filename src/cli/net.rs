@@ -50,7 +50,7 @@ pub struct NetArgs {
     /// Fixed download path that is probed for recent dates when the page gives no link.
     #[arg(long, value_name = "URL")]
     pub download_base: Option<Url>,
-    /// ARM endpoint for --arm.
+    /// Resource Manager endpoint, for --arm and --route-table-id [default: the cloud's].
     #[arg(long, value_name = "URL")]
     pub arm_endpoint: Option<Url>,
     /// How many days back the date probe looks.
@@ -89,14 +89,19 @@ impl NetArgs {
     }
 
     pub fn http(&self) -> anyhow::Result<Http> {
-        Ok(Http::new(HttpConfig {
+        Ok(Http::new(self.http_config())?)
+    }
+
+    /// Timeouts, retries and limits as the options give them.
+    pub fn http_config(&self) -> HttpConfig {
+        HttpConfig {
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
             retries: self.retries,
             backoff: Duration::from_millis(self.retry_delay_ms),
             max_bytes: self.max_bytes,
             ..HttpConfig::default()
-        })?)
+        }
     }
 
     pub fn endpoints(&self, cloud: Cloud) -> Endpoints {

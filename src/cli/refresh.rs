@@ -29,13 +29,16 @@ Examples:
       -g rg-net --route-table rt-aml
   tagroute refresh --state-dir state --cloud public --region eastus --existing routes.json \\
       --webhook https://hooks.example.com/tagroute
+  tagroute refresh --state-dir /var/lib/tagroute --cloud public --region eastus --apply \\
+      --route-table-id /subscriptions/SUB/resourceGroups/rg-net/providers/Microsoft.Network/routeTables/rt-aml
 
 State directory: DIR/current links to the newest complete run: snapshot.json, plan.json,
 plan.<ext> (--format), drift.json and drift.md (from the second run on), diff.json and diff.sh
 (with --existing), summary.json.
 
-Exit status: 0 the selected tags did not change, 1 routes must change, 2 error (the previous
-state is then left as it was; a failed webhook also exits 2, after the state is written).")]
+Exit status: 0 the selected tags did not change, 1 routes must change (with --apply: were
+changed and verified), 2 error (the previous state is then left as it was; a failed webhook or a
+failed --apply also exits 2, after the state is written with what was applied).")]
 pub struct Args {
     /// State directory (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -49,8 +52,21 @@ pub struct Args {
     #[command(flatten)]
     selection: PlanSelection,
     /// The route table's routes, to write the diff (and its az script) as well.
-    #[arg(long, short = 'e', value_name = "ROUTES")]
+    #[arg(
+        long,
+        short = 'e',
+        value_name = "ROUTES",
+        conflicts_with = "route_table_id"
+    )]
     existing: Option<String>,
+    #[command(flatten)]
+    live: super::live::LiveArgs,
+    /// Apply the change to the --route-table-id table and verify it (as `apply --yes`).
+    #[arg(long, requires = "route_table_id")]
+    apply: bool,
+    /// With --apply: most creates + updates + deletes one run may make.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=super::values::MAX_ROUTES_OPTION))]
+    max_changes: usize,
     /// Also write the plan in this format next to plan.json.
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -165,9 +181,28 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     if let Some(prev) = &previous {
         refresh::check_not_older(prev, &new)?;
     }
-    let table = args.existing.as_deref().map(routes::load).transpose()?;
+    let mut client = match &args.live.route_table_id {
+        Some(_) => Some(args.live.client(&args.net, cloud)?),
+        None => None,
+    };
+    let table = match (&args.existing, &args.live.route_table_id, client.as_mut()) {
+        (Some(path), _, _) => Some(routes::load(path)?),
+        (None, Some(id), Some(c)) => Some(block_on(c.read(id))??.table),
+        _ => None,
+    };
     let default_hop = table.as_ref().and_then(super::diff::table_default_hop);
     let plan = make_plan(&new, &args.selection, default_hop, false, diag)?;
+    let applied = match (&args.live.route_table_id, client.as_mut(), args.apply) {
+        (Some(id), Some(c), true) => {
+            let opts = crate::arm::ApplyOptions {
+                name_prefix: args.selection.name_prefix.clone(),
+                limits: args.selection.limits(),
+                max_changes: args.max_changes,
+            };
+            Some(block_on(crate::arm::apply(c, id, &plan, &new, &opts))??)
+        }
+        _ => None,
+    };
     let run = refresh::Run {
         file: &bytes,
         snapshot: &new,
@@ -187,6 +222,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             slack: args.selection.slack.clone(),
         },
         table: table.as_ref().map(|t| (t, args.selection.limits())),
+        applied: applied.as_ref(),
         notify: args.webhook.is_some(),
     };
     let recorded =
@@ -227,6 +263,19 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         _ => {}
     }
     deliver(&text, None)?;
+    if let Some(report) = &applied {
+        super::apply::tell(report, diag);
+        if report.error.is_some() || !report.verified {
+            diag.warn(format!(
+                "the change was not fully applied ({} of {} writes); the state in {} records what \
+                 was",
+                report.applied.len(),
+                report.applied.len() + report.not_applied.len(),
+                recorded.generation.display()
+            ));
+            return Ok(Status::Error);
+        }
+    }
     Ok(if summary.changed {
         Status::Differences
     } else {

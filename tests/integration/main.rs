@@ -4,6 +4,7 @@
 mod harness;
 
 mod aggregate;
+mod arm;
 mod diff;
 mod drift;
 mod errors;

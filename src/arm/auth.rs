@@ -1,0 +1,184 @@
+//! Resource Manager tokens: one given to the program (a file, or `AZURE_ACCESS_TOKEN`), or the
+//! Azure SDK for Rust's credentials tried in the order its other languages' default chain uses:
+//! a service principal from the environment, workload identity federation (CI pipelines,
+//! Kubernetes), a managed identity, the Azure CLI's login.
+//!
+//! A token is a secret: it is held in memory only, never printed, logged or written (`Debug`
+//! says `<token>`), and the client sends it to the Resource Manager endpoint alone.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use azure_core::cloud::CloudConfiguration;
+use azure_core::credentials::TokenCredential;
+use azure_core::http::ClientOptions;
+use azure_identity::{
+    AzureCliCredential, ClientSecretCredential, ClientSecretCredentialOptions,
+    ManagedIdentityCredential, ManagedIdentityCredentialOptions, WorkloadIdentityCredential,
+    WorkloadIdentityCredentialOptions,
+};
+
+use crate::snapshot::Cloud;
+
+/// Where tokens come from.
+pub enum CredentialSource {
+    /// A token kept in a file, read again when a fresh one is needed (a sidecar may renew it).
+    File(PathBuf),
+    /// A token given as it is (`AZURE_ACCESS_TOKEN`).
+    Given(String),
+    /// The Azure SDK's credentials, for this cloud's Resource Manager.
+    Sdk(Cloud),
+}
+
+impl fmt::Debug for CredentialSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialSource::File(p) => write!(f, "File({})", p.display()),
+            CredentialSource::Given(_) => f.write_str("Given(<token>)"),
+            CredentialSource::Sdk(c) => write!(f, "Sdk({c})"),
+        }
+    }
+}
+
+/// A source of bearer tokens for one cloud's Resource Manager.
+pub struct Tokens {
+    source: CredentialSource,
+    /// The SDK credential that gave a token, once one did.
+    chosen: Option<Arc<dyn TokenCredential>>,
+    current: Option<String>,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tokens({:?})", self.source)
+    }
+}
+
+/// The Resource Manager audience of a cloud, as a scope.
+fn scope(cloud: Cloud) -> &'static str {
+    match cloud {
+        Cloud::Public => "https://management.azure.com/.default",
+        Cloud::AzureGovernment => "https://management.usgovcloudapi.net/.default",
+        Cloud::China => "https://management.chinacloudapi.cn/.default",
+    }
+}
+
+fn cloud_config(cloud: Cloud) -> ClientOptions {
+    let config = match cloud {
+        Cloud::Public => CloudConfiguration::AzurePublic,
+        Cloud::AzureGovernment => CloudConfiguration::AzureGovernment,
+        Cloud::China => CloudConfiguration::AzureChina,
+    };
+    ClientOptions {
+        cloud: Some(Arc::new(config)),
+        ..ClientOptions::default()
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The SDK credentials that the environment makes possible, in the chain's order, named.
+fn chain(cloud: Cloud) -> Vec<(&'static str, Arc<dyn TokenCredential>)> {
+    let mut out: Vec<(&'static str, Arc<dyn TokenCredential>)> = Vec::new();
+    if let (Some(tenant), Some(client), Some(secret)) = (
+        env("AZURE_TENANT_ID"),
+        env("AZURE_CLIENT_ID"),
+        env("AZURE_CLIENT_SECRET"),
+    ) {
+        let options = ClientSecretCredentialOptions {
+            client_options: cloud_config(cloud),
+        };
+        if let Ok(c) = ClientSecretCredential::new(&tenant, client, secret.into(), Some(options)) {
+            out.push(("environment service principal", c));
+        }
+    }
+    if env("AZURE_FEDERATED_TOKEN_FILE").is_some() {
+        let mut options = WorkloadIdentityCredentialOptions::default();
+        options.credential_options.client_options = cloud_config(cloud);
+        if let Ok(c) = WorkloadIdentityCredential::new(Some(options)) {
+            out.push(("workload identity", c));
+        }
+    }
+    let managed = ManagedIdentityCredentialOptions {
+        client_options: cloud_config(cloud),
+        ..ManagedIdentityCredentialOptions::default()
+    };
+    if let Ok(c) = ManagedIdentityCredential::new(Some(managed)) {
+        out.push(("managed identity", c));
+    }
+    if let Ok(c) = AzureCliCredential::new(None) {
+        out.push(("Azure CLI", c));
+    }
+    out
+}
+
+/// Longest wait for one credential of the chain (a managed identity endpoint that is not there
+/// must not hold the run).
+const CREDENTIAL_TIMEOUT: Duration = Duration::from_secs(20);
+
+impl Tokens {
+    /// Tokens from `source`.
+    pub fn new(source: CredentialSource) -> Tokens {
+        Tokens {
+            source,
+            chosen: None,
+            current: None,
+        }
+    }
+
+    /// A token: the one held, or with `fresh` (after a 401) a new one.
+    pub async fn get(&mut self, fresh: bool) -> Result<String, String> {
+        if let (Some(t), false) = (&self.current, fresh) {
+            return Ok(t.clone());
+        }
+        let token = match &self.source {
+            CredentialSource::Given(t) => t.trim().to_owned(),
+            CredentialSource::File(path) => std::fs::read_to_string(path)
+                .map_err(|e| format!("token file {}: {e}", path.display()))?
+                .trim()
+                .to_owned(),
+            CredentialSource::Sdk(cloud) => self.sdk_token(*cloud).await?,
+        };
+        if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("the access token is empty or not printable ASCII".to_owned());
+        }
+        self.current = Some(token.clone());
+        Ok(token)
+    }
+
+    async fn sdk_token(&mut self, cloud: Cloud) -> Result<String, String> {
+        let scopes = [scope(cloud)];
+        if let Some(c) = &self.chosen {
+            return c
+                .get_token(&scopes, None)
+                .await
+                .map(|t| t.token.secret().to_owned())
+                .map_err(|e| format!("getting a Resource Manager token: {e}"));
+        }
+        let mut tried = Vec::new();
+        for (name, credential) in chain(cloud) {
+            let got = tokio::time::timeout(CREDENTIAL_TIMEOUT, credential.get_token(&scopes, None));
+            match got.await {
+                Ok(Ok(token)) => {
+                    self.chosen = Some(credential);
+                    return Ok(token.token.secret().to_owned());
+                }
+                Ok(Err(e)) => tried.push(format!("{name}: {}", first_line(&e.to_string()))),
+                Err(_) => tried.push(format!("{name}: no answer in {CREDENTIAL_TIMEOUT:?}")),
+            }
+        }
+        Err(format!(
+            "no Azure credential gave a Resource Manager token (give one with --token-file or \
+             AZURE_ACCESS_TOKEN; tried {})",
+            tried.join("; ")
+        ))
+    }
+}
+
+fn first_line(text: &str) -> String {
+    crate::text::for_terminal(text.lines().next().unwrap_or_default()).into_owned()
+}

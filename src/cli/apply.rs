@@ -1,0 +1,167 @@
+//! `tagroute apply`: make a live route table's managed routes equal to the plan.
+
+use crate::arm::{self, ApplyOptions, ApplyReport};
+use crate::diff;
+use crate::emit;
+
+use super::args::{PlanSelection, Source};
+use super::live::LiveArgs;
+use super::net::block_on;
+use super::output::{Diag, Status, deliver};
+use super::plan::make_plan;
+
+/// What the command does: the first line of its help and its line in `tagroute --help`.
+pub const ABOUT: &str = "Make a live route table's managed routes equal to the plan, through \
+Azure Resource Manager: without --yes, show the change; with --yes, apply it (guarded by ETags, \
+bounded by --max-changes) and verify it by reading the table back";
+
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = "\
+Examples:
+  tagroute apply --cloud public --region eastus --route-table-id \\
+      /subscriptions/SUB/resourceGroups/rg-net/providers/Microsoft.Network/routeTables/rt-aml
+  tagroute apply --cloud public --region eastus --route-table-id ID --yes
+  AZURE_ACCESS_TOKEN=$(az account get-access-token --query accessToken -o tsv) \\
+      tagroute apply --file ServiceTags_Public_20251028.json --region eastus --route-table-id ID --yes
+
+Only routes whose names start with --name-prefix are created, updated or deleted; the table's
+other routes and properties are never written.
+
+Exit status: without --yes, 0 nothing to change, 1 changes to make; with --yes, 0 the table read
+back needs no change, 2 otherwise (what was and was not applied is on stderr and in --format
+json); 2 on any error.")]
+pub struct Args {
+    #[command(flatten)]
+    source: Source,
+    #[command(flatten)]
+    selection: PlanSelection,
+    #[command(flatten)]
+    live: LiveArgs,
+    /// Apply the change (without it, only show it).
+    #[arg(long)]
+    yes: bool,
+    /// Most creates + updates + deletes one run may make; a larger change is refused before
+    /// anything is written.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=super::values::MAX_ROUTES_OPTION))]
+    max_changes: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+    Markdown,
+}
+
+pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
+    let Some(id) = args.live.route_table_id.clone() else {
+        anyhow::bail!("apply needs --route-table-id");
+    };
+    let snapshot = args.source.load(diag)?;
+    let mut client = args.live.client(&args.source.net, snapshot.cloud)?;
+    let live = block_on(client.read(&id))??;
+    let plan = make_plan(
+        &snapshot,
+        &args.selection,
+        super::diff::table_default_hop(&live.table),
+        false,
+        diag,
+    )?;
+    let limits = args.selection.limits();
+    let name_prefix = &args.selection.name_prefix;
+    if !args.yes {
+        let d = diff::diff(&plan, &snapshot, &live.table, name_prefix, limits)?;
+        let count = d.add.len() + d.update.len() + d.remove.len();
+        if count > args.max_changes {
+            diag.warn(format!(
+                "the change has {count} writes, more than --max-changes {}: --yes would refuse it",
+                args.max_changes
+            ));
+        }
+        let text = match args.format {
+            Format::Table => emit::diff::table(&d),
+            Format::Json => emit::diff::json(&d),
+            Format::Markdown => {
+                emit::diff::markdown(&d, &format!("tagroute: {}", emit::provenance(&plan)))
+            }
+        };
+        deliver(&text, None)?;
+        return Ok(if d.is_empty() {
+            Status::Ok
+        } else {
+            Status::Differences
+        });
+    }
+    let opts = ApplyOptions {
+        name_prefix: name_prefix.clone(),
+        limits,
+        max_changes: args.max_changes,
+    };
+    let report = block_on(arm::apply(&mut client, &id, &plan, &snapshot, &opts))??;
+    let text = match args.format {
+        Format::Json => {
+            let mut t = serde_json::to_string_pretty(&report)?;
+            t.push('\n');
+            t
+        }
+        _ => report_text(&report),
+    };
+    deliver(&text, None)?;
+    tell(&report, diag);
+    Ok(if report.verified && report.error.is_none() {
+        Status::Ok
+    } else {
+        Status::Error
+    })
+}
+
+/// One line per write made, and a closing line.
+pub fn report_text(report: &ApplyReport) -> String {
+    let mut out = String::new();
+    for a in &report.applied {
+        let verb = match a.op {
+            arm::Op::Create => "created",
+            arm::Op::Update => "updated",
+            arm::Op::Delete => "deleted",
+        };
+        out.push_str(&format!(
+            "{verb} {}  {}\n",
+            crate::text::for_terminal(&a.name),
+            crate::text::for_terminal(&a.address_prefix)
+        ));
+    }
+    out.push_str(&format!(
+        "{} writes applied, {} not applied; the table read back {}\n",
+        report.applied.len(),
+        report.not_applied.len(),
+        if report.verified {
+            "matches the plan".to_owned()
+        } else {
+            format!("still needs {} changes", report.remaining)
+        }
+    ));
+    out
+}
+
+/// Says on stderr what went wrong and what was not applied.
+pub fn tell(report: &ApplyReport, diag: &Diag) {
+    if let Some(e) = &report.error {
+        diag.warn(format!("apply stopped: {e}"));
+    }
+    for a in &report.not_applied {
+        diag.warn(format!(
+            "not applied: {:?} {} {}",
+            a.op, a.name, a.address_prefix
+        ));
+    }
+    if report.rereads > 0 {
+        diag.note(format!(
+            "the table changed while the change was applied; it was read again and the change \
+             planned again ({} time)",
+            report.rereads
+        ));
+    }
+}
