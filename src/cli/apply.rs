@@ -150,6 +150,12 @@ pub fn report_text(report: &ApplyReport) -> String {
 pub fn tell(report: &ApplyReport, diag: &Diag) {
     if let Some(e) = &report.error {
         diag.warn(format!("apply stopped: {e}"));
+        for a in &report.applied {
+            diag.note(format!(
+                "applied: {:?} {} {}",
+                a.op, a.name, a.address_prefix
+            ));
+        }
     }
     for a in &report.not_applied {
         diag.warn(format!(

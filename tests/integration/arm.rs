@@ -58,6 +58,8 @@ struct State {
     writes: usize,
     /// Authorization headers seen.
     tokens_seen: Vec<String>,
+    /// Most routes the table ever held.
+    most_routes: usize,
 }
 
 struct FakeArm {
@@ -278,6 +280,7 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
                         etag: 1,
                     }),
                 }
+                s.most_routes = s.most_routes.max(s.routes.len());
             }
             let host = if s.faults.foreign_poll {
                 "http://127.0.0.2:9".to_owned()
@@ -286,12 +289,15 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
             };
             Reply::Ok {
                 status,
-                headers: vec![(
-                    "Azure-AsyncOperation".into(),
-                    format!(
-                        "{host}/subscriptions/x/providers/Microsoft.Network/locations/westeurope/operations/{op}?api-version=2024-05-01"
+                headers: vec![
+                    (
+                        "Azure-AsyncOperation".into(),
+                        format!(
+                            "{host}/subscriptions/x/providers/Microsoft.Network/locations/westeurope/operations/{op}?api-version=2024-05-01"
+                        ),
                     ),
-                )],
+                    ("Retry-After".into(), "0".into()),
+                ],
                 body: serde_json::to_vec(&json!({"name": name, "properties": body["properties"]}))
                     .unwrap(),
             }
@@ -311,6 +317,7 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
                 "Location",
                 &format!("{base}/subscriptions/x/providers/Microsoft.Network/locations/westeurope/operationResults/{op}?api-version=2024-05-01"),
             )
+            .with_header("Retry-After", "0")
         }
         _ => error(405, "MethodNotAllowed"),
     }
@@ -332,6 +339,7 @@ impl FakeArm {
             next_op: 0,
             writes: 0,
             tokens_seen: Vec::new(),
+            most_routes: 5,
         }));
         let shared = state.clone();
         let server = Server::start(move |req, _| handle(&shared, req));
@@ -749,4 +757,24 @@ fn refresh_applies_verifies_and_records() {
     let again = tagroute_with(&refs, None, &[("AZURE_ACCESS_TOKEN", "")]);
     assert_eq!(again.status, 0, "{}", again.stderr);
     assert_eq!(arm.writes(), CHANGE);
+}
+
+#[test]
+fn a_table_at_its_limit_gets_room_before_a_create() {
+    // 5 routes now, 6 after the change: with a limit of 6 the second create needs the delete
+    // first, and the table never holds 7.
+    let arm = FakeArm::start(Faults::default());
+    let run = arm
+        .run("apply", &["--yes", "--max-routes", "6", "--format", "json"])
+        .status(0);
+    let ops: Vec<String> = run.json()["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["op"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ops, ["update", "create", "delete", "create"]);
+    assert_eq!(arm.state.lock().unwrap().most_routes, 6);
+    arm.check_equals_plan();
+    arm.check_untouched();
 }
