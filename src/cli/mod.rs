@@ -67,7 +67,7 @@ pub struct Cli {
 }
 
 /// The subcommands. Each one's arguments are built only when it is invoked (`defer`: a run
-/// pays for its own command's arguments, not all ten), so its description is given here too,
+/// pays for its own command's arguments, not every command's), so its description is given here too,
 /// for `tagroute --help`.
 #[derive(Subcommand, Debug)]
 #[command(defer = true)]
