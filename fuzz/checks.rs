@@ -17,7 +17,8 @@ pub fn service_tags(data: &[u8]) {
     tagroute::internals::check_split_reading(file, cut.min(file.len()));
 }
 
-/// The route-table reader: no panic, and every route it takes has a name Azure allows.
+/// The route-table reader: no panic, and every route it takes has a name Azure allows; read as
+/// a Resource Manager answer too, every ETag kept is fit for a header and names a route read.
 pub fn route_table(data: &[u8]) {
     if let Ok(table) = tagroute::routes::parse("fuzz", data) {
         for r in &table.routes {
@@ -25,6 +26,18 @@ pub fn route_table(data: &[u8]) {
                 tagroute::model::check_route_name(&r.name).is_ok(),
                 "{:?}",
                 r.name
+            );
+        }
+    }
+    if let Ok(live) = tagroute::arm::LiveTable::parse("fuzz", data) {
+        for (name, etag) in &live.route_etags {
+            assert!(etag.bytes().all(|b| (0x20..0x7f).contains(&b)), "{etag:?}");
+            assert!(
+                live.table
+                    .routes
+                    .iter()
+                    .any(|r| r.name.eq_ignore_ascii_case(name)),
+                "{name:?}"
             );
         }
     }

@@ -85,6 +85,39 @@ pub struct LiveTable {
     pub route_etags: HashMap<String, String>,
 }
 
+impl LiveTable {
+    /// Reads a route table as Resource Manager answers a GET: the table object, its `etag`, and
+    /// `properties.routes` (each with its own `etag`). Anything else is refused.
+    pub fn parse(source: &str, body: &[u8]) -> Result<LiveTable, ArmError> {
+        let bad = |msg: String| ArmError::BadTable(format!("{source}: {msg}"));
+        let doc: Value = serde_json::from_slice(body)
+            .map_err(|e| bad(format!("the answer is not JSON: {e}")))?;
+        let Some(list) = doc["properties"]["routes"].as_array() else {
+            return Err(bad(
+                "the answer is not a route table (no properties.routes list)".to_owned(),
+            ));
+        };
+        let table = routes::parse(source, body).map_err(|e| ArmError::BadTable(e.to_string()))?;
+        let etag_of = |v: &Value| {
+            v["etag"]
+                .as_str()
+                .filter(|e| valid_etag(e))
+                .map(str::to_owned)
+        };
+        let mut route_etags = HashMap::new();
+        for r in list {
+            if let (Some(name), Some(etag)) = (r["name"].as_str(), etag_of(r)) {
+                route_etags.insert(name.to_ascii_lowercase(), etag);
+            }
+        }
+        Ok(LiveTable {
+            etag: etag_of(&doc),
+            table,
+            route_etags,
+        })
+    }
+}
+
 /// One Resource Manager endpoint, with credentials.
 pub struct ArmClient {
     http: reqwest::Client,
@@ -145,27 +178,7 @@ impl ArmClient {
         let what = format!("reading route table {}", id.name);
         let url = self.url(id, None);
         let reply = self.send(&what, Method::GET, url, &[], None).await?;
-        let doc: Value = serde_json::from_slice(&reply.body)
-            .map_err(|e| ArmError::BadTable(format!("{what}: the answer is not JSON: {e}")))?;
-        let table = routes::parse(&id.to_string(), &reply.body)
-            .map_err(|e| ArmError::BadTable(e.to_string()))?;
-        let etag_of = |v: &Value| {
-            v["etag"]
-                .as_str()
-                .filter(|e| valid_etag(e))
-                .map(str::to_owned)
-        };
-        let mut route_etags = HashMap::new();
-        for r in doc["properties"]["routes"].as_array().into_iter().flatten() {
-            if let (Some(name), Some(etag)) = (r["name"].as_str(), etag_of(r)) {
-                route_etags.insert(name.to_ascii_lowercase(), etag);
-            }
-        }
-        Ok(LiveTable {
-            etag: etag_of(&doc),
-            table,
-            route_etags,
-        })
+        LiveTable::parse(&id.to_string(), &reply.body)
     }
 
     /// Creates or replaces a route, guarded by `guard` (`If-Match` with the route's ETag, or
