@@ -207,7 +207,7 @@ mod tests {
 
     use crate::model::NextHop;
     use crate::plan::{PlanOptions, Slack, Strategy, plan};
-    use crate::prefix::brute_force::{K, cheapest};
+    use crate::prefix::brute_force::{K, cheapest, labelling};
     use crate::prefix::{Addr, Prefix};
     use crate::select::FamilyChoice;
     use crate::snapshot::{Cloud, ServiceTag, Snapshot};
@@ -279,16 +279,7 @@ mod tests {
                 })
                 .collect();
             for labels in (0..3u32.pow(8)).step_by(stride) {
-                let (mut inside, mut slack) = (0u8, 0u8);
-                let mut l = labels;
-                for i in 0..8 {
-                    match l % 3 {
-                        1 => inside |= 1 << i,
-                        2 => slack |= 1 << i,
-                        _ => {}
-                    }
-                    l /= 3;
-                }
+                let (inside, slack) = labelling(labels);
                 if inside == 0 {
                     continue;
                 }

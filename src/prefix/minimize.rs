@@ -761,20 +761,27 @@ pub(crate) mod exhaustive {
             for exceptions in [false, true] {
                 let cheapest = cheapest(base, &given, exceptions);
                 for labels in (0..3u32.pow(8)).step_by(stride) {
-                    let (mut inside, mut slack) = (0u8, 0u8);
-                    let mut l = labels;
-                    for i in 0..8 {
-                        match l % 3 {
-                            1 => inside |= 1 << i,
-                            2 => slack |= 1 << i,
-                            _ => {}
-                        }
-                        l /= 3;
-                    }
+                    let (inside, slack) = labelling(labels);
                     check_one(base, &given, exceptions, &cheapest, inside, slack);
                 }
             }
         }
+    }
+
+    /// Labelling number `n` (below 3^8) of the block's 8 addresses, as masks of the selected
+    /// and the slack ones (address i is digit i of `n` in base 3: 1 selected, 2 slack).
+    pub(crate) fn labelling(n: u32) -> (u8, u8) {
+        let (mut inside, mut slack) = (0u8, 0u8);
+        let mut l = n;
+        for i in 0..8 {
+            match l % 3 {
+                1 => inside |= 1 << i,
+                2 => slack |= 1 << i,
+                _ => {}
+            }
+            l /= 3;
+        }
+        (inside, slack)
     }
 
     fn set_of<A: Addr>(base: A, mask: u8) -> IntervalSet<A> {
