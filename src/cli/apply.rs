@@ -57,7 +57,7 @@ enum Format {
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
-    let Some(id) = args.live.route_table_id.clone() else {
+    let Some(id) = args.live.id()? else {
         anyhow::bail!("apply needs --route-table-id");
     };
     let snapshot = args.source.load(diag)?;

@@ -81,7 +81,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         anyhow::bail!("--file and --existing cannot both read stdin");
     }
     let snapshot = args.source.load(diag)?;
-    let table = match (&args.existing, &args.live.route_table_id) {
+    let table = match (&args.existing, &args.live.id()?) {
         (Some(path), _) => routes::load(path)?,
         (None, Some(id)) => {
             let mut client = args.live.client(&args.source.net, snapshot.cloud)?;

@@ -181,18 +181,19 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     if let Some(prev) = &previous {
         refresh::check_not_older(prev, &new)?;
     }
-    let mut client = match &args.live.route_table_id {
+    let id = args.live.id()?;
+    let mut client = match &id {
         Some(_) => Some(args.live.client(&args.net, cloud)?),
         None => None,
     };
-    let table = match (&args.existing, &args.live.route_table_id, client.as_mut()) {
+    let table = match (&args.existing, &id, client.as_mut()) {
         (Some(path), _, _) => Some(routes::load(path)?),
         (None, Some(id), Some(c)) => Some(block_on(c.read(id))??.table),
         _ => None,
     };
     let default_hop = table.as_ref().and_then(super::diff::table_default_hop);
     let plan = make_plan(&new, &args.selection, default_hop, false, diag)?;
-    let applied = match (&args.live.route_table_id, client.as_mut(), args.apply) {
+    let applied = match (&id, client.as_mut(), args.apply) {
         (Some(id), Some(c), true) => {
             let opts = crate::arm::ApplyOptions {
                 name_prefix: args.selection.name_prefix.clone(),

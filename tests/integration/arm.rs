@@ -688,13 +688,9 @@ fn the_token_goes_to_the_endpoint_only() {
     args[at + 1] =
         "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt".into();
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = tagroute(&refs).status(2);
-    assert!(
-        run.stderr.contains("is not a subscription id"),
-        "{}",
-        run.stderr
+    tagroute(&refs).fails_with(
+        "--route-table-id '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt': subscription 'x' is not a subscription id",
     );
-    assert!(run.stdout.is_empty());
 }
 
 #[test]
