@@ -774,3 +774,37 @@ fn a_table_at_its_limit_gets_room_before_a_create() {
     arm.check_equals_plan();
     arm.check_untouched();
 }
+
+/// `apply --yes` on `arm` without --token-file: the token comes from the environment.
+fn without_token_file(arm: &FakeArm) -> Vec<String> {
+    let mut args = arm.args("apply", &["--yes"]);
+    let at = args.iter().position(|a| a == "--token-file").unwrap();
+    args.drain(at..at + 2);
+    args
+}
+
+#[test]
+fn a_token_from_the_environment_is_used_and_a_second_401_is_an_error() {
+    let arm = FakeArm::start(Faults::default());
+    let args = without_token_file(&arm);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    tagroute_with(&refs, None, &[("AZURE_ACCESS_TOKEN", "token-1")]).status(0);
+    arm.check_equals_plan();
+    // A given token cannot be renewed: after the 401 the run stops, saying so, having written
+    // nothing.
+    let arm = FakeArm::start(Faults {
+        expired: true,
+        ..Faults::default()
+    });
+    let args = without_token_file(&arm);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = tagroute_with(&refs, None, &[("AZURE_ACCESS_TOKEN", "token-1")]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("refused the token (401) twice"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("token-1"));
+    assert_eq!(arm.writes(), 0);
+}
