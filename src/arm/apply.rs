@@ -148,12 +148,17 @@ fn order(d: &Diff, table_routes: &[ExistingRoute], limits: Limits) -> Vec<Write>
     }
     for add in &d.add {
         let tag = is_tag(&add.destination);
-        while total + 1 > limits.routes || (tag && tags + 1 > limits.tag_routes) {
-            // Make room: a delete of the kind that is short, else any.
-            let pick = deletes
-                .iter()
-                .position(|r| !(tag && tags + 1 > limits.tag_routes) || is_tag(&r.destination))
-                .or(if deletes.is_empty() { None } else { Some(0) });
+        loop {
+            let over_tags = tag && tags + 1 > limits.tag_routes;
+            if total < limits.routes && !over_tags {
+                break;
+            }
+            // Make room with a pending delete: a tag route's when tag routes are at their limit.
+            let pick = if over_tags {
+                deletes.iter().position(|r| is_tag(&r.destination))
+            } else {
+                (!deletes.is_empty()).then_some(0)
+            };
             let Some(i) = pick else { break };
             let gone = deletes.remove(i);
             total -= 1;
