@@ -72,8 +72,10 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     )?;
     let limits = args.selection.limits();
     let name_prefix = &args.selection.name_prefix;
+    let d = diff::diff(&plan, &snapshot, &live.table, name_prefix, limits)?;
+    // Routes that are not tagroute's are never touched, conflicting or not.
+    super::diff::warn_conflicts(&d, diag);
     if !args.yes {
-        let d = diff::diff(&plan, &snapshot, &live.table, name_prefix, limits)?;
         let count = d.add.len() + d.update.len() + d.remove.len();
         if count > args.max_changes {
             diag.warn(format!(

@@ -76,6 +76,20 @@ pub fn table_default_hop(table: &routes::RouteTable) -> Option<crate::model::Nex
         .map(|_| route.next_hop.clone())
 }
 
+/// Warns of each route that takes planned addresses away from Internet.
+pub fn warn_conflicts(d: &diff::Diff, diag: &Diag) {
+    for c in &d.conflicts {
+        diag.warn(format!(
+            "route '{}' ({} -> {}) diverts {} planned addresses of {} from Internet",
+            c.route.name,
+            c.route.destination,
+            c.route.next_hop,
+            c.addresses,
+            c.tags.join(", ")
+        ));
+    }
+}
+
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     if args.source.is_stdin() && args.existing.as_deref() == Some("-") {
         anyhow::bail!("--file and --existing cannot both read stdin");
@@ -103,16 +117,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         &args.selection.name_prefix,
         args.selection.limits(),
     )?;
-    for c in &d.conflicts {
-        diag.warn(format!(
-            "route '{}' ({} -> {}) diverts {} planned addresses of {} from Internet",
-            c.route.name,
-            c.route.destination,
-            c.route.next_hop,
-            c.addresses,
-            c.tags.join(", ")
-        ));
-    }
+    warn_conflicts(&d, diag);
     let target = Target {
         resource_group: args.resource_group,
         route_table: args.route_table,
