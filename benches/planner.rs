@@ -1,6 +1,7 @@
 //! In-process kernels on the newest real public snapshot (`ServiceTags_Public_20251028.json`,
 //! found through `$TAGROUTE_TEST_DATA` or `../shared/data/servicetags`): loading the file,
-//! planning `eastus`, and aggregating every IPv4 prefix of the file with the trie.
+//! planning `eastus` (with and without service-tag routes), and aggregating every IPv4 prefix of
+//! the file with the trie.
 
 #[path = "common/public_file.rs"]
 mod data;
@@ -38,6 +39,25 @@ fn benches(c: &mut Criterion) {
                 &PlanOptions::default(),
             )
             .unwrap()
+        })
+    });
+    // The same region allowed every UDR-capable tag as a route, the global Batch and AML tags as
+    // slack: every set of candidate tag routes is weighed.
+    let with_tags = PlanOptions {
+        tag_routes: select::match_tag_routes(&snap, &["auto".into()]).unwrap(),
+        slack: tagroute::plan::Slack::Tags(
+            select::match_tags(
+                &snap,
+                &["AzureMachineLearning".into(), "BatchNodeManagement".into()],
+            )
+            .unwrap(),
+        ),
+        ..PlanOptions::default()
+    };
+    c.bench_function("plan_eastus_tag_routes", |b| {
+        b.iter(|| {
+            let sel = select::for_plan(&snap, Some("eastus"), &[]).unwrap();
+            plan(&snap, sel.region.as_ref(), &sel.tags, black_box(&with_tags)).unwrap()
         })
     });
     c.bench_function("aggregate_all_ipv4_trie", |b| {
