@@ -81,9 +81,12 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// The SDK credentials that the environment makes possible, in the chain's order, named.
-fn chain(cloud: Cloud) -> Vec<(&'static str, Arc<dyn TokenCredential>)> {
-    let mut out: Vec<(&'static str, Arc<dyn TokenCredential>)> = Vec::new();
+/// A credential of the chain: its name, itself, and how long it may take.
+type Link = (&'static str, Arc<dyn TokenCredential>, Duration);
+
+/// The SDK credentials that the environment makes possible, in the chain's order.
+fn chain(cloud: Cloud) -> Vec<Link> {
+    let mut out: Vec<Link> = Vec::new();
     if let (Some(tenant), Some(client), Some(secret)) = (
         env("AZURE_TENANT_ID"),
         env("AZURE_CLIENT_ID"),
@@ -93,14 +96,14 @@ fn chain(cloud: Cloud) -> Vec<(&'static str, Arc<dyn TokenCredential>)> {
             client_options: cloud_config(cloud),
         };
         if let Ok(c) = ClientSecretCredential::new(&tenant, client, secret.into(), Some(options)) {
-            out.push(("environment service principal", c));
+            out.push(("environment service principal", c, CREDENTIAL_TIMEOUT));
         }
     }
     if env("AZURE_FEDERATED_TOKEN_FILE").is_some() {
         let mut options = WorkloadIdentityCredentialOptions::default();
         options.credential_options.client_options = cloud_config(cloud);
         if let Ok(c) = WorkloadIdentityCredential::new(Some(options)) {
-            out.push(("workload identity", c));
+            out.push(("workload identity", c, CREDENTIAL_TIMEOUT));
         }
     }
     let managed = ManagedIdentityCredentialOptions {
@@ -108,17 +111,19 @@ fn chain(cloud: Cloud) -> Vec<(&'static str, Arc<dyn TokenCredential>)> {
         ..ManagedIdentityCredentialOptions::default()
     };
     if let Ok(c) = ManagedIdentityCredential::new(Some(managed)) {
-        out.push(("managed identity", c));
+        out.push(("managed identity", c, MANAGED_IDENTITY_TIMEOUT));
     }
     if let Ok(c) = AzureCliCredential::new(None) {
-        out.push(("Azure CLI", c));
+        out.push(("Azure CLI", c, CREDENTIAL_TIMEOUT));
     }
     out
 }
 
-/// Longest wait for one credential of the chain (a managed identity endpoint that is not there
-/// must not hold the run).
+/// Longest wait for one credential of the chain.
 const CREDENTIAL_TIMEOUT: Duration = Duration::from_secs(20);
+/// Longest wait for the managed identity endpoint: off Azure nothing answers there, and the Azure
+/// CLI's login that comes next must not wait long behind it.
+const MANAGED_IDENTITY_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Tokens {
     /// Tokens from `source`.
@@ -160,15 +165,15 @@ impl Tokens {
                 .map_err(|e| format!("getting a Resource Manager token: {e}"));
         }
         let mut tried = Vec::new();
-        for (name, credential) in chain(cloud) {
-            let got = tokio::time::timeout(CREDENTIAL_TIMEOUT, credential.get_token(&scopes, None));
+        for (name, credential, limit) in chain(cloud) {
+            let got = tokio::time::timeout(limit, credential.get_token(&scopes, None));
             match got.await {
                 Ok(Ok(token)) => {
                     self.chosen = Some(credential);
                     return Ok(token.token.secret().to_owned());
                 }
                 Ok(Err(e)) => tried.push(format!("{name}: {}", first_line(&e.to_string()))),
-                Err(_) => tried.push(format!("{name}: no answer in {CREDENTIAL_TIMEOUT:?}")),
+                Err(_) => tried.push(format!("{name}: no answer in {} s", limit.as_secs())),
             }
         }
         Err(format!(

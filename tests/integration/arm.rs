@@ -148,6 +148,26 @@ fn error(status: u16, code: &str) -> Reply {
 
 fn handle(state: &Mutex<State>, req: &Request) -> Reply {
     let mut s = state.lock().unwrap();
+    // A managed identity endpoint as App Service provides one (IDENTITY_ENDPOINT and
+    // IDENTITY_HEADER): the token for Resource Manager's audience, to the holder of the secret.
+    if req.path() == "/msi/token" {
+        let audience = req
+            .target
+            .contains("resource=https%3A%2F%2Fmanagement.azure.com");
+        if req.header("x-identity-header") != Some("s3cret") || !audience {
+            return error(400, "BadRequest");
+        }
+        let expires = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 3600;
+        let token = s.token.clone();
+        return Reply::body(
+            serde_json::to_vec(&json!({"access_token": token, "expires_on": expires.to_string(), "resource": "https://management.azure.com", "token_type": "Bearer"}))
+                .unwrap(),
+        );
+    }
     let auth = req.header("authorization").unwrap_or("").to_owned();
     s.tokens_seen.push(auth.clone());
     if s.faults.expired {
@@ -807,4 +827,34 @@ fn a_token_from_the_environment_is_used_and_a_second_401_is_an_error() {
     );
     assert!(!run.stderr.contains("token-1"));
     assert_eq!(arm.writes(), 0);
+}
+
+#[test]
+fn the_sdk_chain_takes_a_managed_identity_token() {
+    // No --token-file, no AZURE_ACCESS_TOKEN: the Azure SDK's chain finds the managed identity
+    // endpoint, asks it for a Resource Manager token, and the run uses that token.
+    let arm = FakeArm::start(Faults::default());
+    let args = without_token_file(&arm);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let endpoint = arm.server.url("/msi/token");
+    let run = tagroute_with(
+        &refs,
+        None,
+        &[
+            ("AZURE_ACCESS_TOKEN", ""),
+            ("IDENTITY_ENDPOINT", &endpoint),
+            ("IDENTITY_HEADER", "s3cret"),
+            ("AZURE_CLIENT_SECRET", ""),
+            ("AZURE_FEDERATED_TOKEN_FILE", ""),
+        ],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    arm.check_equals_plan();
+    let asked = arm
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/msi/token")
+        .count();
+    assert!(asked >= 1);
 }
