@@ -217,7 +217,8 @@ pub async fn apply(
         let live = client.read(id).await?;
         let d = diff::diff(plan, snapshot, &live.table, &opts.name_prefix, opts.limits)?;
         let count = d.add.len() + d.update.len() + d.remove.len();
-        if count > opts.max_changes {
+        // The bound holds for the whole run, writes made before a re-read included.
+        if report.applied.len() + count > opts.max_changes {
             if report.applied.is_empty() {
                 return Err(ApplyError::TooManyChanges {
                     count,
@@ -225,9 +226,10 @@ pub async fn apply(
                 });
             }
             report.error = Some(format!(
-                "after a concurrent change the rest needs {count} writes, more than --max-changes \
-                 {}; stopped",
-                opts.max_changes
+                "after a concurrent change the rest needs {count} more writes, past --max-changes \
+                 {} with the {} made; stopped",
+                opts.max_changes,
+                report.applied.len()
             ));
             break;
         }
@@ -250,7 +252,10 @@ pub async fn apply(
                         .put_route(id, &route.name, properties(route), guard)
                         .await
                 }
-                _ => client.delete_route(id, w.name(), etag).await,
+                _ => {
+                    let guard = etag.unwrap_or_else(|| "*".to_owned());
+                    client.delete_route(id, w.name(), guard).await
+                }
             };
             match result {
                 Ok(()) => report.applied.push(w.record()),

@@ -199,18 +199,19 @@ impl ArmClient {
         self.follow(&what, reply).await
     }
 
-    /// Deletes a route, guarded by `If-Match` with its ETag, and follows the operation.
+    /// Deletes a route, guarded by `If-Match` with its ETag (`*`: it must still exist), and
+    /// follows the operation.
     pub async fn delete_route(
         &mut self,
         id: &RouteTableId,
         name: &str,
-        etag: Option<String>,
+        etag: String,
     ) -> Result<(), ArmError> {
         let what = format!("deleting route {name}");
         let url = self.url(id, Some(name));
-        let guard: Vec<(&'static str, String)> =
-            etag.map(|e| ("If-Match", e)).into_iter().collect();
-        let reply = self.send(&what, Method::DELETE, url, &guard, None).await?;
+        let reply = self
+            .send(&what, Method::DELETE, url, &[("If-Match", etag)], None)
+            .await?;
         self.follow(&what, reply).await
     }
 
