@@ -200,7 +200,18 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 limits: args.selection.limits(),
                 max_changes: args.max_changes,
             };
-            Some(block_on(crate::arm::apply(c, id, &plan, &new, &opts))??)
+            // A change too large is recorded like a failed one: the state says nothing was applied.
+            match block_on(crate::arm::apply(c, id, &plan, &new, &opts))? {
+                Ok(report) => Some(report),
+                Err(e @ crate::arm::ApplyError::TooManyChanges { count, .. }) => {
+                    Some(crate::arm::ApplyReport {
+                        error: Some(e.to_string()),
+                        remaining: count,
+                        ..Default::default()
+                    })
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         _ => None,
     };

@@ -858,3 +858,41 @@ fn the_sdk_chain_takes_a_managed_identity_token() {
         .count();
     assert!(asked >= 1);
 }
+
+#[test]
+fn refresh_records_a_change_too_large_and_writes_nothing() {
+    let arm = FakeArm::start(Faults::default());
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let state = state.to_str().unwrap();
+    let args = arm.args(
+        "refresh",
+        &[
+            "--apply",
+            "--max-changes",
+            "2",
+            "--state-dir",
+            state,
+            "--cloud",
+            "public",
+        ],
+    );
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = tagroute_with(&refs, None, &[("AZURE_ACCESS_TOKEN", "")]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert_eq!(arm.writes(), 0);
+    let summary: Value = serde_json::from_slice(
+        &std::fs::read(Path::new(state).join("current/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["apply"]["applied"], json!([]));
+    assert_eq!(summary["apply"]["remaining"], CHANGE);
+    assert!(
+        summary["apply"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("more than the 2 allowed"),
+        "{summary}"
+    );
+    arm.check_untouched();
+}
