@@ -258,10 +258,16 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 .map(|p| format!(" (was {})", p.snapshot.change_number))
                 .unwrap_or_else(|| " (first run)".into()),
             plan.routes.len(),
-            if summary.changed {
-                "routes must change"
-            } else {
-                "no route changes"
+            match (&applied, summary.changed) {
+                (Some(r), true) if r.verified && r.error.is_none() =>
+                    format!("{} route writes applied and verified", r.applied.len()),
+                (Some(r), true) => format!(
+                    "{} route writes applied, {} not, the table still differs",
+                    r.applied.len(),
+                    r.not_applied.len()
+                ),
+                (_, true) => "routes must change".to_owned(),
+                (_, false) => "no route changes".to_owned(),
             },
             recorded.generation.display()
         ),

@@ -755,6 +755,11 @@ fn refresh_applies_verifies_and_records() {
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = tagroute_with(&refs, None, &[("AZURE_ACCESS_TOKEN", "")]);
     assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("4 route writes applied and verified"),
+        "{}",
+        run.stdout
+    );
     arm.check_equals_plan();
     arm.check_untouched();
     let current = Path::new(state).join("current");
