@@ -18,8 +18,9 @@ use super::plan::make_plan;
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Get the newest file, compare it with the last snapshot in the state \
-directory, and write the new snapshot, the plan, the drift report and (with --existing) the diff \
-as one atomic state change. Prints a short summary; with --webhook, POSTs it when something \
+directory, and write the new snapshot, the plan, the drift report and (with --existing or \
+--route-table-id) the diff as one atomic state change; with --apply, also apply the change to the \
+live table and verify it. Prints a short summary; with --webhook, POSTs it when something \
 changed";
 
 #[derive(clap::Args, Debug)]
