@@ -198,24 +198,40 @@ impl Route {
     }
 }
 
+/// A route's fields as Azure names them, shared by planned routes and routes read from a table.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RouteWire<'a> {
+    name: &'a str,
+    address_prefix: String,
+    next_hop_type: &'static str,
+    next_hop_ip_address: Option<IpAddr>,
+}
+
+impl<'a> RouteWire<'a> {
+    pub(crate) fn new(name: &'a str, destination: &Destination, hop: &NextHop) -> Self {
+        RouteWire {
+            name,
+            address_prefix: destination.to_string(),
+            next_hop_type: hop.type_name(),
+            next_hop_ip_address: hop.ip(),
+        }
+    }
+}
+
 impl Serialize for Route {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Wire<'a> {
-            name: &'a str,
-            address_prefix: String,
-            next_hop_type: &'static str,
-            next_hop_ip_address: Option<IpAddr>,
+            #[serde(flatten)]
+            route: RouteWire<'a>,
             tags: &'a [String],
             #[serde(skip_serializing_if = "Option::is_none")]
             service_tag: Option<&'a TagExpansion>,
         }
         Wire {
-            name: &self.name,
-            address_prefix: self.destination.to_string(),
-            next_hop_type: self.next_hop.type_name(),
-            next_hop_ip_address: self.next_hop.ip(),
+            route: RouteWire::new(&self.name, &self.destination, &self.next_hop),
             tags: &self.tags,
             service_tag: self.expansion.as_ref(),
         }

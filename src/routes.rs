@@ -11,7 +11,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 pub use crate::model::Destination;
-use crate::model::{NextHop, Route};
+use crate::model::{NextHop, RouteWire};
 use crate::prefix::IpPrefix;
 use crate::snapshot::{self, LoadError};
 
@@ -23,37 +23,9 @@ pub struct ExistingRoute {
     pub next_hop: NextHop,
 }
 
-impl ExistingRoute {
-    /// The route as the plan models it, when its destination is a prefix.
-    pub fn as_route(&self) -> Option<Route> {
-        match self.destination {
-            Destination::Prefix(prefix) => Some(Route::to_prefix(
-                self.name.clone(),
-                prefix,
-                self.next_hop.clone(),
-            )),
-            Destination::ServiceTag(_) => None,
-        }
-    }
-}
-
 impl Serialize for ExistingRoute {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Wire<'a> {
-            name: &'a str,
-            address_prefix: String,
-            next_hop_type: &'static str,
-            next_hop_ip_address: Option<std::net::IpAddr>,
-        }
-        Wire {
-            name: &self.name,
-            address_prefix: self.destination.to_string(),
-            next_hop_type: self.next_hop.type_name(),
-            next_hop_ip_address: self.next_hop.ip(),
-        }
-        .serialize(s)
+        RouteWire::new(&self.name, &self.destination, &self.next_hop).serialize(s)
     }
 }
 

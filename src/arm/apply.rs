@@ -11,7 +11,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{ArmClient, ArmError, RouteTableId};
+use super::{ArmClient, ArmError, LiveTable, RouteTableId};
 use crate::diff::{self, Diff, DiffError};
 use crate::model::{Destination, Limits, Route};
 use crate::plan::Plan;
@@ -201,7 +201,8 @@ fn properties(route: &Route) -> Value {
     p
 }
 
-/// Makes the managed routes of table `id` equal to `plan`, and reads the table back.
+/// Makes the managed routes of table `id` equal to `plan`, starting from `first`, the table as
+/// the caller read it to make the plan, and reads the table back.
 ///
 /// `Err` means nothing was written (the change too large, the table unreadable, the diff
 /// refused); once writing has begun, failures are in the report (`error`, `not_applied`).
@@ -210,11 +211,16 @@ pub async fn apply(
     id: &RouteTableId,
     plan: &Plan,
     snapshot: &Snapshot,
+    first: LiveTable,
     opts: &ApplyOptions,
 ) -> Result<ApplyReport, ApplyError> {
     let mut report = ApplyReport::default();
+    let mut read = Some(first);
     'rounds: for round in 0..2 {
-        let live = client.read(id).await?;
+        let live = match read.take() {
+            Some(live) => live,
+            None => client.read(id).await?,
+        };
         let d = diff::diff(plan, snapshot, &live.table, &opts.name_prefix, opts.limits)?;
         let count = d.add.len() + d.update.len() + d.remove.len();
         // The bound holds for the whole run, writes made before a re-read included.

@@ -77,8 +77,6 @@ pub enum ArmError {
 /// A route table as read, with the ETags that guard writes.
 #[derive(Clone, Debug)]
 pub struct LiveTable {
-    /// The table's ETag.
-    pub etag: Option<String>,
     /// Its routes, as `diff` reads them.
     pub table: RouteTable,
     /// Each route's ETag, by lower-cased name.
@@ -86,8 +84,8 @@ pub struct LiveTable {
 }
 
 impl LiveTable {
-    /// Reads a route table as Resource Manager answers a GET: the table object, its `etag`, and
-    /// `properties.routes` (each with its own `etag`). Anything else is refused.
+    /// Reads a route table as Resource Manager answers a GET: the table object with
+    /// `properties.routes`, each route with its `etag`. Anything else is refused.
     pub fn parse(source: &str, body: &[u8]) -> Result<LiveTable, ArmError> {
         let bad = |msg: String| ArmError::BadTable(format!("{source}: {msg}"));
         let doc: Value = serde_json::from_slice(body)
@@ -98,23 +96,14 @@ impl LiveTable {
             ));
         };
         let table = routes::parse(source, body).map_err(|e| ArmError::BadTable(e.to_string()))?;
-        let etag_of = |v: &Value| {
-            v["etag"]
-                .as_str()
-                .filter(|e| valid_etag(e))
-                .map(str::to_owned)
-        };
         let mut route_etags = HashMap::new();
         for r in list {
-            if let (Some(name), Some(etag)) = (r["name"].as_str(), etag_of(r)) {
-                route_etags.insert(name.to_ascii_lowercase(), etag);
+            let etag = r["etag"].as_str().filter(|e| valid_etag(e));
+            if let (Some(name), Some(etag)) = (r["name"].as_str(), etag) {
+                route_etags.insert(name.to_ascii_lowercase(), etag.to_owned());
             }
         }
-        Ok(LiveTable {
-            etag: etag_of(&doc),
-            table,
-            route_etags,
-        })
+        Ok(LiveTable { table, route_etags })
     }
 }
 

@@ -102,7 +102,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         limits,
         max_changes: args.max_changes,
     };
-    let report = block_on(arm::apply(&mut client, &id, &plan, &snapshot, &opts))??;
+    let report = block_on(arm::apply(&mut client, &id, &plan, &snapshot, live, &opts))??;
     let text = match args.format {
         Format::Json => {
             let mut t = serde_json::to_string_pretty(&report)?;

@@ -187,22 +187,26 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         Some(_) => Some(args.live.client(&args.net, cloud)?),
         None => None,
     };
-    let table = match (&args.existing, &id, client.as_mut()) {
-        (Some(path), _, _) => Some(routes::load(path)?),
-        (None, Some(id), Some(c)) => Some(block_on(c.read(id))??.table),
+    let live = match (&id, client.as_mut()) {
+        (Some(id), Some(c)) => Some(block_on(c.read(id))??),
         _ => None,
+    };
+    let table = match (&args.existing, &live) {
+        (Some(path), _) => Some(routes::load(path)?),
+        (None, Some(live)) => Some(live.table.clone()),
+        (None, None) => None,
     };
     let default_hop = table.as_ref().and_then(super::diff::table_default_hop);
     let plan = make_plan(&new, &args.selection, default_hop, false, diag)?;
-    let applied = match (&id, client.as_mut(), args.apply) {
-        (Some(id), Some(c), true) => {
+    let applied = match (&id, client.as_mut(), live, args.apply) {
+        (Some(id), Some(c), Some(live), true) => {
             let opts = crate::arm::ApplyOptions {
                 name_prefix: args.selection.name_prefix.clone(),
                 limits: args.selection.limits(),
                 max_changes: args.max_changes,
             };
             // A change too large is recorded like a failed one: the state says nothing was applied.
-            match block_on(crate::arm::apply(c, id, &plan, &new, &opts))? {
+            match block_on(crate::arm::apply(c, id, &plan, &new, live, &opts))? {
                 Ok(report) => Some(report),
                 Err(e @ crate::arm::ApplyError::TooManyChanges { count, .. }) => {
                     Some(crate::arm::ApplyReport {

@@ -597,11 +597,11 @@ fn throttling_busy_server_errors_drops_and_expired_tokens_are_ridden_out() {
                 ..Faults::default()
             },
         ),
-        // The command reads the table to plan, then again to apply: the edit lands after both.
+        // The edit lands after the one read the plan and the change are made from.
         (
             "a concurrent edit",
             Faults {
-                concurrent_edits: 2,
+                concurrent_edits: 1,
                 ..Faults::default()
             },
         ),
@@ -900,4 +900,16 @@ fn refresh_records_a_change_too_large_and_writes_nothing() {
         "{summary}"
     );
     arm.check_untouched();
+}
+
+#[test]
+fn a_table_that_is_not_there_is_a_one_line_error() {
+    let arm = FakeArm::start(Faults::default());
+    let mut args = arm.args("apply", &["--yes"]);
+    let at = args.iter().position(|a| a == "--route-table-id").unwrap();
+    args[at + 1] = ID.replace("rt-aml", "rt-gone");
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    tagroute_with(&refs, None, &[("AZURE_ACCESS_TOKEN", "")])
+        .fails_with("reading route table rt-gone: HTTP 404: NotFound");
+    assert_eq!(arm.writes(), 0);
 }
