@@ -86,31 +86,37 @@ pub enum ApplyError {
 }
 
 /// A write to make.
-struct Write {
-    op: Op,
-    route: Option<Route>,
-    existing: Option<ExistingRoute>,
+enum Write {
+    Create(Route),
+    Update(Route),
+    Delete(ExistingRoute),
 }
 
 impl Write {
+    fn op(&self) -> Op {
+        match self {
+            Write::Create(_) => Op::Create,
+            Write::Update(_) => Op::Update,
+            Write::Delete(_) => Op::Delete,
+        }
+    }
+
     fn name(&self) -> &str {
-        match (&self.route, &self.existing) {
-            (Some(r), _) => &r.name,
-            (None, Some(e)) => &e.name,
-            (None, None) => unreachable!("a write names a route"),
+        match self {
+            Write::Create(r) | Write::Update(r) => &r.name,
+            Write::Delete(e) => &e.name,
         }
     }
 
     fn record(&self) -> Applied {
-        let prefix = match (&self.route, &self.existing) {
-            (Some(r), _) => r.destination.to_string(),
-            (None, Some(e)) => e.destination.to_string(),
-            (None, None) => String::new(),
+        let destination = match self {
+            Write::Create(r) | Write::Update(r) => &r.destination,
+            Write::Delete(e) => &e.destination,
         };
         Applied {
-            op: self.op,
+            op: self.op(),
             name: self.name().to_owned(),
-            address_prefix: prefix,
+            address_prefix: destination.to_string(),
         }
     }
 }
@@ -132,11 +138,7 @@ fn order(d: &Diff, table_routes: &[ExistingRoute], limits: Limits) -> Vec<Write>
     let mut out: Vec<Write> = d
         .update
         .iter()
-        .map(|u| Write {
-            op: Op::Update,
-            route: Some(u.to.clone()),
-            existing: Some(u.from.clone()),
-        })
+        .map(|u| Write::Update(u.to.clone()))
         .collect();
     // An update may turn a prefix route into a tag route or back.
     for u in &d.update {
@@ -165,27 +167,15 @@ fn order(d: &Diff, table_routes: &[ExistingRoute], limits: Limits) -> Vec<Write>
             if is_tag(&gone.destination) {
                 tags -= 1;
             }
-            out.push(Write {
-                op: Op::Delete,
-                route: None,
-                existing: Some(gone),
-            });
+            out.push(Write::Delete(gone));
         }
         total += 1;
         if tag {
             tags += 1;
         }
-        out.push(Write {
-            op: Op::Create,
-            route: Some(add.clone()),
-            existing: None,
-        });
+        out.push(Write::Create(add.clone()));
     }
-    out.extend(deletes.into_iter().map(|r| Write {
-        op: Op::Delete,
-        route: None,
-        existing: Some(r),
-    }));
+    out.extend(deletes.into_iter().map(Write::Delete));
     out
 }
 
@@ -245,20 +235,20 @@ pub async fn apply(
                 .route_etags
                 .get(&w.name().to_ascii_lowercase())
                 .cloned();
-            let result = match (w.op, &w.route) {
-                (Op::Create, Some(route)) => {
+            let result = match w {
+                Write::Create(route) => {
                     let guard = ("If-None-Match", "*".to_owned());
                     client
                         .put_route(id, &route.name, properties(route), guard)
                         .await
                 }
-                (Op::Update, Some(route)) => {
+                Write::Update(route) => {
                     let guard = ("If-Match", etag.unwrap_or_else(|| "*".to_owned()));
                     client
                         .put_route(id, &route.name, properties(route), guard)
                         .await
                 }
-                _ => {
+                Write::Delete(_) => {
                     let guard = etag.unwrap_or_else(|| "*".to_owned());
                     client.delete_route(id, w.name(), guard).await
                 }

@@ -37,6 +37,8 @@ struct Faults {
     foreign_poll: bool,
     /// Each poll answers this late.
     slow_poll: Option<Duration>,
+    /// Operations never finish.
+    stuck: bool,
 }
 
 struct Route {
@@ -191,10 +193,14 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
                 at: 8,
             };
         }
-        let slow = s.faults.slow_poll;
+        let (slow, stuck) = (s.faults.slow_poll, s.faults.stuck);
         let entry = s.ops.get_mut(&op).expect("a known operation");
         entry.0 += 1;
-        let status = if entry.0 < 2 { "InProgress" } else { entry.1 };
+        let status = if entry.0 < 2 || stuck {
+            "InProgress"
+        } else {
+            entry.1
+        };
         let mut body = json!({"status": status});
         if status == "Failed" {
             body["error"] = json!({"code": "InternalServerError", "message": "the fake failed it"});
@@ -912,4 +918,29 @@ fn a_table_that_is_not_there_is_a_one_line_error() {
     tagroute_with(&refs, None, &[("AZURE_ACCESS_TOKEN", "")])
         .fails_with("reading route table rt-gone: HTTP 404: NotFound");
     assert_eq!(arm.writes(), 0);
+}
+
+#[test]
+fn an_operation_that_never_ends_times_out_and_exits_2() {
+    let arm = FakeArm::start(Faults {
+        stuck: true,
+        slow_poll: Some(Duration::from_millis(50)),
+        ..Faults::default()
+    });
+    let run = arm
+        .run(
+            "apply",
+            &["--yes", "--operation-timeout", "1", "--format", "json"],
+        )
+        .status(2);
+    let report = run.json();
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("not finished after 1 s"),
+        "{report}"
+    );
+    assert_eq!(report["notApplied"].as_array().unwrap().len(), CHANGE);
+    arm.check_untouched();
 }
