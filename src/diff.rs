@@ -83,7 +83,12 @@ pub struct Diff {
 impl Diff {
     /// True when applying the plan changes nothing.
     pub fn is_empty(&self) -> bool {
-        self.add.is_empty() && self.update.is_empty() && self.remove.is_empty()
+        self.writes() == 0
+    }
+
+    /// Route writes the change makes: creates + updates + deletes.
+    pub fn writes(&self) -> usize {
+        self.add.len() + self.update.len() + self.remove.len()
     }
 }
 

@@ -10,8 +10,15 @@ use serde::{Serialize, Serializer};
 
 use crate::prefix::IpPrefix;
 
-/// Azure's limit of routes in one route table.
-pub const AZURE_MAX_ROUTES: usize = 400;
+/// Azure's limit of routes in one route table: 1,000 since May 2026 (Azure update 562695; the
+/// subscription limits page lists 1,000 user-defined routes per route table), 400 before.
+pub const AZURE_MAX_ROUTES: usize = 1000;
+/// The `Microsoft.Network` API version every Resource Manager request and every template names:
+/// the first stable one with `VirtualApplianceEcmp` routes.
+pub const NETWORK_API_VERSION: &str = "2025-07-01";
+/// Fewest and most appliances of a `VirtualApplianceEcmp` next hop (Az.Network's
+/// `-NextHopIpAddress`: 2 to 64).
+pub const ECMP_ADDRESSES: std::ops::RangeInclusive<usize> = 2..=64;
 /// The name prefix that marks a route as tagroute's.
 pub const DEFAULT_NAME_PREFIX: &str = "tagroute-";
 /// Azure's limit on a route name's length.
@@ -102,6 +109,10 @@ pub(crate) fn decimal<S: Serializer>(n: &u128, s: S) -> Result<S::Ok, S::Error> 
 pub enum NextHop {
     Internet,
     VirtualAppliance(IpAddr),
+    /// Equal-cost multipath over 2 to 64 appliances (API 2025-07-01: `nextHopType`
+    /// `VirtualApplianceEcmp` with `nextHop.nextHopIpAddresses`). The addresses are a set: kept
+    /// sorted, so two routes to the same appliances are equal whatever order they were listed in.
+    VirtualApplianceEcmp(Vec<IpAddr>),
     VirtualNetworkGateway,
     VnetLocal,
     None,
@@ -113,6 +124,7 @@ impl NextHop {
         match self {
             NextHop::Internet => "Internet",
             NextHop::VirtualAppliance(_) => "VirtualAppliance",
+            NextHop::VirtualApplianceEcmp(_) => "VirtualApplianceEcmp",
             NextHop::VirtualNetworkGateway => "VirtualNetworkGateway",
             NextHop::VnetLocal => "VnetLocal",
             NextHop::None => "None",
@@ -127,8 +139,54 @@ impl NextHop {
         }
     }
 
-    /// Builds a next hop from Azure's two fields; `Err` says what is wrong.
-    pub fn from_fields(kind: &str, ip: Option<&str>) -> Result<NextHop, String> {
+    /// The appliances of an ECMP next hop (`nextHop.nextHopIpAddresses`).
+    pub fn ecmp(&self) -> Option<&[IpAddr]> {
+        match self {
+            NextHop::VirtualApplianceEcmp(ips) => Some(ips),
+            _ => None,
+        }
+    }
+
+    /// Every address the hop sends to: one appliance, the ECMP set, or none.
+    pub fn addresses(&self) -> &[IpAddr] {
+        match self {
+            NextHop::VirtualAppliance(ip) => std::slice::from_ref(ip),
+            NextHop::VirtualApplianceEcmp(ips) => ips,
+            _ => &[],
+        }
+    }
+
+    /// An ECMP next hop over `texts`, checked: 2 to 64 distinct IP addresses of one family.
+    pub fn ecmp_from(texts: &[&str]) -> Result<NextHop, String> {
+        let mut ips = Vec::with_capacity(texts.len());
+        for text in texts {
+            let text = text.trim();
+            let ip: IpAddr = text
+                .parse()
+                .map_err(|_| format!("{} is not an IP address", crate::text::quoted(text)))?;
+            ips.push(ip);
+        }
+        if !ECMP_ADDRESSES.contains(&ips.len()) {
+            return Err(format!(
+                "next hop VirtualApplianceEcmp takes {} to {} addresses, got {}",
+                ECMP_ADDRESSES.start(),
+                ECMP_ADDRESSES.end(),
+                ips.len()
+            ));
+        }
+        if ips.iter().any(IpAddr::is_ipv4) && ips.iter().any(IpAddr::is_ipv6) {
+            return Err("the addresses of a VirtualApplianceEcmp next hop are of one family".into());
+        }
+        ips.sort();
+        if let Some(w) = ips.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("{} is listed twice in the ECMP next hop", w[0]));
+        }
+        Ok(NextHop::VirtualApplianceEcmp(ips))
+    }
+
+    /// Builds a next hop from Azure's fields (`nextHopType`, `nextHopIpAddress`, and for ECMP
+    /// `nextHop.nextHopIpAddresses`); `Err` says what is wrong.
+    pub fn from_fields(kind: &str, ip: Option<&str>, ecmp: Option<&[&str]>) -> Result<NextHop, String> {
         let ip = ip.map(str::trim).filter(|s| !s.is_empty());
         let hop = match kind.to_ascii_lowercase().as_str() {
             "internet" => NextHop::Internet,
@@ -137,7 +195,21 @@ impl NextHop {
                 let addr = text
                     .parse()
                     .map_err(|_| format!("{} is not an IP address", crate::text::quoted(text)))?;
-                return Ok(NextHop::VirtualAppliance(addr));
+                return match ecmp {
+                    Some(_) => Err("next hop VirtualAppliance takes no nextHop.nextHopIpAddresses".into()),
+                    None => Ok(NextHop::VirtualAppliance(addr)),
+                };
+            }
+            "virtualapplianceecmp" => {
+                if let Some(text) = ip {
+                    return Err(format!(
+                        "next hop VirtualApplianceEcmp takes its addresses in \
+                         nextHop.nextHopIpAddresses, not nextHopIpAddress {}",
+                        crate::text::quoted(text)
+                    ));
+                }
+                let texts = ecmp.ok_or("next hop VirtualApplianceEcmp needs nextHop.nextHopIpAddresses")?;
+                return NextHop::ecmp_from(texts);
             }
             "virtualnetworkgateway" => NextHop::VirtualNetworkGateway,
             "vnetlocal" => NextHop::VnetLocal,
@@ -145,11 +217,17 @@ impl NextHop {
             _ => {
                 return Err(format!(
                     "unknown next hop type {} (expected Internet, VirtualAppliance, \
-                     VirtualNetworkGateway, VnetLocal or None)",
+                     VirtualApplianceEcmp, VirtualNetworkGateway, VnetLocal or None)",
                     crate::text::quoted(kind)
                 ));
             }
         };
+        if ecmp.is_some() {
+            return Err(format!(
+                "next hop {} takes no nextHop.nextHopIpAddresses",
+                hop.type_name()
+            ));
+        }
         match ip {
             Some(text) => Err(format!(
                 "next hop {} takes no IP address, got {}",
@@ -165,6 +243,16 @@ impl fmt::Display for NextHop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NextHop::VirtualAppliance(ip) => write!(f, "VirtualAppliance {ip}"),
+            NextHop::VirtualApplianceEcmp(ips) => {
+                f.write_str("VirtualApplianceEcmp ")?;
+                for (i, ip) in ips.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{ip}")?;
+                }
+                Ok(())
+            }
             other => f.write_str(other.type_name()),
         }
     }
@@ -206,16 +294,50 @@ pub(crate) struct RouteWire<'a> {
     address_prefix: String,
     next_hop_type: &'static str,
     next_hop_ip_address: Option<IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_hop: Option<EcmpWire<'a>>,
+}
+
+/// Azure's `nextHop` object of an ECMP route.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EcmpWire<'a> {
+    next_hop_ip_addresses: &'a [IpAddr],
+}
+
+impl<'a> EcmpWire<'a> {
+    /// The `nextHop` object of `hop`, for an ECMP hop.
+    pub(crate) fn of(hop: &'a NextHop) -> Option<Self> {
+        hop.ecmp().map(|ips| EcmpWire {
+            next_hop_ip_addresses: ips,
+        })
+    }
 }
 
 impl<'a> RouteWire<'a> {
-    pub(crate) fn new(name: &'a str, destination: &Destination, hop: &NextHop) -> Self {
+    pub(crate) fn new(name: &'a str, destination: &Destination, hop: &'a NextHop) -> Self {
         RouteWire {
             name,
             address_prefix: destination.to_string(),
             next_hop_type: hop.type_name(),
             next_hop_ip_address: hop.ip(),
+            next_hop: EcmpWire::of(hop),
         }
+    }
+
+    /// The route's `properties` as Resource Manager takes them in a PUT.
+    pub(crate) fn properties(destination: &Destination, hop: &NextHop) -> serde_json::Value {
+        let mut p = serde_json::json!({
+            "addressPrefix": destination.to_string(),
+            "nextHopType": hop.type_name(),
+        });
+        if let Some(ip) = hop.ip() {
+            p["nextHopIpAddress"] = serde_json::json!(ip.to_string());
+        }
+        if let Some(ips) = hop.ecmp() {
+            p["nextHop"] = serde_json::json!({ "nextHopIpAddresses": ips });
+        }
+        p
     }
 }
 

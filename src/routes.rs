@@ -71,6 +71,12 @@ pub fn parse(source_name: &str, bytes: &[u8]) -> Result<RouteTable, RoutesError>
     let list = find_routes(&doc).ok_or_else(|| RoutesError::UnknownShape {
         source_name: source_name.to_owned(),
     })?;
+    parse_list(source_name, list)
+}
+
+/// Reads a list of routes (each in the az CLI's flat shape or the REST shape), names checked and
+/// unique.
+pub fn parse_list(source_name: &str, list: &[Value]) -> Result<RouteTable, RoutesError> {
     let mut routes: Vec<ExistingRoute> = Vec::with_capacity(list.len());
     let mut seen = std::collections::HashMap::with_capacity(list.len());
     for (i, item) in list.iter().enumerate() {
@@ -139,7 +145,24 @@ fn parse_route(item: &Value) -> Result<ExistingRoute, (Option<String>, String)> 
     let prefix_text = text("addressPrefix").ok_or_else(|| fail("has no addressPrefix".into()))?;
     let destination = destination(prefix_text).map_err(fail)?;
     let hop_type = text("nextHopType").ok_or_else(|| fail("has no nextHopType".into()))?;
-    let next_hop = NextHop::from_fields(hop_type, text("nextHopIpAddress")).map_err(fail)?;
+    // An ECMP route's appliances: `nextHop.nextHopIpAddresses` (null or absent otherwise).
+    let ecmp: Option<Vec<&str>> = match fields.get("nextHop") {
+        None | Some(Value::Null) => None,
+        Some(hop) => match hop.get("nextHopIpAddresses") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(list)) => Some(
+                list.iter()
+                    .map(|v| {
+                        v.as_str()
+                            .ok_or_else(|| fail("nextHop.nextHopIpAddresses holds a non-string".into()))
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            Some(_) => return Err(fail("nextHop.nextHopIpAddresses is not a list".into())),
+        },
+    };
+    let next_hop =
+        NextHop::from_fields(hop_type, text("nextHopIpAddress"), ecmp.as_deref()).map_err(fail)?;
     Ok(ExistingRoute {
         name,
         destination,

@@ -114,6 +114,15 @@ fn needs_escape(c: char) -> bool {
 /// Longest piece of outside text quoted in a message.
 pub const MAX_QUOTED_CHARS: usize = 120;
 
+/// `n` and a noun, the noun plural unless `n` is 1: "1 route", "2 routes".
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Outside text for a message: in single quotes, safe for a terminal, cut to
 /// [`MAX_QUOTED_CHARS`] characters with the full length said.
 pub fn quoted(text: &str) -> String {

@@ -1,22 +1,46 @@
 //! Making a live table's managed routes equal to a plan.
 //!
 //! The change is the one `diff` computes against the table as read, so only routes named with the
-//! name prefix are ever written; the table's other routes and properties are never sent. A change
-//! larger than `max_changes` is refused before anything is written. Creates and updates go first
-//! and deletes last, so the subnet never loses a route it had; when the table is at a limit
-//! (routes, or service-tag routes), a pending delete makes room first. Each write names the ETag
-//! it was planned against: a table changed by someone else makes the run read it again and
-//! re-plan the change once, and a second change stops it. The table is read back at the end.
+//! name prefix are ever changed. A change larger than `max_changes` is refused before anything is
+//! written. Two ways to write it:
+//!
+//! - **table** (the default): one `PUT` of the route table, the table as read with only the
+//!   managed routes changed, under `If-Match` with the table's ETag. One long-running operation
+//!   per change, whatever its size, and all or nothing: Azure applies the table whole or not at
+//!   all, and a table changed by anyone since it was read is refused (412) and read again. Needs
+//!   `Microsoft.Network/routeTables/write`.
+//! - **routes**: one `PUT` or `DELETE` per route, for roles with only
+//!   `Microsoft.Network/routeTables/routes/write` and `.../routes/delete`. Creates and updates go
+//!   first and deletes last, so the subnet never loses a route it had; when the table is at a
+//!   limit, a pending delete makes room first. The table is read just before each update or
+//!   delete, which must then still find the route as planned, and the write names the table's
+//!   current ETag (shared by all its routes, renewed by every write). A run that stops midway
+//!   leaves part of the change made, which the report lists.
+//!
+//! Either way a concurrent change makes the run read the table again and re-plan the change
+//! once, and a second one stops it. The table is read back at the end: every write whose
+//! outcome a failure left unknown is settled by what the table holds, and what still differs
+//! from the plan is named.
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::{ArmClient, ArmError, LiveTable, RouteTableId};
 use crate::diff::{self, Diff, DiffError};
-use crate::model::{Destination, Limits, Route};
+use crate::model::{Destination, Limits, Route, RouteWire};
 use crate::plan::Plan;
 use crate::routes::ExistingRoute;
 use crate::snapshot::Snapshot;
+
+/// How the change is written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteMode {
+    /// One guarded `PUT` of the whole table.
+    #[default]
+    Table,
+    /// One request per route.
+    Routes,
+}
 
 /// What bounds an apply.
 #[derive(Clone, Debug)]
@@ -27,9 +51,11 @@ pub struct ApplyOptions {
     pub limits: Limits,
     /// Most creates + updates + deletes one run may make.
     pub max_changes: usize,
+    /// How the change is written.
+    pub mode: WriteMode,
 }
 
-/// A write.
+/// A route write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Op {
@@ -41,7 +67,7 @@ pub enum Op {
     Delete,
 }
 
-/// One write, done or not.
+/// One route write of the change, made or not.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Applied {
@@ -57,18 +83,27 @@ pub struct Applied {
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplyReport {
-    /// Writes made, in order.
+    /// How the change was written.
+    pub mode: WriteMode,
+    /// Route writes in effect, in order.
     pub applied: Vec<Applied>,
-    /// Writes of the change that were not made (after an error).
+    /// Route writes of the change that are not in effect.
     pub not_applied: Vec<Applied>,
+    /// Route writes whose outcome is unknown: a write failed and the table could not be read
+    /// back to tell.
+    pub unknown: Vec<Applied>,
     /// Why the run stopped early, if it did.
     pub error: Option<String>,
     /// Times the table was read again after a concurrent change.
     pub rereads: u32,
+    /// Write requests sent to Resource Manager (PUT and DELETE, retries included).
+    pub write_requests: u32,
     /// The table read back afterwards needs no change.
     pub verified: bool,
-    /// Routes still to change after the run, by the table read back.
+    /// Route writes still to make after the run, by the table read back.
     pub remaining: usize,
+    /// What the table read back still differs in from the plan, one line each.
+    pub differences: Vec<String>,
 }
 
 /// Why nothing was written.
@@ -86,6 +121,7 @@ pub enum ApplyError {
 }
 
 /// A write to make.
+#[derive(Clone, Debug)]
 enum Write {
     Create(Route),
     Update(Route),
@@ -117,6 +153,17 @@ impl Write {
             op: self.op(),
             name: self.name().to_owned(),
             address_prefix: destination.to_string(),
+        }
+    }
+
+    /// True when `live` holds the write's result: the route as planned, or (a delete) no route
+    /// of that name.
+    fn in_effect(&self, live: &LiveTable) -> bool {
+        match self {
+            Write::Create(r) | Write::Update(r) => live.route(&r.name).is_some_and(|e| {
+                e.destination.same_as(&r.destination) && e.next_hop == r.next_hop
+            }),
+            Write::Delete(e) => live.route(&e.name).is_none(),
         }
     }
 }
@@ -179,23 +226,26 @@ fn order(d: &Diff, table_routes: &[ExistingRoute], limits: Limits) -> Vec<Write>
     out
 }
 
-/// The route's properties as Resource Manager takes them.
-fn properties(route: &Route) -> Value {
-    let mut p = json!({
-        "addressPrefix": route.destination.to_string(),
-        "nextHopType": route.next_hop.type_name(),
-    });
-    if let Some(ip) = route.next_hop.ip() {
-        p["nextHopIpAddress"] = json!(ip.to_string());
-    }
-    p
+/// How one round of writing ended.
+enum Round {
+    /// Every write made.
+    Done,
+    /// A concurrent change: read the table again.
+    Changed,
+    /// Stopped: `failed` may have been made (the read-back settles them), `rest` were not.
+    Stopped {
+        error: String,
+        failed: Vec<Write>,
+        rest: Vec<Write>,
+    },
 }
 
 /// Makes the managed routes of table `id` equal to `plan`, starting from `first`, the table as
 /// the caller read it to make the plan, and reads the table back.
 ///
 /// `Err` means nothing was written (the change too large, the table unreadable, the diff
-/// refused); once writing has begun, failures are in the report (`error`, `not_applied`).
+/// refused); once writing has begun, every failure is in the report, and every write of the
+/// change is in `applied`, `not_applied` or (when the table could not be read back) `unknown`.
 pub async fn apply(
     client: &mut ArmClient,
     id: &RouteTableId,
@@ -204,18 +254,39 @@ pub async fn apply(
     first: LiveTable,
     opts: &ApplyOptions,
 ) -> Result<ApplyReport, ApplyError> {
-    let mut report = ApplyReport::default();
+    let mut report = ApplyReport {
+        mode: opts.mode,
+        ..ApplyReport::default()
+    };
+    let sent_before = client.writes_sent();
+    // Writes that failed midway: settled by the table read back.
+    let mut unsettled: Vec<Write> = Vec::new();
+    let mut made: Vec<Write> = Vec::new();
     let mut read = Some(first);
-    'rounds: for round in 0..2 {
+    for round in 0..2 {
         let live = match read.take() {
             Some(live) => live,
-            None => client.read(id).await?,
+            None => match client.read(id).await {
+                Ok(live) => live,
+                Err(e) if made.is_empty() => return Err(e.into()),
+                Err(e) => {
+                    report.error = Some(format!("reading the table again: {e}"));
+                    break;
+                }
+            },
         };
-        let d = diff::diff(plan, snapshot, &live.table, &opts.name_prefix, opts.limits)?;
-        let count = d.add.len() + d.update.len() + d.remove.len();
+        let d = match diff::diff(plan, snapshot, &live.table, &opts.name_prefix, opts.limits) {
+            Ok(d) => d,
+            Err(e) if made.is_empty() => return Err(e.into()),
+            Err(e) => {
+                report.error = Some(format!("planning the change again: {e}"));
+                break;
+            }
+        };
+        let count = d.writes();
         // The bound holds for the whole run, writes made before a re-read included.
-        if report.applied.len() + count > opts.max_changes {
-            if report.applied.is_empty() {
+        if made.len() + count > opts.max_changes {
+            if made.is_empty() {
                 return Err(ApplyError::TooManyChanges {
                     count,
                     max: opts.max_changes,
@@ -225,73 +296,219 @@ pub async fn apply(
                 "after a concurrent change the rest needs {count} more writes, past --max-changes \
                  {} with the {} made; stopped",
                 opts.max_changes,
-                report.applied.len()
+                made.len()
             ));
             break;
         }
+        if count == 0 {
+            break;
+        }
         let writes = order(&d, &live.table.routes, opts.limits);
-        for (i, w) in writes.iter().enumerate() {
-            let etag = live
-                .route_etags
-                .get(&w.name().to_ascii_lowercase())
-                .cloned();
-            let result = match w {
-                Write::Create(route) => {
-                    let guard = ("If-None-Match", "*".to_owned());
-                    client
-                        .put_route(id, &route.name, properties(route), guard)
-                        .await
+        let outcome = match opts.mode {
+            WriteMode::Table => write_table(client, id, &live, &d, writes, &mut made).await,
+            WriteMode::Routes => write_routes(client, id, &live, writes, &mut made).await,
+        };
+        match outcome {
+            Round::Done => break,
+            Round::Changed if round == 0 => {
+                report.rereads += 1;
+            }
+            Round::Changed => {
+                report.error = Some(
+                    "the table changed again while the change was applied (412 twice); stopped \
+                     rather than overwrite"
+                        .to_owned(),
+                );
+                break;
+            }
+            Round::Stopped {
+                error,
+                failed,
+                rest,
+            } => {
+                report.error = Some(error);
+                unsettled.extend(failed);
+                report.not_applied = rest.iter().map(Write::record).collect();
+                break;
+            }
+        }
+    }
+    report.write_requests = client.writes_sent() - sent_before;
+    // Read back: the table after the run, compared with the plan once more.
+    match client.read(id).await {
+        Ok(back) => {
+            for w in made {
+                if w.in_effect(&back) {
+                    report.applied.push(w.record());
+                } else {
+                    report.not_applied.push(w.record());
                 }
-                Write::Update(route) => {
-                    let guard = ("If-Match", etag.unwrap_or_else(|| "*".to_owned()));
-                    client
-                        .put_route(id, &route.name, properties(route), guard)
-                        .await
+            }
+            for w in unsettled {
+                if w.in_effect(&back) {
+                    report.applied.push(w.record());
+                } else {
+                    report.not_applied.insert(0, w.record());
                 }
-                Write::Delete(_) => {
-                    let guard = etag.unwrap_or_else(|| "*".to_owned());
-                    client.delete_route(id, w.name(), guard).await
-                }
-            };
-            match result {
-                Ok(()) => report.applied.push(w.record()),
-                Err(ArmError::PreconditionFailed) if round == 0 => {
-                    report.rereads += 1;
-                    continue 'rounds;
+            }
+            match diff::diff(plan, snapshot, &back.table, &opts.name_prefix, opts.limits) {
+                Ok(d) => {
+                    report.remaining = d.writes();
+                    report.verified = report.remaining == 0;
+                    report.differences = differences(&d);
                 }
                 Err(e) => {
-                    let e = match e {
-                        ArmError::PreconditionFailed => {
-                            "the table changed again while the change was applied (412 twice); \
-                             stopped rather than overwrite"
-                                .to_owned()
-                        }
-                        other => other.to_string(),
-                    };
-                    report.error = Some(e);
-                    report.not_applied = writes[i..].iter().map(Write::record).collect();
-                    break 'rounds;
+                    report
+                        .error
+                        .get_or_insert_with(|| format!("reading the table back: {e}"));
                 }
             }
         }
-        break;
-    }
-    // Read back: the table after the run, compared with the plan once more.
-    let back = match client.read(id).await {
-        Ok(live) => diff::diff(plan, snapshot, &live.table, &opts.name_prefix, opts.limits)
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    match back {
-        Ok(d) => {
-            report.remaining = d.add.len() + d.update.len() + d.remove.len();
-            report.verified = report.remaining == 0;
-        }
         Err(e) => {
+            // What was confirmed stays applied; what was in flight is unknown.
+            report.applied = made.iter().map(Write::record).collect();
+            report.unknown = unsettled.iter().map(Write::record).collect();
             report
                 .error
                 .get_or_insert_with(|| format!("reading the table back: {e}"));
         }
     }
     Ok(report)
+}
+
+/// The change as one guarded `PUT` of the table.
+async fn write_table(
+    client: &mut ArmClient,
+    id: &RouteTableId,
+    live: &LiveTable,
+    d: &Diff,
+    writes: Vec<Write>,
+    made: &mut Vec<Write>,
+) -> Round {
+    let etag = match &live.etag {
+        Ok(e) => e.clone(),
+        Err(why) => {
+            return Round::Stopped {
+                error: format!(
+                    "route table {} was not written: {why}, so the write could not be guarded",
+                    id.name
+                ),
+                failed: Vec::new(),
+                rest: writes,
+            };
+        }
+    };
+    match client.put_table(id, &etag, &live.put_body(d)).await {
+        Ok(()) => {
+            made.extend(writes);
+            Round::Done
+        }
+        Err(ArmError::PreconditionFailed) => Round::Changed,
+        // The table is written whole or not at all; the read-back tells which.
+        Err(e) => Round::Stopped {
+            error: e.to_string(),
+            failed: writes,
+            rest: Vec::new(),
+        },
+    }
+}
+
+/// The change as one request per route, each guarded by the table's current ETag.
+async fn write_routes(
+    client: &mut ArmClient,
+    id: &RouteTableId,
+    planned_from: &LiveTable,
+    writes: Vec<Write>,
+    made: &mut Vec<Write>,
+) -> Round {
+    let mut writes = writes.into_iter();
+    while let Some(w) = writes.next() {
+        let result = match &w {
+            Write::Create(route) => {
+                let guard = ("If-None-Match", "*".to_owned());
+                let props = RouteWire::properties(&route.destination, &route.next_hop);
+                client.put_route(id, &route.name, props, guard).await
+            }
+            Write::Update(_) | Write::Delete(_) => {
+                // The table's ETag now, read just before the write; the route must still be as
+                // the change was planned from.
+                let now = match client.read(id).await {
+                    Ok(now) => now,
+                    Err(e) => {
+                        return Round::Stopped {
+                            error: format!("reading the table before {}: {e}", w.name()),
+                            failed: Vec::new(),
+                            rest: std::iter::once(w).chain(writes).collect(),
+                        };
+                    }
+                };
+                if now.route(w.name()) != planned_from.route(w.name()) {
+                    return Round::Changed;
+                }
+                let etag = match now.etag {
+                    Ok(e) => e,
+                    Err(why) => {
+                        return Round::Stopped {
+                            error: format!("route {} was not written: {why}", w.name()),
+                            failed: Vec::new(),
+                            rest: std::iter::once(w).chain(writes).collect(),
+                        };
+                    }
+                };
+                match &w {
+                    Write::Update(route) => {
+                        let props = RouteWire::properties(&route.destination, &route.next_hop);
+                        let guard = ("If-Match", etag);
+                        client.put_route(id, &route.name, props, guard).await
+                    }
+                    _ => client.delete_route(id, w.name(), &etag).await,
+                }
+            }
+        };
+        match result {
+            Ok(()) => made.push(w),
+            Err(ArmError::PreconditionFailed) => return Round::Changed,
+            Err(e) => {
+                return Round::Stopped {
+                    error: e.to_string(),
+                    failed: vec![w],
+                    rest: writes.collect(),
+                };
+            }
+        }
+    }
+    Round::Done
+}
+
+/// What a diff of the table read back against the plan still asks for, one line each.
+fn differences(d: &Diff) -> Vec<String> {
+    let text = crate::text::for_terminal;
+    let mut out = Vec::new();
+    for r in &d.add {
+        out.push(format!(
+            "route {} ({} -> {}) is missing",
+            text(&r.name),
+            r.destination,
+            r.next_hop
+        ));
+    }
+    for u in &d.update {
+        out.push(format!(
+            "route {} is {} -> {}, planned {} -> {}",
+            text(&u.to.name),
+            u.from.destination,
+            u.from.next_hop,
+            u.to.destination,
+            u.to.next_hop
+        ));
+    }
+    for r in &d.remove {
+        out.push(format!(
+            "route {} ({} -> {}) is still there",
+            text(&r.name),
+            r.destination,
+            r.next_hop
+        ));
+    }
+    out
 }

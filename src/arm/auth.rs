@@ -142,10 +142,7 @@ impl Tokens {
         }
         let token = match &self.source {
             CredentialSource::Given(t) => t.trim().to_owned(),
-            CredentialSource::File(path) => std::fs::read_to_string(path)
-                .map_err(|e| format!("token file {}: {e}", path.display()))?
-                .trim()
-                .to_owned(),
+            CredentialSource::File(path) => read_token_file(path)?,
             CredentialSource::Sdk(cloud) => self.sdk_token(*cloud).await?,
         };
         if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
@@ -182,6 +179,42 @@ impl Tokens {
             tried.join("; ")
         ))
     }
+}
+
+/// Largest token file read: a Resource Manager access token is a few kilobytes.
+pub const MAX_TOKEN_FILE_BYTES: u64 = 64 * 1024;
+
+/// Reads a token from a file: a regular file of at most [`MAX_TOKEN_FILE_BYTES`], opened
+/// without blocking (a FIFO or a device is refused before anything is read, so a run holding
+/// the state lock never waits on one), the token trimmed.
+pub fn read_token_file(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let fail = |why: String| format!("token file {}: {why}", path.display());
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| fail(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".to_owned()));
+    }
+    if meta.len() > MAX_TOKEN_FILE_BYTES {
+        return Err(fail(format!(
+            "larger than {MAX_TOKEN_FILE_BYTES} bytes, which no access token is"
+        )));
+    }
+    let mut text = String::new();
+    file.take(MAX_TOKEN_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| fail(e.to_string()))?;
+    if text.len() as u64 > MAX_TOKEN_FILE_BYTES {
+        return Err(fail(format!("larger than {MAX_TOKEN_FILE_BYTES} bytes")));
+    }
+    Ok(text.trim().to_owned())
 }
 
 fn first_line(text: &str) -> String {

@@ -1,29 +1,31 @@
-//! The Resource Manager REST calls tagroute makes: read a route table, put a route, delete a
-//! route, each followed to its end.
+//! The Resource Manager REST calls tagroute makes: read a route table, write it whole, put a
+//! route, delete a route, each write followed to its end.
 //!
 //! Every request carries the bearer token and goes to the configured endpoint only: a polling
 //! URL (`Azure-AsyncOperation`, `Location`) on another scheme, host or port is refused, since the
-//! token would go with it. Retried, with the server's `Retry-After` or the downloads' backoff:
-//! 429, 409 `AnotherOperationInProgress`, 5xx, and failures to connect or read. A 401 gets one
-//! fresh token and one more try. A 412 (the ETag no longer matches) is returned to the caller,
-//! which re-reads the table.
+//! token would go with it. Every body is read within `max_bytes`, counted after decompression.
+//! Retried, with the server's `Retry-After` or the downloads' backoff: 429 (`RetryableError`
+//! among others), 409 `AnotherOperationInProgress`, 5xx, failures to connect or read, and an
+//! operation that ends `Failed` with `AnotherOperationInProgress` (the write is sent again). A
+//! 401 gets one fresh token and one more try. A 412 (the ETag no longer matches) is returned to
+//! the caller, which re-reads the table. `--operation-timeout` bounds each write whole: its
+//! retries, its long-running operation and the waits between.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::{Method, StatusCode, Url, header};
 use serde_json::Value;
 
+use super::live::LiveTable;
 use super::{API_VERSION, RouteTableId, Tokens};
-use crate::routes::{self, RouteTable};
-use crate::source::http::{HttpConfig, check_url, retry_delay};
+use crate::source::http::{self, BodyError, HttpConfig, Quiet, retry_delay};
 
 /// How the client behaves.
 #[derive(Clone, Debug)]
 pub struct ArmOptions {
-    /// Timeouts, retries and backoff, as for downloads.
+    /// Timeouts, retries, backoff and the body limit, as for downloads.
     pub http: HttpConfig,
-    /// Longest time one write may take, its long-running operation included.
+    /// Longest time one write may take, its retries and long-running operation included.
     pub operation_timeout: Duration,
     /// Wait between polls when the server names none.
     pub poll_interval: Duration,
@@ -62,7 +64,7 @@ pub enum ArmError {
         status: String,
         message: Option<String>,
     },
-    #[error("{what}: not finished after {secs} s")]
+    #[error("{what}: not finished after {secs} s (--operation-timeout)")]
     Timeout { what: String, secs: u64 },
     #[error("{what}: refused to follow {url}: {why}")]
     ForeignUrl {
@@ -70,41 +72,10 @@ pub enum ArmError {
         url: String,
         why: &'static str,
     },
+    #[error("{what}: the answer is larger than the {limit} byte limit (--max-bytes)")]
+    TooLarge { what: String, limit: u64 },
     #[error("{0}")]
     BadTable(String),
-}
-
-/// A route table as read, with the ETags that guard writes.
-#[derive(Clone, Debug)]
-pub struct LiveTable {
-    /// Its routes, as `diff` reads them.
-    pub table: RouteTable,
-    /// Each route's ETag, by lower-cased name.
-    pub route_etags: HashMap<String, String>,
-}
-
-impl LiveTable {
-    /// Reads a route table as Resource Manager answers a GET: the table object with
-    /// `properties.routes`, each route with its `etag`. Anything else is refused.
-    pub fn parse(source: &str, body: &[u8]) -> Result<LiveTable, ArmError> {
-        let bad = |msg: String| ArmError::BadTable(format!("{source}: {msg}"));
-        let doc: Value = serde_json::from_slice(body)
-            .map_err(|e| bad(format!("the answer is not JSON: {e}")))?;
-        let Some(list) = doc["properties"]["routes"].as_array() else {
-            return Err(bad(
-                "the answer is not a route table (no properties.routes list)".to_owned(),
-            ));
-        };
-        let table = routes::parse(source, body).map_err(|e| ArmError::BadTable(e.to_string()))?;
-        let mut route_etags = HashMap::new();
-        for r in list {
-            let etag = r["etag"].as_str().filter(|e| valid_etag(e));
-            if let (Some(name), Some(etag)) = (r["name"].as_str(), etag) {
-                route_etags.insert(name.to_ascii_lowercase(), etag.to_owned());
-            }
-        }
-        Ok(LiveTable { table, route_etags })
-    }
 }
 
 /// One Resource Manager endpoint, with credentials.
@@ -113,6 +84,8 @@ pub struct ArmClient {
     endpoint: Url,
     tokens: Tokens,
     opts: ArmOptions,
+    /// Write requests sent (PUT and DELETE, retries included), for the report.
+    writes_sent: u32,
 }
 
 /// A response that needs no retry.
@@ -122,10 +95,27 @@ struct Reply {
     body: Vec<u8>,
 }
 
+/// How one attempt went.
+enum Judged {
+    Done(Reply),
+    /// Again at once, with a fresh token.
+    Again,
+    /// Again after a wait (the reason, the server's `Retry-After`).
+    Retry(String, Option<String>),
+}
+
+/// How a write's long-running operation ended.
+enum Outcome {
+    Succeeded,
+    /// `Failed` with `AnotherOperationInProgress`: nothing was changed, send the write again.
+    Busy(String),
+}
+
 impl ArmClient {
-    /// A client for `endpoint` (`https://`, or `http://` on loopback only).
+    /// A client for `endpoint`, which the caller has checked is the cloud's own Resource
+    /// Manager (or loopback): the token goes there.
     pub fn new(endpoint: Url, tokens: Tokens, opts: ArmOptions) -> Result<ArmClient, ArmError> {
-        check_url(&endpoint).map_err(|e| ArmError::Transport {
+        http::check_url(&endpoint).map_err(|e| ArmError::Transport {
             what: "Resource Manager endpoint".into(),
             msg: e.to_string(),
         })?;
@@ -145,7 +135,13 @@ impl ArmClient {
             endpoint,
             tokens,
             opts,
+            writes_sent: 0,
         })
+    }
+
+    /// Write requests sent so far (PUT and DELETE, retries included).
+    pub fn writes_sent(&self) -> u32 {
+        self.writes_sent
     }
 
     fn url(&self, id: &RouteTableId, route: Option<&str>) -> Url {
@@ -162,16 +158,31 @@ impl ArmClient {
         url
     }
 
-    /// Reads the route table.
+    /// Reads the route table: the answer must be that very table.
     pub async fn read(&mut self, id: &RouteTableId) -> Result<LiveTable, ArmError> {
         let what = format!("reading route table {}", id.name);
         let url = self.url(id, None);
-        let reply = self.send(&what, Method::GET, url, &[], None).await?;
-        LiveTable::parse(&id.to_string(), &reply.body)
+        let reply = self.send(&what, Method::GET, url, &[], None, None).await?;
+        LiveTable::parse(id, &reply.body)
     }
 
-    /// Creates or replaces a route, guarded by `guard` (`If-Match` with the route's ETag, or
-    /// `If-None-Match: *` for a route that must not exist yet), and follows the operation.
+    /// Replaces the route table with `body` (the table as read, routes changed), guarded by
+    /// `If-Match` with the table's ETag, and follows the operation: one write for the change.
+    pub async fn put_table(
+        &mut self,
+        id: &RouteTableId,
+        etag: &str,
+        body: &Value,
+    ) -> Result<(), ArmError> {
+        let what = format!("writing route table {}", id.name);
+        let url = self.url(id, None);
+        let guard = [("If-Match", etag.to_owned())];
+        self.write(&what, Method::PUT, url, &guard, Some(body)).await
+    }
+
+    /// Creates or replaces a route, guarded by `guard` (`If-Match` with the table's current
+    /// ETag, or `If-None-Match: *` for a route that must not exist yet), and follows the
+    /// operation.
     pub async fn put_route(
         &mut self,
         id: &RouteTableId,
@@ -182,31 +193,86 @@ impl ArmClient {
         let what = format!("writing route {name}");
         let url = self.url(id, Some(name));
         let body = serde_json::json!({ "properties": properties });
-        let reply = self
-            .send(&what, Method::PUT, url, &[guard], Some(body))
-            .await?;
-        self.follow(&what, reply).await
+        self.write(&what, Method::PUT, url, &[guard], Some(&body))
+            .await
     }
 
-    /// Deletes a route, guarded by `If-Match` with its ETag (`*`: it must still exist), and
-    /// follows the operation.
+    /// Deletes a route, guarded by `If-Match` with the table's current ETag, and follows the
+    /// operation.
     pub async fn delete_route(
         &mut self,
         id: &RouteTableId,
         name: &str,
-        etag: String,
+        etag: &str,
     ) -> Result<(), ArmError> {
         let what = format!("deleting route {name}");
         let url = self.url(id, Some(name));
-        let reply = self
-            .send(&what, Method::DELETE, url, &[("If-Match", etag)], None)
-            .await?;
-        self.follow(&what, reply).await
+        let guard = [("If-Match", etag.to_owned())];
+        self.write(&what, Method::DELETE, url, &guard, None).await
+    }
+
+    /// Sends a write and follows its operation, all within `--operation-timeout`; a write whose
+    /// operation failed because another was in progress is sent again (within the retries).
+    async fn write(
+        &mut self,
+        what: &str,
+        method: Method,
+        url: Url,
+        headers: &[(&'static str, String)],
+        body: Option<&Value>,
+    ) -> Result<(), ArmError> {
+        let deadline = Instant::now() + self.opts.operation_timeout;
+        let mut busy = 0u32;
+        loop {
+            let reply = self
+                .send(what, method.clone(), url.clone(), headers, body, Some(deadline))
+                .await?;
+            match self.follow(what, reply, deadline).await? {
+                Outcome::Succeeded => return Ok(()),
+                Outcome::Busy(message) => {
+                    busy += 1;
+                    if busy > self.opts.http.retries {
+                        return Err(ArmError::OperationFailed {
+                            what: what.to_owned(),
+                            status: "Failed".into(),
+                            message: Some(format!("{message} (after {busy} attempts)")),
+                        });
+                    }
+                    let delay = retry_delay(&self.opts.http, busy, None, SystemTime::now());
+                    self.sleep_until(what, delay, deadline).await?;
+                }
+            }
+        }
+    }
+
+    /// Waits `delay`, unless that passes the deadline.
+    async fn sleep_until(
+        &self,
+        what: &str,
+        delay: Duration,
+        deadline: Instant,
+    ) -> Result<(), ArmError> {
+        if Instant::now() + delay > deadline {
+            return Err(self.timeout(what));
+        }
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+
+    fn timeout(&self, what: &str) -> ArmError {
+        ArmError::Timeout {
+            what: what.to_owned(),
+            secs: self.opts.operation_timeout.as_secs(),
+        }
     }
 
     /// Follows a write's long-running operation to its end.
-    async fn follow(&mut self, what: &str, reply: Reply) -> Result<(), ArmError> {
-        let deadline = Instant::now() + self.opts.operation_timeout;
+    async fn follow(
+        &mut self,
+        what: &str,
+        reply: Reply,
+        deadline: Instant,
+    ) -> Result<Outcome, ArmError> {
         let header = |name: &str| {
             reply
                 .headers
@@ -216,10 +282,10 @@ impl ArmClient {
         };
         let async_op = header("azure-asyncoperation");
         let location = header("location").filter(|_| reply.status == StatusCode::ACCEPTED);
-        let mut retry_after = header("retry-after");
+        let mut retry_after = http::retry_after(&reply.headers);
         // An Azure-AsyncOperation header is followed whatever the 2xx; a Location only on 202.
         let Some(poll) = async_op.clone().or(location) else {
-            return Ok(());
+            return Ok(Outcome::Succeeded);
         };
         let poll = self.own_url(what, &poll)?;
         loop {
@@ -228,29 +294,25 @@ impl ArmClient {
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map_or(self.opts.poll_interval, Duration::from_secs)
                 .min(self.opts.http.max_wait);
-            if Instant::now() + wait > deadline {
-                return Err(ArmError::Timeout {
-                    what: what.to_owned(),
-                    secs: self.opts.operation_timeout.as_secs(),
-                });
-            }
-            tokio::time::sleep(wait).await;
+            self.sleep_until(what, wait, deadline).await?;
             let r = self
-                .send(what, Method::GET, poll.clone(), &[], None)
+                .send(what, Method::GET, poll.clone(), &[], None, Some(deadline))
                 .await?;
-            retry_after = r
-                .headers
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            retry_after = http::retry_after(&r.headers);
             if async_op.is_some() {
                 let doc: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
                 match doc["status"].as_str() {
-                    Some(s) if s.eq_ignore_ascii_case("Succeeded") => return Ok(()),
+                    Some(s) if s.eq_ignore_ascii_case("Succeeded") => {
+                        return Ok(Outcome::Succeeded);
+                    }
                     Some(s)
                         if s.eq_ignore_ascii_case("Failed")
                             || s.eq_ignore_ascii_case("Canceled") =>
                     {
+                        let code = doc["error"]["code"].as_str().unwrap_or_default();
+                        if code.eq_ignore_ascii_case("AnotherOperationInProgress") {
+                            return Ok(Outcome::Busy(error_message(&r.body).unwrap_or_default()));
+                        }
                         return Err(ArmError::OperationFailed {
                             what: what.to_owned(),
                             status: crate::text::for_terminal(s).into_owned(),
@@ -260,7 +322,7 @@ impl ArmClient {
                     _ => {}
                 }
             } else if r.status != StatusCode::ACCEPTED {
-                return Ok(());
+                return Ok(Outcome::Succeeded);
             }
         }
     }
@@ -281,14 +343,15 @@ impl ArmClient {
         Ok(url)
     }
 
-    /// Sends one request with retries; returns a 2xx reply.
+    /// Sends one request with retries, before `deadline` when there is one; returns a 2xx reply.
     async fn send(
         &mut self,
         what: &str,
         method: Method,
         url: Url,
         headers: &[(&'static str, String)],
-        body: Option<Value>,
+        body: Option<&Value>,
+        deadline: Option<Instant>,
     ) -> Result<Reply, ArmError> {
         let cfg = self.opts.http.clone();
         let mut fresh_token_used = false;
@@ -300,24 +363,34 @@ impl ArmClient {
                 .http
                 .request(method.clone(), url.clone())
                 .bearer_auth(&token);
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(self.timeout(what));
+                }
+                req = req.timeout(left.min(cfg.timeout));
+            }
             for (k, v) in headers {
                 req = req.header(*k, v);
             }
-            if let Some(b) = &body {
+            if let Some(b) = body {
                 req = req
                     .header(header::CONTENT_TYPE, "application/json")
                     .body(b.to_string());
+            }
+            if method != Method::GET {
+                self.writes_sent += 1;
             }
             let failure = match req.send().await {
                 Ok(resp) => {
                     let status = resp.status();
                     let resp_headers = resp.headers().clone();
-                    match resp.bytes().await {
+                    match http::read_limited(resp, cfg.max_bytes, &Quiet).await {
                         Ok(bytes) => {
                             let reply = Reply {
                                 status,
                                 headers: resp_headers,
-                                body: bytes.to_vec(),
+                                body: bytes,
                             };
                             match self.judge(what, reply, &mut fresh_token_used).await? {
                                 Judged::Done(r) => return Ok(r),
@@ -325,19 +398,33 @@ impl ArmClient {
                                 Judged::Retry(msg, after) => (msg, after),
                             }
                         }
-                        Err(e) => (format!("reading the answer: {e}"), None),
+                        Err(BodyError::TooLarge) => {
+                            return Err(ArmError::TooLarge {
+                                what: what.to_owned(),
+                                limit: cfg.max_bytes,
+                            });
+                        }
+                        Err(BodyError::Broken(msg)) => (format!("reading the answer: {msg}"), None),
                     }
                 }
-                Err(e) => (transport_message(&e), None),
+                Err(e) => (http::describe(&e), None),
             };
+            let host = url.host_str().unwrap_or_default().to_owned();
             if attempt > cfg.retries {
                 return Err(ArmError::Transport {
                     what: what.to_owned(),
-                    msg: format!("{} (after {} attempts)", failure.0, attempt),
+                    msg: format!(
+                        "{} from {host} (after {})",
+                        failure.0,
+                        crate::text::plural(attempt as usize, "attempt")
+                    ),
                 });
             }
             let delay = retry_delay(&cfg, attempt, failure.1.as_deref(), SystemTime::now());
-            tokio::time::sleep(delay).await;
+            match deadline {
+                Some(d) => self.sleep_until(what, delay, d).await?,
+                None => tokio::time::sleep(delay).await,
+            }
         }
     }
 
@@ -349,11 +436,6 @@ impl ArmClient {
         fresh_token_used: &mut bool,
     ) -> Result<Judged, ArmError> {
         let status = reply.status;
-        let retry_after = reply
-            .headers
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
         if status.is_success() {
             return Ok(Judged::Done(reply));
         }
@@ -374,10 +456,11 @@ impl ArmClient {
                 .as_deref()
                 .is_some_and(|c| c.eq_ignore_ascii_case("AnotherOperationInProgress"));
         if status == StatusCode::TOO_MANY_REQUESTS || busy || status.is_server_error() {
-            return Ok(Judged::Retry(
-                format!("HTTP {}", status.as_u16()),
-                retry_after,
-            ));
+            let why = match code {
+                Some(c) => format!("HTTP {} {}", status.as_u16(), crate::text::for_terminal(&c)),
+                None => format!("HTTP {}", status.as_u16()),
+            };
+            return Ok(Judged::Retry(why, http::retry_after(&reply.headers)));
         }
         Err(ArmError::Status {
             what: what.to_owned(),
@@ -385,29 +468,6 @@ impl ArmClient {
             message: error_message(&reply.body),
         })
     }
-}
-
-enum Judged {
-    Done(Reply),
-    /// Again at once, with a fresh token.
-    Again,
-    /// Again after a wait.
-    Retry(String, Option<String>),
-}
-
-fn transport_message(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "could not connect".to_owned()
-    } else {
-        "the connection failed".to_owned()
-    }
-}
-
-/// An ETag fit to be sent back in a header.
-fn valid_etag(e: &str) -> bool {
-    !e.is_empty() && e.len() <= 256 && e.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
 /// Resource Manager's `error.code`.

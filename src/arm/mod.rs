@@ -3,21 +3,24 @@
 //!
 //! `id` names a table; `auth` gets a Resource Manager token (a given one, or the Azure SDK's
 //! credentials); `client` speaks the REST API (retries, `Retry-After`, one fresh token after a
-//! 401, long-running operations followed to the end, no request or poll ever sent to another
-//! host than the endpoint); `apply` turns a diff into writes: only managed routes, a bound on the
-//! change, creates and updates before deletes, every write guarded by the ETag read, and the table
-//! read back at the end. The plan and the diff come from the rest of the library; nothing here
-//! decides what the routes should be.
+//! 401, long-running operations followed to the end, bounded bodies, no request or poll ever sent
+//! to another host than the endpoint); `live` keeps a table as read and builds the one guarded
+//! write of the whole table; `apply` turns a diff into that write (or into one write per route):
+//! only managed routes, a bound on the change, every write guarded by the table's ETag, and the
+//! table read back at the end. The plan and the diff come from the rest of the library; nothing
+//! here decides what the routes should be.
 
 mod apply;
 mod auth;
 mod client;
 mod id;
+mod live;
 
-pub use apply::{Applied, ApplyError, ApplyOptions, ApplyReport, Op, apply};
-pub use auth::{CredentialSource, Tokens};
-pub use client::{ArmClient, ArmError, ArmOptions, LiveTable};
+pub use apply::{Applied, ApplyError, ApplyOptions, ApplyReport, Op, WriteMode, apply};
+pub use auth::{CredentialSource, MAX_TOKEN_FILE_BYTES, Tokens, read_token_file};
+pub use client::{ArmClient, ArmError, ArmOptions};
 pub use id::RouteTableId;
+pub use live::{LiveTable, check_etag};
 
 /// The `Microsoft.Network` API version every request names.
-pub const API_VERSION: &str = "2024-05-01";
+pub const API_VERSION: &str = crate::model::NETWORK_API_VERSION;

@@ -1,19 +1,20 @@
 //! `tagroute apply`: make a live route table's managed routes equal to the plan.
 
-use crate::arm::{self, ApplyOptions, ApplyReport};
+use crate::arm::{self, ApplyReport};
 use crate::diff;
 use crate::emit;
 
 use super::args::{PlanSelection, Source};
-use super::live::LiveArgs;
+use super::live::{LiveArgs, WriteArgs};
 use super::net::block_on;
 use super::output::{Diag, Status, deliver};
 use super::plan::make_plan;
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Make a live route table's managed routes equal to the plan, through \
-Azure Resource Manager: without --yes, show the change; with --yes, apply it (guarded by ETags, \
-bounded by --max-changes) and verify it by reading the table back";
+Azure Resource Manager: without --yes, show the change; with --yes, apply it (one write of the \
+whole table guarded by its ETag, bounded by --max-changes) and verify it by reading the table \
+back";
 
 #[derive(clap::Args, Debug)]
 #[command(about = ABOUT, after_help = "\
@@ -25,7 +26,12 @@ Examples:
       tagroute apply --file ServiceTags_Public_20251028.json --region eastus --route-table-id ID --yes
 
 Only routes whose names start with --name-prefix are created, updated or deleted; the table's
-other routes and properties are never written.
+other routes and properties are written back as they were read.
+
+--write table (the default) makes the change as one PUT of the route table under If-Match with
+its ETag: one long-running operation, all or nothing (needs Microsoft.Network/routeTables/write).
+--write routes makes one write per route, for roles with only routeTables/routes/write and
+routes/delete: slower, and a run that stops midway leaves part of the change made (listed).
 
 Exit status: without --yes, 0 nothing to change, 1 changes to make; with --yes, 0 the table read
 back needs no change, 2 otherwise (what was and was not applied is on stderr and in --format
@@ -40,14 +46,13 @@ pub struct Args {
     /// Apply the change (without it, only show it).
     #[arg(long)]
     yes: bool,
-    /// Most creates + updates + deletes one run may make; a larger change is refused before
-    /// anything is written.
-    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=super::values::MAX_ROUTES_OPTION))]
-    max_changes: usize,
+    #[command(flatten)]
+    writing: WriteArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
+
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
@@ -61,7 +66,8 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         anyhow::bail!("apply needs --route-table-id");
     };
     let snapshot = args.source.load(diag)?;
-    let mut client = args.live.client(&args.source.net, snapshot.cloud)?;
+    let cloud = args.source.live_cloud(&snapshot)?;
+    let mut client = args.live.client(&args.source.net, cloud)?;
     let live = block_on(client.read(&id))??;
     let plan = make_plan(
         &snapshot,
@@ -76,11 +82,11 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     // Routes that are not tagroute's are never touched, conflicting or not.
     super::diff::warn_conflicts(&d, diag);
     if !args.yes {
-        let count = d.add.len() + d.update.len() + d.remove.len();
-        if count > args.max_changes {
+        let count = d.writes();
+        if count > args.writing.max_changes {
             diag.warn(format!(
                 "the change has {count} writes, more than --max-changes {}: --yes would refuse it",
-                args.max_changes
+                args.writing.max_changes
             ));
         }
         let text = match args.format {
@@ -97,11 +103,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             Status::Differences
         });
     }
-    let opts = ApplyOptions {
-        name_prefix: name_prefix.clone(),
-        limits,
-        max_changes: args.max_changes,
-    };
+    let opts = args.writing.options(&args.selection);
     let report = block_on(arm::apply(&mut client, &id, &plan, &snapshot, live, &opts))??;
     let text = match args.format {
         Format::Json => {
@@ -120,7 +122,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     })
 }
 
-/// One line per write made, and a closing line.
+/// One line per write in effect, and a closing line.
 pub fn report_text(report: &ApplyReport) -> String {
     let mut out = String::new();
     for a in &report.applied {
@@ -135,20 +137,27 @@ pub fn report_text(report: &ApplyReport) -> String {
             crate::text::for_terminal(&a.address_prefix)
         ));
     }
+    let unknown = if report.unknown.is_empty() {
+        String::new()
+    } else {
+        format!(", {} unknown", report.unknown.len())
+    };
     out.push_str(&format!(
-        "{} writes applied, {} not applied; the table read back {}\n",
-        report.applied.len(),
+        "{} applied, {} not applied{unknown} in {}; the table read back {}\n",
+        crate::text::plural(report.applied.len(), "route write"),
         report.not_applied.len(),
+        crate::text::plural(report.write_requests as usize, "write request"),
         if report.verified {
             "matches the plan".to_owned()
         } else {
-            format!("still needs {} changes", report.remaining)
+            format!("still needs {}", crate::text::plural(report.remaining, "change"))
         }
     ));
     out
 }
 
-/// Says on stderr what went wrong and what was not applied.
+/// Says on stderr what went wrong, what was and was not applied, and what the table read back
+/// still differs in.
 pub fn tell(report: &ApplyReport, diag: &Diag) {
     if let Some(e) = &report.error {
         diag.warn(format!("apply stopped: {e}"));
@@ -165,11 +174,22 @@ pub fn tell(report: &ApplyReport, diag: &Diag) {
             a.op, a.name, a.address_prefix
         ));
     }
+    for a in &report.unknown {
+        diag.warn(format!(
+            "unknown whether applied (the table could not be read back): {:?} {} {}",
+            a.op, a.name, a.address_prefix
+        ));
+    }
+    if !report.verified {
+        for d in &report.differences {
+            diag.warn(format!("the table read back differs from the plan: {d}"));
+        }
+    }
     if report.rereads > 0 {
         diag.note(format!(
             "the table changed while the change was applied; it was read again and the change \
-             planned again ({} time)",
-            report.rereads
+             planned again ({})",
+            crate::text::plural(report.rereads as usize, "time")
         ));
     }
 }

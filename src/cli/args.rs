@@ -11,15 +11,11 @@ use clap::ValueEnum;
 #[derive(clap::Args, Debug, Clone)]
 pub struct Source {
     /// Service-tag JSON file (weekly download or `az network list-service-tags` output); `-` reads stdin.
-    #[arg(
-        long,
-        short = 'f',
-        value_name = "FILE",
-        required_unless_present = "cloud",
-        conflicts_with = "cloud"
-    )]
+    #[arg(long, short = 'f', value_name = "FILE", required_unless_present = "cloud")]
     pub file: Option<String>,
     /// Use the cached file of this cloud, downloading it when missing or older than --max-age.
+    /// With --file: the cloud the file must be of, and whose Resource Manager a live table is
+    /// reached through [default with --file: public].
     #[arg(long, value_enum, value_name = "CLOUD")]
     pub cloud: Option<super::net::CloudArg>,
     #[command(flatten)]
@@ -42,11 +38,36 @@ impl Source {
         })
     }
 
-    /// Loads and validates the whole file.
+    /// Loads and validates the whole file; with both --file and --cloud, the file must be of
+    /// that cloud.
     pub fn load(&self, diag: &super::output::Diag) -> anyhow::Result<Snapshot> {
         let s = snapshot::load(&self.path(diag)?)?;
+        if let (Some(_), Some(cloud)) = (&self.file, self.cloud) {
+            let cloud = snapshot::Cloud::from(cloud);
+            anyhow::ensure!(
+                s.cloud == cloud,
+                "{} is a {} file, not a {cloud} one (--cloud)",
+                s.source,
+                s.cloud
+            );
+        }
         warn_next_link(&s, diag);
         Ok(s)
+    }
+
+    /// The cloud the user named, whose Resource Manager receives the token: --cloud, else
+    /// Public. Never the file's own `cloud` field: a file from outside does not choose where a
+    /// token goes; a file of another cloud is refused instead.
+    pub fn live_cloud(&self, snapshot: &Snapshot) -> anyhow::Result<snapshot::Cloud> {
+        let cloud = self.cloud.map_or(snapshot::Cloud::Public, Into::into);
+        anyhow::ensure!(
+            snapshot.cloud == cloud,
+            "{} is a {} file, but the route table is reached through the {cloud} Resource \
+             Manager; name the file's cloud with --cloud",
+            snapshot.source,
+            snapshot.cloud
+        );
+        Ok(cloud)
     }
 }
 
@@ -98,7 +119,8 @@ pub struct PlanSelection {
     /// Prefix of route names; routes whose names start with it belong to tagroute.
     #[arg(long, value_name = "P", default_value = DEFAULT_NAME_PREFIX)]
     pub name_prefix: String,
-    /// Most routes the table may hold [default: 400, Azure's limit per route table]. Given
+    /// Most routes the table may hold [default: 1000, Azure's limit per route table since May
+    /// 2026; it was 400]. Given
     /// explicitly together with --slack or --allow-any-slack, it is a budget: the plan of at
     /// most N routes that sends the fewest extra addresses to Internet.
     #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=super::values::MAX_ROUTES_OPTION))]
@@ -108,7 +130,8 @@ pub struct PlanSelection {
     #[arg(long, value_enum, default_value_t = StrategyArg::Exact)]
     pub strategy: StrategyArg,
     /// Next hop of the table's default route, for lpm exception routes:
-    /// VirtualAppliance:IP or VirtualNetworkGateway.
+    /// VirtualAppliance:IP, VirtualApplianceEcmp:IP,IP,... (2 to 64 appliances) or
+    /// VirtualNetworkGateway.
     #[arg(long, value_name = "HOP", value_parser = parse_default_next_hop)]
     pub default_next_hop: Option<NextHop>,
     /// Tags (names or globs, repeatable) whose unselected addresses may also go to Internet when
@@ -151,7 +174,8 @@ pub enum StrategyArg {
     Lpm,
 }
 
-/// Reads `VirtualAppliance:IP` or `VirtualNetworkGateway`; explains why nothing else can work.
+/// Reads `VirtualAppliance:IP`, `VirtualApplianceEcmp:IP,IP,...` or `VirtualNetworkGateway`;
+/// explains why nothing else can work.
 fn parse_default_next_hop(text: &str) -> Result<NextHop, String> {
     let (kind, ip) = match text.split_once(':') {
         Some((k, ip)) => (k, Some(ip)),
@@ -165,7 +189,12 @@ fn parse_default_next_hop(text: &str) -> Result<NextHop, String> {
                 .into(),
         ),
         _ => {
-            let hop = NextHop::from_fields(kind, ip)?;
+            let hop = if kind.eq_ignore_ascii_case("VirtualApplianceEcmp") {
+                let list: Vec<&str> = ip.map(|l| l.split(',').collect()).unwrap_or_default();
+                NextHop::from_fields(kind, None, Some(&list))?
+            } else {
+                NextHop::from_fields(kind, ip, None)?
+            };
             crate::plan::check_default_next_hop(&hop).map_err(|e| match e {
                 crate::plan::PlanError::NoDefaultNextHop(p) => {
                     super::values::default_hop_problem(&p)

@@ -98,7 +98,8 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let table = match (&args.existing, &args.live.id()?) {
         (Some(path), _) => routes::load(path)?,
         (None, Some(id)) => {
-            let mut client = args.live.client(&args.source.net, snapshot.cloud)?;
+            let cloud = args.source.live_cloud(&snapshot)?;
+            let mut client = args.live.client(&args.source.net, cloud)?;
             super::net::block_on(client.read(id))??.table
         }
         (None, None) => anyhow::bail!("pass --existing or --route-table-id"),

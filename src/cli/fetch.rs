@@ -64,8 +64,7 @@ enum Format {
 
 fn token(args: &Args) -> anyhow::Result<String> {
     let token = match &args.token_file {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read --token-file {}", path.display()))?,
+        Some(path) => crate::arm::read_token_file(path).map_err(anyhow::Error::msg)?,
         None => std::env::var("AZURE_ACCESS_TOKEN").map_err(|_| {
             anyhow::anyhow!("--arm needs a token in $AZURE_ACCESS_TOKEN or --token-file")
         })?,
@@ -94,7 +93,11 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     );
     let store = args.net.store()?;
     let http = args.net.http()?;
-    let ep = args.net.endpoints(cloud);
+    let mut ep = args.net.endpoints(cloud);
+    if args.arm {
+        // The token goes to this cloud's Resource Manager only (or to loopback).
+        ep.arm_endpoint = args.net.arm_endpoint(cloud)?;
+    }
     let mut notes = Vec::new();
     let bar = Bar::new(diag.quiet);
     let result = block_on(source::fetch(

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::arm::{ArmClient, ArmOptions, CredentialSource, RouteTableId, Tokens};
+use crate::arm::{
+    ApplyOptions, ArmClient, ArmOptions, CredentialSource, RouteTableId, Tokens, WriteMode,
+};
 use crate::snapshot::Cloud;
 
 use super::net::NetArgs;
@@ -23,9 +25,14 @@ pub struct LiveArgs {
     /// workload identity, managed identity, Azure CLI login).
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
-    /// Longest time one route write may take, its long-running operation included.
+    /// Longest time one write may take: its retries, its long-running operation and the waits
+    /// between.
     #[arg(long, value_name = "SECS", default_value = "600", value_parser = super::values::timeout)]
     pub operation_timeout: Duration,
+    /// Wait between polls of a long-running operation when Resource Manager names none
+    /// (Retry-After wins).
+    #[arg(long, value_name = "SECS", default_value = "2", value_parser = super::values::timeout)]
+    pub poll_interval: Duration,
 }
 
 impl LiveArgs {
@@ -41,23 +48,10 @@ impl LiveArgs {
             .transpose()
     }
 
-    /// A client for the table of `cloud`: its Resource Manager endpoint (or `--arm-endpoint`,
-    /// which must be that endpoint's host or a loopback address, since the token goes there).
+    /// A client for the tables of `cloud`: its Resource Manager endpoint (or `--arm-endpoint`,
+    /// which must be that endpoint or a loopback address, since the token goes there).
     pub fn client(&self, net: &NetArgs, cloud: Cloud) -> anyhow::Result<ArmClient> {
-        let own = crate::source::endpoints(cloud).arm_endpoint;
-        let endpoint = net.arm_endpoint.clone().unwrap_or_else(|| own.clone());
-        let loopback = match endpoint.host() {
-            Some(url::Host::Ipv4(a)) => a.is_loopback(),
-            Some(url::Host::Ipv6(a)) => a.is_loopback(),
-            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            None => false,
-        };
-        anyhow::ensure!(
-            loopback || endpoint.host_str() == own.host_str(),
-            "--arm-endpoint {} is not the {cloud} Resource Manager ({own}); a token is sent there \
-             only (or to a loopback address)",
-            crate::text::quoted(endpoint.as_str())
-        );
+        let endpoint = net.arm_endpoint(cloud)?;
         let source = match (&self.token_file, std::env::var("AZURE_ACCESS_TOKEN")) {
             (Some(path), _) => CredentialSource::File(path.clone()),
             (None, Ok(token)) if !token.trim().is_empty() => CredentialSource::Given(token),
@@ -66,8 +60,45 @@ impl LiveArgs {
         let opts = ArmOptions {
             http: net.http_config(),
             operation_timeout: self.operation_timeout,
-            ..ArmOptions::default()
+            poll_interval: self.poll_interval,
         };
         ArmClient::new(endpoint, Tokens::new(source), opts).context("--arm-endpoint")
+    }
+}
+
+/// How a change is written to a live table (`apply --yes`, `refresh --apply`).
+#[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Writing the live table")]
+pub struct WriteArgs {
+    /// Most creates + updates + deletes one run may make; a larger change is refused before
+    /// anything is written.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=super::values::MAX_ROUTES_OPTION))]
+    pub max_changes: usize,
+    /// How the change is written: table (one PUT of the whole table under If-Match with its
+    /// ETag: all or nothing, needs routeTables/write) or routes (one write per route, for roles
+    /// with only routeTables/routes/write and routes/delete).
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = WriteArg::Table)]
+    pub write: WriteArg,
+}
+
+/// `--write`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteArg {
+    Table,
+    Routes,
+}
+
+impl WriteArgs {
+    /// The options of an apply with these flags and the plan's selection.
+    pub fn options(&self, selection: &super::args::PlanSelection) -> ApplyOptions {
+        ApplyOptions {
+            name_prefix: selection.name_prefix.clone(),
+            limits: selection.limits(),
+            max_changes: self.max_changes,
+            mode: match self.write {
+                WriteArg::Table => WriteMode::Table,
+                WriteArg::Routes => WriteMode::Routes,
+            },
+        }
     }
 }

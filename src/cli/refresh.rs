@@ -65,9 +65,8 @@ pub struct Args {
     /// Apply the change to the --route-table-id table and verify it (as `apply --yes`).
     #[arg(long, requires = "route_table_id")]
     apply: bool,
-    /// With --apply: most creates + updates + deletes one run may make.
-    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=super::values::MAX_ROUTES_OPTION))]
-    max_changes: usize,
+    #[command(flatten)]
+    writing: super::live::WriteArgs,
     /// Also write the plan in this format next to plan.json.
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -200,11 +199,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let plan = make_plan(&new, &args.selection, default_hop, false, diag)?;
     let applied = match (&id, client.as_mut(), live, args.apply) {
         (Some(id), Some(c), Some(live), true) => {
-            let opts = crate::arm::ApplyOptions {
-                name_prefix: args.selection.name_prefix.clone(),
-                limits: args.selection.limits(),
-                max_changes: args.max_changes,
-            };
+            let opts = args.writing.options(&args.selection);
             // A change too large is recorded like a failed one: the state says nothing was applied.
             match block_on(crate::arm::apply(c, id, &plan, &new, live, &opts))? {
                 Ok(report) => Some(report),

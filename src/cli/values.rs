@@ -59,14 +59,14 @@ pub fn days(text: &str) -> Result<Duration, String> {
 /// Why a default next hop cannot serve `--strategy lpm`, in the words of the command line.
 pub fn default_hop_problem(problem: &DefaultHopProblem) -> String {
     let why = match problem {
-        DefaultHopProblem::Missing => "pass --default-next-hop VirtualAppliance:IP or \
-            VirtualNetworkGateway, or (diff) an --existing table with such a 0.0.0.0/0 route. A \
+        DefaultHopProblem::Missing => "pass --default-next-hop VirtualAppliance:IP, \
+            VirtualApplianceEcmp:IP,IP,... or VirtualNetworkGateway, or (diff) an --existing table with such a 0.0.0.0/0 route. A \
             default learned over ExpressRoute or VPN BGP is no route-table next hop, so \
             exceptions cannot return to it: use --strategy exact there"
             .to_owned(),
         DefaultHopProblem::NotATunnel(kind) => format!(
-            "{kind} is not the next hop of a forced tunnel (use VirtualAppliance:IP or \
-             VirtualNetworkGateway)"
+            "{kind} is not the next hop of a forced tunnel (use VirtualAppliance:IP, \
+             VirtualApplianceEcmp:IP,IP,... or VirtualNetworkGateway)"
         ),
         DefaultHopProblem::WrongFamily { ip, family } => format!(
             "{ip} cannot be the next hop of {family} exception routes (an appliance address is \

@@ -11,18 +11,11 @@ use crate::model::Route;
 use crate::plan::Plan;
 
 /// API version of `Microsoft.Network/routeTables/routes` used by the ARM and Bicep output.
-pub const API_VERSION: &str = "2024-05-01";
+pub const API_VERSION: &str = crate::model::NETWORK_API_VERSION;
 
 /// A route's `properties` object as Azure writes it.
 pub fn properties(route: &Route) -> Value {
-    let mut p = json!({
-        "addressPrefix": route.destination.to_string(),
-        "nextHopType": route.next_hop.type_name(),
-    });
-    if let Some(ip) = route.next_hop.ip() {
-        p["nextHopIpAddress"] = json!(ip.to_string());
-    }
-    p
+    crate::model::RouteWire::properties(&route.destination, &route.next_hop)
 }
 
 fn parameter(description: &str, default: &Option<String>) -> Value {

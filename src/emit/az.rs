@@ -34,8 +34,22 @@ pub fn preamble(comment: &[String], target: &Target) -> String {
     out
 }
 
-/// The command that creates (or updates in place) one route.
+/// The command that creates (or updates in place) one route: `az network route-table route
+/// create`, or for an ECMP next hop (which that command cannot set) `az rest` with the route's
+/// properties as Resource Manager takes them; `az rest` fills in `{subscriptionId}` and the
+/// current cloud's Resource Manager endpoint.
 pub fn create(route: &Route) -> String {
+    if route.next_hop.ecmp().is_some() {
+        let body = serde_json::json!({ "properties": super::arm::properties(route) });
+        return format!(
+            "az rest --method put --url \"/subscriptions/{{subscriptionId}}/resourceGroups/$RESOURCE_GROUP\
+             /providers/Microsoft.Network/routeTables/$ROUTE_TABLE/routes/\"{}\"?api-version={}\" \
+             --body {} --output none\n",
+            shell_quote(&route.name),
+            super::arm::API_VERSION,
+            shell_quote(&body.to_string()),
+        );
+    }
     let mut cmd = format!(
         "az network route-table route create --resource-group \"$RESOURCE_GROUP\" \
          --route-table-name \"$ROUTE_TABLE\" --name {} --address-prefix {} --next-hop-type {}",

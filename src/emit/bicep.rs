@@ -59,6 +59,13 @@ pub fn plan(plan: &Plan, target: &Target) -> String {
                 bicep_string(&ip.to_string())
             ));
         }
+        if let Some(ips) = r.next_hop.ecmp() {
+            out.push_str("    nextHop: {\n      nextHopIpAddresses: [\n");
+            for ip in ips {
+                out.push_str(&format!("        {}\n", bicep_string(&ip.to_string())));
+            }
+            out.push_str("      ]\n    }\n");
+        }
         out.push_str("  }\n");
     }
     out.push_str("]\n\n");
@@ -71,7 +78,7 @@ pub fn plan(plan: &Plan, target: &Target) -> String {
     out.push_str(
         "' = [for route in routes: {\n  parent: routeTable\n  name: route.name\n  properties: {\n    \
          addressPrefix: route.addressPrefix\n    nextHopType: route.nextHopType\n    \
-         nextHopIpAddress: route.?nextHopIpAddress\n  }\n}]\n\n\
+         nextHopIpAddress: route.?nextHopIpAddress\n    nextHop: route.?nextHop\n  }\n}]\n\n\
          output routeCount int = length(routes)\n",
     );
     out

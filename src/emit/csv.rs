@@ -1,14 +1,16 @@
-//! `--format csv`: a header row and one row per route; tags joined by `;`.
+//! `--format csv`: a header row and one row per route; tags, and the appliances of an ECMP next
+//! hop, joined by `;`.
 
 use crate::model::Route;
 use crate::plan::Plan;
 
 /// The column names, as Azure names the fields.
-pub const HEADER: [&str; 5] = [
+pub const HEADER: [&str; 6] = [
     "name",
     "addressPrefix",
     "nextHopType",
     "nextHopIpAddress",
+    "nextHopIpAddresses",
     "tags",
 ];
 
@@ -18,11 +20,19 @@ pub fn routes(routes: &[Route]) -> String {
     w.write_record(HEADER).expect("in-memory write");
     for r in routes {
         let ip = r.next_hop.ip().map(|ip| ip.to_string()).unwrap_or_default();
+        let ecmp: Vec<String> = r
+            .next_hop
+            .ecmp()
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         w.write_record([
             r.name.as_str(),
             &r.destination.to_string(),
             r.next_hop.type_name(),
             &ip,
+            &ecmp.join(";"),
             &r.tags.join(";"),
         ])
         .expect("in-memory write");

@@ -4,6 +4,10 @@
 //! run and indents by two spaces; [`block`] does exactly that. The resource group and table are
 //! variables, defaulting to the flags when given. The azurerm provider serialises writes to one
 //! route table itself, so the routes can be applied in parallel.
+//!
+//! `azurerm_route` has no field for an ECMP next hop (`VirtualApplianceEcmp`, API 2025-07-01), so
+//! such a route is an `azapi_resource` of `Microsoft.Network/routeTables/routes` with its
+//! `properties` as Resource Manager takes them, under the table found by a data source.
 
 use super::Target;
 use crate::model::Route;
@@ -72,8 +76,53 @@ fn variable(name: &str, description: &str, default: &Option<String>) -> String {
     block(&format!("variable {}", hcl_string(name)), &attrs)
 }
 
-/// One `azurerm_route` resource.
+/// The data source an `azapi_resource` route names as its parent.
+const TABLE_DATA: &str = "data.azurerm_route_table.target";
+
+/// An HCL value for a JSON value: objects as `{ k = v, ... }`, strings escaped.
+fn hcl_value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(o) => {
+            let fields: Vec<String> = o
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", hcl_value(v)))
+                .collect();
+            format!("{{ {} }}", fields.join(", "))
+        }
+        serde_json::Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(hcl_value).collect();
+            format!("[{}]", items.join(", "))
+        }
+        serde_json::Value::String(t) => hcl_string(t),
+        other => other.to_string(),
+    }
+}
+
+/// One route: an `azurerm_route` resource, or for an ECMP next hop an `azapi_resource`.
 pub fn resource(route: &Route) -> String {
+    if route.next_hop.ecmp().is_some() {
+        let properties = super::arm::properties(route);
+        let attrs = vec![
+            (
+                "type",
+                hcl_string(&format!(
+                    "Microsoft.Network/routeTables/routes@{}",
+                    super::arm::API_VERSION
+                )),
+            ),
+            ("name", hcl_string(&route.name)),
+            ("parent_id", format!("{TABLE_DATA}.id")),
+            ("body", format!("{{ properties = {} }}", hcl_value(&properties))),
+        ];
+        return block(
+            &format!(
+                "resource \"azapi_resource\" {}",
+                hcl_string(&label(&route.name))
+            ),
+            &attrs,
+        );
+    }
+
     let mut attrs = vec![
         ("name", hcl_string(&route.name)),
         ("resource_group_name", "var.resource_group_name".to_owned()),
@@ -111,6 +160,16 @@ pub fn plan(plan: &Plan, target: &Target) -> String {
         "Route table that receives the routes.",
         &target.route_table,
     ));
+    if plan.routes.iter().any(|r| r.next_hop.ecmp().is_some()) {
+        out.push('\n');
+        out.push_str(&block(
+            "data \"azurerm_route_table\" \"target\"",
+            &[
+                ("name", "var.route_table_name".to_owned()),
+                ("resource_group_name", "var.resource_group_name".to_owned()),
+            ],
+        ));
+    }
     for route in &plan.routes {
         out.push('\n');
         out.push_str(&resource(route));

@@ -193,7 +193,11 @@ fn strategy_str<S: Serializer>(v: &Strategy, s: S) -> Result<S::Ok, S::Error> {
 }
 fn hop_object<S: Serializer>(v: &Option<NextHop>, s: S) -> Result<S::Ok, S::Error> {
     let hop = v.as_ref().expect("skipped when None");
-    serde_json::json!({"nextHopType": hop.type_name(), "nextHopIpAddress": hop.ip()}).serialize(s)
+    let mut v = serde_json::json!({"nextHopType": hop.type_name(), "nextHopIpAddress": hop.ip()});
+    if let Some(ecmp) = crate::model::EcmpWire::of(hop) {
+        v["nextHop"] = serde_json::to_value(ecmp).map_err(serde::ser::Error::custom)?;
+    }
+    v.serialize(s)
 }
 
 /// Why the default next hop given for exception routes (strategy `lpm`) cannot serve.
@@ -211,15 +215,16 @@ impl fmt::Display for DefaultHopProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DefaultHopProblem::Missing => f.write_str(
-                "none given. Name it (a VirtualAppliance address or VirtualNetworkGateway), or \
+                "none given. Name it (a VirtualAppliance address, VirtualApplianceEcmp addresses or \
+                 VirtualNetworkGateway), or \
                  take it from an existing table's 0.0.0.0/0 route. A default learned over \
                  ExpressRoute or VPN BGP is no route-table next hop, so exceptions cannot \
                  return to it: plan with the exact strategy there",
             ),
             DefaultHopProblem::NotATunnel(kind) => write!(
                 f,
-                "{kind} is not the next hop of a forced tunnel (use a VirtualAppliance address \
-                 or VirtualNetworkGateway)"
+                "{kind} is not the next hop of a forced tunnel (use a VirtualAppliance address, \
+                 VirtualApplianceEcmp addresses or VirtualNetworkGateway)"
             ),
             DefaultHopProblem::WrongFamily { ip, family } => write!(
                 f,
@@ -310,7 +315,9 @@ pub fn check_name_prefix(name_prefix: &str, family: FamilyChoice) -> Result<(), 
 /// The next hop of exception routes: only a route-table next hop can take traffic back.
 pub fn check_default_next_hop(hop: &NextHop) -> Result<(), PlanError> {
     match hop {
-        NextHop::VirtualAppliance(_) | NextHop::VirtualNetworkGateway => Ok(()),
+        NextHop::VirtualAppliance(_)
+        | NextHop::VirtualApplianceEcmp(_)
+        | NextHop::VirtualNetworkGateway => Ok(()),
         other => Err(PlanError::NoDefaultNextHop(DefaultHopProblem::NotATunnel(
             other.type_name(),
         ))),
@@ -358,7 +365,7 @@ pub fn plan(
         (Strategy::Lpm, Some(hop)) => {
             check_default_next_hop(hop)?;
             // An exception route's next hop address is of the route's own family.
-            if let Some(ip) = hop.ip() {
+            for &ip in hop.addresses() {
                 let wrong = match (ip, opts.family) {
                     (IpAddr::V4(_), FamilyChoice::Ipv6 | FamilyChoice::Both) => Some("ipv6"),
                     (IpAddr::V6(_), FamilyChoice::Ipv4 | FamilyChoice::Both) => Some("ipv4"),
@@ -695,12 +702,29 @@ mod tests {
     #[test]
     fn next_hop_fields() {
         assert_eq!(
-            NextHop::from_fields("internet", None),
+            NextHop::from_fields("internet", None, None),
             Ok(NextHop::Internet)
         );
-        assert!(NextHop::from_fields("VirtualAppliance", None).is_err());
-        assert!(NextHop::from_fields("VirtualAppliance", Some("10.0.0.4")).is_ok());
-        assert!(NextHop::from_fields("Internet", Some("10.0.0.4")).is_err());
-        assert!(NextHop::from_fields("Teleport", None).is_err());
+        assert!(NextHop::from_fields("VirtualAppliance", None, None).is_err());
+        assert!(NextHop::from_fields("VirtualAppliance", Some("10.0.0.4"), None).is_ok());
+        assert!(NextHop::from_fields("Internet", Some("10.0.0.4"), None).is_err());
+        assert!(NextHop::from_fields("Teleport", None, None).is_err());
+        // ECMP: 2 to 64 distinct addresses of one family, kept as a sorted set.
+        let ecmp = |ips: &[&str]| NextHop::from_fields("VirtualApplianceEcmp", None, Some(ips));
+        assert_eq!(
+            ecmp(&["10.0.0.5", "10.0.0.4"]).unwrap().to_string(),
+            "VirtualApplianceEcmp 10.0.0.4,10.0.0.5"
+        );
+        assert_eq!(ecmp(&["10.0.0.5", "10.0.0.4"]), ecmp(&["10.0.0.4", "10.0.0.5"]));
+        assert!(ecmp(&["10.0.0.4"]).unwrap_err().contains("2 to 64 addresses, got 1"));
+        assert!(ecmp(&["10.0.0.4", "10.0.0.4"]).unwrap_err().contains("listed twice"));
+        assert!(ecmp(&["10.0.0.4", "fd00::4"]).unwrap_err().contains("one family"));
+        let many: Vec<String> = (1..=65).map(|i| format!("10.0.1.{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(ecmp(&many).unwrap_err().contains("got 65"));
+        assert!(ecmp(&many[..64]).is_ok());
+        assert!(NextHop::from_fields("VirtualApplianceEcmp", None, None).is_err());
+        assert!(NextHop::from_fields("VirtualApplianceEcmp", Some("10.0.0.4"), Some(&["10.0.0.4", "10.0.0.5"])).is_err());
+        assert!(NextHop::from_fields("Internet", None, Some(&[])).is_err());
     }
 }

@@ -135,6 +135,14 @@ pub fn retry_delay(
     delay.min(cfg.max_wait)
 }
 
+/// The `Retry-After` header's text, when there is one.
+pub fn retry_after(headers: &header::HeaderMap) -> Option<String> {
+    headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 fn retryable(status: StatusCode) -> bool {
     status == StatusCode::REQUEST_TIMEOUT
         || status == StatusCode::TOO_MANY_REQUESTS
@@ -254,11 +262,7 @@ impl Http {
                 return Ok(Fetched::NotModified);
             }
             if !status.is_success() {
-                let retry_after = resp
-                    .headers()
-                    .get(header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
+                let retry_after = retry_after(resp.headers());
                 return Err(if retryable(status) {
                     Attempt::Retry(format!("HTTP {}", status.as_u16()), retry_after)
                 } else {
@@ -292,23 +296,15 @@ impl Http {
             };
             let expected = resp.content_length();
             progress.start(url.as_str(), expected);
-            let mut bytes =
-                Vec::with_capacity(expected.unwrap_or(0).min(self.cfg.max_bytes) as usize);
-            let mut resp = resp;
-            loop {
-                let chunk = resp.chunk().await.map_err(|e| {
-                    progress.finish();
-                    Attempt::Retry(format!("download broken off: {}", describe(&e)), None)
-                })?;
-                let Some(chunk) = chunk else { break };
-                if (bytes.len() + chunk.len()) as u64 > self.cfg.max_bytes {
-                    progress.finish();
-                    return Err(too_large());
-                }
-                progress.advance(chunk.len() as u64);
-                bytes.extend_from_slice(&chunk);
-            }
+            let read = read_limited(resp, self.cfg.max_bytes, progress).await;
             progress.finish();
+            let bytes = match read {
+                Ok(b) => b,
+                Err(BodyError::TooLarge) => return Err(too_large()),
+                Err(BodyError::Broken(msg)) => {
+                    return Err(Attempt::Retry(format!("download broken off: {msg}"), None));
+                }
+            };
             if let Some(n) = expected
                 && n != bytes.len() as u64
             {
@@ -337,11 +333,7 @@ impl Http {
             } else if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
                 Ok(false)
             } else if retryable(status) {
-                let retry_after = resp
-                    .headers()
-                    .get(header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
+                let retry_after = retry_after(resp.headers());
                 Err(Attempt::Retry(
                     format!("HTTP {}", status.as_u16()),
                     retry_after,
@@ -371,11 +363,7 @@ impl Http {
             if status.is_success() {
                 return Ok(());
             }
-            let retry_after = resp
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let retry_after = retry_after(resp.headers());
             Err(if retryable(status) {
                 Attempt::Retry(format!("HTTP {}", status.as_u16()), retry_after)
             } else {
@@ -387,6 +375,41 @@ impl Http {
         })
         .await
     }
+}
+
+/// Why a body could not be read whole.
+#[derive(Debug)]
+pub enum BodyError {
+    /// More than the limit, counted after decompression.
+    TooLarge,
+    /// The connection failed before the end; in a few words.
+    Broken(String),
+}
+
+/// Reads a response body of at most `limit` bytes. reqwest hands out the chunks decompressed
+/// (gzip and deflate are on for the Azure SDK), so the limit holds for what is kept in memory,
+/// whatever the body's size on the wire.
+pub async fn read_limited(
+    mut resp: reqwest::Response,
+    limit: u64,
+    progress: &dyn Progress,
+) -> Result<Vec<u8>, BodyError> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut bytes = Vec::with_capacity(resp.content_length().unwrap_or(0).min(limit) as usize);
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| BodyError::Broken(describe(&e)))?
+    {
+        if (bytes.len() + chunk.len()) as u64 > limit {
+            return Err(BodyError::TooLarge);
+        }
+        progress.advance(chunk.len() as u64);
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 /// What a failed send means: a refused or endless redirect is final (trying again changes
@@ -403,7 +426,7 @@ fn attempt_error(url: &Url, e: &reqwest::Error) -> Attempt {
 }
 
 /// A reqwest error in a few words, without the URL (the caller adds it).
-fn describe(e: &reqwest::Error) -> String {
+pub fn describe(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

@@ -200,8 +200,9 @@ pub async fn fetch_arm(
     location: &str,
     token: &str,
 ) -> Result<Download, SourceError> {
+    let api_version = crate::model::NETWORK_API_VERSION;
     let path = format!(
-        "subscriptions/{subscription}/providers/Microsoft.Network/locations/{location}/serviceTags?api-version=2024-05-01"
+        "subscriptions/{subscription}/providers/Microsoft.Network/locations/{location}/serviceTags?api-version={api_version}"
     );
     let first = ep
         .arm_endpoint
