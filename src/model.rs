@@ -175,7 +175,9 @@ impl NextHop {
             ));
         }
         if ips.iter().any(IpAddr::is_ipv4) && ips.iter().any(IpAddr::is_ipv6) {
-            return Err("the addresses of a VirtualApplianceEcmp next hop are of one family".into());
+            return Err(
+                "the addresses of a VirtualApplianceEcmp next hop are of one family".into(),
+            );
         }
         ips.sort();
         if let Some(w) = ips.windows(2).find(|w| w[0] == w[1]) {
@@ -186,7 +188,11 @@ impl NextHop {
 
     /// Builds a next hop from Azure's fields (`nextHopType`, `nextHopIpAddress`, and for ECMP
     /// `nextHop.nextHopIpAddresses`); `Err` says what is wrong.
-    pub fn from_fields(kind: &str, ip: Option<&str>, ecmp: Option<&[&str]>) -> Result<NextHop, String> {
+    pub fn from_fields(
+        kind: &str,
+        ip: Option<&str>,
+        ecmp: Option<&[&str]>,
+    ) -> Result<NextHop, String> {
         let ip = ip.map(str::trim).filter(|s| !s.is_empty());
         let hop = match kind.to_ascii_lowercase().as_str() {
             "internet" => NextHop::Internet,
@@ -196,7 +202,9 @@ impl NextHop {
                     .parse()
                     .map_err(|_| format!("{} is not an IP address", crate::text::quoted(text)))?;
                 return match ecmp {
-                    Some(_) => Err("next hop VirtualAppliance takes no nextHop.nextHopIpAddresses".into()),
+                    Some(_) => {
+                        Err("next hop VirtualAppliance takes no nextHop.nextHopIpAddresses".into())
+                    }
                     None => Ok(NextHop::VirtualAppliance(addr)),
                 };
             }
@@ -208,7 +216,8 @@ impl NextHop {
                         crate::text::quoted(text)
                     ));
                 }
-                let texts = ecmp.ok_or("next hop VirtualApplianceEcmp needs nextHop.nextHopIpAddresses")?;
+                let texts =
+                    ecmp.ok_or("next hop VirtualApplianceEcmp needs nextHop.nextHopIpAddresses")?;
                 return NextHop::ecmp_from(texts);
             }
             "virtualnetworkgateway" => NextHop::VirtualNetworkGateway,

@@ -153,8 +153,9 @@ fn parse_route(item: &Value) -> Result<ExistingRoute, (Option<String>, String)> 
             Some(Value::Array(list)) => Some(
                 list.iter()
                     .map(|v| {
-                        v.as_str()
-                            .ok_or_else(|| fail("nextHop.nextHopIpAddresses holds a non-string".into()))
+                        v.as_str().ok_or_else(|| {
+                            fail("nextHop.nextHopIpAddresses holds a non-string".into())
+                        })
                     })
                     .collect::<Result<_, _>>()?,
             ),

@@ -160,9 +160,9 @@ impl Write {
     /// of that name.
     fn in_effect(&self, live: &LiveTable) -> bool {
         match self {
-            Write::Create(r) | Write::Update(r) => live.route(&r.name).is_some_and(|e| {
-                e.destination.same_as(&r.destination) && e.next_hop == r.next_hop
-            }),
+            Write::Create(r) | Write::Update(r) => live
+                .route(&r.name)
+                .is_some_and(|e| e.destination.same_as(&r.destination) && e.next_hop == r.next_hop),
             Write::Delete(e) => live.route(&e.name).is_none(),
         }
     }
@@ -344,13 +344,15 @@ pub async fn apply(
                     report.not_applied.push(w.record());
                 }
             }
+            let mut failed = Vec::new();
             for w in unsettled {
                 if w.in_effect(&back) {
                     report.applied.push(w.record());
                 } else {
-                    report.not_applied.insert(0, w.record());
+                    failed.push(w.record());
                 }
             }
+            report.not_applied.splice(0..0, failed);
             match diff::diff(plan, snapshot, &back.table, &opts.name_prefix, opts.limits) {
                 Ok(d) => {
                     report.remaining = d.writes();

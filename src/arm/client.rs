@@ -177,7 +177,8 @@ impl ArmClient {
         let what = format!("writing route table {}", id.name);
         let url = self.url(id, None);
         let guard = [("If-Match", etag.to_owned())];
-        self.write(&what, Method::PUT, url, &guard, Some(body)).await
+        self.write(&what, Method::PUT, url, &guard, Some(body))
+            .await
     }
 
     /// Creates or replaces a route, guarded by `guard` (`If-Match` with the table's current
@@ -225,7 +226,14 @@ impl ArmClient {
         let mut busy = 0u32;
         loop {
             let reply = self
-                .send(what, method.clone(), url.clone(), headers, body, Some(deadline))
+                .send(
+                    what,
+                    method.clone(),
+                    url.clone(),
+                    headers,
+                    body,
+                    Some(deadline),
+                )
                 .await?;
             match self.follow(what, reply, deadline).await? {
                 Outcome::Succeeded => return Ok(()),

@@ -112,8 +112,11 @@ impl LiveTable {
     pub fn put_body(&self, d: &Diff) -> Value {
         let lower = |n: &str| n.to_ascii_lowercase();
         let removed: Vec<String> = d.remove.iter().map(|r| lower(&r.name)).collect();
-        let updated: HashMap<String, &crate::model::Route> =
-            d.update.iter().map(|u| (lower(&u.to.name), &u.to)).collect();
+        let updated: HashMap<String, &crate::model::Route> = d
+            .update
+            .iter()
+            .map(|u| (lower(&u.to.name), &u.to))
+            .collect();
         let mut doc = self.doc.clone();
         for k in TABLE_READ_ONLY {
             doc.remove(k);
@@ -172,7 +175,16 @@ mod tests {
     fn etags_are_sent_back_only_as_entity_tags() {
         assert!(check_etag("W/\"d2259014-fd55-4434-aabd-b4fdaf891d73\"").is_ok());
         assert!(check_etag("\"abc\"").is_ok());
-        for bad in ["*", "", "W/", "abc", "\"a\"b\"", "\"a\", \"b\"", "\"a\nb\"", "W/\"\u{e9}\""] {
+        for bad in [
+            "*",
+            "",
+            "W/",
+            "abc",
+            "\"a\"b\"",
+            "\"a\", \"b\"",
+            "\"a\nb\"",
+            "W/\"\u{e9}\"",
+        ] {
             assert!(check_etag(bad).is_err(), "{bad:?}");
         }
         assert!(check_etag(&format!("\"{}\"", "a".repeat(255))).is_err());

@@ -53,7 +53,6 @@ pub struct Args {
     format: Format,
 }
 
-
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
     Table,
@@ -150,7 +149,10 @@ pub fn report_text(report: &ApplyReport) -> String {
         if report.verified {
             "matches the plan".to_owned()
         } else {
-            format!("still needs {}", crate::text::plural(report.remaining, "change"))
+            format!(
+                "still needs {}",
+                crate::text::plural(report.remaining, "change")
+            )
         }
     ));
     out

@@ -11,7 +11,12 @@ use clap::ValueEnum;
 #[derive(clap::Args, Debug, Clone)]
 pub struct Source {
     /// Service-tag JSON file (weekly download or `az network list-service-tags` output); `-` reads stdin.
-    #[arg(long, short = 'f', value_name = "FILE", required_unless_present = "cloud")]
+    #[arg(
+        long,
+        short = 'f',
+        value_name = "FILE",
+        required_unless_present = "cloud"
+    )]
     pub file: Option<String>,
     /// Use the cached file of this cloud, downloading it when missing or older than --max-age.
     /// With --file: the cloud the file must be of, and whose Resource Manager a live table is

@@ -112,7 +112,10 @@ pub fn resource(route: &Route) -> String {
             ),
             ("name", hcl_string(&route.name)),
             ("parent_id", format!("{TABLE_DATA}.id")),
-            ("body", format!("{{ properties = {} }}", hcl_value(&properties))),
+            (
+                "body",
+                format!("{{ properties = {} }}", hcl_value(&properties)),
+            ),
         ];
         return block(
             &format!(

@@ -715,16 +715,38 @@ mod tests {
             ecmp(&["10.0.0.5", "10.0.0.4"]).unwrap().to_string(),
             "VirtualApplianceEcmp 10.0.0.4,10.0.0.5"
         );
-        assert_eq!(ecmp(&["10.0.0.5", "10.0.0.4"]), ecmp(&["10.0.0.4", "10.0.0.5"]));
-        assert!(ecmp(&["10.0.0.4"]).unwrap_err().contains("2 to 64 addresses, got 1"));
-        assert!(ecmp(&["10.0.0.4", "10.0.0.4"]).unwrap_err().contains("listed twice"));
-        assert!(ecmp(&["10.0.0.4", "fd00::4"]).unwrap_err().contains("one family"));
+        assert_eq!(
+            ecmp(&["10.0.0.5", "10.0.0.4"]),
+            ecmp(&["10.0.0.4", "10.0.0.5"])
+        );
+        assert!(
+            ecmp(&["10.0.0.4"])
+                .unwrap_err()
+                .contains("2 to 64 addresses, got 1")
+        );
+        assert!(
+            ecmp(&["10.0.0.4", "10.0.0.4"])
+                .unwrap_err()
+                .contains("listed twice")
+        );
+        assert!(
+            ecmp(&["10.0.0.4", "fd00::4"])
+                .unwrap_err()
+                .contains("one family")
+        );
         let many: Vec<String> = (1..=65).map(|i| format!("10.0.1.{i}")).collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
         assert!(ecmp(&many).unwrap_err().contains("got 65"));
         assert!(ecmp(&many[..64]).is_ok());
         assert!(NextHop::from_fields("VirtualApplianceEcmp", None, None).is_err());
-        assert!(NextHop::from_fields("VirtualApplianceEcmp", Some("10.0.0.4"), Some(&["10.0.0.4", "10.0.0.5"])).is_err());
+        assert!(
+            NextHop::from_fields(
+                "VirtualApplianceEcmp",
+                Some("10.0.0.4"),
+                Some(&["10.0.0.4", "10.0.0.5"])
+            )
+            .is_err()
+        );
         assert!(NextHop::from_fields("Internet", None, Some(&[])).is_err());
     }
 }

@@ -353,8 +353,8 @@ fn bad_tables_and_limits_are_errors() {
     d(&json!([{"name": "x", "addressPrefix": "10.0.0.0/8", "nextHopType": "Hyperspace"}]))
         .fails_with("route 'x': unknown next hop type 'Hyperspace'");
     d(&json!([{"name": "x", "addressPrefix": "Nope.Tag", "nextHopType": "Internet"}])).fails_with("route 'x': address prefix 'Nope.Tag' is neither an IP prefix nor a service tag of the Public file");
-    let many: Vec<Value> = (0..397).map(|i| json!({"name": format!("r{i}"), "addressPrefix": format!("10.{}.{}.0/24", i / 256, i % 256), "nextHopType": "VnetLocal"})).collect();
-    d(&Value::Array(many)).fails_with("the table would hold 401 routes (397 routes not managed by tagroute + 4 planned), more than --max-routes 400");
+    let many: Vec<Value> = (0..997).map(|i| json!({"name": format!("r{i}"), "addressPrefix": format!("10.{}.{}.0/24", i / 256, i % 256), "nextHopType": "VnetLocal"})).collect();
+    d(&Value::Array(many)).fails_with("the table would hold 1001 routes (997 routes not managed by tagroute + 4 planned), more than --max-routes 1000");
     tagroute_with(
         &["diff", "-f", "-", "-r", "westeurope", "-e", "-"],
         Some(b"[]"),

@@ -79,7 +79,7 @@ fn json_has_the_documented_fields() {
         serde_json::json!({"name": "AzureMachineLearning.WestEurope", "changeNumber": 3, "prefixes": 2})
     );
     assert_eq!(plan["strategy"], "exact");
-    assert_eq!(plan["summary"]["maxRoutes"], 400);
+    assert_eq!(plan["summary"]["maxRoutes"], 1000);
     let r = &plan["routes"][3];
     assert_eq!(r["name"], "tagroute-203.0.113.64-26");
     assert_eq!(
@@ -103,6 +103,7 @@ fn csv_table_arm_bicep_terraform_carry_the_same_routes() {
                 "addressPrefix",
                 "nextHopType",
                 "nextHopIpAddress",
+                "nextHopIpAddresses",
                 "tags"
             ]
         );

@@ -271,7 +271,7 @@ fn bicep_holds_the_names_as_literals() {
 fn csv_and_tables_keep_names_to_their_cells() {
     let csv = render(PlanFormat::Csv, &Target::default());
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
-    let tags: Vec<String> = reader.records().map(|r| r.unwrap()[4].to_owned()).collect();
+    let tags: Vec<String> = reader.records().map(|r| r.unwrap()[5].to_owned()).collect();
     let mut want: Vec<String> = HOSTILE.iter().map(|s| s.to_string()).collect();
     let mut got = tags.clone();
     want.sort();

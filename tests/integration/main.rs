@@ -8,6 +8,7 @@ mod arm;
 mod diff;
 mod drift;
 mod errors;
+mod fake_arm;
 mod fetch;
 mod formats;
 mod fuzz_corpus;
