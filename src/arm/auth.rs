@@ -13,12 +13,13 @@ use std::time::Duration;
 
 use azure_core::cloud::CloudConfiguration;
 use azure_core::credentials::TokenCredential;
-use azure_core::http::ClientOptions;
+use azure_core::http::{AsyncRawResponse, ClientOptions, HttpClient, Request, Transport};
 use azure_identity::{
     AzureCliCredential, ClientSecretCredential, ClientSecretCredentialOptions,
     ManagedIdentityCredential, ManagedIdentityCredentialOptions, WorkloadIdentityCredential,
     WorkloadIdentityCredentialOptions,
 };
+use futures_util::StreamExt;
 
 use crate::snapshot::Cloud;
 
@@ -65,14 +66,50 @@ fn scope(cloud: Cloud) -> &'static str {
     }
 }
 
+/// Largest answer a token endpoint may give: a token answer is a few kilobytes.
+pub const MAX_TOKEN_ANSWER_BYTES: u64 = 1024 * 1024;
+
+/// The SDK's own HTTP client, with every answer's body read within a limit (counted after
+/// decompression): a token endpoint that answers more fails the credential instead of filling
+/// memory.
+#[derive(Debug)]
+struct Bounded {
+    inner: Arc<dyn HttpClient>,
+    limit: u64,
+}
+
+#[async_trait::async_trait]
+impl HttpClient for Bounded {
+    async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
+        let (status, headers, mut body) = self.inner.execute_request(request).await?.deconstruct();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            if (bytes.len() + chunk.len()) as u64 > self.limit {
+                return Err(azure_core::Error::with_message(
+                    azure_core::error::ErrorKind::Other,
+                    format!("the answer is larger than {} bytes", self.limit),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(AsyncRawResponse::from_bytes(status, headers, bytes))
+    }
+}
+
 fn cloud_config(cloud: Cloud) -> ClientOptions {
     let config = match cloud {
         Cloud::Public => CloudConfiguration::AzurePublic,
         Cloud::AzureGovernment => CloudConfiguration::AzureGovernment,
         Cloud::China => CloudConfiguration::AzureChina,
     };
+    let bounded = Bounded {
+        inner: azure_core::http::new_http_client(None),
+        limit: MAX_TOKEN_ANSWER_BYTES,
+    };
     ClientOptions {
         cloud: Some(Arc::new(config)),
+        transport: Some(Transport::new(Arc::new(bounded))),
         ..ClientOptions::default()
     }
 }
@@ -169,7 +206,7 @@ impl Tokens {
                     self.chosen = Some(credential);
                     return Ok(token.token.secret().to_owned());
                 }
-                Ok(Err(e)) => tried.push(format!("{name}: {}", first_line(&e.to_string()))),
+                Ok(Err(e)) => tried.push(format!("{name}: {}", first_line(&with_causes(&e)))),
                 Err(_) => tried.push(format!("{name}: no answer in {} s", limit.as_secs())),
             }
         }
@@ -215,6 +252,21 @@ pub fn read_token_file(path: &std::path::Path) -> Result<String, String> {
         return Err(fail(format!("larger than {MAX_TOKEN_FILE_BYTES} bytes")));
     }
     Ok(text.trim().to_owned())
+}
+
+/// An error's message followed by those of its causes, each said once.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 fn first_line(text: &str) -> String {

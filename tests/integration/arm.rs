@@ -716,6 +716,42 @@ fn the_sdk_chain_takes_a_managed_identity_token() {
 }
 
 #[test]
+fn a_token_endpoint_answering_too_much_fails_the_credential() {
+    let arm = FakeArm::start(Faults {
+        token_bomb: Some(5_000_000),
+        ..Faults::default()
+    });
+    let args = without_token_file(&arm);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let endpoint = arm.server.url("/msi/token");
+    let started = std::time::Instant::now();
+    let run = tagroute_with(
+        &refs,
+        None,
+        &[
+            ("AZURE_ACCESS_TOKEN", ""),
+            ("IDENTITY_ENDPOINT", &endpoint),
+            ("IDENTITY_HEADER", "s3cret"),
+            ("AZURE_CLIENT_SECRET", ""),
+            ("AZURE_FEDERATED_TOKEN_FILE", ""),
+            ("PATH", ""),
+        ],
+    );
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    // Refused at the limit, not read to the end nor retried until the credential's timeout
+    // (the SDK does not pass the cause on).
+    assert!(
+        run.stderr
+            .contains("managed identity: ManagedIdentityCredential authentication failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("token-1"));
+    assert_eq!(arm.writes(), 0);
+}
+
+#[test]
 fn refresh_records_a_change_too_large_and_writes_nothing() {
     let arm = FakeArm::start(Faults::default());
     let dir = tempfile::tempdir().unwrap();

@@ -72,6 +72,8 @@ pub struct Faults {
     pub reads_fail_after_write: bool,
     /// `Retry-After` on write answers, as recorded for some (`10`).
     pub retry_after: Option<&'static str>,
+    /// The managed identity endpoint answers this many bytes.
+    pub token_bomb: Option<usize>,
 }
 
 /// One long-running operation.
@@ -376,6 +378,12 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
             .as_secs()
             + 3600;
         let token = s.token.clone();
+        if let Some(n) = s.faults.token_bomb {
+            let mut body = format!("{{\"access_token\": \"{token}\", \"pad\": \"").into_bytes();
+            body.resize(n, b'a');
+            body.extend_from_slice(b"\"}");
+            return Reply::body(body);
+        }
         return Reply::body(
             serde_json::to_vec(&json!({"access_token": token, "expires_on": expires.to_string(), "resource": "https://management.azure.com", "token_type": "Bearer"}))
                 .unwrap(),

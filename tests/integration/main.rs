@@ -5,6 +5,7 @@ mod harness;
 
 mod aggregate;
 mod arm;
+mod arm_cost;
 mod arm_recorded;
 mod diff;
 mod drift;
