@@ -262,9 +262,14 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 (Some(r), true) if r.verified && r.error.is_none() =>
                     format!("{} route writes applied and verified", r.applied.len()),
                 (Some(r), true) => format!(
-                    "{} route writes applied, {} not, the table still differs",
+                    "{} route writes applied, {} not{}, the table still differs",
                     r.applied.len(),
-                    r.not_applied.len()
+                    r.not_applied.len(),
+                    if r.unknown.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} unknown", r.unknown.len())
+                    }
                 ),
                 (_, true) => "routes must change".to_owned(),
                 (_, false) => "no route changes".to_owned(),
@@ -288,7 +293,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 "the change was not fully applied ({} of {} writes); the state in {} records what \
                  was",
                 report.applied.len(),
-                report.applied.len() + report.not_applied.len(),
+                report.applied.len() + report.not_applied.len() + report.unknown.len(),
                 recorded.generation.display()
             ));
             return Ok(Status::Error);
