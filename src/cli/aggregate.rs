@@ -19,7 +19,8 @@ the same addresses, IPv4 first, sorted, as aggregate6 prints them";
 #[command(about = ABOUT, after_help = "\
 Examples:
   tagroute aggregate prefixes.txt
-  tagroute resolve --file ServiceTags_Public_20251028.json 'AzureCloud.*' | tagroute aggregate --family ipv4
+  tagroute resolve --file ServiceTags_Public_20251028.json 'AzureCloud.*' | \\
+      tagroute aggregate --family ipv4
   tagroute aggregate allow.txt --subtract deny.txt --format json
 
 An item that is not a prefix, and a line longer than 64 KiB, is reported on stderr with its file

@@ -23,7 +23,8 @@ Examples:
       /subscriptions/SUB/resourceGroups/rg-net/providers/Microsoft.Network/routeTables/rt-aml
   tagroute apply --cloud public --region eastus --route-table-id ID --yes
   AZURE_ACCESS_TOKEN=$(az account get-access-token --query accessToken -o tsv) \\
-      tagroute apply --file ServiceTags_Public_20251028.json --region eastus --route-table-id ID --yes
+      tagroute apply --file ServiceTags_Public_20251028.json --region eastus \\
+      --route-table-id ID --yes
 
 Only routes whose names start with --name-prefix are created, updated or deleted; the table's
 other routes and properties are written back as they were read.
@@ -44,12 +45,12 @@ pub struct Args {
     #[command(flatten)]
     live: LiveArgs,
     /// Apply the change (without it, only show it).
-    #[arg(long)]
+    #[arg(long, help_heading = "Writing the live table")]
     yes: bool,
     #[command(flatten)]
     writing: WriteArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
     format: Format,
 }
 

@@ -9,6 +9,7 @@ use clap::ValueEnum;
 
 /// Where the service-tag file comes from.
 #[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Service-tag file")]
 pub struct Source {
     /// Service-tag JSON file (weekly download or `az network list-service-tags` output); `-` reads stdin.
     #[arg(
@@ -105,6 +106,7 @@ impl From<FamilyArg> for FamilyChoice {
 
 /// Options that shape a plan; shared by `plan` and the commands built on it.
 #[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Plan")]
 pub struct PlanSelection {
     /// Region: ARM name (francecentral), display name ("France Central") or tag suffix (FranceCentral).
     #[arg(
@@ -213,6 +215,7 @@ fn parse_default_next_hop(text: &str) -> Result<NextHop, String> {
 
 /// `--output PATH`: write atomically to a file instead of stdout.
 #[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Output")]
 pub struct OutputFile {
     /// Write to this file (atomically: it is replaced whole or left as it was) instead of stdout.
     #[arg(long, short = 'o', value_name = "PATH")]

@@ -21,7 +21,8 @@ Examples:
   tagroute diff --file ServiceTags_Public_20251028.json --region eastus --existing routes.json \\
       --format az -g rg-net --route-table rt-aml > apply.sh
   az network route-table show -g rg-net -n rt-aml -o json | \\
-      tagroute diff --file ServiceTags_Public_20251028.json --region eastus --existing - --format markdown
+      tagroute diff --file ServiceTags_Public_20251028.json --region eastus --existing - \\
+      --format markdown
   tagroute diff --cloud public --region eastus --route-table-id \\
       /subscriptions/SUB/resourceGroups/rg-net/providers/Microsoft.Network/routeTables/rt-aml
 
@@ -38,22 +39,23 @@ pub struct Args {
         short = 'e',
         value_name = "ROUTES",
         required_unless_present = "route_table_id",
-        conflicts_with = "route_table_id"
+        conflicts_with = "route_table_id",
+        help_heading = "Route table"
     )]
     existing: Option<String>,
     #[command(flatten)]
     live: super::live::LiveArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
     format: Format,
     /// Exit 1 when an existing route conflicts with the plan, even if nothing is to change.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     fail_on_conflict: bool,
     /// Resource group of the route table (az output; else $RESOURCE_GROUP).
-    #[arg(long, short = 'g', value_name = "G", value_parser = super::values::resource_group)]
+    #[arg(long, short = 'g', value_name = "G", value_parser = super::values::resource_group, help_heading = "Output")]
     resource_group: Option<String>,
     /// Name of the route table (az output; else $ROUTE_TABLE).
-    #[arg(long, value_name = "T", value_parser = super::values::route_table)]
+    #[arg(long, value_name = "T", value_parser = super::values::route_table, help_heading = "Output")]
     route_table: Option<String>,
     #[command(flatten)]
     output: OutputFile,

@@ -15,7 +15,8 @@ file, tags that appeared or vanished, and (with --region) the routes the plan ga
 #[derive(clap::Args, Debug)]
 #[command(about = ABOUT, after_help = "\
 Examples:
-  tagroute drift ServiceTags_Public_20251013.json ServiceTags_Public_20251028.json --region eastus
+  tagroute drift ServiceTags_Public_20251013.json ServiceTags_Public_20251028.json \\
+      --region eastus
   tagroute drift OLD.json NEW.json --tag 'AzureMachineLearning*' --format json
   tagroute drift OLD.json NEW.json --format markdown > drift.md
 

@@ -21,7 +21,9 @@ before it is stored";
 Examples:
   tagroute fetch --cloud public
   tagroute fetch --cloud usgov --out ServiceTags_AzureGovernment.json
-  tagroute fetch --cloud public --url https://download.microsoft.com/download/7/1/D/71D86715-5596-4529-9B13-DA13A5DE5B63/ServiceTags_Public_20251028.json
+  tagroute fetch --cloud public --url \\
+      https://download.microsoft.com/download/7/1/D/71D86715-5596-4529-9B13-DA13A5DE5B63/\\
+ServiceTags_Public_20251028.json
   AZURE_ACCESS_TOKEN=$(az account get-access-token --query accessToken -o tsv) \\
       tagroute fetch --cloud public --arm --subscription $SUB --location westeurope
 

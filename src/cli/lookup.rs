@@ -19,7 +19,8 @@ there are none, one per line on stdin (blank lines and `#` comments skipped)";
 #[command(about = ABOUT, after_help = "\
 Examples:
   tagroute lookup --file ServiceTags_Public_20251028.json 20.42.1.2 2603:1030:40b::1
-  cut -d' ' -f1 flows.log | tagroute lookup --file ServiceTags_Public_20251028.json --format json
+  cut -d' ' -f1 flows.log | \\
+      tagroute lookup --file ServiceTags_Public_20251028.json --format json
 
 Text output: one tab-separated line per match, ADDRESS PREFIX TAG; an address in no tag
 prints ADDRESS - -. A line that is not an address is reported on stderr with its line number;
@@ -31,7 +32,7 @@ pub struct Args {
     #[arg(value_name = "ADDRESS")]
     addresses: Vec<String>,
     /// Output format: text, or one JSON object per line.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Output")]
     format: Format,
 }
 

@@ -102,11 +102,13 @@ fn usage_error(err: &clap::Error) -> std::process::ExitCode {
     let text = err.render().to_string();
     let shown: Vec<_> = text.lines().map(crate::text::for_terminal).collect();
     let shown = shown.join("\n");
-    if err.use_stderr() {
-        eprintln!("{shown}");
+    use std::io::Write;
+    // A reader that stops early (`tagroute --help | head`) is no error: the rest is not wanted.
+    let _ = if err.use_stderr() {
+        writeln!(std::io::stderr().lock(), "{shown}")
     } else {
-        println!("{shown}");
-    }
+        writeln!(std::io::stdout().lock(), "{shown}")
+    };
     std::process::ExitCode::from(err.exit_code().clamp(0, 255) as u8)
 }
 

@@ -19,27 +19,29 @@ name)";
 #[command(about = ABOUT, after_help = "\
 Examples:
   tagroute plan --file ServiceTags_Public_20251028.json --region eastus
-  tagroute plan --file ServiceTags_Public_20251028.json --region \"France Central\" --format terraform
+  tagroute plan --file ServiceTags_Public_20251028.json --region \"France Central\" \\
+      --format terraform
   tagroute plan --file ServiceTags_Public_20251028.json --region eastus --strategy lpm \\
       --default-next-hop VirtualAppliance:10.0.0.4 --slack AzureCloud.eastus
   tagroute plan --file ServiceTags_Public_20251028.json --tag 'BatchNodeManagement.*' \\
-      --tag 'AzureMachineLearning.*' --slack AzureCloud --max-routes 100 --format json
+      --tag 'AzureMachineLearning.*' --slack AzureCloud --max-routes 200 --format json
   tagroute plan --file ServiceTags_AzureGovernment_20260720.json --region usgovvirginia \\
       --format az --resource-group rg-net --route-table rt-aml
-  az network list-service-tags --location eastus -o json | tagroute plan --file - --region eastus")]
+  az network list-service-tags --location eastus -o json | \\
+      tagroute plan --file - --region eastus")]
 pub struct Args {
     #[command(flatten)]
     source: Source,
     #[command(flatten)]
     selection: PlanSelection,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
     format: Format,
     /// Resource group of the route table (az and terraform output; else $RESOURCE_GROUP).
-    #[arg(long, short = 'g', value_name = "G", value_parser = super::values::resource_group)]
+    #[arg(long, short = 'g', value_name = "G", value_parser = super::values::resource_group, help_heading = "Output")]
     resource_group: Option<String>,
     /// Name of the route table (az, terraform, arm, bicep output; else $ROUTE_TABLE).
-    #[arg(long, value_name = "T", value_parser = super::values::route_table)]
+    #[arg(long, value_name = "T", value_parser = super::values::route_table, help_heading = "Output")]
     route_table: Option<String>,
     #[command(flatten)]
     output: OutputFile,

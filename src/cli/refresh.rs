@@ -31,7 +31,8 @@ Examples:
   tagroute refresh --state-dir state --cloud public --region eastus --existing routes.json \\
       --webhook https://hooks.example.com/tagroute
   tagroute refresh --state-dir /var/lib/tagroute --cloud public --region eastus --apply \\
-      --route-table-id /subscriptions/SUB/resourceGroups/rg-net/providers/Microsoft.Network/routeTables/rt-aml
+      --route-table-id \\
+      /subscriptions/SUB/resourceGroups/rg-net/providers/Microsoft.Network/routeTables/rt-aml
 
 State directory: DIR/current links to the newest complete run: snapshot.json, plan.json,
 plan.<ext> (--format), drift.json and drift.md (from the second run on), diff.json and diff.sh
@@ -42,13 +43,18 @@ changed and verified), 2 error (the previous state is then left as it was; a fai
 failed --apply also exits 2, after the state is written with what was applied).")]
 pub struct Args {
     /// State directory (created if missing).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "State")]
     state_dir: PathBuf,
     /// The cloud.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, help_heading = "Service-tag file")]
     cloud: CloudArg,
     /// Read this service-tag file instead of downloading (`-` for stdin).
-    #[arg(long, short = 'f', value_name = "FILE")]
+    #[arg(
+        long,
+        short = 'f',
+        value_name = "FILE",
+        help_heading = "Service-tag file"
+    )]
     file: Option<String>,
     #[command(flatten)]
     selection: PlanSelection,
@@ -57,33 +63,38 @@ pub struct Args {
         long,
         short = 'e',
         value_name = "ROUTES",
-        conflicts_with = "route_table_id"
+        conflicts_with = "route_table_id",
+        help_heading = "Route table"
     )]
     existing: Option<String>,
     #[command(flatten)]
     live: super::live::LiveArgs,
     /// Apply the change to the --route-table-id table and verify it (as `apply --yes`).
-    #[arg(long, requires = "route_table_id")]
+    #[arg(
+        long,
+        requires = "route_table_id",
+        help_heading = "Writing the live table"
+    )]
     apply: bool,
     #[command(flatten)]
     writing: super::live::WriteArgs,
     /// Also write the plan in this format next to plan.json.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, help_heading = "Output")]
     format: Option<Format>,
     /// Resource group for the az and terraform output.
-    #[arg(long, short = 'g', value_name = "G", value_parser = super::values::resource_group)]
+    #[arg(long, short = 'g', value_name = "G", value_parser = super::values::resource_group, help_heading = "Output")]
     resource_group: Option<String>,
     /// Route table for the az, terraform, arm and bicep output.
-    #[arg(long, value_name = "T", value_parser = super::values::route_table)]
+    #[arg(long, value_name = "T", value_parser = super::values::route_table, help_heading = "Output")]
     route_table: Option<String>,
     /// POST the JSON summary here when something changed (same retries as downloads).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help_heading = "Output")]
     webhook: Option<Url>,
     /// Seconds to wait for another run's lock before giving up.
-    #[arg(long, value_name = "SECS", default_value = "60", value_parser = super::values::wait)]
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = super::values::wait, help_heading = "State")]
     lock_timeout: Duration,
     /// Summary format on stdout.
-    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text, help_heading = "Output")]
     summary_format: SummaryFormat,
     #[command(flatten)]
     net: NetArgs,

@@ -17,7 +17,8 @@ the fewest prefixes covering exactly the same addresses";
 #[command(about = ABOUT, after_help = "\
 Examples:
   tagroute resolve --file ServiceTags_Public_20251028.json BatchNodeManagement.EastUS
-  tagroute resolve --file ServiceTags_Public_20251028.json 'AzureMachineLearning.*' --aggregate --family ipv4
+  tagroute resolve --file ServiceTags_Public_20251028.json 'AzureMachineLearning.*' \\
+      --aggregate --family ipv4
   tagroute resolve --file ServiceTags_China_20260720.json AzureCloud.chinaeast2 --format json")]
 pub struct Args {
     #[command(flatten)]
@@ -26,13 +27,13 @@ pub struct Args {
     #[arg(required = true, value_name = "TAG")]
     tags: Vec<String>,
     /// Address families to print.
-    #[arg(long, value_enum, default_value_t = FamilyArg::Both)]
+    #[arg(long, value_enum, default_value_t = FamilyArg::Both, help_heading = "Selection")]
     family: FamilyArg,
     /// Merge the prefixes into the fewest that cover exactly the same addresses.
-    #[arg(long, short = 'a')]
+    #[arg(long, short = 'a', help_heading = "Output")]
     aggregate: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Output")]
     format: Format,
     #[command(flatten)]
     output: OutputFile,

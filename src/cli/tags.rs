@@ -15,22 +15,28 @@ counts, networkFeatures";
 #[command(about = ABOUT, after_help = "\
 Examples:
   tagroute tags --file ServiceTags_Public_20251028.json --region francecentral
-  tagroute tags --file ServiceTags_Public_20251028.json --match 'AzureMachineLearning.*' --format csv
+  tagroute tags --file ServiceTags_Public_20251028.json --match 'AzureMachineLearning.*' \\
+      --format csv
   tagroute tags --file ServiceTags_AzureGovernment_20260720.json --feature UDR --format json")]
 pub struct Args {
     #[command(flatten)]
     source: Source,
     /// Only tags of this region (ARM name, display name or tag suffix).
-    #[arg(long, short = 'r')]
+    #[arg(long, short = 'r', help_heading = "Selection")]
     region: Option<String>,
     /// Only tags whose names match this glob (repeatable, case-insensitive).
-    #[arg(long = "match", short = 'm', value_name = "GLOB")]
+    #[arg(
+        long = "match",
+        short = 'm',
+        value_name = "GLOB",
+        help_heading = "Selection"
+    )]
     matches: Vec<String>,
     /// Only tags whose networkFeatures include this feature (e.g. UDR, NSG, API, FW).
-    #[arg(long, value_name = "FEATURE")]
+    #[arg(long, value_name = "FEATURE", help_heading = "Selection")]
     feature: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
     format: Format,
     #[command(flatten)]
     output: OutputFile,

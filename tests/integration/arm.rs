@@ -313,6 +313,18 @@ fn contention_drops_and_expired_tokens_are_ridden_out() {
 }
 
 #[test]
+fn a_recorded_retry_after_of_10_is_waited_before_the_poll() {
+    let arm = FakeArm::start(Faults {
+        retry_after: Some("10"),
+        ..Faults::default()
+    });
+    let started = std::time::Instant::now();
+    arm.run("apply", &["--yes"]).status(0);
+    assert!(started.elapsed() >= Duration::from_secs(10));
+    arm.check_equals_plan();
+}
+
+#[test]
 fn a_second_concurrent_edit_stops_the_run_rather_than_overwrite() {
     for mode in MODES {
         let arm = FakeArm::start(Faults {

@@ -10,6 +10,7 @@ mod arm_recorded;
 mod diff;
 mod drift;
 mod errors;
+mod examples;
 mod fake_arm;
 mod fetch;
 mod formats;
