@@ -114,10 +114,12 @@ fn needs_escape(c: char) -> bool {
 /// Longest piece of outside text quoted in a message.
 pub const MAX_QUOTED_CHARS: usize = 120;
 
-/// `n` and a noun, the noun plural unless `n` is 1: "1 route", "2 routes".
+/// `n` and a noun, the noun plural unless `n` is 1: "1 route", "2 routes", "2 prefixes".
 pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
+    } else if ["s", "x", "ch", "sh"].iter().any(|end| noun.ends_with(end)) {
+        format!("{n} {noun}es")
     } else {
         format!("{n} {noun}s")
     }
@@ -145,6 +147,15 @@ pub fn bytes_quoted(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1, "tag"), "1 tag");
+        assert_eq!(plural(0, "tag"), "0 tags");
+        assert_eq!(plural(2, "prefix"), "2 prefixes");
+        assert_eq!(plural(1, "prefix"), "1 prefix");
+        assert_eq!(plural(3, "address"), "3 addresses");
+    }
 
     #[test]
     fn tag_names_follow_azures_grammar() {

@@ -243,7 +243,10 @@ impl ArmClient {
                         return Err(ArmError::OperationFailed {
                             what: what.to_owned(),
                             status: "Failed".into(),
-                            message: Some(format!("{message} (after {busy} attempts)")),
+                            message: Some(format!(
+                                "{message} (after {})",
+                                crate::text::plural(busy as usize, "attempt")
+                            )),
                         });
                     }
                     let delay = retry_delay(&self.opts.http, busy, None, SystemTime::now());

@@ -10,6 +10,8 @@ use clap::ValueEnum;
 /// Where the service-tag file comes from.
 #[derive(clap::Args, Debug, Clone)]
 #[command(next_help_heading = "Service-tag file")]
+#[command(group(clap::ArgGroup::new("input").required(true).multiple(true).args(["file", "cloud"])))]
+#[group(skip)]
 pub struct Source {
     /// Service-tag JSON file (weekly download or `az network list-service-tags` output); `-` reads stdin.
     #[arg(

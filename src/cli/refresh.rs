@@ -261,20 +261,22 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             text
         }
         SummaryFormat::Text => format!(
-            "{} changeNumber {}{}: {} routes planned, {}; state in {}\n",
+            "{} changeNumber {}{}: {} planned, {}; state in {}\n",
             cloud,
             new.change_number,
             previous
                 .as_ref()
                 .map(|p| format!(" (was {})", p.snapshot.change_number))
                 .unwrap_or_else(|| " (first run)".into()),
-            plan.routes.len(),
+            crate::text::plural(plan.routes.len(), "route"),
             match (&applied, summary.changed) {
-                (Some(r), true) if r.verified && r.error.is_none() =>
-                    format!("{} route writes applied and verified", r.applied.len()),
+                (Some(r), true) if r.verified && r.error.is_none() => format!(
+                    "{} applied and verified",
+                    crate::text::plural(r.applied.len(), "route write")
+                ),
                 (Some(r), true) => format!(
-                    "{} route writes applied, {} not{}, the table still differs",
-                    r.applied.len(),
+                    "{} applied, {} not{}, the table still differs",
+                    crate::text::plural(r.applied.len(), "route write"),
                     r.not_applied.len(),
                     if r.unknown.is_empty() {
                         String::new()

@@ -50,14 +50,14 @@ fn change_rows(diff: &Diff) -> Vec<Vec<String>> {
 fn summary_line(diff: &Diff) -> String {
     let s = &diff.summary;
     format!(
-        "{} to add, {} to update, {} to remove, {} unchanged; {} conflicts, {} redundant; {} routes after ({} not managed by tagroute), limit {}",
+        "{} to add, {} to update, {} to remove, {} unchanged; {}, {} redundant; {} after ({} not managed by tagroute), limit {}",
         s.add,
         s.update,
         s.remove,
         s.unchanged,
-        s.conflicts,
+        crate::text::plural(s.conflicts, "conflict"),
         s.redundant,
-        s.routes_after,
+        crate::text::plural(s.routes_after, "route"),
         s.unmanaged,
         s.max_routes
     )

@@ -18,16 +18,17 @@ fn totals(d: &Drift) -> String {
         .filter(|t| !t.added.is_empty() || !t.removed.is_empty())
         .count();
     let mut s = format!(
-        "{moved} tags with prefix changes (+{added} -{removed} prefixes), {} with only a new changeNumber; {} tags appeared, {} vanished",
+        "{} with prefix changes (+{added} -{removed} prefixes), {} with only a new changeNumber; {} appeared, {} vanished",
+        crate::text::plural(moved, "tag"),
         d.tags.len() - moved,
-        d.added_tags.len(),
+        crate::text::plural(d.added_tags.len(), "tag"),
         d.removed_tags.len()
     );
     if let Some(r) = &d.routes {
         s.push_str(&format!(
-            "; region {}: {} routes to add, {} to remove",
+            "; region {}: {} to add, {} to remove",
             r.region,
-            r.add.len(),
+            crate::text::plural(r.add.len(), "route"),
             r.remove.len()
         ));
     }

@@ -60,8 +60,8 @@ pub fn provenance(plan: &Plan) -> String {
         .unwrap_or_default();
     let tags: Vec<&str> = plan.tags.iter().map(|t| t.name.as_str()).collect();
     format!(
-        "{} routes from the {} service tags (changeNumber {}{region}): {}",
-        plan.routes.len(),
+        "{} from the {} service tags (changeNumber {}{region}): {}",
+        crate::text::plural(plan.routes.len(), "route"),
         plan.cloud,
         plan.change_number,
         if tags.is_empty() {

@@ -64,11 +64,11 @@ pub fn plan(plan: &Plan) -> String {
     let mut out = routes(&plan.routes);
     let s = &plan.summary;
     out.push_str(&format!(
-        "\n{} routes (limit {}) from {} prefixes of {} tags; {} changeNumber {}{}\n",
-        s.routes,
+        "\n{} (limit {}) from {} of {}; {} changeNumber {}{}\n",
+        crate::text::plural(s.routes, "route"),
         s.max_routes,
-        s.input_prefixes,
-        plan.tags.len(),
+        crate::text::plural(s.input_prefixes, "prefix"),
+        crate::text::plural(plan.tags.len(), "tag"),
         plan.cloud,
         plan.change_number,
         plan.region

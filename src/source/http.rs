@@ -72,7 +72,7 @@ pub enum FetchError {
     Refused { url: String, reason: String },
     #[error("{url}: HTTP {status}")]
     Status { url: String, status: u16 },
-    #[error("{url}: {msg} (after {attempts} attempts)")]
+    #[error("{url}: {msg} (after {})", crate::text::plural(*.attempts as usize, "attempt"))]
     Network {
         url: String,
         msg: String,
