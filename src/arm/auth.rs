@@ -19,7 +19,6 @@ use azure_identity::{
     ManagedIdentityCredential, ManagedIdentityCredentialOptions, WorkloadIdentityCredential,
     WorkloadIdentityCredentialOptions,
 };
-use futures_util::StreamExt;
 
 use crate::snapshot::Cloud;
 
@@ -83,7 +82,11 @@ impl HttpClient for Bounded {
     async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
         let (status, headers, mut body) = self.inner.execute_request(request).await?.deconstruct();
         let mut bytes = Vec::new();
-        while let Some(chunk) = body.next().await {
+        while let Some(chunk) = std::future::poll_fn(|cx| {
+            futures_core::Stream::poll_next(std::pin::Pin::new(&mut body), cx)
+        })
+        .await
+        {
             let chunk = chunk?;
             if (bytes.len() + chunk.len()) as u64 > self.limit {
                 return Err(azure_core::Error::with_message(
