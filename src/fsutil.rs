@@ -50,7 +50,17 @@ fn replace(path: &Path, bytes: &[u8], permissions: Option<std::fs::Permissions>)
     // Created as a new file would be (0666 less the umask), not tempfile's private 0600.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut tmp = builder.tempfile_in(dir)?;
+    // tempfile names its temporary file in the error; the user gave the path, not that name.
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| {
+        let why = match e.kind() {
+            io::ErrorKind::NotFound => format!("no directory {}", dir.display()),
+            io::ErrorKind::PermissionDenied => {
+                format!("no permission to create a file in {}", dir.display())
+            }
+            kind => format!("cannot create a file in {}: {kind}", dir.display()),
+        };
+        io::Error::new(e.kind(), why)
+    })?;
     if let Some(permissions) = permissions {
         tmp.as_file().set_permissions(permissions)?;
     }

@@ -267,7 +267,7 @@ pub fn record(
         Some((table, limits)) => {
             let d = diff::diff(plan, run.snapshot, table, &run.drift.name_prefix, limits)?;
             files.push(("diff.json".into(), emit::diff::json(&d).into_bytes()));
-            let script = emit::diff::az_script(&d, &emit::provenance(plan), &run.target);
+            let script = emit::diff::az_script(&d, plan, &run.target);
             files.push(("diff.sh".into(), script.into_bytes()));
             Some(d)
         }

@@ -84,17 +84,21 @@ impl FamilyChoice {
 /// Why a selection failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SelectError {
-    #[error("unknown region {} in this {cloud} file; {}", crate::text::quoted(.input), closest_or(.closest, "closest known", "it names no regions"))]
+    #[error("unknown region {} in this {cloud} file; {}", crate::text::quoted(.input), closest_or(.closest, "closest known", if *.any { "no region of it is named like that" } else { "it names no regions" }))]
     UnknownRegion {
         input: String,
         cloud: String,
         closest: Vec<String>,
+        /// The file names some region.
+        any: bool,
     },
-    #[error("tag pattern {} matches no tag in {source_name}; {}", crate::text::quoted(.pattern), closest_or(.closest, "closest", "it has no tags"))]
+    #[error("tag pattern {} matches no tag in {source_name}; {}", crate::text::quoted(.pattern), closest_or(.closest, "closest", if *.any { "no tag of it is named like that (tagroute tags lists them)" } else { "it has no tags" }))]
     UnmatchedTag {
         pattern: String,
         source_name: String,
         closest: Vec<String>,
+        /// The file has some tag.
+        any: bool,
     },
     #[error("no region and no tag given: name a region or at least one tag")]
     NothingSelected,
@@ -208,6 +212,7 @@ pub fn resolve_region(snapshot: &Snapshot, input: &str) -> Result<Region, Select
         input: input.to_owned(),
         cloud: snapshot.cloud.to_string(),
         closest: closest(&key, names, 5),
+        any: !all.is_empty(),
     })
 }
 
@@ -225,12 +230,17 @@ pub fn match_tags(snapshot: &Snapshot, patterns: &[String]) -> Result<Vec<usize>
                 any = true;
             }
         }
+        if !any && let Some(found) = by_region_spelling(snapshot, pattern) {
+            chosen[found] = true;
+            any = true;
+        }
         if !any {
             let names = tags.iter().map(|t| t.name.as_str());
             return Err(SelectError::UnmatchedTag {
                 pattern: pattern.clone(),
                 source_name: snapshot.source.to_owned(),
                 closest: closest(pattern, names, 5),
+                any: !tags.is_empty(),
             });
         }
     }
@@ -240,6 +250,25 @@ pub fn match_tags(snapshot: &Snapshot, patterns: &[String]) -> Result<Vec<usize>
         .filter(|(_, c)| **c)
         .map(|(i, _)| i)
         .collect())
+}
+
+/// The tag a plain name means when its suffix spells a region another way than the file's own
+/// name does (`AzureCloud.francecentral` for the file's `AzureCloud.centralfrance`): the tag of
+/// that base that the region holds, when there is exactly one.
+fn by_region_spelling(snapshot: &Snapshot, pattern: &str) -> Option<usize> {
+    if pattern.contains(['*', '?', '[', '{']) {
+        return None;
+    }
+    let (base, suffix) = pattern.split_once('.')?;
+    let region = resolve_region(snapshot, suffix).ok()?;
+    let mut found = snapshot
+        .tags
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.has_base(base) && region.holds(t))
+        .map(|(i, _)| i);
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
 }
 
 /// The tags a plan may use as whole routes (`--tag-route`), in file order: `auto` allows every tag
@@ -351,7 +380,11 @@ pub fn for_plan(
     })
 }
 
-/// Up to `n` candidates closest to `key`, most similar first.
+/// How alike (Jaro-Winkler, on normalized names) a suggestion must be to what was asked: a typo
+/// or a different spelling passes, an unrelated name (`Scuba` for `NoSuchTag`) does not.
+const CLOSE_ENOUGH: f64 = 0.8;
+
+/// Up to `n` candidates closest to `key` and close enough to it, most similar first.
 pub(crate) fn closest<'a>(
     key: &str,
     candidates: impl Iterator<Item = &'a str>,
@@ -360,6 +393,7 @@ pub(crate) fn closest<'a>(
     let key = normalize(key);
     let mut scored: Vec<(f64, &str)> = candidates
         .map(|c| (strsim::jaro_winkler(&key, &normalize(c)), c))
+        .filter(|(score, _)| *score >= CLOSE_ENOUGH)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored.dedup_by(|a, b| a.1 == b.1);
@@ -464,6 +498,19 @@ mod tests {
             "{e}"
         );
         assert!(match_tags(&s, &["[".into()]).is_err());
+        // Unrelated names are no suggestion.
+        let e = match_tags(&s, &["NoSuchTag".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("no tag of it is named like that (tagroute tags lists them)"),
+            "{e}"
+        );
+        // A region spelled another way than the file's tag name is the same tag.
+        assert_eq!(
+            match_tags(&s, &["AzureMachineLearning.centralfrance".into()]).unwrap(),
+            match_tags(&s, &["AzureMachineLearning.FranceCentral".into()]).unwrap()
+        );
         let empty = parse("e", br#"{"cloud":"Public","changeNumber":1,"values":[]}"#).unwrap();
         let e = match_tags(&empty, &["Storage".into()]).unwrap_err();
         assert_eq!(

@@ -340,14 +340,19 @@ impl ArmClient {
 
     /// A polling URL, if it is on the endpoint's own origin.
     fn own_url(&self, what: &str, text: &str) -> Result<Url, ArmError> {
-        let refuse = |why| ArmError::ForeignUrl {
+        let refuse = |url: String, why| ArmError::ForeignUrl {
             what: what.to_owned(),
-            url: crate::text::quoted(text),
+            url,
             why,
         };
-        let url = self.endpoint.join(text).map_err(|_| refuse("not a URL"))?;
+        // A polling URL is signed: its query is never shown.
+        let url = self
+            .endpoint
+            .join(text)
+            .map_err(|_| refuse("a polling URL".to_owned(), "not a URL"))?;
         if url.origin() != self.endpoint.origin() {
             return Err(refuse(
+                crate::text::quoted(&http::shown(&url)),
                 "the token goes to the Resource Manager endpoint only",
             ));
         }

@@ -78,6 +78,34 @@ pub fn table_default_hop(table: &routes::RouteTable) -> Option<crate::model::Nex
         .map(|_| route.next_hop.clone())
 }
 
+/// Warns when the table has no default route for a family the plan routes: nothing of that
+/// family is force-tunnelled, so routes to Internet change nothing there.
+pub fn warn_no_tunnel(table: &routes::RouteTable, plan: &crate::plan::Plan, diag: &Diag) {
+    use crate::prefix::{Family, IpPrefix};
+    for (family, default) in [(Family::V4, "0.0.0.0/0"), (Family::V6, "::/0")] {
+        let has = table.routes.iter().any(|r| {
+            matches!(&r.destination, routes::Destination::Prefix(p) if p.is_default()
+                && matches!((p, family), (IpPrefix::V4(_), Family::V4) | (IpPrefix::V6(_), Family::V6)))
+        });
+        let planned = plan.routes.iter().any(|r| {
+            r.destination.prefix().is_some_and(|p| {
+                matches!(
+                    (p, family),
+                    (IpPrefix::V4(_), Family::V4) | (IpPrefix::V6(_), Family::V6)
+                )
+            })
+        });
+        if planned && !has {
+            diag.warn(format!(
+                "{} has no {default} route: nothing of that family is force-tunnelled, so the \
+                 routes to Internet change nothing there until a {default} route sends the rest \
+                 elsewhere",
+                table.source
+            ));
+        }
+    }
+}
+
 /// Warns of each route that takes planned addresses away from Internet.
 pub fn warn_conflicts(d: &diff::Diff, diag: &Diag) {
     for c in &d.conflicts {
@@ -121,6 +149,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         args.selection.limits(),
     )?;
     warn_conflicts(&d, diag);
+    warn_no_tunnel(&table, &plan, diag);
     let target = Target {
         resource_group: args.resource_group,
         route_table: args.route_table,
@@ -130,7 +159,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         Format::Table => emit::diff::table(&d),
         Format::Json => emit::diff::json(&d),
         Format::Markdown => emit::diff::markdown(&d, &title),
-        Format::Az => emit::diff::az_script(&d, &emit::provenance(&plan), &target),
+        Format::Az => emit::diff::az_script(&d, &plan, &target),
     };
     deliver(&text, args.output.output.as_deref())?;
     let conflict = args.fail_on_conflict && !d.conflicts.is_empty();

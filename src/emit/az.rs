@@ -7,19 +7,36 @@
 use super::Target;
 use crate::model::Route;
 use crate::plan::Plan;
+use crate::snapshot::Cloud;
+
+/// The name `az cloud show` gives a cloud.
+fn az_cloud_name(cloud: Cloud) -> &'static str {
+    match cloud {
+        Cloud::Public => "AzureCloud",
+        Cloud::AzureGovernment => "AzureUSGovernment",
+        Cloud::China => "AzureChinaCloud",
+    }
+}
 
 /// Quotes a value for bash: `'...'` with each `'` written as `'\''`.
 pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// The script's opening lines: shebang, strict mode, where the routes go.
-pub fn preamble(comment: &[String], target: &Target) -> String {
+/// The script's opening lines: shebang, strict mode, a check that `az` is set to the routes'
+/// cloud (a Government file's routes written through a public login would go to another
+/// table, or fail halfway), where the routes go.
+pub fn preamble(comment: &[String], cloud: Cloud, target: &Target) -> String {
     let mut out = String::from("#!/usr/bin/env bash\n");
     for line in comment {
         out.push_str(&format!("# {}\n", super::comment_text(line)));
     }
     out.push_str("set -euo pipefail\n\n");
+    let name = az_cloud_name(cloud);
+    out.push_str(&format!(
+        "if [ \"$(az cloud show --query name -o tsv)\" != {name} ]; then\n  echo \"these routes are for \
+         the {name} cloud; az is set to another (az cloud set --name {name})\" >&2\n  exit 1\nfi\n"
+    ));
     let var = |name: &str, value: &Option<String>, flag: &str| match value {
         Some(v) => format!("{name}={}\n", shell_quote(v)),
         None => format!("{name}=\"${{{name}:?set {name} or pass {flag} to tagroute}}\"\n"),
@@ -78,7 +95,11 @@ pub fn delete(route_name: &str) -> String {
 
 /// The whole script for a plan.
 pub fn plan(plan: &Plan, target: &Target) -> String {
-    let mut out = preamble(&[super::generator(), super::provenance(plan)], target);
+    let mut out = preamble(
+        &[super::generator(), super::provenance(plan)],
+        plan.cloud,
+        target,
+    );
     for route in &plan.routes {
         out.push_str(&create(route));
     }

@@ -214,13 +214,14 @@ pub fn markdown(diff: &Diff, title: &str) -> String {
 }
 
 /// The `az` commands that apply the diff: creates and updates, then deletes.
-pub fn az_script(diff: &Diff, provenance: &str, target: &Target) -> String {
+pub fn az_script(diff: &Diff, plan: &crate::plan::Plan, target: &Target) -> String {
     let mut out = az::preamble(
         &[
             super::generator(),
-            provenance.to_owned(),
+            super::provenance(plan),
             summary_line(diff),
         ],
+        plan.cloud,
         target,
     );
     if diff.is_empty() {

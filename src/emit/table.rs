@@ -43,6 +43,21 @@ pub fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// Most tags named in a route's TAGS cell; the rest are counted (`--format json` lists all).
+const TAGS_SHOWN: usize = 3;
+
+/// A route's tags for the table: the first few, then how many more.
+fn tags_cell(tags: &[String]) -> String {
+    if tags.len() <= TAGS_SHOWN {
+        return tags.join(", ");
+    }
+    format!(
+        "{} (+{} more)",
+        tags[..TAGS_SHOWN].join(", "),
+        tags.len() - TAGS_SHOWN
+    )
+}
+
 /// One row per route: name, prefix, next hop, tags.
 pub fn routes(routes: &[Route]) -> String {
     let rows: Vec<Vec<String>> = routes
@@ -52,7 +67,7 @@ pub fn routes(routes: &[Route]) -> String {
                 r.name.clone(),
                 r.destination.to_string(),
                 r.next_hop.to_string(),
-                r.tags.join(", "),
+                tags_cell(&r.tags),
             ]
         })
         .collect();

@@ -84,11 +84,23 @@ pub enum FetchError {
     Client(String),
 }
 
+/// A URL as messages show it: without user info, and with any query cut to `?...`, since either
+/// may hold a secret (`https://user:pw@host/hook?sig=...`).
+pub fn shown(url: &Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    if url.query().is_some() {
+        url.set_query(Some("..."));
+    }
+    url.to_string()
+}
+
 /// Refuses anything but `https://`, and `http://` to a loopback host.
 pub fn check_url(url: &Url) -> Result<(), FetchError> {
     let refuse = |reason: &str| {
         Err(FetchError::Refused {
-            url: url.to_string(),
+            url: shown(url),
             reason: reason.to_owned(),
         })
     };
@@ -213,7 +225,7 @@ impl Http {
                 Err(Attempt::Retry(msg, retry_after)) => {
                     if n > self.cfg.retries {
                         return Err(FetchError::Network {
-                            url: url.to_string(),
+                            url: shown(url),
                             msg,
                             attempts: n,
                         });
@@ -267,14 +279,14 @@ impl Http {
                     Attempt::Retry(format!("HTTP {}", status.as_u16()), retry_after)
                 } else {
                     Attempt::Fatal(FetchError::Status {
-                        url: url.to_string(),
+                        url: shown(url),
                         status: status.as_u16(),
                     })
                 });
             }
             let too_large = || {
                 Attempt::Fatal(FetchError::TooLarge {
-                    url: url.to_string(),
+                    url: shown(url),
                     limit: self.cfg.max_bytes,
                 })
             };
@@ -340,7 +352,7 @@ impl Http {
                 ))
             } else {
                 Err(Attempt::Fatal(FetchError::Status {
-                    url: url.to_string(),
+                    url: shown(url),
                     status: status.as_u16(),
                 }))
             }
@@ -368,7 +380,7 @@ impl Http {
                 Attempt::Retry(format!("HTTP {}", status.as_u16()), retry_after)
             } else {
                 Attempt::Fatal(FetchError::Status {
-                    url: url.to_string(),
+                    url: shown(url),
                     status: status.as_u16(),
                 })
             })
@@ -417,7 +429,7 @@ pub async fn read_limited(
 fn attempt_error(url: &Url, e: &reqwest::Error) -> Attempt {
     if e.is_redirect() {
         Attempt::Fatal(FetchError::Refused {
-            url: url.to_string(),
+            url: shown(url),
             reason: format!("redirect: {}", describe(e)),
         })
     } else {
@@ -452,6 +464,14 @@ pub fn describe(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_urls_keep_no_secret() {
+        let url = Url::parse("http://user:pw@127.0.0.1:8080/hook?sig=abc&x=1").unwrap();
+        assert_eq!(shown(&url), "http://127.0.0.1:8080/hook?...");
+        let plain = Url::parse("https://download.microsoft.com/a/b.json").unwrap();
+        assert_eq!(shown(&plain), "https://download.microsoft.com/a/b.json");
+    }
 
     #[test]
     fn only_https_or_loopback_http() {

@@ -87,13 +87,21 @@ pub enum SourceError {
     )]
     Stale { url: String, got: u64, stored: u64 },
     #[error(
-        "no {cloud} file found: the download page gave no link ({page}) and no date in the last {days} days exists under {base}"
+        "no {cloud} file found: {page}, and no date in the last {days} days exists under {base}"
     )]
     NotFound {
         cloud: Cloud,
+        /// What the download page did.
         page: String,
         days: u32,
         base: String,
+    },
+    #[error("no {cloud} file found: {page}, and probing dates failed: {probe}")]
+    Unreachable {
+        cloud: Cloud,
+        /// What the download page did.
+        page: String,
+        probe: FetchError,
     },
     #[error("ARM API: {0}")]
     Arm(String),
@@ -119,35 +127,39 @@ pub async fn discover(
     notes: &mut Vec<String>,
 ) -> Result<(Url, &'static str), SourceError> {
     let stem = format!("ServiceTags_{}_", cloud.as_str());
-    match http.get(&ep.download_page, None, None, &http::Quiet).await {
+    let shown_page = http::shown(&ep.download_page);
+    // What the page did, for the notes and for the error when the probe finds nothing either.
+    let page = match http.get(&ep.download_page, None, None, &http::Quiet).await {
         Ok(Fetched::Body { bytes, .. }) => {
             if let Some(url) =
                 newest_link(&String::from_utf8_lossy(&bytes), &stem, &ep.download_page)
             {
                 return Ok((url, "download page"));
             }
-            notes.push(format!(
-                "{} links to no {stem}YYYYMMDD.json; probing dates",
-                ep.download_page
-            ));
+            format!("the download page {shown_page} links to no {stem}YYYYMMDD.json")
         }
-        Ok(Fetched::NotModified) => {}
-        Err(e) => notes.push(format!("download page failed ({e}); probing dates")),
-    }
+        Ok(Fetched::NotModified) => format!("the download page {shown_page} answered 304"),
+        Err(e) => format!("the download page failed ({e})"),
+    };
+    notes.push(format!("{page}; probing dates"));
     for date in probe_dates(today, probe_days) {
         let url = ep
             .download_base
             .join(&format!("{stem}{date}.json"))
             .map_err(|e| SourceError::Arm(e.to_string()))?;
-        if http.exists(&url).await? {
-            return Ok((url, "date probe"));
+        match http.exists(&url).await {
+            Ok(true) => return Ok((url, "date probe")),
+            Ok(false) => {}
+            Err(probe) => {
+                return Err(SourceError::Unreachable { cloud, page, probe });
+            }
         }
     }
     Err(SourceError::NotFound {
         cloud,
-        page: ep.download_page.to_string(),
+        page,
         days: probe_days,
-        base: ep.download_base.to_string(),
+        base: http::shown(&ep.download_base),
     })
 }
 
@@ -335,7 +347,7 @@ pub async fn fetch(
             },
         }
     };
-    let url = download.url.to_string();
+    let url = http::shown(&download.url);
     let snap = snapshot::parse(&url, &download.bytes).map_err(|err| SourceError::Invalid {
         url: url.clone(),
         err,
@@ -407,7 +419,7 @@ fn outcome(
     Outcome {
         cloud,
         status,
-        url: url.to_string(),
+        url: http::shown(url),
         found_via: via.to_owned(),
         change_number: change,
         previous_change_number: prev,

@@ -259,7 +259,8 @@ fn az_script_runs_the_right_commands_whatever_the_names() {
     let log = tmp.path().join("az.log");
     let fake = tmp.path().join("az");
     // A stand-in az that records each argument on its own line.
-    std::fs::write(&fake, format!("#!/usr/bin/env bash\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> '{}'; done\necho END >> '{}'\n", log.display(), log.display())).unwrap();
+    // It answers the script's cloud check as `az` signed in to the public cloud does.
+    std::fs::write(&fake, format!("#!/usr/bin/env bash\nif [ \"$1 $2\" = 'cloud show' ]; then echo \"${{AZ_CLOUD:-AzureCloud}}\"; exit 0; fi\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> '{}'; done\necho END >> '{}'\n", log.display(), log.display())).unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!(
         "{}:{}",
@@ -354,6 +355,41 @@ fn az_script_runs_the_right_commands_whatever_the_names() {
         String::from_utf8_lossy(&out.stderr)
             .contains("set RESOURCE_GROUP or pass --resource-group")
     );
+    // With az signed in to another cloud, it stops before any change, naming the right one.
+    let out = Command::new("bash")
+        .arg(tmp.path().join("apply.sh"))
+        .env("PATH", &path)
+        .env("AZ_CLOUD", "AzureUSGovernment")
+        .env("RESOURCE_GROUP", "rg")
+        .env("ROUTE_TABLE", "rt")
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && !log.exists());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("these routes are for the AzureCloud cloud; az is set to another (az cloud set --name AzureCloud)")
+    );
+    let Some(dir) = data_dir() else { return };
+    for (file, region, cloud) in [
+        (
+            "ServiceTags_AzureGovernment_20260720.json",
+            "usgovvirginia",
+            "AzureUSGovernment",
+        ),
+        (
+            "ServiceTags_China_20260720.json",
+            "chinaeast2",
+            "AzureChinaCloud",
+        ),
+    ] {
+        let script = render(&snapshot(&dir, file), region, "az", &[]);
+        assert!(
+            script.contains(&format!(
+                "if [ \"$(az cloud show --query name -o tsv)\" != {cloud} ]; then"
+            )),
+            "{script}"
+        );
+    }
 }
 
 #[test]

@@ -78,7 +78,7 @@ fn az_scripts_run_the_names_as_data() {
     std::fs::write(
         &fake,
         format!(
-            "#!/usr/bin/env bash\nprintf '%s\\0' \"$@\" >> '{0}'\nprintf '\\0' >> '{0}'\n",
+            "#!/usr/bin/env bash\nif [ \"$1 $2\" = 'cloud show' ]; then echo AzureCloud; exit 0; fi\nprintf '%s\\0' \"$@\" >> '{0}'\nprintf '\\0' >> '{0}'\n",
             log.display()
         ),
     )
