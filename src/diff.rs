@@ -155,7 +155,12 @@ pub fn diff(
     limits: Limits,
 ) -> Result<Diff, DiffError> {
     let (max_routes, max_tag_routes) = (limits.routes, limits.tag_routes);
-    let owned = |r: &ExistingRoute| starts_with_ignore_case(&r.name, name_prefix);
+    // A default route is never tagroute's, whatever its name: tagroute plans none, so removing
+    // one named like its own (a `tagroute-default` to the firewall) would end the tunnel.
+    let owned = |r: &ExistingRoute| {
+        starts_with_ignore_case(&r.name, name_prefix)
+            && !r.destination.prefix().is_some_and(IpPrefix::is_default)
+    };
     let (managed, unmanaged): (Vec<&ExistingRoute>, Vec<&ExistingRoute>) =
         table.routes.iter().partition(|r| owned(r));
 

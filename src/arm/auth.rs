@@ -124,9 +124,12 @@ fn env(name: &str) -> Option<String> {
 /// A credential of the chain: its name, itself, and how long it may take.
 type Link = (&'static str, Arc<dyn TokenCredential>, Duration);
 
-/// The SDK credentials that the environment makes possible, in the chain's order.
-fn chain(cloud: Cloud) -> Vec<Link> {
+/// The SDK credentials that the environment makes possible, in the chain's order, and why each
+/// one the environment asks for could not be made (the SDK has no managed identity of Azure ML
+/// compute or Cloud Shell, which set `MSI_ENDPOINT`).
+fn chain(cloud: Cloud) -> (Vec<Link>, Vec<String>) {
     let mut out: Vec<Link> = Vec::new();
+    let mut unusable = Vec::new();
     if let (Some(tenant), Some(client), Some(secret)) = (
         env("AZURE_TENANT_ID"),
         env("AZURE_CLIENT_ID"),
@@ -135,28 +138,35 @@ fn chain(cloud: Cloud) -> Vec<Link> {
         let options = ClientSecretCredentialOptions {
             client_options: cloud_config(cloud),
         };
-        if let Ok(c) = ClientSecretCredential::new(&tenant, client, secret.into(), Some(options)) {
-            out.push(("environment service principal", c, CREDENTIAL_TIMEOUT));
+        match ClientSecretCredential::new(&tenant, client, secret.into(), Some(options)) {
+            Ok(c) => out.push(("environment service principal", c, CREDENTIAL_TIMEOUT)),
+            Err(e) => unusable.push(format!(
+                "environment service principal: {}",
+                first_line(&e.to_string())
+            )),
         }
     }
     if env("AZURE_FEDERATED_TOKEN_FILE").is_some() {
         let mut options = WorkloadIdentityCredentialOptions::default();
         options.credential_options.client_options = cloud_config(cloud);
-        if let Ok(c) = WorkloadIdentityCredential::new(Some(options)) {
-            out.push(("workload identity", c, CREDENTIAL_TIMEOUT));
+        match WorkloadIdentityCredential::new(Some(options)) {
+            Ok(c) => out.push(("workload identity", c, CREDENTIAL_TIMEOUT)),
+            Err(e) => unusable.push(format!("workload identity: {}", first_line(&e.to_string()))),
         }
     }
     let managed = ManagedIdentityCredentialOptions {
         client_options: cloud_config(cloud),
         ..ManagedIdentityCredentialOptions::default()
     };
-    if let Ok(c) = ManagedIdentityCredential::new(Some(managed)) {
-        out.push(("managed identity", c, MANAGED_IDENTITY_TIMEOUT));
+    match ManagedIdentityCredential::new(Some(managed)) {
+        Ok(c) => out.push(("managed identity", c, MANAGED_IDENTITY_TIMEOUT)),
+        Err(e) => unusable.push(format!("managed identity: {}", first_line(&e.to_string()))),
     }
-    if let Ok(c) = AzureCliCredential::new(None) {
-        out.push(("Azure CLI", c, CREDENTIAL_TIMEOUT));
+    match AzureCliCredential::new(None) {
+        Ok(c) => out.push(("Azure CLI", c, CREDENTIAL_TIMEOUT)),
+        Err(e) => unusable.push(format!("Azure CLI: {}", first_line(&e.to_string()))),
     }
-    out
+    (out, unusable)
 }
 
 /// Longest wait for one credential of the chain.
@@ -201,8 +211,8 @@ impl Tokens {
                 .map(|t| t.token.secret().to_owned())
                 .map_err(|e| format!("getting a Resource Manager token: {e}"));
         }
-        let mut tried = Vec::new();
-        for (name, credential, limit) in chain(cloud) {
+        let (links, mut tried) = chain(cloud);
+        for (name, credential, limit) in links {
             let got = tokio::time::timeout(limit, credential.get_token(&scopes, None));
             match got.await {
                 Ok(Ok(token)) => {

@@ -81,7 +81,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let d = diff::diff(&plan, &snapshot, &live.table, name_prefix, limits)?;
     // Routes that are not tagroute's are never touched, conflicting or not.
     super::diff::warn_conflicts(&d, diag);
-    super::diff::warn_no_tunnel(&live.table, &plan, diag);
+    super::diff::warn_no_tunnel(&live.table, &plan, name_prefix, diag);
     if !args.yes {
         let count = d.writes();
         if count > args.writing.max_changes {

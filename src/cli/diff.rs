@@ -80,8 +80,26 @@ pub fn table_default_hop(table: &routes::RouteTable) -> Option<crate::model::Nex
 
 /// Warns when the table has no default route for a family the plan routes: nothing of that
 /// family is force-tunnelled, so routes to Internet change nothing there.
-pub fn warn_no_tunnel(table: &routes::RouteTable, plan: &crate::plan::Plan, diag: &Diag) {
+pub fn warn_no_tunnel(
+    table: &routes::RouteTable,
+    plan: &crate::plan::Plan,
+    name_prefix: &str,
+    diag: &Diag,
+) {
     use crate::prefix::{Family, IpPrefix};
+    for r in &table.routes {
+        let default = r.destination.prefix().is_some_and(IpPrefix::is_default);
+        let named = r.name.len() >= name_prefix.len()
+            && r.name.as_bytes()[..name_prefix.len()].eq_ignore_ascii_case(name_prefix.as_bytes());
+        if default && named {
+            diag.warn(format!(
+                "route '{}' is named as tagroute's but is a default route ({}), which tagroute \
+                 never plans: it is left as it is",
+                crate::text::for_terminal(&r.name),
+                r.destination
+            ));
+        }
+    }
     for (family, default) in [(Family::V4, "0.0.0.0/0"), (Family::V6, "::/0")] {
         let has = table.routes.iter().any(|r| {
             matches!(&r.destination, routes::Destination::Prefix(p) if p.is_default()
@@ -149,7 +167,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         args.selection.limits(),
     )?;
     warn_conflicts(&d, diag);
-    warn_no_tunnel(&table, &plan, diag);
+    warn_no_tunnel(&table, &plan, &args.selection.name_prefix, diag);
     let target = Target {
         resource_group: args.resource_group,
         route_table: args.route_table,

@@ -258,6 +258,16 @@ pub enum PlanError {
          table's default route, which forced tunnelling needs; select narrower tags"
     )]
     WholeAddressSpace { family: &'static str },
+    #[error(
+        "routes to {first} and {second} would both be named {} (route names are compared without \
+         case, and `.` and `_` give one Terraform label); refused rather than write one twice",
+        crate::text::quoted(.name)
+    )]
+    DuplicateName {
+        name: String,
+        first: String,
+        second: String,
+    },
     #[error(transparent)]
     Select(#[from] crate::select::SelectError),
     #[error("internal error: the {family} plan failed the forwarding check: {msg}")]
@@ -310,6 +320,25 @@ pub fn check_name_prefix(name_prefix: &str, family: FamilyChoice) -> Result<(), 
         "255.255.255.255/32".parse().expect("valid")
     };
     check_route_name(&route_name(name_prefix, &Destination::Prefix(longest))).map_err(bad)
+}
+
+/// Refuses a plan in which two routes would share a name, as Azure compares them (without case),
+/// or a Terraform resource label (`.` written `_`): a crafted file can name a UDR tag like a
+/// prefix route (`203.0.113.7-32`) or two tags alike but for `.` and `_`, and the az script
+/// would write one route twice, Terraform get one resource twice.
+fn check_unique_names(routes: &[Route]) -> Result<(), PlanError> {
+    let mut seen = std::collections::HashMap::with_capacity(routes.len());
+    for r in routes {
+        let key = r.name.to_ascii_lowercase().replace('.', "_");
+        if let Some(first) = seen.insert(key, &r.destination) {
+            return Err(PlanError::DuplicateName {
+                name: r.name.clone(),
+                first: first.to_string(),
+                second: r.destination.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The next hop of exception routes: only a route-table next hop can take traffic back.
@@ -459,6 +488,7 @@ pub fn plan(
     }
     tag_routes.extend(routes);
     let routes = tag_routes;
+    check_unique_names(&routes)?;
     if routes.len() > opts.max_routes {
         return Err(PlanError::TooManyRoutes {
             needed: routes.len(),
