@@ -284,7 +284,17 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                         format!(", {} unknown", r.unknown.len())
                     }
                 ),
-                (_, true) => "routes must change".to_owned(),
+                (_, true) => match &summary.diff {
+                    Some(d) => format!(
+                        "the table needs {} to add, {} to update, {} to remove",
+                        d.add, d.update, d.remove
+                    ),
+                    None => format!(
+                        "routes must change ({} gained, {} lost since the last run)",
+                        summary.plan_changes.add.len(),
+                        summary.plan_changes.remove.len()
+                    ),
+                },
                 (_, false) => "no route changes".to_owned(),
             },
             recorded.generation.display()

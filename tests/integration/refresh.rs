@@ -51,7 +51,7 @@ fn runs_week_over_week() {
     assert!(
         first
             .stdout
-            .contains("(first run): 4 routes planned, routes must change"),
+            .contains("(first run): 4 routes planned, routes must change (4 gained, 0 lost since the last run)"),
         "{}",
         first.stdout
     );
@@ -87,6 +87,12 @@ fn runs_week_over_week() {
         serde_json::json!(["tagroute-203.0.113.8-31"])
     );
     assert_eq!(summary["drift"]["prefixesAdded"], 1);
+    // The one-line summary counts what the table needs.
+    let d = &summary["diff"];
+    let line = format!(
+        "the table needs {} to add, {} to update, {} to remove",
+        d["add"], d["update"], d["remove"]
+    );
     let dir = current(&state).unwrap();
     assert_eq!(json_file(&dir.join("summary.json")), summary);
     assert_eq!(
@@ -118,6 +124,9 @@ fn runs_week_over_week() {
         "westeurope",
     ])
     .fails_with("is a Public file, not China");
+    // Run again on the same file and table: the one-line summary counts what the table needs.
+    let again = run(&next_example(), &["--existing", routes.to_str().unwrap()]);
+    assert!(again.stdout.contains(&line), "{}\n{line}", again.stdout);
 }
 
 #[test]
