@@ -2,23 +2,25 @@
 //!
 //! Routes whose names start with the name prefix are tagroute's: each is kept, updated (same name,
 //! other prefix or next hop) or removed, and planned routes not present are added. Every other
-//! route is left alone but analysed under longest-prefix match together with the plan:
-//! - a **conflict** is a route that wins, for some address the plan sends to Internet, and sends
-//!   it elsewhere (it is as specific as or more specific than the planned route);
-//! - a planned route is **redundant** when the table's other routes already send all of its
-//!   addresses to Internet.
+//! route is left alone. The whole table after the change (those routes and the plan's) is then
+//! forwarded as Azure forwards it ([`crate::forwarding`]: longest prefix, then Azure's order of
+//! route kinds, then name), in both families:
+//! - a **conflict** is an address the plan sends to Internet that the table after the change
+//!   sends elsewhere, counted for the route that wins it;
+//! - a planned route is **redundant** when removing it from that table changes no address's
+//!   next hop (in either family; a route covering addresses no other route holds is not).
 //!
-//! Ties follow Azure: for equal prefixes an explicit prefix beats a service-tag route, and an
-//! existing route keeps its place over a planned one (the plan cannot displace it). Counts are
-//! exact, by interval arithmetic over the address space. This module knows no output format.
+//! Both are exact, by interval arithmetic, and independent of the order routes are listed in.
+//! This module knows no output format.
 
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::model::{Limits, NextHop, Route};
+use crate::forwarding::{Forwarding, Kind, kind};
+use crate::model::{Limits, NextHop, Route, decimal};
 use crate::plan::Plan;
-use crate::prefix::{Addr, IntervalSet, IpPrefix, Prefix, forwarded_where, lpm_segments};
+use crate::prefix::{Addr, IntervalSet, IpPrefix, Prefix};
 use crate::routes::{Destination, ExistingRoute, RouteTable};
 use crate::snapshot::Snapshot;
 
@@ -36,17 +38,22 @@ pub struct Conflict {
     pub route: ExistingRoute,
     /// Selected tags whose addresses it diverts.
     pub tags: Vec<String>,
-    /// Number of planned addresses it diverts.
+    /// Number of planned addresses it diverts, both families.
     pub addresses: u128,
+    /// Of them, IPv4 addresses.
+    pub ipv4_addresses: u128,
+    /// Of them, IPv6 addresses (a decimal string in JSON).
+    #[serde(serialize_with = "decimal")]
+    pub ipv6_addresses: u128,
     /// Planned routes whose addresses it diverts.
     pub planned_routes: Vec<String>,
 }
 
-/// A planned route whose addresses already reach Internet through other routes.
+/// A planned route the table can do without: removing it changes no address's next hop.
 #[derive(Clone, Debug, Serialize)]
 pub struct Redundant {
     pub route: Route,
-    /// The existing routes that carry its addresses to Internet.
+    /// The routes that forward its addresses as it does, or win them over it.
     pub by: Vec<String>,
 }
 
@@ -221,52 +228,86 @@ pub fn diff(
         });
     }
 
-    let existing: Vec<(&str, &Destination)> = unmanaged
+    // The table after the change: the routes left alone, then the plan's.
+    let unmanaged_list: Vec<(&str, &Destination)> = unmanaged
         .iter()
         .map(|r| (r.name.as_str(), &r.destination))
         .collect();
-    let expanded = expand(snapshot, &table.source, &existing)?;
-    let planned: Vec<(&str, &Destination)> = plan
+    let planned_list: Vec<(&str, &Destination)> = plan
         .routes
         .iter()
         .map(|r| (r.name.as_str(), &r.destination))
         .collect();
-    let planned_expanded = expand(snapshot, "the plan", &planned)?;
-    let tag_sets: Vec<(String, TagSets)> = plan
+    let mut expanded = expand(snapshot, &table.source, &unmanaged_list)?;
+    expanded.extend(expand(snapshot, "the plan", &planned_list)?);
+    let hops: Vec<&NextHop> = unmanaged
+        .iter()
+        .map(|r| &r.next_hop)
+        .chain(plan.routes.iter().map(|r| &r.next_hop))
+        .collect();
+    let selected: Vec<&crate::snapshot::ServiceTag> = plan
         .tags
         .iter()
         .filter_map(|t| snapshot.tag(&t.name))
-        .map(|t| {
-            (
-                t.name.clone(),
-                TagSets {
-                    v4: IntervalSet::from_prefixes(&t.ipv4),
-                    v6: IntervalSet::from_prefixes(&t.ipv6),
-                },
-            )
-        })
         .collect();
-    let mut analysis = Analysis::default();
-    analyse::<u32>(
-        &plan.routes,
-        &planned_expanded.v4,
-        &unmanaged,
-        &expanded.v4,
-        |s| &s.v4,
-        &tag_sets,
-        &mut analysis,
-    );
-    analyse::<u128>(
-        &plan.routes,
-        &planned_expanded.v6,
-        &unmanaged,
-        &expanded.v6,
-        |s| &s.v6,
-        &tag_sets,
-        &mut analysis,
-    );
-    let conflicts = analysis.finish_conflicts(&unmanaged);
-    let mut redundant = analysis.redundant;
+    let first_planned = unmanaged.len();
+    let v4 = analyse::<u32>(&expanded.v4, &hops, first_planned, |t| &t.ipv4, &selected);
+    let v6 = analyse::<u128>(&expanded.v6, &hops, first_planned, |t| &t.ipv6, &selected);
+    let name = |i: usize| -> String {
+        match i.checked_sub(first_planned) {
+            Some(p) => plan.routes[p].name.clone(),
+            None => unmanaged[i].name.clone(),
+        }
+    };
+    let mut conflicts = Vec::new();
+    for (u, route) in unmanaged.iter().enumerate() {
+        let (a4, a6) = (v4.diverted.get(&u), v6.diverted.get(&u));
+        if a4.is_none() && a6.is_none() {
+            continue;
+        }
+        let mut tags: Vec<String> = Vec::new();
+        let mut planned_routes: Vec<String> = Vec::new();
+        for d in [a4, a6].into_iter().flatten() {
+            for t in &d.tags {
+                if !tags.contains(t) {
+                    tags.push(t.clone());
+                }
+            }
+            for &p in &d.planned {
+                let n = name(p);
+                if !planned_routes.contains(&n) {
+                    planned_routes.push(n);
+                }
+            }
+        }
+        let (n4, n6) = (a4.map_or(0, |d| d.count), a6.map_or(0, |d| d.count));
+        conflicts.push(Conflict {
+            route: (*route).clone(),
+            tags,
+            addresses: n4.saturating_add(n6),
+            ipv4_addresses: n4,
+            ipv6_addresses: n6,
+            planned_routes,
+        });
+    }
+    let mut redundant = Vec::new();
+    for (p, route) in plan.routes.iter().enumerate() {
+        let i = first_planned + p;
+        let (Some(b4), Some(b6)) = (&v4.redundant[i], &v6.redundant[i]) else {
+            continue;
+        };
+        let mut by: Vec<String> = Vec::new();
+        for &o in b4.iter().chain(b6) {
+            let n = name(o);
+            if !by.contains(&n) {
+                by.push(n);
+            }
+        }
+        redundant.push(Redundant {
+            route: route.clone(),
+            by,
+        });
+    }
     redundant.sort_by(|a, b| a.route.destination.cmp(&b.route.destination));
 
     let summary = DiffSummary {
@@ -298,33 +339,37 @@ fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
         && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
-struct TagSets {
-    v4: IntervalSet<u32>,
-    v6: IntervalSet<u128>,
-}
-
-/// Routes as plain prefixes: (prefix, index of the route, from a service tag).
+/// Each route's prefixes in one family, in the order the routes were given.
 #[derive(Default)]
-struct Expanded {
-    v4: Vec<(Prefix<u32>, usize, bool)>,
-    v6: Vec<(Prefix<u128>, usize, bool)>,
+struct Expanded<'a> {
+    v4: Vec<(&'a str, Kind, Vec<Prefix<u32>>)>,
+    v6: Vec<(&'a str, Kind, Vec<Prefix<u128>>)>,
 }
 
-fn expand(
+impl<'a> Expanded<'a> {
+    fn extend(&mut self, other: Expanded<'a>) {
+        self.v4.extend(other.v4);
+        self.v6.extend(other.v6);
+    }
+}
+
+/// The prefixes each route stands for: its own, or its service tag's in the file.
+fn expand<'a>(
     snapshot: &Snapshot,
     source: &str,
-    routes: &[(&str, &Destination)],
-) -> Result<Expanded, DiffError> {
+    routes: &[(&'a str, &Destination)],
+) -> Result<Expanded<'a>, DiffError> {
     let mut out = Expanded::default();
     let tags: HashMap<String, &crate::snapshot::ServiceTag> = snapshot
         .tags
         .iter()
         .map(|t| (t.name.to_ascii_lowercase(), t))
         .collect();
-    for (i, (route, destination)) in routes.iter().enumerate() {
-        match destination {
-            Destination::Prefix(IpPrefix::V4(p)) => out.v4.push((*p, i, false)),
-            Destination::Prefix(IpPrefix::V6(p)) => out.v6.push((*p, i, false)),
+    for &(route, destination) in routes {
+        let k = kind(destination);
+        let (v4, v6) = match destination {
+            Destination::Prefix(IpPrefix::V4(p)) => (vec![*p], vec![]),
+            Destination::Prefix(IpPrefix::V6(p)) => (vec![], vec![*p]),
             Destination::ServiceTag(name) => {
                 let tag =
                     tags.get(&name.to_ascii_lowercase())
@@ -334,141 +379,127 @@ fn expand(
                             tag: name.clone(),
                             cloud: snapshot.cloud.to_string(),
                         })?;
-                out.v4.extend(tag.ipv4.iter().map(|&p| (p, i, true)));
-                out.v6.extend(tag.ipv6.iter().map(|&p| (p, i, true)));
+                (tag.ipv4.to_vec(), tag.ipv6.to_vec())
             }
-        }
+        };
+        out.v4.push((route, k, v4));
+        out.v6.push((route, k, v6));
     }
     Ok(out)
 }
 
-#[derive(Default)]
-struct Analysis {
-    /// Per unmanaged route: diverted addresses, tags, planned routes.
-    diverted: std::collections::BTreeMap<usize, (u128, Vec<String>, Vec<String>)>,
-    redundant: Vec<Redundant>,
+/// What one unmanaged route diverts in one family.
+struct Diverted {
+    count: u128,
+    /// Selected tags whose addresses it takes.
+    tags: Vec<String>,
+    /// Planned routes (indices in the table) whose addresses it takes.
+    planned: Vec<usize>,
 }
 
-impl Analysis {
-    fn finish_conflicts(&mut self, unmanaged: &[&ExistingRoute]) -> Vec<Conflict> {
-        std::mem::take(&mut self.diverted)
-            .into_iter()
-            .map(|(i, (addresses, tags, planned_routes))| Conflict {
-                route: unmanaged[i].clone(),
-                tags,
-                addresses,
-                planned_routes,
-            })
-            .collect()
-    }
+/// One family's conflicts and redundant routes.
+struct FamilyAnalysis {
+    /// By unmanaged route.
+    diverted: std::collections::BTreeMap<usize, Diverted>,
+    /// By route of the table: for a planned route, `Some(routes that stand in for it)` when
+    /// removing it changes nothing in this family.
+    redundant: Vec<Option<Vec<usize>>>,
 }
 
-/// Who forwards an address in the combined table.
-#[derive(Clone, Copy)]
-enum Owner {
-    Planned,
-    Existing(usize),
-}
-
+/// Forwards one family of the table after the change (`routes`, the planned ones from
+/// `first_planned` on) and of the plan alone, and compares them.
 fn analyse<A: Addr>(
-    planned: &[Route],
-    planned_prefixes: &[(Prefix<A>, usize, bool)],
-    unmanaged: &[&ExistingRoute],
-    existing: &[(Prefix<A>, usize, bool)],
-    tag_set: impl Fn(&TagSets) -> &IntervalSet<A>,
-    tags: &[(String, TagSets)],
-    out: &mut Analysis,
-) {
-    let to_internet = |hop: &NextHop| *hop == NextHop::Internet;
-    // Tag routes first: on an exact tie an explicit prefix wins (later wins in `lpm_segments`).
-    let tag_first = |list: &[(Prefix<A>, usize, bool)]| -> Vec<(Prefix<A>, usize)> {
-        let tagged = list.iter().filter(|e| e.2);
-        let explicit = list.iter().filter(|e| !e.2);
-        tagged.chain(explicit).map(|e| (e.0, e.1)).collect()
-    };
-
+    routes: &[(&str, Kind, Vec<Prefix<A>>)],
+    hops: &[&NextHop],
+    first_planned: usize,
+    tag_prefixes: impl Fn(&crate::snapshot::ServiceTag) -> &[Prefix<A>],
+    selected: &[&crate::snapshot::ServiceTag],
+) -> FamilyAnalysis {
+    let internet = |i: usize| *hops[i] == NextHop::Internet;
     // The plan alone: which addresses it sends to Internet.
-    let intent = forwarded_where(&lpm_segments(&tag_first(planned_prefixes)), |i| {
-        to_internet(&planned[i].next_hop)
-    });
+    let alone = Forwarding::new(&routes[first_planned..]);
+    let intent = IntervalSet::from_ranges(
+        alone
+            .segments()
+            .into_iter()
+            .filter(|s| internet(first_planned + s.2))
+            .map(|s| (s.0, s.1))
+            .collect(),
+    );
+    let table = Forwarding::new(routes);
+    let segments = table.segments();
 
-    // Combined table, ordered so that ties resolve as Azure does: tag routes lose to explicit
-    // prefixes, and an existing route keeps its place over a planned one of its kind.
-    let mut combined: Vec<(Prefix<A>, Owner)> = Vec::new();
-    for tagged in [true, false] {
-        combined.extend(
-            planned_prefixes
-                .iter()
-                .filter(|e| e.2 == tagged)
-                .map(|e| (e.0, Owner::Planned)),
-        );
-        combined.extend(
-            existing
-                .iter()
-                .filter(|e| e.2 == tagged)
-                .map(|e| (e.0, Owner::Existing(e.1))),
-        );
-    }
-    let segments = lpm_segments(&combined);
-    for &(lo, hi, owner) in &segments {
-        let Owner::Existing(u) = owner else { continue };
-        if to_internet(&unmanaged[u].next_hop) {
+    let mut diverted: std::collections::BTreeMap<usize, Diverted> = Default::default();
+    let planned_ranges: Vec<IntervalSet<A>> = (first_planned..routes.len())
+        .map(|i| IntervalSet::from_ranges(table.ranges_of(i)))
+        .collect();
+    let tag_sets: Vec<(String, IntervalSet<A>)> = selected
+        .iter()
+        .map(|t| (t.name.clone(), IntervalSet::from_prefixes(tag_prefixes(t))))
+        .collect();
+    for &(lo, hi, w) in &segments {
+        if w >= first_planned || internet(w) {
             continue;
         }
         let hit = intent.intersect(&IntervalSet::from_ranges(vec![(lo, hi)]));
         if hit.is_empty() {
             continue;
         }
-        let entry = out.diverted.entry(u).or_default();
-        entry.0 = entry.0.saturating_add(hit.count());
-        for (name, sets) in tags {
-            if !tag_set(sets).intersect(&hit).is_empty() && !entry.1.contains(name) {
-                entry.1.push(name.clone());
+        let entry = diverted.entry(w).or_insert_with(|| Diverted {
+            count: 0,
+            tags: Vec::new(),
+            planned: Vec::new(),
+        });
+        entry.count = entry.count.saturating_add(hit.count());
+        for (name, set) in &tag_sets {
+            if !set.intersect(&hit).is_empty() && !entry.tags.contains(name) {
+                entry.tags.push(name.clone());
             }
         }
-        for &(p, i, _) in planned_prefixes {
-            let overlaps = p.first() <= hi && lo <= p.last();
-            if overlaps && !entry.2.contains(&planned[i].name) {
-                entry.2.push(planned[i].name.clone());
+        for (p, ranges) in planned_ranges.iter().enumerate() {
+            let i = first_planned + p;
+            if !ranges.intersect(&hit).is_empty() && !entry.planned.contains(&i) {
+                entry.planned.push(i);
             }
         }
     }
 
-    // The existing routes alone: does each planned route's whole range (every prefix of a tag
-    // route) already reach Internet?
-    let alone = lpm_segments(&tag_first(existing));
-    let mut by_route: std::collections::BTreeMap<usize, Option<Vec<String>>> = Default::default();
-    for &(p, i, _) in planned_prefixes {
-        let covering: Vec<&(A, A, usize)> = alone
-            .iter()
-            .filter(|s| s.0 <= p.last() && p.first() <= s.1)
-            .collect();
-        let covered: u128 = covering
-            .iter()
-            .map(|s| (s.1.min(p.last()).to_u128() - s.0.max(p.first()).to_u128()).saturating_add(1))
-            .fold(0u128, u128::saturating_add);
-        let entry = by_route.entry(i).or_insert_with(|| Some(Vec::new()));
-        let carried = covered == p.size()
-            && covering
-                .iter()
-                .all(|s| to_internet(&unmanaged[s.2].next_hop));
-        match (carried, entry.as_mut()) {
-            (true, Some(by)) => {
-                for s in &covering {
-                    if !by.contains(&unmanaged[s.2].name) {
-                        by.push(unmanaged[s.2].name.clone());
+    // A planned route is redundant where, on every range it wins, the route that would win
+    // without it has the same next hop; the routes that win its addresses anyway stand in too.
+    let mut redundant: Vec<Option<Vec<usize>>> = vec![None; routes.len()];
+    let mut won: Vec<Vec<(A, A)>> = vec![Vec::new(); routes.len()];
+    for &(lo, hi, w) in &segments {
+        won[w].push((lo, hi));
+    }
+    for (p, ranges) in planned_ranges.iter().enumerate() {
+        let i = first_planned + p;
+        let mut by = Vec::new();
+        let mut same = true;
+        for &(lo, hi) in &won[i] {
+            match table.winner_without(lo, hi, i) {
+                Some(o) if hops[o] == hops[i] => {
+                    if !by.contains(&o) {
+                        by.push(o);
                     }
                 }
+                _ => {
+                    same = false;
+                    break;
+                }
             }
-            _ => *entry = None,
+        }
+        if same {
+            for &(lo, hi, w) in &segments {
+                let overlaps = ranges.ranges().iter().any(|r| r.0 <= hi && lo <= r.1);
+                if w != i && overlaps && !by.contains(&w) {
+                    by.push(w);
+                }
+            }
+            redundant[i] = Some(by);
         }
     }
-    for (i, by) in by_route {
-        if let Some(by) = by {
-            out.redundant.push(Redundant {
-                route: planned[i].clone(),
-                by,
-            });
-        }
+    FamilyAnalysis {
+        diverted,
+        redundant,
     }
 }

@@ -24,6 +24,7 @@ pub mod cli;
 pub mod diff;
 pub mod drift;
 pub mod emit;
+pub mod forwarding;
 mod fsutil;
 #[doc(hidden)]
 pub mod internals;

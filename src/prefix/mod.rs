@@ -18,7 +18,7 @@ mod trie;
 
 pub use addr::{Addr, Family};
 pub use interval::{IntervalSet, range_prefixes};
-pub(crate) use lpm::{forwarded_where, lpm_segments};
+pub(crate) use lpm::lpm_segments;
 #[cfg(test)]
 pub(crate) use minimize::exhaustive as brute_force;
 pub use minimize::{
