@@ -503,3 +503,7 @@ fn analyse<A: Addr>(
         redundant,
     }
 }
+
+#[cfg(test)]
+#[path = "diff_tests.rs"]
+mod tests;

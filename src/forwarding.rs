@@ -176,7 +176,10 @@ mod tests {
             let f = Forwarding::new(&list);
             let name = |i: usize| list[i].0;
             let segs = f.segments();
-            let inner = segs.iter().find(|s| s.0 == p("10.0.0.0/24").first()).unwrap();
+            let inner = segs
+                .iter()
+                .find(|s| s.0 == p("10.0.0.0/24").first())
+                .unwrap();
             assert_eq!(name(inner.2), "a-regional", "{order:?}");
             let next = f.winner_without(inner.0, inner.1, inner.2).unwrap();
             assert_eq!(name(next), "b-regional");

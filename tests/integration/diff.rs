@@ -362,3 +362,69 @@ fn bad_tables_and_limits_are_errors() {
     )
     .fails_with("cannot both read stdin");
 }
+
+/// The table after the change is forwarded as Azure forwards it: a regional tag route beats the
+/// top-level tag and `AzureCloud.<region>` on the prefixes they share, and the verdicts do not
+/// depend on the order the table lists its routes in.
+#[test]
+fn the_whole_table_is_judged_under_azures_tie_order() {
+    let Some(dir) = data_dir() else { return };
+    let path = snapshot(&dir, "ServiceTags_Public_20251028.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let fw = |name: &str, prefix: &str| json!({"name": name, "addressPrefix": prefix, "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"});
+    let table = json!([
+        fw("fw-storage", "Storage"),
+        fw("fw-cloud", "AzureCloud.EastUS"),
+        fw("default", "0.0.0.0/0")
+    ]);
+    let f = write_json(tmp.path(), "t.json", &table);
+    let d = tagroute(&[
+        "diff",
+        "-f",
+        &path,
+        "--tag",
+        "Storage.EastUS",
+        "--tag-route",
+        "Storage.EastUS",
+        "-e",
+        &f,
+        "--format",
+        "json",
+    ])
+    .status(1)
+    .json();
+    assert_eq!(d["conflicts"], json!([]), "{d}");
+    // Both orders of the same two routes give the same redundant routes.
+    let internet = |name: &str, prefix: &str| json!({"name": name, "addressPrefix": prefix, "nextHopType": "Internet"});
+    let mut verdicts = Vec::new();
+    for table in [
+        json!([
+            internet("a", "Storage.EastUS"),
+            internet("b", "Storage"),
+            fw("default", "0.0.0.0/0")
+        ]),
+        json!([
+            internet("b", "Storage"),
+            internet("a", "Storage.EastUS"),
+            fw("default", "0.0.0.0/0")
+        ]),
+    ] {
+        let f = write_json(tmp.path(), "t.json", &table);
+        let d = tagroute(&[
+            "diff",
+            "-f",
+            &path,
+            "--tag",
+            "Storage.EastUS",
+            "-e",
+            &f,
+            "--format",
+            "json",
+        ])
+        .status(1)
+        .json();
+        verdicts.push((d["summary"]["redundant"].clone(), d["redundant"].clone()));
+    }
+    assert_eq!(verdicts[0], verdicts[1]);
+    assert!(verdicts[0].0.as_u64().unwrap() > 0);
+}
