@@ -162,14 +162,10 @@ pub fn diff(
     limits: Limits,
 ) -> Result<Diff, DiffError> {
     let (max_routes, max_tag_routes) = (limits.routes, limits.tag_routes);
-    // A default route is never tagroute's, whatever its name: tagroute plans none, so removing
-    // one named like its own (a `tagroute-default` to the firewall) would end the tunnel.
-    let owned = |r: &ExistingRoute| {
-        starts_with_ignore_case(&r.name, name_prefix)
-            && !r.destination.prefix().is_some_and(IpPrefix::is_default)
-    };
-    let (managed, unmanaged): (Vec<&ExistingRoute>, Vec<&ExistingRoute>) =
-        table.routes.iter().partition(|r| owned(r));
+    let (managed, unmanaged): (Vec<&ExistingRoute>, Vec<&ExistingRoute>) = table
+        .routes
+        .iter()
+        .partition(|r| is_managed(r, name_prefix));
 
     // Names compared without case, through maps: a table may hold many routes.
     let by_name: HashMap<String, &ExistingRoute> = managed
@@ -332,6 +328,28 @@ pub fn diff(
         redundant,
         summary,
     })
+}
+
+/// True when `route` is tagroute's: named with the name prefix, and not a default route. A
+/// default route is never tagroute's, whatever its name: tagroute plans none, so removing one
+/// named like its own (a `tagroute-default` to the firewall) would end the tunnel.
+pub fn is_managed(route: &ExistingRoute, name_prefix: &str) -> bool {
+    starts_with_ignore_case(&route.name, name_prefix)
+        && !route.destination.prefix().is_some_and(IpPrefix::is_default)
+}
+
+/// The room the routes tagroute does not manage take in `table`: (routes, service-tag routes).
+/// A plan for the table has the limits less these.
+pub fn unmanaged_room(table: &RouteTable, name_prefix: &str) -> (usize, usize) {
+    let unmanaged = table.routes.iter().filter(|r| !is_managed(r, name_prefix));
+    let (mut routes, mut tags) = (0, 0);
+    for r in unmanaged {
+        routes += 1;
+        if matches!(r.destination, Destination::ServiceTag(_)) {
+            tags += 1;
+        }
+    }
+    (routes, tags)
 }
 
 fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {

@@ -69,13 +69,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let cloud = args.source.live_cloud(&snapshot)?;
     let mut client = args.live.client(&args.source.net, cloud)?;
     let live = block_on(client.read(&id))??;
-    let plan = make_plan(
-        &snapshot,
-        &args.selection,
-        super::diff::table_default_hop(&live.table),
-        false,
-        diag,
-    )?;
+    let plan = make_plan(&snapshot, &args.selection, Some(&live.table), false, diag)?;
     let limits = args.selection.limits();
     let name_prefix = &args.selection.name_prefix;
     let d = diff::diff(&plan, &snapshot, &live.table, name_prefix, limits)?;

@@ -167,10 +167,20 @@ impl PlanSelection {
         self.max_routes.unwrap_or(AZURE_MAX_ROUTES)
     }
 
-    /// The limits of the route table.
+    /// True when --max-routes is a budget: given, with slack to trade for routes.
+    pub fn is_budget(&self) -> bool {
+        self.max_routes.is_some() && (self.allow_any_slack || !self.slack.is_empty())
+    }
+
+    /// The limits of the route table: --max-routes (a budget bounds the routes tagroute
+    /// manages, not the table, which keeps Azure's limit) and --max-tag-routes.
     pub fn limits(&self) -> Limits {
         Limits {
-            routes: self.max_routes(),
+            routes: if self.is_budget() {
+                AZURE_MAX_ROUTES
+            } else {
+                self.max_routes()
+            },
             tag_routes: self.max_tag_routes,
         }
     }

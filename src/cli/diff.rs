@@ -152,13 +152,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         }
         (None, None) => anyhow::bail!("pass --existing or --route-table-id"),
     };
-    let plan = make_plan(
-        &snapshot,
-        &args.selection,
-        table_default_hop(&table),
-        false,
-        diag,
-    )?;
+    let plan = make_plan(&snapshot, &args.selection, Some(&table), false, diag)?;
     let d = diff::diff(
         &plan,
         &snapshot,

@@ -1,7 +1,6 @@
 //! `tagroute plan`: the minimal set of routes with next hop Internet for a region's tags.
 
 use crate::emit::{self, PlanFormat, Target};
-use crate::model::NextHop;
 use crate::plan::{self, Plan, PlanError, PlanOptions, Slack, Strategy};
 use crate::select::{self, FamilyChoice};
 use crate::snapshot::Snapshot;
@@ -74,14 +73,27 @@ impl From<Format> for PlanFormat {
 
 /// Selects tags and plans routes as every planning command does, reporting on stderr what the
 /// user should know (missing default tags, IPv6 left out, what tag routes send). With `hint`, a
-/// plan made without tag routes also says once what they would save.
+/// plan made without tag routes also says once what they would save. Planned for `table`, the
+/// plan fits beside the routes tagroute does not manage there, and takes the lpm default next hop
+/// from its default route when none is given.
 pub fn make_plan(
     snapshot: &Snapshot,
     sel: &PlanSelection,
-    default_from_table: Option<NextHop>,
+    table: Option<&crate::routes::RouteTable>,
     hint: bool,
     diag: &Diag,
 ) -> anyhow::Result<Plan> {
+    let default_from_table = table.and_then(super::diff::table_default_hop);
+    let (taken, taken_tags) =
+        table.map_or((0, 0), |t| crate::diff::unmanaged_room(t, &sel.name_prefix));
+    let limits = sel.limits();
+    let room = match table {
+        // Without a table, --max-routes is the plan's own limit or budget.
+        None => sel.max_routes(),
+        Some(_) if sel.is_budget() => sel.max_routes().min(limits.routes.saturating_sub(taken)),
+        Some(_) => limits.routes.saturating_sub(taken),
+    };
+    let tag_room = sel.max_tag_routes.saturating_sub(taken_tags);
     let selection = select::for_plan(snapshot, sel.region.as_deref(), &sel.tag)?;
     if let Some(region) = &selection.region {
         for base in &selection.missing_defaults {
@@ -112,7 +124,7 @@ pub fn make_plan(
     let opts = PlanOptions {
         family: FamilyChoice::from(sel.family),
         name_prefix: sel.name_prefix.clone(),
-        max_routes: sel.max_routes(),
+        max_routes: room,
         strategy: match sel.strategy {
             StrategyArg::Exact => Strategy::Exact,
             StrategyArg::Lpm => Strategy::Lpm,
@@ -121,10 +133,22 @@ pub fn make_plan(
         budget: sel.max_routes.is_some(),
         slack,
         tag_routes: select::match_tag_routes(snapshot, &sel.tag_route).context("--tag-route")?,
-        max_tag_routes: sel.max_tag_routes,
+        max_tag_routes: tag_room,
     };
-    let plan = plan::plan(snapshot, selection.region.as_ref(), &selection.tags, &opts)
-        .map_err(in_flags)?;
+    let plan = plan::plan(snapshot, selection.region.as_ref(), &selection.tags, &opts).map_err(
+        |e| match (e, table) {
+            (PlanError::TooManyRoutes { needed, max }, Some(t)) if taken > 0 => anyhow::anyhow!(
+                "the plan needs {needed} routes, more than the {max} left in {} ({} not managed \
+                 by tagroute take room of its {}); select fewer tags, or try --strategy lpm, or \
+                 --slack TAG / --allow-any-slack with --max-routes to trade extra Internet-bound \
+                 addresses for routes",
+                t.source,
+                crate::text::plural(taken, "route"),
+                limits.routes
+            ),
+            (e, _) => in_flags(e),
+        },
+    )?;
     if plan.summary.excluded_ipv6_prefixes > 0 {
         diag.note(format!(
             "left out {} IPv6 prefixes of the selected tags; --family both includes them",

@@ -206,8 +206,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         (None, Some(live)) => Some(live.table.clone()),
         (None, None) => None,
     };
-    let default_hop = table.as_ref().and_then(super::diff::table_default_hop);
-    let plan = make_plan(&new, &args.selection, default_hop, false, diag)?;
+    let plan = make_plan(&new, &args.selection, table.as_ref(), false, diag)?;
     let applied = match (&id, client.as_mut(), live, args.apply) {
         (Some(id), Some(c), Some(live), true) => {
             let opts = args.writing.options(&args.selection);

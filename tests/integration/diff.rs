@@ -354,7 +354,7 @@ fn bad_tables_and_limits_are_errors() {
         .fails_with("route 'x': unknown next hop type 'Hyperspace'");
     d(&json!([{"name": "x", "addressPrefix": "Nope.Tag", "nextHopType": "Internet"}])).fails_with("route 'x': address prefix 'Nope.Tag' is neither an IP prefix nor a service tag of the Public file");
     let many: Vec<Value> = (0..997).map(|i| json!({"name": format!("r{i}"), "addressPrefix": format!("10.{}.{}.0/24", i / 256, i % 256), "nextHopType": "VnetLocal"})).collect();
-    d(&Value::Array(many)).fails_with("the table would hold 1001 routes (997 routes not managed by tagroute + 4 planned), more than --max-routes 1000");
+    d(&Value::Array(many)).fails_with("the plan needs 4 routes, more than the 3 left in");
     tagroute_with(
         &["diff", "-f", "-", "-r", "westeurope", "-e", "-"],
         Some(b"[]"),
@@ -427,4 +427,70 @@ fn the_whole_table_is_judged_under_azures_tie_order() {
     }
     assert_eq!(verdicts[0], verdicts[1]);
     assert!(verdicts[0].0.as_u64().unwrap() > 0);
+}
+
+/// A plan made against a table fits beside the routes tagroute does not manage: its room is the
+/// table's limit less theirs, tag routes counted apart, and a budget counts tagroute's routes.
+#[test]
+fn plans_fit_beside_the_unmanaged_routes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ex = example();
+    let route = |i: usize, prefix: String| json!({"name": format!("r{i}"), "addressPrefix": prefix, "nextHopType": "VnetLocal"});
+    // 24 unmanaged tag routes leave room for one: the plan takes one tag route, not two.
+    let tags: Vec<Value> = (0..24).map(|i| route(i, "Storage".into())).collect();
+    let f = write_json(tmp.path(), "tags.json", &Value::Array(tags));
+    let d = tagroute(&[
+        "diff",
+        "-f",
+        &ex,
+        "-r",
+        "westeurope",
+        "--tag-route",
+        "auto",
+        "--slack",
+        "AzureMachineLearning",
+        "--slack",
+        "BatchNodeManagement",
+        "-e",
+        &f,
+        "--format",
+        "json",
+    ])
+    .status(1)
+    .json();
+    let planned_tags = d["add"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["addressPrefix"].as_str().unwrap().contains('/'))
+        .count();
+    assert_eq!(planned_tags, 1, "{d}");
+    // Five unmanaged routes and a budget of 3: the budget is tagroute's routes.
+    let five: Vec<Value> = (0..5).map(|i| route(i, format!("10.{i}.0.0/16"))).collect();
+    let f = write_json(tmp.path(), "five.json", &Value::Array(five));
+    let d = tagroute(&[
+        "diff",
+        "-f",
+        &ex,
+        "-r",
+        "westeurope",
+        "--allow-any-slack",
+        "--max-routes",
+        "3",
+        "-e",
+        &f,
+        "--format",
+        "json",
+    ])
+    .status(1)
+    .json();
+    assert!(d["add"].as_array().unwrap().len() <= 3, "{d}");
+    // A table nearly full: the error names the room left and what takes it.
+    let full: Vec<Value> = (0..998)
+        .map(|i| route(i, format!("10.{}.{}.0/24", i / 256, i % 256)))
+        .collect();
+    let f = write_json(tmp.path(), "full.json", &Value::Array(full));
+    tagroute(&["diff", "-f", &ex, "-r", "westeurope", "-e", &f]).fails_with(&format!(
+        "the plan needs 4 routes, more than the 2 left in {f} (998 routes not managed by tagroute take room of its 1000)"
+    ));
 }

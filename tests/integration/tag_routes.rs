@@ -266,14 +266,29 @@ fn diff_owns_managed_tag_routes_and_counts_them_against_the_limit() {
     assert_eq!(names(&d["add"]), ["tagroute-BatchNodeManagement"]);
     assert_eq!(names(&d["remove"]), ["tagroute-203.0.113.7-32"]);
     assert_eq!(d["unchanged"], 1);
-    // 24 unmanaged tag routes beside the two planned: one over Azure's 25.
+    // 24 unmanaged tag routes leave room for one of Azure's 25: the plan uses one tag route.
     for i in 0..24 {
         routes.push(json!({"name": format!("other-{i}"), "addressPrefix": "Storage", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"}));
     }
     std::fs::write(&table, serde_json::to_vec(&routes).unwrap()).unwrap();
-    tagroute(&args).fails_with("26 service-tag routes (24 not managed by tagroute + 2 planned)");
+    // (A table over the limit would be refused: that the diff is made is the proof.)
+    let d = tagroute(&args).status(1).json();
+    assert_eq!(d["summary"]["unmanaged"], 24, "{d}");
+    // With room for two, both.
     let more = [&args[..], &["--max-tag-routes", "26"]].concat();
     tagroute(&more).status(1);
+    // With none left, none, and no error.
+    routes.push(json!({"name": "other-24", "addressPrefix": "Storage", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"}));
+    std::fs::write(&table, serde_json::to_vec(&routes).unwrap()).unwrap();
+    let d = tagroute(&args).status(1).json();
+    assert!(
+        d["add"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["addressPrefix"].as_str().unwrap().contains('/')),
+        "{d}"
+    );
 }
 
 #[test]
