@@ -226,7 +226,15 @@ fn info(s: &Snapshot) -> FileInfo {
 type Selected = (Vec<usize>, Vec<usize>, Option<RouteDrift>);
 
 fn selection(old: &Snapshot, new: &Snapshot, opts: &DriftOptions) -> Result<Selected, DriftError> {
-    if !opts.tags.is_empty() {
+    // The region must be known to NEW (the file that will be deployed); OLD may predate it.
+    let regions = match &opts.region {
+        Some(region) => Some((
+            select::resolve_region(new, region)?,
+            select::resolve_region(old, region).ok(),
+        )),
+        None => None,
+    };
+    let (old_sel, new_sel) = if !opts.tags.is_empty() {
         let mut old_sel = Vec::new();
         let mut new_sel = Vec::new();
         for pattern in &opts.tags {
@@ -243,23 +251,22 @@ fn selection(old: &Snapshot, new: &Snapshot, opts: &DriftOptions) -> Result<Sele
             v.sort_unstable();
             v.dedup();
         }
-        return Ok((old_sel, new_sel, None));
-    }
-    let Some(region) = &opts.region else {
-        return Ok((
-            (0..old.tags.len()).collect(),
-            (0..new.tags.len()).collect(),
-            None,
-        ));
+        (old_sel, new_sel)
+    } else if let Some((new_region, old_region)) = &regions {
+        let (new_sel, _) = select::default_tags(new, new_region);
+        let old_sel = old_region
+            .as_ref()
+            .map(|r| select::default_tags(old, r).0)
+            .unwrap_or_default();
+        (old_sel, new_sel)
+    } else {
+        ((0..old.tags.len()).collect(), (0..new.tags.len()).collect())
     };
-    // The region must be known to NEW (the file that will be deployed); OLD may predate it.
-    let new_region = select::resolve_region(new, region)?;
-    let old_region = select::resolve_region(old, region).ok();
-    let (new_sel, _) = select::default_tags(new, &new_region);
-    let old_sel = old_region
-        .as_ref()
-        .map(|r| select::default_tags(old, r).0)
-        .unwrap_or_default();
+    // Routes are compared with a region: the plans of the selection (the region's default tags,
+    // or the tags named) made from each file.
+    let Some((new_region, old_region)) = regions else {
+        return Ok((old_sel, new_sel, None));
+    };
     // Each file's plan with the same options; patterns the old file cannot satisfy (a tag it
     // lacks, or one without UDR then) leave its plan without them.
     let plan_opts = |s: &Snapshot| -> Result<PlanOptions, SelectError> {

@@ -98,6 +98,8 @@ pub(super) fn choose(
     let lazy6 = v6
         .planned()
         .map(|i| Lazy::new(i, possible(candidates, |t| &t.ipv6)));
+    // Sets of more tag routes than the budget: no answer, but their size counts in the error.
+    let mut over_budget: Vec<u32> = Vec::new();
     for set in sets {
         let chosen: Vec<usize> = (0..k).filter(|i| set & (1 << i) != 0).collect();
         let n_tags = chosen.len();
@@ -109,7 +111,8 @@ pub(super) fn choose(
         let tags: Vec<&ServiceTag> = chosen.iter().map(|&i| candidates[i]).collect();
         let left = budget.map(|b| b.checked_sub(n_tags));
         if left == Some(None) {
-            break;
+            over_budget.push(set);
+            continue;
         }
         let left = left.flatten();
         let v4_table = solve_side(job, lazy4.as_ref(), |t| &t.ipv4, &tags, left);
@@ -142,6 +145,23 @@ pub(super) fn choose(
                 left_out_extra,
             };
             best = Some((key, choice));
+        }
+    }
+    if best.is_none() && budget.is_some() {
+        // The true smallest table, tag routes included, for the error.
+        for set in over_budget {
+            let tags: Vec<&ServiceTag> = (0..k)
+                .filter(|i| set & (1 << i) != 0)
+                .map(|i| candidates[i])
+                .collect();
+            let v4_table = solve_side(job, lazy4.as_ref(), |t| &t.ipv4, &tags, None);
+            let v6_table = solve_side(job, lazy6.as_ref(), |t| &t.ipv6, &tags, None);
+            if let (Ok(a), Ok(b)) = (v4_table, v6_table) {
+                let total = (tags.len()
+                    + a.as_ref().map_or(0, |t| t.routes.len())
+                    + b.as_ref().map_or(0, |t| t.routes.len())) as u64;
+                smallest_needed = Some(smallest_needed.map_or(total, |s| s.min(total)));
+            }
         }
     }
     match (best, budget) {

@@ -245,8 +245,9 @@ pub enum PlanError {
     )]
     TooManyRoutes { needed: usize, max: usize },
     #[error(
-        "no table of at most {max} routes meets the intent under the given slack; the smallest \
-         has {smallest} routes"
+        "no table of at most {} meets the intent under the given slack; the smallest has {}",
+        crate::text::plural(*.max, "route"),
+        crate::text::plural(*.smallest as usize, "route")
     )]
     BudgetTooSmall { max: usize, smallest: u64 },
     #[error("the lpm strategy needs the default route's next hop: {0}")]

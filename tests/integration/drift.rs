@@ -276,3 +276,51 @@ fn cross_cloud_needs_a_flag() {
     let run = tagroute(&["drift", &a, &b, "--allow-cross-cloud", "--format", "json"]).status(1);
     assert!(run.stderr.contains("different clouds"));
 }
+
+#[test]
+fn a_region_with_named_tags_compares_their_routes() {
+    // --region with --tag plans the named tags of both files, labelled with the region.
+    let next = example().replace("ServiceTags_Example.json", "ServiceTags_Example_next.json");
+    let d = tagroute(&[
+        "drift",
+        &example(),
+        &next,
+        "--region",
+        "westeurope",
+        "--tag",
+        "BatchNodeManagement.WestEurope",
+        "--format",
+        "json",
+    ])
+    .status(1)
+    .json();
+    assert_eq!(d["routes"]["region"], "westeurope");
+    let names = |k: &str| -> Vec<String> {
+        d["routes"][k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names("add"), ["tagroute-203.0.113.8-31"]);
+    assert_eq!(names("remove"), ["tagroute-203.0.113.7-32"]);
+    // And its --tag-route and --slack are the plans' too.
+    let d = tagroute(&[
+        "drift",
+        &example(),
+        &next,
+        "--region",
+        "westeurope",
+        "--tag",
+        "BatchNodeManagement.WestEurope",
+        "--tag-route",
+        "BatchNodeManagement",
+        "--slack",
+        "BatchNodeManagement",
+        "--format",
+        "json",
+    ])
+    .json();
+    assert_eq!(d["routes"]["tagRoutes"], serde_json::json!(["BatchNodeManagement"]), "{d}");
+}

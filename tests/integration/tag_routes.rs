@@ -372,3 +372,13 @@ fn a_terminal_hears_once_what_tag_routes_would_save() {
         piped.stderr
     );
 }
+
+#[test]
+fn a_budget_error_names_the_true_smallest_table() {
+    // Two tag routes make the smallest table; sets larger than the budget count in the error.
+    tagroute(&[
+        "plan", "-f", &example(), "-r", "westeurope", "--tag-route", "auto", "--slack",
+        "AzureMachineLearning", "--slack", "BatchNodeManagement", "--max-routes", "1",
+    ])
+    .fails_with("no table of at most 1 route meets the intent under the given slack; the smallest has 2 routes");
+}
