@@ -171,6 +171,27 @@ pub fn make_plan(
                 report.left_out_extra_addresses
             ));
         }
+        for n in &report.not_candidates {
+            let count = |n: u128, family: &str| match n {
+                1 => format!("1 {family} address"),
+                n => format!("{n} {family} addresses"),
+            };
+            let mut outside = Vec::new();
+            if n.ipv4_outside > 0 {
+                outside.push(count(n.ipv4_outside, "ipv4"));
+            }
+            if n.ipv6_outside > 0 {
+                outside.push(count(n.ipv6_outside, "ipv6"));
+            }
+            diag.note(format!(
+                "{} was no tag-route candidate: a route to it would also send {} outside the \
+                 selected tags and slack (a tag route carries all of its tag); --slack {} would \
+                 allow them",
+                n.name,
+                outside.join(" and "),
+                n.name
+            ));
+        }
         if report.used.is_empty() && !report.candidates.is_empty() {
             diag.note(format!(
                 "no tag route pays off here: {} would not save routes",

@@ -75,6 +75,34 @@ pub(super) fn may_use(tag: &ServiceTag, v4: &Side<u32>, v6: &Side<u128>, excepti
     (t4 || t6) && !bad4 && !bad6
 }
 
+/// Why an allowed tag that holds selected addresses is no candidate: the addresses it would send
+/// outside the selection and slack, per family (IPv4, IPv6). `None` when it is a candidate, or
+/// holds no selected address (then it has nothing to offer).
+pub(super) fn stray(
+    tag: &ServiceTag,
+    v4: &Side<u32>,
+    v6: &Side<u128>,
+    exceptions: bool,
+) -> Option<(u128, u128)> {
+    fn side<A: Addr>(side: &Side<A>, prefixes: &[Prefix<A>], exceptions: bool) -> (bool, u128) {
+        let set = IntervalSet::from_prefixes(prefixes);
+        let (intent, planned) = match side {
+            Side::Planned(i) => (i, true),
+            Side::LeftOut(i) => (i, false),
+        };
+        let touches = planned && !set.intersect(&intent.inside).is_empty();
+        let out = if planned && exceptions {
+            0
+        } else {
+            set.subtract(&intent.inside).subtract(&intent.slack).count()
+        };
+        (touches, out)
+    }
+    let (t4, n4) = side(v4, &tag.ipv4, exceptions);
+    let (t6, n6) = side(v6, &tag.ipv6, exceptions);
+    ((t4 || t6) && (n4 > 0 || n6 > 0)).then_some((n4, n6))
+}
+
 /// Tries every set of candidate tag routes (at most `max_tag_routes` of them) and returns the best.
 pub(super) fn choose(
     job: &Job,

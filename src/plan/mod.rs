@@ -105,6 +105,19 @@ impl Default for PlanOptions {
     }
 }
 
+/// An allowed tag route the plan could not weigh, and why.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotCandidate {
+    pub name: String,
+    /// IPv4 addresses it would send outside the selection and slack.
+    #[serde(serialize_with = "crate::model::decimal")]
+    pub ipv4_outside: u128,
+    /// IPv6 addresses it would send outside the selection and slack.
+    #[serde(serialize_with = "crate::model::decimal")]
+    pub ipv6_outside: u128,
+}
+
 /// What the plan weighed and chose among service-tag routes (when any were allowed).
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -113,6 +126,9 @@ pub struct TagRouteReport {
     pub candidates: Vec<String>,
     /// The tags the plan uses as routes.
     pub used: Vec<String>,
+    /// Allowed tags that hold selected addresses but are no candidates: each would send
+    /// addresses outside the selection and slack (counts per family, decimal strings in JSON).
+    pub not_candidates: Vec<NotCandidate>,
     /// The family the plan leaves out (`ipv6` for an IPv4 plan), where tag routes still send
     /// every address of their tags.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -518,9 +534,22 @@ pub fn plan(
         .iter()
         .filter(|r| r.next_hop != NextHop::Internet)
         .count();
+    let not_candidates = opts
+        .tag_routes
+        .iter()
+        .map(|&i| &snapshot.tags[i])
+        .filter_map(|t| {
+            mix::stray(t, &v4, &v6, exceptions).map(|(a, b)| NotCandidate {
+                name: t.name.clone(),
+                ipv4_outside: a,
+                ipv6_outside: b,
+            })
+        })
+        .collect();
     let tag_report = (!opts.tag_routes.is_empty()).then(|| TagRouteReport {
         candidates: candidates.iter().map(|t| t.name.clone()).collect(),
         used: used.iter().map(|t| t.name.clone()).collect(),
+        not_candidates,
         left_out_family: match opts.family {
             FamilyChoice::Ipv4 => Some("ipv6"),
             FamilyChoice::Ipv6 => Some("ipv4"),

@@ -322,5 +322,9 @@ fn a_region_with_named_tags_compares_their_routes() {
         "json",
     ])
     .json();
-    assert_eq!(d["routes"]["tagRoutes"], serde_json::json!(["BatchNodeManagement"]), "{d}");
+    assert_eq!(
+        d["routes"]["tagRoutes"],
+        serde_json::json!(["BatchNodeManagement"]),
+        "{d}"
+    );
 }

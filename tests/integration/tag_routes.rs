@@ -382,3 +382,39 @@ fn a_budget_error_names_the_true_smallest_table() {
     ])
     .fails_with("no table of at most 1 route meets the intent under the given slack; the smallest has 2 routes");
 }
+
+#[test]
+fn tags_that_were_no_candidates_are_named_with_why() {
+    let Some(dir) = data_dir() else { return };
+    let path = snapshot(&dir, "ServiceTags_Public_20251028.json");
+    let run = tagroute(&[
+        "plan",
+        "-f",
+        &path,
+        "-r",
+        "eastus",
+        "--tag-route",
+        "auto",
+        "--slack",
+        "AzureCloud",
+        "--format",
+        "json",
+    ])
+    .status(0);
+    assert!(
+        run.stderr.contains("AzureMachineLearning was no tag-route candidate: a route to it would also send 1 ipv6 address outside the selected tags and slack"),
+        "{}",
+        run.stderr
+    );
+    let report = &run.json()["tagRoutes"]["notCandidates"];
+    let aml = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "AzureMachineLearning")
+        .unwrap();
+    assert_eq!(
+        (aml["ipv4Outside"].as_str(), aml["ipv6Outside"].as_str()),
+        (Some("0"), Some("1"))
+    );
+}
