@@ -434,24 +434,20 @@ async fn write_routes(
             Write::Update(_) | Write::Delete(_) => {
                 // The table's ETag now, read just before the write; the route must still be as
                 // the change was planned from.
-                let now = match client.read(id).await {
-                    Ok(now) => now,
-                    Err(e) => {
-                        return Round::Stopped {
-                            error: format!("reading the table before {}: {e}", w.name()),
-                            failed: Vec::new(),
-                            rest: std::iter::once(w).chain(writes).collect(),
-                        };
+                let fresh = match client.read(id).await {
+                    Ok(now) if now.route(w.name()) != planned_from.route(w.name()) => {
+                        return Round::Changed;
                     }
+                    Ok(now) => now
+                        .etag
+                        .map_err(|why| format!("route {} was not written: {why}", w.name())),
+                    Err(e) => Err(format!("reading the table before {}: {e}", w.name())),
                 };
-                if now.route(w.name()) != planned_from.route(w.name()) {
-                    return Round::Changed;
-                }
-                let etag = match now.etag {
+                let etag = match fresh {
                     Ok(e) => e,
-                    Err(why) => {
+                    Err(error) => {
                         return Round::Stopped {
-                            error: format!("route {} was not written: {why}", w.name()),
+                            error,
                             failed: Vec::new(),
                             rest: std::iter::once(w).chain(writes).collect(),
                         };

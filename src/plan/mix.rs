@@ -57,22 +57,8 @@ pub(super) struct Choice {
 /// sends nothing outside the selection and slack in a family left out (no exception can take
 /// it back there), and, without exceptions, nothing outside them in the planned ones either.
 pub(super) fn may_use(tag: &ServiceTag, v4: &Side<u32>, v6: &Side<u128>, exceptions: bool) -> bool {
-    fn side<A: Addr>(side: &Side<A>, prefixes: &[Prefix<A>], exceptions: bool) -> (bool, bool) {
-        let set = IntervalSet::from_prefixes(prefixes);
-        let (intent, planned) = match side {
-            Side::Planned(i) => (i, true),
-            Side::LeftOut(i) => (i, false),
-        };
-        let touches = planned && !set.intersect(&intent.inside).is_empty();
-        let stray = !set
-            .subtract(&intent.inside)
-            .subtract(&intent.slack)
-            .is_empty();
-        (touches, stray && !(planned && exceptions))
-    }
-    let (t4, bad4) = side(v4, &tag.ipv4, exceptions);
-    let (t6, bad6) = side(v6, &tag.ipv6, exceptions);
-    (t4 || t6) && !bad4 && !bad6
+    let (touches, n4, n6) = weigh(tag, v4, v6, exceptions);
+    touches && n4 == 0 && n6 == 0
 }
 
 /// Why an allowed tag that holds selected addresses is no candidate: the addresses it would send
@@ -84,6 +70,19 @@ pub(super) fn stray(
     v6: &Side<u128>,
     exceptions: bool,
 ) -> Option<(u128, u128)> {
+    let (touches, n4, n6) = weigh(tag, v4, v6, exceptions);
+    (touches && (n4 > 0 || n6 > 0)).then_some((n4, n6))
+}
+
+/// Whether a tag holds selected addresses in a planned family, and how many addresses per
+/// family it would send that must stay out: outside the selection and slack, except in a
+/// planned family where exceptions can take them back.
+fn weigh(
+    tag: &ServiceTag,
+    v4: &Side<u32>,
+    v6: &Side<u128>,
+    exceptions: bool,
+) -> (bool, u128, u128) {
     fn side<A: Addr>(side: &Side<A>, prefixes: &[Prefix<A>], exceptions: bool) -> (bool, u128) {
         let set = IntervalSet::from_prefixes(prefixes);
         let (intent, planned) = match side {
@@ -100,7 +99,7 @@ pub(super) fn stray(
     }
     let (t4, n4) = side(v4, &tag.ipv4, exceptions);
     let (t6, n6) = side(v6, &tag.ipv6, exceptions);
-    ((t4 || t6) && (n4 > 0 || n6 > 0)).then_some((n4, n6))
+    (t4 || t6, n4, n6)
 }
 
 /// Tries every set of candidate tag routes (at most `max_tag_routes` of them) and returns the best.
