@@ -171,31 +171,59 @@ pub fn make_plan(
                 report.left_out_extra_addresses
             ));
         }
-        for n in &report.not_candidates {
+        if !report.proven_optimal {
+            diag.note(format!(
+                "{} tag-route candidates are too many to weigh every set of: the mix was chosen \
+                 by a greedy search ({} weighed, at most {}), so it is not proven optimal; \
+                 fewer --tag-route tags (at most {}) make it exact",
+                report.candidates.len(),
+                crate::text::plural(report.sets_weighed, "set"),
+                crate::plan::GREEDY_SETS,
+                crate::plan::MAX_CANDIDATES
+            ));
+        }
+        if !report.not_candidates.is_empty() {
             let count = |n: u128, family: &str| match n {
                 1 => format!("1 {family} address"),
                 n => format!("{n} {family} addresses"),
             };
-            let mut outside = Vec::new();
-            if n.ipv4_outside > 0 {
-                outside.push(count(n.ipv4_outside, "ipv4"));
-            }
-            if n.ipv6_outside > 0 {
-                outside.push(count(n.ipv6_outside, "ipv6"));
-            }
+            // The closest to usable first: they are what a little more slack would allow.
+            let mut near: Vec<&crate::plan::NotCandidate> = report.not_candidates.iter().collect();
+            near.sort_by_key(|n| n.ipv4_outside.saturating_add(n.ipv6_outside));
+            const SHOWN: usize = 4;
+            let shown: Vec<String> = near
+                .iter()
+                .take(SHOWN)
+                .map(|n| {
+                    let mut outside = Vec::new();
+                    if n.ipv4_outside > 0 {
+                        outside.push(count(n.ipv4_outside, "ipv4"));
+                    }
+                    if n.ipv6_outside > 0 {
+                        outside.push(count(n.ipv6_outside, "ipv6"));
+                    }
+                    format!("{} ({})", n.name, outside.join(", "))
+                })
+                .collect();
+            let more = match near.len().saturating_sub(SHOWN) {
+                0 => String::new(),
+                n => format!(" and {n} more (tagRoutes.notCandidates in --format json)"),
+            };
             diag.note(format!(
-                "{} was no tag-route candidate: a route to it would also send {} outside the \
-                 selected tags and slack (a tag route carries all of its tag); --slack {} would \
-                 allow them",
-                n.name,
-                outside.join(" and "),
-                n.name
+                "not weighed as tag routes, since a route to the tag would also send addresses \
+                 outside the selected tags and slack (--slack TAG allows them): {}{more}",
+                shown.join(", ")
             ));
         }
         if report.used.is_empty() && !report.candidates.is_empty() {
+            const SHOWN: usize = 6;
+            let more = match report.candidates.len().saturating_sub(SHOWN) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
             diag.note(format!(
-                "no tag route pays off here: {} would not save routes",
-                report.candidates.join(", ")
+                "no tag route pays off here: {}{more} would not save routes",
+                report.candidates[..report.candidates.len().min(SHOWN)].join(", ")
             ));
         }
     }
@@ -268,11 +296,6 @@ pub fn in_flags(e: PlanError) -> anyhow::Error {
         PlanError::BudgetNeedsOneFamily => anyhow::anyhow!(
             "a route budget (--max-routes with slack) plans one family at a time; use --family \
              ipv4 or ipv6"
-        ),
-        PlanError::TooManyTagRouteCandidates { count, max, names } => anyhow::anyhow!(
-            "{count} service tags could serve as routes here ({}), more than the {max} weighed at \
-             once: name fewer with --tag-route",
-            plan::few(&names)
         ),
         PlanError::BadNamePrefix { prefix, reason } => anyhow::anyhow!(
             "--name-prefix {} cannot give valid Azure route names: {reason}",

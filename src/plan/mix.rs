@@ -13,8 +13,12 @@ use super::family::{Job, Lazy, NoTable};
 use crate::prefix::{Addr, Intent, IntervalSet, Prefix, Table};
 use crate::snapshot::ServiceTag;
 
-/// At most this many candidate tag routes are weighed (2^12 sets of tag routes).
+/// Up to this many candidate tag routes, every set is weighed (2^12 sets) and the choice is
+/// proven optimal; with more, the choice is a greedy search's.
 pub const MAX_CANDIDATES: usize = 12;
+/// Most sets the greedy search of many candidates weighs: a bound on work, not on time, so that
+/// a plan is the same on every machine.
+pub const GREEDY_SETS: usize = 256;
 
 /// Azure's precedence among tag routes with equal prefixes, lowest first: `AzureCloud`, then
 /// `AzureCloud.<region>`, then top-level tags, then regional tags.
@@ -51,6 +55,10 @@ pub(super) struct Choice {
     pub v6: Option<Table<u128>>,
     /// Extra addresses the tag routes send in a family the plan leaves out.
     pub left_out_extra: u128,
+    /// Every set of candidates was weighed: the choice is optimal.
+    pub proven: bool,
+    /// Sets of tag routes weighed.
+    pub weighed: usize,
 }
 
 /// Whether a tag may be a candidate at all: it holds selected addresses in a planned family,
@@ -102,7 +110,72 @@ fn weigh(
     (t4 || t6, n4, n6)
 }
 
-/// Tries every set of candidate tag routes (at most `max_tag_routes` of them) and returns the best.
+/// The order of two tables: (routes, extra addresses in the planned families, extra addresses in
+/// a family left out, tag routes); with a budget, extra addresses first.
+type Key = (u128, u128, u128, u128);
+
+/// Weighs sets of tag routes: each planned family's table next to them, and its key.
+struct Weigher<'a> {
+    job: &'a Job<'a>,
+    v4: &'a Side<u32>,
+    v6: &'a Side<u128>,
+    candidates: &'a [&'a ServiceTag],
+    budget: Option<usize>,
+    lazy4: Option<Lazy<'a, u32>>,
+    lazy6: Option<Lazy<'a, u128>>,
+    /// Sets weighed so far.
+    weighed: usize,
+}
+
+impl<'a> Weigher<'a> {
+    /// The key and the choice of tag routes `chosen`, or (`Err`) the routes a budget would
+    /// need for it, when it has no table within the budget.
+    fn weigh(
+        &mut self,
+        chosen: &[usize],
+        budget: Option<usize>,
+    ) -> Result<(Key, Choice), Option<u64>> {
+        self.weighed += 1;
+        let n_tags = chosen.len();
+        let tags: Vec<&ServiceTag> = chosen.iter().map(|&i| self.candidates[i]).collect();
+        let v4_table = solve_side(self.job, self.lazy4.as_ref(), |t| &t.ipv4, &tags, budget);
+        let v6_table = solve_side(self.job, self.lazy6.as_ref(), |t| &t.ipv6, &tags, budget);
+        let (v4_table, v6_table) = match (v4_table, v6_table) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(NoTable::Needs(n)), _) | (_, Err(NoTable::Needs(n))) => {
+                return Err(Some(n.saturating_add(n_tags as u64)));
+            }
+            _ => return Err(None),
+        };
+        let routes = n_tags
+            + v4_table.as_ref().map_or(0, |t| t.routes.len())
+            + v6_table.as_ref().map_or(0, |t| t.routes.len());
+        let extra =
+            v4_table.as_ref().map_or(0, |t| t.extra) + v6_table.as_ref().map_or(0, |t| t.extra);
+        let left_out_extra =
+            left_out(self.v4, |t| &t.ipv4, &tags) + left_out(self.v6, |t| &t.ipv6, &tags);
+        let key = match self.budget {
+            None => (routes as u128, extra, left_out_extra, n_tags as u128),
+            Some(_) => (extra, left_out_extra, routes as u128, n_tags as u128),
+        };
+        Ok((
+            key,
+            Choice {
+                tag_routes: chosen.to_vec(),
+                v4: v4_table,
+                v6: v6_table,
+                left_out_extra,
+                proven: true,
+                weighed: 0,
+            },
+        ))
+    }
+}
+
+/// Chooses among the candidate tag routes (at most `max_tag_routes` of them): every set when
+/// there are at most [`MAX_CANDIDATES`], which proves the choice optimal; beyond that, a greedy
+/// search (add the tag route that improves the table most, while one does) of at most
+/// [`GREEDY_SETS`] sets, reported as not proven.
 pub(super) fn choose(
     job: &Job,
     v4: &Side<u32>,
@@ -111,88 +184,111 @@ pub(super) fn choose(
     max_tag_routes: usize,
     budget: Option<usize>,
 ) -> Result<Choice, PlanError> {
-    let k = candidates.len();
-    let mut sets: Vec<u32> = (0..1u32 << k)
-        .filter(|s| s.count_ones() as usize <= max_tag_routes)
-        .collect();
-    sets.sort_by_key(|s| (s.count_ones(), *s));
-    // Key of the best so far, and the best.
-    let mut best: Option<((u128, u128, u128, u128), Choice)> = None;
+    let mut w = Weigher {
+        job,
+        v4,
+        v6,
+        candidates,
+        budget,
+        lazy4: v4
+            .planned()
+            .map(|i| Lazy::new(i, possible(candidates, |t| &t.ipv4))),
+        lazy6: v6
+            .planned()
+            .map(|i| Lazy::new(i, possible(candidates, |t| &t.ipv6))),
+        weighed: 0,
+    };
     let mut smallest_needed: Option<u64> = None;
-    let lazy4 = v4
-        .planned()
-        .map(|i| Lazy::new(i, possible(candidates, |t| &t.ipv4)));
-    let lazy6 = v6
-        .planned()
-        .map(|i| Lazy::new(i, possible(candidates, |t| &t.ipv6)));
-    // Sets of more tag routes than the budget: no answer, but their size counts in the error.
-    let mut over_budget: Vec<u32> = Vec::new();
-    for set in sets {
-        let chosen: Vec<usize> = (0..k).filter(|i| set & (1 << i) != 0).collect();
-        let n_tags = chosen.len();
-        if let (None, Some((key, _))) = (budget, &best)
-            && n_tags as u128 > key.0
-        {
-            break;
+    let mut note = |n: Option<u64>| {
+        if let Some(n) = n {
+            smallest_needed = Some(smallest_needed.map_or(n, |s| s.min(n)));
         }
-        let tags: Vec<&ServiceTag> = chosen.iter().map(|&i| candidates[i]).collect();
-        let left = budget.map(|b| b.checked_sub(n_tags));
-        if left == Some(None) {
-            over_budget.push(set);
-            continue;
-        }
-        let left = left.flatten();
-        let v4_table = solve_side(job, lazy4.as_ref(), |t| &t.ipv4, &tags, left);
-        let v6_table = solve_side(job, lazy6.as_ref(), |t| &t.ipv6, &tags, left);
-        let (v4_table, v6_table) = match (v4_table, v6_table) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => {
-                if let NoTable::Needs(n) = e {
-                    let total = n.saturating_add(n_tags as u64);
-                    smallest_needed = Some(smallest_needed.map_or(total, |s| s.min(total)));
-                }
+    };
+    let k = candidates.len();
+    let mut best: Option<(Key, Choice)> = None;
+    let proven = k <= MAX_CANDIDATES;
+    if proven {
+        let mut sets: Vec<u32> = (0..1u32 << k)
+            .filter(|s| s.count_ones() as usize <= max_tag_routes)
+            .collect();
+        sets.sort_by_key(|s| (s.count_ones(), *s));
+        // Sets of more tag routes than the budget: no answer, but their size counts in the error.
+        let mut over_budget: Vec<Vec<usize>> = Vec::new();
+        for set in sets {
+            let chosen: Vec<usize> = (0..k).filter(|i| set & (1 << i) != 0).collect();
+            let n_tags = chosen.len();
+            // A set that already holds more tag routes than the best table has routes cannot win.
+            if let (None, Some((key, _))) = (budget, &best)
+                && n_tags as u128 > key.0
+            {
+                break;
+            }
+            let left = budget.map(|b| b.checked_sub(n_tags));
+            if left == Some(None) {
+                over_budget.push(chosen);
                 continue;
             }
-        };
-        let routes = n_tags
-            + v4_table.as_ref().map_or(0, |t| t.routes.len())
-            + v6_table.as_ref().map_or(0, |t| t.routes.len());
-        let extra =
-            v4_table.as_ref().map_or(0, |t| t.extra) + v6_table.as_ref().map_or(0, |t| t.extra);
-        let left_out_extra = left_out(v4, |t| &t.ipv4, &tags) + left_out(v6, |t| &t.ipv6, &tags);
-        let key = match budget {
-            None => (routes as u128, extra, left_out_extra, n_tags as u128),
-            Some(_) => (extra, left_out_extra, routes as u128, n_tags as u128),
-        };
-        if best.as_ref().is_none_or(|(b, _)| key < *b) {
-            let choice = Choice {
-                tag_routes: chosen,
-                v4: v4_table,
-                v6: v6_table,
-                left_out_extra,
-            };
-            best = Some((key, choice));
+            match w.weigh(&chosen, left.flatten()) {
+                Ok((key, choice)) if best.as_ref().is_none_or(|(b, _)| key < *b) => {
+                    best = Some((key, choice));
+                }
+                Ok(_) => {}
+                Err(n) => note(n),
+            }
         }
-    }
-    if best.is_none() && budget.is_some() {
-        // The true smallest table, tag routes included, for the error.
-        for set in over_budget {
-            let tags: Vec<&ServiceTag> = (0..k)
-                .filter(|i| set & (1 << i) != 0)
-                .map(|i| candidates[i])
-                .collect();
-            let v4_table = solve_side(job, lazy4.as_ref(), |t| &t.ipv4, &tags, None);
-            let v6_table = solve_side(job, lazy6.as_ref(), |t| &t.ipv6, &tags, None);
-            if let (Ok(a), Ok(b)) = (v4_table, v6_table) {
-                let total = (tags.len()
-                    + a.as_ref().map_or(0, |t| t.routes.len())
-                    + b.as_ref().map_or(0, |t| t.routes.len())) as u64;
-                smallest_needed = Some(smallest_needed.map_or(total, |s| s.min(total)));
+        if best.is_none() && budget.is_some() {
+            // The true smallest table, tag routes included, for the error.
+            for chosen in over_budget {
+                if let Ok((_, c)) = w.weigh(&chosen, None) {
+                    let total = c.tag_routes.len()
+                        + c.v4.as_ref().map_or(0, |t| t.routes.len())
+                        + c.v6.as_ref().map_or(0, |t| t.routes.len());
+                    note(Some(total as u64));
+                }
+            }
+        }
+    } else {
+        let mut current: Vec<usize> = Vec::new();
+        match w.weigh(&current, budget) {
+            Ok(found) => best = Some(found),
+            Err(n) => note(n),
+        }
+        while current.len() < max_tag_routes && w.weighed < GREEDY_SETS {
+            let mut step: Option<(Key, Choice)> = None;
+            for c in (0..k).filter(|c| !current.contains(c)) {
+                if w.weighed >= GREEDY_SETS {
+                    break;
+                }
+                let mut chosen = current.clone();
+                chosen.push(c);
+                let left = budget.map(|b| b.checked_sub(chosen.len()));
+                if left == Some(None) {
+                    continue;
+                }
+                match w.weigh(&chosen, left.flatten()) {
+                    Ok((key, choice)) if step.as_ref().is_none_or(|(b, _)| key < *b) => {
+                        step = Some((key, choice));
+                    }
+                    Ok(_) => {}
+                    Err(n) => note(n),
+                }
+            }
+            match step {
+                Some((key, choice)) if best.as_ref().is_none_or(|(b, _)| key < *b) => {
+                    current = choice.tag_routes.clone();
+                    best = Some((key, choice));
+                }
+                _ => break,
             }
         }
     }
+    let weighed = w.weighed;
     match (best, budget) {
-        (Some((_, choice)), _) => Ok(choice),
+        (Some((_, mut choice)), _) => {
+            choice.proven = proven;
+            choice.weighed = weighed;
+            Ok(choice)
+        }
         (None, Some(max)) => Err(PlanError::BudgetTooSmall {
             max,
             smallest: smallest_needed.unwrap_or(u64::MAX),

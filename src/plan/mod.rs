@@ -15,7 +15,7 @@
 mod family;
 mod mix;
 
-pub use mix::MAX_CANDIDATES;
+pub use mix::{GREEDY_SETS, MAX_CANDIDATES};
 
 use crate::model::{
     AZURE_MAX_ROUTES, AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, Destination, NextHop, Route,
@@ -126,6 +126,11 @@ pub struct TagRouteReport {
     pub candidates: Vec<String>,
     /// The tags the plan uses as routes.
     pub used: Vec<String>,
+    /// Every set of candidates was weighed, so the choice is optimal; with more than
+    /// [`MAX_CANDIDATES`] candidates the choice is a greedy search's, not proven.
+    pub proven_optimal: bool,
+    /// Sets of tag routes weighed.
+    pub sets_weighed: usize,
     /// Allowed tags that hold selected addresses but are no candidates: each would send
     /// addresses outside the selection and slack (counts per family, decimal strings in JSON).
     pub not_candidates: Vec<NotCandidate>,
@@ -291,30 +296,12 @@ pub enum PlanError {
     CheckFailed { family: &'static str, msg: String },
     #[error("name prefix {} cannot give valid Azure route names: {reason}", crate::text::quoted(.prefix))]
     BadNamePrefix { prefix: String, reason: String },
-    #[error(
-        "{count} service tags could serve as routes here, more than the {max} weighed at once: \
-         name fewer tag routes ({})", few(.names)
-    )]
-    TooManyTagRouteCandidates {
-        count: usize,
-        max: usize,
-        names: Vec<String>,
-    },
     #[error("route name {} for service tag {tag} is not a valid Azure route name: {reason}", crate::text::quoted(.name))]
     BadTagRouteName {
         name: String,
         tag: String,
         reason: String,
     },
-}
-
-/// The first names of a long list, and how many more there are.
-pub(crate) fn few(names: &[String]) -> String {
-    const SHOWN: usize = 6;
-    match names.len().checked_sub(SHOWN) {
-        Some(more) if more > 0 => format!("{}, and {more} more", names[..SHOWN].join(", ")),
-        _ => names.join(", "),
-    }
 }
 
 /// Refuses a name prefix that cannot yield valid route names for the longest prefix text of
@@ -454,13 +441,6 @@ pub fn plan(
         .map(|&i| &snapshot.tags[i])
         .filter(|t| mix::may_use(t, &v4, &v6, exceptions))
         .collect();
-    if candidates.len() > MAX_CANDIDATES {
-        return Err(PlanError::TooManyTagRouteCandidates {
-            count: candidates.len(),
-            max: MAX_CANDIDATES,
-            names: candidates.iter().map(|t| t.name.clone()).collect(),
-        });
-    }
     let choice = mix::choose(
         &job,
         &v4,
@@ -550,6 +530,8 @@ pub fn plan(
         candidates: candidates.iter().map(|t| t.name.clone()).collect(),
         used: used.iter().map(|t| t.name.clone()).collect(),
         not_candidates,
+        proven_optimal: choice.proven,
+        sets_weighed: choice.weighed,
         left_out_family: match opts.family {
             FamilyChoice::Ipv4 => Some("ipv6"),
             FamilyChoice::Ipv6 => Some("ipv4"),

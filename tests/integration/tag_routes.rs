@@ -402,7 +402,8 @@ fn tags_that_were_no_candidates_are_named_with_why() {
     ])
     .status(0);
     assert!(
-        run.stderr.contains("AzureMachineLearning was no tag-route candidate: a route to it would also send 1 ipv6 address outside the selected tags and slack"),
+        run.stderr.contains("not weighed as tag routes, since a route to the tag would also send addresses outside the selected tags and slack (--slack TAG allows them): ")
+            && run.stderr.contains("(1 ipv6 address)"),
         "{}",
         run.stderr
     );
@@ -417,4 +418,65 @@ fn tags_that_were_no_candidates_are_named_with_why() {
         (aml["ipv4Outside"].as_str(), aml["ipv6Outside"].as_str()),
         (Some("0"), Some("1"))
     );
+}
+
+#[test]
+fn many_candidates_are_no_error_and_the_plan_says_it_is_not_proven() {
+    let Some(dir) = data_dir() else { return };
+    let path = snapshot(&dir, "ServiceTags_Public_20251028.json");
+    let args = [
+        "plan",
+        "-f",
+        &path,
+        "--tag",
+        "AzureCloud.EastUS",
+        "--tag-route",
+        "auto",
+        "--slack",
+        "AzureCloud",
+        "--format",
+        "json",
+    ];
+    let run = tagroute(&args).status(0);
+    let d = run.json();
+    let report = &d["tagRoutes"];
+    assert!(report["candidates"].as_array().unwrap().len() > 12);
+    assert_eq!(report["provenOptimal"], false);
+    assert!(report["setsWeighed"].as_u64().unwrap() <= 256);
+    assert!(
+        run.stderr.contains("so it is not proven optimal"),
+        "{}",
+        run.stderr
+    );
+    // No worse than without tag routes, and the same on every run (a bound on work, not time).
+    let plain = tagroute(&[
+        "plan",
+        "-f",
+        &path,
+        "--tag",
+        "AzureCloud.EastUS",
+        "--slack",
+        "AzureCloud",
+        "--format",
+        "json",
+    ])
+    .status(0)
+    .json();
+    assert!(d["summary"]["routes"].as_u64() <= plain["summary"]["routes"].as_u64());
+    assert_eq!(tagroute(&args).status(0).json(), d);
+    // Up to 12 candidates the choice is proven.
+    let few = tagroute(&[
+        "plan",
+        "-f",
+        &example(),
+        "-r",
+        "westeurope",
+        "--tag-route",
+        "auto",
+        "--format",
+        "json",
+    ])
+    .status(0)
+    .json();
+    assert_eq!(few["tagRoutes"]["provenOptimal"], true);
 }
