@@ -260,6 +260,10 @@ fn ecmp_exceptions_in_every_format() {
     assert!(bicep.contains("nextHop: route.?nextHop"));
     assert!(bicep.contains("@2025-07-01"));
     let tf = render("terraform");
+    if let Some(doc) = hcl_to_json(&tf) {
+        // A real HCL parser reads the azapi resource and its body.
+        assert!(doc["data"].is_array() && doc["resource"].is_array(), "{doc}");
+    }
     assert!(tf.contains("data \"azurerm_route_table\" \"target\""));
     assert!(tf.contains("resource \"azapi_resource\""), "{tf}");
     assert!(tf.contains("nextHop = { nextHopIpAddresses = [\"10.0.0.4\", \"10.0.0.5\"] }"));

@@ -94,6 +94,34 @@ pub fn tagroute_with(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) 
     }
 }
 
+/// Reads a Terraform file with a real HCL parser (python-hcl2) and returns its JSON form; `None`
+/// when the parser is not installed outside CI (`.ci/run` installs it, and under CI a missing
+/// parser fails the test rather than skip it).
+pub fn hcl_to_json(text: &str) -> Option<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("main.tf");
+    std::fs::write(&file, text).unwrap();
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, json, hcl2; print(json.dumps(hcl2.load(open(sys.argv[1]))))",
+        ])
+        .arg(&file)
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("No module named 'hcl2'") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but python-hcl2 is missing: the HCL read-back cannot be skipped there"
+        );
+        eprintln!("skipped: python-hcl2 is not installed");
+        return None;
+    }
+    assert!(out.status.success(), "not HCL: {stderr}\n{text}");
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
 /// The folder of real snapshots; `None` (test skipped) when it is missing outside CI.
 pub fn data_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("TAGROUTE_TEST_DATA")

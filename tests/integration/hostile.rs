@@ -130,29 +130,6 @@ fn az_scripts_run_the_names_as_data() {
     }
 }
 
-/// Reads a Terraform file with a real HCL parser (python-hcl2) and returns its JSON form; `None`
-/// when the parser is not installed (`.ci/run` installs it).
-fn hcl_to_json(text: &str) -> Option<serde_json::Value> {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("main.tf");
-    std::fs::write(&file, text).unwrap();
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, json, hcl2; print(json.dumps(hcl2.load(open(sys.argv[1]))))",
-        ])
-        .arg(&file)
-        .output()
-        .ok()?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains("No module named 'hcl2'") {
-        eprintln!("skipped: python-hcl2 is not installed");
-        return None;
-    }
-    assert!(out.status.success(), "not HCL: {stderr}\n{text}");
-    Some(serde_json::from_slice(&out.stdout).unwrap())
-}
-
 /// An HCL string as the parser leaves it (quoted, escapes in place), decoded as Terraform does.
 fn hcl_value(raw: &str) -> String {
     let inner: String = serde_json::from_str(raw).expect("HCL escapes are JSON's here");
