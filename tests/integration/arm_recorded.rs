@@ -262,7 +262,10 @@ fn ecmp_exceptions_in_every_format() {
     let tf = render("terraform");
     if let Some(doc) = hcl_to_json(&tf) {
         // A real HCL parser reads the azapi resource and its body.
-        assert!(doc["data"].is_array() && doc["resource"].is_array(), "{doc}");
+        assert!(
+            doc["data"].is_array() && doc["resource"].is_array(),
+            "{doc}"
+        );
     }
     assert!(tf.contains("data \"azurerm_route_table\" \"target\""));
     assert!(tf.contains("resource \"azapi_resource\""), "{tf}");

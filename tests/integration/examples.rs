@@ -353,6 +353,67 @@ fn every_readme_example_runs_as_shown() {
     }
 }
 
+/// The README's console blocks: each `$ command` with the lines shown after it.
+fn readme_transcripts() -> Vec<(String, Vec<String>)> {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut inside = false;
+    let mut continued = false;
+    // The transcript lines belong to a command of the same block.
+    let mut block_start = 0;
+    for line in text.lines() {
+        if line.starts_with("```") {
+            inside = line == "```console";
+            block_start = out.len();
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if let Some(cmd) = line.strip_prefix("$ ") {
+            out.push((cmd.trim_end_matches('\\').trim_end().to_owned(), Vec::new()));
+            continued = line.ends_with('\\');
+        } else if continued {
+            let last = out.last_mut().unwrap();
+            last.0.push(' ');
+            last.0
+                .push_str(line.trim().trim_end_matches('\\').trim_end());
+            continued = line.ends_with('\\');
+        } else if out.len() > block_start
+            && !line.is_empty()
+            && let Some(last) = out.last_mut()
+        {
+            last.1.push(line.to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn readme_transcripts_are_what_the_commands_print() {
+    let Some(data) = data_dir() else { return };
+    let world = World::new(&data);
+    let transcripts = readme_transcripts();
+    assert!(transcripts.len() >= 3);
+    let mut shown = 0;
+    for (cmd, want) in transcripts {
+        if want.is_empty() {
+            continue;
+        }
+        shown += 1;
+        let (status, stdout, stderr) = world.run(&cmd);
+        assert_eq!(status, 0, "{cmd}\n{stderr}");
+        let got: Vec<&str> = stdout
+            .lines()
+            .chain(stderr.lines())
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(got, want, "README transcript of {cmd}");
+    }
+    assert!(shown >= 2);
+}
+
 #[test]
 fn a_closed_pipe_ends_quietly() {
     // The reader is gone before tagroute writes: every write meets a closed pipe.
