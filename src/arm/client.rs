@@ -119,17 +119,15 @@ impl ArmClient {
             what: "Resource Manager endpoint".into(),
             msg: e.to_string(),
         })?;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("tagroute/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(opts.http.connect_timeout)
-            .timeout(opts.http.timeout)
-            // A token never follows a redirect.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
+        // The downloads' client, its token side: the same timeouts and user agent, and no
+        // redirect is ever followed with a token.
+        let http = http::Http::new(opts.http.clone())
             .map_err(|e| ArmError::Transport {
                 what: "HTTP client".into(),
                 msg: e.to_string(),
-            })?;
+            })?
+            .token_client()
+            .clone();
         Ok(ArmClient {
             http,
             endpoint,

@@ -209,6 +209,12 @@ impl Http {
         })
     }
 
+    /// The client for requests that carry a token: it follows no redirect, so the token goes to
+    /// the host it was meant for and nowhere else. Resource Manager's client is built on it.
+    pub fn token_client(&self) -> &reqwest::Client {
+        &self.token_client
+    }
+
     /// Runs `attempt` until it succeeds, fails for good, or the retries are spent.
     async fn retrying<T, F, Fut>(&self, url: &Url, mut attempt: F) -> Result<T, FetchError>
     where
