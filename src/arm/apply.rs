@@ -230,8 +230,8 @@ fn order(d: &Diff, table_routes: &[ExistingRoute], limits: Limits) -> Vec<Write>
 enum Round {
     /// Every write made.
     Done,
-    /// A concurrent change: read the table again.
-    Changed,
+    /// A concurrent change: read the table again; `rest` were not made.
+    Changed { rest: Vec<Write> },
     /// Stopped: `failed` may have been made (the read-back settles them), `rest` were not.
     Stopped {
         error: String,
@@ -298,6 +298,10 @@ pub async fn apply(
                 opts.max_changes,
                 made.len()
             ));
+            report.not_applied = order(&d, &live.table.routes, opts.limits)
+                .iter()
+                .map(Write::record)
+                .collect();
             break;
         }
         if count == 0 {
@@ -310,15 +314,16 @@ pub async fn apply(
         };
         match outcome {
             Round::Done => break,
-            Round::Changed if round == 0 => {
+            Round::Changed { .. } if round == 0 => {
                 report.rereads += 1;
             }
-            Round::Changed => {
+            Round::Changed { rest } => {
                 report.error = Some(
                     "the table changed again while the change was applied (412 twice); stopped \
                      rather than overwrite"
                         .to_owned(),
                 );
+                report.not_applied = rest.iter().map(Write::record).collect();
                 break;
             }
             Round::Stopped {
@@ -405,7 +410,7 @@ async fn write_table(
             made.extend(writes);
             Round::Done
         }
-        Err(ArmError::PreconditionFailed) => Round::Changed,
+        Err(ArmError::PreconditionFailed) => Round::Changed { rest: writes },
         // The table is written whole or not at all; the read-back tells which.
         Err(e) => Round::Stopped {
             error: e.to_string(),
@@ -436,7 +441,9 @@ async fn write_routes(
                 // the change was planned from.
                 let fresh = match client.read(id).await {
                     Ok(now) if now.route(w.name()) != planned_from.route(w.name()) => {
-                        return Round::Changed;
+                        return Round::Changed {
+                            rest: std::iter::once(w).chain(writes).collect(),
+                        };
                     }
                     Ok(now) => now
                         .etag
@@ -465,7 +472,11 @@ async fn write_routes(
         };
         match result {
             Ok(()) => made.push(w),
-            Err(ArmError::PreconditionFailed) => return Round::Changed,
+            Err(ArmError::PreconditionFailed) => {
+                return Round::Changed {
+                    rest: std::iter::once(w).chain(writes).collect(),
+                };
+            }
             Err(e) => {
                 return Round::Stopped {
                     error: e.to_string(),

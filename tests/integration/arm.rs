@@ -340,6 +340,13 @@ fn a_second_concurrent_edit_stops_the_run_rather_than_overwrite() {
             "{report}"
         );
         assert!(run.stderr.contains("apply stopped"), "{}", run.stderr);
+        // Every write of the change is accounted for: applied or not.
+        let n = |k: &str| report[k].as_array().unwrap().len();
+        assert_eq!(
+            n("applied") + n("notApplied") + n("unknown"),
+            CHANGE,
+            "{report}"
+        );
         arm.check_untouched(mode);
     }
 }
