@@ -47,6 +47,8 @@ pub struct Tokens {
     source: CredentialSource,
     /// The SDK credential that gave a token, once one did.
     chosen: Option<Arc<dyn TokenCredential>>,
+    /// Azure ML compute's managed identity gave a token.
+    azure_ml: bool,
     current: Option<String>,
 }
 
@@ -160,6 +162,8 @@ fn chain(cloud: Cloud) -> (Vec<Link>, Vec<String>) {
     };
     match ManagedIdentityCredential::new(Some(managed)) {
         Ok(c) => out.push(("managed identity", c, MANAGED_IDENTITY_TIMEOUT)),
+        // Azure ML compute's is served by `azureml` instead.
+        Err(_) if super::azureml::environment().is_some() => {}
         Err(e) => unusable.push(format!("managed identity: {}", first_line(&e.to_string()))),
     }
     match AzureCliCredential::new(None) {
@@ -181,6 +185,7 @@ impl Tokens {
         Tokens {
             source,
             chosen: None,
+            azure_ml: false,
             current: None,
         }
     }
@@ -211,8 +216,36 @@ impl Tokens {
                 .map(|t| t.token.secret().to_owned())
                 .map_err(|e| format!("getting a Resource Manager token: {e}"));
         }
+        // Azure ML compute's managed identity, which the SDK lacks, takes the managed
+        // identity's place in the chain: after a service principal or workload identity the
+        // environment names, before the Azure CLI's login.
+        let resource = scope(cloud).trim_end_matches("/.default");
+        let azure_ml = super::azureml::environment();
+        if self.azure_ml
+            && let Some((endpoint, secret)) = &azure_ml
+        {
+            return super::azureml::token(endpoint, secret, resource)
+                .await
+                .map_err(|e| format!("getting a Resource Manager token: {e}"));
+        }
         let (links, mut tried) = chain(cloud);
-        for (name, credential, limit) in links {
+        let mut links = links.into_iter().peekable();
+        let mut azure_ml = azure_ml;
+        loop {
+            if links.peek().is_none_or(|l| l.0 == "Azure CLI")
+                && let Some((endpoint, secret)) = azure_ml.take()
+            {
+                match super::azureml::token(&endpoint, &secret, resource).await {
+                    Ok(token) => {
+                        self.azure_ml = true;
+                        return Ok(token);
+                    }
+                    Err(e) => tried.push(format!("Azure ML managed identity: {}", first_line(&e))),
+                }
+            }
+            let Some((name, credential, limit)) = links.next() else {
+                break;
+            };
             let got = tokio::time::timeout(limit, credential.get_token(&scopes, None));
             match got.await {
                 Ok(Ok(token)) => {

@@ -12,6 +12,7 @@
 
 mod apply;
 mod auth;
+mod azureml;
 mod client;
 mod id;
 mod live;

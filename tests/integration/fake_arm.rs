@@ -389,6 +389,23 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
                 .unwrap(),
         );
     }
+    // Azure ML compute's managed identity (MSI_ENDPOINT and MSI_SECRET), as the Azure SDKs for
+    // Python and .NET ask it: a GET with resource and api-version 2017-09-01, the secret in a
+    // `secret` header.
+    if req.path() == "/msi-aml/token" {
+        let asked = req
+            .target
+            .contains("resource=https%3A%2F%2Fmanagement.azure.com")
+            && req.target.contains("api-version=2017-09-01");
+        if req.header("secret") != Some("s3cret") || !asked || req.method != "GET" {
+            return error(400, "BadRequest", "bad identity request");
+        }
+        let token = s.token.clone();
+        return Reply::body(
+            serde_json::to_vec(&json!({"access_token": token, "expires_on": "1999999999", "resource": "https://management.azure.com", "token_type": "Bearer"}))
+                .unwrap(),
+        );
+    }
     let auth = req.header("authorization").unwrap_or("").to_owned();
     s.tokens_seen.push(auth.clone());
     if s.faults.expired {
