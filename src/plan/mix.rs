@@ -19,6 +19,30 @@ pub const MAX_CANDIDATES: usize = 12;
 /// Most sets the greedy search of many candidates weighs: a bound on work, not on time, so that
 /// a plan is the same on every machine.
 pub const GREEDY_SETS: usize = 256;
+/// Most sets weighed to prove a choice among many candidates (exact strategy, no budget), every
+/// set of each size while the floor of routes leaves room to win.
+pub const EXACT_SETS: usize = 4096;
+
+/// `n` choose `k`, saturating.
+fn binomial(n: usize, k: usize) -> usize {
+    (0..k).fold(1usize, |acc, i| acc.saturating_mul(n - i) / (i + 1))
+}
+
+/// Calls `f` with every set of `size` of `0..n`, in order.
+fn combinations(n: usize, size: usize, f: &mut dyn FnMut(&[usize])) {
+    fn go(start: usize, n: usize, size: usize, set: &mut Vec<usize>, f: &mut dyn FnMut(&[usize])) {
+        if set.len() == size {
+            f(set);
+            return;
+        }
+        for i in start..n {
+            set.push(i);
+            go(i + 1, n, size, set, f);
+            set.pop();
+        }
+    }
+    go(0, n, size, &mut Vec::with_capacity(size), f);
+}
 
 /// Azure's precedence among tag routes with equal prefixes, lowest first: `AzureCloud`, then
 /// `AzureCloud.<region>`, then top-level tags, then regional tags.
@@ -173,9 +197,11 @@ impl<'a> Weigher<'a> {
 }
 
 /// Chooses among the candidate tag routes (at most `max_tag_routes` of them): every set when
-/// there are at most [`MAX_CANDIDATES`], which proves the choice optimal; beyond that, a greedy
-/// search (add the tag route that improves the table most, while one does) of at most
-/// [`GREEDY_SETS`] sets, reported as not proven.
+/// there are at most [`MAX_CANDIDATES`], which proves the choice optimal. Beyond that, with the
+/// exact strategy and no budget, every set of each size while a floor of routes says a larger one
+/// could still win, within [`EXACT_SETS`]: proven too when the floor closes the search. Else a
+/// greedy search from the best so far (add the tag route that improves the table most, while
+/// one does) of at most [`GREEDY_SETS`] sets, reported as not proven.
 pub(super) fn choose(
     job: &Job,
     v4: &Side<u32>,
@@ -206,7 +232,21 @@ pub(super) fn choose(
     };
     let k = candidates.len();
     let mut best: Option<(Key, Choice)> = None;
-    let proven = k <= MAX_CANDIDATES;
+    // A bound for the exact strategy without a budget: its tag routes send only selected and
+    // slack addresses, so each more of them only relaxes what the CIDR routes must do, and no set
+    // needs fewer CIDR routes than the set of every candidate. A set of `n` tag routes has at
+    // least `n` + that many routes; taking sets smallest first, once that passes the best
+    // table's routes no larger set can win.
+    let floor: Option<u128> = match (budget, job.strategy) {
+        (None, super::Strategy::Exact) if k > 0 => {
+            let all: Vec<usize> = (0..k).collect();
+            w.weigh(&all, None).ok().map(|(key, choice)| {
+                (key.0 as usize).saturating_sub(choice.tag_routes.len()) as u128
+            })
+        }
+        _ => None,
+    };
+    let mut proven = k <= MAX_CANDIDATES;
     if proven {
         let mut sets: Vec<u32> = (0..1u32 << k)
             .filter(|s| s.count_ones() as usize <= max_tag_routes)
@@ -217,9 +257,9 @@ pub(super) fn choose(
         for set in sets {
             let chosen: Vec<usize> = (0..k).filter(|i| set & (1 << i) != 0).collect();
             let n_tags = chosen.len();
-            // A set that already holds more tag routes than the best table has routes cannot win.
+            // A set whose least possible routes pass the best table's cannot win.
             if let (None, Some((key, _))) = (budget, &best)
-                && n_tags as u128 > key.0
+                && n_tags as u128 + floor.unwrap_or(0) > key.0
             {
                 break;
             }
@@ -248,37 +288,64 @@ pub(super) fn choose(
             }
         }
     } else {
-        let mut current: Vec<usize> = Vec::new();
-        match w.weigh(&current, budget) {
+        match w.weigh(&[], budget) {
             Ok(found) => best = Some(found),
             Err(n) => note(n),
         }
-        while current.len() < max_tag_routes && w.weighed < GREEDY_SETS {
-            let mut step: Option<(Key, Choice)> = None;
-            for c in (0..k).filter(|c| !current.contains(c)) {
-                if w.weighed >= GREEDY_SETS {
+        // Every set of each size, smallest first, while the floor says a larger set could still
+        // win and the sets weighed stay within EXACT_SETS: then the choice is proven after all.
+        if let Some(floor) = floor {
+            for size in 1.. {
+                let best_routes = best.as_ref().map_or(u128::MAX, |(key, _)| key.0);
+                if size > max_tag_routes.min(k) || size as u128 + floor > best_routes {
+                    proven = true;
                     break;
                 }
-                let mut chosen = current.clone();
-                chosen.push(c);
-                let left = budget.map(|b| b.checked_sub(chosen.len()));
-                if left == Some(None) {
-                    continue;
+                if w.weighed.saturating_add(binomial(k, size)) > EXACT_SETS {
+                    break;
                 }
-                match w.weigh(&chosen, left.flatten()) {
-                    Ok((key, choice)) if step.as_ref().is_none_or(|(b, _)| key < *b) => {
-                        step = Some((key, choice));
+                combinations(k, size, &mut |chosen| match w.weigh(chosen, None) {
+                    Ok((key, choice)) if best.as_ref().is_none_or(|(b, _)| key < *b) => {
+                        best = Some((key, choice));
                     }
                     Ok(_) => {}
                     Err(n) => note(n),
-                }
+                });
             }
-            match step {
-                Some((key, choice)) if best.as_ref().is_none_or(|(b, _)| key < *b) => {
-                    current = choice.tag_routes.clone();
-                    best = Some((key, choice));
+        }
+        if !proven {
+            let start = w.weighed;
+            let mut current: Vec<usize> = best
+                .as_ref()
+                .map(|(_, c)| c.tag_routes.clone())
+                .unwrap_or_default();
+            while current.len() < max_tag_routes && w.weighed < start + GREEDY_SETS {
+                let mut step: Option<(Key, Choice)> = None;
+                for c in (0..k).filter(|c| !current.contains(c)) {
+                    if w.weighed >= start + GREEDY_SETS {
+                        break;
+                    }
+                    let mut chosen = current.clone();
+                    chosen.push(c);
+                    let left = budget.map(|b| b.checked_sub(chosen.len()));
+                    if left == Some(None) {
+                        continue;
+                    }
+                    match w.weigh(&chosen, left.flatten()) {
+                        Ok((key, choice)) if step.as_ref().is_none_or(|(b, _)| key < *b) => {
+                            step = Some((key, choice));
+                        }
+                        Ok(_) => {}
+                        Err(n) => note(n),
+                    }
                 }
-                _ => break,
+                match step {
+                    Some((key, choice)) if best.as_ref().is_none_or(|(b, _)| key < *b) => {
+                        current = choice.tag_routes.clone();
+                        best = Some((key, choice));
+                    }
+                    _ => break,
+                }
             }
         }
     }
