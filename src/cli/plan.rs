@@ -172,10 +172,18 @@ pub fn make_plan(
             ));
         }
         if !report.proven_optimal {
+            let bound = match report.routes_lower_bound {
+                Some(lb) => format!(
+                    " (no table has fewer than {}: this one is at most {} above the optimum)",
+                    crate::text::plural(lb, "route"),
+                    crate::text::plural(plan.summary.routes.saturating_sub(lb), "route")
+                ),
+                None => String::new(),
+            };
             diag.note(format!(
                 "{} tag-route candidates are too many to weigh every set of: the mix was chosen \
-                 by a greedy search ({} weighed, at most {}), so it is not proven optimal; \
-                 fewer --tag-route tags (at most {}) make it exact",
+                 by a greedy search ({} weighed, at most {} by it), so it is not proven \
+                 optimal{bound}; fewer --tag-route tags (at most {}) make it exact",
                 report.candidates.len(),
                 crate::text::plural(report.sets_weighed, "set"),
                 crate::plan::GREEDY_SETS,

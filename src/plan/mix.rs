@@ -83,6 +83,9 @@ pub(super) struct Choice {
     pub proven: bool,
     /// Sets of tag routes weighed.
     pub weighed: usize,
+    /// When not proven: the fewest routes any table could have, if a floor says (the optimum
+    /// lies between it and this choice's routes).
+    pub lower_bound: Option<usize>,
 }
 
 /// Whether a tag may be a candidate at all: it holds selected addresses in a planned family,
@@ -191,6 +194,7 @@ impl<'a> Weigher<'a> {
                 left_out_extra,
                 proven: true,
                 weighed: 0,
+                lower_bound: None,
             },
         ))
     }
@@ -247,6 +251,7 @@ pub(super) fn choose(
         _ => None,
     };
     let mut proven = k <= MAX_CANDIDATES;
+    let mut lower_bound: Option<usize> = None;
     if proven {
         let mut sets: Vec<u32> = (0..1u32 << k)
             .filter(|s| s.count_ones() as usize <= max_tag_routes)
@@ -302,6 +307,8 @@ pub(super) fn choose(
                     break;
                 }
                 if w.weighed.saturating_add(binomial(k, size)) > EXACT_SETS {
+                    // Every smaller set was weighed: no table has fewer routes than this.
+                    lower_bound = Some((size as u128 + floor).min(best_routes) as usize);
                     break;
                 }
                 combinations(k, size, &mut |chosen| match w.weigh(chosen, None) {
@@ -354,6 +361,7 @@ pub(super) fn choose(
         (Some((_, mut choice)), _) => {
             choice.proven = proven;
             choice.weighed = weighed;
+            choice.lower_bound = lower_bound.filter(|_| !proven);
             Ok(choice)
         }
         (None, Some(max)) => Err(PlanError::BudgetTooSmall {

@@ -131,6 +131,10 @@ pub struct TagRouteReport {
     pub proven_optimal: bool,
     /// Sets of tag routes weighed.
     pub sets_weighed: usize,
+    /// When not proven, the fewest routes any table could have, where a floor says: the optimum
+    /// lies between this and the plan's routes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routes_lower_bound: Option<usize>,
     /// Allowed tags that hold selected addresses but are no candidates: each would send
     /// addresses outside the selection and slack (counts per family, decimal strings in JSON).
     pub not_candidates: Vec<NotCandidate>,
@@ -532,6 +536,7 @@ pub fn plan(
         not_candidates,
         proven_optimal: choice.proven,
         sets_weighed: choice.weighed,
+        routes_lower_bound: choice.lower_bound,
         left_out_family: match opts.family {
             FamilyChoice::Ipv4 => Some("ipv6"),
             FamilyChoice::Ipv6 => Some("ipv4"),

@@ -518,5 +518,15 @@ fn many_candidates_no_floor_closes_are_searched_greedily_and_said_so() {
     // fewer tag routes win a tie), and the same on every run.
     assert_eq!(d["summary"]["routes"], 14);
     assert_eq!(d["summary"]["tagRoutes"], 0);
+    // Every set of up to five tag routes was weighed and none of their tables beat fourteen; the
+    // floor says no table has fewer than six routes, and the plan says so.
+    assert_eq!(d["tagRoutes"]["routesLowerBound"], 6, "{}", d["tagRoutes"]);
+    assert!(
+        run.stderr.contains(
+            "no table has fewer than 6 routes: this one is at most 8 routes above the optimum"
+        ),
+        "{}",
+        run.stderr
+    );
     assert_eq!(tagroute(&args).status(0).json(), d);
 }
