@@ -1,7 +1,8 @@
 //! Resource Manager tokens: one given to the program (a file, or `AZURE_ACCESS_TOKEN`), or the
 //! Azure SDK for Rust's credentials tried in the order its other languages' default chain uses:
 //! a service principal from the environment, workload identity federation (CI pipelines,
-//! Kubernetes), a managed identity, the Azure CLI's login.
+//! Kubernetes), a managed identity (Azure ML compute's, which the SDK lacks, from `azureml`), the
+//! Azure CLI's login. The SDK's HTTP client reads every token answer within a bound.
 //!
 //! A token is a secret: it is held in memory only, never printed, logged or written (`Debug`
 //! says `<token>`), and the client sends it to the Resource Manager endpoint alone.
