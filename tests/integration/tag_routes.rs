@@ -530,3 +530,145 @@ fn many_candidates_no_floor_closes_are_searched_greedily_and_said_so() {
     );
     assert_eq!(tagroute(&args).status(0).json(), d);
 }
+
+/// Fewest CIDR blocks covering `need` using only blocks inside `need | free`, in the /24 whose
+/// 256 addresses the masks' bits are: a block whole inside is one route, else its halves.
+fn cover(need: &[bool; 256], free: &[bool; 256], lo: usize, len: usize) -> usize {
+    let span = &need[lo..lo + len];
+    if !span.iter().any(|&b| b) {
+        return 0;
+    }
+    if (lo..lo + len).all(|a| need[a] || free[a]) {
+        return 1;
+    }
+    let half = len / 2;
+    cover(need, free, lo, half) + cover(need, free, lo + half, half)
+}
+
+/// The mix of many overlapping candidates against a brute force over every set of them: when the
+/// plan says it is proven optimal, its table has the fewest routes any set allows.
+#[test]
+fn a_proven_mix_of_many_overlapping_candidates_matches_a_brute_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed: u64 = 0x9e37_79b9;
+    let mut next = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    for case in 0..8 {
+        // Fourteen UDR tags of random blocks in 203.0.113.0/24, overlapping; the selection is
+        // their union and a few more blocks, so every tag is a candidate.
+        let block = |next: &mut dyn FnMut(u64) -> u64| {
+            // Wider blocks on even cases (the floor often closes), narrower on odd ones.
+            let len = if case % 2 == 0 {
+                26 + next(6)
+            } else {
+                28 + next(4)
+            } as usize;
+            let size = 1usize << (32 - len);
+            let start = (next(256 / size as u64) as usize) * size;
+            (start, size, format!("203.0.113.{start}/{len}"))
+        };
+        let mut tags: Vec<Vec<(usize, usize, String)>> = Vec::new();
+        for _ in 0..14 {
+            let n = 1 + next(3) as usize;
+            let mut t: Vec<(usize, usize, String)> = (0..n).map(|_| block(&mut next)).collect();
+            t.sort_by_key(|b| b.0);
+            t.dedup_by_key(|b| b.2.clone());
+            // Drop blocks inside others: a tag's prefixes are as the files give them.
+            let kept: Vec<_> = t
+                .iter()
+                .filter(|b| {
+                    !t.iter()
+                        .any(|o| o.2 != b.2 && o.0 <= b.0 && b.0 + b.1 <= o.0 + o.1)
+                })
+                .cloned()
+                .collect();
+            tags.push(kept);
+        }
+        let extra: Vec<(usize, usize, String)> = (0..3).map(|_| block(&mut next)).collect();
+        let mut selected = [false; 256];
+        for (start, size, _) in tags.iter().flatten().chain(&extra) {
+            selected[*start..start + size]
+                .iter_mut()
+                .for_each(|b| *b = true);
+        }
+        let mut sel_prefixes: Vec<String> = Vec::new();
+        // The selection as its own tag: every selected /32, aggregated by the planner anyway.
+        for (a, &on) in selected.iter().enumerate() {
+            if on {
+                sel_prefixes.push(format!("203.0.113.{a}/32"));
+            }
+        }
+        let mut values = vec![
+            json!({"name": "Sel", "id": "Sel", "properties": {"changeNumber": 1, "region": "", "regionId": 0, "platform": "Azure", "systemService": "", "addressPrefixes": sel_prefixes, "networkFeatures": ["API"]}}),
+        ];
+        for (i, t) in tags.iter().enumerate() {
+            let name = format!("Udr{i}");
+            let prefixes: Vec<&str> = t.iter().map(|b| b.2.as_str()).collect();
+            values.push(json!({"name": name, "id": name, "properties": {"changeNumber": 1, "region": "", "regionId": 0, "platform": "Azure", "systemService": "", "addressPrefixes": prefixes, "networkFeatures": ["UDR"]}}));
+        }
+        let file = dir.path().join(format!("case{case}.json"));
+        std::fs::write(
+            &file,
+            json!({"changeNumber": 1, "cloud": "Public", "values": values}).to_string(),
+        )
+        .unwrap();
+        let d = tagroute(&[
+            "plan",
+            "-f",
+            file.to_str().unwrap(),
+            "--tag",
+            "Sel",
+            "--tag-route",
+            "Udr*",
+            "--format",
+            "json",
+        ])
+        .status(0)
+        .json();
+        // Brute force: every set of tag routes, its CIDR routes the fewest covering what the tags
+        // leave (their addresses are free to cover again).
+        let masks: Vec<[bool; 256]> = tags
+            .iter()
+            .map(|t| {
+                let mut m = [false; 256];
+                for (start, size, _) in t {
+                    m[*start..start + size].iter_mut().for_each(|b| *b = true);
+                }
+                m
+            })
+            .collect();
+        let mut best = usize::MAX;
+        for set in 0u32..(1 << tags.len()) {
+            let mut free = [false; 256];
+            for (i, m) in masks.iter().enumerate() {
+                if set & (1 << i) != 0 {
+                    for a in 0..256 {
+                        free[a] |= m[a];
+                    }
+                }
+            }
+            let need: [bool; 256] = std::array::from_fn(|a| selected[a] && !free[a]);
+            let free_or_sel: [bool; 256] = std::array::from_fn(|a| free[a] || selected[a]);
+            let routes = set.count_ones() as usize + cover(&need, &free_or_sel, 0, 256);
+            best = best.min(routes);
+        }
+        let routes = d["summary"]["routes"].as_u64().unwrap() as usize;
+        assert!(routes >= best, "case {case}: {routes} < brute force {best}");
+        if d["tagRoutes"]["provenOptimal"] == true {
+            assert_eq!(
+                routes, best,
+                "case {case}: proven but not optimal: {}",
+                d["tagRoutes"]
+            );
+        } else if let Some(lb) = d["tagRoutes"]["routesLowerBound"].as_u64() {
+            assert!(
+                lb as usize <= best,
+                "case {case}: the lower bound {lb} passes the optimum {best}"
+            );
+        }
+    }
+}
