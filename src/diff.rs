@@ -330,11 +330,29 @@ pub fn diff(
     })
 }
 
+/// The next hop of the table's `0.0.0.0/0` (else `::/0`) route, for lpm exception routes: only
+/// a route-table next hop can take exceptions back ([`crate::plan::check_default_next_hop`]).
+pub fn table_default_hop(table: &RouteTable) -> Option<NextHop> {
+    let route = table
+        .routes
+        .iter()
+        .find(|r| r.destination.prefix().is_some_and(IpPrefix::is_default))?;
+    crate::plan::check_default_next_hop(&route.next_hop)
+        .ok()
+        .map(|_| route.next_hop.clone())
+}
+
+/// True when `name` starts with the name prefix, without case: named as tagroute's routes are.
+pub fn has_name_prefix(name: &str, name_prefix: &str) -> bool {
+    name.len() >= name_prefix.len()
+        && name.as_bytes()[..name_prefix.len()].eq_ignore_ascii_case(name_prefix.as_bytes())
+}
+
 /// True when `route` is tagroute's: named with the name prefix, and not a default route. A
 /// default route is never tagroute's, whatever its name: tagroute plans none, so removing one
 /// named like its own (a `tagroute-default` to the firewall) would end the tunnel.
 pub fn is_managed(route: &ExistingRoute, name_prefix: &str) -> bool {
-    starts_with_ignore_case(&route.name, name_prefix)
+    has_name_prefix(&route.name, name_prefix)
         && !route.destination.prefix().is_some_and(IpPrefix::is_default)
 }
 
@@ -350,11 +368,6 @@ pub fn unmanaged_room(table: &RouteTable, name_prefix: &str) -> (usize, usize) {
         }
     }
     (routes, tags)
-}
-
-fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
-    text.len() >= prefix.len()
-        && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 /// Each route's prefixes in one family, in the order the routes were given.

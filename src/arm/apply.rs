@@ -241,7 +241,8 @@ enum Round {
 }
 
 /// Makes the managed routes of table `id` equal to `plan`, starting from `first`, the table as
-/// the caller read it to make the plan, and reads the table back.
+/// the caller read it to make the plan, and `first_diff`, the change the caller computed from it,
+/// and reads the table back.
 ///
 /// `Err` means nothing was written (the change too large, the table unreadable, the diff
 /// refused); once writing has begun, every failure is in the report, and every write of the
@@ -252,6 +253,7 @@ pub async fn apply(
     plan: &Plan,
     snapshot: &Snapshot,
     first: LiveTable,
+    first_diff: Diff,
     opts: &ApplyOptions,
 ) -> Result<ApplyReport, ApplyError> {
     let mut report = ApplyReport {
@@ -262,25 +264,27 @@ pub async fn apply(
     // Writes that failed midway: settled by the table read back.
     let mut unsettled: Vec<Write> = Vec::new();
     let mut made: Vec<Write> = Vec::new();
-    let mut read = Some(first);
+    let mut read = Some((first, first_diff));
     for round in 0..2 {
-        let live = match read.take() {
-            Some(live) => live,
-            None => match client.read(id).await {
-                Ok(live) => live,
-                Err(e) if made.is_empty() => return Err(e.into()),
-                Err(e) => {
-                    report.error = Some(format!("reading the table again: {e}"));
-                    break;
+        let (live, d) = match read.take() {
+            Some(first) => first,
+            None => {
+                let live = match client.read(id).await {
+                    Ok(live) => live,
+                    Err(e) if made.is_empty() => return Err(e.into()),
+                    Err(e) => {
+                        report.error = Some(format!("reading the table again: {e}"));
+                        break;
+                    }
+                };
+                match diff::diff(plan, snapshot, &live.table, &opts.name_prefix, opts.limits) {
+                    Ok(d) => (live, d),
+                    Err(e) if made.is_empty() => return Err(e.into()),
+                    Err(e) => {
+                        report.error = Some(format!("planning the change again: {e}"));
+                        break;
+                    }
                 }
-            },
-        };
-        let d = match diff::diff(plan, snapshot, &live.table, &opts.name_prefix, opts.limits) {
-            Ok(d) => d,
-            Err(e) if made.is_empty() => return Err(e.into()),
-            Err(e) => {
-                report.error = Some(format!("planning the change again: {e}"));
-                break;
             }
         };
         let count = d.writes();

@@ -225,7 +225,7 @@ impl Tokens {
         if self.azure_ml
             && let Some((endpoint, secret)) = &azure_ml
         {
-            return super::azureml::token(endpoint, secret, resource)
+            return super::azureml::token(endpoint, secret, resource, MAX_TOKEN_ANSWER_BYTES)
                 .await
                 .map_err(|e| format!("getting a Resource Manager token: {e}"));
         }
@@ -236,7 +236,9 @@ impl Tokens {
             if links.peek().is_none_or(|l| l.0 == "Azure CLI")
                 && let Some((endpoint, secret)) = azure_ml.take()
             {
-                match super::azureml::token(&endpoint, &secret, resource).await {
+                match super::azureml::token(&endpoint, &secret, resource, MAX_TOKEN_ANSWER_BYTES)
+                    .await
+                {
                     Ok(token) => {
                         self.azure_ml = true;
                         return Ok(token);

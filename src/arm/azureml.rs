@@ -22,8 +22,14 @@ pub(super) fn environment() -> Option<(String, String)> {
     Some((var("MSI_ENDPOINT")?, var("MSI_SECRET")?))
 }
 
-/// A token for `resource` (`https://management.azure.com`) from the endpoint.
-pub(super) async fn token(endpoint: &str, secret: &str, resource: &str) -> Result<String, String> {
+/// A token for `resource` (`https://management.azure.com`) from the endpoint, its answer read
+/// within `limit` bytes.
+pub(super) async fn token(
+    endpoint: &str,
+    secret: &str,
+    resource: &str,
+    limit: u64,
+) -> Result<String, String> {
     let mut url = Url::parse(endpoint).map_err(|_| "MSI_ENDPOINT is not a URL".to_owned())?;
     http::check_url(&url).map_err(|e| format!("MSI_ENDPOINT: {e}"))?;
     {
@@ -54,13 +60,10 @@ pub(super) async fn token(endpoint: &str, secret: &str, resource: &str) -> Resul
         .await
         .map_err(|e| format!("{}: {}", http::shown(&url), http::describe(&e)))?;
     let status = resp.status();
-    let body = match http::read_limited(resp, super::auth::MAX_TOKEN_ANSWER_BYTES, &Quiet).await {
+    let body = match http::read_limited(resp, limit, &Quiet).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
-            return Err(format!(
-                "the answer is larger than {} bytes",
-                super::auth::MAX_TOKEN_ANSWER_BYTES
-            ));
+            return Err(format!("the answer is larger than {limit} bytes"));
         }
         Err(BodyError::Broken(msg)) => return Err(msg),
     };

@@ -99,7 +99,15 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         });
     }
     let opts = args.writing.options(&args.selection);
-    let report = block_on(arm::apply(&mut client, &id, &plan, &snapshot, live, &opts))??;
+    let report = block_on(arm::apply(
+        &mut client,
+        &id,
+        &plan,
+        &snapshot,
+        live,
+        d,
+        &opts,
+    ))??;
     let text = match args.format {
         Format::Json => {
             let mut t = serde_json::to_string_pretty(&report)?;

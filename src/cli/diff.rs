@@ -69,15 +69,6 @@ enum Format {
     Az,
 }
 
-/// The next hop of the table's `0.0.0.0/0` (else `::/0`) route, for lpm exception routes.
-pub fn table_default_hop(table: &routes::RouteTable) -> Option<crate::model::NextHop> {
-    let is_default = |r: &&routes::ExistingRoute| matches!(&r.destination, routes::Destination::Prefix(p) if p.is_default());
-    let route = table.routes.iter().find(is_default)?;
-    crate::plan::check_default_next_hop(&route.next_hop)
-        .ok()
-        .map(|_| route.next_hop.clone())
-}
-
 /// Warns when the table has no default route for a family the plan routes: nothing of that
 /// family is force-tunnelled, so routes to Internet change nothing there.
 pub fn warn_no_tunnel(
@@ -89,9 +80,7 @@ pub fn warn_no_tunnel(
     use crate::prefix::{Family, IpPrefix};
     for r in &table.routes {
         let default = r.destination.prefix().is_some_and(IpPrefix::is_default);
-        let named = r.name.len() >= name_prefix.len()
-            && r.name.as_bytes()[..name_prefix.len()].eq_ignore_ascii_case(name_prefix.as_bytes());
-        if default && named {
+        if default && diff::has_name_prefix(&r.name, name_prefix) {
             diag.warn(format!(
                 "route '{}' is named as tagroute's but is a default route ({}), which tagroute \
                  never plans: it is left as it is",
@@ -101,18 +90,16 @@ pub fn warn_no_tunnel(
         }
     }
     for (family, default) in [(Family::V4, "0.0.0.0/0"), (Family::V6, "::/0")] {
+        let of_family = |p: IpPrefix| p.family() == family;
         let has = table.routes.iter().any(|r| {
-            matches!(&r.destination, routes::Destination::Prefix(p) if p.is_default()
-                && matches!((p, family), (IpPrefix::V4(_), Family::V4) | (IpPrefix::V6(_), Family::V6)))
+            r.destination
+                .prefix()
+                .is_some_and(|p| p.is_default() && of_family(p))
         });
-        let planned = plan.routes.iter().any(|r| {
-            r.destination.prefix().is_some_and(|p| {
-                matches!(
-                    (p, family),
-                    (IpPrefix::V4(_), Family::V4) | (IpPrefix::V6(_), Family::V6)
-                )
-            })
-        });
+        let planned = plan
+            .routes
+            .iter()
+            .any(|r| r.destination.prefix().is_some_and(of_family));
         if planned && !has {
             diag.warn(format!(
                 "{} has no {default} route: nothing of that family is force-tunnelled, so the \

@@ -83,7 +83,7 @@ pub fn make_plan(
     hint: bool,
     diag: &Diag,
 ) -> anyhow::Result<Plan> {
-    let default_from_table = table.and_then(super::diff::table_default_hop);
+    let default_from_table = table.and_then(crate::diff::table_default_hop);
     let (taken, taken_tags) =
         table.map_or((0, 0), |t| crate::diff::unmanaged_room(t, &sel.name_prefix));
     let limits = sel.limits();

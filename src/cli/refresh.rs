@@ -210,8 +210,9 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let applied = match (&id, client.as_mut(), live, args.apply) {
         (Some(id), Some(c), Some(live), true) => {
             let opts = args.writing.options(&args.selection);
+            let d = crate::diff::diff(&plan, &new, &live.table, &opts.name_prefix, opts.limits)?;
             // A change too large is recorded like a failed one: the state says nothing was applied.
-            match block_on(crate::arm::apply(c, id, &plan, &new, live, &opts))? {
+            match block_on(crate::arm::apply(c, id, &plan, &new, live, d, &opts))? {
                 Ok(report) => Some(report),
                 Err(e @ crate::arm::ApplyError::TooManyChanges { count, .. }) => {
                     Some(crate::arm::ApplyReport {

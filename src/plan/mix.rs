@@ -92,7 +92,7 @@ pub(super) struct Choice {
 /// sends nothing outside the selection and slack in a family left out (no exception can take
 /// it back there), and, without exceptions, nothing outside them in the planned ones either.
 pub(super) fn may_use(tag: &ServiceTag, v4: &Side<u32>, v6: &Side<u128>, exceptions: bool) -> bool {
-    let (touches, n4, n6) = weigh(tag, v4, v6, exceptions);
+    let (touches, n4, n6) = outside(tag, v4, v6, exceptions);
     touches && n4 == 0 && n6 == 0
 }
 
@@ -105,14 +105,14 @@ pub(super) fn stray(
     v6: &Side<u128>,
     exceptions: bool,
 ) -> Option<(u128, u128)> {
-    let (touches, n4, n6) = weigh(tag, v4, v6, exceptions);
+    let (touches, n4, n6) = outside(tag, v4, v6, exceptions);
     (touches && (n4 > 0 || n6 > 0)).then_some((n4, n6))
 }
 
 /// Whether a tag holds selected addresses in a planned family, and how many addresses per
 /// family it would send that must stay out: outside the selection and slack, except in a
 /// planned family where exceptions can take them back.
-fn weigh(
+fn outside(
     tag: &ServiceTag,
     v4: &Side<u32>,
     v6: &Side<u128>,
@@ -155,18 +155,19 @@ struct Weigher<'a> {
 }
 
 impl<'a> Weigher<'a> {
-    /// The key and the choice of tag routes `chosen`, or (`Err`) the routes a budget would
-    /// need for it, when it has no table within the budget.
+    /// The key and the choice of tag routes `chosen`, their CIDR routes at most `left` (a
+    /// budget less the tag routes); `Err` has the routes it would need, when it has no table
+    /// within `left`.
     fn weigh(
         &mut self,
         chosen: &[usize],
-        budget: Option<usize>,
+        left: Option<usize>,
     ) -> Result<(Key, Choice), Option<u64>> {
         self.weighed += 1;
         let n_tags = chosen.len();
         let tags: Vec<&ServiceTag> = chosen.iter().map(|&i| self.candidates[i]).collect();
-        let v4_table = solve_side(self.job, self.lazy4.as_ref(), |t| &t.ipv4, &tags, budget);
-        let v6_table = solve_side(self.job, self.lazy6.as_ref(), |t| &t.ipv6, &tags, budget);
+        let v4_table = solve_side(self.job, self.lazy4.as_ref(), |t| &t.ipv4, &tags, left);
+        let v6_table = solve_side(self.job, self.lazy6.as_ref(), |t| &t.ipv6, &tags, left);
         let (v4_table, v6_table) = match (v4_table, v6_table) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(NoTable::Needs(n)), _) | (_, Err(NoTable::Needs(n))) => {
@@ -284,11 +285,9 @@ pub(super) fn choose(
         if best.is_none() && budget.is_some() {
             // The true smallest table, tag routes included, for the error.
             for chosen in over_budget {
-                if let Ok((_, c)) = w.weigh(&chosen, None) {
-                    let total = c.tag_routes.len()
-                        + c.v4.as_ref().map_or(0, |t| t.routes.len())
-                        + c.v6.as_ref().map_or(0, |t| t.routes.len());
-                    note(Some(total as u64));
+                // Under a budget the key's third place is the table's routes.
+                if let Ok((key, _)) = w.weigh(&chosen, None) {
+                    note(Some(key.2 as u64));
                 }
             }
         }

@@ -126,8 +126,9 @@ pub struct TagRouteReport {
     pub candidates: Vec<String>,
     /// The tags the plan uses as routes.
     pub used: Vec<String>,
-    /// Every set of candidates was weighed, so the choice is optimal; with more than
-    /// [`MAX_CANDIDATES`] candidates the choice is a greedy search's, not proven.
+    /// The choice is proven optimal: every set of candidates that could win was weighed. False
+    /// when a greedy search made it (more than [`MAX_CANDIDATES`] candidates and no floor that
+    /// closes the search).
     pub proven_optimal: bool,
     /// Sets of tag routes weighed.
     pub sets_weighed: usize,

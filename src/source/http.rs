@@ -296,12 +296,6 @@ impl Http {
                     limit: self.cfg.max_bytes,
                 })
             };
-            if resp
-                .content_length()
-                .is_some_and(|n| n > self.cfg.max_bytes)
-            {
-                return Err(too_large());
-            }
             let header_text = |h: header::HeaderName| {
                 resp.headers()
                     .get(h)

@@ -129,6 +129,31 @@ fn azure_ml_computes_managed_identity_gives_the_token() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     arm.check_equals_plan();
     assert!(!run.stderr.contains("s3cret"));
+    // A wrong secret is refused by the endpoint: the error names it, and nothing is written.
+    let arm = FakeArm::start(Faults::default());
+    let args = without_token_file(&arm);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let endpoint = arm.server.url("/msi-aml/token");
+    let run = tagroute_with(
+        &refs,
+        None,
+        &[
+            ("AZURE_ACCESS_TOKEN", ""),
+            ("MSI_ENDPOINT", &endpoint),
+            ("MSI_SECRET", "wrong"),
+            ("AZURE_CLIENT_SECRET", ""),
+            ("AZURE_FEDERATED_TOKEN_FILE", ""),
+            ("PATH", ""),
+        ],
+    )
+    .status(2);
+    assert!(
+        run.stderr.contains("Azure ML managed identity: ") && run.stderr.contains("HTTP 400"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("wrong"));
+    assert_eq!(arm.writes(), 0);
 }
 
 #[test]
