@@ -6,7 +6,10 @@
 //! answers "which prefixes contain this address" for `lookup`; `bulk` aggregates huge lists.
 
 mod addr;
+#[cfg(test)]
+pub(crate) mod brute_force;
 pub(crate) mod bulk;
+mod check;
 mod convert;
 mod interval;
 mod lpm;
@@ -17,13 +20,12 @@ pub mod text;
 mod trie;
 
 pub use addr::{Addr, Family};
+pub use check::{CheckError, check, check_with_tags, sent_in};
 pub use interval::{IntervalSet, range_prefixes};
 pub(crate) use lpm::lpm_segments;
-#[cfg(test)]
-pub(crate) use minimize::exhaustive as brute_force;
 pub use minimize::{
-    CheckError, Hop, Intent, Prepared, Table, check, check_with_tags, min_routes, minimize,
-    minimize_with_tags, minimize_within, minimize_within_tags, sent_in,
+    Hop, Intent, Prepared, Table, min_routes, minimize, minimize_with_tags, minimize_within,
+    minimize_within_tags,
 };
 pub use net::{IpPrefix, Prefix, PrefixError};
 pub(crate) use stab::StabIndex;
