@@ -14,6 +14,22 @@ fn without_token_file(arm: &FakeArm) -> Vec<String> {
     args
 }
 
+/// `apply --yes` on `arm` with no token given, in an environment that names no credential but
+/// `env`: the Azure SDK's chain (and tagroute's own Azure ML identity) must find one there.
+fn through_the_chain(arm: &FakeArm, env: &[(&str, &str)]) -> Run {
+    let args = without_token_file(arm);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut all = vec![
+        ("AZURE_ACCESS_TOKEN", ""),
+        ("AZURE_CLIENT_SECRET", ""),
+        ("AZURE_FEDERATED_TOKEN_FILE", ""),
+        // No Azure CLI to fall back on.
+        ("PATH", ""),
+    ];
+    all.extend_from_slice(env);
+    tagroute_with(&refs, None, &all)
+}
+
 #[test]
 fn a_token_from_the_environment_is_used_and_a_second_401_is_an_error() {
     let arm = FakeArm::start(Faults::default());
@@ -45,18 +61,12 @@ fn the_sdk_chain_takes_a_managed_identity_token() {
     // No --token-file, no AZURE_ACCESS_TOKEN: the Azure SDK's chain finds the managed identity
     // endpoint, asks it for a Resource Manager token, and the run uses that token.
     let arm = FakeArm::start(Faults::default());
-    let args = without_token_file(&arm);
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let endpoint = arm.server.url("/msi/token");
-    let run = tagroute_with(
-        &refs,
-        None,
+    let run = through_the_chain(
+        &arm,
         &[
-            ("AZURE_ACCESS_TOKEN", ""),
             ("IDENTITY_ENDPOINT", &endpoint),
             ("IDENTITY_HEADER", "s3cret"),
-            ("AZURE_CLIENT_SECRET", ""),
-            ("AZURE_FEDERATED_TOKEN_FILE", ""),
         ],
     );
     assert_eq!(run.status, 0, "{}", run.stderr);
@@ -76,20 +86,13 @@ fn a_token_endpoint_answering_too_much_fails_the_credential() {
         token_bomb: Some(5_000_000),
         ..Faults::default()
     });
-    let args = without_token_file(&arm);
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let endpoint = arm.server.url("/msi/token");
     let started = std::time::Instant::now();
-    let run = tagroute_with(
-        &refs,
-        None,
+    let run = through_the_chain(
+        &arm,
         &[
-            ("AZURE_ACCESS_TOKEN", ""),
             ("IDENTITY_ENDPOINT", &endpoint),
             ("IDENTITY_HEADER", "s3cret"),
-            ("AZURE_CLIENT_SECRET", ""),
-            ("AZURE_FEDERATED_TOKEN_FILE", ""),
-            ("PATH", ""),
         ],
     );
     assert!(started.elapsed() < Duration::from_secs(4));
@@ -111,40 +114,20 @@ fn azure_ml_computes_managed_identity_gives_the_token() {
     // Azure ML compute sets MSI_ENDPOINT and MSI_SECRET, which the Azure SDK for Rust does not
     // serve; tagroute asks that endpoint itself.
     let arm = FakeArm::start(Faults::default());
-    let args = without_token_file(&arm);
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let endpoint = arm.server.url("/msi-aml/token");
-    let run = tagroute_with(
-        &refs,
-        None,
-        &[
-            ("AZURE_ACCESS_TOKEN", ""),
-            ("MSI_ENDPOINT", &endpoint),
-            ("MSI_SECRET", "s3cret"),
-            ("AZURE_CLIENT_SECRET", ""),
-            ("AZURE_FEDERATED_TOKEN_FILE", ""),
-            ("PATH", ""),
-        ],
+    let run = through_the_chain(
+        &arm,
+        &[("MSI_ENDPOINT", &endpoint), ("MSI_SECRET", "s3cret")],
     );
     assert_eq!(run.status, 0, "{}", run.stderr);
     arm.check_equals_plan();
     assert!(!run.stderr.contains("s3cret"));
     // A wrong secret is refused by the endpoint: the error names it, and nothing is written.
     let arm = FakeArm::start(Faults::default());
-    let args = without_token_file(&arm);
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let endpoint = arm.server.url("/msi-aml/token");
-    let run = tagroute_with(
-        &refs,
-        None,
-        &[
-            ("AZURE_ACCESS_TOKEN", ""),
-            ("MSI_ENDPOINT", &endpoint),
-            ("MSI_SECRET", "wrong"),
-            ("AZURE_CLIENT_SECRET", ""),
-            ("AZURE_FEDERATED_TOKEN_FILE", ""),
-            ("PATH", ""),
-        ],
+    let run = through_the_chain(
+        &arm,
+        &[("MSI_ENDPOINT", &endpoint), ("MSI_SECRET", "wrong")],
     )
     .status(2);
     assert!(
@@ -161,19 +144,7 @@ fn a_managed_identity_the_sdk_lacks_is_named_when_nothing_works() {
     // Cloud Shell sets MSI_ENDPOINT without MSI_SECRET: the Azure SDK for Rust does not serve
     // it, and the error says so rather than leave it out.
     let arm = FakeArm::start(Faults::default());
-    let args = without_token_file(&arm);
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = tagroute_with(
-        &refs,
-        None,
-        &[
-            ("AZURE_ACCESS_TOKEN", ""),
-            ("MSI_ENDPOINT", "http://127.0.0.1:1/msi"),
-            ("AZURE_CLIENT_SECRET", ""),
-            ("AZURE_FEDERATED_TOKEN_FILE", ""),
-            ("PATH", ""),
-        ],
-    );
+    let run = through_the_chain(&arm, &[("MSI_ENDPOINT", "http://127.0.0.1:1/msi")]);
     let run = run.status(2);
     assert!(
         run.stderr

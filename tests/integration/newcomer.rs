@@ -2,28 +2,14 @@
 //! Terraform label, a default route named like tagroute's own, secrets in URLs, and what a
 //! download that finds nothing says.
 
-use serde_json::{Value, json};
 
 use crate::fake_arm::{FakeArm, Faults, initial_routes};
 use crate::harness::*;
 use crate::server::{Reply, Server};
 
-/// A service-tag file of `tags` (name, UDR?, prefixes).
+/// A service-tag file of `tags` (name, UDR?, prefixes) in `dir`.
 fn file(dir: &std::path::Path, tags: &[(&str, bool, &[&str])]) -> String {
-    let values: Vec<Value> = tags
-        .iter()
-        .map(|(name, udr, prefixes)| {
-            let features: Vec<&str> = if *udr { vec!["API", "NSG", "UDR"] } else { vec!["API"] };
-            json!({"name": name, "id": name, "properties": {"changeNumber": 1, "region": "", "regionId": 0, "platform": "Azure", "systemService": "", "addressPrefixes": prefixes, "networkFeatures": features}})
-        })
-        .collect();
-    let path = dir.join("tags.json");
-    std::fs::write(
-        &path,
-        json!({"changeNumber": 1, "cloud": "Public", "values": values}).to_string(),
-    )
-    .unwrap();
-    path.to_str().unwrap().to_owned()
+    tag_file(&dir.join("tags.json"), tags)
 }
 
 #[test]

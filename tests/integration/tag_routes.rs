@@ -482,19 +482,14 @@ fn many_candidates_no_floor_closes_are_searched_greedily_and_said_so() {
     // nothing, and the sets of each size pass what may be weighed to prove the choice.
     let dir = tempfile::tempdir().unwrap();
     let addr = |i: usize| format!("198.51.{}.{}/32", i * 16, i * 2 + 1);
-    let mut values = vec![
-        json!({"name": "Sel", "id": "Sel", "properties": {"changeNumber": 1, "region": "", "regionId": 0, "platform": "Azure", "systemService": "", "addressPrefixes": (0..14).map(addr).collect::<Vec<_>>(), "networkFeatures": ["API"]}}),
-    ];
-    for i in 0..14 {
-        let name = format!("Udr{i}");
-        values.push(json!({"name": name, "id": name, "properties": {"changeNumber": 1, "region": "", "regionId": 0, "platform": "Azure", "systemService": "", "addressPrefixes": [addr(i)], "networkFeatures": ["UDR"]}}));
+    let names: Vec<String> = (0..14).map(|i| format!("Udr{i}")).collect();
+    let each: Vec<[String; 1]> = (0..14).map(|i| [addr(i)]).collect();
+    let all: Vec<String> = (0..14).map(addr).collect();
+    let mut tags: Vec<(&str, bool, &[String])> = vec![("Sel", false, &all)];
+    for (name, prefixes) in names.iter().zip(&each) {
+        tags.push((name, true, prefixes));
     }
-    let file = dir.path().join("tags.json");
-    std::fs::write(
-        &file,
-        json!({"changeNumber": 1, "cloud": "Public", "values": values}).to_string(),
-    )
-    .unwrap();
+    let file = std::path::PathBuf::from(tag_file(&dir.path().join("tags.json"), &tags));
     let args = [
         "plan",
         "-f",
@@ -602,20 +597,19 @@ fn a_proven_mix_of_many_overlapping_candidates_matches_a_brute_force() {
                 sel_prefixes.push(format!("203.0.113.{a}/32"));
             }
         }
-        let mut values = vec![
-            json!({"name": "Sel", "id": "Sel", "properties": {"changeNumber": 1, "region": "", "regionId": 0, "platform": "Azure", "systemService": "", "addressPrefixes": sel_prefixes, "networkFeatures": ["API"]}}),
-        ];
-        for (i, t) in tags.iter().enumerate() {
-            let name = format!("Udr{i}");
-            let prefixes: Vec<&str> = t.iter().map(|b| b.2.as_str()).collect();
-            values.push(json!({"name": name, "id": name, "properties": {"changeNumber": 1, "region": "", "regionId": 0, "platform": "Azure", "systemService": "", "addressPrefixes": prefixes, "networkFeatures": ["UDR"]}}));
+        let names: Vec<String> = (0..tags.len()).map(|i| format!("Udr{i}")).collect();
+        let prefixes: Vec<Vec<String>> = tags
+            .iter()
+            .map(|t| t.iter().map(|b| b.2.clone()).collect())
+            .collect();
+        let mut file_tags: Vec<(&str, bool, &[String])> = vec![("Sel", false, &sel_prefixes)];
+        for (name, p) in names.iter().zip(&prefixes) {
+            file_tags.push((name, true, p));
         }
-        let file = dir.path().join(format!("case{case}.json"));
-        std::fs::write(
-            &file,
-            json!({"changeNumber": 1, "cloud": "Public", "values": values}).to_string(),
-        )
-        .unwrap();
+        let file = std::path::PathBuf::from(tag_file(
+            &dir.path().join(format!("case{case}.json")),
+            &file_tags,
+        ));
         let d = tagroute(&[
             "plan",
             "-f",
