@@ -2,7 +2,6 @@
 //! Terraform label, a default route named like tagroute's own, secrets in URLs, and what a
 //! download that finds nothing says.
 
-
 use crate::fake_arm::{FakeArm, Faults, initial_routes};
 use crate::harness::*;
 use crate::server::{Reply, Server};
