@@ -43,7 +43,7 @@ impl<'a, A: Addr> Lazy<'a, A> {
         self.intent
     }
 
-    fn get(&self) -> &Prepared<A> {
+    pub fn get(&self) -> &Prepared<A> {
         self.prepared
             .get_or_init(|| Prepared::new(self.intent, &self.possible))
     }

@@ -97,6 +97,14 @@ impl<A: Addr> IntervalSet<A> {
         self.ranges.get(i).is_some_and(|r| r.0 <= prefix.last())
     }
 
+    /// True when every address of `prefix` is in the set.
+    pub fn covers(&self, prefix: Prefix<A>) -> bool {
+        let i = self.ranges.partition_point(|r| r.1 < prefix.first());
+        self.ranges
+            .get(i)
+            .is_some_and(|r| r.0 <= prefix.first() && r.1 >= prefix.last())
+    }
+
     /// True when `addr` is in the set.
     pub fn contains(&self, addr: A) -> bool {
         let i = self.ranges.partition_point(|&(_, hi)| hi < addr);

@@ -26,6 +26,7 @@
 use super::addr::Addr;
 use super::interval::IntervalSet;
 use super::net::Prefix;
+use super::prepared::Prepared;
 
 /// Where a route sends its addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37,10 +38,10 @@ pub enum Hop {
 }
 
 impl Hop {
-    fn idx(self) -> usize {
+    pub(super) fn idx(self) -> usize {
         self as usize
     }
-    fn other(self) -> Hop {
+    pub(super) fn other(self) -> Hop {
         match self {
             Hop::In => Hop::Out,
             Hop::Out => Hop::In,
@@ -71,27 +72,27 @@ enum Label {
     Slack,
 }
 
-struct Node<A: Addr> {
-    prefix: Prefix<A>,
+pub(super) struct Node<A: Addr> {
+    pub prefix: Prefix<A>,
     /// Children, or `None` for a uniformly labelled leaf.
-    kids: Option<[usize; 2]>,
+    pub kids: Option<[usize; 2]>,
     label: Label,
 }
 
 /// The hop below a node when no explicit route sits on it, given the hop `h` above: `In` at a
 /// node that a service-tag route has exactly.
-fn stay(tagged: bool, h: Hop) -> Hop {
+pub(super) fn stay(tagged: bool, h: Hop) -> Hop {
     if tagged { Hop::In } else { h }
 }
 
 /// The labelled trie; nodes are stored parents first, so a reverse scan visits children first.
-struct Trie<A: Addr> {
-    nodes: Vec<Node<A>>,
+pub(super) struct Trie<A: Addr> {
+    pub nodes: Vec<Node<A>>,
 }
 
 impl<A: Addr> Trie<A> {
     /// The trie of `intent`, cut further so that every prefix of `tags` is a node.
-    fn build(intent: &Intent<A>, tags: &[Prefix<A>]) -> Self {
+    pub fn build(intent: &Intent<A>, tags: &[Prefix<A>]) -> Self {
         let ranges = labelled_ranges(intent);
         let tags = sorted(tags);
         let mut trie = Trie { nodes: Vec::new() };
@@ -144,7 +145,7 @@ impl<A: Addr> Trie<A> {
     }
 
     /// The nodes of `prefixes` (each a node of this trie), sorted by prefix.
-    fn nodes_of(&self, prefixes: &[Prefix<A>]) -> Vec<(Prefix<A>, usize)> {
+    pub fn nodes_of(&self, prefixes: &[Prefix<A>]) -> Vec<(Prefix<A>, usize)> {
         let prefixes = sorted(prefixes);
         let mut found: Vec<(Prefix<A>, usize)> = self
             .nodes
@@ -158,7 +159,7 @@ impl<A: Addr> Trie<A> {
     }
 }
 
-fn key<A: Addr>(p: &Prefix<A>) -> (A, u8) {
+pub(super) fn key<A: Addr>(p: &Prefix<A>) -> (A, u8) {
     (p.first(), p.len())
 }
 
@@ -203,9 +204,9 @@ fn labelled_ranges<A: Addr>(intent: &Intent<A>) -> Vec<(u128, u128, Label)> {
     out
 }
 
-const INF: u128 = u128::MAX;
+pub(super) const INF: u128 = u128::MAX;
 
-fn add(a: u128, b: u128) -> u128 {
+pub(super) fn add(a: u128, b: u128) -> u128 {
     if a == INF || b == INF {
         INF
     } else {
@@ -214,8 +215,8 @@ fn add(a: u128, b: u128) -> u128 {
 }
 
 /// (routes, extra) ordered lexicographically; `routes == u64::MAX` is infeasible.
-type Cost = (u64, u128);
-const NO: Cost = (u64::MAX, INF);
+pub(super) type Cost = (u64, u128);
+pub(super) const NO: Cost = (u64::MAX, INF);
 
 fn plus(a: Cost, b: Cost) -> Cost {
     if a.0 == u64::MAX || b.0 == u64::MAX {
@@ -226,7 +227,7 @@ fn plus(a: Cost, b: Cost) -> Cost {
 }
 
 /// Cost of a uniform leaf when it inherits `h` and takes no route, and the route that fixes it.
-fn leaf_cost<A: Addr>(
+pub(super) fn leaf_cost<A: Addr>(
     node: &Node<A>,
     h: Hop,
     exceptions: bool,
@@ -246,26 +247,43 @@ fn leaf_cost<A: Addr>(
     }
 }
 
-/// Lexicographic DP: per node and inherited hop, the best cost and the route placed there.
-fn lexicographic<A: Addr>(
-    trie: &Trie<A>,
-    tagged: &[bool],
+/// One node's values in the lexicographic program: for each inherited hop (indexed by
+/// `Hop::idx`), the best cost and the route placed on the node.
+pub(super) type LexVal = [(Cost, Option<Hop>); 2];
+
+/// Where a node stands in a program: whether it is the root (never routed), whether a tag route
+/// has its prefix (`tagged`), and whether it is *free* (`zero`): a relaxation for bounds, where
+/// the node costs nothing when it inherits `Out` (a tag route that may yet be chosen could take
+/// it `In`; no choice costs less than nothing).
+#[derive(Clone, Copy)]
+pub(super) struct At {
+    pub root: bool,
+    pub tagged: bool,
+    pub zero: bool,
+}
+
+/// The lexicographic program at one node, from its children's values.
+pub(super) fn lex_node<A: Addr>(
+    node: &Node<A>,
+    at: At,
+    kids: Option<[LexVal; 2]>,
     exceptions: bool,
     slack: bool,
-) -> Vec<[(Cost, Option<Hop>); 2]> {
-    let mut best = vec![[(NO, None); 2]; trie.nodes.len()];
-    for v in (0..trie.nodes.len()).rev() {
-        let node = &trie.nodes[v];
-        for h in [Hop::In, Hop::Out] {
-            let below = stay(tagged[v], h);
-            best[v][h.idx()] = match node.kids {
+) -> LexVal {
+    let mut out = [(NO, None); 2];
+    for h in [Hop::In, Hop::Out] {
+        let below = stay(at.tagged, h);
+        out[h.idx()] = if at.zero && below == Hop::Out {
+            ((0, 0), None)
+        } else {
+            match kids {
                 None => leaf_cost(node, below, exceptions, slack),
                 Some([l, r]) => {
-                    let stay = plus(best[l][below.idx()].0, best[r][below.idx()].0);
+                    let stay = plus(l[below.idx()].0, r[below.idx()].0);
                     let h2 = below.other();
-                    let may_route = v != 0 && (h2 == Hop::In || exceptions);
+                    let may_route = !at.root && (h2 == Hop::In || exceptions);
                     let routed = if may_route {
-                        plus((1, 0), plus(best[l][h2.idx()].0, best[r][h2.idx()].0))
+                        plus((1, 0), plus(l[h2.idx()].0, r[h2.idx()].0))
                     } else {
                         NO
                     };
@@ -275,10 +293,83 @@ fn lexicographic<A: Addr>(
                         (stay, None)
                     }
                 }
-            };
-        }
+            }
+        };
+    }
+    out
+}
+
+/// Lexicographic DP: per node and inherited hop, the best cost and the route placed there.
+pub(super) fn lexicographic<A: Addr>(
+    trie: &Trie<A>,
+    tagged: &[bool],
+    exceptions: bool,
+    slack: bool,
+) -> Vec<LexVal> {
+    let mut best: Vec<LexVal> = vec![[(NO, None); 2]; trie.nodes.len()];
+    for v in (0..trie.nodes.len()).rev() {
+        let node = &trie.nodes[v];
+        let kids = node.kids.map(|[l, r]| [best[l], best[r]]);
+        let at = At {
+            root: v == 0,
+            tagged: tagged[v],
+            zero: false,
+        };
+        best[v] = lex_node(node, at, kids, exceptions, slack);
     }
     best
+}
+
+/// The budgeted program at one node: for each inherited hop, the fewest extra addresses with at
+/// most `k` routes, for `k` up to the node's cap (the fewest routes without slack, `plain`, or
+/// `max_routes`); past its end an array holds its last value.
+pub(super) fn within_node<A: Addr>(
+    node: &Node<A>,
+    at: At,
+    kids: Option<[&[Vec<u128>; 2]; 2]>,
+    plain: &LexVal,
+    max_routes: usize,
+    exceptions: bool,
+) -> [Vec<u128>; 2] {
+    let mut out = [Vec::new(), Vec::new()];
+    for h in [Hop::In, Hop::Out] {
+        let cap = (plain[h.idx()].0.0).min(max_routes as u64) as usize;
+        let below = stay(at.tagged, h);
+        out[h.idx()] = if at.zero && below == Hop::Out {
+            vec![0]
+        } else {
+            match kids {
+                None => {
+                    let (free, fix) = leaf_cost(node, below, exceptions, true);
+                    let mut a = vec![if free.0 == 0 { free.1 } else { INF }];
+                    // One route fixes the leaf: the missing route, or an exception that takes a
+                    // slack leaf's extra addresses back out.
+                    let slack_exception =
+                        exceptions && below == Hop::In && node.label == Label::Slack;
+                    if fix.is_some() || slack_exception {
+                        a.push(0);
+                    }
+                    a
+                }
+                Some([l, r]) => {
+                    let mut a = min_plus(&l[below.idx()], &r[below.idx()], cap);
+                    let h2 = below.other();
+                    if !at.root && (h2 == Hop::In || exceptions) && cap >= 1 {
+                        let routed = min_plus(&l[h2.idx()], &r[h2.idx()], cap - 1);
+                        for k in 1..=cap {
+                            let x = at_k(&routed, k - 1);
+                            if x < at_k(&a, k) {
+                                grow_to(&mut a, k);
+                                a[k] = x;
+                            }
+                        }
+                    }
+                    a
+                }
+            }
+        };
+    }
+    out
 }
 
 /// The table with the fewest routes, and among those the fewest extra addresses. `exceptions`
@@ -329,174 +420,11 @@ pub fn minimize_within_tags<A: Addr>(
     Prepared::new(intent, tags).minimize_within(exceptions, max_routes, tags)
 }
 
-/// An intent's trie, cut at every prefix some set of service-tag routes may add, so that the
-/// tables next to each such set are planned without building it again.
-pub struct Prepared<A: Addr> {
-    trie: Trie<A>,
-    /// The node of each possible tag prefix, sorted by prefix.
-    possible: Vec<(Prefix<A>, usize)>,
-}
-
-impl<A: Addr> Prepared<A> {
-    /// Prepares `intent` for tag routes drawn from `possible` (the union of the candidates'
-    /// prefixes).
-    pub fn new(intent: &Intent<A>, possible: &[Prefix<A>]) -> Self {
-        let trie = Trie::build(intent, possible);
-        let possible = trie.nodes_of(possible);
-        Prepared { trie, possible }
-    }
-
-    /// For each node, whether one of `tags` (drawn from the possible ones) has exactly its
-    /// prefix. The root never counts: the table's default route is explicit and wins the tie
-    /// with a tag's `/0`.
-    fn marks(&self, tags: &[Prefix<A>]) -> Vec<bool> {
-        let mut marks = vec![false; self.trie.nodes.len()];
-        for t in tags {
-            let i = self
-                .possible
-                .binary_search_by_key(&key(t), |(p, _)| key(p))
-                .expect("tag routes are drawn from the prepared prefixes");
-            marks[self.possible[i].1] = true;
-        }
-        marks[0] = false;
-        marks
-    }
-
-    /// [`minimize_with_tags`], for `tags` among the prepared prefixes.
-    pub fn minimize(&self, exceptions: bool, tags: &[Prefix<A>]) -> Option<Table<A>> {
-        let trie = &self.trie;
-        let tagged = self.marks(tags);
-        let best = lexicographic(trie, &tagged, exceptions, true);
-        if best[0][Hop::Out.idx()].0 == NO {
-            return None;
-        }
-        let mut routes = Vec::new();
-        let mut stack = vec![(0usize, Hop::Out)];
-        while let Some((v, h)) = stack.pop() {
-            let (_, route) = best[v][h.idx()];
-            let below = match route {
-                Some(hop) => {
-                    routes.push((trie.nodes[v].prefix, hop));
-                    hop
-                }
-                None => stay(tagged[v], h),
-            };
-            if let Some([l, r]) = trie.nodes[v].kids {
-                stack.push((r, below));
-                stack.push((l, below));
-            }
-        }
-        routes.sort_by_key(|r| r.0);
-        Some(Table {
-            routes,
-            extra: best[0][Hop::Out.idx()].0.1,
-        })
-    }
-
-    /// [`minimize_within_tags`], for `tags` among the prepared prefixes.
-    pub fn minimize_within(
-        &self,
-        exceptions: bool,
-        max_routes: usize,
-        tags: &[Prefix<A>],
-    ) -> Result<Table<A>, u64> {
-        let trie = &self.trie;
-        let tagged = self.marks(tags);
-        // No table needs more routes than the trie has nodes: a larger budget is no budget.
-        let max_routes = max_routes.min(trie.nodes.len());
-        let fewest = lexicographic(trie, &tagged, exceptions, true)[0][Hop::Out.idx()]
-            .0
-            .0;
-        if fewest > max_routes as u64 {
-            return Err(fewest);
-        }
-        // Beyond the no-slack optimum of a subtree, more routes cannot lower its extra addresses.
-        let plain = lexicographic(trie, &tagged, exceptions, false);
-        let n = trie.nodes.len();
-        // f[v][h][k]: fewest extra addresses with at most k routes (last entry repeats beyond).
-        let mut f: Vec<[Vec<u128>; 2]> = (0..n).map(|_| [Vec::new(), Vec::new()]).collect();
-        for v in (0..n).rev() {
-            let node = &trie.nodes[v];
-            for h in [Hop::In, Hop::Out] {
-                let cap = (plain[v][h.idx()].0.0).min(max_routes as u64) as usize;
-                let below = stay(tagged[v], h);
-                let arr = match node.kids {
-                    None => {
-                        let (free, fix) = leaf_cost(node, below, exceptions, true);
-                        let mut a = vec![if free.0 == 0 { free.1 } else { INF }];
-                        // One route fixes the leaf: the missing route, or an exception that takes a
-                        // slack leaf's extra addresses back out.
-                        let slack_exception =
-                            exceptions && below == Hop::In && node.label == Label::Slack;
-                        if fix.is_some() || slack_exception {
-                            a.push(0);
-                        }
-                        a
-                    }
-                    Some([l, r]) => {
-                        let mut a = min_plus(&f[l][below.idx()], &f[r][below.idx()], cap);
-                        let h2 = below.other();
-                        if v != 0 && (h2 == Hop::In || exceptions) && cap >= 1 {
-                            let routed = min_plus(&f[l][h2.idx()], &f[r][h2.idx()], cap - 1);
-                            for k in 1..=cap {
-                                let x = at(&routed, k - 1);
-                                if x < at(&a, k) {
-                                    grow_to(&mut a, k);
-                                    a[k] = x;
-                                }
-                            }
-                        }
-                        a
-                    }
-                };
-                f[v][h.idx()] = arr;
-            }
-        }
-        let extra = at(&f[0][Hop::Out.idx()], max_routes);
-        if extra == INF {
-            return Err(u64::MAX);
-        }
-        // Rebuild top-down: at each node find a split of the budget that reaches the optimum.
-        let mut routes = Vec::new();
-        let mut stack = vec![(0usize, Hop::Out, max_routes, extra)];
-        while let Some((v, h, k, target)) = stack.pop() {
-            let node = &trie.nodes[v];
-            let below = stay(tagged[v], h);
-            let Some([l, r]) = node.kids else {
-                if at(&f[v][h.idx()], 0) != target {
-                    let (_, fix) = leaf_cost(node, below, exceptions, true);
-                    routes.push((node.prefix, fix.unwrap_or(below.other())));
-                }
-                continue;
-            };
-            let split = |hh: Hop, budget: usize| -> Option<(usize, usize)> {
-                let (fl, fr) = (&f[l][hh.idx()], &f[r][hh.idx()]);
-                let top = budget.min(fl.len() - 1);
-                (0..=top)
-                    .find(|&a| add(at(fl, a), at(fr, budget - a)) == target)
-                    .map(|a| (a, budget - a))
-            };
-            if let Some((a, b)) = split(below, k) {
-                stack.push((r, below, b, at(&f[r][below.idx()], b)));
-                stack.push((l, below, a, at(&f[l][below.idx()], a)));
-                continue;
-            }
-            let h2 = below.other();
-            let (a, b) = split(h2, k - 1).expect("the optimum came from a route here");
-            routes.push((node.prefix, h2));
-            stack.push((r, h2, b, at(&f[r][h2.idx()], b)));
-            stack.push((l, h2, a, at(&f[l][h2.idx()], a)));
-        }
-        routes.sort_by_key(|r| r.0);
-        Ok(Table { routes, extra })
-    }
-}
-
-fn at(a: &[u128], k: usize) -> u128 {
+pub(super) fn at_k(a: &[u128], k: usize) -> u128 {
     a[k.min(a.len() - 1)]
 }
 
-fn grow_to(a: &mut Vec<u128>, k: usize) {
+pub(super) fn grow_to(a: &mut Vec<u128>, k: usize) {
     let last = *a.last().expect("never empty");
     while a.len() <= k {
         a.push(last);
@@ -513,7 +441,7 @@ fn min_plus(a: &[u128], b: &[u128], cap: usize) -> Vec<u128> {
             continue;
         }
         for (j, slot) in out[i..].iter_mut().enumerate() {
-            let s = add(x, at(b, j));
+            let s = add(x, at_k(b, j));
             if s < *slot {
                 *slot = s;
             }

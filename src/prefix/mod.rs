@@ -15,6 +15,7 @@ mod interval;
 mod lpm;
 mod minimize;
 mod net;
+mod prepared;
 mod stab;
 pub mod text;
 mod trie;
@@ -24,9 +25,10 @@ pub use check::{CheckError, check, check_with_tags, sent_in};
 pub use interval::{IntervalSet, range_prefixes};
 pub(crate) use lpm::lpm_segments;
 pub use minimize::{
-    Hop, Intent, Prepared, Table, min_routes, minimize, minimize_with_tags, minimize_within,
+    Hop, Intent, Table, min_routes, minimize, minimize_with_tags, minimize_within,
     minimize_within_tags,
 };
 pub use net::{IpPrefix, Prefix, PrefixError};
+pub use prepared::{Bound, Prepared};
 pub(crate) use stab::StabIndex;
 pub use trie::{PrefixSet, aggregate};
