@@ -100,6 +100,14 @@ pub struct TagExpansion {
 }
 
 /// A count that may pass 2^64, as a decimal string.
+/// [`decimal`] of a value that may be absent (skipped when absent).
+pub(crate) fn decimal_opt<S: Serializer>(n: &Option<u128>, s: S) -> Result<S::Ok, S::Error> {
+    match n {
+        Some(n) => decimal(n, s),
+        None => s.serialize_none(),
+    }
+}
+
 pub(crate) fn decimal<S: Serializer>(n: &u128, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(n)
 }

@@ -172,22 +172,28 @@ pub fn make_plan(
             ));
         }
         if !report.proven_optimal {
-            let bound = match report.routes_lower_bound {
-                Some(lb) => format!(
-                    " (no table has fewer than {}: this one is at most {} above the optimum)",
+            let bound = match (
+                report.routes_lower_bound,
+                report.extra_addresses_lower_bound,
+            ) {
+                (Some(lb), _) => format!(
+                    "no table has fewer than {}: this one is at most {} above the optimum",
                     crate::text::plural(lb, "route"),
                     crate::text::plural(plan.summary.routes.saturating_sub(lb), "route")
                 ),
-                None => String::new(),
+                (None, Some(lb)) => format!(
+                    "no table within the budget sends fewer than {lb} extra addresses, this one \
+                     sends {}",
+                    plan.slack.as_ref().map_or(0, |s| s.addresses)
+                ),
+                (None, None) => "no bound is known".to_owned(),
             };
             diag.note(format!(
-                "{} tag-route candidates are too many to weigh every set of: the mix was chosen \
-                 by a greedy search ({} weighed, at most {} by it), so it is not proven \
-                 optimal{bound}; fewer --tag-route tags (at most {}) make it exact",
+                "the search of {} tag-route candidates stopped after {} dynamic programs with \
+                 sets left unsearched, so the mix is not proven optimal ({bound}); fewer \
+                 --tag-route tags or a lower --max-tag-routes narrow the search",
                 report.candidates.len(),
-                crate::text::plural(report.sets_weighed, "set"),
-                crate::plan::GREEDY_SETS,
-                crate::plan::MAX_CANDIDATES
+                crate::plan::SEARCH_WORK,
             ));
         }
         if !report.not_candidates.is_empty() {

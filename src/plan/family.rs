@@ -43,6 +43,11 @@ impl<'a, A: Addr> Lazy<'a, A> {
         self.intent
     }
 
+    /// The work its programs did so far (none before the first).
+    pub fn work(&self) -> u64 {
+        self.prepared.get().map_or(0, Prepared::work)
+    }
+
     pub fn get(&self) -> &Prepared<A> {
         self.prepared
             .get_or_init(|| Prepared::new(self.intent, &self.possible))

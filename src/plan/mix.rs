@@ -13,36 +13,11 @@ use super::family::{Job, Lazy, NoTable};
 use crate::prefix::{Addr, Intent, IntervalSet, Prefix, Table};
 use crate::snapshot::ServiceTag;
 
-/// Up to this many candidate tag routes, every set is weighed (2^12 sets) and the choice is
-/// proven optimal; with more, the choice is a greedy search's.
-pub const MAX_CANDIDATES: usize = 12;
-/// Most sets the greedy search of many candidates weighs: a bound on work, not on time, so that
-/// a plan is the same on every machine.
-pub const GREEDY_SETS: usize = 256;
-/// Most sets weighed to prove a choice among many candidates (exact strategy, no budget), every
-/// set of each size while the floor of routes leaves room to win.
-pub const EXACT_SETS: usize = 4096;
-
-/// `n` choose `k`, saturating.
-fn binomial(n: usize, k: usize) -> usize {
-    (0..k).fold(1usize, |acc, i| acc.saturating_mul(n - i) / (i + 1))
-}
-
-/// Calls `f` with every set of `size` of `0..n`, in order.
-fn combinations(n: usize, size: usize, f: &mut dyn FnMut(&[usize])) {
-    fn go(start: usize, n: usize, size: usize, set: &mut Vec<usize>, f: &mut dyn FnMut(&[usize])) {
-        if set.len() == size {
-            f(set);
-            return;
-        }
-        for i in start..n {
-            set.push(i);
-            go(i + 1, n, size, set, f);
-            set.pop();
-        }
-    }
-    go(0, n, size, &mut Vec::with_capacity(size), f);
-}
+/// Most work the search of tag-route sets does (trie nodes computed by its dynamic programs,
+/// and array entries with a budget): a bound on work rather than time, so that a plan is the
+/// same on every machine, set to about a second here (BENCHMARKS.md). A search that stops there
+/// reports its choice as not proven, with the lowest bound of what it left unsearched.
+pub const SEARCH_WORK: u64 = 4_000_000;
 
 /// Azure's precedence among tag routes with equal prefixes, lowest first: `AzureCloud`, then
 /// `AzureCloud.<region>`, then top-level tags, then regional tags.
@@ -83,9 +58,11 @@ pub(super) struct Choice {
     pub proven: bool,
     /// Sets of tag routes weighed.
     pub weighed: usize,
-    /// When not proven: the fewest routes any table could have, if a floor says (the optimum
-    /// lies between it and this choice's routes).
+    /// When not proven (no budget): the fewest routes any table could have (the optimum lies
+    /// between it and this choice's routes).
     pub lower_bound: Option<usize>,
+    /// When not proven (a budget): the fewest extra addresses any table within it could send.
+    pub extra_lower_bound: Option<u128>,
 }
 
 /// Whether a tag may be a candidate at all: it holds selected addresses in a planned family,
@@ -155,6 +132,106 @@ struct Weigher<'a> {
 }
 
 impl<'a> Weigher<'a> {
+    fn new(
+        job: &'a Job<'a>,
+        v4: &'a Side<u32>,
+        v6: &'a Side<u128>,
+        candidates: &'a [&'a ServiceTag],
+        budget: Option<usize>,
+    ) -> Self {
+        Weigher {
+            job,
+            v4,
+            v6,
+            candidates,
+            budget,
+            lazy4: v4
+                .planned()
+                .map(|i| Lazy::new(i, possible(candidates, |t| &t.ipv4))),
+            lazy6: v6
+                .planned()
+                .map(|i| Lazy::new(i, possible(candidates, |t| &t.ipv6))),
+            weighed: 0,
+        }
+    }
+
+    /// The work the programs did so far, both families.
+    fn work(&self) -> u64 {
+        self.lazy4.as_ref().map_or(0, Lazy::work) + self.lazy6.as_ref().map_or(0, Lazy::work)
+    }
+
+    /// A bound on the key of every set that holds `set`, at least `at_least` tag routes in all,
+    /// and otherwise only tags of `optional`; `None` when no such set has a table (within the
+    /// budget). Each family's program runs with the optional tags' prefixes free (a relaxation:
+    /// no choice costs less there than nothing).
+    /// With a budget, `best` (the best key so far) sharpens the bound on routes: a set can beat
+    /// it only by sending no more extra addresses.
+    fn bound(
+        &mut self,
+        set: &[usize],
+        optional: &[usize],
+        at_least: usize,
+        best: Option<Key>,
+    ) -> Option<Key> {
+        let target = best.map(|b| b.0);
+        let exceptions = self.job.strategy == super::Strategy::Lpm;
+        let tags: Vec<&ServiceTag> = set.iter().map(|&i| self.candidates[i]).collect();
+        let optional: Vec<&ServiceTag> = optional.iter().map(|&i| self.candidates[i]).collect();
+        let left = match self.budget {
+            Some(b) => Some(b.checked_sub(at_least)?),
+            None => None,
+        };
+        fn side<A: Addr>(
+            lazy: Option<&Lazy<'_, A>>,
+            prefixes_of: impl Fn(&ServiceTag) -> &Vec<Prefix<A>>,
+            tags: &[&ServiceTag],
+            optional: &[&ServiceTag],
+            exceptions: bool,
+            left: Option<usize>,
+            target: Option<u128>,
+        ) -> Option<(u128, u128)> {
+            let Some(lazy) = lazy else {
+                return Some((0, 0));
+            };
+            let given = possible(tags, &prefixes_of);
+            let free = possible(optional, &prefixes_of);
+            let b = match left {
+                None => lazy.get().bound(exceptions, &given, &free),
+                Some(left) => lazy
+                    .get()
+                    .bound_within(exceptions, left, &given, &free, target)
+                    .ok()?,
+            };
+            (b.routes != u64::MAX).then_some((b.routes as u128, b.extra))
+        }
+        let (r4, e4) = side(
+            self.lazy4.as_ref(),
+            |t| &t.ipv4,
+            &tags,
+            &optional,
+            exceptions,
+            left,
+            target,
+        )?;
+        let (r6, e6) = side(
+            self.lazy6.as_ref(),
+            |t| &t.ipv6,
+            &tags,
+            &optional,
+            exceptions,
+            left,
+            target,
+        )?;
+        let routes = at_least as u128 + r4 + r6;
+        let extra = e4 + e6;
+        let left_out_extra =
+            left_out(self.v4, |t| &t.ipv4, &tags) + left_out(self.v6, |t| &t.ipv6, &tags);
+        Some(match self.budget {
+            None => (routes, extra, left_out_extra, at_least as u128),
+            Some(_) => (extra, left_out_extra, routes, at_least as u128),
+        })
+    }
+
     /// The key and the choice of tag routes `chosen`, their CIDR routes at most `left` (a
     /// budget less the tag routes); `Err` has the routes it would need, when it has no table
     /// within `left`.
@@ -196,17 +273,15 @@ impl<'a> Weigher<'a> {
                 proven: true,
                 weighed: 0,
                 lower_bound: None,
+                extra_lower_bound: None,
             },
         ))
     }
 }
 
-/// Chooses among the candidate tag routes (at most `max_tag_routes` of them): every set when
-/// there are at most [`MAX_CANDIDATES`], which proves the choice optimal. Beyond that, with the
-/// exact strategy and no budget, every set of each size while a floor of routes says a larger one
-/// could still win, within [`EXACT_SETS`]: proven too when the floor closes the search. Else a
-/// greedy search from the best so far (add the tag route that improves the table most, while
-/// one does) of at most [`GREEDY_SETS`] sets, reported as not proven.
+/// Chooses among the candidate tag routes (at most `max_tag_routes` of them) by branch and bound;
+/// see the module's doc. With the exact strategy and no budget, the candidates are first split
+/// into independent groups, each searched alone.
 pub(super) fn choose(
     job: &Job,
     v4: &Side<u32>,
@@ -215,160 +290,257 @@ pub(super) fn choose(
     max_tag_routes: usize,
     budget: Option<usize>,
 ) -> Result<Choice, PlanError> {
-    let mut w = Weigher {
-        job,
-        v4,
-        v6,
-        candidates,
-        budget,
-        lazy4: v4
-            .planned()
-            .map(|i| Lazy::new(i, possible(candidates, |t| &t.ipv4))),
-        lazy6: v6
-            .planned()
-            .map(|i| Lazy::new(i, possible(candidates, |t| &t.ipv6))),
-        weighed: 0,
+    let mut w = Weigher::new(job, v4, v6, candidates, budget);
+    let all: Vec<usize> = (0..candidates.len()).collect();
+    let groups = if budget.is_none() && job.strategy == super::Strategy::Exact {
+        independent_groups(candidates, v4, v6)
+    } else {
+        vec![all.clone()]
     };
-    let mut smallest_needed: Option<u64> = None;
-    let mut note = |n: Option<u64>| {
-        if let Some(n) = n {
-            smallest_needed = Some(smallest_needed.map_or(n, |s| s.min(n)));
+    let mut found: Vec<Found> = groups
+        .iter()
+        .map(|group| Search::run(&mut w, group, max_tag_routes))
+        .collect();
+    let together: usize = found
+        .iter()
+        .map(|f| f.best.as_ref().map_or(0, |b| b.0.len()))
+        .sum();
+    let found = if found.len() == 1 {
+        found.pop().expect("one group")
+    } else if together > max_tag_routes {
+        // The groups' best sets hold more tag routes than allowed together: search them jointly.
+        Search::run(&mut w, &all, max_tag_routes)
+    } else {
+        combine(&mut w, found)
+    };
+    let weighed = w.weighed;
+    let Some((chosen, key)) = found.best else {
+        // No set fits the budget: the true smallest table, tag routes included, for the error.
+        let mut unbounded = Weigher::new(job, v4, v6, candidates, None);
+        let smallest = Search::run(&mut unbounded, &all, max_tag_routes)
+            .best
+            .map(|(_, key)| key.0 as u64);
+        return Err(PlanError::BudgetTooSmall {
+            max: budget.expect("only a budget leaves no table"),
+            smallest: smallest.unwrap_or(u64::MAX),
+        });
+    };
+    let left = budget.map(|b| b - chosen.len());
+    let (again, mut choice) = w
+        .weigh(&chosen, left)
+        .unwrap_or_else(|_| unreachable!("the chosen set was weighed"));
+    debug_assert_eq!(again, key, "groups are independent");
+    choice.proven = found.proven;
+    choice.weighed = weighed;
+    let bound = found.bound.filter(|_| !found.proven).map(|b| b.min(key));
+    match budget {
+        None => choice.lower_bound = bound.map(|b| b.0 as usize),
+        Some(_) => choice.extra_lower_bound = bound.map(|b| b.0),
+    }
+    Ok(choice)
+}
+
+/// The best set of each independent group together: their gains add up.
+fn combine(w: &mut Weigher, found: Vec<Found>) -> Found {
+    let (_, base) = w
+        .weigh(&[], None)
+        .map(|(key, _)| ((), key))
+        .unwrap_or_else(|_| unreachable!("no budget: the empty set has a table"));
+    let add = |a: Key, b: Key| -> Key {
+        // a + b − base, per place; every group's key includes the base once.
+        (
+            a.0 + b.0 - base.0,
+            a.1 + b.1 - base.1,
+            a.2 + b.2 - base.2,
+            a.3 + b.3 - base.3,
+        )
+    };
+    let mut chosen = Vec::new();
+    let mut key = base;
+    let mut bound = base;
+    let mut proven = true;
+    for f in found {
+        let (set, k) = f.best.expect("no budget: every group has a best set");
+        chosen.extend(set);
+        key = add(key, k);
+        bound = add(bound, f.bound.unwrap_or(k).min(k));
+        proven &= f.proven;
+    }
+    chosen.sort_unstable();
+    Found {
+        best: Some((chosen, key)),
+        proven,
+        bound: Some(bound),
+    }
+}
+
+/// What a search found: the best set and its key (none: no set fits the budget), whether it is
+/// proven best, and a bound no set's key is below.
+struct Found {
+    best: Option<(Vec<usize>, Key)>,
+    proven: bool,
+    bound: Option<Key>,
+}
+
+/// Branch and bound over the sets of some candidates. The candidates are ordered by the table
+/// each makes alone, best first; a node of the search is a set of them, its children the sets
+/// with one more of those after its last. Before a child is weighed, a bound on every set in its
+/// subtree (and in those of the later children) is computed; when it cannot beat the best table
+/// so far, the remaining children are skipped.
+struct Search<'w, 'a> {
+    w: &'w mut Weigher<'a>,
+    order: Vec<usize>,
+    cap: usize,
+    best: Option<(Vec<usize>, Key)>,
+    /// Bounds of the subtrees left unsearched when the work ran out.
+    open: Option<Key>,
+}
+
+impl<'w, 'a> Search<'w, 'a> {
+    fn run(w: &'w mut Weigher<'a>, group: &[usize], max_tag_routes: usize) -> Found {
+        let mut search = Search {
+            order: Vec::new(),
+            cap: max_tag_routes.min(group.len()),
+            best: None,
+            open: None,
+            w,
+        };
+        search.offer(&[]);
+        let mut alone: Vec<(Option<Key>, usize)> = Vec::new();
+        if search.cap > 0 {
+            for &c in group {
+                alone.push((search.offer(&[c]), c));
+            }
         }
-    };
-    let k = candidates.len();
-    let mut best: Option<(Key, Choice)> = None;
-    // A bound for the exact strategy without a budget: its tag routes send only selected and
-    // slack addresses, so each more of them only relaxes what the CIDR routes must do, and no set
-    // needs fewer CIDR routes than the set of every candidate. A set of `n` tag routes has at
-    // least `n` + that many routes; taking sets smallest first, once that passes the best
-    // table's routes no larger set can win.
-    let floor: Option<u128> = match (budget, job.strategy) {
-        (None, super::Strategy::Exact) if k > 0 => {
-            let all: Vec<usize> = (0..k).collect();
-            w.weigh(&all, None).ok().map(|(key, choice)| {
-                (key.0 as usize).saturating_sub(choice.tag_routes.len()) as u128
-            })
+        // Sets that fit come first, the best alone first; ties keep the file's order.
+        alone.sort_by_key(|&(key, c)| (key.is_none(), key, c));
+        search.order = alone.into_iter().map(|(_, c)| c).collect();
+        search.explore(&mut Vec::new(), 0);
+        Found {
+            proven: search.open.is_none(),
+            bound: search.open,
+            best: search.best,
         }
-        _ => None,
-    };
-    let mut proven = k <= MAX_CANDIDATES;
-    let mut lower_bound: Option<usize> = None;
-    if proven {
-        let mut sets: Vec<u32> = (0..1u32 << k)
-            .filter(|s| s.count_ones() as usize <= max_tag_routes)
-            .collect();
-        sets.sort_by_key(|s| (s.count_ones(), *s));
-        // Sets of more tag routes than the budget: no answer, but their size counts in the error.
-        let mut over_budget: Vec<Vec<usize>> = Vec::new();
-        for set in sets {
-            let chosen: Vec<usize> = (0..k).filter(|i| set & (1 << i) != 0).collect();
-            let n_tags = chosen.len();
-            // A set whose least possible routes pass the best table's cannot win.
-            if let (None, Some((key, _))) = (budget, &best)
-                && n_tags as u128 + floor.unwrap_or(0) > key.0
-            {
+    }
+
+    /// Weighs `set` and keeps it when it beats the best so far; its key, if it has a table.
+    fn offer(&mut self, set: &[usize]) -> Option<Key> {
+        let left = match self.w.budget {
+            Some(b) => Some(b.checked_sub(set.len())?),
+            None => None,
+        };
+        let (key, _) = self.w.weigh(set, left).ok()?;
+        if self.best.as_ref().is_none_or(|(_, b)| key < *b) {
+            let mut set = set.to_vec();
+            set.sort_unstable();
+            self.best = Some((set, key));
+        }
+        Some(key)
+    }
+
+    /// Searches the sets that add candidates after position `next` of the order to `set`.
+    fn explore(&mut self, set: &mut Vec<usize>, next: usize) {
+        if set.len() >= self.cap {
+            return;
+        }
+        for j in next..self.order.len() {
+            let optional: Vec<usize> = self.order[j..].to_vec();
+            let best = self.best.as_ref().map(|b| b.1);
+            let bound = self.w.bound(set, &optional, set.len() + 1, best);
+            let Some(bound) = bound else { break };
+            if self.best.as_ref().is_some_and(|(_, b)| bound >= *b) {
                 break;
             }
-            let left = budget.map(|b| b.checked_sub(n_tags));
-            if left == Some(None) {
-                over_budget.push(chosen);
-                continue;
+            if self.w.work() >= SEARCH_WORK {
+                self.open = Some(self.open.map_or(bound, |o| o.min(bound)));
+                break;
             }
-            match w.weigh(&chosen, left.flatten()) {
-                Ok((key, choice)) if best.as_ref().is_none_or(|(b, _)| key < *b) => {
-                    best = Some((key, choice));
-                }
-                Ok(_) => {}
-                Err(n) => note(n),
+            set.push(self.order[j]);
+            if set.len() > 1 {
+                self.offer(set);
             }
+            self.explore(set, j + 1);
+            set.pop();
         }
-        if best.is_none() && budget.is_some() {
-            // The true smallest table, tag routes included, for the error.
-            for chosen in over_budget {
-                // Under a budget the key's third place is the table's routes.
-                if let Ok((key, _)) = w.weigh(&chosen, None) {
-                    note(Some(key.2 as u64));
-                }
-            }
-        }
-    } else {
-        match w.weigh(&[], budget) {
-            Ok(found) => best = Some(found),
-            Err(n) => note(n),
-        }
-        // Every set of each size, smallest first, while the floor says a larger set could still
-        // win and the sets weighed stay within EXACT_SETS: then the choice is proven after all.
-        if let Some(floor) = floor {
-            for size in 1.. {
-                let best_routes = best.as_ref().map_or(u128::MAX, |(key, _)| key.0);
-                if size > max_tag_routes.min(k) || size as u128 + floor > best_routes {
-                    proven = true;
+    }
+}
+
+/// The candidates split into groups that cannot affect each other's tables (exact strategy, no
+/// budget): with routes only to Internet, a route can sit only on a trie node whose addresses
+/// are all selected or slack, so the table is a sum over the largest such blocks below the root,
+/// and two candidates interact only through a block that holds prefixes of both (in any family,
+/// the left-out one included, where their extra addresses are counted as a union).
+fn independent_groups(
+    candidates: &[&ServiceTag],
+    v4: &Side<u32>,
+    v6: &Side<u128>,
+) -> Vec<Vec<usize>> {
+    fn blocks<A: Addr>(
+        side: &Side<A>,
+        prefixes: &[Prefix<A>],
+        out: &mut Vec<(u8, u128, u8)>,
+        family: u8,
+    ) {
+        let intent = match side {
+            Side::Planned(i) | Side::LeftOut(i) => i,
+        };
+        let clean = intent.inside.union(&intent.slack);
+        for &p in prefixes {
+            // The largest block below the root that holds p and only selected or slack addresses;
+            // p itself when it is not all such (then it is an address the tag would stray to,
+            // counted in the left-out family only).
+            let mut block = p;
+            let mut len = p.len();
+            while len > 1 {
+                let up = Prefix::containing(p.first(), len - 1);
+                if !clean.covers(up) {
                     break;
                 }
-                if w.weighed.saturating_add(binomial(k, size)) > EXACT_SETS {
-                    // Every smaller set was weighed: no table has fewer routes than this.
-                    lower_bound = Some((size as u128 + floor).min(best_routes) as usize);
-                    break;
-                }
-                combinations(k, size, &mut |chosen| match w.weigh(chosen, None) {
-                    Ok((key, choice)) if best.as_ref().is_none_or(|(b, _)| key < *b) => {
-                        best = Some((key, choice));
-                    }
-                    Ok(_) => {}
-                    Err(n) => note(n),
-                });
+                block = up;
+                len -= 1;
             }
+            out.push((family, block.first().to_u128(), block.len()));
         }
-        if !proven {
-            let start = w.weighed;
-            let mut current: Vec<usize> = best
-                .as_ref()
-                .map(|(_, c)| c.tag_routes.clone())
-                .unwrap_or_default();
-            while current.len() < max_tag_routes && w.weighed < start + GREEDY_SETS {
-                let mut step: Option<(Key, Choice)> = None;
-                for c in (0..k).filter(|c| !current.contains(c)) {
-                    if w.weighed >= start + GREEDY_SETS {
-                        break;
-                    }
-                    let mut chosen = current.clone();
-                    chosen.push(c);
-                    let left = budget.map(|b| b.checked_sub(chosen.len()));
-                    if left == Some(None) {
-                        continue;
-                    }
-                    match w.weigh(&chosen, left.flatten()) {
-                        Ok((key, choice)) if step.as_ref().is_none_or(|(b, _)| key < *b) => {
-                            step = Some((key, choice));
-                        }
-                        Ok(_) => {}
-                        Err(n) => note(n),
-                    }
+    }
+    let n = candidates.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let mut owner: rustc_hash::FxHashMap<(u8, u128, u8), usize> = Default::default();
+    for (i, tag) in candidates.iter().enumerate() {
+        let mut keys = Vec::new();
+        blocks(v4, &tag.ipv4, &mut keys, 4);
+        blocks(v6, &tag.ipv6, &mut keys, 6);
+        for k in keys {
+            // Blocks are disjoint or equal: a larger block of the same start would cover this one
+            // too, so equal keys are what two tags share.
+            match owner.get(&k) {
+                Some(&j) => {
+                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                    parent[a.max(b)] = a.min(b);
                 }
-                match step {
-                    Some((key, choice)) if best.as_ref().is_none_or(|(b, _)| key < *b) => {
-                        current = choice.tag_routes.clone();
-                        best = Some((key, choice));
-                    }
-                    _ => break,
+                None => {
+                    owner.insert(k, i);
                 }
             }
         }
     }
-    let weighed = w.weighed;
-    match (best, budget) {
-        (Some((_, mut choice)), _) => {
-            choice.proven = proven;
-            choice.weighed = weighed;
-            choice.lower_bound = lower_bound.filter(|_| !proven);
-            Ok(choice)
-        }
-        (None, Some(max)) => Err(PlanError::BudgetTooSmall {
-            max,
-            smallest: smallest_needed.unwrap_or(u64::MAX),
-        }),
-        (None, None) => unreachable!("the set without tag routes always has a table"),
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut index: rustc_hash::FxHashMap<usize, usize> = Default::default();
+    for i in 0..n {
+        let root = find(&mut parent, i);
+        let g = *index.entry(root).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i);
     }
+    groups
 }
 
 /// Every prefix of the candidates in one family.
@@ -549,6 +721,34 @@ mod tests {
                 match brute {
                     Some(b) => assert_eq!(got, b, "{what}"),
                     None => assert!(got.0 > K, "{what}"),
+                }
+                if slack == 0 {
+                    continue;
+                }
+                // With a budget of `max` routes (tag routes included): the fewest extra
+                // addresses any set and table within it sends, or no plan when none fits.
+                for max in 1..=3usize {
+                    let brute = (0..8u8)
+                        .flat_map(|set| {
+                            let table = &table[set as usize];
+                            (0..=255u8)
+                                .filter(move |m| m & inside == inside && m & !(inside | slack) == 0)
+                                .filter(move |&m| {
+                                    table[m as usize].saturating_add(set.count_ones() as usize)
+                                        <= max
+                                })
+                                .map(move |m| (m & !inside).count_ones() as u128)
+                        })
+                        .min();
+                    let opts = PlanOptions {
+                        max_routes: max,
+                        budget: true,
+                        ..opts.clone()
+                    };
+                    let got = plan(&snapshot, None, &[0], &opts)
+                        .ok()
+                        .map(|p| p.slack.as_ref().map_or(0, |s| s.addresses));
+                    assert_eq!(got, brute, "{what} budget {max}");
                 }
             }
         }

@@ -15,7 +15,7 @@
 mod family;
 mod mix;
 
-pub use mix::{GREEDY_SETS, MAX_CANDIDATES};
+pub use mix::SEARCH_WORK;
 
 use crate::model::{
     AZURE_MAX_ROUTES, AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, Destination, NextHop, Route,
@@ -126,16 +126,22 @@ pub struct TagRouteReport {
     pub candidates: Vec<String>,
     /// The tags the plan uses as routes.
     pub used: Vec<String>,
-    /// The choice is proven optimal: every set of candidates that could win was weighed. False
-    /// when a greedy search made it (more than [`MAX_CANDIDATES`] candidates and no floor that
-    /// closes the search).
+    /// The choice is proven optimal: every set of candidates that could win was weighed or
+    /// bounded. False when the search stopped at [`SEARCH_WORK`] with sets left unsearched.
     pub proven_optimal: bool,
     /// Sets of tag routes weighed.
     pub sets_weighed: usize,
-    /// When not proven, the fewest routes any table could have, where a floor says: the optimum
-    /// lies between this and the plan's routes.
+    /// When not proven (no budget), the fewest routes any table could have: the optimum lies
+    /// between this and the plan's routes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub routes_lower_bound: Option<usize>,
+    /// When not proven (a budget), the fewest extra addresses any table within the budget could
+    /// send (a decimal string in JSON).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::model::decimal_opt"
+    )]
+    pub extra_addresses_lower_bound: Option<u128>,
     /// Allowed tags that hold selected addresses but are no candidates: each would send
     /// addresses outside the selection and slack (counts per family, decimal strings in JSON).
     pub not_candidates: Vec<NotCandidate>,
@@ -538,6 +544,7 @@ pub fn plan(
         proven_optimal: choice.proven,
         sets_weighed: choice.weighed,
         routes_lower_bound: choice.lower_bound,
+        extra_addresses_lower_bound: choice.extra_lower_bound,
         left_out_family: match opts.family {
             FamilyChoice::Ipv4 => Some("ipv6"),
             FamilyChoice::Ipv6 => Some("ipv4"),

@@ -7,7 +7,7 @@
 //! thousands), reading every other node's values from that first run. The same holds for the
 //! relaxation that bounds a search: nodes made free, and their ancestors.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -31,6 +31,8 @@ pub struct Prepared<A: Addr> {
     lex: [OnceCell<Vec<LexVal>>; 4],
     /// The budgeted program without marks, for the largest budget asked so far.
     within: RefCell<Option<Rc<Within>>>,
+    /// Work done so far: nodes computed, and array entries in the budgeted program.
+    work: Cell<u64>,
 }
 
 /// The budgeted program's arrays for every node, without marks.
@@ -87,7 +89,18 @@ impl<A: Addr> Prepared<A> {
             parent,
             lex: Default::default(),
             within: RefCell::new(None),
+            work: Cell::new(0),
         }
+    }
+
+    /// Work done so far by this trie's programs: nodes computed in the lexicographic program and
+    /// array entries in the budgeted one. A measure of time that is the same on every machine.
+    pub fn work(&self) -> u64 {
+        self.work.get()
+    }
+
+    fn spend(&self, units: usize) {
+        self.work.set(self.work.get().saturating_add(units as u64));
     }
 
     /// The node of each of `prefixes` (drawn from the possible ones). The root never counts: the
@@ -138,6 +151,7 @@ impl<A: Addr> Prepared<A> {
     fn lex(&self, exceptions: bool, slack: bool, marks: &Marks) -> Overlay<'_, LexVal> {
         let slot = &self.lex[usize::from(exceptions) * 2 + usize::from(slack)];
         let base = slot.get_or_init(|| {
+            self.spend(self.trie.nodes.len());
             lexicographic(
                 &self.trie,
                 &vec![false; self.trie.nodes.len()],
@@ -145,6 +159,7 @@ impl<A: Addr> Prepared<A> {
                 slack,
             )
         });
+        self.spend(marks.dirty.len());
         let mut out = Overlay {
             base,
             new: FxHashMap::default(),
@@ -188,6 +203,7 @@ impl<A: Addr> Prepared<A> {
                     exceptions,
                 )
             };
+            self.spend(val[0].len() + val[1].len());
             f[v] = val;
         }
         let w = Rc::new(Within {
@@ -224,6 +240,7 @@ impl<A: Addr> Prepared<A> {
                     exceptions,
                 )
             };
+            self.spend(val[0].len() + val[1].len());
             out.new.insert(v, val);
         }
         out
@@ -275,14 +292,16 @@ impl<A: Addr> Prepared<A> {
     }
 
     /// A bound on the tables of at most `max_routes` explicit routes next to `tags` and any of
-    /// `optional`: the fewest routes and the fewest extra addresses, or `Err` with the fewest
-    /// routes (`u64::MAX`: none works) when no such table fits.
+    /// `optional`: the fewest extra addresses, and the fewest routes of a table that sends at
+    /// most `target` extra addresses (any, without a target); or `Err` with the fewest routes
+    /// (`u64::MAX`: none works) when no such table fits.
     pub fn bound_within(
         &self,
         exceptions: bool,
         max_routes: usize,
         tags: &[Prefix<A>],
         optional: &[Prefix<A>],
+        target: Option<u128>,
     ) -> Result<Bound, u64> {
         let max_routes = max_routes.min(self.trie.nodes.len());
         let marks = self.marks(tags, optional);
@@ -294,14 +313,18 @@ impl<A: Addr> Prepared<A> {
         }
         let base = self.within_base(exceptions, max_routes);
         let f = self.within(&base, exceptions, &marks);
-        let extra = at_k(&f.get(0)[Hop::Out.idx()], max_routes);
+        let root = &f.get(0)[Hop::Out.idx()];
+        let extra = at_k(root, max_routes);
         if extra == INF {
             return Err(u64::MAX);
         }
-        Ok(Bound {
-            routes: fewest,
-            extra,
-        })
+        let routes = match target {
+            Some(target) if target >= extra => (0..=max_routes)
+                .find(|&k| at_k(root, k) <= target)
+                .map_or(fewest, |k| k as u64),
+            _ => fewest,
+        };
+        Ok(Bound { routes, extra })
     }
 
     /// The table of at most `max_routes` explicit routes that sends the fewest extra addresses
