@@ -189,11 +189,11 @@ pub fn make_plan(
                 (None, None) => "no bound is known".to_owned(),
             };
             diag.note(format!(
-                "the search of {} tag-route candidates stopped after {} dynamic programs with \
-                 sets left unsearched, so the mix is not proven optimal ({bound}); fewer \
-                 --tag-route tags or a lower --max-tag-routes narrow the search",
+                "the search of {} tag-route candidates reached its bound on work after weighing \
+                 {}, so the mix is not proven optimal ({bound}); fewer --tag-route tags or a \
+                 lower --max-tag-routes narrow the search",
                 report.candidates.len(),
-                crate::plan::SEARCH_WORK,
+                crate::text::plural(report.sets_weighed, "set"),
             ));
         }
         if !report.not_candidates.is_empty() {

@@ -2,11 +2,15 @@
 //!
 //! A tag route costs one route and sends every address of its tag, in both families, whatever
 //! the file says next week. For a given set of tag routes each family's best explicit routes come
-//! from the minimiser (`family::Job::solve`); this module tries every set of candidate tags,
-//! smallest first, and keeps the best by (routes, extra addresses in the planned families, extra
-//! addresses in a family left out, tag routes). With a budget the order is (extra addresses,
-//! then routes). A set that already holds more tag routes than the best table has routes cannot
-//! win and is skipped.
+//! from the minimiser (`family::Job::solve`); a table's key is (routes, extra addresses in the
+//! planned families, extra addresses in a family left out, tag routes), or with a budget (extra
+//! addresses, then routes). The sets are searched by branch and bound ([`Search`]): each branch
+//! is first bounded by the same programs with the prefixes of the candidates it may still add
+//! made free, a relaxation no set below it can beat, and skipped when that bound cannot beat the
+//! best table so far. With the exact strategy and no budget, candidates that share no block of
+//! selected or slack addresses cannot affect each other's routes and are searched apart
+//! ([`independent_groups`]). The work is bounded ([`SEARCH_WORK`]); a search that reaches the
+//! bound says so, with the lowest bound of what it left.
 
 use super::PlanError;
 use super::family::{Job, Lazy, NoTable};

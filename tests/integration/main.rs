@@ -20,6 +20,7 @@ mod fuzz_corpus;
 mod hostile;
 mod lookup;
 mod minimal;
+mod mix;
 mod newcomer;
 mod plan_real;
 mod properties;
