@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::model::{AZURE_MAX_ROUTES, AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, Limits, NextHop};
+use crate::model::{AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, Limits, NextHop};
+use crate::plan::Strategy;
+use crate::plan::request::PlanRequest;
 use crate::select::FamilyChoice;
 use crate::snapshot::{self, Snapshot};
 use clap::ValueEnum;
@@ -162,27 +164,31 @@ pub struct PlanSelection {
 }
 
 impl PlanSelection {
-    /// The route limit in force.
-    pub fn max_routes(&self) -> usize {
-        self.max_routes.unwrap_or(AZURE_MAX_ROUTES)
-    }
-
-    /// True when --max-routes is a budget: given, with slack to trade for routes.
-    pub fn is_budget(&self) -> bool {
-        self.max_routes.is_some() && (self.allow_any_slack || !self.slack.is_empty())
+    /// The request these flags make (`hint`: say what tag routes would save).
+    pub fn request(&self, hint: bool) -> PlanRequest {
+        PlanRequest {
+            region: self.region.clone(),
+            tags: self.tag.clone(),
+            family: FamilyChoice::from(self.family),
+            name_prefix: self.name_prefix.clone(),
+            max_routes: self.max_routes,
+            strategy: match self.strategy {
+                StrategyArg::Exact => Strategy::Exact,
+                StrategyArg::Lpm => Strategy::Lpm,
+            },
+            default_next_hop: self.default_next_hop.clone(),
+            slack: self.slack.clone(),
+            allow_any_slack: self.allow_any_slack,
+            tag_routes: self.tag_route.clone(),
+            max_tag_routes: self.max_tag_routes,
+            hint,
+        }
     }
 
     /// The limits of the route table: --max-routes (a budget bounds the routes tagroute
     /// manages, not the table, which keeps Azure's limit) and --max-tag-routes.
     pub fn limits(&self) -> Limits {
-        Limits {
-            routes: if self.is_budget() {
-                AZURE_MAX_ROUTES
-            } else {
-                self.max_routes()
-            },
-            tag_routes: self.max_tag_routes,
-        }
+        self.request(false).limits()
     }
 }
 

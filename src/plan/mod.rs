@@ -14,6 +14,7 @@
 
 mod family;
 mod mix;
+pub mod request;
 
 pub use mix::SEARCH_WORK;
 

@@ -1,0 +1,325 @@
+//! A plan asked for in a user's terms: a region or tag patterns, slack and tag-route patterns,
+//! limits, and the live table it goes into, if any. Every planning command goes through
+//! [`plan_request`], so the selection rules, the room left beside routes tagroute does not
+//! manage, and what the user should be told about the plan are one rule each, in the library.
+
+use super::{Plan, PlanError, PlanOptions, Slack, Strategy, plan, tag_route_hint};
+use crate::model::{AZURE_MAX_ROUTES, Limits, NextHop};
+use crate::routes::RouteTable;
+use crate::select::{self, FamilyChoice, SelectError};
+use crate::snapshot::Snapshot;
+use crate::text::plural;
+
+/// What to plan, as a user says it.
+#[derive(Clone, Debug)]
+pub struct PlanRequest {
+    /// The region whose default tags (or, with `tags`, whose name) label the plan.
+    pub region: Option<String>,
+    /// Tag names or globs; empty: the region's default tags.
+    pub tags: Vec<String>,
+    pub family: FamilyChoice,
+    /// What every managed route's name starts with.
+    pub name_prefix: String,
+    /// The most routes: with slack, a budget of the routes tagroute manages; else the table's
+    /// limit. `None`: Azure's limit.
+    pub max_routes: Option<usize>,
+    pub strategy: Strategy,
+    /// The default route's next hop, for lpm exception routes; else the table's is taken.
+    pub default_next_hop: Option<NextHop>,
+    /// Tag names or globs whose addresses may also go to Internet.
+    pub slack: Vec<String>,
+    /// Any address may go to Internet.
+    pub allow_any_slack: bool,
+    /// Tags (names, globs or `auto`) the plan may use as whole routes.
+    pub tag_routes: Vec<String>,
+    /// The most service-tag routes the table may hold.
+    pub max_tag_routes: usize,
+    /// Say what service-tag routes would save (costs a second plan).
+    pub hint: bool,
+}
+
+impl PlanRequest {
+    /// True when `max_routes` is a budget: given, with slack to trade for routes.
+    pub fn is_budget(&self) -> bool {
+        self.max_routes.is_some() && (self.allow_any_slack || !self.slack.is_empty())
+    }
+
+    /// The limits of the route table: `max_routes` (a budget bounds the routes tagroute manages,
+    /// not the table, which keeps Azure's limit) and `max_tag_routes`.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            routes: match self.max_routes {
+                Some(_) if self.is_budget() => AZURE_MAX_ROUTES,
+                Some(n) => n,
+                None => AZURE_MAX_ROUTES,
+            },
+            tag_routes: self.max_tag_routes,
+        }
+    }
+}
+
+/// Something the user should read about a plan (on stderr, for the command line).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// The plan may not be what was meant.
+    Warning(String),
+    /// What the plan does beyond the obvious.
+    Note(String),
+}
+
+/// A plan and what to tell about it.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    pub plan: Plan,
+    pub notices: Vec<Notice>,
+    /// The options the plan was made with.
+    pub options: PlanOptions,
+}
+
+/// Why a request gives no plan.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error(transparent)]
+    Select(#[from] SelectError),
+    #[error("--slack")]
+    Slack(#[source] SelectError),
+    #[error("--tag-route")]
+    TagRoute(#[source] SelectError),
+    #[error("nothing to plan: no tag selected")]
+    NothingSelected,
+    #[error(
+        "the plan needs {needed} routes, more than the {left} left in {table} ({} not managed by \
+         tagroute take room of its {limit}); select fewer tags, or try --strategy lpm, or --slack \
+         TAG / --allow-any-slack with --max-routes to trade extra Internet-bound addresses for \
+         routes",
+        plural(*.taken, "route")
+    )]
+    TableFull {
+        needed: usize,
+        left: usize,
+        table: String,
+        taken: usize,
+        limit: usize,
+    },
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+/// Selects the tags and plans their routes as every planning command does. Planned for `table`,
+/// the plan fits beside the routes tagroute does not manage there (routes and tag routes counted
+/// apart), and takes the lpm default next hop from its default route when none is given.
+pub fn plan_request(
+    snapshot: &Snapshot,
+    request: &PlanRequest,
+    table: Option<&RouteTable>,
+) -> Result<Planned, RequestError> {
+    let default_from_table = table.and_then(crate::diff::table_default_hop);
+    let (taken, taken_tags) = table.map_or((0, 0), |t| {
+        crate::diff::unmanaged_room(t, &request.name_prefix)
+    });
+    let limits = request.limits();
+    let max_routes = request.max_routes.unwrap_or(AZURE_MAX_ROUTES);
+    let room = match table {
+        // Without a table, max_routes is the plan's own limit or budget.
+        None => max_routes,
+        Some(_) if request.is_budget() => max_routes.min(limits.routes.saturating_sub(taken)),
+        Some(_) => limits.routes.saturating_sub(taken),
+    };
+    let tag_room = request.max_tag_routes.saturating_sub(taken_tags);
+    let selection = select::for_plan(snapshot, request.region.as_deref(), &request.tags)?;
+    let mut notices = Vec::new();
+    if let Some(region) = &selection.region {
+        for base in &selection.missing_defaults {
+            notices.push(Notice::Warning(format!(
+                "no {base} tag for region {} in this {} file (changeNumber {})",
+                region.name, snapshot.cloud, snapshot.change_number
+            )));
+        }
+        for tag in selection.tags.iter().map(|&i| &snapshot.tags[i]) {
+            if !tag.region.is_empty() && !region.holds(tag) {
+                notices.push(Notice::Warning(format!(
+                    "{} lies in region {}, not {}; the plan is labelled {}",
+                    tag.name, tag.region, region.name, region.name
+                )));
+            }
+        }
+    }
+    if selection.tags.is_empty() {
+        return Err(RequestError::NothingSelected);
+    }
+    let slack = if request.allow_any_slack {
+        Slack::Any
+    } else if request.slack.is_empty() {
+        Slack::None
+    } else {
+        Slack::Tags(select::match_tags(snapshot, &request.slack).map_err(RequestError::Slack)?)
+    };
+    let options = PlanOptions {
+        family: request.family,
+        name_prefix: request.name_prefix.clone(),
+        max_routes: room,
+        strategy: request.strategy,
+        default_next_hop: request.default_next_hop.clone().or(default_from_table),
+        budget: request.max_routes.is_some(),
+        slack,
+        tag_routes: select::match_tag_routes(snapshot, &request.tag_routes)
+            .map_err(RequestError::TagRoute)?,
+        max_tag_routes: tag_room,
+    };
+    let plan = plan(
+        snapshot,
+        selection.region.as_ref(),
+        &selection.tags,
+        &options,
+    )
+    .map_err(|e| match (e, table) {
+        (PlanError::TooManyRoutes { needed, max }, Some(t)) if taken > 0 => {
+            RequestError::TableFull {
+                needed,
+                left: max,
+                table: t.source.clone(),
+                taken,
+                limit: limits.routes,
+            }
+        }
+        (e, _) => RequestError::Plan(e),
+    })?;
+    notices.extend(notes(&plan));
+    if request.hint
+        && let Some(h) = tag_route_hint(
+            snapshot,
+            selection.region.as_ref(),
+            &selection.tags,
+            &options,
+            &plan,
+        )
+    {
+        let flags: Vec<String> = h
+            .tags
+            .iter()
+            .map(|t| format!("--tag-route {t} --slack {t}"))
+            .collect();
+        let left_out = match h.left_out_family {
+            Some(family) if h.left_out_extra_addresses > 0 => {
+                format!(" (and {} {family} addresses)", h.left_out_extra_addresses)
+            }
+            _ => String::new(),
+        };
+        notices.push(Notice::Note(format!(
+            "service-tag routes {} would take this table from {} routes to {} (Azure keeps them \
+             current), sending {} more addresses outside the selected tags to Internet{left_out}: \
+             add {}",
+            h.used.join(", "),
+            h.routes_without,
+            h.routes_with,
+            h.extra_addresses,
+            flags.join(" ")
+        )));
+    }
+    Ok(Planned {
+        plan,
+        notices,
+        options,
+    })
+}
+
+/// What a plan does that its table does not show: IPv6 left out, slack used, what tag routes
+/// send in a family left out, a search not proven, candidates refused and why, none used.
+fn notes(plan: &Plan) -> Vec<Notice> {
+    let mut notes = Vec::new();
+    let mut note = |text: String| notes.push(Notice::Note(text));
+    if plan.summary.excluded_ipv6_prefixes > 0 {
+        note(format!(
+            "left out {} IPv6 prefixes of the selected tags; --family both includes them",
+            plan.summary.excluded_ipv6_prefixes
+        ));
+    }
+    if let Some(slack) = plan.slack.as_ref().filter(|s| s.addresses > 0) {
+        note(format!(
+            "the plan sends {} addresses outside the selected tags to Internet (slack)",
+            slack.addresses
+        ));
+    }
+    let Some(report) = &plan.tag_routes else {
+        return notes;
+    };
+    if let Some(family) = report.left_out_family
+        && report.left_out_extra_addresses > 0
+    {
+        note(format!(
+            "the tag routes also send {} {family} addresses outside the selected tags to \
+             Internet ({family} is not planned, but a tag route carries all of its tag)",
+            report.left_out_extra_addresses
+        ));
+    }
+    if !report.proven_optimal {
+        let bound = match (
+            report.routes_lower_bound,
+            report.extra_addresses_lower_bound,
+        ) {
+            (Some(lb), _) => format!(
+                "no table has fewer than {}: this one is at most {} above the optimum",
+                plural(lb, "route"),
+                plural(plan.summary.routes.saturating_sub(lb), "route")
+            ),
+            (None, Some(lb)) => format!(
+                "no table within the budget sends fewer than {lb} extra addresses, this one \
+                 sends {}",
+                plan.slack.as_ref().map_or(0, |s| s.addresses)
+            ),
+            (None, None) => "no bound is known".to_owned(),
+        };
+        note(format!(
+            "the search of {} tag-route candidates reached its bound on work after weighing {}, \
+             so the mix is not proven optimal ({bound}); fewer --tag-route tags or a lower \
+             --max-tag-routes narrow the search",
+            report.candidates.len(),
+            plural(report.sets_weighed, "set"),
+        ));
+    }
+    if !report.not_candidates.is_empty() {
+        let count = |n: u128, family: &str| match n {
+            1 => format!("1 {family} address"),
+            n => format!("{n} {family} addresses"),
+        };
+        // The closest to usable first: they are what a little more slack would allow.
+        let mut near: Vec<&super::NotCandidate> = report.not_candidates.iter().collect();
+        near.sort_by_key(|n| n.ipv4_outside.saturating_add(n.ipv6_outside));
+        const SHOWN: usize = 4;
+        let shown: Vec<String> = near
+            .iter()
+            .take(SHOWN)
+            .map(|n| {
+                let mut outside = Vec::new();
+                if n.ipv4_outside > 0 {
+                    outside.push(count(n.ipv4_outside, "ipv4"));
+                }
+                if n.ipv6_outside > 0 {
+                    outside.push(count(n.ipv6_outside, "ipv6"));
+                }
+                format!("{} ({})", n.name, outside.join(", "))
+            })
+            .collect();
+        let more = match near.len().saturating_sub(SHOWN) {
+            0 => String::new(),
+            n => format!(" and {n} more (tagRoutes.notCandidates in --format json)"),
+        };
+        note(format!(
+            "not weighed as tag routes, since a route to the tag would also send addresses \
+             outside the selected tags and slack (--slack TAG allows them): {}{more}",
+            shown.join(", ")
+        ));
+    }
+    if report.used.is_empty() && !report.candidates.is_empty() {
+        const SHOWN: usize = 6;
+        let more = match report.candidates.len().saturating_sub(SHOWN) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        note(format!(
+            "no tag route pays off here: {}{more} would not save routes",
+            report.candidates[..report.candidates.len().min(SHOWN)].join(", ")
+        ));
+    }
+    notes
+}
