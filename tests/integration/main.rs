@@ -22,6 +22,7 @@ mod lookup;
 mod minimal;
 mod mix;
 mod newcomer;
+mod pinned;
 mod plan_real;
 mod properties;
 mod reading;
