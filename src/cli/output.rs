@@ -44,6 +44,16 @@ impl Diag {
     pub fn warn(&self, msg: impl AsRef<str>) {
         self.hold("warning", msg.as_ref());
     }
+    /// Notes and warnings the library gives about a plan, in order.
+    pub fn tell(&self, notices: &[crate::plan::request::Notice]) {
+        use crate::plan::request::Notice;
+        for notice in notices {
+            match notice {
+                Notice::Warning(text) => self.warn(text),
+                Notice::Note(text) => self.note(text),
+            }
+        }
+    }
     fn hold(&self, level: &str, msg: &str) {
         if !self.quiet {
             self.held.borrow_mut().push(format!(

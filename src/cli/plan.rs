@@ -1,7 +1,7 @@
 //! `tagroute plan`: the minimal set of routes with next hop Internet for a region's tags.
 
 use crate::emit::{self, PlanFormat, Target};
-use crate::plan::request::{Notice, RequestError, plan_request};
+use crate::plan::request::{RequestError, plan_request};
 use crate::plan::{Plan, PlanError};
 use crate::snapshot::Snapshot;
 
@@ -84,12 +84,7 @@ pub fn make_plan(
         RequestError::Plan(e) => in_flags(e),
         e => e.into(),
     })?;
-    for notice in planned.notices {
-        match notice {
-            Notice::Warning(text) => diag.warn(text),
-            Notice::Note(text) => diag.note(text),
-        }
-    }
+    diag.tell(&planned.notices);
     Ok(planned.plan)
 }
 

@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::drift::DriftOptions;
 use crate::emit::{PlanFormat, Target};
+use crate::plan::request::RequestError;
+use crate::refresh::{self, job};
 use crate::snapshot::{self, Cloud};
-use crate::{refresh, routes, source, state};
+use crate::{source, state};
 use anyhow::Context;
 use reqwest::Url;
 use serde_json::{Value, json};
@@ -14,7 +15,6 @@ use serde_json::{Value, json};
 use super::args::PlanSelection;
 use super::net::{Bar, CloudArg, NetArgs, block_on};
 use super::output::{Diag, Status, deliver};
-use super::plan::make_plan;
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Get the newest file, compare it with the last snapshot in the state \
@@ -174,134 +174,54 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     }
     let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
     let (bytes, source_info) = get_file(&args, cloud, diag)?;
-    let new = snapshot::parse(
-        source_info["file"]
-            .as_str()
-            .or(source_info["url"].as_str())
-            .unwrap_or("download"),
-        &bytes,
-    )?;
-    anyhow::ensure!(
-        new.cloud == cloud,
-        "{} is a {} file, not {}",
-        new.source,
-        new.cloud,
-        cloud
-    );
-    let previous = refresh::previous(&args.state_dir)?;
-    if let Some(prev) = &previous {
-        refresh::check_not_older(prev, &new)?;
-    }
     let id = args.live.id()?;
     let mut client = match &id {
         Some(_) => Some(args.live.client(&args.net, cloud)?),
         None => None,
     };
+    let apply_opts = args.writing.options(&args.selection);
     let live = match (&id, client.as_mut()) {
-        (Some(id), Some(c)) => Some(block_on(c.read(id))??),
+        (Some(id), Some(client)) => Some(job::Live {
+            client,
+            id,
+            apply: args.apply.then_some(&apply_opts),
+        }),
         _ => None,
     };
-    let table = match (&args.existing, &live) {
-        (Some(path), _) => Some(routes::load(path)?),
-        (None, Some(live)) => Some(live.table.clone()),
-        (None, None) => None,
-    };
-    let plan = make_plan(&new, &args.selection, table.as_ref(), false, diag)?;
-    let applied = match (&id, client.as_mut(), live, args.apply) {
-        (Some(id), Some(c), Some(live), true) => {
-            let opts = args.writing.options(&args.selection);
-            let d = crate::diff::diff(&plan, &new, &live.table, &opts.name_prefix, opts.limits)?;
-            // A change too large is recorded like a failed one: the state says nothing was applied.
-            match block_on(crate::arm::apply(c, id, &plan, &new, live, d, &opts))? {
-                Ok(report) => Some(report),
-                Err(e @ crate::arm::ApplyError::TooManyChanges { count, .. }) => {
-                    Some(crate::arm::ApplyReport {
-                        error: Some(e.to_string()),
-                        remaining: count,
-                        ..Default::default()
-                    })
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        _ => None,
-    };
-    let run = refresh::Run {
-        file: &bytes,
-        snapshot: &new,
-        source: source_info,
-        plan: &plan,
+    let request = args.selection.request(false);
+    let job = job::Job {
+        state_dir: &args.state_dir,
+        cloud,
+        request: &request,
+        existing: args.existing.as_deref(),
         rendering: args.format.map(Format::plan_format),
         target: Target {
             resource_group: args.resource_group.clone(),
             route_table: args.route_table.clone(),
         },
-        drift: DriftOptions {
-            region: args.selection.region.clone(),
-            tags: args.selection.tag.clone(),
-            family: args.selection.family.into(),
-            name_prefix: args.selection.name_prefix.clone(),
-            tag_routes: args.selection.tag_route.clone(),
-            slack: args.selection.slack.clone(),
-        },
-        table: table.as_ref().map(|t| (t, args.selection.limits())),
-        applied: applied.as_ref(),
         notify: args.webhook.is_some(),
     };
-    let recorded =
-        refresh::record(&args.state_dir, previous.as_ref(), run).map_err(|e| match e {
-            refresh::RefreshError::Drift(d) => super::drift::in_flags(d),
-            other => other.into(),
-        })?;
-    let summary = &recorded.summary;
+    let file = job::NewFile {
+        bytes: &bytes,
+        source: source_info,
+    };
+    let outcome = block_on(job::run(job, file, live))?.map_err(|e| match e {
+        job::JobError::Request(RequestError::Plan(e)) => super::plan::in_flags(e),
+        job::JobError::Refresh(refresh::RefreshError::Drift(d)) => super::drift::in_flags(d),
+        other => other.into(),
+    })?;
+    diag.tell(&outcome.notices);
+    let recorded = &outcome.recorded;
     let text = match args.summary_format {
         SummaryFormat::Json => {
-            let mut text = serde_json::to_string_pretty(summary)?;
+            let mut text = serde_json::to_string_pretty(&recorded.summary)?;
             text.push('\n');
             text
         }
-        SummaryFormat::Text => format!(
-            "{} changeNumber {}{}: {} planned, {}; state in {}\n",
-            cloud,
-            new.change_number,
-            previous
-                .as_ref()
-                .map(|p| format!(" (was {})", p.snapshot.change_number))
-                .unwrap_or_else(|| " (first run)".into()),
-            crate::text::plural(plan.routes.len(), "route"),
-            match (&applied, summary.changed) {
-                (Some(r), true) if r.verified && r.error.is_none() => format!(
-                    "{} applied and verified",
-                    crate::text::plural(r.applied.len(), "route write")
-                ),
-                (Some(r), true) => format!(
-                    "{} applied, {} not{}, the table still differs",
-                    crate::text::plural(r.applied.len(), "route write"),
-                    r.not_applied.len(),
-                    if r.unknown.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", {} unknown", r.unknown.len())
-                    }
-                ),
-                (_, true) => match &summary.diff {
-                    Some(d) => format!(
-                        "the table needs {} to add, {} to update, {} to remove",
-                        d.add, d.update, d.remove
-                    ),
-                    None => format!(
-                        "routes must change ({} gained, {} lost since the last run)",
-                        summary.plan_changes.add.len(),
-                        summary.plan_changes.remove.len()
-                    ),
-                },
-                (_, false) => "no route changes".to_owned(),
-            },
-            recorded.generation.display()
-        ),
+        SummaryFormat::Text => outcome.summary_line(),
     };
     match &args.webhook {
-        Some(url) if !recorded.pending.is_empty() => notify(&args, url, &recorded)?,
+        Some(url) if !recorded.pending.is_empty() => notify(&args, url, recorded)?,
         None if !recorded.pending.is_empty() => diag.warn(format!(
             "{} webhook notifications wait in the state for a run with --webhook",
             recorded.pending.len()
@@ -309,7 +229,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         _ => {}
     }
     deliver(&text, None)?;
-    if let Some(report) = &applied {
+    if let Some(report) = &outcome.applied {
         super::apply::tell(report, diag);
         if report.error.is_some() || !report.verified {
             diag.warn(format!(
@@ -322,7 +242,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             return Ok(Status::Error);
         }
     }
-    Ok(if summary.changed {
+    Ok(if recorded.summary.changed {
         Status::Differences
     } else {
         Status::Ok

@@ -4,12 +4,15 @@
 //! that the file is not older (no rollback), decides whether the routes changed (by the routes
 //! themselves, or by the diff with a live table), writes a new generation of the state (the
 //! file, the plan and its rendering, drift and diff reports, the [`Summary`]) and keeps the
-//! notifications the webhook has not taken yet. Downloading, planning options and HTTP belong to
-//! the caller; the state's atomicity and lock to [`crate::state`].
+//! notifications the webhook has not taken yet. The whole run (parse, check, read the live
+//! table, plan, apply, record) is [`job::run`]; getting the file and HTTP belong to its caller,
+//! the state's atomicity and lock to [`crate::state`].
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+pub mod job;
 
 use crate::arm::ApplyReport;
 use crate::diff::{self, Diff, DiffSummary};

@@ -1,0 +1,218 @@
+//! One whole refresh run after the state is locked and the newest file is in hand: parse it,
+//! check it against the state (same cloud, no rollback), read the live table, plan the request
+//! beside it, apply the change when asked, and record the run. The command line runs one; a
+//! program (or a fleet of tables) calls [`run`] the same way. Getting the file (download, cache
+//! or a path) stays with the caller, so several runs can share one download.
+
+use std::path::Path;
+
+use super::{Previous, Recorded, RefreshError, Run, check_not_older, previous, record};
+use crate::arm::{ApplyError, ApplyOptions, ApplyReport, ArmClient, ArmError, RouteTableId};
+use crate::diff::DiffError;
+use crate::drift::DriftOptions;
+use crate::emit::{PlanFormat, Target};
+use crate::plan::Plan;
+use crate::plan::request::{Notice, PlanRequest, RequestError, plan_request};
+use crate::routes::{self, RoutesError};
+use crate::snapshot::{self, Cloud, LoadError};
+use crate::text::plural;
+
+/// What a run does, besides the file.
+pub struct Job<'a> {
+    /// The state directory (its lock is the caller's: taken before the file is fetched).
+    pub state_dir: &'a Path,
+    /// The cloud the file must be of.
+    pub cloud: Cloud,
+    pub request: &'a PlanRequest,
+    /// A route table file (`az network route-table route list -o json` and the like) to diff
+    /// the plan against, when no live table is read.
+    pub existing: Option<&'a str>,
+    /// A rendering of the plan to store beside it, and where its routes go.
+    pub rendering: Option<PlanFormat>,
+    pub target: Target,
+    /// Whether a webhook will be told of a change.
+    pub notify: bool,
+}
+
+/// The newest file, as read, and where it came from (recorded in the summary).
+pub struct NewFile<'a> {
+    pub bytes: &'a [u8],
+    pub source: serde_json::Value,
+}
+
+/// A live table the run reads, and changes when `apply` is given.
+pub struct Live<'a> {
+    pub client: &'a mut ArmClient,
+    pub id: &'a RouteTableId,
+    pub apply: Option<&'a ApplyOptions>,
+}
+
+/// What a run did.
+pub struct Outcome {
+    pub recorded: Recorded,
+    pub plan: Plan,
+    pub cloud: Cloud,
+    pub change_number: u64,
+    /// The change number of the state's last file (`None`: the first run).
+    pub previous_change_number: Option<u64>,
+    /// What applying the change did (with `apply`). A change too large is reported here with
+    /// nothing applied, as the state records it.
+    pub applied: Option<ApplyReport>,
+    /// What the user should read about the plan.
+    pub notices: Vec<Notice>,
+}
+
+/// Why a run recorded nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Snapshot(#[from] LoadError),
+    #[error("{source_name} is a {found} file, not {expected}")]
+    WrongCloud {
+        source_name: String,
+        found: Cloud,
+        expected: Cloud,
+    },
+    #[error(transparent)]
+    Refresh(#[from] RefreshError),
+    #[error(transparent)]
+    Routes(#[from] RoutesError),
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    #[error(transparent)]
+    Arm(#[from] ArmError),
+    #[error(transparent)]
+    Diff(#[from] DiffError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+}
+
+/// Runs one refresh: see the module's doc.
+pub async fn run(
+    job: Job<'_>,
+    file: NewFile<'_>,
+    live: Option<Live<'_>>,
+) -> Result<Outcome, JobError> {
+    let source_name = file.source["file"]
+        .as_str()
+        .or(file.source["url"].as_str())
+        .unwrap_or("download");
+    let new = snapshot::parse(source_name, file.bytes)?;
+    if new.cloud != job.cloud {
+        return Err(JobError::WrongCloud {
+            source_name: new.source.clone(),
+            found: new.cloud,
+            expected: job.cloud,
+        });
+    }
+    let previous: Option<Previous> = previous(job.state_dir)?;
+    if let Some(prev) = &previous {
+        check_not_older(prev, &new)?;
+    }
+    let (live_table, client) = match live {
+        Some(Live { client, id, apply }) => {
+            let table = client.read(id).await?;
+            (Some(table), Some((client, id, apply)))
+        }
+        None => (None, None),
+    };
+    let table = match (job.existing, &live_table) {
+        (Some(path), _) => Some(routes::load(path)?),
+        (None, Some(live)) => Some(live.table.clone()),
+        (None, None) => None,
+    };
+    let planned = plan_request(&new, job.request, table.as_ref())?;
+    let plan = planned.plan;
+    let applied = match (client, live_table) {
+        (Some((client, id, Some(opts))), Some(live)) => {
+            let d = crate::diff::diff(&plan, &new, &live.table, &opts.name_prefix, opts.limits)?;
+            match crate::arm::apply(client, id, &plan, &new, live, d, opts).await {
+                Ok(report) => Some(report),
+                // A change too large is recorded like a failed one: nothing was applied.
+                Err(e @ ApplyError::TooManyChanges { count, .. }) => Some(ApplyReport {
+                    error: Some(e.to_string()),
+                    remaining: count,
+                    ..Default::default()
+                }),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        _ => None,
+    };
+    let request = job.request;
+    let run = Run {
+        file: file.bytes,
+        snapshot: &new,
+        source: file.source,
+        plan: &plan,
+        rendering: job.rendering,
+        target: job.target,
+        drift: DriftOptions {
+            region: request.region.clone(),
+            tags: request.tags.clone(),
+            family: request.family,
+            name_prefix: request.name_prefix.clone(),
+            tag_routes: request.tag_routes.clone(),
+            slack: request.slack.clone(),
+        },
+        table: table.as_ref().map(|t| (t, request.limits())),
+        applied: applied.as_ref(),
+        notify: job.notify,
+    };
+    let recorded = record(job.state_dir, previous.as_ref(), run)?;
+    Ok(Outcome {
+        recorded,
+        plan,
+        cloud: new.cloud,
+        change_number: new.change_number,
+        previous_change_number: previous.map(|p| p.snapshot.change_number),
+        applied,
+        notices: planned.notices,
+    })
+}
+
+impl Outcome {
+    /// The run in one line: the file, the routes, what changed or was applied, the state.
+    pub fn summary_line(&self) -> String {
+        let summary = &self.recorded.summary;
+        let was = match self.previous_change_number {
+            Some(n) => format!(" (was {n})"),
+            None => " (first run)".into(),
+        };
+        let what = match (&self.applied, summary.changed) {
+            (Some(r), true) if r.verified && r.error.is_none() => format!(
+                "{} applied and verified",
+                plural(r.applied.len(), "route write")
+            ),
+            (Some(r), true) => format!(
+                "{} applied, {} not{}, the table still differs",
+                plural(r.applied.len(), "route write"),
+                r.not_applied.len(),
+                if r.unknown.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} unknown", r.unknown.len())
+                }
+            ),
+            (_, true) => match &summary.diff {
+                Some(d) => format!(
+                    "the table needs {} to add, {} to update, {} to remove",
+                    d.add, d.update, d.remove
+                ),
+                None => format!(
+                    "routes must change ({} gained, {} lost since the last run)",
+                    summary.plan_changes.add.len(),
+                    summary.plan_changes.remove.len()
+                ),
+            },
+            (_, false) => "no route changes".to_owned(),
+        };
+        format!(
+            "{} changeNumber {}{was}: {} planned, {what}; state in {}\n",
+            self.cloud,
+            self.change_number,
+            plural(self.plan.routes.len(), "route"),
+            self.recorded.generation.display()
+        )
+    }
+}
