@@ -107,7 +107,7 @@ pub fn lookup_lines(data: &[u8]) {
 pub fn arguments(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let args = std::iter::once("tagroute").chain(text.split('\0'));
-    if let Err(e) = tagroute::cli::Cli::try_parse_from(args) {
+    if let Err(e) = tagroute_cli::Cli::try_parse_from(args) {
         assert!(matches!(e.exit_code(), 0 | 2));
         let _ = e.render().to_string();
     }

@@ -20,23 +20,22 @@
 
 pub mod arm;
 mod bytes16;
-pub mod cli;
 pub mod diff;
 pub mod drift;
 pub mod emit;
 pub mod forwarding;
-mod fsutil;
+pub mod fsutil;
 #[doc(hidden)]
 pub mod internals;
-mod lines;
+pub mod lines;
 pub mod lookup;
 pub mod model;
 pub mod plan;
 pub mod prefix;
-mod refresh;
+pub mod refresh;
 pub mod routes;
 pub mod select;
 pub mod snapshot;
-mod source;
-mod state;
-mod text;
+pub mod source;
+pub mod state;
+pub mod text;

@@ -312,7 +312,7 @@ pub fn match_tag_routes(
 }
 
 /// A case-insensitive glob over tag names.
-pub(crate) fn glob(pattern: &str) -> Result<GlobMatcher, SelectError> {
+pub fn glob(pattern: &str) -> Result<GlobMatcher, SelectError> {
     GlobBuilder::new(pattern)
         .case_insensitive(true)
         .literal_separator(false)

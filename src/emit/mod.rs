@@ -12,7 +12,7 @@ pub(crate) mod csv;
 pub mod diff;
 pub mod drift;
 pub(crate) mod json;
-pub(crate) mod table;
+pub mod table;
 pub(crate) mod terraform;
 
 use crate::plan::Plan;

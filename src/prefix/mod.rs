@@ -8,7 +8,7 @@
 mod addr;
 #[cfg(test)]
 pub(crate) mod brute_force;
-pub(crate) mod bulk;
+pub mod bulk;
 mod check;
 mod convert;
 mod interval;

@@ -155,7 +155,7 @@ pub enum LoadError {
 }
 
 /// Where a file comes from: a path, or `-` for standard input.
-pub(crate) fn source_name(path: &str) -> String {
+pub fn source_name(path: &str) -> String {
     if path == "-" {
         "<stdin>".to_owned()
     } else {
@@ -187,7 +187,7 @@ where
 /// The bytes of a file or of stdin: a read-only mapping of a regular file (no copy into fresh
 /// pages, which cost more than parsing does) or, for stdin, pipes, devices and anything that
 /// cannot be mapped, a buffer.
-pub(crate) enum SourceBytes {
+pub enum SourceBytes {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
 }
@@ -204,7 +204,7 @@ impl std::ops::Deref for SourceBytes {
 
 /// Reads a file, or stdin for `-`, refusing anything over [`MAX_FILE_BYTES`] (without reading
 /// more than one byte past it, whatever the file is: a pipe, a device that never ends).
-pub(crate) fn read_source(path: &str) -> Result<SourceBytes, LoadError> {
+pub fn read_source(path: &str) -> Result<SourceBytes, LoadError> {
     let source_name = source_name(path);
     let io = |err| LoadError::Io {
         source_name: source_name.clone(),

@@ -1,12 +1,12 @@
 //! `tagroute diff`: what it takes to turn an existing route table into the plan.
 
-use crate::diff;
-use crate::emit::{self, Target};
-use crate::routes;
+use tagroute::diff;
+use tagroute::emit::{self, Target};
+use tagroute::routes;
 
-use super::args::{OutputFile, PlanSelection, Source};
-use super::output::{Diag, Status, deliver};
-use super::plan::make_plan;
+use crate::args::{OutputFile, PlanSelection, Source};
+use crate::output::{Diag, Status, deliver};
+use crate::plan::make_plan;
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Compare the plan with a route table's routes: routes to add, update and \
@@ -44,7 +44,7 @@ pub struct Args {
     )]
     existing: Option<String>,
     #[command(flatten)]
-    live: super::live::LiveArgs,
+    live: crate::live::LiveArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
     format: Format,
@@ -52,10 +52,10 @@ pub struct Args {
     #[arg(long, help_heading = "Output")]
     fail_on_conflict: bool,
     /// Resource group of the route table (az output; else $RESOURCE_GROUP).
-    #[arg(long, short = 'g', value_name = "G", value_parser = super::values::resource_group, help_heading = "Output")]
+    #[arg(long, short = 'g', value_name = "G", value_parser = crate::values::resource_group, help_heading = "Output")]
     resource_group: Option<String>,
     /// Name of the route table (az output; else $ROUTE_TABLE).
-    #[arg(long, value_name = "T", value_parser = super::values::route_table, help_heading = "Output")]
+    #[arg(long, value_name = "T", value_parser = crate::values::route_table, help_heading = "Output")]
     route_table: Option<String>,
     #[command(flatten)]
     output: OutputFile,
@@ -73,18 +73,18 @@ enum Format {
 /// family is force-tunnelled, so routes to Internet change nothing there.
 pub fn warn_no_tunnel(
     table: &routes::RouteTable,
-    plan: &crate::plan::Plan,
+    plan: &tagroute::plan::Plan,
     name_prefix: &str,
     diag: &Diag,
 ) {
-    use crate::prefix::{Family, IpPrefix};
+    use tagroute::prefix::{Family, IpPrefix};
     for r in &table.routes {
         let default = r.destination.prefix().is_some_and(IpPrefix::is_default);
         if default && diff::has_name_prefix(&r.name, name_prefix) {
             diag.warn(format!(
                 "route '{}' is named as tagroute's but is a default route ({}), which tagroute \
                  never plans: it is left as it is",
-                crate::text::for_terminal(&r.name),
+                tagroute::text::for_terminal(&r.name),
                 r.destination
             ));
         }
@@ -135,7 +135,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         (None, Some(id)) => {
             let cloud = args.source.live_cloud(&snapshot)?;
             let mut client = args.live.client(&args.source.net, cloud)?;
-            super::net::block_on(client.read(id))??.table
+            crate::net::block_on(client.read(id))??.table
         }
         (None, None) => anyhow::bail!("pass --existing or --route-table-id"),
     };

@@ -1,12 +1,12 @@
 //! `tagroute drift`: what changed between two service-tag files.
 
-use crate::drift::{self, DriftOptions};
-use crate::emit;
-use crate::model::DEFAULT_NAME_PREFIX;
-use crate::snapshot;
+use tagroute::drift::{self, DriftOptions};
+use tagroute::emit;
+use tagroute::model::DEFAULT_NAME_PREFIX;
+use tagroute::snapshot;
 
-use super::args::{FamilyArg, OutputFile};
-use super::output::{Diag, Status, deliver};
+use crate::args::{FamilyArg, OutputFile};
+use crate::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Report prefixes added and removed per tag between an older and a newer \

@@ -65,8 +65,7 @@ fn help_examples(text: &str) -> Vec<String> {
 
 /// The `tagroute` command lines of the README's sh and console blocks.
 fn readme_examples() -> Vec<String> {
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let text = std::fs::read_to_string(crate::harness::repo().join("README.md")).unwrap();
     let mut out = Vec::new();
     let mut block: Option<&str> = None;
     let mut current = String::new();
@@ -139,11 +138,7 @@ impl World {
             d.join("NEW.json"),
         )
         .unwrap();
-        std::os::unix::fs::symlink(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
-            d.join("data"),
-        )
-        .unwrap();
+        std::os::unix::fs::symlink(crate::harness::repo().join("data"), d.join("data")).unwrap();
         let routes = r#"[{"name":"default","addressPrefix":"0.0.0.0/0","nextHopType":"VirtualAppliance","nextHopIpAddress":"10.0.0.4"},
  {"name":"tagroute-20.42.0.0-16","addressPrefix":"20.42.0.0/16","nextHopType":"Internet","nextHopIpAddress":null}]"#;
         write(&d.join("routes.json"), routes);
@@ -355,8 +350,7 @@ fn every_readme_example_runs_as_shown() {
 
 /// The README's console blocks: each `$ command` with the lines shown after it.
 fn readme_transcripts() -> Vec<(String, Vec<String>)> {
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let text = std::fs::read_to_string(crate::harness::repo().join("README.md")).unwrap();
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     let mut inside = false;
     let mut continued = false;

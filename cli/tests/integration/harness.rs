@@ -126,9 +126,7 @@ pub fn hcl_to_json(text: &str) -> Option<serde_json::Value> {
 pub fn data_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("TAGROUTE_TEST_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/servicetags")
-        });
+        .unwrap_or_else(|| repo().join("../shared/data/servicetags"));
     if dir.join("ServiceTags_Public_20251028.json").is_file() {
         return Some(dir);
     }
@@ -150,9 +148,14 @@ pub fn snapshot(dir: &Path, name: &str) -> String {
     dir.join(name).to_str().unwrap().to_owned()
 }
 
+/// The repository's root (the command-line crate sits in `cli/`).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 /// The example file shipped in `data/`.
 pub fn example() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    repo()
         .join("data/ServiceTags_Example.json")
         .to_str()
         .unwrap()

@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
-use crate::snapshot::Cloud;
-use crate::source::{self, Method};
 use anyhow::Context;
 use reqwest::Url;
+use tagroute::snapshot::Cloud;
+use tagroute::source::{self, Method};
 
-use super::net::{Bar, CloudArg, NetArgs, block_on};
-use super::output::{Diag, Status, deliver, write_atomic};
+use crate::net::{Bar, CloudArg, NetArgs, block_on};
+use crate::output::{Diag, Status, deliver, write_atomic};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Download the newest service-tag file of a cloud: found on the \
@@ -66,7 +66,7 @@ enum Format {
 
 fn token(args: &Args) -> anyhow::Result<String> {
     let token = match &args.token_file {
-        Some(path) => crate::arm::read_token_file(path).map_err(anyhow::Error::msg)?,
+        Some(path) => tagroute::arm::read_token_file(path).map_err(anyhow::Error::msg)?,
         None => std::env::var("AZURE_ACCESS_TOKEN").map_err(|_| {
             anyhow::anyhow!("--arm needs a token in $AZURE_ACCESS_TOKEN or --token-file")
         })?,

@@ -1,8 +1,8 @@
-//! The command-line program: clap definitions, one file per subcommand, and the exit codes.
+//! The `tagroute` command line: clap definitions, one file per subcommand, and the exit codes.
 //!
 //! Each subcommand's file holds its args struct and a `run` that turns those args into library
-//! calls; nothing outside `cli` knows clap exists. It lives in the library so that the rest of the
-//! library can keep its internals private; the `tagroute` binary is one call to [`main`].
+//! calls and prints what they give; the library (`tagroute`) knows nothing of clap. The binary
+//! is one call to [`main`]; [`Cli`] is public for the fuzz target of the argument parser.
 
 mod aggregate;
 mod apply;
@@ -48,7 +48,7 @@ pub fn main() -> std::process::ExitCode {
         Err(err) => {
             eprintln!(
                 "tagroute: error: {}",
-                crate::text::for_terminal(&format!("{err:#}"))
+                tagroute::text::for_terminal(&format!("{err:#}"))
             );
             Status::Error.into()
         }
@@ -100,7 +100,7 @@ enum Command {
 /// with any control character from the arguments made visible, and gives its exit code.
 fn usage_error(err: &clap::Error) -> std::process::ExitCode {
     let text = err.render().to_string();
-    let shown: Vec<_> = text.lines().map(crate::text::for_terminal).collect();
+    let shown: Vec<_> = text.lines().map(tagroute::text::for_terminal).collect();
     let shown = shown.join("\n");
     use std::io::Write;
     // A reader that stops early (`tagroute --help | head`) is no error: the rest is not wanted.

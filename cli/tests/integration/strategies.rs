@@ -281,7 +281,7 @@ fn lpm_needs_a_forced_tunnel_next_hop() {
 fn diff_takes_the_default_hop_from_the_table_and_owns_exception_routes() {
     let tmp = tempfile::tempdir().unwrap();
     let ex = example();
-    let routes = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/routes_example.json");
+    let routes = crate::harness::repo().join("data/routes_example.json");
     // No --default-next-hop: lpm takes it from the table's 0.0.0.0/0 route (to 10.0.0.4).
     let args = [
         "diff",

@@ -29,7 +29,7 @@ fn runs_week_over_week() {
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let s = state.to_str().unwrap();
-    let routes = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/routes_example.json");
+    let routes = crate::harness::repo().join("data/routes_example.json");
     let run = |file: &str, extra: &[&str]| {
         let mut a = vec![
             "refresh",

@@ -3,12 +3,12 @@
 use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 
-use crate::lines::{Line, Lines, MAX_LINE_BYTES};
-use crate::lookup::LookupIndex;
 use anyhow::Context;
+use tagroute::lines::{Line, Lines, MAX_LINE_BYTES};
+use tagroute::lookup::LookupIndex;
 
-use super::args::Source;
-use super::output::{Diag, Status};
+use crate::args::Source;
+use crate::output::{Diag, Status};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "For each address, every tag whose prefixes contain it, with the tag's \
@@ -40,7 +40,7 @@ pub struct Args {
 #[derive(serde::Serialize)]
 struct Answer<'a> {
     address: IpAddr,
-    matches: &'a [crate::lookup::Match<'a>],
+    matches: &'a [tagroute::lookup::Match<'a>],
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -66,7 +66,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let report = |message: &str| {
         bad.set(bad.get() + 1);
         if bad.get() <= REPORTED {
-            eprintln!("{}", crate::text::for_terminal(message));
+            eprintln!("{}", tagroute::text::for_terminal(message));
         }
     };
     let mut line: Vec<u8> = Vec::with_capacity(512);
@@ -80,7 +80,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 report(&format!(
                     "tagroute: {}: {} is not an IP address",
                     origin(),
-                    crate::text::quoted(text)
+                    tagroute::text::quoted(text)
                 ));
                 return Ok(());
             };
@@ -108,7 +108,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                         if i > 0 {
                             line.extend_from_within(..head);
                         }
-                        crate::prefix::IpPrefix::write_text(&mut line, m.prefix);
+                        tagroute::prefix::IpPrefix::write_text(&mut line, m.prefix);
                         line.push(b'\t');
                         line.extend_from_slice(m.tag.as_bytes());
                         line.push(b'\n');
@@ -128,10 +128,10 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                     }
                     Line::TooLong { start, len } => format!(
                         "{}: a line of {len} bytes, longer than the {MAX_LINE_BYTES}-byte limit",
-                        crate::text::bytes_quoted(start)
+                        tagroute::text::bytes_quoted(start)
                     ),
                     Line::NotUtf8 { start } => {
-                        format!("{} is not UTF-8 text", crate::text::bytes_quoted(start))
+                        format!("{} is not UTF-8 text", tagroute::text::bytes_quoted(start))
                     }
                 };
                 report(&format!("tagroute: line {n}: {why}"));

@@ -2,12 +2,12 @@
 
 use std::io::{self, Write};
 
-use crate::prefix::bulk::{LineError, Parsed, parse_parallel, write_prefixes};
-use crate::prefix::{IntervalSet, Prefix};
 use anyhow::Context;
+use tagroute::prefix::bulk::{LineError, Parsed, parse_parallel, write_prefixes};
+use tagroute::prefix::{IntervalSet, Prefix};
 
-use super::args::FamilyArg;
-use super::output::{Diag, Status};
+use crate::args::FamilyArg;
+use crate::output::{Diag, Status};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Aggregate prefixes: read prefixes and addresses, one or more a line \
@@ -75,13 +75,13 @@ fn read_all(names: &[String]) -> anyhow::Result<(Parsed, u64)> {
                     .with_context(|| format!("{name}: cannot read"))?,
             )
         };
-        let shown = crate::text::for_terminal(shown);
+        let shown = tagroute::text::for_terminal(shown);
         for b in &parsed.bad {
             // A prefix error quotes the item; a line too long is shown by its start.
             let what = match &b.error {
                 LineError::Prefix(e) => e.to_string(),
                 e @ LineError::TooLong { .. } => {
-                    format!("{}: {e}", crate::text::quoted(&b.text))
+                    format!("{}: {e}", tagroute::text::quoted(&b.text))
                 }
             };
             eprintln!("tagroute: {shown}:{}: {what}", b.line);
@@ -130,15 +130,15 @@ pub fn run(args: Args, _diag: &Diag) -> anyhow::Result<Status> {
         v4 = v4.subtract(&drop4);
         v6 = v6.subtract(&drop6);
     }
-    let family: crate::select::FamilyChoice = args.family.into();
+    let family: tagroute::select::FamilyChoice = args.family.into();
     let none4 = IntervalSet::new();
     let none6 = IntervalSet::new();
-    let v4 = if family.includes(crate::prefix::Family::V4) {
+    let v4 = if family.includes(tagroute::prefix::Family::V4) {
         &v4
     } else {
         &none4
     };
-    let v6 = if family.includes(crate::prefix::Family::V6) {
+    let v6 = if family.includes(tagroute::prefix::Family::V6) {
         &v6
     } else {
         &none6

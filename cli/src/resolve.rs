@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::plan::{self, PlanOptions};
-use crate::prefix::IpPrefix;
-use crate::select::{FamilyChoice, match_tags};
+use tagroute::plan::{self, PlanOptions};
+use tagroute::prefix::IpPrefix;
+use tagroute::select::{FamilyChoice, match_tags};
 
-use super::args::{FamilyArg, OutputFile, Source};
-use super::output::{Diag, Status, deliver};
+use crate::args::{FamilyArg, OutputFile, Source};
+use crate::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Print the prefixes of service tags, IPv4 first, sorted; with --aggregate, \
@@ -57,7 +57,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             max_routes: usize::MAX,
             ..PlanOptions::default()
         };
-        let p = plan::plan(&snapshot, None, &selected, &opts).map_err(super::plan::in_flags)?;
+        let p = plan::plan(&snapshot, None, &selected, &opts).map_err(crate::plan::in_flags)?;
         p.routes
             .into_iter()
             .filter_map(|r| Some((r.destination.prefix()?, r.tags)))

@@ -3,18 +3,18 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::emit::{PlanFormat, Target};
-use crate::plan::request::RequestError;
-use crate::refresh::{self, job};
-use crate::snapshot::{self, Cloud};
-use crate::{source, state};
 use anyhow::Context;
 use reqwest::Url;
 use serde_json::{Value, json};
+use tagroute::emit::{PlanFormat, Target};
+use tagroute::plan::request::RequestError;
+use tagroute::refresh::{self, job};
+use tagroute::snapshot::{self, Cloud};
+use tagroute::{source, state};
 
-use super::args::PlanSelection;
-use super::net::{Bar, CloudArg, NetArgs, block_on};
-use super::output::{Diag, Status, deliver};
+use crate::args::PlanSelection;
+use crate::net::{Bar, CloudArg, NetArgs, block_on};
+use crate::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Get the newest file, compare it with the last snapshot in the state \
@@ -68,7 +68,7 @@ pub struct Args {
     )]
     existing: Option<String>,
     #[command(flatten)]
-    live: super::live::LiveArgs,
+    live: crate::live::LiveArgs,
     /// Apply the change to the --route-table-id table and verify it (as `apply --yes`).
     #[arg(
         long,
@@ -77,21 +77,21 @@ pub struct Args {
     )]
     apply: bool,
     #[command(flatten)]
-    writing: super::live::WriteArgs,
+    writing: crate::live::WriteArgs,
     /// Also write the plan in this format next to plan.json.
     #[arg(long, value_enum, help_heading = "Output")]
     format: Option<Format>,
     /// Resource group for the az and terraform output.
-    #[arg(long, short = 'g', value_name = "G", value_parser = super::values::resource_group, help_heading = "Output")]
+    #[arg(long, short = 'g', value_name = "G", value_parser = crate::values::resource_group, help_heading = "Output")]
     resource_group: Option<String>,
     /// Route table for the az, terraform, arm and bicep output.
-    #[arg(long, value_name = "T", value_parser = super::values::route_table, help_heading = "Output")]
+    #[arg(long, value_name = "T", value_parser = crate::values::route_table, help_heading = "Output")]
     route_table: Option<String>,
     /// POST the JSON summary here when something changed (same retries as downloads).
     #[arg(long, value_name = "URL", help_heading = "Output")]
     webhook: Option<Url>,
     /// Seconds to wait for another run's lock before giving up.
-    #[arg(long, value_name = "SECS", default_value = "60", value_parser = super::values::wait, help_heading = "State")]
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = crate::values::wait, help_heading = "State")]
     lock_timeout: Duration,
     /// Summary format on stdout.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text, help_heading = "Output")]
@@ -139,7 +139,7 @@ fn get_file(args: &Args, cloud: Cloud, diag: &Diag) -> anyhow::Result<(Vec<u8>, 
     }
     let store = args.net.store()?;
     if args.net.offline {
-        let path = super::net::cached_file(cloud, &args.net, diag)?;
+        let path = crate::net::cached_file(cloud, &args.net, diag)?;
         return Ok((
             std::fs::read(&path)?,
             json!({"file": path.display().to_string(), "offline": true}),
@@ -206,8 +206,8 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         source: source_info,
     };
     let outcome = block_on(job::run(job, file, live))?.map_err(|e| match e {
-        job::JobError::Request(RequestError::Plan(e)) => super::plan::in_flags(e),
-        job::JobError::Refresh(refresh::RefreshError::Drift(d)) => super::drift::in_flags(d),
+        job::JobError::Request(RequestError::Plan(e)) => crate::plan::in_flags(e),
+        job::JobError::Refresh(refresh::RefreshError::Drift(d)) => crate::drift::in_flags(d),
         other => other.into(),
     })?;
     diag.tell(&outcome.notices);
@@ -230,7 +230,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     }
     deliver(&text, None)?;
     if let Some(report) = &outcome.applied {
-        super::apply::tell(report, diag);
+        crate::apply::tell(report, diag);
         if report.error.is_some() || !report.verified {
             diag.warn(format!(
                 "the change was not fully applied ({} of {} writes); the state in {} records what \

@@ -45,8 +45,8 @@ impl Diag {
         self.hold("warning", msg.as_ref());
     }
     /// Notes and warnings the library gives about a plan, in order.
-    pub fn tell(&self, notices: &[crate::plan::request::Notice]) {
-        use crate::plan::request::Notice;
+    pub fn tell(&self, notices: &[tagroute::plan::request::Notice]) {
+        use tagroute::plan::request::Notice;
         for notice in notices {
             match notice {
                 Notice::Warning(text) => self.warn(text),
@@ -58,7 +58,7 @@ impl Diag {
         if !self.quiet {
             self.held.borrow_mut().push(format!(
                 "tagroute: {level}: {}",
-                crate::text::for_terminal(msg)
+                tagroute::text::for_terminal(msg)
             ));
         }
     }
@@ -83,8 +83,8 @@ pub fn deliver(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
     }
 }
 
-/// Replaces `path` with `bytes` atomically (see [`crate::fsutil::write_atomic`]).
+/// Replaces `path` with `bytes` atomically (see [`tagroute::fsutil::write_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    crate::fsutil::write_atomic(path, bytes)
+    tagroute::fsutil::write_atomic(path, bytes)
         .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 
-use crate::model::{AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, Limits, NextHop};
-use crate::plan::Strategy;
-use crate::plan::request::PlanRequest;
-use crate::select::FamilyChoice;
-use crate::snapshot::{self, Snapshot};
 use clap::ValueEnum;
+use tagroute::model::{AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, Limits, NextHop};
+use tagroute::plan::Strategy;
+use tagroute::plan::request::PlanRequest;
+use tagroute::select::FamilyChoice;
+use tagroute::snapshot::{self, Snapshot};
 
 /// Where the service-tag file comes from.
 #[derive(clap::Args, Debug, Clone)]
@@ -27,9 +27,9 @@ pub struct Source {
     /// With --file: the cloud the file must be of, and whose Resource Manager a live table is
     /// reached through [default with --file: public].
     #[arg(long, value_enum, value_name = "CLOUD")]
-    pub cloud: Option<super::net::CloudArg>,
+    pub cloud: Option<crate::net::CloudArg>,
     #[command(flatten)]
-    pub net: super::net::NetArgs,
+    pub net: crate::net::NetArgs,
 }
 
 impl Source {
@@ -38,10 +38,10 @@ impl Source {
         self.file.as_deref() == Some("-")
     }
 
-    fn path(&self, diag: &super::output::Diag) -> anyhow::Result<String> {
+    fn path(&self, diag: &crate::output::Diag) -> anyhow::Result<String> {
         Ok(match (&self.file, self.cloud) {
             (Some(f), _) => f.clone(),
-            (None, Some(c)) => super::net::cached_file(c.into(), &self.net, diag)?
+            (None, Some(c)) => crate::net::cached_file(c.into(), &self.net, diag)?
                 .display()
                 .to_string(),
             (None, None) => anyhow::bail!("pass --file or --cloud"),
@@ -50,7 +50,7 @@ impl Source {
 
     /// Loads and validates the whole file; with both --file and --cloud, the file must be of
     /// that cloud.
-    pub fn load(&self, diag: &super::output::Diag) -> anyhow::Result<Snapshot> {
+    pub fn load(&self, diag: &crate::output::Diag) -> anyhow::Result<Snapshot> {
         let s = snapshot::load(&self.path(diag)?)?;
         if let (Some(_), Some(cloud)) = (&self.file, self.cloud) {
             let cloud = snapshot::Cloud::from(cloud);
@@ -81,7 +81,7 @@ impl Source {
     }
 }
 
-fn warn_next_link(s: &Snapshot, diag: &super::output::Diag) {
+fn warn_next_link(s: &Snapshot, diag: &crate::output::Diag) {
     if s.next_link.is_some() {
         diag.warn(format!(
             "{} has a nextLink: it is one page of an ARM API answer and may lack tags",
@@ -134,7 +134,7 @@ pub struct PlanSelection {
     /// 2026; it was 400]. Given
     /// explicitly together with --slack or --allow-any-slack, it is a budget: the plan of at
     /// most N routes that sends the fewest extra addresses to Internet.
-    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=super::values::MAX_ROUTES_OPTION))]
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::values::MAX_ROUTES_OPTION))]
     pub max_routes: Option<usize>,
     /// exact: routes to Internet only; lpm: fewest routes, using exceptions back to the default
     /// next hop under longest-prefix match.
@@ -159,7 +159,7 @@ pub struct PlanSelection {
     #[arg(long, value_name = "TAG")]
     pub tag_route: Vec<String>,
     /// Most service-tag routes the table may hold (Azure's limit per route table is 25).
-    #[arg(long, value_name = "N", default_value_t = AZURE_MAX_TAG_ROUTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=super::values::MAX_ROUTES_OPTION))]
+    #[arg(long, value_name = "N", default_value_t = AZURE_MAX_TAG_ROUTES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=crate::values::MAX_ROUTES_OPTION))]
     pub max_tag_routes: usize,
 }
 
@@ -220,9 +220,9 @@ fn parse_default_next_hop(text: &str) -> Result<NextHop, String> {
             } else {
                 NextHop::from_fields(kind, ip, None)?
             };
-            crate::plan::check_default_next_hop(&hop).map_err(|e| match e {
-                crate::plan::PlanError::NoDefaultNextHop(p) => {
-                    super::values::default_hop_problem(&p)
+            tagroute::plan::check_default_next_hop(&hop).map_err(|e| match e {
+                tagroute::plan::PlanError::NoDefaultNextHop(p) => {
+                    crate::values::default_hop_problem(&p)
                 }
                 e => e.to_string(),
             })?;

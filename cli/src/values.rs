@@ -3,18 +3,18 @@
 
 use std::time::Duration;
 
-use crate::plan::DefaultHopProblem;
+use tagroute::plan::DefaultHopProblem;
 
 /// `--resource-group`: Azure's rules for a resource group name, checked before it is written
 /// into a script.
 pub fn resource_group(text: &str) -> Result<String, String> {
-    crate::text::check_resource_group(text)?;
+    tagroute::text::check_resource_group(text)?;
     Ok(text.to_owned())
 }
 
 /// `--route-table`: Azure's rules for a route table name (those of a route name).
 pub fn route_table(text: &str) -> Result<String, String> {
-    crate::model::check_route_name(text)?;
+    tagroute::model::check_route_name(text)?;
     Ok(text.to_owned())
 }
 
@@ -28,10 +28,12 @@ const MAX_SECONDS: f64 = 86_400.0;
 /// A number of seconds from `min` (exclusive when `positive`) to one day, as a duration: read
 /// here, so that no value (`1e300`, `inf`, `NaN`) can overflow a duration later.
 fn seconds(text: &str, positive: bool, max: f64) -> Result<Duration, String> {
-    let secs: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{} is not a number of seconds", crate::text::quoted(text)))?;
+    let secs: f64 = text.trim().parse().map_err(|_| {
+        format!(
+            "{} is not a number of seconds",
+            tagroute::text::quoted(text)
+        )
+    })?;
     let low_ok = if positive { secs > 0.0 } else { secs >= 0.0 };
     if !(low_ok && secs <= max) {
         let low = if positive { "more than 0" } else { "from 0" };

@@ -5,13 +5,13 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::snapshot::Cloud;
-use crate::source::http::{Http, HttpConfig, Progress};
-use crate::source::store::{Store, default_cache_dir};
-use crate::source::{self, Endpoints, Method};
 use anyhow::Context;
 use clap::ValueEnum;
 use reqwest::Url;
+use tagroute::snapshot::Cloud;
+use tagroute::source::http::{Http, HttpConfig, Progress};
+use tagroute::source::store::{Store, default_cache_dir};
+use tagroute::source::{self, Endpoints, Method};
 
 /// `--cloud`.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub struct NetArgs {
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Re-check the cached file when it is older than this many days.
-    #[arg(long, value_name = "DAYS", default_value = "7", value_parser = super::values::days)]
+    #[arg(long, value_name = "DAYS", default_value = "7", value_parser = crate::values::days)]
     pub max_age: Duration,
     /// Never touch the network: use the cached file, whatever its age.
     #[arg(long)]
@@ -57,10 +57,10 @@ pub struct NetArgs {
     #[arg(long, value_name = "N", default_value_t = 35, value_parser = clap::value_parser!(u32).range(1..=366))]
     pub probe_days: u32,
     /// Seconds allowed for one request, body included.
-    #[arg(long, value_name = "SECS", default_value = "120", value_parser = super::values::timeout)]
+    #[arg(long, value_name = "SECS", default_value = "120", value_parser = crate::values::timeout)]
     pub timeout: Duration,
     /// Seconds allowed to connect.
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = super::values::timeout)]
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = crate::values::timeout)]
     pub connect_timeout: Duration,
     /// Retries after a failed attempt (connect errors, timeouts, 429, 5xx).
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=100))]
@@ -72,8 +72,8 @@ pub struct NetArgs {
     #[arg(
         long,
         value_name = "BYTES",
-        default_value_t = crate::snapshot::MAX_FILE_BYTES,
-        value_parser = clap::value_parser!(u64).range(1..=crate::snapshot::MAX_FILE_BYTES)
+        default_value_t = tagroute::snapshot::MAX_FILE_BYTES,
+        value_parser = clap::value_parser!(u64).range(1..=tagroute::snapshot::MAX_FILE_BYTES)
     )]
     pub max_bytes: u64,
 }
@@ -135,7 +135,7 @@ impl NetArgs {
             loopback || endpoint.origin() == own.origin(),
             "--arm-endpoint {} is not the {cloud} Resource Manager ({own}); a token is sent there \
              only (or to a loopback address)",
-            crate::text::quoted(endpoint.as_str())
+            tagroute::text::quoted(endpoint.as_str())
         );
         Ok(endpoint)
     }
@@ -199,7 +199,7 @@ impl Progress for Bar {
 pub fn cached_file(
     cloud: Cloud,
     net: &NetArgs,
-    diag: &super::output::Diag,
+    diag: &crate::output::Diag,
 ) -> anyhow::Result<PathBuf> {
     let store = net.store()?;
     let path = store.data_path(cloud);

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::harness::*;
 
 fn example_routes() -> Value {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/routes_example.json");
+    let p = crate::harness::repo().join("data/routes_example.json");
     serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
 
@@ -286,7 +286,7 @@ fn conflicts_follow_longest_prefix_match_on_real_routes() {
 #[test]
 fn az_output_creates_and_updates_before_deleting() {
     let ex = example();
-    let routes = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/routes_example.json");
+    let routes = crate::harness::repo().join("data/routes_example.json");
     let script = tagroute(&[
         "diff",
         "-f",

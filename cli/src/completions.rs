@@ -3,7 +3,7 @@
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use super::{Cli, Status};
+use crate::{Cli, Status};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Print a shell completion script";
@@ -20,6 +20,6 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let mut cmd = Cli::command();
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "tagroute", &mut out);
-    super::output::deliver(&String::from_utf8_lossy(&out), None)?;
+    crate::output::deliver(&String::from_utf8_lossy(&out), None)?;
     Ok(Status::Ok)
 }

@@ -1,14 +1,14 @@
 //! `tagroute apply`: make a live route table's managed routes equal to the plan.
 
-use crate::arm::{self, ApplyReport};
-use crate::diff;
-use crate::emit;
+use tagroute::arm::{self, ApplyReport};
+use tagroute::diff;
+use tagroute::emit;
 
-use super::args::{PlanSelection, Source};
-use super::live::{LiveArgs, WriteArgs};
-use super::net::block_on;
-use super::output::{Diag, Status, deliver};
-use super::plan::make_plan;
+use crate::args::{PlanSelection, Source};
+use crate::live::{LiveArgs, WriteArgs};
+use crate::net::block_on;
+use crate::output::{Diag, Status, deliver};
+use crate::plan::make_plan;
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Make a live route table's managed routes equal to the plan, through \
@@ -74,8 +74,8 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let name_prefix = &args.selection.name_prefix;
     let d = diff::diff(&plan, &snapshot, &live.table, name_prefix, limits)?;
     // Routes that are not tagroute's are never touched, conflicting or not.
-    super::diff::warn_conflicts(&d, diag);
-    super::diff::warn_no_tunnel(&live.table, &plan, name_prefix, diag);
+    crate::diff::warn_conflicts(&d, diag);
+    crate::diff::warn_no_tunnel(&live.table, &plan, name_prefix, diag);
     if !args.yes {
         let count = d.writes();
         if count > args.writing.max_changes {
@@ -136,8 +136,8 @@ pub fn report_text(report: &ApplyReport) -> String {
         };
         out.push_str(&format!(
             "{verb} {}  {}\n",
-            crate::text::for_terminal(&a.name),
-            crate::text::for_terminal(&a.address_prefix)
+            tagroute::text::for_terminal(&a.name),
+            tagroute::text::for_terminal(&a.address_prefix)
         ));
     }
     let unknown = if report.unknown.is_empty() {
@@ -147,15 +147,15 @@ pub fn report_text(report: &ApplyReport) -> String {
     };
     out.push_str(&format!(
         "{} applied, {} not applied{unknown} in {}; the table read back {}\n",
-        crate::text::plural(report.applied.len(), "route write"),
+        tagroute::text::plural(report.applied.len(), "route write"),
         report.not_applied.len(),
-        crate::text::plural(report.write_requests as usize, "write request"),
+        tagroute::text::plural(report.write_requests as usize, "write request"),
         if report.verified {
             "matches the plan".to_owned()
         } else {
             format!(
                 "still needs {}",
-                crate::text::plural(report.remaining, "change")
+                tagroute::text::plural(report.remaining, "change")
             )
         }
     ));
@@ -195,7 +195,7 @@ pub fn tell(report: &ApplyReport, diag: &Diag) {
         diag.note(format!(
             "the table changed while the change was applied; it was read again and the change \
              planned again ({})",
-            crate::text::plural(report.rereads as usize, "time")
+            tagroute::text::plural(report.rereads as usize, "time")
         ));
     }
 }

@@ -1,12 +1,12 @@
 //! `tagroute plan`: the minimal set of routes with next hop Internet for a region's tags.
 
-use crate::emit::{self, PlanFormat, Target};
-use crate::plan::request::{RequestError, plan_request};
-use crate::plan::{Plan, PlanError};
-use crate::snapshot::Snapshot;
+use tagroute::emit::{self, PlanFormat, Target};
+use tagroute::plan::request::{RequestError, plan_request};
+use tagroute::plan::{Plan, PlanError};
+use tagroute::snapshot::Snapshot;
 
-use super::args::{OutputFile, PlanSelection, Source};
-use super::output::{Diag, Status, deliver};
+use crate::args::{OutputFile, PlanSelection, Source};
+use crate::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Plan the user-defined routes (next hop Internet) that a forced-tunneled \
@@ -36,10 +36,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
     format: Format,
     /// Resource group of the route table (az and terraform output; else $RESOURCE_GROUP).
-    #[arg(long, short = 'g', value_name = "G", value_parser = super::values::resource_group, help_heading = "Output")]
+    #[arg(long, short = 'g', value_name = "G", value_parser = crate::values::resource_group, help_heading = "Output")]
     resource_group: Option<String>,
     /// Name of the route table (az, terraform, arm, bicep output; else $ROUTE_TABLE).
-    #[arg(long, value_name = "T", value_parser = super::values::route_table, help_heading = "Output")]
+    #[arg(long, value_name = "T", value_parser = crate::values::route_table, help_heading = "Output")]
     route_table: Option<String>,
     #[command(flatten)]
     output: OutputFile,
@@ -76,7 +76,7 @@ impl From<Format> for PlanFormat {
 pub fn make_plan(
     snapshot: &Snapshot,
     sel: &PlanSelection,
-    table: Option<&crate::routes::RouteTable>,
+    table: Option<&tagroute::routes::RouteTable>,
     hint: bool,
     diag: &Diag,
 ) -> anyhow::Result<Plan> {
@@ -118,7 +118,7 @@ pub fn in_flags(e: PlanError) -> anyhow::Error {
              extra Internet-bound addresses for routes"
         ),
         PlanError::NoDefaultNextHop(problem) => {
-            anyhow::anyhow!("{}", super::values::default_hop_problem(&problem))
+            anyhow::anyhow!("{}", crate::values::default_hop_problem(&problem))
         }
         PlanError::BudgetNeedsOneFamily => anyhow::anyhow!(
             "a route budget (--max-routes with slack) plans one family at a time; use --family \
@@ -126,7 +126,7 @@ pub fn in_flags(e: PlanError) -> anyhow::Error {
         ),
         PlanError::BadNamePrefix { prefix, reason } => anyhow::anyhow!(
             "--name-prefix {} cannot give valid Azure route names: {reason}",
-            crate::text::quoted(&prefix)
+            tagroute::text::quoted(&prefix)
         ),
         other => other.into(),
     }

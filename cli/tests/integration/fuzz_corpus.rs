@@ -1,16 +1,12 @@
 //! Replays the corpus each fuzz target keeps under `fuzz/corpus/` (the inputs that reached new
 //! code, and every finding) through the same checks the fuzzer runs, in every test run.
 
-use std::path::Path;
-
 #[allow(dead_code)]
-#[path = "../../fuzz/checks.rs"]
+#[path = "../../../fuzz/checks.rs"]
 mod checks;
 
 fn replay(target: &str, check: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
-        .join(target);
+    let dir = crate::harness::repo().join("fuzz/corpus").join(target);
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = entry.unwrap().path();

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::arm::{
+use tagroute::arm::{
     ApplyOptions, ArmClient, ArmOptions, CredentialSource, RouteTableId, Tokens, WriteMode,
 };
-use crate::snapshot::Cloud;
+use tagroute::snapshot::Cloud;
 
-use super::net::NetArgs;
+use crate::net::NetArgs;
 
 /// A live route table and how to reach it.
 #[derive(clap::Args, Debug, Clone)]
@@ -27,11 +27,11 @@ pub struct LiveArgs {
     pub token_file: Option<PathBuf>,
     /// Longest time one write may take: its retries, its long-running operation and the waits
     /// between.
-    #[arg(long, value_name = "SECS", default_value = "600", value_parser = super::values::timeout)]
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = crate::values::timeout)]
     pub operation_timeout: Duration,
     /// Wait between polls of a long-running operation when Resource Manager names none
     /// (Retry-After wins).
-    #[arg(long, value_name = "SECS", default_value = "2", value_parser = super::values::timeout)]
+    #[arg(long, value_name = "SECS", default_value = "2", value_parser = crate::values::timeout)]
     pub poll_interval: Duration,
 }
 
@@ -42,7 +42,7 @@ impl LiveArgs {
             .as_deref()
             .map(|text| {
                 text.parse::<RouteTableId>().map_err(|e| {
-                    anyhow::anyhow!("--route-table-id {}: {e}", crate::text::quoted(text))
+                    anyhow::anyhow!("--route-table-id {}: {e}", tagroute::text::quoted(text))
                 })
             })
             .transpose()
@@ -72,7 +72,7 @@ impl LiveArgs {
 pub struct WriteArgs {
     /// Most creates + updates + deletes one run may make; a larger change is refused before
     /// anything is written.
-    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=super::values::MAX_ROUTES_OPTION))]
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=crate::values::MAX_ROUTES_OPTION))]
     pub max_changes: usize,
     /// How the change is written: table (one PUT of the whole table under If-Match with its
     /// ETag: all or nothing, needs routeTables/write) or routes (one write per route, for roles
@@ -90,7 +90,7 @@ pub enum WriteArg {
 
 impl WriteArgs {
     /// The options of an apply with these flags and the plan's selection.
-    pub fn options(&self, selection: &super::args::PlanSelection) -> ApplyOptions {
+    pub fn options(&self, selection: &crate::args::PlanSelection) -> ApplyOptions {
         ApplyOptions {
             name_prefix: selection.name_prefix.clone(),
             limits: selection.limits(),

@@ -1,11 +1,11 @@
 //! `tagroute tags`: list the tags of a file with their counts and features.
 
-use crate::emit::table::columns;
-use crate::select::{self, glob};
-use crate::snapshot::ServiceTag;
+use tagroute::emit::table::columns;
+use tagroute::select::{self, glob};
+use tagroute::snapshot::ServiceTag;
 
-use super::args::{OutputFile, Source};
-use super::output::{Diag, Status, deliver};
+use crate::args::{OutputFile, Source};
+use crate::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "List service tags: name, region, changeNumber, IPv4 and IPv6 prefix \
