@@ -34,7 +34,7 @@ cargo build --release --bin tagroute --example gen_prefixes --example naive_ipne
 # tagroute as the README installs it (`cargo install`). Installed, not run from target/: the
 # same bytes run from where the linker wrote them were slower on `plan` here, with more page
 # faults (how the linker's writes left the file in the page cache, not how people run it).
-cargo install --quiet --locked --path . --root "$WORK/install" >&2
+cargo install --quiet --locked --path "$ROOT/cli" --root "$WORK/install" >&2
 T=$WORK/install/bin/tagroute
 GEN=$ROOT/target/release/examples/gen_prefixes
 NAIVE=$ROOT/target/release/examples/naive_ipnet

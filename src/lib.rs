@@ -1,23 +1,32 @@
 //! tagroute: Azure service tags to user-defined routes.
 //!
-//! The library holds every stage of the pipeline; the `tagroute` binary is one call to
-//! [`cli::main`]. Its public surface, in the order a program uses it:
+//! The library holds every stage of the pipeline; the `tagroute` command line (the `tagroute-cli`
+//! crate) parses arguments, calls it and prints. Its public surface, in the order a program uses
+//! it:
 //!
 //! - [`snapshot`]: load and validate a service-tag file ([`snapshot::load`], [`snapshot::parse`]);
 //! - [`select`]: regions and tag selection by name or glob;
-//! - [`plan`]: the fewest routes for the selected tags ([`plan::plan_named`]);
+//! - [`plan`]: the fewest routes for the selected tags ([`plan::plan_named`]), or for a request in
+//!   a user's terms with what to tell them ([`plan::request::plan_request`]);
 //! - [`emit`]: render a plan for az, Terraform, ARM, Bicep, JSON, CSV or a table;
-//! - [`routes`] and [`diff`]: read an existing route table and compute the change to it;
+//! - [`routes`], [`forwarding`] and [`diff`]: read an existing route table, forward it as Azure
+//!   does, and compute the change to it;
 //! - [`drift`]: what changed between two service-tag files, and whether the routes must follow;
 //! - [`lookup`]: which tags hold an address;
-//! - [`prefix`]: the prefix engine (prefixes, aggregation, interval sets), with conversions to and
-//!   from `std::net` and `ipnet`;
+//! - [`prefix`]: the prefix engine (prefixes, aggregation, interval sets, the bulk reader), with
+//!   conversions to and from `std::net` and `ipnet`;
 //! - [`model`]: the route-table vocabulary (routes, next hops, Azure's limits and names);
-//! - [`arm`]: live route tables through Azure Resource Manager (read, apply, verify).
+//! - [`source`] (feature `net`): downloads of the service-tag files and their cache;
+//! - [`arm`] and [`refresh`] (feature `azure`): live route tables through Azure Resource Manager
+//!   (read, apply, verify), and the unattended refresh job ([`refresh::job::run`]) with its
+//!   atomic state directory ([`state`]);
+//! - [`text`], [`lines`], [`fsutil`]: names and terminal-safe text, bounded line reading, atomic
+//!   file writes.
 //!
-//! Everything else (downloads, the refresh job's state directory, atomic writes, the bulk line
-//! reader) is private to the command-line program.
+//! Both features are on by default; `default-features = false` gives the planner and the prefix
+//! engine without tokio, reqwest or the Azure SDK.
 
+#[cfg(feature = "azure")]
 pub mod arm;
 mod bytes16;
 pub mod diff;
@@ -32,10 +41,12 @@ pub mod lookup;
 pub mod model;
 pub mod plan;
 pub mod prefix;
+#[cfg(feature = "azure")]
 pub mod refresh;
 pub mod routes;
 pub mod select;
 pub mod snapshot;
+#[cfg(feature = "net")]
 pub mod source;
 pub mod state;
 pub mod text;

@@ -22,7 +22,7 @@ mod read;
 mod write;
 
 pub use parse::{parse_cidr, parse_v4_cidr_head, parse_v4_range, parse_v6_range};
-pub use read::{LineError, MAX_LINE_BYTES, Parsed, parse_parallel};
+pub use read::{BAD_LINES_KEPT, LineError, MAX_LINE_BYTES, Parsed, parse_parallel};
 pub use write::write_prefixes;
 
 #[cfg(test)]
