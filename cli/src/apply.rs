@@ -1,14 +1,12 @@
 //! `tagroute apply`: make a live route table's managed routes equal to the plan.
 
 use tagroute::arm::{self, ApplyReport};
-use tagroute::diff;
 use tagroute::emit;
 
 use crate::args::{PlanSelection, Source};
 use crate::live::{LiveArgs, WriteArgs};
 use crate::net::block_on;
 use crate::output::{Diag, Status, deliver};
-use crate::plan::make_plan;
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Make a live route table's managed routes equal to the plan, through \
@@ -69,13 +67,8 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let cloud = args.source.live_cloud(&snapshot)?;
     let mut client = args.live.client(&args.source.net, cloud)?;
     let live = block_on(client.read(&id))??;
-    let plan = make_plan(&snapshot, &args.selection, Some(&live.table), false, diag)?;
-    let limits = args.selection.limits();
-    let name_prefix = &args.selection.name_prefix;
-    let d = diff::diff(&plan, &snapshot, &live.table, name_prefix, limits)?;
-    // Routes that are not tagroute's are never touched, conflicting or not.
-    crate::diff::warn_conflicts(&d, diag);
-    crate::diff::warn_no_tunnel(&live.table, &plan, name_prefix, diag);
+    let compared = crate::plan::compare(&snapshot, &args.selection, &live.table, diag)?;
+    let (plan, d) = (compared.planned.plan, compared.diff);
     if !args.yes {
         let count = d.writes();
         if count > args.writing.max_changes {

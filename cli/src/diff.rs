@@ -1,12 +1,11 @@
 //! `tagroute diff`: what it takes to turn an existing route table into the plan.
 
-use tagroute::diff;
 use tagroute::emit::{self, Target};
 use tagroute::routes;
 
 use crate::args::{OutputFile, PlanSelection, Source};
 use crate::output::{Diag, Status, deliver};
-use crate::plan::make_plan;
+use crate::plan::compare;
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Compare the plan with a route table's routes: routes to add, update and \
@@ -69,62 +68,6 @@ enum Format {
     Az,
 }
 
-/// Warns when the table has no default route for a family the plan routes: nothing of that
-/// family is force-tunnelled, so routes to Internet change nothing there.
-pub fn warn_no_tunnel(
-    table: &routes::RouteTable,
-    plan: &tagroute::plan::Plan,
-    name_prefix: &str,
-    diag: &Diag,
-) {
-    use tagroute::prefix::{Family, IpPrefix};
-    for r in &table.routes {
-        let default = r.destination.prefix().is_some_and(IpPrefix::is_default);
-        if default && diff::has_name_prefix(&r.name, name_prefix) {
-            diag.warn(format!(
-                "route '{}' is named as tagroute's but is a default route ({}), which tagroute \
-                 never plans: it is left as it is",
-                tagroute::text::for_terminal(&r.name),
-                r.destination
-            ));
-        }
-    }
-    for (family, default) in [(Family::V4, "0.0.0.0/0"), (Family::V6, "::/0")] {
-        let of_family = |p: IpPrefix| p.family() == family;
-        let has = table.routes.iter().any(|r| {
-            r.destination
-                .prefix()
-                .is_some_and(|p| p.is_default() && of_family(p))
-        });
-        let planned = plan
-            .routes
-            .iter()
-            .any(|r| r.destination.prefix().is_some_and(of_family));
-        if planned && !has {
-            diag.warn(format!(
-                "{} has no {default} route: nothing of that family is force-tunnelled, so the \
-                 routes to Internet change nothing there until a {default} route sends the rest \
-                 elsewhere",
-                table.source
-            ));
-        }
-    }
-}
-
-/// Warns of each route that takes planned addresses away from Internet.
-pub fn warn_conflicts(d: &diff::Diff, diag: &Diag) {
-    for c in &d.conflicts {
-        diag.warn(format!(
-            "route '{}' ({} -> {}) diverts {} planned addresses of {} from Internet",
-            c.route.name,
-            c.route.destination,
-            c.route.next_hop,
-            c.addresses,
-            c.tags.join(", ")
-        ));
-    }
-}
-
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     if args.source.is_stdin() && args.existing.as_deref() == Some("-") {
         anyhow::bail!("--file and --existing cannot both read stdin");
@@ -139,16 +82,8 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         }
         (None, None) => anyhow::bail!("pass --existing or --route-table-id"),
     };
-    let plan = make_plan(&snapshot, &args.selection, Some(&table), false, diag)?;
-    let d = diff::diff(
-        &plan,
-        &snapshot,
-        &table,
-        &args.selection.name_prefix,
-        args.selection.limits(),
-    )?;
-    warn_conflicts(&d, diag);
-    warn_no_tunnel(&table, &plan, &args.selection.name_prefix, diag);
+    let compared = compare(&snapshot, &args.selection, &table, diag)?;
+    let (plan, d) = (compared.planned.plan, compared.diff);
     let target = Target {
         resource_group: args.resource_group,
         route_table: args.route_table,

@@ -1,7 +1,7 @@
 //! `tagroute plan`: the minimal set of routes with next hop Internet for a region's tags.
 
 use tagroute::emit::{self, PlanFormat, Target};
-use tagroute::plan::request::{RequestError, plan_request};
+use tagroute::plan::request::{Compared, RequestError, plan_and_diff, plan_request};
 use tagroute::plan::{Plan, PlanError};
 use tagroute::snapshot::Snapshot;
 
@@ -80,12 +80,30 @@ pub fn make_plan(
     hint: bool,
     diag: &Diag,
 ) -> anyhow::Result<Plan> {
-    let planned = plan_request(snapshot, &sel.request(hint), table).map_err(|e| match e {
-        RequestError::Plan(e) => in_flags(e),
-        e => e.into(),
-    })?;
+    let planned = plan_request(snapshot, &sel.request(hint), table).map_err(in_words)?;
     diag.tell(&planned.notices);
     Ok(planned.plan)
+}
+
+/// [`make_plan`] for a table, and the diff that brings the table to the plan
+/// ([`plan_and_diff`]), with its warnings printed.
+pub fn compare(
+    snapshot: &Snapshot,
+    sel: &PlanSelection,
+    table: &tagroute::routes::RouteTable,
+    diag: &Diag,
+) -> anyhow::Result<Compared> {
+    let compared = plan_and_diff(snapshot, &sel.request(false), table).map_err(in_words)?;
+    diag.tell(&compared.planned.notices);
+    Ok(compared)
+}
+
+/// A request's error, a planning error in the words of the command line.
+fn in_words(e: RequestError) -> anyhow::Error {
+    match e {
+        RequestError::Plan(e) => in_flags(e),
+        e => e.into(),
+    }
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {

@@ -4,10 +4,13 @@
 //! manage, and what the user should be told about the plan are one rule each, in the library.
 
 use super::{Plan, PlanError, PlanOptions, Slack, Strategy, plan, tag_route_hint};
+use crate::diff::{self, Diff, DiffError};
 use crate::model::{AZURE_MAX_ROUTES, Limits, NextHop};
+use crate::prefix::{Family, IpPrefix};
 use crate::routes::RouteTable;
 use crate::select::{self, FamilyChoice, SelectError};
 use crate::snapshot::Snapshot;
+use crate::text::for_terminal;
 use crate::text::plural;
 
 /// What to plan, as a user says it.
@@ -103,6 +106,8 @@ pub enum RequestError {
     },
     #[error(transparent)]
     Plan(#[from] PlanError),
+    #[error(transparent)]
+    Diff(#[from] DiffError),
 }
 
 /// Selects the tags and plans their routes as every planning command does. Planned for `table`,
@@ -322,4 +327,83 @@ fn notes(plan: &Plan) -> Vec<Notice> {
         ));
     }
     notes
+}
+
+/// A plan made for a route table, and the change that brings the table to it.
+#[derive(Clone, Debug)]
+pub struct Compared {
+    /// The plan; its notices end with what the table itself calls for (routes that divert
+    /// planned addresses, no default route to force-tunnel a planned family).
+    pub planned: Planned,
+    pub diff: Diff,
+}
+
+/// Plans `request` for `table` ([`plan_request`]) and diffs the table against the plan, as
+/// `diff` and `apply` do.
+pub fn plan_and_diff(
+    snapshot: &Snapshot,
+    request: &PlanRequest,
+    table: &RouteTable,
+) -> Result<Compared, RequestError> {
+    let mut planned = plan_request(snapshot, request, Some(table))?;
+    let d = diff::diff(
+        &planned.plan,
+        snapshot,
+        table,
+        &request.name_prefix,
+        request.limits(),
+    )?;
+    // Routes that are not tagroute's are never touched, conflicting or not.
+    for c in &d.conflicts {
+        planned.notices.push(Notice::Warning(format!(
+            "route '{}' ({} -> {}) diverts {} planned addresses of {} from Internet",
+            c.route.name,
+            c.route.destination,
+            c.route.next_hop,
+            c.addresses,
+            c.tags.join(", ")
+        )));
+    }
+    planned
+        .notices
+        .extend(tunnel_warnings(table, &planned.plan, &request.name_prefix));
+    Ok(Compared { planned, diff: d })
+}
+
+/// A managed-named default route (never touched), and each planned family the table does not
+/// force-tunnel: without its default route, routes to Internet change nothing there.
+fn tunnel_warnings(table: &RouteTable, plan: &Plan, name_prefix: &str) -> Vec<Notice> {
+    let mut out = Vec::new();
+    for r in &table.routes {
+        let default = r.destination.prefix().is_some_and(IpPrefix::is_default);
+        if default && diff::has_name_prefix(&r.name, name_prefix) {
+            out.push(Notice::Warning(format!(
+                "route '{}' is named as tagroute's but is a default route ({}), which tagroute \
+                 never plans: it is left as it is",
+                for_terminal(&r.name),
+                r.destination
+            )));
+        }
+    }
+    for (family, default) in [(Family::V4, "0.0.0.0/0"), (Family::V6, "::/0")] {
+        let of_family = |p: IpPrefix| p.family() == family;
+        let has = table.routes.iter().any(|r| {
+            r.destination
+                .prefix()
+                .is_some_and(|p| p.is_default() && of_family(p))
+        });
+        let planned = plan
+            .routes
+            .iter()
+            .any(|r| r.destination.prefix().is_some_and(of_family));
+        if planned && !has {
+            out.push(Notice::Warning(format!(
+                "{} has no {default} route: nothing of that family is force-tunnelled, so the \
+                 routes to Internet change nothing there until a {default} route sends the rest \
+                 elsewhere",
+                table.source
+            )));
+        }
+    }
+    out
 }
