@@ -62,6 +62,21 @@ impl<T> Overlay<'_, T> {
     }
 }
 
+/// The budgeted program's values under some marks (the changed nodes', else the unmarked
+/// run's), with the fewest routes any table needs and the root's fewest extra addresses.
+struct Budgeted {
+    fewest: u64,
+    extra: u128,
+    base: Rc<Within>,
+    new: FxHashMap<usize, [Vec<u128>; 2]>,
+}
+
+impl Budgeted {
+    fn get(&self, v: usize) -> &[Vec<u128>; 2] {
+        self.new.get(&v).unwrap_or(&self.base.f[v])
+    }
+}
+
 /// A lower bound on every table next to some superset of a set of tag routes: its routes and
 /// extra addresses, lexicographically no more than any such table's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,17 +230,20 @@ impl<A: Addr> Prepared<A> {
         w
     }
 
-    /// The budgeted program under `marks`, for budgets up to `max_routes`.
-    fn within<'w>(
-        &self,
-        base: &'w Within,
-        exceptions: bool,
-        marks: &Marks,
-    ) -> Overlay<'w, [Vec<u128>; 2]> {
+    /// The budgeted program under `marks` for at most `max_routes` routes, or `Err` with the
+    /// fewest routes that meet the intent at all (`u64::MAX`: no table works).
+    fn within(&self, exceptions: bool, max_routes: usize, marks: &Marks) -> Result<Budgeted, u64> {
+        let fewest = self.lex(exceptions, true, marks).get(0)[Hop::Out.idx()].0.0;
+        if fewest > max_routes as u64 {
+            return Err(fewest);
+        }
+        let base = self.within_base(exceptions, max_routes);
         let plain = self.lex(exceptions, false, marks);
-        let mut out = Overlay {
-            base: &base.f,
+        let mut out = Budgeted {
+            fewest,
+            extra: INF,
             new: FxHashMap::default(),
+            base,
         };
         for &v in &marks.dirty {
             let node = &self.trie.nodes[v];
@@ -236,14 +254,18 @@ impl<A: Addr> Prepared<A> {
                     self.at(marks, v),
                     kids,
                     plain.get(v),
-                    base.max_routes,
+                    out.base.max_routes,
                     exceptions,
                 )
             };
             self.spend(val[0].len() + val[1].len());
             out.new.insert(v, val);
         }
-        out
+        out.extra = at_k(&out.get(0)[Hop::Out.idx()], max_routes);
+        if out.extra == INF {
+            return Err(u64::MAX);
+        }
+        Ok(out)
     }
 
     /// The table with the fewest explicit routes, then the fewest extra addresses (those the
@@ -304,20 +326,8 @@ impl<A: Addr> Prepared<A> {
         target: Option<u128>,
     ) -> Result<Bound, u64> {
         let max_routes = max_routes.min(self.trie.nodes.len());
-        let marks = self.marks(tags, optional);
-        let fewest = self.lex(exceptions, true, &marks).get(0)[Hop::Out.idx()]
-            .0
-            .0;
-        if fewest > max_routes as u64 {
-            return Err(fewest);
-        }
-        let base = self.within_base(exceptions, max_routes);
-        let f = self.within(&base, exceptions, &marks);
-        let root = &f.get(0)[Hop::Out.idx()];
-        let extra = at_k(root, max_routes);
-        if extra == INF {
-            return Err(u64::MAX);
-        }
+        let f = self.within(exceptions, max_routes, &self.marks(tags, optional))?;
+        let (fewest, extra, root) = (f.fewest, f.extra, &f.get(0)[Hop::Out.idx()]);
         let routes = match target {
             Some(target) if target >= extra => (0..=max_routes)
                 .find(|&k| at_k(root, k) <= target)
@@ -340,18 +350,8 @@ impl<A: Addr> Prepared<A> {
         let marks = self.marks(tags, &[]);
         // No table needs more routes than the trie has nodes: a larger budget is no budget.
         let max_routes = max_routes.min(trie.nodes.len());
-        let fewest = self.lex(exceptions, true, &marks).get(0)[Hop::Out.idx()]
-            .0
-            .0;
-        if fewest > max_routes as u64 {
-            return Err(fewest);
-        }
-        let base = self.within_base(exceptions, max_routes);
-        let f = self.within(&base, exceptions, &marks);
-        let extra = at_k(&f.get(0)[Hop::Out.idx()], max_routes);
-        if extra == INF {
-            return Err(u64::MAX);
-        }
+        let f = self.within(exceptions, max_routes, &marks)?;
+        let extra = f.extra;
         // Rebuild top-down: at each node find a split of the budget that reaches the optimum.
         let mut routes = Vec::new();
         let mut stack = vec![(0usize, Hop::Out, max_routes, extra)];
