@@ -6,8 +6,9 @@
 //!
 //! - [`snapshot`]: load and validate a service-tag file ([`snapshot::load`], [`snapshot::parse`]);
 //! - [`select`]: regions and tag selection by name or glob;
-//! - [`plan`]: the fewest routes for the selected tags ([`plan::plan_named`]), or for a request in
-//!   a user's terms with what to tell them ([`plan::request::plan_request`]);
+//! - [`plan`]: the fewest routes for the selected tags ([`plan::plan_named`]);
+//! - [`request`]: a plan asked for in a user's terms, planned beside a table and diffed against
+//!   it, with what to tell the user ([`request::plan_request`], [`request::plan_and_diff`]);
 //! - [`emit`]: render a plan for az, Terraform, ARM, Bicep, JSON, CSV or a table;
 //! - [`routes`], [`forwarding`] and [`diff`]: read an existing route table, forward it as Azure
 //!   does, and compute the change to it;
@@ -43,6 +44,7 @@ pub mod plan;
 pub mod prefix;
 #[cfg(feature = "azure")]
 pub mod refresh;
+pub mod request;
 pub mod routes;
 pub mod select;
 pub mod snapshot;

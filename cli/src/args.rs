@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use tagroute::model::{AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, Limits, NextHop};
 use tagroute::plan::Strategy;
-use tagroute::plan::request::PlanRequest;
+use tagroute::request::PlanRequest;
 use tagroute::select::FamilyChoice;
 use tagroute::snapshot::{self, Snapshot};
 

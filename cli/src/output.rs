@@ -45,8 +45,8 @@ impl Diag {
         self.hold("warning", msg.as_ref());
     }
     /// Notes and warnings the library gives about a plan, in order.
-    pub fn tell(&self, notices: &[tagroute::plan::request::Notice]) {
-        use tagroute::plan::request::Notice;
+    pub fn tell(&self, notices: &[tagroute::request::Notice]) {
+        use tagroute::request::Notice;
         for notice in notices {
             match notice {
                 Notice::Warning(text) => self.warn(text),

@@ -1,8 +1,8 @@
 //! `tagroute plan`: the minimal set of routes with next hop Internet for a region's tags.
 
 use tagroute::emit::{self, PlanFormat, Target};
-use tagroute::plan::request::{Compared, RequestError, plan_and_diff, plan_request};
 use tagroute::plan::{Plan, PlanError};
+use tagroute::request::{Compared, RequestError, plan_and_diff, plan_request};
 use tagroute::snapshot::Snapshot;
 
 use crate::args::{OutputFile, PlanSelection, Source};

@@ -7,8 +7,8 @@ use anyhow::Context;
 use reqwest::Url;
 use serde_json::{Value, json};
 use tagroute::emit::{PlanFormat, Target};
-use tagroute::plan::request::RequestError;
 use tagroute::refresh::{self, job};
+use tagroute::request::RequestError;
 use tagroute::snapshot::{self, Cloud};
 use tagroute::{source, state};
 

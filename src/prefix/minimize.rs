@@ -8,10 +8,10 @@
 //!
 //! For each node `v` and the next hop `h` inherited from the nearest route above it, the
 //! programs compute the cheapest way to forward `v`'s addresses correctly:
-//! - [`minimize`]: lexicographic (routes, extra addresses), linear in the trie. With `exceptions`
+//! - [`minimize`](super::minimize): lexicographic (routes, extra addresses), linear in the trie. With `exceptions`
 //!   routes may send addresses back "out" (the ORTC idea: a covering route plus exceptions);
 //!   without, only "in" routes are allowed (exact aggregation, plus slack).
-//! - [`minimize_within`]: a tree knapsack over route counts: the fewest extra addresses with at
+//! - [`minimize_within`](super::minimize_within): a tree knapsack over route counts: the fewest extra addresses with at
 //!   most `N` routes, O(n·N). Arrays are cut at the count beyond which no node can improve.
 //!
 //! The table's own default route is never replaced: no route is placed at the root, so the plan
@@ -26,7 +26,6 @@
 use super::addr::Addr;
 use super::interval::IntervalSet;
 use super::net::Prefix;
-use super::prepared::Prepared;
 
 /// Where a route sends its addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -372,24 +371,6 @@ pub(super) fn within_node<A: Addr>(
     out
 }
 
-/// The table with the fewest routes, and among those the fewest extra addresses. `exceptions`
-/// allows routes back to the default next hop. Without service-tag routes a table always exists
-/// (routes at every "in" leaf).
-pub fn minimize<A: Addr>(intent: &Intent<A>, exceptions: bool) -> Table<A> {
-    minimize_with_tags(intent, exceptions, &[]).expect("a table exists without tag routes")
-}
-
-/// [`minimize`] next to service-tag routes that send `tags` `In`: the fewest explicit routes, then
-/// the fewest extra addresses (those the tag routes send included). `None` when no table works:
-/// a tag route sends addresses that must stay out, and `exceptions` is off.
-pub fn minimize_with_tags<A: Addr>(
-    intent: &Intent<A>,
-    exceptions: bool,
-    tags: &[Prefix<A>],
-) -> Option<Table<A>> {
-    Prepared::new(intent, tags).minimize(exceptions, tags)
-}
-
 /// The smallest number of routes any table meeting `intent` needs (slack used fully).
 pub fn min_routes<A: Addr>(intent: &Intent<A>, exceptions: bool) -> u64 {
     let trie = Trie::build(intent, &[]);
@@ -397,27 +378,6 @@ pub fn min_routes<A: Addr>(intent: &Intent<A>, exceptions: bool) -> u64 {
     lexicographic(&trie, &tagged, exceptions, true)[0][Hop::Out.idx()]
         .0
         .0
-}
-
-/// The table of at most `max_routes` routes that sends the fewest extra addresses `In`.
-/// `Err(n)` gives the smallest route count that can meet the intent at all.
-pub fn minimize_within<A: Addr>(
-    intent: &Intent<A>,
-    exceptions: bool,
-    max_routes: usize,
-) -> Result<Table<A>, u64> {
-    minimize_within_tags(intent, exceptions, max_routes, &[])
-}
-
-/// [`minimize_within`] next to service-tag routes that send `tags` `In` (they are not counted in
-/// `max_routes`). `Err(u64::MAX)` when no table works at all.
-pub fn minimize_within_tags<A: Addr>(
-    intent: &Intent<A>,
-    exceptions: bool,
-    max_routes: usize,
-    tags: &[Prefix<A>],
-) -> Result<Table<A>, u64> {
-    Prepared::new(intent, tags).minimize_within(exceptions, max_routes, tags)
 }
 
 pub(super) fn at_k(a: &[u128], k: usize) -> u128 {
@@ -454,6 +414,7 @@ fn min_plus(a: &[u128], b: &[u128], cap: usize) -> Vec<u128> {
 mod tests {
     use super::*;
     use crate::prefix::{CheckError, check};
+    use crate::prefix::{minimize, minimize_within};
 
     fn set(v: &[&str]) -> IntervalSet<u32> {
         let p: Vec<Prefix<u32>> = v.iter().map(|t| t.parse().unwrap()).collect();

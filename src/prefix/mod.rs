@@ -24,11 +24,10 @@ pub use addr::{Addr, Family};
 pub use check::{CheckError, check, check_with_tags, sent_in};
 pub use interval::{IntervalSet, range_prefixes};
 pub(crate) use lpm::lpm_segments;
-pub use minimize::{
-    Hop, Intent, Table, min_routes, minimize, minimize_with_tags, minimize_within,
-    minimize_within_tags,
-};
+pub use minimize::{Hop, Intent, Table, min_routes};
 pub use net::{IpPrefix, Prefix, PrefixError};
-pub use prepared::{Bound, Prepared};
+pub use prepared::{
+    Bound, Prepared, minimize, minimize_with_tags, minimize_within, minimize_within_tags,
+};
 pub(crate) use stab::StabIndex;
 pub use trie::{PrefixSet, aggregate};

@@ -387,3 +387,42 @@ impl<A: Addr> Prepared<A> {
         Ok(Table { routes, extra })
     }
 }
+
+/// The table with the fewest routes, and among those the fewest extra addresses. `exceptions`
+/// allows routes back to the default next hop. Without service-tag routes a table always exists
+/// (routes at every "in" leaf).
+pub fn minimize<A: Addr>(intent: &Intent<A>, exceptions: bool) -> Table<A> {
+    minimize_with_tags(intent, exceptions, &[]).expect("a table exists without tag routes")
+}
+
+/// [`minimize`] next to service-tag routes that send `tags` `In`: the fewest explicit routes, then
+/// the fewest extra addresses (those the tag routes send included). `None` when no table works:
+/// a tag route sends addresses that must stay out, and `exceptions` is off.
+pub fn minimize_with_tags<A: Addr>(
+    intent: &Intent<A>,
+    exceptions: bool,
+    tags: &[Prefix<A>],
+) -> Option<Table<A>> {
+    Prepared::new(intent, tags).minimize(exceptions, tags)
+}
+
+/// The table of at most `max_routes` routes that sends the fewest extra addresses `In`.
+/// `Err(n)` gives the smallest route count that can meet the intent at all.
+pub fn minimize_within<A: Addr>(
+    intent: &Intent<A>,
+    exceptions: bool,
+    max_routes: usize,
+) -> Result<Table<A>, u64> {
+    minimize_within_tags(intent, exceptions, max_routes, &[])
+}
+
+/// [`minimize_within`] next to service-tag routes that send `tags` `In` (they are not counted in
+/// `max_routes`). `Err(u64::MAX)` when no table works at all.
+pub fn minimize_within_tags<A: Addr>(
+    intent: &Intent<A>,
+    exceptions: bool,
+    max_routes: usize,
+    tags: &[Prefix<A>],
+) -> Result<Table<A>, u64> {
+    Prepared::new(intent, tags).minimize_within(exceptions, max_routes, tags)
+}

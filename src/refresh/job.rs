@@ -12,7 +12,7 @@ use crate::diff::DiffError;
 use crate::drift::DriftOptions;
 use crate::emit::{PlanFormat, Target};
 use crate::plan::Plan;
-use crate::plan::request::{Notice, PlanRequest, RequestError, plan_request};
+use crate::request::{Notice, PlanRequest, RequestError, plan_request};
 use crate::routes::{self, RoutesError};
 use crate::snapshot::{self, Cloud, LoadError};
 use crate::text::plural;

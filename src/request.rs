@@ -1,11 +1,14 @@
 //! A plan asked for in a user's terms: a region or tag patterns, slack and tag-route patterns,
-//! limits, and the live table it goes into, if any. Every planning command goes through
-//! [`plan_request`], so the selection rules, the room left beside routes tagroute does not
-//! manage, and what the user should be told about the plan are one rule each, in the library.
+//! limits, and the live table it goes into, if any. Every planning command and the refresh job
+//! go through [`plan_request`] (and [`plan_and_diff`] for a table), so the selection rules, the
+//! room left beside routes tagroute does not manage, and what the user should be told are one
+//! rule each. It stands above the planner and the diff, using both.
 
-use super::{Plan, PlanError, PlanOptions, Slack, Strategy, plan, tag_route_hint};
 use crate::diff::{self, Diff, DiffError};
 use crate::model::{AZURE_MAX_ROUTES, Limits, NextHop};
+use crate::plan::{
+    NotCandidate, Plan, PlanError, PlanOptions, Slack, Strategy, plan, tag_route_hint,
+};
 use crate::prefix::{Family, IpPrefix};
 use crate::routes::RouteTable;
 use crate::select::{self, FamilyChoice, SelectError};
@@ -288,7 +291,7 @@ fn notes(plan: &Plan) -> Vec<Notice> {
             n => format!("{n} {family} addresses"),
         };
         // The closest to usable first: they are what a little more slack would allow.
-        let mut near: Vec<&super::NotCandidate> = report.not_candidates.iter().collect();
+        let mut near: Vec<&NotCandidate> = report.not_candidates.iter().collect();
         near.sort_by_key(|n| n.ipv4_outside.saturating_add(n.ipv6_outside));
         const SHOWN: usize = 4;
         let shown: Vec<String> = near
