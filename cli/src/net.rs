@@ -121,23 +121,8 @@ impl NetArgs {
     /// The Resource Manager endpoint a token for `cloud` may go to: `--arm-endpoint` when it is
     /// that cloud's own origin (scheme, host and port) or a loopback address, else the cloud's.
     pub fn arm_endpoint(&self, cloud: Cloud) -> anyhow::Result<Url> {
-        let own = source::endpoints(cloud).arm_endpoint;
-        let Some(endpoint) = self.arm_endpoint.clone() else {
-            return Ok(own);
-        };
-        let loopback = match endpoint.host() {
-            Some(url::Host::Ipv4(a)) => a.is_loopback(),
-            Some(url::Host::Ipv6(a)) => a.is_loopback(),
-            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            None => false,
-        };
-        anyhow::ensure!(
-            loopback || endpoint.origin() == own.origin(),
-            "--arm-endpoint {} is not the {cloud} Resource Manager ({own}); a token is sent there \
-             only (or to a loopback address)",
-            tagroute::text::quoted(endpoint.as_str())
-        );
-        Ok(endpoint)
+        source::arm_endpoint(cloud, self.arm_endpoint.as_ref())
+            .map_err(|e| anyhow::anyhow!("--arm-endpoint {e}"))
     }
 
     /// The default discovery method, probing back from today (UTC).

@@ -221,7 +221,10 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         SummaryFormat::Text => outcome.summary_line(),
     };
     match &args.webhook {
-        Some(url) if !recorded.pending.is_empty() => notify(&args, url, recorded)?,
+        Some(url) if !recorded.pending.is_empty() => {
+            let http = args.net.http()?;
+            block_on(refresh::notify(&http, url, recorded))??
+        }
         None if !recorded.pending.is_empty() => diag.warn(format!(
             "{} webhook notifications wait in the state for a run with --webhook",
             recorded.pending.len()
@@ -247,26 +250,4 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     } else {
         Status::Ok
     })
-}
-
-/// POSTs each pending notification, oldest first, removing each from the state once it is
-/// delivered; those that fail stay for the next run, and the run fails.
-fn notify(args: &Args, url: &Url, recorded: &refresh::Recorded) -> anyhow::Result<()> {
-    let http = args.net.http()?;
-    let mut failed = Vec::new();
-    for n in &recorded.pending {
-        match block_on(http.post_json(url, &n.body))? {
-            Ok(()) => refresh::delivered(&recorded.generation, n)?,
-            Err(e) => failed.push(e.to_string()),
-        }
-    }
-    if let Some(first) = failed.first() {
-        anyhow::bail!(
-            "webhook failed ({first}); the state was written to {} and keeps {} notification(s) \
-             for the next run",
-            recorded.generation.display(),
-            failed.len()
-        );
-    }
-    Ok(())
 }

@@ -22,7 +22,9 @@ use crate::model::Limits;
 use crate::plan::Plan;
 use crate::routes::RouteTable;
 use crate::snapshot::{self, LoadError, Snapshot};
+use crate::source::http::{FetchError, Http};
 use crate::state::{self, StateError};
+use url::Url;
 
 /// Names of the state files that hold a notification not yet delivered.
 pub const WEBHOOK_PREFIX: &str = "webhook-";
@@ -138,6 +140,46 @@ fn pending(generation: &Path) -> Result<Vec<Notification>, RefreshError> {
 /// Removes a delivered notification from the state.
 pub fn delivered(generation: &Path, n: &Notification) -> Result<(), RefreshError> {
     Ok(state::remove_file(generation, &n.name)?)
+}
+
+/// Why some notifications were not delivered (they stay in the state for the next run).
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error(
+        "webhook failed ({first}); the state was written to {} and keeps {failed} \
+         notification(s) for the next run",
+        generation.display()
+    )]
+    Failed {
+        /// The first failure (its words are in the message).
+        first: FetchError,
+        failed: usize,
+        generation: PathBuf,
+    },
+    #[error(transparent)]
+    Refresh(#[from] RefreshError),
+}
+
+/// POSTs each pending notification of a run to `url`, oldest first, removing each from the
+/// state once it is delivered (at least once: a receiver may see one twice); those that fail
+/// stay for the next run.
+pub async fn notify(http: &Http, url: &Url, recorded: &Recorded) -> Result<(), NotifyError> {
+    let mut failed: Vec<FetchError> = Vec::new();
+    for n in &recorded.pending {
+        match http.post_json(url, &n.body).await {
+            Ok(()) => delivered(&recorded.generation, n)?,
+            Err(e) => failed.push(e),
+        }
+    }
+    let count = failed.len();
+    match failed.into_iter().next() {
+        Some(first) => Err(NotifyError::Failed {
+            first,
+            failed: count,
+            generation: recorded.generation.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// What one run tells: the summary on stdout and in the webhook's body.

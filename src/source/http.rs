@@ -96,6 +96,17 @@ pub fn shown(url: &Url) -> String {
     url.to_string()
 }
 
+/// Whether `url`'s host is a loopback address or `localhost`: the one host where a test server
+/// may stand in for Azure (plain `http://`, a token for another origin).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(a)) => IpAddr::V4(a).is_loopback(),
+        Some(url::Host::Ipv6(a)) => IpAddr::V6(a).is_loopback(),
+        None => false,
+    }
+}
+
 /// Refuses anything but `https://`, and `http://` to a loopback host.
 pub fn check_url(url: &Url) -> Result<(), FetchError> {
     let refuse = |reason: &str| {
@@ -107,13 +118,7 @@ pub fn check_url(url: &Url) -> Result<(), FetchError> {
     match url.scheme() {
         "https" => Ok(()),
         "http" => {
-            let loopback = match url.host() {
-                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                Some(url::Host::Ipv4(a)) => IpAddr::V4(a).is_loopback(),
-                Some(url::Host::Ipv6(a)) => IpAddr::V6(a).is_loopback(),
-                None => false,
-            };
-            if loopback {
+            if is_loopback(url) {
                 Ok(())
             } else {
                 refuse("plain http:// is only allowed to a loopback host")

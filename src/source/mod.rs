@@ -27,6 +27,36 @@ pub struct Endpoints {
     pub arm_endpoint: Url,
 }
 
+/// An endpoint given for Resource Manager that is not the cloud's: a token would go there.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} is not the {cloud} Resource Manager ({own}); a token is sent there only (or to a loopback \
+     address)",
+    crate::text::quoted(.given)
+)]
+pub struct ForeignEndpoint {
+    pub given: String,
+    pub cloud: Cloud,
+    pub own: String,
+}
+
+/// The Resource Manager endpoint a token for `cloud` may go to: `given` when it is that cloud's
+/// own origin (scheme, host and port) or a loopback address, else the cloud's own.
+pub fn arm_endpoint(cloud: Cloud, given: Option<&Url>) -> Result<Url, ForeignEndpoint> {
+    let own = endpoints(cloud).arm_endpoint;
+    match given {
+        None => Ok(own),
+        Some(given) if http::is_loopback(given) || given.origin() == own.origin() => {
+            Ok(given.clone())
+        }
+        Some(given) => Err(ForeignEndpoint {
+            given: given.to_string(),
+            cloud,
+            own: own.to_string(),
+        }),
+    }
+}
+
 /// The compiled-in endpoint table (`data/endpoints.json`).
 pub fn endpoints(cloud: Cloud) -> Endpoints {
     let all: serde_json::Value = serde_json::from_str(include_str!("../../data/endpoints.json"))
