@@ -344,37 +344,38 @@ pub(super) fn choose(
     Ok(choice)
 }
 
-/// The best set of each independent group together: their gains add up.
+/// The best set of each independent group together: their gains add up (no budget).
 fn combine(w: &mut Weigher, found: Vec<Found>) -> Found {
     let (_, base) = w
         .weigh(&[], None)
         .map(|(key, _)| ((), key))
         .unwrap_or_else(|_| unreachable!("no budget: the empty set has a table"));
-    let add = |a: Key, b: Key| -> Key {
-        // a + b − base, per place; every group's key includes the base once.
-        (
-            a.0 + b.0 - base.0,
-            a.1 + b.1 - base.1,
-            a.2 + b.2 - base.2,
-            a.3 + b.3 - base.3,
-        )
-    };
     let mut chosen = Vec::new();
+    // Each group's key holds the base once: the sum is the base plus every group's gain. The
+    // sum of true keys is a true key, never below zero in any place.
     let mut key = base;
-    let mut bound = base;
+    // The floor of routes: the base plus each group's floor less the base (a floor may lie
+    // below what the base minus the other groups' gains leaves, so it is summed signed).
+    let mut floor = base.0 as i128;
     let mut proven = true;
     for f in found {
         let (set, k) = f.best.expect("no budget: every group has a best set");
         chosen.extend(set);
-        key = add(key, k);
-        bound = add(bound, f.bound.unwrap_or(k).min(k));
+        key = (
+            key.0 + k.0 - base.0,
+            key.1 + k.1 - base.1,
+            key.2 + k.2 - base.2,
+            key.3 + k.3 - base.3,
+        );
+        let group_floor = f.bound.map_or(k.0, |b| b.0.min(k.0));
+        floor += group_floor as i128 - base.0 as i128;
         proven &= f.proven;
     }
     chosen.sort_unstable();
     Found {
         best: Some((chosen, key)),
         proven,
-        bound: Some(bound),
+        bound: Some((floor.max(0) as u128, 0, 0, 0)),
     }
 }
 
