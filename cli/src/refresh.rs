@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use reqwest::Url;
-use serde_json::{Value, json};
 use tagroute::emit::{PlanFormat, Target};
-use tagroute::refresh::{self, job};
+use tagroute::refresh::{self, Provenance, job};
 use tagroute::request::RequestError;
 use tagroute::snapshot::{self, Cloud};
 use tagroute::{source, state};
@@ -130,11 +129,14 @@ enum SummaryFormat {
 }
 
 /// The newest file's bytes and where they came from.
-fn get_file(args: &Args, cloud: Cloud, diag: &Diag) -> anyhow::Result<(Vec<u8>, Value)> {
+fn get_file(args: &Args, cloud: Cloud, diag: &Diag) -> anyhow::Result<(Vec<u8>, Provenance)> {
     if let Some(f) = &args.file {
         return Ok((
             snapshot::read_source(f)?.to_vec(),
-            json!({"file": snapshot::source_name(f)}),
+            Provenance::File {
+                file: snapshot::source_name(f),
+                offline: false,
+            },
         ));
     }
     let store = args.net.store()?;
@@ -142,7 +144,10 @@ fn get_file(args: &Args, cloud: Cloud, diag: &Diag) -> anyhow::Result<(Vec<u8>, 
         let path = crate::net::cached_file(cloud, &args.net, diag)?;
         return Ok((
             std::fs::read(&path)?,
-            json!({"file": path.display().to_string(), "offline": true}),
+            Provenance::File {
+                file: path.display().to_string(),
+                offline: true,
+            },
         ));
     }
     let http = args.net.http()?;
@@ -163,7 +168,7 @@ fn get_file(args: &Args, cloud: Cloud, diag: &Diag) -> anyhow::Result<(Vec<u8>, 
     let outcome = result?;
     let bytes =
         std::fs::read(&outcome.path).with_context(|| format!("cannot read {}", outcome.path))?;
-    Ok((bytes, serde_json::to_value(&outcome)?))
+    Ok((bytes, Provenance::Download(outcome)))
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {

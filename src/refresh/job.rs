@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::{Previous, Recorded, RefreshError, Run, check_not_older, previous, record};
+use super::{Previous, Provenance, Recorded, RefreshError, Run, check_not_older, previous, record};
 use crate::arm::{ApplyError, ApplyOptions, ApplyReport, ArmClient, ArmError, RouteTableId};
 use crate::diff::DiffError;
 use crate::drift::DriftOptions;
@@ -37,7 +37,7 @@ pub struct Job<'a> {
 /// The newest file, as read, and where it came from (recorded in the summary).
 pub struct NewFile<'a> {
     pub bytes: &'a [u8],
-    pub source: serde_json::Value,
+    pub source: Provenance,
 }
 
 /// A live table the run reads, and changes when `apply` is given.
@@ -93,11 +93,7 @@ pub async fn run(
     file: NewFile<'_>,
     live: Option<Live<'_>>,
 ) -> Result<Outcome, JobError> {
-    let source_name = file.source["file"]
-        .as_str()
-        .or(file.source["url"].as_str())
-        .unwrap_or("download");
-    let new = snapshot::parse(source_name, file.bytes)?;
+    let new = snapshot::parse(file.source.name(), file.bytes)?;
     if new.cloud != job.cloud {
         return Err(JobError::WrongCloud {
             source_name: new.source.clone(),

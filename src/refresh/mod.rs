@@ -205,8 +205,32 @@ pub struct Summary {
     /// What was applied to the live table, when the run applied the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub apply: Option<ApplyReport>,
-    /// Where the file came from, as the caller describes it.
-    pub source: serde_json::Value,
+    /// Where the file came from.
+    pub source: Provenance,
+}
+
+/// Where a run's file came from, as the summary records it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Provenance {
+    /// A file read (`-` for stdin), or the cache with `offline`.
+    File {
+        file: String,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        offline: bool,
+    },
+    /// A download, as the fetch reports it.
+    Download(crate::source::Outcome),
+}
+
+impl Provenance {
+    /// The name the file's errors are reported under.
+    pub fn name(&self) -> &str {
+        match self {
+            Provenance::File { file, .. } => file,
+            Provenance::Download(outcome) => &outcome.url,
+        }
+    }
 }
 
 /// Route names the plan gained and lost since the last run.
@@ -232,7 +256,7 @@ pub struct Run<'a> {
     /// The newest file, as read (stored as the next run's reference).
     pub file: &'a [u8],
     pub snapshot: &'a Snapshot,
-    pub source: serde_json::Value,
+    pub source: Provenance,
     pub plan: &'a Plan,
     /// A rendering of the plan to store beside it, and where its routes go.
     pub rendering: Option<PlanFormat>,
