@@ -66,7 +66,7 @@ enum Format {
 
 fn token(args: &Args) -> anyhow::Result<String> {
     let token = match &args.token_file {
-        Some(path) => tagroute::arm::read_token_file(path).map_err(anyhow::Error::msg)?,
+        Some(path) => tagroute::arm::read_token_file(path)?,
         None => std::env::var("AZURE_ACCESS_TOKEN").map_err(|_| {
             anyhow::anyhow!("--arm needs a token in $AZURE_ACCESS_TOKEN or --token-file")
         })?,

@@ -192,7 +192,7 @@ impl Tokens {
     }
 
     /// A token: the one held, or with `fresh` (after a 401) a new one.
-    pub async fn get(&mut self, fresh: bool) -> Result<String, String> {
+    pub async fn get(&mut self, fresh: bool) -> Result<String, AuthError> {
         if let (Some(t), false) = (&self.current, fresh) {
             return Ok(t.clone());
         }
@@ -202,20 +202,20 @@ impl Tokens {
             CredentialSource::Sdk(cloud) => self.sdk_token(*cloud).await?,
         };
         if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err("the access token is empty or not printable ASCII".to_owned());
+            return Err(AuthError::NotPrintable);
         }
         self.current = Some(token.clone());
         Ok(token)
     }
 
-    async fn sdk_token(&mut self, cloud: Cloud) -> Result<String, String> {
+    async fn sdk_token(&mut self, cloud: Cloud) -> Result<String, AuthError> {
         let scopes = [scope(cloud)];
         if let Some(c) = &self.chosen {
             return c
                 .get_token(&scopes, None)
                 .await
                 .map(|t| t.token.secret().to_owned())
-                .map_err(|e| format!("getting a Resource Manager token: {e}"));
+                .map_err(AuthError::Credential);
         }
         // Azure ML compute's managed identity, which the SDK lacks, takes the managed
         // identity's place in the chain: after a service principal or workload identity the
@@ -227,7 +227,7 @@ impl Tokens {
         {
             return super::azureml::token(endpoint, secret, resource, MAX_TOKEN_ANSWER_BYTES)
                 .await
-                .map_err(|e| format!("getting a Resource Manager token: {e}"));
+                .map_err(AuthError::AzureMl);
         }
         let (links, mut tried) = chain(cloud);
         let mut links = links.into_iter().peekable();
@@ -243,7 +243,10 @@ impl Tokens {
                         self.azure_ml = true;
                         return Ok(token);
                     }
-                    Err(e) => tried.push(format!("Azure ML managed identity: {}", first_line(&e))),
+                    Err(e) => tried.push(format!(
+                        "Azure ML managed identity: {}",
+                        first_line(&e.to_string())
+                    )),
                 }
             }
             let Some((name, credential, limit)) = links.next() else {
@@ -259,12 +262,46 @@ impl Tokens {
                 Err(_) => tried.push(format!("{name}: no answer in {} s", limit.as_secs())),
             }
         }
-        Err(format!(
-            "no Azure credential gave a Resource Manager token (give one with --token-file or \
-             AZURE_ACCESS_TOKEN; tried {})",
-            tried.join("; ")
-        ))
+        Err(AuthError::NoCredential { tried })
     }
+}
+
+/// Why no token could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("token file {}: {problem}", .path.display())]
+    TokenFile {
+        path: PathBuf,
+        problem: TokenFileProblem,
+    },
+    #[error("the access token is empty or not printable ASCII")]
+    NotPrintable,
+    #[error("getting a Resource Manager token: {0}")]
+    Credential(azure_core::Error),
+    #[error("getting a Resource Manager token: {0}")]
+    AzureMl(super::azureml::AzureMlError),
+    #[error(
+        "no Azure credential gave a Resource Manager token (give one with --token-file or \
+         AZURE_ACCESS_TOKEN; tried {})",
+        .tried.join("; ")
+    )]
+    NoCredential {
+        /// Each credential of the chain and why it gave none.
+        tried: Vec<String>,
+    },
+}
+
+/// What is wrong with a token file.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenFileProblem {
+    #[error("{0}")]
+    Io(std::io::Error),
+    #[error("not a regular file")]
+    NotRegular,
+    #[error("larger than {MAX_TOKEN_FILE_BYTES} bytes, which no access token is")]
+    TooLarge,
+    #[error("larger than {MAX_TOKEN_FILE_BYTES} bytes")]
+    GrewTooLarge,
 }
 
 /// Largest token file read: a Resource Manager access token is a few kilobytes.
@@ -273,9 +310,12 @@ pub const MAX_TOKEN_FILE_BYTES: u64 = 64 * 1024;
 /// Reads a token from a file: a regular file of at most [`MAX_TOKEN_FILE_BYTES`], opened
 /// without blocking (a FIFO or a device is refused before anything is read, so a run holding
 /// the state lock never waits on one), the token trimmed.
-pub fn read_token_file(path: &std::path::Path) -> Result<String, String> {
+pub fn read_token_file(path: &std::path::Path) -> Result<String, AuthError> {
     use std::io::Read;
-    let fail = |why: String| format!("token file {}: {why}", path.display());
+    let fail = |problem: TokenFileProblem| AuthError::TokenFile {
+        path: path.to_owned(),
+        problem,
+    };
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -283,22 +323,22 @@ pub fn read_token_file(path: &std::path::Path) -> Result<String, String> {
         use std::os::unix::fs::OpenOptionsExt;
         options.custom_flags(libc::O_NONBLOCK);
     }
-    let file = options.open(path).map_err(|e| fail(e.to_string()))?;
-    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
+    let file = options
+        .open(path)
+        .map_err(|e| fail(TokenFileProblem::Io(e)))?;
+    let meta = file.metadata().map_err(|e| fail(TokenFileProblem::Io(e)))?;
     if !meta.is_file() {
-        return Err(fail("not a regular file".to_owned()));
+        return Err(fail(TokenFileProblem::NotRegular));
     }
     if meta.len() > MAX_TOKEN_FILE_BYTES {
-        return Err(fail(format!(
-            "larger than {MAX_TOKEN_FILE_BYTES} bytes, which no access token is"
-        )));
+        return Err(fail(TokenFileProblem::TooLarge));
     }
     let mut text = String::new();
     file.take(MAX_TOKEN_FILE_BYTES + 1)
         .read_to_string(&mut text)
-        .map_err(|e| fail(e.to_string()))?;
+        .map_err(|e| fail(TokenFileProblem::Io(e)))?;
     if text.len() as u64 > MAX_TOKEN_FILE_BYTES {
-        return Err(fail(format!("larger than {MAX_TOKEN_FILE_BYTES} bytes")));
+        return Err(fail(TokenFileProblem::GrewTooLarge));
     }
     Ok(text.trim().to_owned())
 }

@@ -22,6 +22,30 @@ pub(super) fn environment() -> Option<(String, String)> {
     Some((var("MSI_ENDPOINT")?, var("MSI_SECRET")?))
 }
 
+/// Why Azure ML compute's identity gave no token.
+#[derive(Debug, thiserror::Error)]
+pub enum AzureMlError {
+    #[error("MSI_ENDPOINT is not a URL")]
+    NotUrl,
+    #[error("MSI_ENDPOINT: {0}")]
+    Refused(http::FetchError),
+    #[error("{0}")]
+    Client(http::FetchError),
+    #[error("{url}: {why}")]
+    Unreachable { url: String, why: String },
+    #[error("the answer is larger than {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// The connection failed before the end of the answer, in a few words.
+    #[error("{0}")]
+    Broken(String),
+    #[error("{url}: HTTP {code}")]
+    Status { url: String, code: u16 },
+    #[error("the answer is not JSON")]
+    NotJson,
+    #[error("the answer has no access_token")]
+    NoToken,
+}
+
 /// A token for `resource` (`https://management.azure.com`) from the endpoint, its answer read
 /// within `limit` bytes.
 pub(super) async fn token(
@@ -29,9 +53,9 @@ pub(super) async fn token(
     secret: &str,
     resource: &str,
     limit: u64,
-) -> Result<String, String> {
-    let mut url = Url::parse(endpoint).map_err(|_| "MSI_ENDPOINT is not a URL".to_owned())?;
-    http::check_url(&url).map_err(|e| format!("MSI_ENDPOINT: {e}"))?;
+) -> Result<String, AzureMlError> {
+    let mut url = Url::parse(endpoint).map_err(|_| AzureMlError::NotUrl)?;
+    http::check_url(&url).map_err(AzureMlError::Refused)?;
     {
         let mut query = url.query_pairs_mut();
         query
@@ -50,7 +74,7 @@ pub(super) async fn token(
         ..HttpConfig::default()
     };
     let client = http::Http::new(config)
-        .map_err(|e| e.to_string())?
+        .map_err(AzureMlError::Client)?
         .token_client()
         .clone();
     let resp = client
@@ -58,22 +82,25 @@ pub(super) async fn token(
         .header("secret", secret)
         .send()
         .await
-        .map_err(|e| format!("{}: {}", http::shown(&url), http::describe(&e)))?;
+        .map_err(|e| AzureMlError::Unreachable {
+            url: http::shown(&url),
+            why: http::describe(&e),
+        })?;
     let status = resp.status();
     let body = match http::read_limited(resp, limit, &Quiet).await {
         Ok(b) => b,
-        Err(BodyError::TooLarge) => {
-            return Err(format!("the answer is larger than {limit} bytes"));
-        }
-        Err(BodyError::Broken(msg)) => return Err(msg),
+        Err(BodyError::TooLarge) => return Err(AzureMlError::TooLarge { limit }),
+        Err(BodyError::Broken(why)) => return Err(AzureMlError::Broken(why)),
     };
     if !status.is_success() {
-        return Err(format!("{}: HTTP {}", http::shown(&url), status.as_u16()));
+        return Err(AzureMlError::Status {
+            url: http::shown(&url),
+            code: status.as_u16(),
+        });
     }
-    let doc: Value =
-        serde_json::from_slice(&body).map_err(|_| "the answer is not JSON".to_owned())?;
+    let doc: Value = serde_json::from_slice(&body).map_err(|_| AzureMlError::NotJson)?;
     doc["access_token"]
         .as_str()
         .map(str::to_owned)
-        .ok_or_else(|| "the answer has no access_token".to_owned())
+        .ok_or(AzureMlError::NoToken)
 }

@@ -44,8 +44,8 @@ impl Default for ArmOptions {
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ArmError {
-    #[error("{0}")]
-    Auth(String),
+    #[error(transparent)]
+    Auth(#[from] super::auth::AuthError),
     #[error("Resource Manager refused the token (401) twice")]
     Unauthorized,
     #[error("the route table changed since it was read (412: its ETag no longer matches)")]

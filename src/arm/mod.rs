@@ -18,7 +18,10 @@ mod id;
 mod live;
 
 pub use apply::{Applied, ApplyError, ApplyOptions, ApplyReport, Op, WriteMode, apply};
-pub use auth::{CredentialSource, MAX_TOKEN_FILE_BYTES, Tokens, read_token_file};
+pub use auth::{
+    AuthError, CredentialSource, MAX_TOKEN_FILE_BYTES, TokenFileProblem, Tokens, read_token_file,
+};
+pub use azureml::AzureMlError;
 pub use client::{ArmClient, ArmError, ArmOptions};
 pub use id::RouteTableId;
 pub use live::{LiveTable, check_etag};
