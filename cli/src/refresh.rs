@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use reqwest::Url;
 use tagroute::emit::{PlanFormat, Target};
+use tagroute::refresh::message::MessageFormat;
 use tagroute::refresh::{self, Provenance, job};
 use tagroute::request::RequestError;
 use tagroute::snapshot::{self, Cloud};
@@ -89,6 +90,10 @@ pub struct Args {
     /// POST the JSON summary here when something changed (same retries as downloads).
     #[arg(long, value_name = "URL", help_heading = "Output")]
     webhook: Option<Url>,
+    /// The webhook's message: the JSON summary, a Microsoft Teams Workflows message (an
+    /// Adaptive Card) or a Slack message, a few lines each.
+    #[arg(long, value_enum, default_value_t = WebhookFormat::Json, requires = "webhook", help_heading = "Output")]
+    webhook_format: WebhookFormat,
     /// Seconds to wait for another run's lock before giving up.
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = crate::values::wait, help_heading = "State")]
     lock_timeout: Duration,
@@ -118,6 +123,23 @@ impl Format {
             Format::Terraform => PlanFormat::Terraform,
             Format::Arm => PlanFormat::Arm,
             Format::Bicep => PlanFormat::Bicep,
+        }
+    }
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum WebhookFormat {
+    Json,
+    Teams,
+    Slack,
+}
+
+impl From<WebhookFormat> for MessageFormat {
+    fn from(f: WebhookFormat) -> Self {
+        match f {
+            WebhookFormat::Json => MessageFormat::Json,
+            WebhookFormat::Teams => MessageFormat::Teams,
+            WebhookFormat::Slack => MessageFormat::Slack,
         }
     }
 }
@@ -228,7 +250,12 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     match &args.webhook {
         Some(url) if !recorded.pending.is_empty() => {
             let http = args.net.http()?;
-            block_on(refresh::notify(&http, url, recorded))??
+            block_on(refresh::notify(
+                &http,
+                url,
+                recorded,
+                args.webhook_format.into(),
+            ))??
         }
         None if !recorded.pending.is_empty() => diag.warn(format!(
             "{} webhook notifications wait in the state for a run with --webhook",

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub mod job;
+pub mod message;
 
 use crate::arm::ApplyReport;
 use crate::diff::{self, Diff, DiffSummary};
@@ -158,15 +159,29 @@ pub enum NotifyError {
     },
     #[error(transparent)]
     Refresh(#[from] RefreshError),
+    #[error("the state's notification {name} is not a summary tagroute wrote: {err}")]
+    Unreadable {
+        name: String,
+        err: serde_json::Error,
+    },
 }
 
-/// POSTs each pending notification of a run to `url`, oldest first, removing each from the
-/// state once it is delivered (at least once: a receiver may see one twice); those that fail
-/// stay for the next run.
-pub async fn notify(http: &Http, url: &Url, recorded: &Recorded) -> Result<(), NotifyError> {
+/// POSTs each pending notification of a run to `url` in `format`, oldest first, removing each
+/// from the state once it is delivered (at least once: a receiver may see one twice); those that
+/// fail stay for the next run.
+pub async fn notify(
+    http: &Http,
+    url: &Url,
+    recorded: &Recorded,
+    format: message::MessageFormat,
+) -> Result<(), NotifyError> {
     let mut failed: Vec<FetchError> = Vec::new();
     for n in &recorded.pending {
-        match http.post_json(url, &n.body).await {
+        let body = message::render(&n.body, format).map_err(|err| NotifyError::Unreadable {
+            name: n.name.clone(),
+            err,
+        })?;
+        match http.post_json(url, &body).await {
             Ok(()) => delivered(&recorded.generation, n)?,
             Err(e) => failed.push(e),
         }

@@ -197,6 +197,93 @@ fn a_second_run_waits_for_the_lock_then_names_the_holder() {
     .status(1);
 }
 
+/// `--webhook-format teams` posts a Microsoft Teams Workflows message (an Adaptive Card in a
+/// message attachment, the shape Microsoft's "Send webhook alerts to a channel" workflow takes,
+/// per its documentation of Incoming Webhooks and Workflows); `slack` posts Slack's
+/// incoming-webhook `text`. A failed one keeps its summary in the state, and the next run
+/// delivers it in the form asked then.
+#[test]
+fn the_webhook_speaks_teams_and_slack() {
+    let teams = Server::start(|_, nth| {
+        if nth == 0 {
+            Reply::status(500)
+        } else {
+            Reply::status(202)
+        }
+    });
+    let slack = Server::start(|_, _| Reply::status(200));
+    let tmp = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let run = |state: &Path, file: &str, hook: &str, format: &str, status: i32| {
+        tagroute(&[
+            "refresh",
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--cloud",
+            "public",
+            "-f",
+            file,
+            "-r",
+            "westeurope",
+            "--webhook",
+            hook,
+            "--webhook-format",
+            format,
+            "--retries",
+            "0",
+        ])
+        .status(status)
+    };
+    // The first delivery fails (500): the run exits 2 and keeps the notification.
+    let hook = teams.url("/workflow?sig=secret");
+    let failed = run(tmp.path(), &example(), &hook, "teams", 2);
+    // The webhook's secret (its query) is never printed.
+    assert!(
+        failed.stderr.contains("webhook failed"),
+        "{}",
+        failed.stderr
+    );
+    assert!(!failed.stderr.contains("secret"), "{}", failed.stderr);
+    run(tmp.path(), &next_example(), &hook, "teams", 1);
+    let posts = teams.requests();
+    // The kept one and the new one, oldest first.
+    let cards: Vec<Value> = posts[1..]
+        .iter()
+        .map(|p| serde_json::from_slice(&p.body).unwrap())
+        .collect();
+    assert_eq!(cards.len(), 2, "{posts:?}");
+    for card in &cards {
+        assert_eq!(card["type"], "message");
+        let a = &card["attachments"][0];
+        assert_eq!(a["contentType"], "application/vnd.microsoft.card.adaptive");
+        assert_eq!(a["content"]["type"], "AdaptiveCard");
+    }
+    let title = |card: &Value| card["attachments"][0]["content"]["body"][0]["text"].clone();
+    assert_eq!(
+        title(&cards[0]),
+        "tagroute: Public westeurope, changeNumber 42"
+    );
+    assert_eq!(
+        title(&cards[1]),
+        "tagroute: Public westeurope, changeNumber 43 (was 42)"
+    );
+    run(
+        other.path(),
+        &example(),
+        &slack.url("/services/T/B/X"),
+        "slack",
+        1,
+    );
+    let text: Value = serde_json::from_slice(&slack.requests()[0].body).unwrap();
+    assert!(
+        text["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("*tagroute: Public westeurope, changeNumber 42*\n"),
+        "{text}"
+    );
+}
+
 #[test]
 fn the_webhook_gets_the_summary_and_its_failure_keeps_the_state() {
     let ok = Server::start(|_, _| Reply::status(204));

@@ -1,0 +1,226 @@
+//! The webhook's message in the shape its receiver reads. A run stores its notification as the
+//! JSON summary; at delivery it is sent as it is (`json`), as a Microsoft Teams Workflows message
+//! (`teams`: an Adaptive Card in a message attachment, the shape the "Send webhook alerts to a
+//! channel" workflow posts to a channel) or as a Slack incoming-webhook message (`slack`: `text`
+//! in Slack's mrkdwn). The people's forms say in a few lines what changed: the file, the routes,
+//! the change to the table, and what was applied or failed.
+
+use serde::Deserialize;
+use serde_json::json;
+
+/// How the webhook's message is shaped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MessageFormat {
+    /// The JSON summary, as `summary.json` holds it.
+    #[default]
+    Json,
+    /// A Microsoft Teams Workflows message with an Adaptive Card.
+    Teams,
+    /// A Slack incoming-webhook message.
+    Slack,
+}
+
+/// The parts of a stored summary the people's forms tell.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Told {
+    cloud: String,
+    change_number: u64,
+    previous_change_number: Option<u64>,
+    region: Option<String>,
+    routes: usize,
+    changed: bool,
+    plan_changes: Changes,
+    diff: Option<Counts>,
+    apply: Option<Applied>,
+}
+
+#[derive(Deserialize)]
+struct Changes {
+    add: Vec<String>,
+    remove: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Counts {
+    add: usize,
+    update: usize,
+    remove: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Applied {
+    applied: Vec<serde_json::Value>,
+    not_applied: Vec<serde_json::Value>,
+    unknown: Vec<serde_json::Value>,
+    verified: bool,
+    error: Option<String>,
+}
+
+/// The message to POST for a stored notification `body` (a run's JSON summary).
+pub fn render(body: &[u8], format: MessageFormat) -> Result<Vec<u8>, serde_json::Error> {
+    if format == MessageFormat::Json {
+        return Ok(body.to_vec());
+    }
+    let told: Told = serde_json::from_slice(body)?;
+    let (title, lines) = lines(&told);
+    let message =
+        match format {
+            MessageFormat::Json => unreachable!("returned above"),
+            MessageFormat::Teams => {
+                let mut blocks = vec![json!({
+                    "type": "TextBlock",
+                    "text": title,
+                    "weight": "Bolder",
+                    "wrap": true,
+                })];
+                blocks.extend(lines.iter().map(
+                    |l| json!({"type": "TextBlock", "text": l, "wrap": true, "spacing": "None"}),
+                ));
+                json!({
+                    "type": "message",
+                    "attachments": [{
+                        "contentType": "application/vnd.microsoft.card.adaptive",
+                        "contentUrl": null,
+                        "content": {
+                            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                            "type": "AdaptiveCard",
+                            "version": "1.4",
+                            "body": blocks,
+                        },
+                    }],
+                })
+            }
+            MessageFormat::Slack => {
+                let mut text = format!("*{}*", slack_escape(&title));
+                for l in &lines {
+                    text.push('\n');
+                    text.push_str(&slack_escape(l));
+                }
+                json!({ "text": text })
+            }
+        };
+    serde_json::to_vec(&message)
+}
+
+/// A title and a few lines: the file and routes, the change, what was applied.
+fn lines(t: &Told) -> (String, Vec<String>) {
+    let place = t.region.as_deref().unwrap_or("selected tags");
+    let title = format!(
+        "tagroute: {} {place}, changeNumber {}{}",
+        t.cloud,
+        t.change_number,
+        t.previous_change_number
+            .map(|p| format!(" (was {p})"))
+            .unwrap_or_default()
+    );
+    let mut lines = vec![format!(
+        "{} planned; {}",
+        crate::text::plural(t.routes, "route"),
+        if t.changed {
+            "routes must change"
+        } else {
+            "no route changes"
+        }
+    )];
+    if !t.plan_changes.add.is_empty() || !t.plan_changes.remove.is_empty() {
+        lines.push(format!(
+            "plan: {} gained, {} lost since the last run",
+            t.plan_changes.add.len(),
+            t.plan_changes.remove.len()
+        ));
+    }
+    if let Some(d) = &t.diff {
+        lines.push(format!(
+            "table: {} to add, {} to update, {} to remove",
+            d.add, d.update, d.remove
+        ));
+    }
+    if let Some(a) = &t.apply {
+        let state = match (&a.error, a.verified) {
+            (None, true) => "applied and verified".to_owned(),
+            (Some(e), _) => format!("FAILED: {e}"),
+            (None, false) => "FAILED: the table still differs".to_owned(),
+        };
+        lines.push(format!(
+            "apply: {} written, {} not, {} unknown; {state}",
+            a.applied.len(),
+            a.not_applied.len(),
+            a.unknown.len()
+        ));
+    }
+    // What comes from outside (tag and route names, error texts) is shown as plain text.
+    let lines = lines
+        .into_iter()
+        .map(|l| crate::text::for_terminal(&l).into_owned())
+        .collect();
+    (crate::text::for_terminal(&title).into_owned(), lines)
+}
+
+/// Text for Slack's mrkdwn: `&`, `<` and `>` escaped as Slack asks, so no name in the message
+/// becomes a link or a mention.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUMMARY: &str = r#"{"runId":"1","cloud":"Public","changeNumber":376,
+        "previousChangeNumber":375,"region":"eastus","tags":[],"routes":26,"tagRoutes":[],
+        "changed":true,"planChanges":{"add":["a"],"remove":[]},"drift":null,
+        "diff":{"existing":3,"managed":2,"unmanaged":1,"add":1,"update":0,"remove":0,
+        "unchanged":2,"conflicts":0,"redundant":0,"routesAfter":4,"maxRoutes":1000},
+        "apply":{"mode":"table","applied":[{}],"notApplied":[],"unknown":[],
+        "error":"a <b> & c","rereads":0,"writeRequests":1,"verified":false,"remaining":0,
+        "differences":[]},"source":{"file":"x"}}"#;
+
+    #[test]
+    fn json_is_the_summary_as_stored() {
+        assert_eq!(
+            render(SUMMARY.as_bytes(), MessageFormat::Json).unwrap(),
+            SUMMARY.as_bytes()
+        );
+    }
+
+    #[test]
+    fn teams_gets_an_adaptive_card_in_a_message() {
+        let v: serde_json::Value =
+            serde_json::from_slice(&render(SUMMARY.as_bytes(), MessageFormat::Teams).unwrap())
+                .unwrap();
+        assert_eq!(v["type"], "message");
+        let a = &v["attachments"][0];
+        assert_eq!(a["contentType"], "application/vnd.microsoft.card.adaptive");
+        assert_eq!(a["content"]["type"], "AdaptiveCard");
+        let texts: Vec<&str> = a["content"]["body"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "tagroute: Public eastus, changeNumber 376 (was 375)",
+                "26 routes planned; routes must change",
+                "plan: 1 gained, 0 lost since the last run",
+                "table: 1 to add, 0 to update, 0 to remove",
+                "apply: 1 written, 0 not, 0 unknown; FAILED: a <b> & c",
+            ]
+        );
+    }
+
+    #[test]
+    fn slack_gets_escaped_text() {
+        let v: serde_json::Value =
+            serde_json::from_slice(&render(SUMMARY.as_bytes(), MessageFormat::Slack).unwrap())
+                .unwrap();
+        let text = v["text"].as_str().unwrap();
+        assert!(text.starts_with("*tagroute: Public eastus, changeNumber 376 (was 375)*\n"));
+        assert!(text.ends_with("FAILED: a &lt;b&gt; &amp; c"), "{text}");
+    }
+}
