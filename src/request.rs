@@ -78,8 +78,6 @@ pub enum Notice {
 pub struct Planned {
     pub plan: Plan,
     pub notices: Vec<Notice>,
-    /// The options the plan was made with.
-    pub options: PlanOptions,
 }
 
 /// Why a request gives no plan.
@@ -224,11 +222,7 @@ pub fn plan_request(
             flags.join(" ")
         )));
     }
-    Ok(Planned {
-        plan,
-        notices,
-        options,
-    })
+    Ok(Planned { plan, notices })
 }
 
 /// What a plan does that its table does not show: IPv6 left out, slack used, what tag routes

@@ -87,7 +87,8 @@ pub struct Args {
     /// Route table for the az, terraform, arm and bicep output.
     #[arg(long, value_name = "T", value_parser = crate::values::route_table, help_heading = "Output")]
     route_table: Option<String>,
-    /// POST the JSON summary here when something changed (same retries as downloads).
+    /// POST the summary here when something changed (same retries as downloads), in the form
+    /// --webhook-format gives.
     #[arg(long, value_name = "URL", help_heading = "Output")]
     webhook: Option<Url>,
     /// The webhook's message: the JSON summary, a Microsoft Teams Workflows message (an

@@ -226,14 +226,29 @@ impl<'a> Weigher<'a> {
             left,
             target,
         )?;
-        let routes = at_least as u128 + r4 + r6;
-        let extra = e4 + e6;
-        let left_out_extra =
-            left_out(self.v4, |t| &t.ipv4, &tags) + left_out(self.v6, |t| &t.ipv6, &tags);
-        Some(match self.budget {
-            None => (routes, extra, left_out_extra, at_least as u128),
-            Some(_) => (extra, left_out_extra, routes, at_least as u128),
-        })
+        let left_out_extra = self.left_out_extra(&tags);
+        Some(self.key(
+            at_least + (r4 + r6) as usize,
+            e4 + e6,
+            left_out_extra,
+            at_least,
+        ))
+    }
+
+    /// The addresses `tags` send in a family the plan leaves out, beyond the selected ones.
+    fn left_out_extra(&self, tags: &[&ServiceTag]) -> u128 {
+        left_out(self.v4, |t| &t.ipv4, tags) + left_out(self.v6, |t| &t.ipv6, tags)
+    }
+
+    /// The key of a table of `routes` routes (tag routes included) sending `extra` addresses in
+    /// the planned families and `left_out_extra` in a left-out one, with `n_tags` tag routes:
+    /// (routes, extra, left-out extra, tag routes), or with a budget, extra first.
+    fn key(&self, routes: usize, extra: u128, left_out_extra: u128, n_tags: usize) -> Key {
+        let (routes, n_tags) = (routes as u128, n_tags as u128);
+        match self.budget {
+            None => (routes, extra, left_out_extra, n_tags),
+            Some(_) => (extra, left_out_extra, routes, n_tags),
+        }
     }
 
     /// The key and the choice of tag routes `chosen`, their CIDR routes at most `left` (a
@@ -261,14 +276,9 @@ impl<'a> Weigher<'a> {
             + v6_table.as_ref().map_or(0, |t| t.routes.len());
         let extra =
             v4_table.as_ref().map_or(0, |t| t.extra) + v6_table.as_ref().map_or(0, |t| t.extra);
-        let left_out_extra =
-            left_out(self.v4, |t| &t.ipv4, &tags) + left_out(self.v6, |t| &t.ipv6, &tags);
-        let key = match self.budget {
-            None => (routes as u128, extra, left_out_extra, n_tags as u128),
-            Some(_) => (extra, left_out_extra, routes as u128, n_tags as u128),
-        };
+        let left_out_extra = self.left_out_extra(&tags);
         Ok((
-            key,
+            self.key(routes, extra, left_out_extra, n_tags),
             Choice {
                 tag_routes: chosen.to_vec(),
                 v4: v4_table,
@@ -449,9 +459,8 @@ impl<'w, 'a> Search<'w, 'a> {
             return;
         }
         for j in next..self.order.len() {
-            let optional: Vec<usize> = self.order[j..].to_vec();
             let best = self.best.as_ref().map(|b| b.1);
-            let bound = self.w.bound(set, &optional, set.len() + 1, best);
+            let bound = self.w.bound(set, &self.order[j..], set.len() + 1, best);
             let Some(bound) = bound else { break };
             if self.best.as_ref().is_some_and(|(_, b)| bound >= *b) {
                 break;

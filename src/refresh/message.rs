@@ -188,6 +188,14 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_body_that_is_no_summary_is_refused_for_people() {
+        for format in [MessageFormat::Teams, MessageFormat::Slack] {
+            assert!(render(b"{\"runId\":\"1\"}", format).is_err());
+            assert!(render(b"not json", format).is_err());
+        }
+    }
+
+    #[test]
     fn teams_gets_an_adaptive_card_in_a_message() {
         let v: serde_json::Value =
             serde_json::from_slice(&render(SUMMARY.as_bytes(), MessageFormat::Teams).unwrap())

@@ -142,6 +142,55 @@ fn a_search_that_runs_out_of_work_says_how_far_it_may_be() {
     assert_eq!(tagroute(&args).status(0).json(), d);
 }
 
+#[test]
+fn a_budgeted_search_that_runs_out_of_work_gives_its_floor_of_extra_addresses() {
+    // The same thirty candidates with any slack and a budget of twenty routes: the search stops
+    // at its bound on work and gives the fewest extra addresses a table within the budget could
+    // send, no more than its own.
+    let dir = tempfile::tempdir().unwrap();
+    let file = scattered(dir.path(), 30);
+    let args = [
+        "plan",
+        "-f",
+        &file,
+        "--tag",
+        "Sel",
+        "--tag-route",
+        "Udr*",
+        "--strategy",
+        "lpm",
+        "--default-next-hop",
+        "VirtualAppliance:10.0.0.4",
+        "--allow-any-slack",
+        "--max-routes",
+        "20",
+        "--format",
+        "json",
+    ];
+    let run = tagroute(&args).status(0);
+    let d = run.json();
+    let report = &d["tagRoutes"];
+    assert_eq!(report["provenOptimal"], false, "{report}");
+    assert!(report.get("routesLowerBound").is_none(), "{report}");
+    assert!(d["summary"]["routes"].as_u64().unwrap() <= 20);
+    let sent = d["slack"]["addresses"].as_u64().unwrap();
+    let floor: u64 = report["extraAddressesLowerBound"]
+        .as_str()
+        .expect("a floor of extra addresses")
+        .parse()
+        .unwrap();
+    assert!(floor <= sent, "{report}");
+    assert!(
+        run.stderr.contains(&format!(
+            "so the mix is not proven optimal (no table within the budget sends fewer than \
+             {floor} extra addresses, this one sends {sent})"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tagroute(&args).status(0).json(), d);
+}
+
 /// 256 addresses as bits.
 type Bits = [u64; 4];
 
