@@ -143,6 +143,39 @@ fn a_search_that_runs_out_of_work_says_how_far_it_may_be() {
 }
 
 #[test]
+fn max_tag_routes_bounds_the_search() {
+    // The thirty candidates that exhaust the search above are proven at once when the table may
+    // hold none or one of them: the empty set alone, or each candidate alone.
+    let dir = tempfile::tempdir().unwrap();
+    let file = scattered(dir.path(), 30);
+    for (max, sets) in [("0", 1), ("1", 31)] {
+        let d = tagroute(&[
+            "plan",
+            "-f",
+            &file,
+            "--tag",
+            "Sel",
+            "--tag-route",
+            "Udr*",
+            "--strategy",
+            "lpm",
+            "--default-next-hop",
+            "VirtualAppliance:10.0.0.4",
+            "--max-tag-routes",
+            max,
+            "--format",
+            "json",
+        ])
+        .status(0)
+        .json();
+        let report = &d["tagRoutes"];
+        assert_eq!(report["provenOptimal"], true, "{max}: {report}");
+        assert_eq!(report["setsWeighed"], sets, "{max}: {report}");
+        assert_eq!(d["summary"]["routes"], 30);
+    }
+}
+
+#[test]
 fn a_budgeted_search_that_runs_out_of_work_gives_its_floor_of_extra_addresses() {
     // The same thirty candidates with any slack and a budget of twenty routes: the search stops
     // at its bound on work and gives the fewest extra addresses a table within the budget could
