@@ -390,30 +390,22 @@ pub fn route_name(name_prefix: &str, destination: &Destination) -> String {
     }
 }
 
-/// Checks Azure's rules for a route name: 1–80 characters of letters, digits, `_`, `.`, `-`,
-/// starting with a letter or digit and ending with a letter, digit or `_`.
-pub fn check_route_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > MAX_ROUTE_NAME_LEN {
-        return Err(format!(
-            "a route name has 1 to {MAX_ROUTE_NAME_LEN} characters, {} has {}",
-            crate::text::quoted(name),
-            name.len()
-        ));
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
-    {
-        return Err(format!(
-            "{} is not allowed (letters, digits, '_', '.', '-' only)",
-            crate::text::quoted(c.encode_utf8(&mut [0; 4]))
-        ));
-    }
-    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err("a route name starts with a letter or digit".to_owned());
-    }
-    if !name.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
-        return Err("a route name ends with a letter, digit or '_'".to_owned());
-    }
-    Ok(())
+/// Checks a route name (and so a route table name) as Azure does: 1 to 80 ASCII letters,
+/// digits, `_`, `.` and `-`, starting with a letter or digit and ending with one or `_`.
+pub fn check_route_name(name: &str) -> Result<(), crate::text::NameError> {
+    const WHAT: &str = "a route name";
+    crate::text::check_length(name, WHAT, 1, MAX_ROUTE_NAME_LEN)?;
+    crate::text::check_chars(name, WHAT, "letters, digits, '_', '.', '-'", |c| {
+        c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+    })?;
+    crate::text::check_rule(
+        name.starts_with(|c: char| c.is_ascii_alphanumeric()),
+        WHAT,
+        "starts with a letter or digit",
+    )?;
+    crate::text::check_rule(
+        name.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_'),
+        WHAT,
+        "ends with a letter, digit or '_'",
+    )
 }

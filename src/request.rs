@@ -16,6 +16,49 @@ use crate::snapshot::Snapshot;
 use crate::text::for_terminal;
 use crate::text::plural;
 
+/// Why a default route's next hop, as written, cannot serve exception routes.
+#[derive(Debug, thiserror::Error)]
+pub enum DefaultHopError {
+    #[error(
+        "a default route learned over ExpressRoute or VPN BGP is not a route-table next hop: \
+         exception routes cannot send traffic back to it, so plan with the exact strategy there \
+         (or point the default at a VirtualAppliance / VirtualNetworkGateway route)"
+    )]
+    Bgp,
+    #[error("{0}")]
+    Fields(String),
+    #[error("{0}")]
+    Problem(crate::plan::DefaultHopProblem),
+}
+
+/// Reads a default route's next hop as written by a user: `VirtualAppliance:IP`,
+/// `VirtualApplianceEcmp:IP,IP,...` or `VirtualNetworkGateway` (type names in any case), one
+/// that exception routes can return traffic to.
+pub fn parse_default_next_hop(text: &str) -> Result<NextHop, DefaultHopError> {
+    let (kind, ip) = match text.split_once(':') {
+        Some((k, ip)) => (k, Some(ip)),
+        None => (text, None),
+    };
+    if matches!(
+        kind.to_ascii_lowercase().as_str(),
+        "bgp" | "expressroute" | "vpn"
+    ) {
+        return Err(DefaultHopError::Bgp);
+    }
+    let hop = if kind.eq_ignore_ascii_case("VirtualApplianceEcmp") {
+        let list: Vec<&str> = ip.map(|l| l.split(',').collect()).unwrap_or_default();
+        NextHop::from_fields(kind, None, Some(&list))
+    } else {
+        NextHop::from_fields(kind, ip, None)
+    }
+    .map_err(DefaultHopError::Fields)?;
+    crate::plan::check_default_next_hop(&hop).map_err(|e| match e {
+        PlanError::NoDefaultNextHop(p) => DefaultHopError::Problem(p),
+        other => DefaultHopError::Fields(other.to_string()),
+    })?;
+    Ok(hop)
+}
+
 /// What to plan, as a user says it.
 #[derive(Clone, Debug)]
 pub struct PlanRequest {

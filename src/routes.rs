@@ -131,7 +131,7 @@ fn parse_route(item: &Value) -> Result<ExistingRoute, (Option<String>, String)> 
         .ok_or_else(|| fail("has no name".into()))?;
     // Azure's own tables never break its naming rules; a name that does is refused before it
     // can reach a script.
-    crate::model::check_route_name(&name).map_err(fail)?;
+    crate::model::check_route_name(&name).map_err(|e| fail(e.to_string()))?;
     // The ARM REST shape nests the fields under `properties`; the az CLI flattens them.
     let fields = match obj.get("properties") {
         Some(Value::Object(p))

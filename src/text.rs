@@ -16,66 +16,145 @@ pub const MAX_TAG_NAME_LEN: usize = 80;
 /// Longest header value (region, platform, service, network feature) accepted.
 pub const MAX_LABEL_LEN: usize = 80;
 
+/// Why a name from outside was refused: the rule of Azure's grammar it breaks. `what` names
+/// the kind of name ("a route name", "a resource group name", ...).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("{what} has {min} to {max} characters, {shown} has {len}")]
+    Length {
+        what: &'static str,
+        min: usize,
+        max: usize,
+        /// The name, quoted and cut short.
+        shown: String,
+        len: usize,
+    },
+    #[error("{what} may not hold {shown} ({allowed} only)")]
+    Character {
+        what: &'static str,
+        /// The character, quoted.
+        shown: String,
+        allowed: &'static str,
+    },
+    #[error("{what} {rule}")]
+    Shape {
+        what: &'static str,
+        /// The rule, as "starts with a letter or digit".
+        rule: &'static str,
+    },
+}
+
+impl NameError {
+    /// The same error about another kind of name (a route table is named as a route is).
+    pub fn about(self, kind: &'static str) -> Self {
+        match self {
+            NameError::Length {
+                min,
+                max,
+                shown,
+                len,
+                ..
+            } => NameError::Length {
+                what: kind,
+                min,
+                max,
+                shown,
+                len,
+            },
+            NameError::Character { shown, allowed, .. } => NameError::Character {
+                what: kind,
+                shown,
+                allowed,
+            },
+            NameError::Shape { rule, .. } => NameError::Shape { what: kind, rule },
+        }
+    }
+}
+
+pub(crate) fn check_length(
+    name: &str,
+    what: &'static str,
+    min: usize,
+    max: usize,
+) -> Result<(), NameError> {
+    let len = name.chars().count();
+    if (min..=max).contains(&len) {
+        return Ok(());
+    }
+    Err(NameError::Length {
+        what,
+        min,
+        max,
+        shown: quoted(name),
+        len,
+    })
+}
+
+pub(crate) fn check_chars(
+    text: &str,
+    what: &'static str,
+    allowed_text: &'static str,
+    allowed: impl Fn(char) -> bool,
+) -> Result<(), NameError> {
+    match text.chars().find(|&c| !allowed(c)) {
+        None => Ok(()),
+        Some(c) => Err(NameError::Character {
+            what,
+            shown: quoted(c.encode_utf8(&mut [0; 4])),
+            allowed: allowed_text,
+        }),
+    }
+}
+
+pub(crate) fn check_rule(
+    holds: bool,
+    what: &'static str,
+    rule: &'static str,
+) -> Result<(), NameError> {
+    if holds {
+        Ok(())
+    } else {
+        Err(NameError::Shape { what, rule })
+    }
+}
+
 /// Checks a service-tag name: 1 to [`MAX_TAG_NAME_LEN`] ASCII letters, digits, `.`, `_` and
 /// `-`, starting with a letter or digit (`AzureMachineLearning.FranceCentral`).
-pub fn check_tag_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > MAX_TAG_NAME_LEN {
-        return Err(format!(
-            "a tag name has 1 to {MAX_TAG_NAME_LEN} characters, this one {}",
-            name.chars().count()
-        ));
-    }
-    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err("a tag name starts with a letter or digit".to_owned());
-    }
-    check_chars(name, "a tag name", |c| {
+pub fn check_tag_name(name: &str) -> Result<(), NameError> {
+    const WHAT: &str = "a tag name";
+    check_length(name, WHAT, 1, MAX_TAG_NAME_LEN)?;
+    check_rule(
+        name.starts_with(|c: char| c.is_ascii_alphanumeric()),
+        WHAT,
+        "starts with a letter or digit",
+    )?;
+    check_chars(name, WHAT, "letters, digits, '.', '_', '-'", |c| {
         c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
     })
 }
 
 /// Checks a header value of a tag (region, platform, system service, network feature): at
 /// most [`MAX_LABEL_LEN`] ASCII letters, digits, spaces, `.`, `_` and `-`; may be empty.
-pub fn check_label(text: &str) -> Result<(), String> {
-    if text.len() > MAX_LABEL_LEN {
-        return Err(format!("longer than {MAX_LABEL_LEN} characters"));
-    }
-    check_chars(text, "it", |c| {
+pub fn check_label(text: &str) -> Result<(), NameError> {
+    const WHAT: &str = "a label";
+    check_length(text, WHAT, 0, MAX_LABEL_LEN)?;
+    check_chars(text, WHAT, "letters, digits, spaces, '.', '_', '-'", |c| {
         c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-')
     })
 }
 
 /// Checks a resource group name as Azure does: 1 to 90 letters, digits, `_`, `-`, `.`, `(`
 /// and `)`, not ending with `.`.
-pub fn check_resource_group(name: &str) -> Result<(), String> {
-    let count = name.chars().count();
-    if !(1..=90).contains(&count) {
-        return Err(format!(
-            "a resource group name has 1 to 90 characters, this one {count}"
-        ));
-    }
-    if name.ends_with('.') {
-        return Err("a resource group name does not end with '.'".to_owned());
-    }
-    match name
-        .chars()
-        .find(|&c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')')))
-    {
-        None => Ok(()),
-        Some(c) => Err(format!(
-            "a resource group name may not hold {} (letters, digits, '_', '-', '.', '(', ')' only)",
-            quoted(c.encode_utf8(&mut [0; 4]))
-        )),
-    }
-}
-
-fn check_chars(text: &str, what: &str, allowed: impl Fn(char) -> bool) -> Result<(), String> {
-    match text.chars().find(|&c| !allowed(c)) {
-        None => Ok(()),
-        Some(c) => Err(format!(
-            "{what} may not hold {} (letters, digits, '.', '_', '-' only)",
-            quoted(c.encode_utf8(&mut [0; 4]))
-        )),
-    }
+pub fn check_resource_group(name: &str) -> Result<(), NameError> {
+    const WHAT: &str = "a resource group name";
+    check_length(name, WHAT, 1, 90)?;
+    check_rule(!name.ends_with('.'), WHAT, "does not end with '.'")?;
+    check_chars(
+        name,
+        WHAT,
+        "letters, digits, '_', '-', '.', '(', ')'",
+        |c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')'),
+    )
 }
 
 /// Text made safe for a terminal and for one line: control characters (C0, DEL, C1), line and

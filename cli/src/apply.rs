@@ -15,6 +15,7 @@ whole table guarded by its ETag, bounded by --max-changes) and verify it by read
 back";
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("route_table_id", |a| a.required(true)))]
 #[command(about = ABOUT, after_help = "\
 Examples:
   tagroute apply --cloud public --region eastus --route-table-id \\
@@ -60,7 +61,7 @@ enum Format {
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
-    let Some(id) = args.live.id()? else {
+    let Some(id) = args.live.route_table_id.clone() else {
         anyhow::bail!("apply needs --route-table-id");
     };
     let snapshot = args.source.load(diag)?;

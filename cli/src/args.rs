@@ -200,35 +200,18 @@ pub enum StrategyArg {
 }
 
 /// Reads `VirtualAppliance:IP`, `VirtualApplianceEcmp:IP,IP,...` or `VirtualNetworkGateway`;
-/// explains why nothing else can work.
+/// explains in the command line's words why nothing else can work.
 fn parse_default_next_hop(text: &str) -> Result<NextHop, String> {
-    let (kind, ip) = match text.split_once(':') {
-        Some((k, ip)) => (k, Some(ip)),
-        None => (text, None),
-    };
-    match kind.to_ascii_lowercase().as_str() {
-        "bgp" | "expressroute" | "vpn" => Err(
-            "a default route learned over ExpressRoute or VPN BGP is not a route-table next hop: \
-             exception routes cannot send traffic back to it, so use --strategy exact (or point \
-             the default at a VirtualAppliance / VirtualNetworkGateway route)"
-                .into(),
-        ),
-        _ => {
-            let hop = if kind.eq_ignore_ascii_case("VirtualApplianceEcmp") {
-                let list: Vec<&str> = ip.map(|l| l.split(',').collect()).unwrap_or_default();
-                NextHop::from_fields(kind, None, Some(&list))?
-            } else {
-                NextHop::from_fields(kind, ip, None)?
-            };
-            tagroute::plan::check_default_next_hop(&hop).map_err(|e| match e {
-                tagroute::plan::PlanError::NoDefaultNextHop(p) => {
-                    crate::values::default_hop_problem(&p)
-                }
-                e => e.to_string(),
-            })?;
-            Ok(hop)
-        }
-    }
+    use tagroute::request::DefaultHopError;
+    tagroute::request::parse_default_next_hop(text).map_err(|e| match e {
+        DefaultHopError::Bgp => "a default route learned over ExpressRoute or VPN BGP is not a \
+            route-table next hop: exception routes cannot send traffic back to it, so use \
+            --strategy exact (or point the default at a VirtualAppliance / \
+            VirtualNetworkGateway route)"
+            .to_owned(),
+        DefaultHopError::Problem(p) => crate::values::default_hop_problem(&p),
+        DefaultHopError::Fields(e) => e,
+    })
 }
 
 /// `--output PATH`: write atomically to a file instead of stdout.

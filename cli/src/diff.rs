@@ -73,7 +73,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         anyhow::bail!("--file and --existing cannot both read stdin");
     }
     let snapshot = args.source.load(diag)?;
-    let table = match (&args.existing, &args.live.id()?) {
+    let table = match (&args.existing, &args.live.route_table_id) {
         (Some(path), _) => routes::load(path)?,
         (None, Some(id)) => {
             let cloud = args.source.live_cloud(&snapshot)?;

@@ -100,7 +100,14 @@ enum Command {
 /// with any control character from the arguments made visible, and gives its exit code.
 fn usage_error(err: &clap::Error) -> std::process::ExitCode {
     let text = err.render().to_string();
-    let shown: Vec<_> = text.lines().map(tagroute::text::for_terminal).collect();
+    // A value refused by its parser is one line, as every other bad input is; clap's pointer to
+    // --help below it says nothing the line does not.
+    let one_line = matches!(
+        err.kind(),
+        clap::error::ErrorKind::ValueValidation | clap::error::ErrorKind::InvalidValue
+    ) && !text.contains("[possible values");
+    let lines = text.lines().take(if one_line { 1 } else { usize::MAX });
+    let shown: Vec<_> = lines.map(tagroute::text::for_terminal).collect();
     let shown = shown.join("\n");
     use std::io::Write;
     // A reader that stops early (`tagroute --help | head`) is no error: the rest is not wanted.

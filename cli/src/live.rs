@@ -18,8 +18,8 @@ use crate::net::NetArgs;
 pub struct LiveArgs {
     /// The route table, read (and with apply, written) through Resource Manager:
     /// /subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/routeTables/RT.
-    #[arg(long, value_name = "ID")]
-    pub route_table_id: Option<String>,
+    #[arg(long, value_name = "ID", value_parser = crate::values::route_table_id)]
+    pub route_table_id: Option<RouteTableId>,
     /// File holding a Resource Manager access token (read again when a fresh one is needed);
     /// else $AZURE_ACCESS_TOKEN; else the Azure SDK's credentials (environment service principal,
     /// workload identity, managed identity, Azure CLI login).
@@ -36,18 +36,6 @@ pub struct LiveArgs {
 }
 
 impl LiveArgs {
-    /// The table's id, checked (one line naming what is wrong), when one was given.
-    pub fn id(&self) -> anyhow::Result<Option<RouteTableId>> {
-        self.route_table_id
-            .as_deref()
-            .map(|text| {
-                text.parse::<RouteTableId>().map_err(|e| {
-                    anyhow::anyhow!("--route-table-id {}: {e}", tagroute::text::quoted(text))
-                })
-            })
-            .transpose()
-    }
-
     /// A client for the tables of `cloud`: its Resource Manager endpoint (or `--arm-endpoint`,
     /// which must be that endpoint or a loopback address, since the token goes there).
     pub fn client(&self, net: &NetArgs, cloud: Cloud) -> anyhow::Result<ArmClient> {

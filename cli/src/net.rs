@@ -10,8 +10,9 @@ use clap::ValueEnum;
 use reqwest::Url;
 use tagroute::snapshot::Cloud;
 use tagroute::source::http::{Http, HttpConfig, Progress};
+use tagroute::source::local::Fetcher;
 use tagroute::source::store::{Store, default_cache_dir};
-use tagroute::source::{self, Endpoints, Method};
+use tagroute::source::{self, Endpoints, Method, Provenance, Wanted};
 
 /// `--cloud`.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +126,38 @@ impl NetArgs {
             .map_err(|e| anyhow::anyhow!("--arm-endpoint {e}"))
     }
 
+    /// The cached copy of `cloud`'s file as `wanted` asks, fetched as these options say when
+    /// it must be; the fetch's notes go to stderr.
+    pub fn cached(
+        &self,
+        cloud: Cloud,
+        wanted: Wanted,
+        diag: &crate::output::Diag,
+    ) -> anyhow::Result<(PathBuf, Provenance)> {
+        let store = self.store()?;
+        let http = match wanted {
+            Wanted::Offline => None,
+            _ => Some(self.http()?),
+        };
+        let endpoints = self.endpoints(cloud);
+        let method = self.discover();
+        let bar = Bar::new(diag.quiet);
+        let fetcher = http.as_ref().map(|http| Fetcher {
+            http,
+            endpoints: &endpoints,
+            method: &method,
+            progress: &bar,
+        });
+        let mut notes = Vec::new();
+        let result = block_on(source::local::cached(
+            &store, cloud, wanted, fetcher, &mut notes,
+        ))?;
+        for n in notes {
+            diag.note(n);
+        }
+        Ok(result?)
+    }
+
     /// The default discovery method, probing back from today (UTC).
     pub fn discover(&self) -> Method {
         Method::Discover {
@@ -186,34 +219,13 @@ pub fn cached_file(
     net: &NetArgs,
     diag: &crate::output::Diag,
 ) -> anyhow::Result<PathBuf> {
-    let store = net.store()?;
-    let path = store.data_path(cloud);
-    if net.offline {
-        anyhow::ensure!(
-            path.is_file(),
-            "no cached {cloud} file in {} and --offline forbids downloading it",
-            store.dir.display()
-        );
-        return Ok(path);
-    }
-    if source::needs_refresh(&store, cloud, net.max_age) {
-        let http = net.http()?;
-        let ep = net.endpoints(cloud);
-        let mut notes = Vec::new();
-        let bar = Bar::new(diag.quiet);
-        let result = block_on(source::fetch(
-            &http,
-            &store,
-            cloud,
-            &ep,
-            &net.discover(),
-            &bar,
-            &mut notes,
-        ))?;
-        for n in notes {
-            diag.note(n);
-        }
-        let outcome = result?;
+    let wanted = if net.offline {
+        Wanted::Offline
+    } else {
+        Wanted::MaxAge(net.max_age)
+    };
+    let (path, provenance) = net.cached(cloud, wanted, diag)?;
+    if let Provenance::Download(outcome) = provenance {
         diag.note(format!(
             "{} {} file, changeNumber {} ({} via {})",
             outcome.status, cloud, outcome.change_number, outcome.url, outcome.found_via

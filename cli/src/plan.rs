@@ -146,6 +146,9 @@ pub fn in_flags(e: PlanError) -> anyhow::Error {
             "--name-prefix {} cannot give valid Azure route names: {reason}",
             tagroute::text::quoted(&prefix)
         ),
+        PlanError::EmptyNamePrefix => anyhow::anyhow!(
+            "--name-prefix is empty, so every route of the table would look like tagroute's"
+        ),
         other => other.into(),
     }
 }

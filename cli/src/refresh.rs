@@ -7,13 +7,14 @@ use anyhow::Context;
 use reqwest::Url;
 use tagroute::emit::{PlanFormat, Target};
 use tagroute::refresh::message::MessageFormat;
-use tagroute::refresh::{self, Provenance, job};
+use tagroute::refresh::{self, job};
 use tagroute::request::RequestError;
 use tagroute::snapshot::{self, Cloud};
-use tagroute::{source, state};
+use tagroute::source::{self, Provenance, Wanted};
+use tagroute::state;
 
 use crate::args::PlanSelection;
-use crate::net::{Bar, CloudArg, NetArgs, block_on};
+use crate::net::{CloudArg, NetArgs, block_on};
 use crate::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
@@ -154,44 +155,24 @@ enum SummaryFormat {
 /// The newest file's bytes and where they came from.
 fn get_file(args: &Args, cloud: Cloud, diag: &Diag) -> anyhow::Result<(Vec<u8>, Provenance)> {
     if let Some(f) = &args.file {
+        let file = snapshot::source_name(f);
+        let bytes = snapshot::read_source(f)?.to_vec();
         return Ok((
-            snapshot::read_source(f)?.to_vec(),
+            bytes,
             Provenance::File {
-                file: snapshot::source_name(f),
+                file,
                 offline: false,
             },
         ));
     }
-    let store = args.net.store()?;
-    if args.net.offline {
-        let path = crate::net::cached_file(cloud, &args.net, diag)?;
-        return Ok((
-            std::fs::read(&path)?,
-            Provenance::File {
-                file: path.display().to_string(),
-                offline: true,
-            },
-        ));
-    }
-    let http = args.net.http()?;
-    let mut notes = Vec::new();
-    let bar = Bar::new(diag.quiet);
-    let result = block_on(source::fetch(
-        &http,
-        &store,
-        cloud,
-        &args.net.endpoints(cloud),
-        &args.net.discover(),
-        &bar,
-        &mut notes,
-    ))?;
-    for n in notes {
-        diag.note(n);
-    }
-    let outcome = result?;
-    let bytes =
-        std::fs::read(&outcome.path).with_context(|| format!("cannot read {}", outcome.path))?;
-    Ok((bytes, Provenance::Download(outcome)))
+    let wanted = if args.net.offline {
+        Wanted::Offline
+    } else {
+        Wanted::Newest
+    };
+    let (path, provenance) = args.net.cached(cloud, wanted, diag)?;
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok((bytes, provenance))
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
@@ -202,7 +183,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     }
     let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
     let (bytes, source_info) = get_file(&args, cloud, diag)?;
-    let id = args.live.id()?;
+    let id = args.live.route_table_id.clone();
     let mut client = match &id {
         Some(_) => Some(args.live.client(&args.net, cloud)?),
         None => None,

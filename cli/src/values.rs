@@ -7,15 +7,20 @@ use tagroute::plan::DefaultHopProblem;
 
 /// `--resource-group`: Azure's rules for a resource group name, checked before it is written
 /// into a script.
-pub fn resource_group(text: &str) -> Result<String, String> {
+pub fn resource_group(text: &str) -> Result<String, tagroute::text::NameError> {
     tagroute::text::check_resource_group(text)?;
     Ok(text.to_owned())
 }
 
 /// `--route-table`: Azure's rules for a route table name (those of a route name).
-pub fn route_table(text: &str) -> Result<String, String> {
-    tagroute::model::check_route_name(text)?;
+pub fn route_table(text: &str) -> Result<String, tagroute::text::NameError> {
+    tagroute::model::check_route_name(text).map_err(|e| e.about("a route table name"))?;
     Ok(text.to_owned())
+}
+
+/// `--route-table-id`: a route table's Resource Manager id, checked part by part.
+pub fn route_table_id(text: &str) -> Result<tagroute::arm::RouteTableId, tagroute::arm::IdError> {
+    text.parse()
 }
 
 /// The largest `--max-routes` taken: far above any route table, and small enough that a budget

@@ -11,7 +11,10 @@
 //! the caller, which re-reads the table. `--operation-timeout` bounds each write whole: its
 //! retries, its long-running operation and the waits between.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::lock::Mutex;
 
 use reqwest::{Method, StatusCode, Url, header};
 use serde_json::Value;
@@ -82,7 +85,9 @@ pub enum ArmError {
 pub struct ArmClient {
     http: reqwest::Client,
     endpoint: Url,
-    tokens: Tokens,
+    /// Shared with the clients [`ArmClient::sharing`] makes, so that tables read in parallel
+    /// ask for one token, not one each.
+    tokens: Arc<Mutex<Tokens>>,
     opts: ArmOptions,
     /// Write requests sent (PUT and DELETE, retries included), for the report.
     writes_sent: u32,
@@ -131,10 +136,22 @@ impl ArmClient {
         Ok(ArmClient {
             http,
             endpoint,
-            tokens,
+            tokens: Arc::new(Mutex::new(tokens)),
             opts,
             writes_sent: 0,
         })
+    }
+
+    /// Another client of the same endpoint, HTTP connections and tokens, with its own count
+    /// of writes: one per table when several tables are worked on at once.
+    pub fn sharing(&self) -> ArmClient {
+        ArmClient {
+            http: self.http.clone(),
+            endpoint: self.endpoint.clone(),
+            tokens: self.tokens.clone(),
+            opts: self.opts.clone(),
+            writes_sent: 0,
+        }
     }
 
     /// Write requests sent so far (PUT and DELETE, retries included).
@@ -372,7 +389,13 @@ impl ArmClient {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let token = self.tokens.get(false).await.map_err(ArmError::Auth)?;
+            let token = self
+                .tokens
+                .lock()
+                .await
+                .get(false)
+                .await
+                .map_err(ArmError::Auth)?;
             let mut req = self
                 .http
                 .request(method.clone(), url.clone())
@@ -458,7 +481,12 @@ impl ArmClient {
                 return Err(ArmError::Unauthorized);
             }
             *fresh_token_used = true;
-            self.tokens.get(true).await.map_err(ArmError::Auth)?;
+            self.tokens
+                .lock()
+                .await
+                .get(true)
+                .await
+                .map_err(ArmError::Auth)?;
             return Ok(Judged::Again);
         }
         if status == StatusCode::PRECONDITION_FAILED {

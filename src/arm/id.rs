@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::text::NameError;
+
 /// `/subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/routeTables/RT`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteTableId {
@@ -49,13 +51,25 @@ fn is_guid(s: &str) -> bool {
             .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// Why a text is not a route table's id.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error(
+        "expected /subscriptions/<subscription id>/resourceGroups/<group>/providers/\
+         Microsoft.Network/routeTables/<table>"
+    )]
+    Shape,
+    #[error("subscription {0} is not a subscription id (a GUID)")]
+    Subscription(String),
+    #[error(transparent)]
+    Name(#[from] NameError),
+}
+
 impl FromStr for RouteTableId {
-    type Err = String;
+    type Err = IdError;
 
     /// Reads an id as the portal and `az` print it (segment names in any case, no trailing `/`).
-    fn from_str(text: &str) -> Result<Self, String> {
-        const SHAPE: &str = "expected /subscriptions/<subscription id>/resourceGroups/<group>/\
-                             providers/Microsoft.Network/routeTables/<table>";
+    fn from_str(text: &str) -> Result<Self, IdError> {
         let parts: Vec<&str> = text.split('/').collect();
         let [
             "",
@@ -69,7 +83,7 @@ impl FromStr for RouteTableId {
             name,
         ] = parts[..]
         else {
-            return Err(SHAPE.to_owned());
+            return Err(IdError::Shape);
         };
         let fixed = [
             (subscriptions, "subscriptions"),
@@ -82,17 +96,13 @@ impl FromStr for RouteTableId {
             .iter()
             .any(|(got, want)| !got.eq_ignore_ascii_case(want))
         {
-            return Err(SHAPE.to_owned());
+            return Err(IdError::Shape);
         }
         if !is_guid(subscription) {
-            return Err(format!(
-                "subscription {} is not a subscription id (a GUID)",
-                crate::text::quoted(subscription)
-            ));
+            return Err(IdError::Subscription(crate::text::quoted(subscription)));
         }
         crate::text::check_resource_group(group)?;
-        crate::model::check_route_name(name)
-            .map_err(|e| e.replace("a route name", "a route table name"))?;
+        crate::model::check_route_name(name).map_err(|e| e.about("a route table name"))?;
         Ok(RouteTableId {
             subscription: subscription.to_ascii_lowercase(),
             resource_group: group.to_owned(),

@@ -23,7 +23,7 @@ pub use auth::{
 };
 pub use azureml::AzureMlError;
 pub use client::{ArmClient, ArmError, ArmOptions};
-pub use id::RouteTableId;
+pub use id::{IdError, RouteTableId};
 pub use live::{LiveTable, check_etag};
 
 /// The `Microsoft.Network` API version every request names.

@@ -305,27 +305,30 @@ pub enum PlanError {
     Select(#[from] crate::select::SelectError),
     #[error("internal error: the {family} plan failed the forwarding check: {msg}")]
     CheckFailed { family: &'static str, msg: String },
+    #[error("the name prefix is empty, so every route of the table would look like tagroute's")]
+    EmptyNamePrefix,
     #[error("name prefix {} cannot give valid Azure route names: {reason}", crate::text::quoted(.prefix))]
-    BadNamePrefix { prefix: String, reason: String },
+    BadNamePrefix {
+        prefix: String,
+        reason: crate::text::NameError,
+    },
     #[error("route name {} for service tag {tag} is not a valid Azure route name: {reason}", crate::text::quoted(.name))]
     BadTagRouteName {
         name: String,
         tag: String,
-        reason: String,
+        reason: crate::text::NameError,
     },
 }
 
 /// Refuses a name prefix that cannot yield valid route names for the longest prefix text of
 /// the chosen families.
 pub fn check_name_prefix(name_prefix: &str, family: FamilyChoice) -> Result<(), PlanError> {
-    let bad = |reason: String| PlanError::BadNamePrefix {
+    let bad = |reason| PlanError::BadNamePrefix {
         prefix: name_prefix.to_owned(),
         reason,
     };
     if name_prefix.is_empty() {
-        return Err(bad(
-            "it is empty, so every route of the table would look like tagroute's".into(),
-        ));
+        return Err(PlanError::EmptyNamePrefix);
     }
     let longest: IpPrefix = if family.includes(Family::V6) {
         "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"

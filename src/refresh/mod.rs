@@ -23,6 +23,7 @@ use crate::model::Limits;
 use crate::plan::Plan;
 use crate::routes::RouteTable;
 use crate::snapshot::{self, LoadError, Snapshot};
+pub use crate::source::Provenance;
 use crate::source::http::{FetchError, Http};
 use crate::state::{self, StateError};
 use url::Url;
@@ -222,30 +223,6 @@ pub struct Summary {
     pub apply: Option<ApplyReport>,
     /// Where the file came from.
     pub source: Provenance,
-}
-
-/// Where a run's file came from, as the summary records it.
-#[derive(Clone, Debug, Serialize)]
-#[serde(untagged)]
-pub enum Provenance {
-    /// A file read (`-` for stdin), or the cache with `offline`.
-    File {
-        file: String,
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
-        offline: bool,
-    },
-    /// A download, as the fetch reports it.
-    Download(crate::source::Outcome),
-}
-
-impl Provenance {
-    /// The name the file's errors are reported under.
-    pub fn name(&self) -> &str {
-        match self {
-            Provenance::File { file, .. } => file,
-            Provenance::Download(outcome) => &outcome.url,
-        }
-    }
 }
 
 /// Route names the plan gained and lost since the last run.

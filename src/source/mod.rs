@@ -7,7 +7,10 @@
 //! as it was. Network code only; the planners know nothing of it.
 
 pub mod http;
+pub mod local;
 pub mod store;
+
+pub use local::{Provenance, Wanted};
 
 use std::time::Duration;
 
@@ -137,6 +140,8 @@ pub enum SourceError {
     Arm(String),
     #[error("cannot write the cache in {dir}: {err}")]
     Store { dir: String, err: std::io::Error },
+    #[error("no cached {cloud} file in {dir}, and an offline run does not download it")]
+    NotCached { cloud: Cloud, dir: String },
 }
 
 /// A file as the server sent it, with where it came from.

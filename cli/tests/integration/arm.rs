@@ -494,9 +494,8 @@ fn the_token_goes_to_the_named_clouds_endpoint_only() {
     args[at + 1] =
         "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt".into();
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    tagroute(&refs).fails_with(
-        "--route-table-id '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt': subscription 'x' is not a subscription id",
-    );
+    tagroute(&refs)
+        .fails_with("for '--route-table-id <ID>': subscription 'x' is not a subscription id");
 }
 
 #[test]

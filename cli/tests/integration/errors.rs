@@ -100,7 +100,7 @@ fn bad_selections_and_options_are_refused() {
         "--name-prefix",
         "a b",
     ])
-    .fails_with("not allowed");
+    .fails_with("may not hold ' '");
     tagroute(&[
         "plan",
         "-f",
