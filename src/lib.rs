@@ -33,6 +33,8 @@ mod bytes16;
 pub mod diff;
 pub mod drift;
 pub mod emit;
+#[cfg(feature = "azure")]
+pub mod fleet;
 pub mod forwarding;
 pub mod fsutil;
 #[doc(hidden)]

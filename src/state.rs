@@ -161,9 +161,27 @@ pub fn remove_file(generation: &Path, name: &str) -> Result<(), StateError> {
     sync_dir(generation).map_err(io(generation))
 }
 
+/// A file of a new generation.
+pub enum Content<'a> {
+    Bytes(Vec<u8>),
+    /// A complete file already on disk, linked in (copied where it cannot be linked): many
+    /// generations then share one copy of a large file, such as a fleet's service-tag file.
+    Link(&'a Path),
+}
+
+impl From<Vec<u8>> for Content<'_> {
+    fn from(bytes: Vec<u8>) -> Self {
+        Content::Bytes(bytes)
+    }
+}
+
 /// Writes a complete new generation from `files` (name, content) and makes it current.
 /// Returns its directory. Older generations and leftovers are removed afterwards.
-pub fn commit(dir: &Path, label: &str, files: &[(String, Vec<u8>)]) -> Result<PathBuf, StateError> {
+pub fn commit(
+    dir: &Path,
+    label: &str,
+    files: &[(String, Content<'_>)],
+) -> Result<PathBuf, StateError> {
     commit_with(dir, label, files, Pointer::native())
 }
 
@@ -171,18 +189,29 @@ pub fn commit(dir: &Path, label: &str, files: &[(String, Vec<u8>)]) -> Result<Pa
 pub fn commit_with(
     dir: &Path,
     label: &str,
-    files: &[(String, Vec<u8>)],
+    files: &[(String, Content<'_>)],
     pointer: Pointer,
 ) -> Result<PathBuf, StateError> {
     let unique = format!("{}-{}", std::process::id(), fastrand::u64(..));
     let staging = dir.join(format!(".staging-{unique}"));
     fs::create_dir(&staging).map_err(io(&staging))?;
-    for (name, bytes) in files {
+    for (name, content) in files {
         let path = staging.join(name);
-        let mut f = File::create(&path).map_err(io(&path))?;
-        f.write_all(bytes)
-            .and_then(|_| f.sync_all())
-            .map_err(io(&path))?;
+        match content {
+            Content::Bytes(bytes) => {
+                let mut f = File::create(&path).map_err(io(&path))?;
+                f.write_all(bytes)
+                    .and_then(|_| f.sync_all())
+                    .map_err(io(&path))?;
+            }
+            Content::Link(from) => {
+                if fs::hard_link(from, &path).is_err() {
+                    fs::copy(from, &path)
+                        .and_then(|_| File::open(&path)?.sync_all())
+                        .map_err(io(&path))?;
+                }
+            }
+        }
     }
     sync_dir(&staging).map_err(io(&staging))?;
     let gen_name = format!("gen-{label}-{unique}");
@@ -233,10 +262,10 @@ mod tests {
     fn commits_replace_the_current_generation() {
         let tmp = tempfile::tempdir().unwrap();
         assert!(current(tmp.path()).unwrap().is_none());
-        let a = commit(tmp.path(), "1", &[("x.json".into(), b"1".to_vec())]).unwrap();
+        let a = commit(tmp.path(), "1", &[("x.json".into(), b"1".to_vec().into())]).unwrap();
         assert_eq!(current(tmp.path()).unwrap().unwrap(), a);
         fs::create_dir(tmp.path().join(".staging-junk")).unwrap();
-        let b = commit(tmp.path(), "2", &[("x.json".into(), b"2".to_vec())]).unwrap();
+        let b = commit(tmp.path(), "2", &[("x.json".into(), b"2".to_vec().into())]).unwrap();
         assert_eq!(
             fs::read(current(tmp.path()).unwrap().unwrap().join("x.json")).unwrap(),
             b"2"
@@ -250,7 +279,7 @@ mod tests {
     #[test]
     fn a_broken_current_is_an_error() {
         let tmp = tempfile::tempdir().unwrap();
-        let a = commit(tmp.path(), "1", &[("x.json".into(), b"1".to_vec())]).unwrap();
+        let a = commit(tmp.path(), "1", &[("x.json".into(), b"1".to_vec().into())]).unwrap();
         let link = tmp.path().join(CURRENT);
         for target in ["gen-gone", "/etc", "../elsewhere"] {
             fs::remove_file(&link).unwrap();

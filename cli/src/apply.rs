@@ -15,7 +15,11 @@ whole table guarded by its ETag, bounded by --max-changes) and verify it by read
 back";
 
 #[derive(clap::Args, Debug)]
-#[command(mut_arg("route_table_id", |a| a.required(true)))]
+#[command(mut_arg("route_table_id", |a| a.required_unless_present("config")))]
+#[command(mut_group("input", |g| g.required(false)))]
+#[command(mut_arg("region", |a| a.required_unless_present_any(["tag", "config"])))]
+#[command(mut_arg("config", |a| a.conflicts_with_all(crate::fleet::PLAN_FLAGS)
+    .conflicts_with_all(["max_changes", "write"])))]
 #[command(about = ABOUT, after_help = "\
 Examples:
   tagroute apply --cloud public --region eastus --route-table-id \\
@@ -24,6 +28,11 @@ Examples:
   AZURE_ACCESS_TOKEN=$(az account get-access-token --query accessToken -o tsv) \\
       tagroute apply --file ServiceTags_Public_20251028.json --region eastus \\
       --route-table-id ID --yes
+  tagroute apply --config tagroute.toml --yes --jobs 8
+
+With --config, every table of the fleet file is planned from one file per cloud and changed
+(--jobs at once), each with its own options (max_changes, write); a table that fails does not
+stop the others, and the report has a line per table.
 
 Only routes whose names start with --name-prefix are created, updated or deleted; the table's
 other routes and properties are written back as they were read.
@@ -35,7 +44,7 @@ routes/delete: slower, and a run that stops midway leaves part of the change mad
 
 Exit status: without --yes, 0 nothing to change, 1 changes to make; with --yes, 0 the table read
 back needs no change, 2 otherwise (what was and was not applied is on stderr and in --format
-json); 2 on any error.")]
+json); 2 on any error (with --config: when any table failed).")]
 pub struct Args {
     #[command(flatten)]
     source: Source,
@@ -51,6 +60,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
     format: Format,
+    #[command(flatten)]
+    fleet: crate::fleet::FleetArgs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +72,9 @@ enum Format {
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
+    if let Some(path) = &args.fleet.config {
+        return run_fleet(&args, path, diag);
+    }
     let Some(id) = args.live.route_table_id.clone() else {
         anyhow::bail!("apply needs --route-table-id");
     };
@@ -117,6 +131,29 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     } else {
         Status::Error
     })
+}
+
+/// `apply --config`: every table of the fleet file.
+fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result<Status> {
+    use crate::fleet::{self, ReportFormat};
+    use tagroute::fleet::run::Action;
+    let format = match args.format {
+        Format::Table => ReportFormat::Table,
+        Format::Json => ReportFormat::Json,
+        Format::Markdown => ReportFormat::Markdown,
+    };
+    let (file, net) = (args.source.file.as_deref(), &args.source.net);
+    let specs = fleet::tables(&args.fleet, path, args.source.cloud)?;
+    let max_age = tagroute::source::Wanted::MaxAge(net.max_age);
+    let files = fleet::files(&specs, file, net, max_age, diag)?;
+    let clients = fleet::clients(&specs, &args.live, net)?;
+    let action = if args.yes {
+        Action::Apply
+    } else {
+        Action::Diff
+    };
+    let report = fleet::run(&specs, &files, &clients, args.fleet.jobs, &action)?;
+    fleet::finish(&report, format, false, diag)
 }
 
 /// One line per write in effect, and a closing line.

@@ -13,6 +13,11 @@ remove (only those named with the name prefix), and existing routes that conflic
 make planned routes redundant";
 
 #[derive(clap::Args, Debug)]
+#[command(mut_group("input", |g| g.required(false)))]
+#[command(mut_arg("region", |a| a.required_unless_present_any(["tag", "config"])))]
+#[command(mut_arg("existing", |a| a.required_unless_present_any(["route_table_id", "config"])))]
+#[command(mut_arg("config", |a| a.conflicts_with_all(crate::fleet::PLAN_FLAGS)
+    .conflicts_with_all(["existing", "resource_group", "route_table", "output", "fail_on_conflict"])))]
 #[command(about = ABOUT, after_help = "\
 Examples:
   az network route-table route list -g rg-net --route-table-name rt-aml -o json > routes.json
@@ -24,8 +29,13 @@ Examples:
       --format markdown
   tagroute diff --cloud public --region eastus --route-table-id \\
       /subscriptions/SUB/resourceGroups/rg-net/providers/Microsoft.Network/routeTables/rt-aml
+  tagroute diff --config tagroute.toml --format markdown
 
-Exit status: 0 nothing to change, 1 changes to make (or conflicts, with --fail-on-conflict), 2 error.")]
+With --config, every table of the fleet file is read and compared (--jobs at once), from one
+file per cloud; the report has a line per table, and a table that fails does not stop the others.
+
+Exit status: 0 nothing to change, 1 changes to make (or conflicts, with --fail-on-conflict), 2 error
+(with --config: 2 when any table failed).")]
 pub struct Args {
     #[command(flatten)]
     source: Source,
@@ -58,6 +68,8 @@ pub struct Args {
     route_table: Option<String>,
     #[command(flatten)]
     output: OutputFile,
+    #[command(flatten)]
+    fleet: crate::fleet::FleetArgs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -69,6 +81,9 @@ enum Format {
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
+    if let Some(path) = &args.fleet.config {
+        return run_fleet(&args, path, diag);
+    }
     if args.source.is_stdin() && args.existing.as_deref() == Some("-") {
         anyhow::bail!("--file and --existing cannot both read stdin");
     }
@@ -102,4 +117,26 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     } else {
         Status::Differences
     })
+}
+
+/// `diff --config`: every table of the fleet file.
+fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result<Status> {
+    use crate::fleet::{self, ReportFormat};
+    let format = match args.format {
+        Format::Table => ReportFormat::Table,
+        Format::Json => ReportFormat::Json,
+        Format::Markdown => ReportFormat::Markdown,
+        Format::Az => anyhow::bail!(
+            "--format az writes one table's script; with --config the report is table, json or \
+             markdown"
+        ),
+    };
+    let (file, net) = (args.source.file.as_deref(), &args.source.net);
+    let specs = fleet::tables(&args.fleet, path, args.source.cloud)?;
+    let max_age = tagroute::source::Wanted::MaxAge(net.max_age);
+    let files = fleet::files(&specs, file, net, max_age, diag)?;
+    let clients = fleet::clients(&specs, &args.live, net)?;
+    let action = tagroute::fleet::run::Action::Diff;
+    let report = fleet::run(&specs, &files, &clients, args.fleet.jobs, &action)?;
+    fleet::finish(&report, format, false, diag)
 }

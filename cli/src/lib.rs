@@ -11,6 +11,7 @@ mod completions;
 mod diff;
 mod drift;
 mod fetch;
+mod fleet;
 mod live;
 mod lookup;
 mod net;

@@ -25,6 +25,9 @@ live table and verify it. Prints a short summary; with --webhook, POSTs it when 
 changed";
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("region", |a| a.required_unless_present_any(["tag", "config"])))]
+#[command(mut_arg("config", |a| a.conflicts_with_all(crate::fleet::PLAN_FLAGS)
+    .conflicts_with_all(["existing", "resource_group", "route_table", "max_changes", "write"])))]
 #[command(about = ABOUT, after_help = "\
 Examples:
   tagroute refresh --state-dir /var/lib/tagroute --cloud public --region eastus --format az \\
@@ -34,10 +37,16 @@ Examples:
   tagroute refresh --state-dir /var/lib/tagroute --cloud public --region eastus --apply \\
       --route-table-id \\
       /subscriptions/SUB/resourceGroups/rg-net/providers/Microsoft.Network/routeTables/rt-aml
+  tagroute refresh --config tagroute.toml --state-dir /var/lib/tagroute --apply --jobs 8
 
 State directory: DIR/current links to the newest complete run: snapshot.json, plan.json,
 plan.<ext> (--format), drift.json and drift.md (from the second run on), diff.json and diff.sh
 (with --existing), summary.json.
+
+With --config: one lock and one state directory for the fleet. Each cloud's file is got once and
+kept once in DIR/files/; each table's runs are recorded as above in DIR/tables/<name>/; DIR/current
+links to the run's report.json (a line per table: its changes, what was applied or failed). A
+table that fails does not stop the others; the run exits 2 and the report says why.
 
 Exit status: 0 the selected tags did not change, 1 routes must change (with --apply: were
 changed and verified), 2 error (the previous state is then left as it was; a failed webhook or a
@@ -46,9 +55,14 @@ pub struct Args {
     /// State directory (created if missing).
     #[arg(long, value_name = "DIR", help_heading = "State")]
     state_dir: PathBuf,
-    /// The cloud.
-    #[arg(long, value_enum, help_heading = "Service-tag file")]
-    cloud: CloudArg,
+    /// The cloud (with --config: of the tables that name none).
+    #[arg(
+        long,
+        value_enum,
+        required_unless_present = "config",
+        help_heading = "Service-tag file"
+    )]
+    cloud: Option<CloudArg>,
     /// Read this service-tag file instead of downloading (`-` for stdin).
     #[arg(
         long,
@@ -70,12 +84,9 @@ pub struct Args {
     existing: Option<String>,
     #[command(flatten)]
     live: crate::live::LiveArgs,
-    /// Apply the change to the --route-table-id table and verify it (as `apply --yes`).
-    #[arg(
-        long,
-        requires = "route_table_id",
-        help_heading = "Writing the live table"
-    )]
+    /// Apply the change to the --route-table-id table (with --config: to every table) and
+    /// verify it (as `apply --yes`).
+    #[arg(long, help_heading = "Writing the live table")]
     apply: bool,
     #[command(flatten)]
     writing: crate::live::WriteArgs,
@@ -104,6 +115,8 @@ pub struct Args {
     summary_format: SummaryFormat,
     #[command(flatten)]
     net: NetArgs,
+    #[command(flatten)]
+    fleet: crate::fleet::FleetArgs,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -176,10 +189,18 @@ fn get_file(args: &Args, cloud: Cloud, diag: &Diag) -> anyhow::Result<(Vec<u8>, 
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
-    let cloud = Cloud::from(args.cloud);
     // A webhook that could never be called is an error before anything is done.
     if let Some(url) = &args.webhook {
         source::http::check_url(url).context("--webhook")?;
+    }
+    if let Some(path) = &args.fleet.config {
+        return run_fleet(&args, path, diag);
+    }
+    let Some(cloud) = args.cloud.map(Cloud::from) else {
+        anyhow::bail!("refresh needs --cloud (or --config)");
+    };
+    if args.apply && args.live.route_table_id.is_none() {
+        anyhow::bail!("--apply needs --route-table-id (or --config)");
     }
     let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
     let (bytes, source_info) = get_file(&args, cloud, diag)?;
@@ -210,9 +231,12 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         },
         notify: args.webhook.is_some(),
     };
+    let snapshot = snapshot::parse(source_info.name(), &bytes)?;
     let file = job::NewFile {
         bytes: &bytes,
+        snapshot: &snapshot,
         source: source_info,
+        stored: None,
     };
     let outcome = block_on(job::run(job, file, live))?.map_err(|e| match e {
         job::JobError::Request(RequestError::Plan(e)) => crate::plan::in_flags(e),
@@ -264,4 +288,53 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     } else {
         Status::Ok
     })
+}
+
+/// `refresh --config`: every table of the fleet file, under one lock.
+fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result<Status> {
+    use crate::fleet::{self, ReportFormat};
+    use tagroute::fleet::run::{Action, RefreshAction};
+    let specs = fleet::tables(&args.fleet, path, args.cloud)?;
+    let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
+    let file = args.file.as_deref();
+    let files = fleet::files(&specs, file, &args.net, Wanted::Newest, diag)?;
+    let clients = fleet::clients(&specs, &args.live, &args.net)?;
+    let action = Action::Refresh(RefreshAction {
+        state_dir: &args.state_dir,
+        apply: args.apply,
+        rendering: args.format.map(Format::plan_format),
+        notify: args.webhook.is_some(),
+    });
+    let report = fleet::run(&specs, &files, &clients, args.fleet.jobs, &action)?;
+    tagroute::fleet::run::record(&args.state_dir, &report)?;
+    let pending: Vec<_> = report
+        .tables
+        .iter()
+        .filter_map(|t| Some((&t.name, t.recorded.as_ref()?)))
+        .filter(|(_, r)| !r.pending.is_empty())
+        .collect();
+    let mut undelivered = false;
+    match &args.webhook {
+        Some(url) if !pending.is_empty() => {
+            let http = args.net.http()?;
+            for (name, recorded) in pending {
+                let format = args.webhook_format.into();
+                if let Err(e) = block_on(refresh::notify(&http, url, recorded, format))? {
+                    diag.warn(format!("table {name}: {e}"));
+                    undelivered = true;
+                }
+            }
+        }
+        None if !pending.is_empty() => diag.warn(format!(
+            "{} webhook notifications wait in the state for a run with --webhook",
+            pending.iter().map(|(_, r)| r.pending.len()).sum::<usize>()
+        )),
+        _ => {}
+    }
+    let format = match args.summary_format {
+        SummaryFormat::Text => ReportFormat::Table,
+        SummaryFormat::Json => ReportFormat::Json,
+    };
+    let status = fleet::finish(&report, format, true, diag)?;
+    Ok(if undelivered { Status::Error } else { status })
 }

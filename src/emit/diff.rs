@@ -128,11 +128,11 @@ pub fn json(diff: &Diff) -> String {
     serde_json::to_string_pretty(diff).expect("a diff always serialises") + "\n"
 }
 
-fn md_cell(text: &str) -> String {
+pub(crate) fn md_cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut out = format!(
         "| {} |\n|{}\n",
         header.join(" | "),

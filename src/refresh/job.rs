@@ -14,7 +14,7 @@ use crate::emit::{PlanFormat, Target};
 use crate::plan::Plan;
 use crate::request::{Notice, PlanRequest, RequestError, plan_request};
 use crate::routes::{self, RoutesError};
-use crate::snapshot::{self, Cloud, LoadError};
+use crate::snapshot::{Cloud, LoadError, Snapshot};
 use crate::text::plural;
 
 /// What a run does, besides the file.
@@ -34,10 +34,14 @@ pub struct Job<'a> {
     pub notify: bool,
 }
 
-/// The newest file, as read, and where it came from (recorded in the summary).
+/// The newest file, as read and as parsed, and where it came from (recorded in the summary).
 pub struct NewFile<'a> {
     pub bytes: &'a [u8],
+    pub snapshot: &'a Snapshot,
     pub source: Provenance,
+    /// The same bytes already stored on disk (a fleet's one copy per cloud), linked into the
+    /// state instead of written again.
+    pub stored: Option<&'a Path>,
 }
 
 /// A live table the run reads, and changes when `apply` is given.
@@ -93,7 +97,7 @@ pub async fn run(
     file: NewFile<'_>,
     live: Option<Live<'_>>,
 ) -> Result<Outcome, JobError> {
-    let new = snapshot::parse(file.source.name(), file.bytes)?;
+    let new = file.snapshot;
     if new.cloud != job.cloud {
         return Err(JobError::WrongCloud {
             source_name: new.source.clone(),
@@ -103,7 +107,7 @@ pub async fn run(
     }
     let previous: Option<Previous> = previous(job.state_dir)?;
     if let Some(prev) = &previous {
-        check_not_older(prev, &new)?;
+        check_not_older(prev, new)?;
     }
     let (live_table, client) = match live {
         Some(Live { client, id, apply }) => {
@@ -117,12 +121,12 @@ pub async fn run(
         (None, Some(live)) => Some(live.table.clone()),
         (None, None) => None,
     };
-    let planned = plan_request(&new, job.request, table.as_ref())?;
+    let planned = plan_request(new, job.request, table.as_ref())?;
     let plan = planned.plan;
     let applied = match (client, live_table) {
         (Some((client, id, Some(opts))), Some(live)) => {
-            let d = crate::diff::diff(&plan, &new, &live.table, &opts.name_prefix, opts.limits)?;
-            match crate::arm::apply(client, id, &plan, &new, live, d, opts).await {
+            let d = crate::diff::diff(&plan, new, &live.table, &opts.name_prefix, opts.limits)?;
+            match crate::arm::apply(client, id, &plan, new, live, d, opts).await {
                 Ok(report) => Some(report),
                 // A change too large is recorded like a failed one: nothing was applied.
                 Err(e @ ApplyError::TooManyChanges { count, .. }) => Some(ApplyReport {
@@ -138,7 +142,8 @@ pub async fn run(
     let request = job.request;
     let run = Run {
         file: file.bytes,
-        snapshot: &new,
+        stored: file.stored,
+        snapshot: new,
         source: file.source,
         plan: &plan,
         rendering: job.rendering,

@@ -247,6 +247,8 @@ pub struct DriftCounts {
 pub struct Run<'a> {
     /// The newest file, as read (stored as the next run's reference).
     pub file: &'a [u8],
+    /// The same file already stored on disk, linked into the state instead of written again.
+    pub stored: Option<&'a Path>,
     pub snapshot: &'a Snapshot,
     pub source: Provenance,
     pub plan: &'a Plan,
@@ -263,6 +265,7 @@ pub struct Run<'a> {
 }
 
 /// What a run recorded.
+#[derive(Clone, Debug)]
 pub struct Recorded {
     pub generation: PathBuf,
     pub summary: Summary,
@@ -307,19 +310,29 @@ pub fn record(
     run: Run<'_>,
 ) -> Result<Recorded, RefreshError> {
     let plan = run.plan;
-    let mut files: Vec<(String, Vec<u8>)> = vec![
-        ("snapshot.json".into(), run.file.to_vec()),
-        ("plan.json".into(), pretty(plan)),
+    let file = match run.stored {
+        Some(path) => state::Content::Link(path),
+        None => state::Content::Bytes(run.file.to_vec()),
+    };
+    let mut files: Vec<(String, state::Content)> = vec![
+        ("snapshot.json".into(), file),
+        ("plan.json".into(), pretty(plan).into()),
     ];
     if let Some(format) = run.rendering.filter(|f| *f != PlanFormat::Json) {
         let text = emit::render_plan(plan, format, &run.target);
-        files.push((rendering_name(format).into(), text.into_bytes()));
+        files.push((rendering_name(format).into(), text.into_bytes().into()));
     }
     let drift_report: Option<Drift> = match previous {
         Some(prev) => {
             let d = drift::drift(&prev.snapshot, run.snapshot, &run.drift, false)?;
-            files.push(("drift.json".into(), emit::drift::json(&d).into_bytes()));
-            files.push(("drift.md".into(), emit::drift::markdown(&d).into_bytes()));
+            files.push((
+                "drift.json".into(),
+                emit::drift::json(&d).into_bytes().into(),
+            ));
+            files.push((
+                "drift.md".into(),
+                emit::drift::markdown(&d).into_bytes().into(),
+            ));
             Some(d)
         }
         None => None,
@@ -327,9 +340,9 @@ pub fn record(
     let diff_report: Option<Diff> = match run.table {
         Some((table, limits)) => {
             let d = diff::diff(plan, run.snapshot, table, &run.drift.name_prefix, limits)?;
-            files.push(("diff.json".into(), emit::diff::json(&d).into_bytes()));
+            files.push(("diff.json".into(), emit::diff::json(&d).into_bytes().into()));
             let script = emit::diff::az_script(&d, plan, &run.target);
-            files.push(("diff.sh".into(), script.into_bytes()));
+            files.push(("diff.sh".into(), script.into_bytes().into()));
             Some(d)
         }
         None => None,
@@ -384,7 +397,7 @@ pub fn record(
         apply: run.applied.cloned(),
         source: run.source,
     };
-    files.push(("summary.json".into(), pretty(&summary)));
+    files.push(("summary.json".into(), pretty(&summary).into()));
     // Notifications not yet delivered travel with the state from one generation to the next
     // until the webhook takes them; this run's joins them when something changed.
     let mut pending = match previous {
@@ -397,7 +410,11 @@ pub fn record(
             body: pretty(&summary),
         });
     }
-    files.extend(pending.iter().map(|n| (n.name.clone(), n.body.clone())));
+    files.extend(
+        pending
+            .iter()
+            .map(|n| (n.name.clone(), n.body.clone().into())),
+    );
     let generation = state::commit(state_dir, &plan.change_number.to_string(), &files)?;
     Ok(Recorded {
         generation,

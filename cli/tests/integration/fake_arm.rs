@@ -85,6 +85,11 @@ struct Op {
 
 pub struct State {
     pub base: String,
+    /// The table's id, as Azure writes it.
+    pub id: String,
+    /// Set in the operation ids of this table, so that a server holding several tables can
+    /// tell whose operation is polled.
+    pub op_prefix: u64,
     pub token: String,
     pub token_file: PathBuf,
     /// The table's properties but `routes` (location, tags, properties...).
@@ -161,11 +166,17 @@ pub fn initial_routes() -> Vec<(String, Value)> {
 /// The table's own properties, in the recorded answer's order; `disablePeeringRoute` stands for
 /// a property tagroute does not know, which must survive a write.
 pub fn initial_table() -> Map<String, Value> {
+    table_named(ID, "westeurope")
+}
+
+/// A table of that id and location, with the properties of [`initial_table`].
+pub fn table_named(id: &str, location: &str) -> Map<String, Value> {
+    let name = id.rsplit('/').next().unwrap();
     let doc = json!({
-        "name": "rt-aml",
-        "id": ID,
+        "name": name,
+        "id": id,
         "type": "Microsoft.Network/routeTables",
-        "location": "westeurope",
+        "location": location,
         "tags": {"owner": "network-team"},
         "properties": {
             "provisioningState": "Succeeded",
@@ -197,7 +208,7 @@ fn operation_url(host: &str, kind: &str, op: &str) -> String {
     )
 }
 
-fn error(status: u16, code: &str, message: &str) -> Reply {
+pub fn error(status: u16, code: &str, message: &str) -> Reply {
     Reply::Ok {
         status,
         headers: vec![],
@@ -206,6 +217,62 @@ fn error(status: u16, code: &str, message: &str) -> Reply {
 }
 
 impl State {
+    /// A table of that id holding `routes`, whose token (`token-1`) is also in `token_file`.
+    pub fn new(
+        id: &str,
+        table: Map<String, Value>,
+        routes: Vec<(String, Value)>,
+        faults: Faults,
+        token_file: PathBuf,
+    ) -> State {
+        State {
+            base: String::new(),
+            id: id.to_owned(),
+            op_prefix: 0,
+            token: "token-1".into(),
+            token_file,
+            table,
+            most_routes: routes.len(),
+            routes,
+            etag: 1,
+            faults,
+            ops: HashMap::new(),
+            next_op: 0,
+            writes: 0,
+            tokens_seen: Vec::new(),
+        }
+    }
+
+    /// (name, addressPrefix, nextHopType, next hop addresses) of every route, sorted.
+    pub fn sorted_routes(&self) -> Vec<(String, String, String, Vec<String>)> {
+        let mut v: Vec<_> = self
+            .routes
+            .iter()
+            .map(|(name, p)| {
+                let mut ips: Vec<String> = p["nextHopIpAddress"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .into_iter()
+                    .collect();
+                for ip in p["nextHop"]["nextHopIpAddresses"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    ips.push(ip.as_str().unwrap().to_owned());
+                }
+                (
+                    name.clone(),
+                    p["addressPrefix"].as_str().unwrap().to_owned(),
+                    p["nextHopType"].as_str().unwrap().to_owned(),
+                    ips,
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
     fn etag_text(&self) -> String {
         self.faults
             .etag_text
@@ -230,7 +297,7 @@ impl State {
                 .map(|(name, props)| {
                     json!({
                         "name": name,
-                        "id": format!("{ID}/routes/{name}"),
+                        "id": format!("{}/routes/{name}", self.id),
                         "etag": e,
                         "properties": props,
                         "type": "Microsoft.Network/routeTables/routes",
@@ -243,7 +310,8 @@ impl State {
 
     fn new_op(&mut self, fails_with: Option<&'static str>) -> String {
         self.next_op += 1;
-        let id = format!("{:08x}-e0bf-439c-9fc3-9eba2d4ab6f5", self.next_op);
+        let n = (self.op_prefix << 16) | self.next_op;
+        let id = format!("{n:08x}-e0bf-439c-9fc3-9eba2d4ab6f5");
         self.ops.insert(
             id.clone(),
             Op {
@@ -265,8 +333,9 @@ impl State {
     /// A 412 as Azure words it.
     fn precondition_failed(&self, sent: &str) -> Reply {
         let message = format!(
-            "Etag provided in if-match header {sent} does not match etag {} of resource {ID} in NRP data store.",
-            self.etag_text()
+            "Etag provided in if-match header {sent} does not match etag {} of resource {} in NRP data store.",
+            self.etag_text(),
+            self.id
         );
         Reply::Ok {
             status: 412,
@@ -361,50 +430,10 @@ fn check_route(r: &Value) -> Result<(String, Value), String> {
     Ok((name, props))
 }
 
-fn handle(state: &Mutex<State>, req: &Request) -> Reply {
+pub fn handle(state: &Mutex<State>, req: &Request) -> Reply {
     let mut s = state.lock().unwrap();
-    // A managed identity endpoint as App Service provides one (IDENTITY_ENDPOINT and
-    // IDENTITY_HEADER): the token for Resource Manager's audience, to the holder of the secret.
-    if req.path() == "/msi/token" {
-        let audience = req
-            .target
-            .contains("resource=https%3A%2F%2Fmanagement.azure.com");
-        if req.header("x-identity-header") != Some("s3cret") || !audience {
-            return error(400, "BadRequest", "bad identity request");
-        }
-        let expires = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            + 3600;
-        let token = s.token.clone();
-        if let Some(n) = s.faults.token_bomb {
-            let mut body = format!("{{\"access_token\": \"{token}\", \"pad\": \"").into_bytes();
-            body.resize(n, b'a');
-            body.extend_from_slice(b"\"}");
-            return Reply::body(body);
-        }
-        return Reply::body(
-            serde_json::to_vec(&json!({"access_token": token, "expires_on": expires.to_string(), "resource": "https://management.azure.com", "token_type": "Bearer"}))
-                .unwrap(),
-        );
-    }
-    // Azure ML compute's managed identity (MSI_ENDPOINT and MSI_SECRET), as the Azure SDKs for
-    // Python and .NET ask it: a GET with resource and api-version 2017-09-01, the secret in a
-    // `secret` header.
-    if req.path() == "/msi-aml/token" {
-        let asked = req
-            .target
-            .contains("resource=https%3A%2F%2Fmanagement.azure.com")
-            && req.target.contains("api-version=2017-09-01");
-        if req.header("secret") != Some("s3cret") || !asked || req.method != "GET" {
-            return error(400, "BadRequest", "bad identity request");
-        }
-        let token = s.token.clone();
-        return Reply::body(
-            serde_json::to_vec(&json!({"access_token": token, "expires_on": "1999999999", "resource": "https://management.azure.com", "token_type": "Bearer"}))
-                .unwrap(),
-        );
+    if let Some(reply) = crate::fake_identity::answer(&s, req) {
+        return reply;
     }
     let auth = req.header("authorization").unwrap_or("").to_owned();
     s.tokens_seen.push(auth.clone());
@@ -432,7 +461,8 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
     if let Some((_, op)) = path.rsplit_once("/operationResults/") {
         return poll(&mut s, op, false);
     }
-    if path == ID {
+    let id = s.id.clone();
+    if path == id {
         return match req.method.as_str() {
             "GET" => get_table(&mut s),
             "PUT" => put_table(&mut s, req),
@@ -440,7 +470,7 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
         };
     }
     let Some(name) = path
-        .strip_prefix(&format!("{ID}/routes/"))
+        .strip_prefix(&format!("{id}/routes/"))
         .map(str::to_owned)
     else {
         let table = path.rsplit('/').next().unwrap_or_default();
@@ -502,7 +532,7 @@ fn get_table(s: &mut State) -> Reply {
     }
     let mut doc = s.table_json("Succeeded");
     if s.faults.other_table {
-        doc["id"] = json!(ID.replace("rt-aml", "rt-other"));
+        doc["id"] = json!(s.id.replace("rt-aml", "rt-other"));
     }
     if s.faults.decoy_routes {
         doc["routes"] = json!([{"name": "tagroute-decoy", "addressPrefix": "0.0.0.0/1", "nextHopType": "Internet"}]);
@@ -544,7 +574,7 @@ fn put_table(s: &mut State, req: &Request) -> Reply {
     };
     if body["id"]
         .as_str()
-        .is_some_and(|i| !i.eq_ignore_ascii_case(ID))
+        .is_some_and(|i| !i.eq_ignore_ascii_case(&s.id))
     {
         return error(400, "InvalidRequestFormat", "The id does not match.");
     }
@@ -653,7 +683,7 @@ fn put_route(s: &mut State, req: &Request, name: &str) -> Reply {
     }
     let mut answer = props;
     answer["provisioningState"] = json!("Updating");
-    let body = json!({"name": name, "id": format!("{ID}/routes/{name}"), "etag": s.etag_text(), "properties": answer, "type": "Microsoft.Network/routeTables/routes"});
+    let body = json!({"name": name, "id": format!("{}/routes/{name}", s.id), "etag": s.etag_text(), "properties": answer, "type": "Microsoft.Network/routeTables/routes"});
     let url = operation_url(&s.host(), "operations", &op);
     let reply = Reply::Ok {
         status: if existing.is_some() { 200 } else { 201 },
@@ -703,21 +733,13 @@ impl FakeArm {
         let dir = tempfile::tempdir().unwrap();
         let token_file = dir.path().join("token");
         std::fs::write(&token_file, "token-1\n").unwrap();
-        let most = routes.len();
-        let state = Arc::new(Mutex::new(State {
-            base: String::new(),
-            token: "token-1".into(),
-            token_file,
-            table: initial_table(),
+        let state = Arc::new(Mutex::new(State::new(
+            ID,
+            initial_table(),
             routes,
-            etag: 1,
             faults,
-            ops: HashMap::new(),
-            next_op: 0,
-            writes: 0,
-            tokens_seen: Vec::new(),
-            most_routes: most,
-        }));
+            token_file,
+        )));
         let shared = state.clone();
         let server = Server::start(move |req, _| handle(&shared, req));
         state.lock().unwrap().base = server.base.clone();
@@ -740,33 +762,7 @@ impl FakeArm {
 
     /// (name, addressPrefix, nextHopType, next hop addresses) of every route, sorted.
     pub fn routes(&self) -> Vec<(String, String, String, Vec<String>)> {
-        let s = self.state.lock().unwrap();
-        let mut v: Vec<_> = s
-            .routes
-            .iter()
-            .map(|(name, p)| {
-                let mut ips: Vec<String> = p["nextHopIpAddress"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .into_iter()
-                    .collect();
-                for ip in p["nextHop"]["nextHopIpAddresses"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                {
-                    ips.push(ip.as_str().unwrap().to_owned());
-                }
-                (
-                    name.clone(),
-                    p["addressPrefix"].as_str().unwrap().to_owned(),
-                    p["nextHopType"].as_str().unwrap().to_owned(),
-                    ips,
-                )
-            })
-            .collect();
-        v.sort();
-        v
+        self.state.lock().unwrap().sorted_routes()
     }
 
     /// The table's own properties (all but its routes and read-only ones) are as they started.

@@ -1,0 +1,218 @@
+//! `--config FILE`: `diff`, `apply` and `refresh` over every route table of a fleet file. This
+//! module turns the run's flags into the library's fleet run (the file of each cloud got once,
+//! the clients, the action) and prints its report; the work is `tagroute::fleet`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tagroute::arm::ArmClient;
+use tagroute::emit;
+use tagroute::fleet::config::{self, TableSpec};
+use tagroute::fleet::run::{self, Action, CloudFile, Fleet, Report, TableStatus};
+use tagroute::snapshot::{self, Cloud};
+use tagroute::source::{Provenance, Wanted};
+
+use crate::live::LiveArgs;
+use crate::net::{NetArgs, block_on};
+use crate::output::{Diag, Status, deliver};
+
+/// The plan options a fleet file holds: given with `--config`, they are refused (set them in
+/// `[defaults]` or a `[[table]]`).
+pub const PLAN_FLAGS: [&str; 12] = [
+    "region",
+    "tag",
+    "family",
+    "name_prefix",
+    "max_routes",
+    "strategy",
+    "default_next_hop",
+    "slack",
+    "allow_any_slack",
+    "tag_route",
+    "max_tag_routes",
+    "route_table_id",
+];
+
+/// `--config`, `--table` and `--jobs`.
+#[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Fleet of route tables")]
+pub struct FleetArgs {
+    /// Work on every route table of this fleet file (tagroute.toml: [defaults] and one
+    /// [[table]] per table, keys named as the flags); the plan options are then the file's.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Only this table of the fleet file, by its name (repeatable).
+    #[arg(long, value_name = "NAME", requires = "config")]
+    pub table: Vec<String>,
+    /// Most tables read and written at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub jobs: usize,
+}
+
+/// The report's form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+/// The fleet file's tables, those `--table` names.
+pub fn tables(
+    args: &FleetArgs,
+    path: &std::path::Path,
+    cloud: Option<crate::net::CloudArg>,
+) -> anyhow::Result<Vec<TableSpec>> {
+    let default_cloud = cloud.map_or(Cloud::Public, Cloud::from);
+    let mut specs = config::load(&path.display().to_string(), default_cloud)?;
+    if !args.table.is_empty() {
+        for name in &args.table {
+            anyhow::ensure!(
+                specs.iter().any(|s| s.name.eq_ignore_ascii_case(name)),
+                "--table {}: no table of that name in {} (its tables: {})",
+                tagroute::text::quoted(name),
+                path.display(),
+                specs
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        specs.retain(|s| args.table.iter().any(|n| s.name.eq_ignore_ascii_case(n)));
+    }
+    Ok(specs)
+}
+
+/// Each cloud's file, got once: `--file` for its own cloud, else the cache as `wanted` asks.
+/// Every table's region is then checked against its cloud's file, before any table is read.
+pub fn files(
+    specs: &[TableSpec],
+    file: Option<&str>,
+    net: &NetArgs,
+    wanted: Wanted,
+    diag: &Diag,
+) -> anyhow::Result<BTreeMap<Cloud, CloudFile>> {
+    let mut files = BTreeMap::new();
+    if let Some(f) = file {
+        let name = snapshot::source_name(f);
+        let bytes = snapshot::read_source(f)?.to_vec();
+        let snapshot = snapshot::parse(&name, &bytes)?;
+        if !specs.iter().any(|s| s.cloud == snapshot.cloud) {
+            diag.warn(format!(
+                "{name} is a {} file, but no table of the run is of that cloud",
+                snapshot.cloud
+            ));
+        }
+        let source = Provenance::File {
+            file: name,
+            offline: false,
+        };
+        files.insert(
+            snapshot.cloud,
+            CloudFile {
+                bytes,
+                snapshot,
+                source,
+            },
+        );
+    }
+    let wanted = if net.offline { Wanted::Offline } else { wanted };
+    for spec in specs {
+        if files.contains_key(&spec.cloud) {
+            continue;
+        }
+        let (path, provenance) = net.cached(spec.cloud, wanted, diag)?;
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let snapshot = snapshot::parse(provenance.name(), &bytes)?;
+        anyhow::ensure!(
+            snapshot.cloud == spec.cloud,
+            "{} is a {} file, not a {} one",
+            provenance.name(),
+            snapshot.cloud,
+            spec.cloud
+        );
+        files.insert(
+            spec.cloud,
+            CloudFile {
+                bytes,
+                snapshot,
+                source: provenance,
+            },
+        );
+    }
+    for (number, spec) in specs.iter().enumerate() {
+        let file = &files[&spec.cloud];
+        spec.check_against(&file.snapshot)
+            .map_err(|e| anyhow::anyhow!("table {} ({}) region: {e}", number + 1, spec.name))?;
+    }
+    Ok(files)
+}
+
+/// One client per cloud of the run.
+pub fn clients(
+    specs: &[TableSpec],
+    live: &LiveArgs,
+    net: &NetArgs,
+) -> anyhow::Result<BTreeMap<Cloud, ArmClient>> {
+    let mut clients = BTreeMap::new();
+    for spec in specs {
+        if !clients.contains_key(&spec.cloud) {
+            clients.insert(spec.cloud, live.client(net, spec.cloud)?);
+        }
+    }
+    Ok(clients)
+}
+
+/// Runs `action` over the tables and returns the report.
+pub fn run(
+    specs: &[TableSpec],
+    files: &BTreeMap<Cloud, CloudFile>,
+    clients: &BTreeMap<Cloud, ArmClient>,
+    jobs: usize,
+    action: &Action<'_>,
+) -> anyhow::Result<Report> {
+    let fleet = Fleet {
+        tables: specs,
+        files,
+        clients,
+        jobs,
+    };
+    block_on(run::run(fleet, action))
+}
+
+/// Prints the report on stdout, each table's notices and errors on stderr, and gives the exit
+/// status: 2 when a table failed, else 1 when a table has changes (`changed_is_difference`: also
+/// when it was applied, as `refresh` says a change happened), else 0.
+pub fn finish(
+    report: &Report,
+    format: ReportFormat,
+    changed_is_difference: bool,
+    diag: &Diag,
+) -> anyhow::Result<Status> {
+    for t in &report.tables {
+        for n in &t.notices {
+            diag.note(format!("{}: {n}", t.name));
+        }
+        if let Some(e) = &t.error {
+            diag.warn(format!("table {}: {e}", t.name));
+        }
+    }
+    let text = match format {
+        ReportFormat::Table => emit::fleet::table(report),
+        ReportFormat::Json => emit::fleet::json(report),
+        ReportFormat::Markdown => emit::fleet::markdown(report),
+    };
+    deliver(&text, None)?;
+    let changed = report.count(TableStatus::Changes) > 0
+        || (changed_is_difference && report.count(TableStatus::Applied) > 0);
+    Ok(if report.failed() > 0 {
+        Status::Error
+    } else if changed {
+        Status::Differences
+    } else {
+        Status::Ok
+    })
+}

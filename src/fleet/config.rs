@@ -1,0 +1,428 @@
+//! The fleet file, `tagroute.toml`: the plan options every table shares (`[defaults]`) and one
+//! `[[table]]` per route table, each naming its Resource Manager `id` and `region` and
+//! overriding any option. Keys are the one-table flags with `_` for `-`. The file is read whole
+//! and checked whole before any table is touched: an unknown key, a duplicate table, a value out
+//! of range or a name prefix Azure would refuse is one error naming the table and the key.
+//! Checks that need the cloud's file (is the region one of its regions?) are
+//! [`TableSpec::check_against`], run for every table before any is read.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::arm::{ApplyOptions, RouteTableId, WriteMode};
+use crate::model::{AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
+use crate::plan::{Strategy, check_name_prefix};
+use crate::request::{PlanRequest, parse_default_next_hop};
+use crate::select::{self, FamilyChoice};
+use crate::snapshot::{Cloud, Snapshot};
+
+/// Largest fleet file read.
+pub const MAX_CONFIG_BYTES: usize = 4 << 20;
+/// Most tables one file may hold (a subscription may hold 600 route tables).
+pub const MAX_TABLES: usize = 10_000;
+/// Largest `max_routes`, `max_tag_routes` and `max_changes` taken, as on the command line.
+pub const MAX_OPTION: usize = 100_000;
+/// The default `max_changes`, as on the command line.
+pub const DEFAULT_MAX_CHANGES: usize = 50;
+
+/// One `[defaults]` or `[[table]]` as written: every key optional.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    /// A table's name in reports and for `--table` (default: the route table's name).
+    name: Option<String>,
+    /// The route table's Resource Manager id.
+    id: Option<String>,
+    cloud: Option<String>,
+    region: Option<String>,
+    tag: Option<Vec<String>>,
+    family: Option<String>,
+    name_prefix: Option<String>,
+    max_routes: Option<usize>,
+    strategy: Option<String>,
+    default_next_hop: Option<String>,
+    slack: Option<Vec<String>>,
+    allow_any_slack: Option<bool>,
+    tag_route: Option<Vec<String>>,
+    max_tag_routes: Option<usize>,
+    max_changes: Option<usize>,
+    write: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    defaults: Entry,
+    #[serde(default)]
+    table: Vec<Entry>,
+}
+
+/// One route table of the fleet, every option resolved.
+#[derive(Clone, Debug)]
+pub struct TableSpec {
+    /// Its name in reports and for `--table`.
+    pub name: String,
+    pub id: RouteTableId,
+    pub cloud: Cloud,
+    /// What to plan for it.
+    pub request: PlanRequest,
+    /// How a change to it is bounded and written.
+    pub apply: ApplyOptions,
+}
+
+/// Why the fleet file was refused: where, and what.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {err}")]
+    Read { path: String, err: std::io::Error },
+    #[error("{path}: larger than {MAX_CONFIG_BYTES} bytes")]
+    TooLarge { path: String },
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {place}: {message}")]
+    Invalid {
+        path: String,
+        place: Place,
+        message: String,
+    },
+    #[error("{path}: no [[table]]: a fleet file names at least one route table")]
+    Empty { path: String },
+    #[error("{path}: more than {MAX_TABLES} tables")]
+    TooMany { path: String },
+}
+
+/// Where in the file a problem is: `[defaults]`, or a table by number and name.
+#[derive(Debug, Clone)]
+pub enum Place {
+    Defaults {
+        key: &'static str,
+    },
+    Table {
+        /// 1-based, in file order.
+        number: usize,
+        name: Option<String>,
+        key: &'static str,
+    },
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::Defaults { key } => write!(f, "[defaults] {key}"),
+            Place::Table { number, name, key } => {
+                write!(f, "table {number}")?;
+                if let Some(n) = name {
+                    write!(f, " ({})", crate::text::quoted(n))?;
+                }
+                write!(f, " {key}")
+            }
+        }
+    }
+}
+
+/// Reads and checks a fleet file; a table that names no cloud (nor does `[defaults]`) is of
+/// `default_cloud`.
+pub fn load(path: &str, default_cloud: Cloud) -> Result<Vec<TableSpec>, ConfigError> {
+    let read = |err| ConfigError::Read {
+        path: path.to_owned(),
+        err,
+    };
+    let meta = std::fs::metadata(path).map_err(read)?;
+    if meta.len() > MAX_CONFIG_BYTES as u64 {
+        return Err(ConfigError::TooLarge {
+            path: path.to_owned(),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(read)?;
+    parse(path, &bytes, default_cloud)
+}
+
+/// Checks a fleet file's text, as [`load`]; `path` names it in errors.
+pub fn parse(
+    path: &str,
+    bytes: &[u8],
+    default_cloud: Cloud,
+) -> Result<Vec<TableSpec>, ConfigError> {
+    if bytes.len() > MAX_CONFIG_BYTES {
+        return Err(ConfigError::TooLarge {
+            path: path.to_owned(),
+        });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let (line, column) = line_column(bytes, e.valid_up_to());
+        ConfigError::Syntax {
+            path: path.to_owned(),
+            line,
+            column,
+            message: "not UTF-8".into(),
+        }
+    })?;
+    let file: File = toml::from_str(text).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start);
+        let (line, column) = line_column(bytes, at);
+        ConfigError::Syntax {
+            path: path.to_owned(),
+            line,
+            column,
+            message: crate::text::for_terminal(e.message().trim()).replace("\\n", " "),
+        }
+    })?;
+    if file.table.is_empty() {
+        return Err(ConfigError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    if file.table.len() > MAX_TABLES {
+        return Err(ConfigError::TooMany {
+            path: path.to_owned(),
+        });
+    }
+    for key in ["name", "id"] {
+        let given = match key {
+            "name" => file.defaults.name.is_some(),
+            _ => file.defaults.id.is_some(),
+        };
+        if given {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                place: Place::Defaults { key },
+                message: "belongs in a [[table]]: each table has its own".into(),
+            });
+        }
+    }
+    // Options of [defaults] are checked once, as [defaults].
+    resolve(&file.defaults, &Entry::default(), default_cloud, &|key| {
+        Place::Defaults { key }
+    })
+    .map_err(|(place, message)| ConfigError::Invalid {
+        path: path.to_owned(),
+        place,
+        message,
+    })?;
+    let mut specs: Vec<TableSpec> = Vec::with_capacity(file.table.len());
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    for (i, entry) in file.table.iter().enumerate() {
+        let number = i + 1;
+        let place = |key| Place::Table {
+            number,
+            name: entry.name.clone(),
+            key,
+        };
+        let invalid = |place: Place, message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            place,
+            message,
+        };
+        let spec = resolve(&file.defaults, entry, default_cloud, &place)
+            .map_err(|(p, m)| invalid(p, m))?;
+        let spec = spec.expect("a table's id is required by resolve");
+        let id_key = spec.id.to_string().to_ascii_lowercase();
+        if let Some(first) = by_id.insert(id_key, number) {
+            return Err(invalid(
+                place("id"),
+                format!("the same route table as table {first}"),
+            ));
+        }
+        if let Some(first) = by_name.insert(spec.name.to_ascii_lowercase(), number) {
+            return Err(invalid(
+                place("name"),
+                format!(
+                    "{} is also table {first}'s name; give one of them another `name`",
+                    crate::text::quoted(&spec.name)
+                ),
+            ));
+        }
+        specs.push(spec);
+    }
+    Ok(specs)
+}
+
+fn line_column(bytes: &[u8], at: usize) -> (usize, usize) {
+    let before = &bytes[..at.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    (line, before.len() - start + 1)
+}
+
+type Problem = (Place, String);
+
+/// The table `entry` with `defaults` under it; `None` for `[defaults]` itself (no id).
+fn resolve(
+    defaults: &Entry,
+    entry: &Entry,
+    default_cloud: Cloud,
+    place: &dyn Fn(&'static str) -> Place,
+) -> Result<Option<TableSpec>, Problem> {
+    let fail = |key: &'static str, message: String| (place(key), message);
+    // A key is the table's when given there, else [defaults]'s; a problem is reported where the
+    // value was written.
+    macro_rules! pick {
+        ($field:ident) => {
+            match (&entry.$field, &defaults.$field) {
+                (Some(v), _) => (Some(v.clone()), place(stringify!($field))),
+                (None, Some(v)) => (
+                    Some(v.clone()),
+                    Place::Defaults {
+                        key: stringify!($field),
+                    },
+                ),
+                (None, None) => (None, place(stringify!($field))),
+            }
+        };
+    }
+    let cloud = match pick!(cloud) {
+        (None, _) => default_cloud,
+        (Some(text), at) => Cloud::parse(&text).ok_or_else(|| {
+            (
+                at,
+                format!(
+                    "{} is not a cloud (public, usgov or china)",
+                    crate::text::quoted(&text)
+                ),
+            )
+        })?,
+    };
+    let family = match pick!(family) {
+        (None, _) => FamilyChoice::Ipv4,
+        (Some(text), at) => match text.to_ascii_lowercase().as_str() {
+            "ipv4" => FamilyChoice::Ipv4,
+            "ipv6" => FamilyChoice::Ipv6,
+            "both" => FamilyChoice::Both,
+            _ => return Err((at, one_of(&text, "ipv4, ipv6 or both"))),
+        },
+    };
+    let strategy = match pick!(strategy) {
+        (None, _) => Strategy::Exact,
+        (Some(text), at) => match text.to_ascii_lowercase().as_str() {
+            "exact" => Strategy::Exact,
+            "lpm" => Strategy::Lpm,
+            _ => return Err((at, one_of(&text, "exact or lpm"))),
+        },
+    };
+    let mode = match pick!(write) {
+        (None, _) => WriteMode::Table,
+        (Some(text), at) => match text.to_ascii_lowercase().as_str() {
+            "table" => WriteMode::Table,
+            "routes" => WriteMode::Routes,
+            _ => return Err((at, one_of(&text, "table or routes"))),
+        },
+    };
+    let bounded = |(value, at): (Option<usize>, Place), min: usize| match value {
+        Some(n) if !(min..=MAX_OPTION).contains(&n) => {
+            Err((at, format!("{n} is out of range ({min} to {MAX_OPTION})")))
+        }
+        other => Ok(other),
+    };
+    let max_routes = bounded(pick!(max_routes), 1)?;
+    let max_tag_routes = bounded(pick!(max_tag_routes), 0)?.unwrap_or(AZURE_MAX_TAG_ROUTES);
+    let max_changes = bounded(pick!(max_changes), 0)?.unwrap_or(DEFAULT_MAX_CHANGES);
+    let default_next_hop: Option<NextHop> = match pick!(default_next_hop) {
+        (None, _) => None,
+        (Some(text), at) => Some(parse_default_next_hop(&text).map_err(|e| (at, e.to_string()))?),
+    };
+    let (name_prefix, prefix_at) = pick!(name_prefix);
+    let name_prefix = name_prefix.unwrap_or_else(|| DEFAULT_NAME_PREFIX.to_owned());
+    check_name_prefix(&name_prefix, family).map_err(|e| (prefix_at, e.to_string()))?;
+    let (slack, _) = pick!(slack);
+    let (allow_any_slack, any_at) = pick!(allow_any_slack);
+    let allow_any_slack = allow_any_slack.unwrap_or(false);
+    let slack = slack.unwrap_or_default();
+    if allow_any_slack && !slack.is_empty() {
+        return Err((
+            any_at,
+            "allow_any_slack and slack exclude each other: any slack already includes the \
+             named tags"
+                .into(),
+        ));
+    }
+    let (tags, tags_at) = pick!(tag);
+    let tags = tags.unwrap_or_default();
+    for pattern in tags.iter().chain(&slack) {
+        select::glob(pattern).map_err(|e| (tags_at.clone(), e.to_string()))?;
+    }
+    let (region, region_at) = pick!(region);
+    let request = PlanRequest {
+        region,
+        tags,
+        family,
+        name_prefix: name_prefix.clone(),
+        max_routes,
+        strategy,
+        default_next_hop,
+        slack,
+        allow_any_slack,
+        tag_routes: pick!(tag_route).0.unwrap_or_default(),
+        max_tag_routes,
+        hint: false,
+    };
+    let Some(id_text) = &entry.id else {
+        // [defaults] itself, or a table without an id.
+        return match entry.name.is_some() || !is_defaults(place) {
+            true => Err(fail(
+                "id",
+                "missing: each table names its route table's Resource Manager id".into(),
+            )),
+            false => Ok(None),
+        };
+    };
+    let id: RouteTableId = id_text
+        .parse()
+        .map_err(|e| fail("id", format!("{}: {e}", crate::text::quoted(id_text))))?;
+    if request.region.is_none() && request.tags.is_empty() {
+        return Err((
+            region_at,
+            "missing: each table names its region (or tags to route)".into(),
+        ));
+    }
+    let name = match &entry.name {
+        Some(n) => {
+            crate::model::check_route_name(n)
+                .map_err(|e| fail("name", e.about("a table name").to_string()))?;
+            n.clone()
+        }
+        None => id.name.clone(),
+    };
+    let apply = ApplyOptions {
+        name_prefix,
+        limits: request.limits(),
+        max_changes,
+        mode,
+    };
+    Ok(Some(TableSpec {
+        name,
+        id,
+        cloud,
+        request,
+        apply,
+    }))
+}
+
+fn is_defaults(place: &dyn Fn(&'static str) -> Place) -> bool {
+    matches!(place("id"), Place::Defaults { .. })
+}
+
+fn one_of(text: &str, allowed: &str) -> String {
+    format!("{} is not one of {allowed}", crate::text::quoted(text))
+}
+
+impl TableSpec {
+    /// Checks what needs the cloud's file: the region is one of its regions.
+    pub fn check_against(&self, snapshot: &Snapshot) -> Result<(), select::SelectError> {
+        if let Some(region) = &self.request.region {
+            select::resolve_region(snapshot, region)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,401 @@
+//! One diff, apply or refresh over every table of a fleet: each cloud's file is got and parsed
+//! once by the caller and shared by its tables; tables are read, planned and written with at
+//! most `jobs` in flight (each through its own client sharing its cloud's token, so Resource
+//! Manager's throttling answers are honoured per request as in a one-table run); a table that
+//! fails is reported beside the others and stops nothing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+
+use super::config::TableSpec;
+use crate::arm::{ApplyError, ApplyReport, ArmClient};
+use crate::diff::DiffSummary;
+use crate::emit::PlanFormat;
+use crate::refresh::job;
+use crate::request::{Notice, plan_and_diff};
+use crate::snapshot::{Cloud, Snapshot};
+use crate::source::Provenance;
+
+/// A cloud's file, got and parsed once for all its tables.
+pub struct CloudFile {
+    pub bytes: Vec<u8>,
+    pub snapshot: Snapshot,
+    pub source: Provenance,
+}
+
+/// What the run does to each table.
+pub enum Action<'a> {
+    /// Read the table and say what would change.
+    Diff,
+    /// Read the table and make its managed routes equal to the plan.
+    Apply,
+    /// A refresh run per table, recorded in the fleet's state directory.
+    Refresh(RefreshAction<'a>),
+}
+
+/// A refresh over the fleet.
+pub struct RefreshAction<'a> {
+    /// The fleet's state directory (its lock is the caller's); each table's runs are recorded
+    /// in `tables/<name>/` under it, and each cloud's file once in `files/`.
+    pub state_dir: &'a Path,
+    /// Apply the change to every table.
+    pub apply: bool,
+    /// A rendering of each plan to store beside it.
+    pub rendering: Option<PlanFormat>,
+    /// Whether a webhook will be told of changes.
+    pub notify: bool,
+}
+
+/// Everything a fleet run works with.
+pub struct Fleet<'a> {
+    pub tables: &'a [TableSpec],
+    pub files: &'a BTreeMap<Cloud, CloudFile>,
+    /// One client per cloud; each table gets its own [`ArmClient::sharing`] it.
+    pub clients: &'a BTreeMap<Cloud, ArmClient>,
+    /// Most tables worked on at once.
+    pub jobs: usize,
+}
+
+/// How a table came out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableStatus {
+    /// The table needs no change (and, for a refresh, the routes did not change).
+    Unchanged,
+    /// The table needs a change that was not made (diff, apply without `--yes`, or a refresh
+    /// without apply whose routes changed).
+    Changes,
+    /// The change was applied and the table read back matches the plan.
+    Applied,
+    /// Something failed: see `error`.
+    Failed,
+}
+
+/// One table's line of the report.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableReport {
+    pub name: String,
+    pub id: String,
+    pub cloud: &'static str,
+    pub region: Option<String>,
+    pub status: TableStatus,
+    /// Routes planned.
+    pub routes: Option<usize>,
+    /// The table against the plan before any change.
+    pub diff: Option<DiffSummary>,
+    /// What applying did.
+    pub applied: Option<ApplyReport>,
+    /// The refresh generation recorded for this table.
+    pub state: Option<PathBuf>,
+    /// Notifications that wait in this table's state for the webhook (refresh).
+    #[serde(skip)]
+    pub recorded: Option<crate::refresh::Recorded>,
+    /// What to tell about the plan (warnings and notes).
+    pub notices: Vec<String>,
+    /// Why the table failed.
+    pub error: Option<String>,
+}
+
+/// The whole run.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// The file each cloud's tables were planned from.
+    pub files: Vec<FileReport>,
+    pub tables: Vec<TableReport>,
+}
+
+/// A cloud's file in the report.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileReport {
+    pub cloud: &'static str,
+    #[serde(skip)]
+    pub cloud_id: Cloud,
+    pub change_number: u64,
+    pub source: Provenance,
+}
+
+impl Report {
+    /// Tables that failed.
+    pub fn failed(&self) -> usize {
+        self.count(TableStatus::Failed)
+    }
+
+    /// Tables with the status.
+    pub fn count(&self, status: TableStatus) -> usize {
+        self.tables.iter().filter(|t| t.status == status).count()
+    }
+}
+
+/// Runs `action` on every table of `fleet`; see the module's doc. Tables come back in the
+/// fleet's order.
+pub async fn run(fleet: Fleet<'_>, action: &Action<'_>) -> Report {
+    let stored = match action {
+        Action::Refresh(r) => store_files(r.state_dir, fleet.files),
+        _ => BTreeMap::new(),
+    };
+    let (fleet, stored) = (&fleet, &stored);
+    let work = fleet.tables.iter().enumerate().map(|(i, spec)| async move {
+        let report = one(spec, fleet, action, stored).await;
+        (i, report)
+    });
+    let mut tables: Vec<(usize, TableReport)> = stream::iter(work)
+        .buffer_unordered(fleet.jobs.max(1))
+        .collect()
+        .await;
+    tables.sort_by_key(|(i, _)| *i);
+    Report {
+        files: fleet
+            .files
+            .iter()
+            .map(|(cloud, f)| FileReport {
+                cloud: cloud.as_str(),
+                cloud_id: *cloud,
+                change_number: f.snapshot.change_number,
+                source: f.source.clone(),
+            })
+            .collect(),
+        tables: tables.into_iter().map(|(_, t)| t).collect(),
+    }
+}
+
+/// Each cloud's file stored once under `files/` of the state directory, for the tables'
+/// generations to link to. A cloud whose file cannot be stored has its bytes written into
+/// each generation instead.
+fn store_files(state_dir: &Path, files: &BTreeMap<Cloud, CloudFile>) -> BTreeMap<Cloud, PathBuf> {
+    let dir = state_dir.join("files");
+    let mut stored = BTreeMap::new();
+    if std::fs::create_dir_all(&dir).is_err() {
+        return stored;
+    }
+    for (cloud, f) in files {
+        let path = dir.join(stored_name(*cloud, f.snapshot.change_number));
+        let same = std::fs::metadata(&path).is_ok_and(|m| m.len() == f.bytes.len() as u64)
+            && std::fs::read(&path).is_ok_and(|b| b == f.bytes);
+        if same || crate::fsutil::write_atomic(&path, &f.bytes).is_ok() {
+            stored.insert(*cloud, path);
+        }
+    }
+    stored
+}
+
+async fn one(
+    spec: &TableSpec,
+    fleet: &Fleet<'_>,
+    action: &Action<'_>,
+    stored: &BTreeMap<Cloud, PathBuf>,
+) -> TableReport {
+    let mut report = TableReport {
+        name: spec.name.clone(),
+        id: spec.id.to_string(),
+        cloud: spec.cloud.as_str(),
+        region: spec.request.region.clone(),
+        status: TableStatus::Failed,
+        routes: None,
+        diff: None,
+        applied: None,
+        state: None,
+        recorded: None,
+        notices: Vec::new(),
+        error: None,
+    };
+    let (Some(file), Some(client)) = (fleet.files.get(&spec.cloud), fleet.clients.get(&spec.cloud))
+    else {
+        report.error = Some(format!("no {} file or client for this run", spec.cloud));
+        return report;
+    };
+    let mut client = client.sharing();
+    let result = match action {
+        Action::Diff | Action::Apply => {
+            table_change(
+                spec,
+                file,
+                &mut client,
+                matches!(action, Action::Apply),
+                &mut report,
+            )
+            .await
+        }
+        Action::Refresh(r) => {
+            refresh(
+                spec,
+                file,
+                stored.get(&spec.cloud),
+                &mut client,
+                r,
+                &mut report,
+            )
+            .await
+        }
+    };
+    if let Err(e) = result {
+        report.status = TableStatus::Failed;
+        report.error = Some(e);
+    }
+    report
+}
+
+fn notices(list: Vec<Notice>) -> Vec<String> {
+    list.into_iter()
+        .map(|n| match n {
+            Notice::Warning(w) => format!("warning: {w}"),
+            Notice::Note(n) => format!("note: {n}"),
+        })
+        .collect()
+}
+
+/// The status of an apply by its report.
+fn applied_status(r: &ApplyReport) -> TableStatus {
+    if r.verified && r.error.is_none() {
+        TableStatus::Applied
+    } else {
+        TableStatus::Failed
+    }
+}
+
+async fn table_change(
+    spec: &TableSpec,
+    file: &CloudFile,
+    client: &mut ArmClient,
+    apply: bool,
+    report: &mut TableReport,
+) -> Result<(), String> {
+    let live = client.read(&spec.id).await.map_err(|e| e.to_string())?;
+    let compared =
+        plan_and_diff(&file.snapshot, &spec.request, &live.table).map_err(|e| e.to_string())?;
+    let plan = compared.planned.plan;
+    report.routes = Some(plan.routes.len());
+    report.notices = notices(compared.planned.notices);
+    report.diff = Some(compared.diff.summary.clone());
+    if compared.diff.is_empty() {
+        report.status = TableStatus::Unchanged;
+        return Ok(());
+    }
+    if !apply {
+        report.status = TableStatus::Changes;
+        return Ok(());
+    }
+    let applied = crate::arm::apply(
+        client,
+        &spec.id,
+        &plan,
+        &file.snapshot,
+        live,
+        compared.diff,
+        &spec.apply,
+    )
+    .await
+    .map_err(|e: ApplyError| e.to_string())?;
+    report.status = applied_status(&applied);
+    if let Some(e) = &applied.error {
+        report.error = Some(e.clone());
+    } else if !applied.verified {
+        report.error = Some(format!(
+            "the table read back still needs {}",
+            crate::text::plural(applied.remaining, "change")
+        ));
+    }
+    report.applied = Some(applied);
+    Ok(())
+}
+
+async fn refresh(
+    spec: &TableSpec,
+    file: &CloudFile,
+    stored: Option<&PathBuf>,
+    client: &mut ArmClient,
+    action: &RefreshAction<'_>,
+    report: &mut TableReport,
+) -> Result<(), String> {
+    let state_dir = action.state_dir.join("tables").join(&spec.name);
+    let job = job::Job {
+        state_dir: &state_dir,
+        cloud: spec.cloud,
+        request: &spec.request,
+        existing: None,
+        rendering: action.rendering,
+        target: crate::emit::Target {
+            resource_group: Some(spec.id.resource_group.clone()),
+            route_table: Some(spec.id.name.clone()),
+        },
+        notify: action.notify,
+    };
+    let new = job::NewFile {
+        bytes: &file.bytes,
+        snapshot: &file.snapshot,
+        source: file.source.clone(),
+        stored: stored.map(PathBuf::as_path),
+    };
+    let live = job::Live {
+        client,
+        id: &spec.id,
+        apply: action.apply.then_some(&spec.apply),
+    };
+    std::fs::create_dir_all(&state_dir).map_err(|e| format!("{}: {e}", state_dir.display()))?;
+    let outcome = job::run(job, new, Some(live))
+        .await
+        .map_err(|e| e.to_string())?;
+    report.routes = Some(outcome.plan.routes.len());
+    report.notices = notices(outcome.notices);
+    report.diff = outcome.recorded.summary.diff.clone();
+    report.state = Some(outcome.recorded.generation.clone());
+    report.status = match &outcome.applied {
+        Some(r) if outcome.recorded.summary.changed => applied_status(r),
+        _ if outcome.recorded.summary.changed => TableStatus::Changes,
+        _ => TableStatus::Unchanged,
+    };
+    if let Some(r) = &outcome.applied
+        && report.status == TableStatus::Failed
+    {
+        report.error = Some(r.error.clone().unwrap_or_else(|| {
+            format!(
+                "the table read back still needs {}",
+                crate::text::plural(r.remaining, "change")
+            )
+        }));
+    }
+    report.applied = outcome.applied;
+    report.recorded = Some(outcome.recorded);
+    Ok(())
+}
+
+/// Records a refresh of the fleet in its state directory: a new generation holding the
+/// report (`report.json`), made current atomically; then the cloud files under `files/` that
+/// this run did not use are removed (generations that hold one keep it by their own link).
+pub fn record(state_dir: &Path, report: &Report) -> Result<PathBuf, crate::state::StateError> {
+    let label: Vec<String> = report
+        .files
+        .iter()
+        .map(|f| format!("{}{}", f.cloud.to_ascii_lowercase(), f.change_number))
+        .collect();
+    let body = serde_json::to_vec_pretty(report).expect("a report always serialises");
+    let generation = crate::state::commit(
+        state_dir,
+        &label.join("-"),
+        &[("report.json".into(), body.into())],
+    )?;
+    let used: Vec<String> = report
+        .files
+        .iter()
+        .map(|f| stored_name(f.cloud_id, f.change_number))
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(state_dir.join("files")) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !used.contains(&name) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    Ok(generation)
+}
+
+/// The name of a cloud's file under `files/`.
+fn stored_name(cloud: Cloud, change_number: u64) -> String {
+    format!("{}-{change_number}.json", cloud.short_name())
+}
