@@ -175,16 +175,6 @@ pub fn parse(
             message: crate::text::for_terminal(e.message().trim()).replace("\\n", " "),
         }
     })?;
-    if file.table.is_empty() {
-        return Err(ConfigError::Empty {
-            path: path.to_owned(),
-        });
-    }
-    if file.table.len() > MAX_TABLES {
-        return Err(ConfigError::TooMany {
-            path: path.to_owned(),
-        });
-    }
     for key in ["name", "id"] {
         let given = match key {
             "name" => file.defaults.name.is_some(),
@@ -197,6 +187,16 @@ pub fn parse(
                 message: "belongs in a [[table]]: each table has its own".into(),
             });
         }
+    }
+    if file.table.is_empty() {
+        return Err(ConfigError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    if file.table.len() > MAX_TABLES {
+        return Err(ConfigError::TooMany {
+            path: path.to_owned(),
+        });
     }
     // Options of [defaults] are checked once, as [defaults].
     resolve(&file.defaults, &Entry::default(), default_cloud, &|key| {

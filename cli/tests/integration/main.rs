@@ -18,6 +18,7 @@ mod fake_fleet;
 mod fake_identity;
 mod fetch;
 mod fleet;
+mod fleet_config;
 mod formats;
 mod fuzz_corpus;
 mod hostile;
