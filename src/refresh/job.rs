@@ -109,6 +109,7 @@ pub async fn run(
     if let Some(prev) = &previous {
         check_not_older(prev, new)?;
     }
+    let route_table = live.as_ref().map(|l| l.id.to_string());
     let (live_table, client) = match live {
         Some(Live { client, id, apply }) => {
             let table = client.read(id).await?;
@@ -159,6 +160,7 @@ pub async fn run(
         table: table.as_ref().map(|t| (t, request.limits())),
         applied: applied.as_ref(),
         notify: job.notify,
+        route_table,
     };
     let recorded = record(job.state_dir, previous.as_ref(), run)?;
     Ok(Outcome {

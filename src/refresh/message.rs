@@ -28,6 +28,7 @@ struct Told {
     change_number: u64,
     previous_change_number: Option<u64>,
     region: Option<String>,
+    route_table: Option<String>,
     routes: usize,
     changed: bool,
     plan_changes: Changes,
@@ -107,8 +108,16 @@ pub fn render(body: &[u8], format: MessageFormat) -> Result<Vec<u8>, serde_json:
 /// A title and a few lines: the file and routes, the change, what was applied.
 fn lines(t: &Told) -> (String, Vec<String>) {
     let place = t.region.as_deref().unwrap_or("selected tags");
+    let table = match t
+        .route_table
+        .as_deref()
+        .and_then(|id| id.rsplit('/').next())
+    {
+        Some(name) => format!(" {name}"),
+        None => String::new(),
+    };
     let title = format!(
-        "tagroute: {} {place}, changeNumber {}{}",
+        "tagroute: {} {place}{table}, changeNumber {}{}",
         t.cloud,
         t.change_number,
         t.previous_change_number

@@ -208,6 +208,9 @@ pub struct Summary {
     pub change_number: u64,
     pub previous_change_number: Option<u64>,
     pub region: Option<String>,
+    /// The live table the run read (its Resource Manager id), when it read one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route_table: Option<String>,
     pub tags: Vec<String>,
     pub routes: usize,
     /// The plan's service-tag routes: Azure keeps them current, so their tags' prefix changes
@@ -262,6 +265,8 @@ pub struct Run<'a> {
     pub applied: Option<&'a ApplyReport>,
     /// Whether a webhook will be told of a change.
     pub notify: bool,
+    /// The live table's id, when one was read.
+    pub route_table: Option<String>,
 }
 
 /// What a run recorded.
@@ -361,6 +366,7 @@ pub fn record(
         change_number: plan.change_number,
         previous_change_number: previous.map(|p| p.snapshot.change_number),
         region: plan.region.clone(),
+        route_table: run.route_table,
         tags: plan.tags.iter().map(|t| t.name.clone()).collect(),
         routes: plan.routes.len(),
         tag_routes: plan

@@ -14,12 +14,12 @@ use crate::fake_arm::Faults;
 use crate::fake_fleet::{FakeFleet, FleetFaults, TableSetup};
 use crate::harness::*;
 
-const SUB_A: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
-const SUB_B: &str = "3c1e2a7b-5d4f-4e8a-9b6c-7d8e9f0a1b2c";
+pub const SUB_A: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+pub const SUB_B: &str = "3c1e2a7b-5d4f-4e8a-9b6c-7d8e9f0a1b2c";
 const PUBLIC: &str = "ServiceTags_Public_20251028.json";
 const CHINA: &str = "ServiceTags_China_20260720.json";
 
-fn id(sub: &str, group: &str, name: &str) -> String {
+pub fn id(sub: &str, group: &str, name: &str) -> String {
     format!(
         "/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Network/routeTables/{name}"
     )
@@ -52,7 +52,7 @@ fn spoke_routes() -> Vec<(String, Value)> {
 }
 
 /// (table name, subscription, region name as the fleet file gives it, location, cloud file).
-const TABLES: [(&str, &str, &str, &str, &str); 5] = [
+pub const TABLES: [(&str, &str, &str, &str, &str); 5] = [
     ("rt-eastus", SUB_A, "eastus", "eastus", PUBLIC),
     ("rt-westeurope", SUB_A, "westeurope", "westeurope", PUBLIC),
     (
@@ -106,8 +106,8 @@ fn china_cache(data: &Path, dir: &Path) -> String {
     cache.to_str().unwrap().to_owned()
 }
 
-struct Fleet {
-    fake: FakeFleet,
+pub struct Fleet {
+    pub fake: FakeFleet,
     data: std::path::PathBuf,
     _tmp: tempfile::TempDir,
     config: String,
@@ -115,7 +115,7 @@ struct Fleet {
 }
 
 impl Fleet {
-    fn start(faults: FleetFaults) -> Option<Fleet> {
+    pub fn start(faults: FleetFaults) -> Option<Fleet> {
         let data = data_dir()?;
         let tmp = tempfile::tempdir().unwrap();
         let config = fleet_file(tmp.path(), "");
@@ -129,34 +129,42 @@ impl Fleet {
         })
     }
 
-    fn run(&self, command: &str, extra: &[&str]) -> Run {
-        let file = snapshot(&self.data, PUBLIC);
-        let token = self.fake.token_file();
-        let mut args = vec![
+    pub fn args<'a>(&'a self, command: &'a str, token: &'a str, file: &'a str) -> Vec<&'a str> {
+        vec![
             command,
             "--config",
             &self.config,
             "--file",
-            &file,
+            file,
             "--cache-dir",
             &self.cache,
             "--offline",
             "--arm-endpoint",
             &self.fake.server.base,
             "--token-file",
-            token.to_str().unwrap(),
+            token,
             "--retry-delay-ms",
             "1",
             "--poll-interval",
             "0.01",
-        ];
+        ]
+    }
+
+    pub fn public_file(&self) -> String {
+        snapshot(&self.data, PUBLIC)
+    }
+
+    pub fn run(&self, command: &str, extra: &[&str]) -> Run {
+        let file = self.public_file();
+        let token = self.fake.token_file();
+        let mut args = self.args(command, token.to_str().unwrap(), &file);
         args.extend_from_slice(extra);
         tagroute_with(&args, None, &[("AZURE_ACCESS_TOKEN", "")])
     }
 
     /// Table `i` sends exactly its region's required addresses to Internet, in the fewest
     /// routes, and keeps its unmanaged routes.
-    fn check_planned(&self, i: usize) {
+    pub fn check_planned(&self, i: usize) {
         let (name, _, _, _, file) = TABLES[i];
         let file = snapshot(&self.data, file);
         let tag_region = self.tag_region(i);
