@@ -372,9 +372,9 @@ pub fn unmanaged_room(table: &RouteTable, name_prefix: &str) -> (usize, usize) {
 
 /// Each route's prefixes in one family, in the order the routes were given.
 #[derive(Default)]
-struct Expanded<'a> {
-    v4: Vec<(&'a str, Kind, Vec<Prefix<u32>>)>,
-    v6: Vec<(&'a str, Kind, Vec<Prefix<u128>>)>,
+pub(crate) struct Expanded<'a> {
+    pub(crate) v4: Vec<(&'a str, Kind, Vec<Prefix<u32>>)>,
+    pub(crate) v6: Vec<(&'a str, Kind, Vec<Prefix<u128>>)>,
 }
 
 impl<'a> Expanded<'a> {
@@ -385,7 +385,7 @@ impl<'a> Expanded<'a> {
 }
 
 /// The prefixes each route stands for: its own, or its service tag's in the file.
-fn expand<'a>(
+pub(crate) fn expand<'a>(
     snapshot: &Snapshot,
     source: &str,
     routes: &[(&'a str, &Destination)],

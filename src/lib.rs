@@ -30,6 +30,7 @@
 #[cfg(feature = "azure")]
 pub mod arm;
 mod bytes16;
+pub mod coverage;
 pub mod diff;
 pub mod drift;
 pub mod emit;

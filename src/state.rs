@@ -293,12 +293,30 @@ mod tests {
         assert!(current(tmp.path()).is_err(), "a directory is not the link");
     }
 
+    /// A linked file is the same file in the generation, and stays when its source goes.
+    #[test]
+    fn linked_files_are_shared() {
+        let tmp = tempfile::tempdir().unwrap();
+        let big = tmp.path().join("big.json");
+        fs::write(&big, b"{\"x\": 1}").unwrap();
+        let state = tmp.path().join("state");
+        fs::create_dir(&state).unwrap();
+        let g = commit(
+            &state,
+            "1",
+            &[("snapshot.json".into(), Content::Link(&big))],
+        )
+        .unwrap();
+        fs::remove_file(&big).unwrap();
+        assert_eq!(fs::read(g.join("snapshot.json")).unwrap(), b"{\"x\": 1}");
+    }
+
     /// The file form of `current`, which Windows writes, on every platform: commits replace
     /// it, it is read back, and a file that names no generation is an error.
     #[test]
     fn the_pointer_file_works_like_the_link() {
         let tmp = tempfile::tempdir().unwrap();
-        let files = |x: &str| [("x.json".to_owned(), x.as_bytes().to_vec())];
+        let files = |x: &str| [("x.json".to_owned(), Content::from(x.as_bytes().to_vec()))];
         let a = commit_with(tmp.path(), "1", &files("1"), Pointer::File).unwrap();
         assert!(tmp.path().join(CURRENT).is_file());
         assert_eq!(current(tmp.path()).unwrap().unwrap(), a);
