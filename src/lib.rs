@@ -32,6 +32,8 @@ pub mod arm;
 mod bytes16;
 pub mod coverage;
 pub mod diff;
+#[cfg(feature = "azure")]
+pub mod discover;
 pub mod drift;
 pub mod emit;
 #[cfg(feature = "azure")]

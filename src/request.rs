@@ -108,7 +108,8 @@ impl PlanRequest {
 }
 
 /// Something the user should read about a plan (on stderr, for the command line).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "level", content = "text", rename_all = "lowercase")]
 pub enum Notice {
     /// The plan may not be what was meant.
     Warning(String),

@@ -10,6 +10,7 @@ use tagroute::arm::ArmClient;
 use tagroute::emit;
 use tagroute::fleet::config::{self, TableSpec};
 use tagroute::fleet::run::{self, Action, CloudFile, Fleet, Report, TableStatus};
+use tagroute::request::Notice;
 use tagroute::snapshot::{self, Cloud};
 use tagroute::source::{Provenance, Wanted};
 
@@ -194,7 +195,10 @@ pub fn finish(
 ) -> anyhow::Result<Status> {
     for t in &report.tables {
         for n in &t.notices {
-            diag.note(format!("{}: {n}", t.name));
+            match n {
+                Notice::Warning(w) => diag.warn(format!("table {}: {w}", t.name)),
+                Notice::Note(n) => diag.note(format!("table {}: {n}", t.name)),
+            }
         }
         if let Some(e) = &t.error {
             diag.warn(format!("table {}: {e}", t.name));

@@ -19,6 +19,7 @@ mod output;
 mod plan;
 mod refresh;
 mod resolve;
+mod tables;
 mod tags;
 mod values;
 
@@ -93,6 +94,8 @@ enum Command {
     Fetch(fetch::Args),
     #[command(about = refresh::ABOUT)]
     Refresh(refresh::Args),
+    #[command(about = tables::ABOUT)]
+    Tables(tables::Args),
     #[command(about = completions::ABOUT)]
     Completions(completions::Args),
 }
@@ -134,6 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Aggregate(a) => aggregate::run(a, &diag),
         Command::Fetch(a) => fetch::run(a, &diag),
         Command::Refresh(a) => refresh::run(a, &diag),
+        Command::Tables(a) => tables::run(a, &diag),
         Command::Completions(a) => completions::run(a),
     }?;
     diag.flush();

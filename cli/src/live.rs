@@ -20,6 +20,14 @@ pub struct LiveArgs {
     /// /subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/routeTables/RT.
     #[arg(long, value_name = "ID", value_parser = crate::values::route_table_id)]
     pub route_table_id: Option<RouteTableId>,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// How Resource Manager is reached: the token, and how long a write may take.
+#[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Live route table (Azure Resource Manager)")]
+pub struct AuthArgs {
     /// File holding a Resource Manager access token (read again when a fresh one is needed);
     /// else $AZURE_ACCESS_TOKEN; else the Azure SDK's credentials (environment service principal,
     /// workload identity, managed identity, Azure CLI login).
@@ -36,6 +44,13 @@ pub struct LiveArgs {
 }
 
 impl LiveArgs {
+    /// A client for the tables of `cloud`: see [`AuthArgs::client`].
+    pub fn client(&self, net: &NetArgs, cloud: Cloud) -> anyhow::Result<ArmClient> {
+        self.auth.client(net, cloud)
+    }
+}
+
+impl AuthArgs {
     /// A client for the tables of `cloud`: its Resource Manager endpoint (or `--arm-endpoint`,
     /// which must be that endpoint or a loopback address, since the token goes there).
     pub fn client(&self, net: &NetArgs, cloud: Cloud) -> anyhow::Result<ArmClient> {

@@ -181,6 +181,42 @@ impl ArmClient {
         LiveTable::parse(id, &reply.body)
     }
 
+    /// One page of an Azure Resource Graph query over `subscriptions` (`POST
+    /// /providers/Microsoft.ResourceGraph/resources`): at most 1,000 rows as objects, from
+    /// `skip_token` on when one is given. A read: nothing is changed.
+    pub async fn graph_page(
+        &mut self,
+        subscriptions: &[String],
+        query: &str,
+        skip_token: Option<&str>,
+    ) -> Result<Value, ArmError> {
+        let mut url = self.endpoint.clone();
+        url.path_segments_mut()
+            .expect("an http(s) URL has a path")
+            .pop_if_empty()
+            .extend(["providers", "Microsoft.ResourceGraph", "resources"]);
+        url.query_pairs_mut()
+            .append_pair("api-version", super::GRAPH_API_VERSION);
+        let mut options = serde_json::json!({"$top": 1000, "resultFormat": "objectArray"});
+        if let Some(token) = skip_token {
+            options["$skipToken"] = token.into();
+        }
+        let body = serde_json::json!({
+            "subscriptions": subscriptions,
+            "query": query,
+            "options": options,
+        });
+        let what = "querying Azure Resource Graph";
+        let reply = self
+            .send(what, Method::POST, url, &[], Some(&body), None)
+            .await?;
+        serde_json::from_slice(&reply.body).map_err(|e| ArmError::Status {
+            what: what.to_owned(),
+            status: reply.status.as_u16(),
+            message: Some(format!("the answer is not JSON: {e}")),
+        })
+    }
+
     /// Replaces the route table with `body` (the table as read, routes changed), guarded by
     /// `If-Match` with the table's ETag, and follows the operation: one write for the change.
     pub async fn put_table(
@@ -415,7 +451,7 @@ impl ArmClient {
                     .header(header::CONTENT_TYPE, "application/json")
                     .body(b.to_string());
             }
-            if method != Method::GET {
+            if method == Method::PUT || method == Method::DELETE {
                 self.writes_sent += 1;
             }
             let failure = match req.send().await {

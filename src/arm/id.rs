@@ -65,6 +65,15 @@ pub enum IdError {
     Name(#[from] NameError),
 }
 
+/// Checks a subscription id (a GUID) and gives it in lower case, as ids are compared.
+pub fn subscription(text: &str) -> Result<String, IdError> {
+    if is_guid(text) {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err(IdError::Subscription(crate::text::quoted(text)))
+    }
+}
+
 impl FromStr for RouteTableId {
     type Err = IdError;
 

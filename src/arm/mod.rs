@@ -23,8 +23,11 @@ pub use auth::{
 };
 pub use azureml::AzureMlError;
 pub use client::{ArmClient, ArmError, ArmOptions};
-pub use id::{IdError, RouteTableId};
+pub use id::{IdError, RouteTableId, subscription};
 pub use live::{LiveTable, check_etag};
 
 /// The `Microsoft.Network` API version every request names.
 pub const API_VERSION: &str = crate::model::NETWORK_API_VERSION;
+/// The `Microsoft.ResourceGraph` API version of discovery (the newest stable in the REST
+/// specification).
+pub const GRAPH_API_VERSION: &str = "2024-04-01";

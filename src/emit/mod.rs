@@ -15,6 +15,8 @@ pub mod drift;
 pub mod fleet;
 pub(crate) mod json;
 pub mod table;
+#[cfg(feature = "azure")]
+pub mod tables;
 pub(crate) mod terraform;
 
 use crate::plan::Plan;

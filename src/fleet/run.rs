@@ -95,7 +95,7 @@ pub struct TableReport {
     #[serde(skip)]
     pub recorded: Option<crate::refresh::Recorded>,
     /// What to tell about the plan (warnings and notes).
-    pub notices: Vec<String>,
+    pub notices: Vec<Notice>,
     /// Why the table failed.
     pub error: Option<String>,
 }
@@ -240,15 +240,6 @@ async fn one(
     report
 }
 
-fn notices(list: Vec<Notice>) -> Vec<String> {
-    list.into_iter()
-        .map(|n| match n {
-            Notice::Warning(w) => format!("warning: {w}"),
-            Notice::Note(n) => format!("note: {n}"),
-        })
-        .collect()
-}
-
 /// The status of an apply by its report.
 fn applied_status(r: &ApplyReport) -> TableStatus {
     if r.verified && r.error.is_none() {
@@ -270,7 +261,7 @@ async fn table_change(
         plan_and_diff(&file.snapshot, &spec.request, &live.table).map_err(|e| e.to_string())?;
     let plan = compared.planned.plan;
     report.routes = Some(plan.routes.len());
-    report.notices = notices(compared.planned.notices);
+    report.notices = compared.planned.notices;
     report.diff = Some(compared.diff.summary.clone());
     if compared.diff.is_empty() {
         report.status = TableStatus::Unchanged;
@@ -341,7 +332,7 @@ async fn refresh(
         .await
         .map_err(|e| e.to_string())?;
     report.routes = Some(outcome.plan.routes.len());
-    report.notices = notices(outcome.notices);
+    report.notices = outcome.notices;
     report.diff = outcome.recorded.summary.diff.clone();
     report.state = Some(outcome.recorded.generation.clone());
     report.status = match &outcome.applied {

@@ -281,7 +281,7 @@ impl State {
     }
 
     /// The table as a `GET` answers it.
-    fn table_json(&self, provisioning: &str) -> Value {
+    pub fn table_json(&self, provisioning: &str) -> Value {
         let e = self.etag_text();
         let mut doc = Map::new();
         for (k, v) in &self.table {

@@ -6,6 +6,14 @@
 //! are throttled, with the `SubscriptionRequestsThrottled` error; a `404` `ResourceNotFound`
 //! for a table that is not there. A latency per request stands for Azure's; the most requests
 //! in flight at once are counted.
+//!
+//! It also answers Azure Resource Graph (`POST /providers/Microsoft.ResourceGraph/resources`) as
+//! the REST specification's examples do (`ResourcesFirstPageQuery.json` and
+//! `ResourcesNextPageQuery.json` of Microsoft.ResourceGraph 2024-04-01): `totalRecords`,
+//! `count`, `resultTruncated: "false"`, `facets`, `data` as objects, and `$skipToken` while rows
+//! remain; each row holds the table's `id`, `name`, `location`, `subscriptionId`,
+//! `resourceGroup` and its `properties` as Resource Manager gives them, only of the
+//! subscriptions asked for.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,6 +38,8 @@ pub struct TableSetup {
 pub struct FleetFaults {
     /// Each request is answered this late.
     pub latency: Duration,
+    /// Rows per Resource Graph page, at most (0: as asked, up to 1,000).
+    pub graph_page: usize,
     /// The first table reads answered `429` with `Retry-After: 1`.
     pub throttle_reads: usize,
 }
@@ -37,6 +47,8 @@ pub struct FleetFaults {
 struct Shared {
     tables: Vec<Arc<Mutex<State>>>,
     latency: Duration,
+    graph_page: usize,
+    graph_requests: Mutex<Vec<Value>>,
     throttle_left: AtomicUsize,
     throttled: AtomicUsize,
     in_flight: AtomicUsize,
@@ -61,6 +73,9 @@ fn dispatch(shared: &Shared, req: &Request) -> Reply {
 
 fn answer(shared: &Shared, req: &Request) -> Reply {
     let path = req.path().to_owned();
+    if path == "/providers/Microsoft.ResourceGraph/resources" {
+        return graph(shared, req);
+    }
     // An operation id carries its table's number in its first four hex digits.
     let op = path
         .rsplit_once("/operations/")
@@ -111,7 +126,78 @@ fn answer(shared: &Shared, req: &Request) -> Reply {
     handle(table, req)
 }
 
+/// A Resource Graph answer: the tables of the subscriptions asked, by id, a page at a time.
+fn graph(shared: &Shared, req: &Request) -> Reply {
+    if req.method != "POST"
+        || !req.target.contains("api-version=2024-04-01")
+        || req.header("authorization") != Some("Bearer token-1")
+    {
+        return error(400, "BadRequest", "bad Resource Graph request");
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
+        return error(400, "BadRequest", "The request content was invalid.");
+    };
+    shared.graph_requests.lock().unwrap().push(body.clone());
+    let subscriptions: Vec<String> = body["subscriptions"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|s| s.as_str())
+                .map(str::to_ascii_lowercase)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut rows: Vec<Value> = shared
+        .tables
+        .iter()
+        .map(|t| {
+            let s = t.lock().unwrap();
+            let doc = s.table_json("Succeeded");
+            let parts: Vec<&str> = s.id.split('/').collect();
+            serde_json::json!({
+                "id": s.id,
+                "name": doc["name"],
+                "location": doc["location"],
+                "subscriptionId": parts[2],
+                "resourceGroup": parts[4].to_ascii_lowercase(),
+                "properties": doc["properties"],
+            })
+        })
+        .filter(|r| {
+            subscriptions.contains(&r["subscriptionId"].as_str().unwrap().to_ascii_lowercase())
+        })
+        .collect();
+    rows.sort_by(|a, b| a["id"].as_str().unwrap().cmp(b["id"].as_str().unwrap()));
+    let top = body["options"]["$top"].as_u64().unwrap_or(100).min(1000) as usize;
+    let size = match shared.graph_page {
+        0 => top,
+        n => n.min(top),
+    };
+    let from: usize = body["options"]["$skipToken"]
+        .as_str()
+        .and_then(|t| t.strip_prefix("page-at-"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let page: Vec<Value> = rows.iter().skip(from).take(size).cloned().collect();
+    let mut answer = serde_json::json!({
+        "totalRecords": rows.len(),
+        "count": page.len(),
+        "resultTruncated": "false",
+        "facets": [],
+        "data": page,
+    });
+    if from + size < rows.len() {
+        answer["$skipToken"] = format!("page-at-{}", from + size).into();
+    }
+    Reply::body(serde_json::to_vec(&answer).unwrap())
+}
+
 impl FakeFleet {
+    /// The Resource Graph requests' bodies, in order.
+    pub fn graph_requests(&self) -> Vec<Value> {
+        self.shared.graph_requests.lock().unwrap().clone()
+    }
+
     pub fn start(setups: Vec<TableSetup>, faults: FleetFaults) -> FakeFleet {
         let dir = tempfile::tempdir().unwrap();
         let token_file = dir.path().join("token");
@@ -134,6 +220,8 @@ impl FakeFleet {
         let shared = Arc::new(Shared {
             tables,
             latency: faults.latency,
+            graph_page: faults.graph_page,
+            graph_requests: Mutex::new(Vec::new()),
             throttle_left: AtomicUsize::new(faults.throttle_reads),
             throttled: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),

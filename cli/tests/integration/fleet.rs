@@ -287,6 +287,7 @@ fn tables_run_in_parallel_within_jobs_and_through_throttling() {
     let faults = FleetFaults {
         latency: Duration::from_millis(40),
         throttle_reads: 2,
+        ..FleetFaults::default()
     };
     let Some(f) = Fleet::start(faults) else {
         return;

@@ -34,5 +34,6 @@ mod reading;
 mod refresh;
 mod server;
 mod strategies;
+mod tables;
 mod tag_routes;
 mod tags_resolve;

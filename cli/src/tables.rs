@@ -1,0 +1,100 @@
+//! `tagroute tables`: the route tables of whole subscriptions, found through Azure Resource
+//! Graph and judged against the current file.
+
+use tagroute::discover::{self, TableFacts};
+use tagroute::emit;
+use tagroute::model::DEFAULT_NAME_PREFIX;
+use tagroute::snapshot::Cloud;
+
+use crate::args::Source;
+use crate::live::AuthArgs;
+use crate::net::block_on;
+use crate::output::{Diag, Status, deliver};
+
+/// What the command does: the first line of its help and its line in `tagroute --help`.
+pub const ABOUT: &str = "Find every route table of the given subscriptions through Azure \
+Resource Graph and report, per table, its region, subnets, route count against the limit, \
+default route's next hop, routes tagroute manages, and how many addresses of its region's \
+BatchNodeManagement and AzureMachineLearning tags it does not send to Internet; --format toml \
+writes a fleet file for the tables that force-tunnel";
+
+#[derive(clap::Args, Debug)]
+#[command(mut_group("input", |g| g.required(false)))]
+#[command(about = ABOUT, after_help = "\
+Examples:
+  tagroute tables --subscription 0b1f6471-1bf0-4dda-aec3-cb9272f09590
+  tagroute tables --cloud public --subscription SUB1 --subscription SUB2 --format json
+  tagroute tables --subscription SUB --format toml > tagroute.toml
+
+Needs only read access: Microsoft.ResourceGraph/resources/read (the query) and
+Microsoft.Network/routeTables/read on the tables (Reader on the subscriptions is enough).
+
+Exit status: 0 no force-tunnelled table misses a required address, 1 some do, 2 error.")]
+pub struct Args {
+    /// A subscription to search (repeatable).
+    #[arg(long, value_name = "ID", required = true, value_parser = subscription)]
+    subscription: Vec<String>,
+    #[command(flatten)]
+    source: Source,
+    #[command(flatten)]
+    auth: AuthArgs,
+    /// Prefix of the route names tagroute manages, to count them.
+    #[arg(long, value_name = "P", default_value = DEFAULT_NAME_PREFIX)]
+    name_prefix: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+fn subscription(text: &str) -> Result<String, tagroute::arm::IdError> {
+    tagroute::arm::subscription(text)
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Format {
+    Table,
+    Json,
+    Toml,
+}
+
+pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
+    let cloud = args.source.cloud.map_or(Cloud::Public, Cloud::from);
+    let snapshot = match &args.source.file {
+        Some(_) => args.source.load(diag)?,
+        None => {
+            let mut source = args.source.clone();
+            source.cloud = Some(args.source.cloud.unwrap_or(crate::net::CloudArg::Public));
+            source.load(diag)?
+        }
+    };
+    anyhow::ensure!(
+        snapshot.cloud == cloud,
+        "{} is a {} file, but the tables are searched in the {cloud} cloud; name the file's \
+         cloud with --cloud",
+        snapshot.source,
+        snapshot.cloud
+    );
+    let mut client = args.auth.client(&args.source.net, cloud)?;
+    let (found, refused) = block_on(discover::route_tables(&mut client, &args.subscription))??;
+    let facts: Vec<TableFacts> = found
+        .iter()
+        .map(|f| discover::judge(f, &snapshot, &args.name_prefix))
+        .collect();
+    for r in &refused {
+        diag.warn(format!(
+            "refused a row of the answer: {}: {}",
+            r.id, r.reason
+        ));
+    }
+    let text = match args.format {
+        Format::Table => emit::tables::table(&facts, &refused),
+        Format::Json => emit::tables::json(&facts, &refused),
+        Format::Toml => emit::tables::toml(&facts, cloud),
+    };
+    deliver(&text, None)?;
+    Ok(if facts.iter().any(TableFacts::needs_routes) {
+        Status::Differences
+    } else {
+        Status::Ok
+    })
+}

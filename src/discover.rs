@@ -1,0 +1,221 @@
+//! Finding the route tables of whole subscriptions through Azure Resource Graph, and judging
+//! each as it is: where it is, what it is attached to, how full it is, whether it forces
+//! traffic through a tunnel, how many routes tagroute manages, and how many addresses of its
+//! region's `BatchNodeManagement` and `AzureMachineLearning` tags it does not send to Internet
+//! (the estate-wide drift check, from the current file). Every row of the answer is outside
+//! input: ids are held to the route table id grammar and routes to the route grammar, and a row
+//! that breaks them is reported, not trusted.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::arm::{ArmClient, ArmError, RouteTableId};
+use crate::coverage::{Coverage, coverage};
+use crate::diff::has_name_prefix;
+use crate::model::AZURE_MAX_ROUTES;
+use crate::routes::{self, Destination, RouteTable};
+use crate::select;
+use crate::snapshot::Snapshot;
+
+/// The query: every route table of the subscriptions, in a stable order for paging.
+pub const QUERY: &str = "Resources | where type =~ 'microsoft.network/routetables' | project id, \
+name, location, subscriptionId, resourceGroup, properties | order by id asc";
+
+/// Most pages followed (of up to 1,000 rows each).
+pub const MAX_PAGES: usize = 1000;
+
+/// Why discovery stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error(transparent)]
+    Arm(#[from] ArmError),
+    #[error("Azure Resource Graph answered without a `data` list")]
+    Shape,
+    #[error("Azure Resource Graph gave more than {MAX_PAGES} pages")]
+    TooManyPages,
+    #[error("Azure Resource Graph gave the same $skipToken twice")]
+    Loop,
+}
+
+/// A route table as Resource Graph holds it.
+pub struct Found {
+    pub id: RouteTableId,
+    pub location: String,
+    /// Ids of the subnets it is attached to.
+    pub subnets: Vec<String>,
+    /// Its routes, or why they could not be read.
+    pub table: Result<RouteTable, String>,
+}
+
+/// A row of the answer that is no route table tagroute can read.
+#[derive(Clone, Debug, Serialize)]
+pub struct Refused {
+    pub id: String,
+    pub reason: String,
+}
+
+/// Every route table of `subscriptions`, following the answer's pages.
+pub async fn route_tables(
+    client: &mut ArmClient,
+    subscriptions: &[String],
+) -> Result<(Vec<Found>, Vec<Refused>), DiscoverError> {
+    let (mut found, mut refused) = (Vec::new(), Vec::new());
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let page = client
+            .graph_page(subscriptions, QUERY, token.as_deref())
+            .await?;
+        let rows = page["data"].as_array().ok_or(DiscoverError::Shape)?;
+        for row in rows {
+            match read_row(row) {
+                Ok(f) => found.push(f),
+                Err(r) => refused.push(r),
+            }
+        }
+        match page["$skipToken"].as_str().filter(|t| !t.is_empty()) {
+            Some(next) if token.as_deref() == Some(next) => return Err(DiscoverError::Loop),
+            Some(next) => token = Some(next.to_owned()),
+            None => return Ok((found, refused)),
+        }
+    }
+    Err(DiscoverError::TooManyPages)
+}
+
+fn read_row(row: &Value) -> Result<Found, Refused> {
+    let id_text = row["id"].as_str().unwrap_or_default();
+    let refuse = |reason: String| Refused {
+        id: crate::text::for_terminal(id_text).into_owned(),
+        reason,
+    };
+    let id: RouteTableId = id_text.parse().map_err(|e| refuse(format!("{e}")))?;
+    let location = row["location"].as_str().unwrap_or_default().to_owned();
+    crate::text::check_label(&location).map_err(|e| refuse(format!("location: {e}")))?;
+    let props = &row["properties"];
+    let subnets = props["subnets"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|s| s["id"].as_str())
+                .map(|s| crate::text::for_terminal(s).into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let empty = Vec::new();
+    let list = props["routes"].as_array().unwrap_or(&empty);
+    let table = routes::parse_list(&id.name, list).map_err(|e| e.to_string());
+    Ok(Found {
+        id,
+        location,
+        subnets,
+        table,
+    })
+}
+
+/// What a table is, as found.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableFacts {
+    pub id: String,
+    pub name: String,
+    pub subscription: String,
+    pub resource_group: String,
+    pub region: String,
+    /// The subnets it is attached to, as `vnet/subnet`.
+    pub subnets: Vec<String>,
+    pub routes: usize,
+    /// Azure's limit of routes per table.
+    pub max_routes: usize,
+    /// The next hop of its `0.0.0.0/0` route, when it has one.
+    pub default_hop: Option<String>,
+    /// It has a `0.0.0.0/0` route to somewhere other than Internet.
+    pub force_tunnel: bool,
+    /// Routes named with the name prefix.
+    pub managed: usize,
+    /// The region's required tags in the file.
+    pub tags: Vec<String>,
+    /// How much of them the table sends to Internet; `None` with `note` saying why not.
+    pub coverage: Option<Coverage>,
+    pub note: Option<String>,
+}
+
+impl TableFacts {
+    /// True when the table force-tunnels and misses required IPv4 addresses (IPv4 is what
+    /// plans route unless asked otherwise; the IPv6 figures are in `coverage`).
+    pub fn needs_routes(&self) -> bool {
+        self.force_tunnel && self.coverage.as_ref().is_some_and(|c| c.missing_ipv4 > 0)
+    }
+}
+
+/// Judges a found table against `snapshot` (the file of its cloud).
+pub fn judge(found: &Found, snapshot: &Snapshot, name_prefix: &str) -> TableFacts {
+    let mut facts = TableFacts {
+        id: found.id.to_string(),
+        name: found.id.name.clone(),
+        subscription: found.id.subscription.clone(),
+        resource_group: found.id.resource_group.clone(),
+        region: found.location.clone(),
+        subnets: found.subnets.iter().map(|s| subnet_name(s)).collect(),
+        routes: 0,
+        max_routes: AZURE_MAX_ROUTES,
+        default_hop: None,
+        force_tunnel: false,
+        managed: 0,
+        tags: Vec::new(),
+        coverage: None,
+        note: None,
+    };
+    let table = match &found.table {
+        Ok(t) => t,
+        Err(e) => {
+            facts.note = Some(format!("its routes cannot be read: {e}"));
+            return facts;
+        }
+    };
+    facts.routes = table.routes.len();
+    facts.managed = table
+        .routes
+        .iter()
+        .filter(|r| has_name_prefix(&r.name, name_prefix))
+        .count();
+    let default = table.routes.iter().find(|r| {
+        matches!(&r.destination, Destination::Prefix(p) if p.is_default() && p.to_string() == "0.0.0.0/0")
+    });
+    if let Some(d) = default {
+        facts.default_hop = Some(d.next_hop.to_string());
+        facts.force_tunnel = d.next_hop != crate::model::NextHop::Internet;
+    }
+    let region = match select::resolve_region(snapshot, &found.location) {
+        Ok(r) => r,
+        Err(e) => {
+            facts.note = Some(format!("no required tags: {e}"));
+            return facts;
+        }
+    };
+    let (indices, missing) = select::default_tags(snapshot, &region);
+    let tags: Vec<_> = indices.iter().map(|&i| &snapshot.tags[i]).collect();
+    facts.tags = tags.iter().map(|t| t.name.clone()).collect();
+    if !missing.is_empty() {
+        facts.note = Some(format!(
+            "the file has no {} tag for {}",
+            missing.join(" or "),
+            region.name
+        ));
+    }
+    match coverage(snapshot, table, &tags) {
+        Ok(c) => facts.coverage = Some(c),
+        Err(e) => facts.note = Some(e.to_string()),
+    }
+    facts
+}
+
+/// `vnet/subnet` of a subnet id, else the id.
+fn subnet_name(id: &str) -> String {
+    let parts: Vec<&str> = id.split('/').collect();
+    match parts
+        .iter()
+        .position(|p| p.eq_ignore_ascii_case("virtualNetworks"))
+    {
+        Some(i) if parts.len() > i + 3 => format!("{}/{}", parts[i + 1], parts[i + 3]),
+        _ => id.to_owned(),
+    }
+}
