@@ -17,6 +17,7 @@ back";
 #[derive(clap::Args, Debug)]
 #[command(mut_arg("route_table_id", |a| a.required_unless_present("config")))]
 #[command(mut_group("input", |g| g.required(false)))]
+#[command(mut_arg("file", |a| a.required_unless_present_any(["cloud", "config"])))]
 #[command(mut_arg("region", |a| a.required_unless_present_any(["tag", "config"])))]
 #[command(mut_arg("config", |a| a.conflicts_with_all(crate::fleet::PLAN_FLAGS)
     .conflicts_with_all(["max_changes", "write"])))]

@@ -14,6 +14,7 @@ make planned routes redundant";
 
 #[derive(clap::Args, Debug)]
 #[command(mut_group("input", |g| g.required(false)))]
+#[command(mut_arg("file", |a| a.required_unless_present_any(["cloud", "config"])))]
 #[command(mut_arg("region", |a| a.required_unless_present_any(["tag", "config"])))]
 #[command(mut_arg("existing", |a| a.required_unless_present_any(["route_table_id", "config"])))]
 #[command(mut_arg("config", |a| a.conflicts_with_all(crate::fleet::PLAN_FLAGS)

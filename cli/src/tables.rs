@@ -8,7 +8,7 @@ use tagroute::snapshot::Cloud;
 
 use crate::args::Source;
 use crate::live::AuthArgs;
-use crate::net::block_on;
+use crate::net::{CloudArg, NetArgs, block_on};
 use crate::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
@@ -19,12 +19,11 @@ BatchNodeManagement and AzureMachineLearning tags it does not send to Internet; 
 writes a fleet file for the tables that force-tunnel";
 
 #[derive(clap::Args, Debug)]
-#[command(mut_group("input", |g| g.required(false)))]
 #[command(about = ABOUT, after_help = "\
 Examples:
   tagroute tables --subscription 0b1f6471-1bf0-4dda-aec3-cb9272f09590
-  tagroute tables --cloud public --subscription SUB1 --subscription SUB2 --format json
-  tagroute tables --subscription SUB --format toml > tagroute.toml
+  tagroute tables --cloud public --subscription $SUB --subscription $SUB2 --format json
+  tagroute tables --subscription $SUB --format toml > tagroute.toml
 
 Needs only read access: Microsoft.ResourceGraph/resources/read (the query) and
 Microsoft.Network/routeTables/read on the tables (Reader on the subscriptions is enough).
@@ -34,8 +33,15 @@ pub struct Args {
     /// A subscription to search (repeatable).
     #[arg(long, value_name = "ID", required = true, value_parser = subscription)]
     subscription: Vec<String>,
+    /// The cloud whose Resource Manager and Resource Graph are asked.
+    #[arg(long, value_enum, default_value_t = CloudArg::Public, help_heading = "Service-tag file")]
+    cloud: CloudArg,
+    /// The service-tag file to judge the tables by [default: the cloud's cached file,
+    /// downloaded when older than --max-age].
+    #[arg(long, short = 'f', value_name = "FILE", help_heading = "Service-tag file")]
+    file: Option<String>,
     #[command(flatten)]
-    source: Source,
+    net: NetArgs,
     #[command(flatten)]
     auth: AuthArgs,
     /// Prefix of the route names tagroute manages, to count them.
@@ -58,23 +64,15 @@ enum Format {
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
-    let cloud = args.source.cloud.map_or(Cloud::Public, Cloud::from);
-    let snapshot = match &args.source.file {
-        Some(_) => args.source.load(diag)?,
-        None => {
-            let mut source = args.source.clone();
-            source.cloud = Some(args.source.cloud.unwrap_or(crate::net::CloudArg::Public));
-            source.load(diag)?
-        }
+    let cloud = Cloud::from(args.cloud);
+    let source = Source {
+        file: args.file.clone(),
+        cloud: Some(args.cloud),
+        net: args.net.clone(),
     };
-    anyhow::ensure!(
-        snapshot.cloud == cloud,
-        "{} is a {} file, but the tables are searched in the {cloud} cloud; name the file's \
-         cloud with --cloud",
-        snapshot.source,
-        snapshot.cloud
-    );
-    let mut client = args.auth.client(&args.source.net, cloud)?;
+    // With --file, the file must be of the cloud searched.
+    let snapshot = source.load(diag)?;
+    let mut client = args.auth.client(&args.net, cloud)?;
     let (found, refused) = block_on(discover::route_tables(&mut client, &args.subscription))??;
     let facts: Vec<TableFacts> = found
         .iter()

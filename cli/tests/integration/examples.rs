@@ -9,12 +9,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::fake_arm::{FakeArm, Faults, ID};
+use crate::fake_arm::{Faults, ID, initial_routes};
+use crate::fake_fleet::{FakeFleet, FleetFaults, TableSetup};
 use crate::harness::*;
 use crate::server::{Reply, Server};
 
 /// The commands whose examples are read from `--help`.
-const COMMANDS: [&str; 11] = [
+const COMMANDS: [&str; 12] = [
     "tags",
     "resolve",
     "plan",
@@ -25,6 +26,7 @@ const COMMANDS: [&str; 11] = [
     "aggregate",
     "fetch",
     "refresh",
+    "tables",
     "completions",
 ];
 
@@ -107,7 +109,7 @@ fn readme_examples() -> Vec<String> {
 /// The folder the examples run in, and what serves them.
 struct World {
     dir: tempfile::TempDir,
-    arm: FakeArm,
+    arm: FakeFleet,
     web: Server,
     bin: PathBuf,
 }
@@ -199,7 +201,21 @@ impl World {
                 None => Reply::status(404),
             }
         });
-        let arm = FakeArm::start(Faults::default());
+        // The fake Resource Manager and Resource Graph, holding the examples' one table.
+        let table = TableSetup {
+            id: ID.into(),
+            location: "westeurope".into(),
+            routes: initial_routes(),
+            faults: Faults::default(),
+        };
+        let arm = FakeFleet::start(vec![table], FleetFaults::default());
+        // A fleet file of that table, for the --config examples.
+        write(
+            &d.join("tagroute.toml"),
+            &format!(
+                "[defaults]\nmax_changes = 1000\n\n[[table]]\nid = \"{ID}\"\nregion = \"eastus\"\n"
+            ),
+        );
         World { dir, arm, web, bin }
     }
 
@@ -225,16 +241,21 @@ impl World {
         let last = cmd.rsplit('|').next().unwrap().to_owned();
         let cloud = ["public", "usgov", "china"]
             .into_iter()
-            .find(|c| last.contains(&format!("--cloud {c}")));
+            .find(|c| last.contains(&format!("--cloud {c}")))
+            // A fleet file's tables are of the public cloud unless they say otherwise.
+            .or(last.contains("--config").then_some("public"));
         let mut extra = String::new();
         if last.contains(" --arm ") {
             // The Service Tag Discovery API, answered by the download server.
             extra.push_str(&format!(" --arm-endpoint {}", self.web.base));
-        } else if last.contains("--route-table-id") {
+        } else if last.contains("--route-table-id")
+            || last.contains("--config")
+            || last.contains("tagroute tables")
+        {
             extra.push_str(&format!(
                 " --arm-endpoint {} --token-file {} --poll-interval 0.01 --retry-delay-ms 1",
                 self.arm.server.base,
-                self.arm.token_file()
+                self.arm.token_file().display()
             ));
         }
         if let Some(c) = cloud
@@ -246,7 +267,7 @@ impl World {
                 self.web.url("/dl/")
             ));
         }
-        if last.contains("tagroute apply") && last.contains("--yes") {
+        if last.contains("tagroute apply") && last.contains("--yes") && !last.contains("--config") {
             extra.push_str(" --max-changes 1000");
         }
         cmd + &extra
@@ -269,6 +290,7 @@ impl World {
             .env("PATH", path)
             .env("TAGROUTE_CACHE_DIR", self.dir.path().join("cache"))
             .env("SUB", "0b1f6471-1bf0-4dda-aec3-cb9272f09590")
+            .env("SUB2", "3c1e2a7b-5d4f-4e8a-9b6c-7d8e9f0a1b2c")
             .env("ID", ID)
             .env("AZURE_ACCESS_TOKEN", "")
             .output()
@@ -292,9 +314,14 @@ impl World {
 /// The exit statuses an example's text allows: 0, or for the diff-like commands 1 too.
 fn allowed(cmd: &str) -> &'static [i32] {
     let last = cmd.rsplit('|').next().unwrap();
-    let diff_like = ["tagroute diff", "tagroute drift", "tagroute refresh"]
-        .iter()
-        .any(|c| last.contains(c))
+    let diff_like = [
+        "tagroute diff",
+        "tagroute drift",
+        "tagroute refresh",
+        "tagroute tables",
+    ]
+    .iter()
+    .any(|c| last.contains(c))
         || (last.contains("tagroute apply") && !last.contains("--yes"));
     if diff_like { &[0, 1] } else { &[0] }
 }

@@ -240,7 +240,11 @@ fn tables_are_found_judged_and_written_as_a_fleet() {
     let listing = run("json").status(1).json();
     for t in listing["tables"].as_array().unwrap() {
         if t["forceTunnel"] == true {
-            let want = if t["name"] == "rt-francecentral" { 1 } else { 0 };
+            let want = if t["name"] == "rt-francecentral" {
+                1
+            } else {
+                0
+            };
             assert_eq!(t["coverage"]["missingIpv4"], want, "{t}");
         }
     }
