@@ -160,8 +160,8 @@ pub fn clients(
 ) -> anyhow::Result<BTreeMap<Cloud, ArmClient>> {
     let mut clients = BTreeMap::new();
     for spec in specs {
-        if !clients.contains_key(&spec.cloud) {
-            clients.insert(spec.cloud, live.client(net, spec.cloud)?);
+        if let std::collections::btree_map::Entry::Vacant(e) = clients.entry(spec.cloud) {
+            e.insert(live.client(net, spec.cloud)?);
         }
     }
     Ok(clients)

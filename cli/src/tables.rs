@@ -38,7 +38,12 @@ pub struct Args {
     cloud: CloudArg,
     /// The service-tag file to judge the tables by [default: the cloud's cached file,
     /// downloaded when older than --max-age].
-    #[arg(long, short = 'f', value_name = "FILE", help_heading = "Service-tag file")]
+    #[arg(
+        long,
+        short = 'f',
+        value_name = "FILE",
+        help_heading = "Service-tag file"
+    )]
     file: Option<String>,
     #[command(flatten)]
     net: NetArgs,

@@ -19,6 +19,7 @@ mod fake_identity;
 mod fetch;
 mod fleet;
 mod fleet_config;
+mod fleet_cost;
 mod fleet_refresh;
 mod formats;
 mod fuzz_corpus;

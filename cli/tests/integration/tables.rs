@@ -37,8 +37,11 @@ fn required(file: &str, region: &str) -> Vec<String> {
     v
 }
 
-/// (table, region tag suffix, its routes, with tag routes expanded from the file).
-fn estate(file: &str) -> Vec<(String, &'static str, Vec<(String, Value)>)> {
+/// A route table's routes: (name, properties).
+type Routes = Vec<(String, Value)>;
+
+/// (table, region tag suffix, its routes).
+fn estate(file: &str) -> Vec<(String, &'static str, Routes)> {
     let covered: Vec<(String, Value)> = std::iter::once(tunnel())
         .chain(required(file, "WestEurope").into_iter().map(|p| {
             (

@@ -1,0 +1,145 @@
+//! What a fleet run costs against one run per table in sequence: 100 route tables (two
+//! subscriptions, four regions) on the many-table fake Resource Manager with the recorded latency
+//! model of `arm_cost.rs` (a write's operation ends by the first poll, the client polls at its
+//! own 2 s), plus 100 ms per request, all run 20 times faster and scaled back. Not a test of the
+//! suite: run it with `cargo test --release --test integration fleet_cost -- --ignored
+//! --nocapture`; the figures are in BENCHMARKS.md.
+
+use std::time::{Duration, Instant};
+
+use crate::fake_arm::Faults;
+use crate::fake_fleet::{FakeFleet, FleetFaults, TableSetup};
+use crate::fleet::{SUB_A, SUB_B, id};
+use crate::harness::*;
+
+const SPEEDUP: u32 = 20;
+const TABLES: usize = 100;
+const REGIONS: [&str; 4] = ["eastus", "westeurope", "francecentral", "japaneast"];
+
+fn fleet() -> (FakeFleet, Vec<(String, &'static str)>) {
+    let tables: Vec<(String, &str)> = (0..TABLES)
+        .map(|i| {
+            let sub = if i % 2 == 0 { SUB_A } else { SUB_B };
+            (
+                id(sub, "rg-spokes", &format!("rt-spoke-{i:03}")),
+                REGIONS[i % 4],
+            )
+        })
+        .collect();
+    let setups = tables
+        .iter()
+        .map(|(id, region)| TableSetup {
+            id: id.clone(),
+            location: (*region).into(),
+            routes: vec![(
+                "default".into(),
+                serde_json::json!({"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"}),
+            )],
+            faults: Faults {
+                op_latency: Duration::from_secs(1) / SPEEDUP,
+                ..Faults::default()
+            },
+        })
+        .collect();
+    let fake = FakeFleet::start(
+        setups,
+        FleetFaults {
+            latency: Duration::from_millis(100) / SPEEDUP,
+            ..FleetFaults::default()
+        },
+    );
+    (fake, tables)
+}
+
+fn common<'a>(fake: &'a FakeFleet, file: &'a str, token: &'a str, poll: &'a str) -> Vec<&'a str> {
+    vec![
+        "--file",
+        file,
+        "--arm-endpoint",
+        &fake.server.base,
+        "--token-file",
+        token,
+        "--poll-interval",
+        poll,
+        "-q",
+    ]
+}
+
+#[test]
+#[ignore = "a measurement, not a test: see BENCHMARKS.md"]
+fn fleet_cost_one_run_against_one_run_per_table() {
+    let data = data_dir().expect("the snapshots");
+    let file = snapshot(&data, "ServiceTags_Public_20251028.json");
+    let poll = format!("{}", 2.0 / SPEEDUP as f64);
+    println!("| command | tables | runs | wall time at recorded latency |");
+    println!("|---|---:|---|---:|");
+    for command in ["apply", "refresh"] {
+        // One run per table, in sequence.
+        let (fake, tables) = fleet();
+        let token = fake.token_file();
+        let tmp = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        for (i, (table, region)) in tables.iter().enumerate() {
+            let state = tmp.path().join(format!("s{i}"));
+            let mut args = vec![command];
+            args.extend(common(&fake, &file, token.to_str().unwrap(), &poll));
+            args.extend(["--region", region, "--route-table-id", table]);
+            if command == "apply" {
+                args.push("--yes");
+            } else {
+                args.extend([
+                    "--cloud",
+                    "public",
+                    "--apply",
+                    "--state-dir",
+                    state.to_str().unwrap(),
+                ]);
+            }
+            let run = tagroute_with(&args, None, &[("AZURE_ACCESS_TOKEN", "")]);
+            assert!(run.status <= 1, "{}", run.stderr);
+        }
+        let sequential = started.elapsed() * SPEEDUP;
+        assert_eq!(fake.writes(), TABLES);
+        println!(
+            "| `{command}` | {TABLES} | one per table, in sequence | {:.0} s |",
+            sequential.as_secs_f64()
+        );
+        for jobs in ["4", "16", "64"] {
+            let (fake, tables) = fleet();
+            let token = fake.token_file();
+            let tmp = tempfile::tempdir().unwrap();
+            let config = tmp.path().join("tagroute.toml");
+            let mut text = String::new();
+            for (table, region) in &tables {
+                text.push_str(&format!(
+                    "[[table]]\nid = \"{table}\"\nregion = \"{region}\"\n\n"
+                ));
+            }
+            std::fs::write(&config, text).unwrap();
+            let state = tmp.path().join("state");
+            let mut args = vec![
+                command,
+                "--config",
+                config.to_str().unwrap(),
+                "--jobs",
+                jobs,
+            ];
+            args.extend(common(&fake, &file, token.to_str().unwrap(), &poll));
+            if command == "apply" {
+                args.push("--yes");
+            } else {
+                args.extend(["--apply", "--state-dir", state.to_str().unwrap()]);
+            }
+            let started = Instant::now();
+            let run = tagroute_with(&args, None, &[("AZURE_ACCESS_TOKEN", "")]);
+            let took = started.elapsed() * SPEEDUP;
+            assert!(run.status <= 1, "{}", run.stderr);
+            assert_eq!(fake.writes(), TABLES);
+            println!(
+                "| `{command} --config --jobs {jobs}` | {TABLES} | one | {:.0} s ({:.1}x faster) |",
+                took.as_secs_f64(),
+                sequential.as_secs_f64() / took.as_secs_f64()
+            );
+        }
+    }
+}
