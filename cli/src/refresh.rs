@@ -259,7 +259,8 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             block_on(refresh::notify(
                 &http,
                 url,
-                recorded,
+                &recorded.generation,
+                &recorded.pending,
                 args.webhook_format.into(),
             ))??
         }
@@ -306,28 +307,41 @@ fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result
         notify: args.webhook.is_some(),
     });
     let report = fleet::run(&specs, &files, &clients, args.fleet.jobs, &action)?;
-    tagroute::fleet::run::record(&args.state_dir, &report)?;
-    let pending: Vec<_> = report
+    let notify = args.webhook.is_some();
+    let run = tagroute::fleet::run::record(&args.state_dir, &report, notify)?;
+    // Each changed table's notification is in its own state; those of failed tables in the
+    // fleet's.
+    let mut pending: Vec<(String, &std::path::Path, &[refresh::Notification])> = report
         .tables
         .iter()
-        .filter_map(|t| Some((&t.name, t.recorded.as_ref()?)))
+        .filter_map(|t| t.recorded.as_ref().map(|r| (t.name.clone(), r)))
         .filter(|(_, r)| !r.pending.is_empty())
+        .map(|(name, r)| {
+            (
+                format!("table {name}"),
+                r.generation.as_path(),
+                &r.pending[..],
+            )
+        })
         .collect();
+    if !run.pending.is_empty() {
+        pending.push(("the failed tables".into(), &run.generation, &run.pending));
+    }
     let mut undelivered = false;
     match &args.webhook {
         Some(url) if !pending.is_empty() => {
             let http = args.net.http()?;
-            for (name, recorded) in pending {
+            for (what, generation, list) in pending {
                 let format = args.webhook_format.into();
-                if let Err(e) = block_on(refresh::notify(&http, url, recorded, format))? {
-                    diag.warn(format!("table {name}: {e}"));
+                if let Err(e) = block_on(refresh::notify(&http, url, generation, list, format))? {
+                    diag.warn(format!("{what}: {e}"));
                     undelivered = true;
                 }
             }
         }
         None if !pending.is_empty() => diag.warn(format!(
             "{} webhook notifications wait in the state for a run with --webhook",
-            pending.iter().map(|(_, r)| r.pending.len()).sum::<usize>()
+            pending.iter().map(|(_, _, l)| l.len()).sum::<usize>()
         )),
         _ => {}
     }

@@ -14,7 +14,7 @@ use super::config::TableSpec;
 use crate::arm::{ApplyError, ApplyReport, ArmClient};
 use crate::diff::DiffSummary;
 use crate::emit::PlanFormat;
-use crate::refresh::job;
+use crate::refresh::{Notification, job};
 use crate::request::{Notice, plan_and_diff};
 use crate::snapshot::{Cloud, Snapshot};
 use crate::source::Provenance;
@@ -355,21 +355,79 @@ async fn refresh(
     Ok(())
 }
 
+/// What a fleet refresh recorded: its generation, and the notifications it holds for the
+/// webhook (of tables that failed, this run's and earlier runs' not yet delivered).
+pub struct RecordedRun {
+    pub generation: PathBuf,
+    pub pending: Vec<Notification>,
+}
+
+/// A notification of the tables that failed, as the fleet's state keeps it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FailedTables<'a> {
+    run_id: &'a str,
+    failed_tables: Vec<FailedTable<'a>>,
+}
+
+#[derive(Serialize)]
+struct FailedTable<'a> {
+    name: &'a str,
+    id: &'a str,
+    cloud: &'static str,
+    region: Option<&'a str>,
+    error: &'a str,
+}
+
 /// Records a refresh of the fleet in its state directory: a new generation holding the
-/// report (`report.json`), made current atomically; then the cloud files under `files/` that
-/// this run did not use are removed (generations that hold one keep it by their own link).
-pub fn record(state_dir: &Path, report: &Report) -> Result<PathBuf, crate::state::StateError> {
+/// report (`report.json`) and, with `notify`, a notification of the tables that failed beside
+/// those earlier runs could not deliver, made current atomically; then the cloud files under
+/// `files/` that this run did not use are removed (generations that hold one keep it by their
+/// own link). A changed table's notification is in its own state.
+pub fn record(
+    state_dir: &Path,
+    report: &Report,
+    notify: bool,
+) -> Result<RecordedRun, crate::refresh::RefreshError> {
     let label: Vec<String> = report
         .files
         .iter()
-        .map(|f| format!("{}{}", f.cloud.to_ascii_lowercase(), f.change_number))
+        .map(|f| format!("{}{}", f.cloud_id.short_name(), f.change_number))
         .collect();
+    let mut pending = match crate::state::current(state_dir)? {
+        Some(previous) => crate::refresh::pending(&previous)?,
+        None => Vec::new(),
+    };
+    if notify && report.failed() > 0 {
+        let run_id = crate::refresh::run_id();
+        let failures = FailedTables {
+            run_id: &run_id,
+            failed_tables: report
+                .tables
+                .iter()
+                .filter(|t| t.status == TableStatus::Failed)
+                .map(|t| FailedTable {
+                    name: &t.name,
+                    id: &t.id,
+                    cloud: t.cloud,
+                    region: t.region.as_deref(),
+                    error: t.error.as_deref().unwrap_or("failed"),
+                })
+                .collect(),
+        };
+        pending.push(Notification {
+            name: format!("{}{run_id}.json", crate::refresh::WEBHOOK_PREFIX),
+            body: serde_json::to_vec_pretty(&failures).expect("a notification always serialises"),
+        });
+    }
     let body = serde_json::to_vec_pretty(report).expect("a report always serialises");
-    let generation = crate::state::commit(
-        state_dir,
-        &label.join("-"),
-        &[("report.json".into(), body.into())],
-    )?;
+    let mut files: Vec<(String, crate::state::Content)> = vec![("report.json".into(), body.into())];
+    files.extend(
+        pending
+            .iter()
+            .map(|n| (n.name.clone(), n.body.clone().into())),
+    );
+    let generation = crate::state::commit(state_dir, &label.join("-"), &files)?;
     let used: Vec<String> = report
         .files
         .iter()
@@ -383,7 +441,10 @@ pub fn record(state_dir: &Path, report: &Report) -> Result<PathBuf, crate::state
             }
         }
     }
-    Ok(generation)
+    Ok(RecordedRun {
+        generation,
+        pending,
+    })
 }
 
 /// The name of a cloud's file under `files/`.

@@ -64,8 +64,10 @@ pub fn render(body: &[u8], format: MessageFormat) -> Result<Vec<u8>, serde_json:
     if format == MessageFormat::Json {
         return Ok(body.to_vec());
     }
-    let told: Told = serde_json::from_slice(body)?;
-    let (title, lines) = lines(&told);
+    let (title, lines) = match serde_json::from_slice::<Failures>(body) {
+        Ok(f) => failure_lines(&f),
+        Err(_) => lines(&serde_json::from_slice::<Told>(body)?),
+    };
     let message =
         match format {
             MessageFormat::Json => unreachable!("returned above"),
@@ -103,6 +105,44 @@ pub fn render(body: &[u8], format: MessageFormat) -> Result<Vec<u8>, serde_json:
             }
         };
     serde_json::to_vec(&message)
+}
+
+/// A fleet run's tables that failed, as its state keeps them.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Failures {
+    failed_tables: Vec<FailedTable>,
+}
+
+#[derive(Deserialize)]
+struct FailedTable {
+    name: String,
+    cloud: String,
+    region: Option<String>,
+    error: String,
+}
+
+/// A title and a line per table that failed, with why.
+fn failure_lines(f: &Failures) -> (String, Vec<String>) {
+    let title = format!(
+        "tagroute: {} failed",
+        crate::text::plural(f.failed_tables.len(), "route table")
+    );
+    let lines = f
+        .failed_tables
+        .iter()
+        .map(|t| {
+            let line = format!(
+                "{} ({} {}): {}",
+                t.name,
+                t.cloud,
+                t.region.as_deref().unwrap_or("selected tags"),
+                t.error
+            );
+            crate::text::for_terminal(&line).into_owned()
+        })
+        .collect();
+    (title, lines)
 }
 
 /// A title and a few lines: the file and routes, the change, what was applied.

@@ -118,7 +118,7 @@ pub struct Notification {
 }
 
 /// The notifications a generation holds, oldest first.
-fn pending(generation: &Path) -> Result<Vec<Notification>, RefreshError> {
+pub fn pending(generation: &Path) -> Result<Vec<Notification>, RefreshError> {
     let io = |err| RefreshError::Io {
         path: generation.display().to_string(),
         err,
@@ -173,17 +173,18 @@ pub enum NotifyError {
 pub async fn notify(
     http: &Http,
     url: &Url,
-    recorded: &Recorded,
+    generation: &Path,
+    pending: &[Notification],
     format: message::MessageFormat,
 ) -> Result<(), NotifyError> {
     let mut failed: Vec<FetchError> = Vec::new();
-    for n in &recorded.pending {
+    for n in pending {
         let body = message::render(&n.body, format).map_err(|err| NotifyError::Unreadable {
             name: n.name.clone(),
             err,
         })?;
         match http.post_json(url, &body).await {
-            Ok(()) => delivered(&recorded.generation, n)?,
+            Ok(()) => delivered(generation, n)?,
             Err(e) => failed.push(e),
         }
     }
@@ -192,7 +193,7 @@ pub async fn notify(
         Some(first) => Err(NotifyError::Failed {
             first,
             failed: count,
-            generation: recorded.generation.clone(),
+            generation: generation.to_path_buf(),
         }),
         None => Ok(()),
     }
@@ -430,7 +431,7 @@ pub fn record(
 }
 
 /// A run's name: its start in seconds since 1970 (so that names sort by time) and a random part.
-fn run_id() -> String {
+pub fn run_id() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -110,7 +110,7 @@ pub struct Fleet {
     pub fake: FakeFleet,
     data: std::path::PathBuf,
     _tmp: tempfile::TempDir,
-    config: String,
+    pub config: String,
     cache: String,
 }
 

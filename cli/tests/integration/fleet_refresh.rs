@@ -209,3 +209,74 @@ fn each_changed_table_is_told_to_the_webhook() {
         "{bodies:?}"
     );
 }
+
+/// Tables that failed are one message of the fleet's, kept in the fleet's state until the
+/// webhook takes it.
+#[test]
+fn failed_tables_are_told_at_least_once() {
+    let Some(f) = Fleet::start(FleetFaults::default()) else {
+        return;
+    };
+    let text = std::fs::read_to_string(&f.config).unwrap();
+    let gone = crate::fleet::id(crate::fleet::SUB_B, "rg-old", "rt-gone");
+    std::fs::write(
+        &f.config,
+        format!("{text}\n[[table]]\nname = \"gone\"\nid = \"{gone}\"\nregion = \"eastus\"\n"),
+    )
+    .unwrap();
+    let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let (seen, is_up) = (bodies.clone(), up.clone());
+    let hook = Server::start(move |req, _| {
+        let body = String::from_utf8_lossy(&req.body).into_owned();
+        if !is_up.load(std::sync::atomic::Ordering::SeqCst) && body.contains("failed") {
+            return Reply::status(503);
+        }
+        seen.lock().unwrap().push(body);
+        Reply::status(200)
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let url = hook.url("/hook");
+    let run = |extra: &[&str]| {
+        let mut a = vec![
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--webhook",
+            &url,
+            "--webhook-format",
+            "teams",
+            "--retries",
+            "0",
+        ];
+        a.extend_from_slice(extra);
+        f.run("refresh", &a)
+    };
+    let first = run(&["--table", "gone", "--table", "rt-eastus"]).status(2);
+    assert!(
+        first.stderr.contains("the failed tables: "),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(
+        bodies.lock().unwrap().len(),
+        1,
+        "the changed table's message"
+    );
+    up.store(true, std::sync::atomic::Ordering::SeqCst);
+    run(&["--table", "gone", "--table", "rt-eastus"]).status(2);
+    let bodies = bodies.lock().unwrap();
+    // The kept message first, then this run's.
+    let failures: Vec<&String> = bodies.iter().filter(|b| b.contains("failed")).collect();
+    assert_eq!(failures.len(), 2, "{bodies:?}");
+    assert!(
+        failures[0].contains("tagroute: 1 route table failed"),
+        "{}",
+        failures[0]
+    );
+    assert!(
+        failures[0].contains("gone (Public eastus): "),
+        "{}",
+        failures[0]
+    );
+}
