@@ -86,8 +86,8 @@ pub fn tables(
     Ok(specs)
 }
 
-/// Each cloud's file, got once: `--file` for its own cloud, else the cache as `wanted` asks.
-/// Every table's region is then checked against its cloud's file, before any table is read.
+/// Each cloud's file, got once: `--file` for its own cloud, else the cache as `wanted` asks;
+/// every table's region checked against it (see `tagroute::fleet::files`).
 pub fn files(
     specs: &[TableSpec],
     file: Option<&str>,
@@ -95,59 +95,33 @@ pub fn files(
     wanted: Wanted,
     diag: &Diag,
 ) -> anyhow::Result<BTreeMap<Cloud, CloudFile>> {
-    let mut files = BTreeMap::new();
-    if let Some(f) = file {
-        let name = snapshot::source_name(f);
-        let bytes = snapshot::read_source(f)?.to_vec();
-        let snapshot = snapshot::parse(&name, &bytes)?;
-        if !specs.iter().any(|s| s.cloud == snapshot.cloud) {
-            diag.warn(format!(
-                "{name} is a {} file, but no table of the run is of that cloud",
-                snapshot.cloud
-            ));
+    let given = match file {
+        Some(f) => {
+            let file = snapshot::source_name(f);
+            let bytes = snapshot::read_source(f)?.to_vec();
+            let source = Provenance::File {
+                file,
+                offline: false,
+            };
+            Some(CloudFile::parse(bytes, source)?)
         }
-        let source = Provenance::File {
-            file: name,
-            offline: false,
-        };
-        files.insert(
-            snapshot.cloud,
-            CloudFile {
-                bytes,
-                snapshot,
-                source,
-            },
-        );
-    }
+        None => None,
+    };
+    let given_name = given
+        .as_ref()
+        .map(|g| (g.source.name().to_owned(), g.snapshot.cloud));
     let wanted = if net.offline { Wanted::Offline } else { wanted };
-    for spec in specs {
-        if files.contains_key(&spec.cloud) {
-            continue;
-        }
-        let (path, provenance) = net.cached(spec.cloud, wanted, diag)?;
+    let get = |cloud| -> Result<CloudFile, Box<dyn std::error::Error + Send + Sync>> {
+        let (path, provenance) = net.cached(cloud, wanted, diag)?;
         let bytes =
             std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let snapshot = snapshot::parse(provenance.name(), &bytes)?;
-        anyhow::ensure!(
-            snapshot.cloud == spec.cloud,
-            "{} is a {} file, not a {} one",
-            provenance.name(),
-            snapshot.cloud,
-            spec.cloud
-        );
-        files.insert(
-            spec.cloud,
-            CloudFile {
-                bytes,
-                snapshot,
-                source: provenance,
-            },
-        );
-    }
-    for (number, spec) in specs.iter().enumerate() {
-        let file = &files[&spec.cloud];
-        spec.check_against(&file.snapshot)
-            .map_err(|e| anyhow::anyhow!("table {} ({}) region: {e}", number + 1, spec.name))?;
+        Ok(CloudFile::parse(bytes, provenance)?)
+    };
+    let (files, unused) = tagroute::fleet::files::files(specs, given, get)?;
+    if let (true, Some((name, cloud))) = (unused, given_name) {
+        diag.warn(format!(
+            "{name} is a {cloud} file, but no table of the run is of that cloud"
+        ));
     }
     Ok(files)
 }

@@ -3,4 +3,5 @@
 //! tables in flight, and one report in which a table that failed stands beside the others.
 
 pub mod config;
+pub mod files;
 pub mod run;
