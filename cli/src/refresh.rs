@@ -110,7 +110,7 @@ pub struct Args {
     /// Seconds to wait for another run's lock before giving up.
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = crate::values::wait, help_heading = "State")]
     lock_timeout: Duration,
-    /// Summary format on stdout.
+    /// Summary format on stdout (with --config, the fleet's report: a table, JSON or Markdown).
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text, help_heading = "Output")]
     summary_format: SummaryFormat,
     #[command(flatten)]
@@ -163,6 +163,7 @@ impl From<WebhookFormat> for MessageFormat {
 enum SummaryFormat {
     Text,
     Json,
+    Markdown,
 }
 
 /// The newest file's bytes and where they came from.
@@ -201,6 +202,11 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     };
     if args.apply && args.live.route_table_id.is_none() {
         anyhow::bail!("--apply needs --route-table-id (or --config)");
+    }
+    if matches!(args.summary_format, SummaryFormat::Markdown) {
+        anyhow::bail!(
+            "--summary-format markdown is a fleet's report (--config); one run's is text or json"
+        );
     }
     let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
     let (bytes, source_info) = get_file(&args, cloud, diag)?;
@@ -251,7 +257,8 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             text.push('\n');
             text
         }
-        SummaryFormat::Text => outcome.summary_line(),
+        // Markdown is refused before the run.
+        SummaryFormat::Text | SummaryFormat::Markdown => outcome.summary_line(),
     };
     match &args.webhook {
         Some(url) if !recorded.pending.is_empty() => {
@@ -348,6 +355,7 @@ fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result
     let format = match args.summary_format {
         SummaryFormat::Text => ReportFormat::Table,
         SummaryFormat::Json => ReportFormat::Json,
+        SummaryFormat::Markdown => ReportFormat::Markdown,
     };
     let status = fleet::finish(&report, format, true, diag)?;
     Ok(if undelivered { Status::Error } else { status })

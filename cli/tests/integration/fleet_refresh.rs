@@ -53,6 +53,17 @@ fn a_fleet_refresh_records_each_table_and_reruns_unchanged() {
         .collect();
     assert_eq!(files.len(), 2, "{files:?}");
 
+    let md = f
+        .run(
+            "refresh",
+            &["--state-dir", s, "--summary-format", "markdown"],
+        )
+        .status(0);
+    assert!(
+        md.stdout.starts_with("### tagroute: 5 tables: 5 unchanged"),
+        "{}",
+        md.stdout
+    );
     let again = f
         .run(
             "refresh",
@@ -279,4 +290,25 @@ fn failed_tables_are_told_at_least_once() {
         "{}",
         failures[0]
     );
+}
+
+#[test]
+fn markdown_is_a_fleets_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    tagroute(&[
+        "refresh",
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--cloud",
+        "public",
+        "--file",
+        &example(),
+        "--region",
+        "westeurope",
+        "--summary-format",
+        "markdown",
+    ])
+    .fails_with("--summary-format markdown is a fleet's report (--config)");
+    assert!(!state.join("current").exists());
 }
