@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use tagroute::arm::ArmClient;
-use tagroute::emit;
 use tagroute::fleet::config::{self, TableSpec};
+use tagroute::fleet::report;
 use tagroute::fleet::run::{self, Action, CloudFile, Fleet, Report, TableStatus};
 use tagroute::request::Notice;
 use tagroute::snapshot::{self, Cloud};
@@ -179,9 +179,9 @@ pub fn finish(
         }
     }
     let text = match format {
-        ReportFormat::Table => emit::fleet::table(report),
-        ReportFormat::Json => emit::fleet::json(report),
-        ReportFormat::Markdown => emit::fleet::markdown(report),
+        ReportFormat::Table => report::table(report),
+        ReportFormat::Json => report::json(report),
+        ReportFormat::Markdown => report::markdown(report),
     };
     deliver(&text, None)?;
     let changed = report.count(TableStatus::Changes) > 0

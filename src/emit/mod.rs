@@ -11,8 +11,6 @@ pub(crate) mod bicep;
 pub(crate) mod csv;
 pub mod diff;
 pub mod drift;
-#[cfg(feature = "azure")]
-pub mod fleet;
 pub(crate) mod json;
 pub mod table;
 #[cfg(feature = "azure")]

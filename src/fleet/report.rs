@@ -2,7 +2,7 @@
 //! table's cells come from outside (names, Resource Manager's error messages) and are escaped
 //! for where they are shown.
 
-use crate::fleet::run::{Report, TableReport, TableStatus};
+use super::run::{Report, TableReport, TableStatus};
 use crate::text::plural;
 
 fn status(t: &TableReport) -> &'static str {
@@ -93,7 +93,7 @@ pub fn summary_line(report: &Report) -> String {
 
 /// Aligned columns, a line per table, and the summary line.
 pub fn table(report: &Report) -> String {
-    let mut out = super::table::columns(&HEADER, &rows(report));
+    let mut out = crate::emit::table::columns(&HEADER, &rows(report));
     out.push('\n');
     out.push_str(&summary_line(report));
     out
@@ -103,9 +103,18 @@ pub fn table(report: &Report) -> String {
 pub fn markdown(report: &Report) -> String {
     let mut out = format!(
         "### tagroute: {}\n\n",
-        super::diff::md_cell(summary_line(report).trim_end())
+        crate::emit::diff::md_cell(summary_line(report).trim_end())
     );
-    out.push_str(&super::diff::md_table(&HEADER, &rows(report)));
+    // Read on a terminal as often as rendered: control characters shown, as in the table.
+    let rows: Vec<Vec<String>> = rows(report)
+        .into_iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| crate::text::for_terminal(c).into_owned())
+                .collect()
+        })
+        .collect();
+    out.push_str(&crate::emit::diff::md_table(&HEADER, &rows));
     out
 }
 
