@@ -27,8 +27,12 @@ pub const CURRENT: &str = "current";
 /// Why the state directory could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("{path}: {err}")]
-    Io { path: String, err: std::io::Error },
+    #[error("{path}")]
+    Io {
+        path: String,
+        #[source]
+        err: std::io::Error,
+    },
     #[error(
         "{link} points to {} instead of a generation of this state directory: nothing is \
          known of the last run, so nothing was changed; repair or remove the link",

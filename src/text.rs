@@ -16,6 +16,20 @@ pub const MAX_TAG_NAME_LEN: usize = 80;
 /// Longest header value (region, platform, service, network feature) accepted.
 pub const MAX_LABEL_LEN: usize = 80;
 
+/// An error and the causes under it, on one line: `what: why: deeper why`, as the command
+/// line prints every error. Library errors carry their cause as a source rather than in their
+/// own words, so whatever shows one as text (a report, a notification) shows it through this.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 /// Why a name from outside was refused: the rule of Azure's grammar it breaks. `what` names
 /// the kind of name ("a route name", "a resource group name", ...).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -226,6 +240,16 @@ pub fn bytes_quoted(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_is_shown_with_its_causes() {
+        let err = crate::snapshot::LoadError::Io {
+            source_name: "f.json".into(),
+            err: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        };
+        assert_eq!(err.to_string(), "f.json: cannot read");
+        assert_eq!(chain(&err), "f.json: cannot read: no such file");
+    }
 
     #[test]
     fn plurals() {

@@ -341,7 +341,7 @@ fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result
             for (what, generation, list) in pending {
                 let format = args.webhook_format.into();
                 if let Err(e) = block_on(refresh::notify(&http, url, generation, list, format))? {
-                    diag.warn(format!("{what}: {e}"));
+                    diag.warn(format!("{what}: {}", tagroute::text::chain(&e)));
                     undelivered = true;
                 }
             }

@@ -76,8 +76,12 @@ pub struct TableSpec {
 /// Why the fleet file was refused: where, and what.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: {err}")]
-    Read { path: String, err: std::io::Error },
+    #[error("{path}")]
+    Read {
+        path: String,
+        #[source]
+        err: std::io::Error,
+    },
     #[error("{path}: larger than {MAX_CONFIG_BYTES} bytes")]
     TooLarge { path: String },
     #[error("{path}:{line}:{column}: {message}")]

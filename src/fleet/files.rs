@@ -22,11 +22,12 @@ pub enum FilesError {
         found: Cloud,
         expected: Cloud,
     },
-    #[error("table {number} ({name}) region: {err}")]
+    #[error("table {number} ({name}) region")]
     Region {
         /// 1-based, in the fleet file's order.
         number: usize,
         name: String,
+        #[source]
         err: SelectError,
     },
     #[error(transparent)]

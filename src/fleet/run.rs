@@ -18,6 +18,7 @@ use crate::refresh::{Notification, job};
 use crate::request::{Notice, plan_and_diff};
 use crate::snapshot::{Cloud, Snapshot};
 use crate::source::Provenance;
+use crate::text::chain;
 
 /// A cloud's file, got and parsed once for all its tables.
 pub struct CloudFile {
@@ -91,7 +92,8 @@ pub struct TableReport {
     pub applied: Option<ApplyReport>,
     /// The refresh generation recorded for this table.
     pub state: Option<PathBuf>,
-    /// Notifications that wait in this table's state for the webhook (refresh).
+    /// What the refresh recorded for this table: its generation and the notifications that
+    /// wait there for the webhook.
     #[serde(skip)]
     pub recorded: Option<crate::refresh::Recorded>,
     /// What to tell about the plan (warnings and notes).
@@ -113,7 +115,9 @@ pub struct Report {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileReport {
+    /// The cloud as the file names it (`Public`).
     pub cloud: &'static str,
+    /// The same cloud, as a value.
     #[serde(skip)]
     pub cloud_id: Cloud,
     pub change_number: u64,
@@ -256,9 +260,9 @@ async fn table_change(
     apply: bool,
     report: &mut TableReport,
 ) -> Result<(), String> {
-    let live = client.read(&spec.id).await.map_err(|e| e.to_string())?;
+    let live = client.read(&spec.id).await.map_err(|e| chain(&e))?;
     let compared =
-        plan_and_diff(&file.snapshot, &spec.request, &live.table).map_err(|e| e.to_string())?;
+        plan_and_diff(&file.snapshot, &spec.request, &live.table).map_err(|e| chain(&e))?;
     let plan = compared.planned.plan;
     report.routes = Some(plan.routes.len());
     report.notices = compared.planned.notices;
@@ -281,7 +285,7 @@ async fn table_change(
         &spec.apply,
     )
     .await
-    .map_err(|e: ApplyError| e.to_string())?;
+    .map_err(|e: ApplyError| chain(&e))?;
     report.status = applied_status(&applied);
     if let Some(e) = &applied.error {
         report.error = Some(e.clone());
@@ -330,7 +334,7 @@ async fn refresh(
     std::fs::create_dir_all(&state_dir).map_err(|e| format!("{}: {e}", state_dir.display()))?;
     let outcome = job::run(job, new, Some(live))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| chain(&e))?;
     report.routes = Some(outcome.plan.routes.len());
     report.notices = outcome.notices;
     report.diff = outcome.recorded.summary.diff.clone();

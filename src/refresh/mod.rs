@@ -36,10 +36,14 @@ pub const WEBHOOK_PREFIX: &str = "webhook-";
 pub enum RefreshError {
     #[error(transparent)]
     State(#[from] StateError),
-    #[error("the state's snapshot: {0}")]
+    #[error("the state's snapshot")]
     Snapshot(#[from] LoadError),
-    #[error("{path}: {err}")]
-    Io { path: String, err: std::io::Error },
+    #[error("{path}")]
+    Io {
+        path: String,
+        #[source]
+        err: std::io::Error,
+    },
     #[error(
         "the new file has changeNumber {new}, older than the state's {stored}: refusing to roll back"
     )]
@@ -160,9 +164,10 @@ pub enum NotifyError {
     },
     #[error(transparent)]
     Refresh(#[from] RefreshError),
-    #[error("the state's notification {name} is not a summary tagroute wrote: {err}")]
+    #[error("the state's notification {name} is not a summary tagroute wrote")]
     Unreadable {
         name: String,
+        #[source]
         err: serde_json::Error,
     },
 }

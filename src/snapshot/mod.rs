@@ -130,9 +130,10 @@ impl Snapshot {
 /// Why a service-tag file could not be loaded. Every variant names the source.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{source_name}: cannot read: {err}")]
+    #[error("{source_name}: cannot read")]
     Io {
         source_name: String,
+        #[source]
         err: std::io::Error,
     },
     #[error("{source_name}: file is larger than the {limit} byte limit")]

@@ -107,8 +107,12 @@ fn cloud_str<S: serde::Serializer>(c: &Cloud, s: S) -> Result<S::Ok, S::Error> {
 pub enum SourceError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    #[error("{url}: downloaded file is not valid: {err}")]
-    Invalid { url: String, err: LoadError },
+    #[error("{url}: downloaded file is not valid")]
+    Invalid {
+        url: String,
+        #[source]
+        err: LoadError,
+    },
     #[error("{url} is a {got} file, not {want}")]
     WrongCloud {
         url: String,
@@ -138,8 +142,12 @@ pub enum SourceError {
     },
     #[error("ARM API: {0}")]
     Arm(String),
-    #[error("cannot write the cache in {dir}: {err}")]
-    Store { dir: String, err: std::io::Error },
+    #[error("cannot write the cache in {dir}")]
+    Store {
+        dir: String,
+        #[source]
+        err: std::io::Error,
+    },
     #[error("no cached {cloud} file in {dir}, and an offline run does not download it")]
     NotCached { cloud: Cloud, dir: String },
 }
