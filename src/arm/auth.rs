@@ -51,6 +51,10 @@ pub struct Tokens {
     /// Azure ML compute's managed identity gave a token.
     azure_ml: bool,
     current: Option<String>,
+    /// Why no credential of the chain gave a token, once the whole chain was tried: the
+    /// answer for every later asker (the tables of a fleet), who would wait for each
+    /// credential's timeout again to hear the same.
+    exhausted: Option<Vec<String>>,
 }
 
 impl fmt::Debug for Tokens {
@@ -188,6 +192,7 @@ impl Tokens {
             chosen: None,
             azure_ml: false,
             current: None,
+            exhausted: None,
         }
     }
 
@@ -229,6 +234,11 @@ impl Tokens {
                 .await
                 .map_err(AuthError::AzureMl);
         }
+        if let Some(tried) = &self.exhausted {
+            return Err(AuthError::NoCredential {
+                tried: tried.clone(),
+            });
+        }
         let (links, mut tried) = chain(cloud);
         let mut links = links.into_iter().peekable();
         let mut azure_ml = azure_ml;
@@ -262,6 +272,7 @@ impl Tokens {
                 Err(_) => tried.push(format!("{name}: no answer in {} s", limit.as_secs())),
             }
         }
+        self.exhausted = Some(tried.clone());
         Err(AuthError::NoCredential { tried })
     }
 }

@@ -111,7 +111,7 @@ pub struct Fleet {
     data: std::path::PathBuf,
     _tmp: tempfile::TempDir,
     pub config: String,
-    cache: String,
+    pub cache: String,
 }
 
 impl Fleet {
@@ -394,4 +394,59 @@ fn one_download_per_cloud() {
         use std::os::unix::fs::MetadataExt;
         assert_eq!(std::fs::metadata(&stored).unwrap().nlink(), 5);
     }
+}
+
+/// With no credential that works, the chain is tried once for the whole run, not once a table:
+/// every table fails with its words, and the managed identity endpoint is asked once a cloud.
+#[test]
+fn a_credential_chain_that_fails_is_tried_once_per_run() {
+    let Some(f) = Fleet::start(FleetFaults::default()) else {
+        return;
+    };
+    let file = f.public_file();
+    let identity = f.fake.server.url("/msi/token");
+    let run = tagroute_with(
+        &[
+            "diff",
+            "--config",
+            &f.config,
+            "--file",
+            &file,
+            "--cache-dir",
+            &f.cache,
+            "--offline",
+            "--arm-endpoint",
+            &f.fake.server.base,
+            "--format",
+            "json",
+        ],
+        None,
+        &[
+            ("AZURE_ACCESS_TOKEN", ""),
+            ("IDENTITY_ENDPOINT", &identity),
+            ("IDENTITY_HEADER", "wrong"),
+            ("PATH", "/nonexistent"),
+        ],
+    )
+    .status(2);
+    let report = run.json();
+    for t in report["tables"].as_array().unwrap() {
+        assert_eq!(t["status"], "failed", "{t}");
+        assert!(
+            t["error"]
+                .as_str()
+                .unwrap()
+                .contains("no Azure credential gave"),
+            "{t}"
+        );
+    }
+    let asked = f
+        .fake
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/msi/token")
+        .count();
+    // Once for each cloud's token (Public and China), not once for each of the five tables.
+    assert_eq!(asked, 2);
 }
