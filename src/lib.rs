@@ -42,6 +42,7 @@ pub mod forwarding;
 pub mod fsutil;
 #[doc(hidden)]
 pub mod internals;
+pub mod json;
 pub mod lines;
 pub mod lookup;
 pub mod model;

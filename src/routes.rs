@@ -64,7 +64,7 @@ pub fn load(path: &str) -> Result<RouteTable, RoutesError> {
 
 /// Parses a route table already in memory.
 pub fn parse(source_name: &str, bytes: &[u8]) -> Result<RouteTable, RoutesError> {
-    let doc: Value = serde_json::from_slice(bytes).map_err(|e| RoutesError::NotJson {
+    let doc: Value = crate::json::parse(bytes).map_err(|e| RoutesError::NotJson {
         source_name: source_name.to_owned(),
         msg: e.to_string(),
     })?;

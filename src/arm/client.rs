@@ -210,7 +210,7 @@ impl ArmClient {
         let reply = self
             .send(what, Method::POST, url, &[], Some(&body), None)
             .await?;
-        serde_json::from_slice(&reply.body).map_err(|e| ArmError::Status {
+        crate::json::parse(&reply.body).map_err(|e| ArmError::Status {
             what: what.to_owned(),
             status: reply.status.as_u16(),
             message: Some(format!("the answer is not JSON: {e}")),

@@ -63,8 +63,8 @@ impl LiveTable {
     pub fn parse(id: &RouteTableId, body: &[u8]) -> Result<LiveTable, ArmError> {
         let source = id.to_string();
         let bad = |msg: String| ArmError::BadTable(format!("route table {}: {msg}", id.name));
-        let doc: Value = serde_json::from_slice(body)
-            .map_err(|e| bad(format!("the answer is not JSON: {e}")))?;
+        let doc: Value =
+            crate::json::parse(body).map_err(|e| bad(format!("the answer is not JSON: {e}")))?;
         let Value::Object(doc) = doc else {
             return Err(bad("the answer is not a route table object".to_owned()));
         };

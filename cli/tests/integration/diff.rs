@@ -494,3 +494,25 @@ fn plans_fit_beside_the_unmanaged_routes() {
         "the plan needs 4 routes, more than the 2 left in {f} (998 routes not managed by tagroute take room of its 1000)"
     ));
 }
+
+/// A route table that says a key twice is refused, whichever value a reader would keep.
+#[test]
+fn a_table_with_a_key_twice_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("routes.json");
+    std::fs::write(
+        &path,
+        r#"[{"name": "tagroute-1", "addressPrefix": "203.0.113.0/24", "nextHopType": "Internet", "nextHopType": "None"}]"#,
+    )
+    .unwrap();
+    tagroute(&[
+        "diff",
+        "--file",
+        &example(),
+        "--region",
+        "westeurope",
+        "--existing",
+        path.to_str().unwrap(),
+    ])
+    .fails_with("duplicate key 'nextHopType'");
+}
