@@ -4,9 +4,3 @@
 
 pub use crate::lines::{Line, Lines, MAX_LINE_BYTES};
 pub use crate::prefix::bulk::{parse_parallel, parse_v4_range, parse_v6_range};
-
-/// Reading a service-tag file with its tag list cut at `cut` (any offset) gives no answer or
-/// exactly the one-thread reader's; panics otherwise.
-pub fn check_split_reading(bytes: &[u8], cut: usize) {
-    crate::snapshot::check_split_reading(bytes, cut)
-}

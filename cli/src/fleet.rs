@@ -98,7 +98,7 @@ pub fn files(
     let given = match file {
         Some(f) => {
             let file = snapshot::source_name(f);
-            let bytes = snapshot::read_source(f)?.to_vec();
+            let bytes = snapshot::read_source(f)?;
             let source = Provenance::File {
                 file,
                 offline: false,

@@ -120,9 +120,6 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     };
     let text = emit::render_plan(&plan, args.format.into(), &target);
     deliver(&text, args.output.output.as_deref())?;
-    // The process ends next and the system takes its memory back whole, faster than freeing
-    // a file's thousands of tags one by one.
-    std::mem::forget(snapshot);
     Ok(Status::Ok)
 }
 

@@ -170,7 +170,7 @@ enum SummaryFormat {
 fn get_file(args: &Args, cloud: Cloud, diag: &Diag) -> anyhow::Result<(Vec<u8>, Provenance)> {
     if let Some(f) = &args.file {
         let file = snapshot::source_name(f);
-        let bytes = snapshot::read_source(f)?.to_vec();
+        let bytes = snapshot::read_source(f)?;
         return Ok((
             bytes,
             Provenance::File {

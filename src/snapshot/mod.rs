@@ -1,5 +1,5 @@
 //! The service-tag file: its model, loading and validation; `read` is its one strict JSON
-//! reader, `parallel` the same reading on two threads.
+//! reader.
 //!
 //! Two shapes are read: the weekly download ("Azure IP Ranges and Service Tags", one file per
 //! cloud) and what `az network list-service-tags` prints (the ARM Service Tag Discovery API, which
@@ -21,7 +21,6 @@ use serde::Deserialize;
 
 use crate::prefix::Prefix;
 
-mod parallel;
 mod read;
 
 use read::*;
@@ -185,27 +184,9 @@ where
     Some(value)
 }
 
-/// The bytes of a file or of stdin: a read-only mapping of a regular file (no copy into fresh
-/// pages, which cost more than parsing does) or, for stdin, pipes, devices and anything that
-/// cannot be mapped, a buffer.
-pub enum SourceBytes {
-    Mapped(memmap2::Mmap),
-    Owned(Vec<u8>),
-}
-
-impl std::ops::Deref for SourceBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            SourceBytes::Mapped(m) => m,
-            SourceBytes::Owned(v) => v,
-        }
-    }
-}
-
 /// Reads a file, or stdin for `-`, refusing anything over [`MAX_FILE_BYTES`] (without reading
 /// more than one byte past it, whatever the file is: a pipe, a device that never ends).
-pub fn read_source(path: &str) -> Result<SourceBytes, LoadError> {
+pub fn read_source(path: &str) -> Result<Vec<u8>, LoadError> {
     let source_name = source_name(path);
     let io = |err| LoadError::Io {
         source_name: source_name.clone(),
@@ -227,15 +208,6 @@ pub fn read_source(path: &str) -> Result<SourceBytes, LoadError> {
                 limit: MAX_FILE_BYTES,
             });
         }
-        if meta.is_file() && meta.len() > 0 {
-            // SAFETY: the mapping is read-only and this process never writes the file. Were
-            // another process to truncate the file while it is read, reading past the new end
-            // would fault; service-tag files and route tables are replaced by rename (as `fetch`
-            // and `refresh` do), not rewritten in place.
-            if let Ok(map) = unsafe { memmap2::MmapOptions::new().map(&file) } {
-                return Ok(SourceBytes::Mapped(map));
-            }
-        }
         file.take(MAX_FILE_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(io)?;
@@ -246,7 +218,7 @@ pub fn read_source(path: &str) -> Result<SourceBytes, LoadError> {
             limit: MAX_FILE_BYTES,
         });
     }
-    Ok(SourceBytes::Owned(bytes))
+    Ok(bytes)
 }
 
 /// Loads and validates a service-tag file from a path, or stdin for `-`.
@@ -291,9 +263,6 @@ pub fn parse(source_name: &str, bytes: &[u8]) -> Result<Snapshot, LoadError> {
         source_name: source_name.to_owned(),
         msg: format!("not UTF-8: {e}"),
     })?;
-    if let Some((raw, built)) = parallel::read(source_name, text) {
-        return assemble(source_name, raw, built);
-    }
     let mut de = serde_json::Deserializer::from_str(text);
     let raw = match RawFile::deserialize(&mut de).and_then(|raw| de.end().map(|()| raw)) {
         Ok(raw) => raw,
@@ -302,20 +271,6 @@ pub fn parse(source_name: &str, bytes: &[u8]) -> Result<Snapshot, LoadError> {
     };
     let prefixes = parse_all_prefixes(&raw.values);
     validate(source_name, raw, prefixes)
-}
-
-/// For the fuzz target of the reader (and the test that replays its corpus): reading the file
-/// with the tag list cut at `cut` (any offset) gives no answer, or exactly the one-thread
-/// reader's; panics otherwise.
-pub(crate) fn check_split_reading(bytes: &[u8], cut: usize) {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return;
-    };
-    let whole = format!("{:?}", parse("f", bytes).map(|s| s.tags));
-    if let Some((raw, built)) = parallel::read_cut("f", text, |_, _| Some(cut)) {
-        let split = format!("{:?}", assemble("f", raw, built).map(|s| s.tags));
-        assert_eq!(split, whole, "cut at {cut}");
-    }
 }
 
 /// The error of a file that is JSON but not a service-tag file, with where it lies. The file is
@@ -352,8 +307,7 @@ fn locate(source_name: &str, bytes: &[u8], first: serde_json::Error) -> LoadErro
     }
 }
 
-/// Every tag's prefixes, in order, for the one-thread reader (large files are read on two
-/// threads by [`parallel`], which parses each tag's prefixes as it reads the tag).
+/// Every tag's prefixes, in order.
 fn parse_all_prefixes(tags: &[RawTag]) -> Vec<Result<Prefixes, serde_json::Error>> {
     let mut scratch = Prefixes::default();
     tags.iter()
@@ -361,11 +315,7 @@ fn parse_all_prefixes(tags: &[RawTag]) -> Vec<Result<Prefixes, serde_json::Error
         .collect()
 }
 
-/// Below this many bytes a second thread costs more than it saves.
-const PARALLEL_BYTES: usize = 256 * 1024;
-
-/// Header values shared between the tags that have them: one copy each (see [`ServiceTag`]),
-/// per reading thread.
+/// Header values shared between the tags that have them: one copy each (see [`ServiceTag`]).
 #[derive(Default)]
 struct Sharing {
     strings: FxHashMap<String, Arc<str>>,
@@ -379,8 +329,8 @@ struct Built<'a> {
     tag: Result<ServiceTag, Fault>,
 }
 
-/// What is wrong with a tag, before its position in the file is known (a thread may read
-/// tags from the middle of the list).
+/// What is wrong with a tag, before the tags around it are weighed (a duplicate name takes
+/// them all).
 #[derive(Debug)]
 enum Fault {
     /// Its name breaks the grammar.
@@ -481,8 +431,7 @@ fn check_tag(
     })
 }
 
-/// Checks what was read on one thread and builds the snapshot; `prefixes` holds each tag's, in
-/// order.
+/// Checks what was read and builds the snapshot; `prefixes` holds each tag's, in order.
 fn validate(
     source_name: &str,
     mut raw: RawFile<'_>,

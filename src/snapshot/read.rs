@@ -93,8 +93,7 @@ pub(super) fn duplicate<E: de::Error>(key: &str) -> E {
 
 /// A value the model does not use: any JSON, read only to check that its objects have no
 /// duplicate keys. It may nest [`MAX_UNUSED_DEPTH`] levels deep: well within serde_json's own
-/// limit, so that where a value starts (the file, or one tag read on its own by
-/// [`parallel`]) never changes whether it is accepted.
+/// limit, so that the bound is tagroute's, stated, and not a parser's detail.
 pub(super) struct Unused;
 
 /// How deep a value the model does not use may nest.
