@@ -11,9 +11,11 @@
 //! the caller, which re-reads the table. `--operation-timeout` bounds each write whole: its
 //! retries, its long-running operation and the waits between.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use backon::Retryable;
 use futures_util::lock::Mutex;
 
 use reqwest::{Method, StatusCode, Url, header};
@@ -110,6 +112,12 @@ enum Judged {
 }
 
 /// How a write's long-running operation ended.
+/// One attempt's failure: retry (the reason, the server's `Retry-After`), or give up.
+enum Failure {
+    Retry(String, Option<String>),
+    Fatal(ArmError),
+}
+
 enum Outcome {
     Succeeded,
     /// `Failed` with `AnotherOperationInProgress`: nothing was changed, send the write again.
@@ -410,7 +418,8 @@ impl ArmClient {
         Ok(url)
     }
 
-    /// Sends one request with retries, before `deadline` when there is one; returns a 2xx reply.
+    /// Sends one request with retries (the downloads' policy, [`http::policy`], the server's
+    /// `Retry-After` winning), before `deadline` when there is one; returns a 2xx reply.
     async fn send(
         &mut self,
         what: &str,
@@ -420,18 +429,78 @@ impl ArmClient {
         body: Option<&Value>,
         deadline: Option<Instant>,
     ) -> Result<Reply, ArmError> {
-        let cfg = self.opts.http.clone();
-        let mut fresh_token_used = false;
-        let mut attempt = 0u32;
+        let attempts = Cell::new(0u32);
+        let writes = Cell::new(0u32);
+        let timed_out = Cell::new(false);
+        let fresh_token_used = Cell::new(false);
+        let client = &*self;
+        let cfg = &client.opts.http;
+        let result = (|| {
+            attempts.set(attempts.get() + 1);
+            client.attempt(
+                what,
+                &method,
+                &url,
+                headers,
+                body,
+                deadline,
+                &fresh_token_used,
+                &writes,
+            )
+        })
+        .retry(http::policy(cfg))
+        .sleep(tokio::time::sleep)
+        .when(|f| matches!(f, Failure::Retry(..)))
+        .adjust(|f, policy| {
+            let Failure::Retry(_, after) = f else {
+                return None;
+            };
+            let wait = http::next_wait(cfg, policy, after.as_deref(), SystemTime::now())?;
+            if deadline.is_some_and(|d| Instant::now() + wait > d) {
+                timed_out.set(true);
+                return None;
+            }
+            Some(wait)
+        })
+        .await;
+        self.writes_sent += writes.get();
+        match result {
+            Ok(reply) => Ok(reply),
+            Err(Failure::Fatal(e)) => Err(e),
+            Err(Failure::Retry(..)) if timed_out.get() => Err(self.timeout(what)),
+            Err(Failure::Retry(msg, _)) => Err(ArmError::Transport {
+                what: what.to_owned(),
+                msg: format!(
+                    "{msg} from {} (after {})",
+                    url.host_str().unwrap_or_default(),
+                    crate::text::plural(attempts.get() as usize, "attempt")
+                ),
+            }),
+        }
+    }
+
+    /// One attempt of a request (and, after a 401, one more with a fresh token).
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt(
+        &self,
+        what: &str,
+        method: &Method,
+        url: &Url,
+        headers: &[(&'static str, String)],
+        body: Option<&Value>,
+        deadline: Option<Instant>,
+        fresh_token_used: &Cell<bool>,
+        writes: &Cell<u32>,
+    ) -> Result<Reply, Failure> {
+        let cfg = &self.opts.http;
         loop {
-            attempt += 1;
             let token = self
                 .tokens
                 .lock()
                 .await
                 .get(false)
                 .await
-                .map_err(ArmError::Auth)?;
+                .map_err(|e| Failure::Fatal(ArmError::Auth(e)))?;
             let mut req = self
                 .http
                 .request(method.clone(), url.clone())
@@ -439,7 +508,7 @@ impl ArmClient {
             if let Some(deadline) = deadline {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    return Err(self.timeout(what));
+                    return Err(Failure::Fatal(self.timeout(what)));
                 }
                 req = req.timeout(left.min(cfg.timeout));
             }
@@ -452,71 +521,59 @@ impl ArmClient {
                     .body(b.to_string());
             }
             if method == Method::PUT || method == Method::DELETE {
-                self.writes_sent += 1;
+                writes.set(writes.get() + 1);
             }
-            let failure = match req.send().await {
-                Ok(resp) => {
-                    let status = resp.status();
-                    let resp_headers = resp.headers().clone();
-                    match http::read_limited(resp, cfg.max_bytes, &Quiet).await {
-                        Ok(bytes) => {
-                            let reply = Reply {
-                                status,
-                                headers: resp_headers,
-                                body: bytes,
-                            };
-                            match self.judge(what, reply, &mut fresh_token_used).await? {
-                                Judged::Done(r) => return Ok(r),
-                                Judged::Again => continue,
-                                Judged::Retry(msg, after) => (msg, after),
-                            }
-                        }
-                        Err(BodyError::TooLarge) => {
-                            return Err(ArmError::TooLarge {
-                                what: what.to_owned(),
-                                limit: cfg.max_bytes,
-                            });
-                        }
-                        Err(BodyError::Broken(msg)) => (format!("reading the answer: {msg}"), None),
-                    }
-                }
-                Err(e) => (http::describe(&e), None),
+            let resp = match req.send().await {
+                Ok(resp) => resp,
+                Err(e) => return Err(Failure::Retry(http::describe(&e), None)),
             };
-            let host = url.host_str().unwrap_or_default().to_owned();
-            if attempt > cfg.retries {
-                return Err(ArmError::Transport {
-                    what: what.to_owned(),
-                    msg: format!(
-                        "{} from {host} (after {})",
-                        failure.0,
-                        crate::text::plural(attempt as usize, "attempt")
-                    ),
-                });
-            }
-            let delay = retry_delay(&cfg, attempt, failure.1.as_deref(), SystemTime::now());
-            match deadline {
-                Some(d) => self.sleep_until(what, delay, d).await?,
-                None => tokio::time::sleep(delay).await,
+            let status = resp.status();
+            let resp_headers = resp.headers().clone();
+            let bytes = match http::read_limited(resp, cfg.max_bytes, &Quiet).await {
+                Ok(bytes) => bytes,
+                Err(BodyError::TooLarge) => {
+                    return Err(Failure::Fatal(ArmError::TooLarge {
+                        what: what.to_owned(),
+                        limit: cfg.max_bytes,
+                    }));
+                }
+                Err(BodyError::Broken(msg)) => {
+                    return Err(Failure::Retry(format!("reading the answer: {msg}"), None));
+                }
+            };
+            let reply = Reply {
+                status,
+                headers: resp_headers,
+                body: bytes,
+            };
+            match self
+                .judge(what, reply, fresh_token_used)
+                .await
+                .map_err(Failure::Fatal)?
+            {
+                Judged::Done(r) => return Ok(r),
+                Judged::Again => continue,
+                Judged::Retry(msg, after) => return Err(Failure::Retry(msg, after)),
             }
         }
     }
 
     /// What to do with an answer.
     async fn judge(
-        &mut self,
+        &self,
         what: &str,
         reply: Reply,
-        fresh_token_used: &mut bool,
+        fresh_token_used: &Cell<bool>,
     ) -> Result<Judged, ArmError> {
         let status = reply.status;
         if status.is_success() {
             return Ok(Judged::Done(reply));
         }
         if status == StatusCode::UNAUTHORIZED {
-            if *fresh_token_used {
+            if fresh_token_used.get() {
                 return Err(ArmError::Unauthorized);
             }
-            *fresh_token_used = true;
+            fresh_token_used.set(true);
             self.tokens
                 .lock()
                 .await

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
+use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 use reqwest::{StatusCode, Url, header};
 
 /// How patient the client is.
@@ -15,7 +16,7 @@ pub struct HttpConfig {
     pub timeout: Duration,
     /// Retries after the first attempt.
     pub retries: u32,
-    /// First backoff; doubled each retry, with up to 50% jitter.
+    /// First backoff; doubled each retry, with jitter of up to as much again.
     pub backoff: Duration,
     /// Longest single wait, whatever `Retry-After` asks.
     pub max_wait: Duration,
@@ -128,15 +129,29 @@ pub fn check_url(url: &Url) -> Result<(), FetchError> {
     }
 }
 
-/// How long to wait before retry number `attempt` (1-based): `Retry-After` when the server sent
-/// one, else exponential backoff with jitter; never longer than `max_wait`. `now` is a parameter so
-/// that tests need no clock.
-pub fn retry_delay(
+/// The one retry policy of every request (downloads, Resource Manager, token endpoints,
+/// webhooks): up to `retries` retries after the first attempt, waiting `backoff`, then twice as
+/// long each time, with jitter of up to as much again, never more than `max_wait`. A server's
+/// `Retry-After` replaces the policy's wait ([`next_wait`]).
+pub fn policy(cfg: &HttpConfig) -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(cfg.backoff)
+        .with_factor(2.0)
+        .with_max_delay(cfg.max_wait)
+        .with_jitter()
+        .with_max_times(cfg.retries as usize)
+}
+
+/// The wait before the next attempt, given the policy's (`None`: the retries are spent) and the
+/// server's `Retry-After` (seconds or an HTTP date; `now` is a parameter so that tests need no
+/// clock): the server's when it sent one, else the policy's, never longer than `max_wait`.
+pub fn next_wait(
     cfg: &HttpConfig,
-    attempt: u32,
+    policy: Option<Duration>,
     retry_after: Option<&str>,
     now: SystemTime,
-) -> Duration {
+) -> Option<Duration> {
+    let policy = policy?;
     let asked = retry_after.and_then(|v| {
         let v = v.trim();
         v.parse::<u64>().ok().map(Duration::from_secs).or_else(|| {
@@ -145,11 +160,23 @@ pub fn retry_delay(
                 .map(|t| t.duration_since(now).unwrap_or(Duration::ZERO))
         })
     });
-    let delay = asked.unwrap_or_else(|| {
-        let exp = cfg.backoff.saturating_mul(1 << (attempt - 1).min(16));
-        exp.saturating_add(exp.mul_f64(fastrand::f64() * 0.5))
-    });
-    delay.min(cfg.max_wait)
+    Some(asked.unwrap_or(policy).min(cfg.max_wait))
+}
+
+/// The wait before retry number `attempt` (1-based) of a loop the policy does not drive (a
+/// write whose operation ended because another was in progress): the policy's wait for that
+/// retry, or the server's `Retry-After`.
+pub fn retry_delay(
+    cfg: &HttpConfig,
+    attempt: u32,
+    retry_after: Option<&str>,
+    now: SystemTime,
+) -> Duration {
+    let nth = policy(cfg)
+        .without_max_times()
+        .build()
+        .nth(attempt.saturating_sub(1) as usize);
+    next_wait(cfg, Some(nth.unwrap_or(cfg.max_wait)), retry_after, now).unwrap_or(cfg.max_wait)
 }
 
 /// The `Retry-After` header's text, when there is one.
@@ -220,37 +247,36 @@ impl Http {
         &self.token_client
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or the retries are spent.
+    /// Runs `attempt` until it succeeds, fails for good, or the retries are spent ([`policy`]).
     async fn retrying<T, F, Fut>(&self, url: &Url, mut attempt: F) -> Result<T, FetchError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, Attempt>>,
     {
         check_url(url)?;
-        let mut n = 0;
-        loop {
-            n += 1;
-            match attempt().await {
-                Ok(v) => return Ok(v),
-                Err(Attempt::Fatal(e)) => return Err(e),
-                Err(Attempt::Retry(msg, retry_after)) => {
-                    if n > self.cfg.retries {
-                        return Err(FetchError::Network {
-                            url: shown(url),
-                            msg,
-                            attempts: n,
-                        });
-                    }
-                    tokio::time::sleep(retry_delay(
-                        &self.cfg,
-                        n,
-                        retry_after.as_deref(),
-                        SystemTime::now(),
-                    ))
-                    .await;
-                }
+        let attempts = std::cell::Cell::new(0u32);
+        let result = (|| {
+            attempts.set(attempts.get() + 1);
+            attempt()
+        })
+        .retry(policy(&self.cfg))
+        .sleep(tokio::time::sleep)
+        .when(|e| matches!(e, Attempt::Retry(..)))
+        .adjust(|e, wait| match e {
+            Attempt::Retry(_, after) => {
+                next_wait(&self.cfg, wait, after.as_deref(), SystemTime::now())
             }
-        }
+            Attempt::Fatal(_) => None,
+        })
+        .await;
+        result.map_err(|e| match e {
+            Attempt::Fatal(e) => e,
+            Attempt::Retry(msg, _) => FetchError::Network {
+                url: shown(url),
+                msg,
+                attempts: attempts.get(),
+            },
+        })
     }
 
     /// GET with optional validators and bearer token; the body is read whole, within the limit.
@@ -514,11 +540,12 @@ mod tests {
         for attempt in 1..=4 {
             let d = retry_delay(&cfg, attempt, None, now);
             let base = Duration::from_millis(100 << (attempt - 1));
-            assert!(
-                d >= base && d <= base.mul_f64(1.5),
-                "attempt {attempt}: {d:?}"
-            );
+            assert!(d >= base && d <= base * 2, "attempt {attempt}: {d:?}");
         }
+        // The policy gives `retries` waits, then none.
+        let waits: Vec<Duration> = policy(&cfg).build().collect();
+        assert_eq!(waits.len(), cfg.retries as usize);
+        assert_eq!(next_wait(&cfg, None, Some("1"), now), None);
         assert_eq!(
             retry_delay(&cfg, 30, Some("garbage"), now),
             Duration::from_secs(30)
