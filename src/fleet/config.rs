@@ -18,6 +18,8 @@ use crate::request::{PlanRequest, parse_default_next_hop};
 use crate::select::{self, FamilyChoice};
 use crate::snapshot::{Cloud, Snapshot};
 
+const MISSING_ID: &str = "missing: each table names its route table's Resource Manager id";
+
 /// Largest fleet file read.
 pub const MAX_CONFIG_BYTES: usize = 4 << 20;
 /// Most tables one file may hold (a subscription may hold 600 route tables).
@@ -179,18 +181,16 @@ pub fn parse(
             message: crate::text::for_terminal(e.message().trim()).replace("\\n", " "),
         }
     })?;
-    for key in ["name", "id"] {
-        let given = match key {
-            "name" => file.defaults.name.is_some(),
-            _ => file.defaults.id.is_some(),
-        };
-        if given {
-            return Err(ConfigError::Invalid {
-                path: path.to_owned(),
-                place: Place::Defaults { key },
-                message: "belongs in a [[table]]: each table has its own".into(),
-            });
-        }
+    let per_table = [
+        ("name", file.defaults.name.is_some()),
+        ("id", file.defaults.id.is_some()),
+    ];
+    if let Some((key, _)) = per_table.into_iter().find(|(_, given)| *given) {
+        return Err(ConfigError::Invalid {
+            path: path.to_owned(),
+            place: Place::Defaults { key },
+            message: "belongs in a [[table]]: each table has its own".into(),
+        });
     }
     if file.table.is_empty() {
         return Err(ConfigError::Empty {
@@ -226,9 +226,11 @@ pub fn parse(
             place,
             message,
         };
-        let spec = resolve(&file.defaults, entry, default_cloud, &place)
-            .map_err(|(p, m)| invalid(p, m))?;
-        let spec = spec.expect("a table's id is required by resolve");
+        let Some(spec) = resolve(&file.defaults, entry, default_cloud, &place)
+            .map_err(|(p, m)| invalid(p, m))?
+        else {
+            return Err(invalid(place("id"), MISSING_ID.into()));
+        };
         let id_key = spec.id.to_string().to_ascii_lowercase();
         if let Some(first) = by_id.insert(id_key, number) {
             return Err(invalid(
@@ -262,7 +264,8 @@ fn line_column(bytes: &[u8], at: usize) -> (usize, usize) {
 
 type Problem = (Place, String);
 
-/// The table `entry` with `defaults` under it; `None` for `[defaults]` itself (no id).
+/// The table `entry` with `defaults` under it; `None` when it names no `id` (`[defaults]`
+/// itself, or a table missing one).
 fn resolve(
     defaults: &Entry,
     entry: &Entry,
@@ -371,15 +374,9 @@ fn resolve(
         max_tag_routes,
         hint: false,
     };
+    // [defaults] itself, or a table without an id (which its caller refuses).
     let Some(id_text) = &entry.id else {
-        // [defaults] itself, or a table without an id.
-        return match entry.name.is_some() || !is_defaults(place) {
-            true => Err(fail(
-                "id",
-                "missing: each table names its route table's Resource Manager id".into(),
-            )),
-            false => Ok(None),
-        };
+        return Ok(None);
     };
     let id: RouteTableId = id_text
         .parse()
@@ -411,10 +408,6 @@ fn resolve(
         request,
         apply,
     }))
-}
-
-fn is_defaults(place: &dyn Fn(&'static str) -> Place) -> bool {
-    matches!(place("id"), Place::Defaults { .. })
 }
 
 fn one_of(text: &str, allowed: &str) -> String {
