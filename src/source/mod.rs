@@ -140,8 +140,15 @@ pub enum SourceError {
         page: String,
         probe: FetchError,
     },
-    #[error("ARM API: {0}")]
-    Arm(String),
+    #[error("ARM API")]
+    Arm(#[from] ArmApiError),
+    #[error("{base} joined with {name} is no URL")]
+    BadUrl {
+        base: String,
+        name: String,
+        #[source]
+        err: url::ParseError,
+    },
     #[error("cannot write the cache in {dir}")]
     Store {
         dir: String,
@@ -150,6 +157,32 @@ pub enum SourceError {
     },
     #[error("no cached {cloud} file in {dir}, and an offline run does not download it")]
     NotCached { cloud: Cloud, dir: String },
+}
+
+/// Most pages of the ARM Service Tag Discovery API followed.
+pub const MAX_ARM_PAGES: usize = 1000;
+
+/// Why the ARM Service Tag Discovery API gave no file.
+#[derive(Debug, thiserror::Error)]
+pub enum ArmApiError {
+    #[error("{url}: answered 304 to a request without validators")]
+    NotModified { url: String },
+    #[error("{url}: not JSON")]
+    NotJson {
+        url: String,
+        #[source]
+        err: serde_json::Error,
+    },
+    #[error("bad nextLink {}", crate::text::quoted(.link))]
+    BadNextLink {
+        link: String,
+        #[source]
+        err: url::ParseError,
+    },
+    #[error("nextLink points to another host ({host}); not following it")]
+    ForeignNextLink { host: String },
+    #[error("more than {MAX_ARM_PAGES} pages")]
+    TooManyPages,
 }
 
 /// A file as the server sent it, with where it came from.
@@ -186,10 +219,15 @@ pub async fn discover(
     };
     notes.push(format!("{page}; probing dates"));
     for date in probe_dates(today, probe_days) {
+        let name = format!("{stem}{date}.json");
         let url = ep
             .download_base
-            .join(&format!("{stem}{date}.json"))
-            .map_err(|e| SourceError::Arm(e.to_string()))?;
+            .join(&name)
+            .map_err(|err| SourceError::BadUrl {
+                base: http::shown(&ep.download_base),
+                name,
+                err,
+            })?;
         match http.exists(&url).await {
             Ok(true) => return Ok((url, "date probe")),
             Ok(false) => {}
@@ -262,16 +300,24 @@ pub async fn fetch_arm(
     let first = ep
         .arm_endpoint
         .join(&path)
-        .map_err(|e| SourceError::Arm(e.to_string()))?;
+        .map_err(|err| SourceError::BadUrl {
+            base: http::shown(&ep.arm_endpoint),
+            name: path.clone(),
+            err,
+        })?;
     let mut url = first.clone();
     let mut doc: Option<serde_json::Value> = None;
-    for _page in 0..1000 {
+    for _page in 0..MAX_ARM_PAGES {
         let Fetched::Body { bytes, .. } = http.get(&url, None, Some(token), &http::Quiet).await?
         else {
-            return Err(SourceError::Arm("unexpected 304".into()));
+            let url = http::shown(&url);
+            return Err(ArmApiError::NotModified { url }.into());
         };
-        let mut page: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| SourceError::Arm(format!("{url}: not JSON: {e}")))?;
+        let mut page: serde_json::Value =
+            crate::json::parse(&bytes).map_err(|err| ArmApiError::NotJson {
+                url: http::shown(&url),
+                err,
+            })?;
         let next = page
             .get("nextLink")
             .and_then(|v| v.as_str())
@@ -307,19 +353,20 @@ pub async fn fetch_arm(
         };
         let next = Url::parse(&next)
             .or_else(|_| url.join(&next))
-            .map_err(|e| SourceError::Arm(format!("bad nextLink: {e}")))?;
+            .map_err(|err| ArmApiError::BadNextLink {
+                link: next.clone(),
+                err,
+            })?;
         // The token goes only to the ARM host it was meant for.
         if next.host_str() != ep.arm_endpoint.host_str()
             || next.port_or_known_default() != ep.arm_endpoint.port_or_known_default()
         {
-            return Err(SourceError::Arm(format!(
-                "nextLink points to another host ({}); not following it",
-                next.host_str().unwrap_or("?")
-            )));
+            let host = crate::text::for_terminal(next.host_str().unwrap_or("?")).into_owned();
+            return Err(ArmApiError::ForeignNextLink { host }.into());
         }
         url = next;
     }
-    Err(SourceError::Arm("more than 1000 pages".into()))
+    Err(ArmApiError::TooManyPages.into())
 }
 
 /// Fetches the newest file of `cloud` into `store`. Returns what happened and notes for stderr.

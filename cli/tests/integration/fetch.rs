@@ -535,3 +535,41 @@ fn redirects_follow_the_rules_of_the_first_url() {
         .status(0);
     assert_eq!(case.cached().unwrap(), read(&dir, CHINA_NEW));
 }
+
+/// The ARM API's pages are outside input: a nextLink to another host is not followed (the token
+/// would go there), and a page that says a key twice is refused.
+#[test]
+fn arm_api_pages_that_point_away_or_say_a_key_twice_are_refused() {
+    for (page, needle) in [
+        (
+            r#"{"changeNumber": "1", "cloud": "China", "values": [], "nextLink": "https://elsewhere.example.com/next"}"#,
+            "ARM API: nextLink points to another host (elsewhere.example.com); not following it",
+        ),
+        (
+            r#"{"changeNumber": "1", "cloud": "China", "cloud": "Public", "values": []}"#,
+            "not JSON: duplicate key 'cloud'",
+        ),
+    ] {
+        let server = Server::start(move |_, _| Reply::body(page));
+        let case = Case::new();
+        let token_file = case._tmp.path().join("token");
+        std::fs::write(&token_file, "s3cr3t-token\n").unwrap();
+        case.fetch(
+            &server,
+            &[
+                "--arm",
+                "--subscription",
+                "sub-1",
+                "--location",
+                "chinaeast2",
+                "--arm-endpoint",
+                &server.base,
+                "--token-file",
+                token_file.to_str().unwrap(),
+            ],
+        )
+        .fails_with(needle);
+        assert_eq!(server.requests().len(), 1);
+        assert!(case.cached().is_none());
+    }
+}
