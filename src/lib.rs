@@ -11,7 +11,8 @@
 //!   it, with what to tell the user ([`request::plan_request`], [`request::plan_and_diff`]);
 //! - [`emit`]: render a plan for az, Terraform, ARM, Bicep, JSON, CSV or a table;
 //! - [`routes`], [`forwarding`] and [`diff`]: read an existing route table, forward it as Azure
-//!   does, and compute the change to it;
+//!   does, and compute the change to it; [`coverage`]: how much of a set of tags a table sends to
+//!   Internet;
 //! - [`drift`]: what changed between two service-tag files, and whether the routes must follow;
 //! - [`lookup`]: which tags hold an address;
 //! - [`prefix`]: the prefix engine (prefixes, aggregation, interval sets, the bulk reader), with
@@ -21,8 +22,12 @@
 //! - [`arm`] and [`refresh`] (feature `azure`): live route tables through Azure Resource Manager
 //!   (read, apply, verify), and the unattended refresh job ([`refresh::job::run`]) with its
 //!   atomic state directory ([`state`]);
-//! - [`text`], [`lines`], [`fsutil`]: names and terminal-safe text, bounded line reading, atomic
-//!   file writes.
+//! - [`fleet`] (feature `azure`): many route tables in one run, from a fleet file
+//!   ([`fleet::config::load`], [`fleet::files::files`], [`fleet::run::run`]);
+//! - [`discover`] (feature `azure`): the route tables of whole subscriptions through Azure
+//!   Resource Graph, each judged against the current file;
+//! - [`text`], [`json`], [`lines`], [`fsutil`]: names, terminal-safe text and errors with their
+//!   causes, JSON from outside read strictly, bounded line reading, atomic file writes.
 //!
 //! Both features are on by default; `default-features = false` gives the planner and the prefix
 //! engine without tokio, reqwest or the Azure SDK.

@@ -30,6 +30,7 @@ use crate::model::{Destination, Limits, Route, RouteWire};
 use crate::plan::Plan;
 use crate::routes::ExistingRoute;
 use crate::snapshot::Snapshot;
+use crate::text::chain;
 
 /// How the change is written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -273,7 +274,7 @@ pub async fn apply(
                     Ok(live) => live,
                     Err(e) if made.is_empty() => return Err(e.into()),
                     Err(e) => {
-                        report.error = Some(format!("reading the table again: {e}"));
+                        report.error = Some(format!("reading the table again: {}", chain(&e)));
                         break;
                     }
                 };
@@ -281,7 +282,7 @@ pub async fn apply(
                     Ok(d) => (live, d),
                     Err(e) if made.is_empty() => return Err(e.into()),
                     Err(e) => {
-                        report.error = Some(format!("planning the change again: {e}"));
+                        report.error = Some(format!("planning the change again: {}", chain(&e)));
                         break;
                     }
                 }
@@ -371,7 +372,7 @@ pub async fn apply(
                 Err(e) => {
                     report
                         .error
-                        .get_or_insert_with(|| format!("reading the table back: {e}"));
+                        .get_or_insert_with(|| format!("reading the table back: {}", chain(&e)));
                 }
             }
         }
@@ -381,7 +382,7 @@ pub async fn apply(
             report.unknown = unsettled.iter().map(Write::record).collect();
             report
                 .error
-                .get_or_insert_with(|| format!("reading the table back: {e}"));
+                .get_or_insert_with(|| format!("reading the table back: {}", chain(&e)));
         }
     }
     Ok(report)
@@ -452,7 +453,11 @@ async fn write_routes(
                     Ok(now) => now
                         .etag
                         .map_err(|why| format!("route {} was not written: {why}", w.name())),
-                    Err(e) => Err(format!("reading the table before {}: {e}", w.name())),
+                    Err(e) => Err(format!(
+                        "reading the table before {}: {}",
+                        w.name(),
+                        chain(&e)
+                    )),
                 };
                 let etag = match fresh {
                     Ok(e) => e,

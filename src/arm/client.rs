@@ -79,8 +79,12 @@ pub enum ArmError {
     },
     #[error("{what}: the answer is larger than the {limit} byte limit (--max-bytes)")]
     TooLarge { what: String, limit: u64 },
-    #[error("{0}")]
-    BadTable(String),
+    #[error(transparent)]
+    BadTable(#[from] super::live::BadTable),
+    #[error("Resource Manager endpoint")]
+    Endpoint(#[source] http::FetchError),
+    #[error(transparent)]
+    Client(http::FetchError),
 }
 
 /// One Resource Manager endpoint, with credentials.
@@ -128,17 +132,11 @@ impl ArmClient {
     /// A client for `endpoint`, which the caller has checked is the cloud's own Resource
     /// Manager (or loopback): the token goes there.
     pub fn new(endpoint: Url, tokens: Tokens, opts: ArmOptions) -> Result<ArmClient, ArmError> {
-        http::check_url(&endpoint).map_err(|e| ArmError::Transport {
-            what: "Resource Manager endpoint".into(),
-            msg: e.to_string(),
-        })?;
+        http::check_url(&endpoint).map_err(ArmError::Endpoint)?;
         // The downloads' client, its token side: the same timeouts and user agent, and no
         // redirect is ever followed with a token.
         let http = http::Http::new(opts.http.clone())
-            .map_err(|e| ArmError::Transport {
-                what: "HTTP client".into(),
-                msg: e.to_string(),
-            })?
+            .map_err(ArmError::Client)?
             .token_client()
             .clone();
         Ok(ArmClient {

@@ -57,38 +57,60 @@ pub fn check_etag(etag: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Why an answer is not the route table asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum BadTable {
+    #[error("route table {table}: the answer is not JSON")]
+    NotJson {
+        table: String,
+        #[source]
+        err: serde_json::Error,
+    },
+    #[error("route table {table}: the answer is not a route table object")]
+    NotObject { table: String },
+    #[error("route table {table}: the answer is for another resource, {got}")]
+    OtherResource { table: String, got: String },
+    #[error("route table {table}: the answer names no id")]
+    NoId { table: String },
+    #[error("route table {table}: the answer is not a route table (no properties.routes list)")]
+    NoRoutes { table: String },
+    #[error(transparent)]
+    Routes(#[from] routes::RoutesError),
+}
+
 impl LiveTable {
     /// Reads the answer to a GET of table `id`: the table object with its `id`, `etag` and
     /// `properties.routes`. Anything else is refused.
     pub fn parse(id: &RouteTableId, body: &[u8]) -> Result<LiveTable, ArmError> {
         let source = id.to_string();
-        let bad = |msg: String| ArmError::BadTable(format!("route table {}: {msg}", id.name));
-        let doc: Value =
-            crate::json::parse(body).map_err(|e| bad(format!("the answer is not JSON: {e}")))?;
+        let table = || id.name.clone();
+        let doc: Value = crate::json::parse(body).map_err(|err| BadTable::NotJson {
+            table: table(),
+            err,
+        })?;
         let Value::Object(doc) = doc else {
-            return Err(bad("the answer is not a route table object".to_owned()));
+            return Err(BadTable::NotObject { table: table() }.into());
         };
         match doc.get("id").and_then(Value::as_str) {
             Some(got) if got.eq_ignore_ascii_case(&source) => {}
             Some(got) => {
-                return Err(bad(format!(
-                    "the answer is for another resource, {}",
-                    crate::text::quoted(got)
-                )));
+                let got = crate::text::quoted(got);
+                return Err(BadTable::OtherResource {
+                    table: table(),
+                    got,
+                }
+                .into());
             }
-            None => return Err(bad("the answer names no id".to_owned())),
+            None => return Err(BadTable::NoId { table: table() }.into()),
         }
         let Some(list) = doc
             .get("properties")
             .and_then(|p| p.get("routes"))
             .and_then(Value::as_array)
         else {
-            return Err(bad(
-                "the answer is not a route table (no properties.routes list)".to_owned(),
-            ));
+            return Err(BadTable::NoRoutes { table: table() }.into());
         };
-        let table =
-            routes::parse_list(&source, list).map_err(|e| ArmError::BadTable(e.to_string()))?;
+        let table = routes::parse_list(&source, list).map_err(BadTable::Routes)?;
         let etag = match doc.get("etag") {
             Some(Value::String(e)) => check_etag(e).map(|()| e.clone()),
             Some(_) => Err("its ETag is not a string".to_owned()),

@@ -24,7 +24,7 @@ pub use auth::{
 pub use azureml::AzureMlError;
 pub use client::{ArmClient, ArmError, ArmOptions};
 pub use id::{IdError, RouteTableId, subscription};
-pub use live::{LiveTable, check_etag};
+pub use live::{BadTable, LiveTable, check_etag};
 
 /// The `Microsoft.Network` API version every request names.
 pub const API_VERSION: &str = crate::model::NETWORK_API_VERSION;

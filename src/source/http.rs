@@ -81,8 +81,8 @@ pub enum FetchError {
     },
     #[error("{url}: the body is larger than the {limit} byte limit")]
     TooLarge { url: String, limit: u64 },
-    #[error("cannot start the HTTP client: {0}")]
-    Client(String),
+    #[error("cannot start the HTTP client")]
+    Client(#[source] reqwest::Error),
 }
 
 /// A URL as messages show it: without user info, and with any query cut to `?...`, since either
@@ -218,7 +218,7 @@ impl Http {
                 .timeout(cfg.timeout)
                 .redirect(redirects)
                 .build()
-                .map_err(|e| FetchError::Client(e.to_string()))
+                .map_err(FetchError::Client)
         };
         // Every hop must pass the rules the first URL passed, or the loopback-only rule for
         // plain http:// would be one redirect away from meaning nothing.
