@@ -13,6 +13,7 @@ use crate::arm::{ArmClient, ArmError, RouteTableId};
 use crate::coverage::{Coverage, coverage};
 use crate::diff::has_name_prefix;
 use crate::model::AZURE_MAX_ROUTES;
+use crate::prefix::Family;
 use crate::routes::{self, Destination, RouteTable};
 use crate::select;
 use crate::snapshot::Snapshot;
@@ -178,7 +179,7 @@ pub fn judge(found: &Found, snapshot: &Snapshot, name_prefix: &str) -> TableFact
         .filter(|r| has_name_prefix(&r.name, name_prefix))
         .count();
     let default = table.routes.iter().find(|r| {
-        matches!(&r.destination, Destination::Prefix(p) if p.is_default() && p.to_string() == "0.0.0.0/0")
+        matches!(&r.destination, Destination::Prefix(p) if p.is_default() && p.family() == Family::V4)
     });
     if let Some(d) = default {
         facts.default_hop = Some(d.next_hop.to_string());
@@ -217,5 +218,45 @@ fn subnet_name(id: &str) -> String {
     {
         Some(i) if parts.len() > i + 3 => format!("{}/{}", parts[i + 1], parts[i + 3]),
         _ => id.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ID: &str = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt";
+
+    /// A row of Resource Graph is outside input: an id or location off the grammar is refused
+    /// and named; routes that break the route grammar leave the table found but unread.
+    #[test]
+    fn rows_off_the_grammar_are_refused_or_unread() {
+        let row = |id: &str, location: &str, routes: Value| {
+            json!({"id": id, "location": location, "properties": {"routes": routes,
+                "subnets": [{"id": format!("{ID}/../virtualNetworks/vnet/subnets/aml")}]}})
+        };
+        let bad_id = read_row(&row("/subscriptions/x/rt", "eastus", json!([])))
+            .err()
+            .unwrap();
+        assert!(
+            bad_id.reason.contains("expected /subscriptions/"),
+            "{}",
+            bad_id.reason
+        );
+        let bad_location = read_row(&row(ID, "east\nus", json!([]))).err().unwrap();
+        assert!(
+            bad_location.reason.starts_with("location: "),
+            "{}",
+            bad_location.reason
+        );
+        let bad_route =
+            json!([{"name": "r t", "addressPrefix": "10.0.0.0/8", "nextHopType": "Internet"}]);
+        let found = read_row(&row(ID, "eastus", bad_route)).ok().unwrap();
+        assert!(found.table.is_err());
+        assert_eq!(subnet_name(&found.subnets[0]), "vnet/aml");
+        let good = json!([{"name": "default", "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"}}]);
+        let found = read_row(&row(ID, "eastus", good)).ok().unwrap();
+        assert_eq!(found.table.unwrap().routes.len(), 1);
     }
 }

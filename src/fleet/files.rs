@@ -6,9 +6,8 @@
 use std::collections::BTreeMap;
 
 use super::config::TableSpec;
-use super::run::CloudFile;
 use crate::select::SelectError;
-use crate::snapshot::{self, Cloud, LoadError};
+use crate::snapshot::{self, Cloud, LoadError, Snapshot};
 use crate::source::Provenance;
 
 /// Why the run has no file for its tables.
@@ -32,6 +31,13 @@ pub enum FilesError {
     },
     #[error(transparent)]
     Get(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A cloud's file, got and parsed once for all its tables.
+pub struct CloudFile {
+    pub bytes: Vec<u8>,
+    pub snapshot: Snapshot,
+    pub source: Provenance,
 }
 
 impl CloudFile {

@@ -47,7 +47,7 @@ fn rows(report: &Report) -> Vec<Vec<String>> {
             let [routes, add, update, remove] = counts(t);
             vec![
                 t.name.clone(),
-                t.cloud.to_owned(),
+                t.cloud.as_str().to_owned(),
                 t.region.clone().unwrap_or_default(),
                 status(t).to_owned(),
                 routes,

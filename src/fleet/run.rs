@@ -11,21 +11,15 @@ use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
 use super::config::TableSpec;
+pub use super::files::CloudFile;
 use crate::arm::{ApplyError, ApplyReport, ArmClient};
 use crate::diff::DiffSummary;
 use crate::emit::PlanFormat;
 use crate::refresh::{Notification, job};
 use crate::request::{Notice, plan_and_diff};
-use crate::snapshot::{Cloud, Snapshot};
+use crate::snapshot::Cloud;
 use crate::source::Provenance;
 use crate::text::chain;
-
-/// A cloud's file, got and parsed once for all its tables.
-pub struct CloudFile {
-    pub bytes: Vec<u8>,
-    pub snapshot: Snapshot,
-    pub source: Provenance,
-}
 
 /// What the run does to each table.
 pub enum Action<'a> {
@@ -81,7 +75,7 @@ pub enum TableStatus {
 pub struct TableReport {
     pub name: String,
     pub id: String,
-    pub cloud: &'static str,
+    pub cloud: Cloud,
     pub region: Option<String>,
     pub status: TableStatus,
     /// Routes planned.
@@ -115,11 +109,7 @@ pub struct Report {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileReport {
-    /// The cloud as the file names it (`Public`).
-    pub cloud: &'static str,
-    /// The same cloud, as a value.
-    #[serde(skip)]
-    pub cloud_id: Cloud,
+    pub cloud: Cloud,
     pub change_number: u64,
     pub source: Provenance,
 }
@@ -158,8 +148,7 @@ pub async fn run(fleet: Fleet<'_>, action: &Action<'_>) -> Report {
             .files
             .iter()
             .map(|(cloud, f)| FileReport {
-                cloud: cloud.as_str(),
-                cloud_id: *cloud,
+                cloud: *cloud,
                 change_number: f.snapshot.change_number,
                 source: f.source.clone(),
             })
@@ -197,7 +186,7 @@ async fn one(
     let mut report = TableReport {
         name: spec.name.clone(),
         id: spec.id.to_string(),
-        cloud: spec.cloud.as_str(),
+        cloud: spec.cloud,
         region: spec.request.region.clone(),
         status: TableStatus::Failed,
         routes: None,
@@ -396,7 +385,7 @@ pub fn record(
     let label: Vec<String> = report
         .files
         .iter()
-        .map(|f| format!("{}{}", f.cloud_id.short_name(), f.change_number))
+        .map(|f| format!("{}{}", f.cloud.short_name(), f.change_number))
         .collect();
     let mut pending = match crate::state::current(state_dir)? {
         Some(previous) => crate::refresh::pending(&previous)?,
@@ -413,7 +402,7 @@ pub fn record(
                 .map(|t| FailedTable {
                     name: &t.name,
                     id: &t.id,
-                    cloud: t.cloud,
+                    cloud: t.cloud.as_str(),
                     region: t.region.as_deref(),
                     error: t.error.as_deref().unwrap_or("failed"),
                 })
@@ -435,7 +424,7 @@ pub fn record(
     let used: Vec<String> = report
         .files
         .iter()
-        .map(|f| stored_name(f.cloud_id, f.change_number))
+        .map(|f| stored_name(f.cloud, f.change_number))
         .collect();
     if let Ok(entries) = std::fs::read_dir(state_dir.join("files")) {
         for e in entries.flatten() {

@@ -72,6 +72,13 @@ impl Cloud {
     }
 }
 
+/// Serialised as the file's `cloud` field (`Public`, `AzureGovernment`, `China`).
+impl serde::Serialize for Cloud {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl fmt::Display for Cloud {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -86,7 +86,6 @@ pub enum Method {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
-    #[serde(serialize_with = "cloud_str")]
     pub cloud: Cloud,
     /// `updated`, or `unchanged` (304, or the same changeNumber again).
     pub status: &'static str,
@@ -96,10 +95,6 @@ pub struct Outcome {
     pub change_number: u64,
     pub previous_change_number: Option<u64>,
     pub path: String,
-}
-
-fn cloud_str<S: serde::Serializer>(c: &Cloud, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(c.as_str())
 }
 
 /// Why nothing was stored.

@@ -77,33 +77,53 @@ fn a_fleet_refresh_records_each_table_and_reruns_unchanged() {
     assert_eq!(f.fake.writes(), 5);
 }
 
-#[test]
-fn a_fleet_refresh_killed_at_any_moment_converges() {
-    let Some(f) = Fleet::start(FleetFaults {
-        latency: Duration::from_millis(15),
+/// A fleet whose every request takes `latency_ms`, and the arguments of a refresh of it (with
+/// `extra`) into `state` under the returned directory.
+fn slow_refresh(
+    latency_ms: u64,
+    extra: &[&str],
+) -> Option<(Fleet, tempfile::TempDir, Vec<String>)> {
+    let f = Fleet::start(FleetFaults {
+        latency: Duration::from_millis(latency_ms),
         ..FleetFaults::default()
-    }) else {
-        return;
-    };
+    })?;
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
-    let s = state.to_str().unwrap();
     let file = f.public_file();
     let token = f.fake.token_file();
-    let mut args = f.args("refresh", token.to_str().unwrap(), &file);
-    args.extend_from_slice(&["--state-dir", s, "--apply", "--jobs", "2"]);
+    let mut args: Vec<String> = f
+        .args("refresh", token.to_str().unwrap(), &file)
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    args.extend(["--state-dir", state.to_str().unwrap()].map(str::to_owned));
+    args.extend(extra.iter().map(|a| a.to_string()));
+    Some((f, tmp, args))
+}
+
+/// `tagroute ARGS` started in the background, its output thrown away.
+fn spawn(args: &[String]) -> std::process::Child {
+    Command::new(binary())
+        .args(args)
+        .env("AZURE_ACCESS_TOKEN", "")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_fleet_refresh_killed_at_any_moment_converges() {
+    let Some((f, tmp, args)) = slow_refresh(15, &["--apply", "--jobs", "2"]) else {
+        return;
+    };
+    let state = tmp.path().join("state");
     // Each run is killed as soon as it has written one more table: kills land between a
     // table's write and its record, and between tables.
     let mut kills = 0;
     while f.fake.writes() < TABLES.len() - 1 && kills < 10 {
         let before = f.fake.writes();
-        let mut child = Command::new(binary())
-            .args(&args)
-            .env("AZURE_ACCESS_TOKEN", "")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn(&args);
         let start = Instant::now();
         while f.fake.writes() == before
             && child.try_wait().unwrap().is_none()
@@ -126,12 +146,13 @@ fn a_fleet_refresh_killed_at_any_moment_converges() {
         }
     }
     assert!(kills >= 2, "the runs were not killed midway");
-    let run = tagroute_with(&args, None, &[("AZURE_ACCESS_TOKEN", "")]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = tagroute_with(&refs, None, &[("AZURE_ACCESS_TOKEN", "")]);
     assert!(run.status == 0 || run.status == 1, "{}", run.stderr);
     for i in 0..TABLES.len() {
         f.check_planned(i);
     }
-    let again = tagroute_with(&args, None, &[("AZURE_ACCESS_TOKEN", "")]).status(0);
+    let again = tagroute_with(&refs, None, &[("AZURE_ACCESS_TOKEN", "")]).status(0);
     assert!(
         again.stdout.contains("5 tables: 5 unchanged"),
         "{}",
@@ -141,34 +162,20 @@ fn a_fleet_refresh_killed_at_any_moment_converges() {
 
 #[test]
 fn two_fleet_runs_are_serialised_by_the_lock() {
-    let Some(f) = Fleet::start(FleetFaults {
-        latency: Duration::from_millis(100),
-        ..FleetFaults::default()
-    }) else {
+    let Some((_f, tmp, args)) = slow_refresh(100, &["--jobs", "1"]) else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
-    let s = state.to_str().unwrap();
-    let file = f.public_file();
-    let token = f.fake.token_file();
-    let mut args = f.args("refresh", token.to_str().unwrap(), &file);
-    args.extend_from_slice(&["--state-dir", s, "--jobs", "1"]);
-    let mut first = Command::new(binary())
-        .args(&args)
-        .env("AZURE_ACCESS_TOKEN", "")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = spawn(&args);
     let start = Instant::now();
     while !state.join("lock").exists() && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(10));
     }
     std::thread::sleep(Duration::from_millis(100));
     let mut second = args.clone();
-    second.extend_from_slice(&["--lock-timeout", "0.2"]);
-    tagroute_with(&second, None, &[("AZURE_ACCESS_TOKEN", "")])
+    second.extend(["--lock-timeout", "0.2"].map(str::to_owned));
+    let refs: Vec<&str> = second.iter().map(String::as_str).collect();
+    tagroute_with(&refs, None, &[("AZURE_ACCESS_TOKEN", "")])
         .fails_with("another refresh holds the lock");
     assert_eq!(first.wait().unwrap().code(), Some(1));
 }
