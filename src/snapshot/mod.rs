@@ -17,7 +17,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use serde::Deserialize;
 
 use crate::prefix::Prefix;
 
@@ -254,46 +253,56 @@ pub fn parse(source_name: &str, bytes: &[u8]) -> Result<Snapshot, LoadError> {
         source_name: source_name.to_owned(),
         msg: e.to_string(),
     };
-    // Read as JSON first when the file is not an object, to tell "not JSON" from "not this".
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(match serde_json::from_slice::<Unused>(bytes) {
-            Err(e) => not_json(e),
-            Ok(_) => LoadError::Shape {
-                source_name: source_name.to_owned(),
-                location: "top level".to_owned(),
-                msg: "expected an object with `cloud` and `values`".to_owned(),
-            },
-        });
-    }
+    let shape = |location: String, e: serde_json::Error| LoadError::Shape {
+        source_name: source_name.to_owned(),
+        location,
+        msg: e.to_string(),
+    };
     // One UTF-8 check of the whole file instead of one per string (JSON is UTF-8 throughout).
     let text = std::str::from_utf8(bytes).map_err(|e| LoadError::NotJson {
         source_name: source_name.to_owned(),
         msg: format!("not UTF-8: {e}"),
     })?;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let raw = match RawFile::deserialize(&mut de).and_then(|raw| de.end().map(|()| raw)) {
-        Ok(raw) => raw,
+    match crate::json::check_str(text) {
         Err(e) if e.is_syntax() || e.is_eof() => return Err(not_json(e)),
-        Err(e) => return Err(locate(source_name, bytes, e)),
-    };
-    let prefixes = parse_all_prefixes(&raw.values);
-    validate(source_name, raw, prefixes)
+        Err(e) => {
+            let path = crate::json::locate(bytes).unwrap_or_else(|| ".".to_owned());
+            return Err(shape(place(bytes, &path), e));
+        }
+        Ok(()) => {}
+    }
+    // Read as JSON first when the file is not an object, to tell "not JSON" from "not this".
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(LoadError::Shape {
+            source_name: source_name.to_owned(),
+            location: "top level".to_owned(),
+            msg: "expected an object with `cloud` and `values`".to_owned(),
+        });
+    }
+    let raw = serde_json::from_str::<RawFile>(text).map_err(|e| locate(bytes, e, &shape))?;
+    validate(source_name, raw)
 }
 
 /// The error of a file that is JSON but not a service-tag file, with where it lies. The file is
 /// read again, this time keeping track of the path (which costs an allocation a key), only
 /// now that it failed.
-fn locate(source_name: &str, bytes: &[u8], first: serde_json::Error) -> LoadError {
+fn locate(
+    bytes: &[u8],
+    first: serde_json::Error,
+    shape: &impl Fn(String, serde_json::Error) -> LoadError,
+) -> LoadError {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let Err(e) = serde_path_to_error::deserialize::<_, RawFile>(&mut de) else {
-        return LoadError::Shape {
-            source_name: source_name.to_owned(),
-            location: "top level".to_owned(),
-            msg: first.to_string(),
-        };
-    };
-    let path = e.path().to_string();
-    // Name the tag when the error lies inside one and its name is a plain string.
+    match serde_path_to_error::deserialize::<_, RawFile>(&mut de) {
+        Err(e) => {
+            let path = e.path().to_string();
+            shape(place(bytes, &path), e.into_inner())
+        }
+        Ok(_) => shape("top level".to_owned(), first),
+    }
+}
+
+/// A JSON path in words: the tag it lies in when its name is a plain string.
+fn place(bytes: &[u8], path: &str) -> String {
     let tag = path
         .strip_prefix("values[")
         .and_then(|rest| rest.split(']').next())
@@ -302,24 +311,11 @@ fn locate(source_name: &str, bytes: &[u8], first: serde_json::Error) -> LoadErro
             let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
             v["values"][i]["name"].as_str().map(crate::text::quoted)
         });
-    let location = match tag {
+    match tag {
         Some(tag) => format!("tag {tag} ({path})"),
         None if path == "." => "top level".to_owned(),
-        None => path,
-    };
-    LoadError::Shape {
-        source_name: source_name.to_owned(),
-        location,
-        msg: e.inner().to_string(),
+        None => path.to_owned(),
     }
-}
-
-/// Every tag's prefixes, in order.
-fn parse_all_prefixes(tags: &[RawTag]) -> Vec<Result<Prefixes, serde_json::Error>> {
-    let mut scratch = Prefixes::default();
-    tags.iter()
-        .map(|t| parse_prefixes(t.properties.address_prefixes.get(), &mut scratch))
-        .collect()
 }
 
 /// Header values shared between the tags that have them: one copy each (see [`ServiceTag`]).
@@ -342,25 +338,18 @@ struct Built<'a> {
 enum Fault {
     /// Its name breaks the grammar.
     Name(String),
-    /// Its prefix list is not a list of strings.
-    PrefixList(String),
     Other(LoadError),
 }
 
 /// Checks a tag and builds it, its prefixes parsed already.
-fn build_tag<'a>(
-    source_name: &str,
-    rt: RawTag<'a>,
-    prefixes: Result<Prefixes, serde_json::Error>,
-    sharing: &mut Sharing,
-) -> Built<'a> {
+fn build_tag<'a>(source_name: &str, rt: RawTag<'a>, sharing: &mut Sharing) -> Built<'a> {
     let name = rt.name.0;
     let tag = match crate::text::check_tag_name(&name) {
         Err(msg) => Err(Fault::Name(format!(
             "{}: {msg}",
             crate::text::quoted(&name)
         ))),
-        Ok(()) => check_tag(source_name, &name, rt.properties, prefixes, sharing),
+        Ok(()) => check_tag(source_name, &name, rt.properties, sharing),
     };
     Built { name, tag }
 }
@@ -369,7 +358,6 @@ fn check_tag(
     source_name: &str,
     name: &str,
     p: RawProperties<'_>,
-    prefixes: Result<Prefixes, serde_json::Error>,
     sharing: &mut Sharing,
 ) -> Result<ServiceTag, Fault> {
     let invalid = |field: &str, msg: String| {
@@ -421,7 +409,7 @@ fn check_tag(
             })
         }
     };
-    let prefixes = prefixes.map_err(|e| Fault::PrefixList(e.to_string()))?;
+    let prefixes = p.address_prefixes;
     if let Some((j, msg)) = prefixes.first_bad {
         return Err(invalid(&format!("properties.addressPrefixes[{j}]"), msg));
     }
@@ -438,17 +426,12 @@ fn check_tag(
     })
 }
 
-/// Checks what was read and builds the snapshot; `prefixes` holds each tag's, in order.
-fn validate(
-    source_name: &str,
-    mut raw: RawFile<'_>,
-    prefixes: Vec<Result<Prefixes, serde_json::Error>>,
-) -> Result<Snapshot, LoadError> {
+/// Checks what was read and builds the snapshot.
+fn validate(source_name: &str, mut raw: RawFile<'_>) -> Result<Snapshot, LoadError> {
     let mut sharing = Sharing::default();
     let built: Vec<Built> = std::mem::take(&mut raw.values)
         .into_iter()
-        .zip(prefixes)
-        .map(|(rt, p)| build_tag(source_name, rt, p, &mut sharing))
+        .map(|rt| build_tag(source_name, rt, &mut sharing))
         .collect();
     assemble(source_name, raw, built)
 }
@@ -501,13 +484,6 @@ fn assemble(
         }
         match b.tag {
             Ok(tag) => tags.push(tag),
-            Err(Fault::PrefixList(msg)) => {
-                let location = format!(
-                    "tag {} (values[{i}].properties.addressPrefixes)",
-                    crate::text::quoted(&b.name)
-                );
-                return Err(shape(&location, msg));
-            }
             Err(Fault::Other(e)) => return Err(e),
             Err(Fault::Name(_)) => unreachable!("returned above"),
         }
