@@ -6,7 +6,7 @@
 //! input: ids are held to the route table id grammar and routes to the route grammar, and a row
 //! that breaks them is reported, not trusted.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::arm::{ArmClient, ArmError, RouteTableId};
@@ -30,8 +30,8 @@ pub const MAX_PAGES: usize = 1000;
 pub enum DiscoverError {
     #[error(transparent)]
     Arm(#[from] ArmError),
-    #[error("Azure Resource Graph answered without a `data` list")]
-    Shape,
+    #[error("Azure Resource Graph's answer is not a page of rows")]
+    Shape(#[source] serde_json::Error),
     #[error("Azure Resource Graph gave more than {MAX_PAGES} pages")]
     TooManyPages,
     #[error("Azure Resource Graph gave the same $skipToken twice")]
@@ -66,44 +66,70 @@ pub async fn route_tables(
         let page = client
             .graph_page(subscriptions, QUERY, token.as_deref())
             .await?;
-        let rows = page["data"].as_array().ok_or(DiscoverError::Shape)?;
-        for row in rows {
+        let page = Page::deserialize(&page).map_err(DiscoverError::Shape)?;
+        for row in &page.data {
             match read_row(row) {
                 Ok(f) => found.push(f),
                 Err(r) => refused.push(r),
             }
         }
-        match page["$skipToken"].as_str().filter(|t| !t.is_empty()) {
-            Some(next) if token.as_deref() == Some(next) => return Err(DiscoverError::Loop),
-            Some(next) => token = Some(next.to_owned()),
+        match page.skip_token.filter(|t| !t.is_empty()) {
+            Some(next) if token.as_ref() == Some(&next) => return Err(DiscoverError::Loop),
+            Some(next) => token = Some(next),
             None => return Ok((found, refused)),
         }
     }
     Err(DiscoverError::TooManyPages)
 }
 
+/// A page of Resource Graph's answer (`QueryResponse` in the REST specification): its rows, each
+/// read on its own so that one bad row refuses only itself, and the token of the next page.
+#[derive(Deserialize)]
+struct Page {
+    data: Vec<Value>,
+    #[serde(rename = "$skipToken")]
+    skip_token: Option<String>,
+}
+
+/// A row of the answer, as [`QUERY`] projects it (the other columns are not read).
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    location: Option<String>,
+    properties: Option<RowProperties>,
+}
+
+#[derive(Deserialize)]
+struct RowProperties {
+    subnets: Option<Vec<SubnetRef>>,
+    /// Read as the route grammar reads any table's routes.
+    routes: Option<Vec<Value>>,
+}
+
+#[derive(Deserialize)]
+struct SubnetRef {
+    id: String,
+}
+
 fn read_row(row: &Value) -> Result<Found, Refused> {
-    let id_text = row["id"].as_str().unwrap_or_default();
+    let id_text = row.get("id").and_then(Value::as_str).unwrap_or_default();
     let refuse = |reason: String| Refused {
         id: crate::text::for_terminal(id_text).into_owned(),
         reason,
     };
-    let id: RouteTableId = id_text.parse().map_err(|e| refuse(format!("{e}")))?;
-    let location = row["location"].as_str().unwrap_or_default().to_owned();
+    let row: Row = serde_path_to_error::deserialize(row)
+        .map_err(|e| refuse(format!("{}: {}", e.path(), e.inner())))?;
+    let id: RouteTableId = row.id.parse().map_err(|e| refuse(format!("{e}")))?;
+    let location = row.location.unwrap_or_default();
     crate::text::check_label(&location).map_err(|e| refuse(format!("location: {e}")))?;
-    let props = &row["properties"];
-    let subnets = props["subnets"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|s| s["id"].as_str())
-                .map(|s| crate::text::for_terminal(s).into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    let empty = Vec::new();
-    let list = props["routes"].as_array().unwrap_or(&empty);
-    let table = routes::parse_list(&id.name, list).map_err(|e| e.to_string());
+    let props = row.properties;
+    let (subnets, list) = props.map_or((None, None), |p| (p.subnets, p.routes));
+    let subnets = subnets
+        .unwrap_or_default()
+        .iter()
+        .map(|s| crate::text::for_terminal(&s.id).into_owned())
+        .collect();
+    let table = routes::parse_list(&id.name, &list.unwrap_or_default()).map_err(|e| e.to_string());
     Ok(Found {
         id,
         location,
@@ -250,6 +276,12 @@ mod tests {
             "{}",
             bad_location.reason
         );
+        let typed = read_row(&json!({"id": ID, "location": 5})).err().unwrap();
+        assert_eq!(
+            typed.reason,
+            "location: invalid type: integer `5`, expected a string"
+        );
+        assert!(read_row(&json!({"location": "eastus"})).is_err());
         let bad_route =
             json!([{"name": "r t", "addressPrefix": "10.0.0.0/8", "nextHopType": "Internet"}]);
         let found = read_row(&row(ID, "eastus", bad_route)).ok().unwrap();

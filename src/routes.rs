@@ -7,7 +7,7 @@
 //! or, as Azure allows, a service-tag name. This module only reads and validates; planning and
 //! comparison live elsewhere.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 pub use crate::model::Destination;
@@ -118,6 +118,26 @@ fn find_routes(doc: &Value) -> Option<&Vec<Value>> {
     }
 }
 
+/// A route's fields as Azure's tools print them: beside its `name` (the az CLI's flat shape)
+/// or under its `properties` (the REST shape). Other fields (`etag`, `id`,
+/// `provisioningState`, ...) are not read.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RouteFields {
+    address_prefix: Option<String>,
+    next_hop_type: Option<String>,
+    /// `null` when the next hop is not an appliance.
+    next_hop_ip_address: Option<String>,
+    /// An ECMP route's appliances (network API 2025-07-01); `null` or absent otherwise.
+    next_hop: Option<EcmpHop>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EcmpHop {
+    next_hop_ip_addresses: Option<Vec<String>>,
+}
+
 /// One route; the error carries the route's name when it has one.
 fn parse_route(item: &Value) -> Result<ExistingRoute, (Option<String>, String)> {
     let name = item.get("name").and_then(Value::as_str).map(str::to_owned);
@@ -132,38 +152,29 @@ fn parse_route(item: &Value) -> Result<ExistingRoute, (Option<String>, String)> 
     // Azure's own tables never break its naming rules; a name that does is refused before it
     // can reach a script.
     crate::model::check_route_name(&name).map_err(|e| fail(e.to_string()))?;
-    // The ARM REST shape nests the fields under `properties`; the az CLI flattens them.
-    let fields = match obj.get("properties") {
-        Some(Value::Object(p))
-            if p.contains_key("addressPrefix") || p.contains_key("nextHopType") =>
-        {
-            p
-        }
-        _ => obj,
-    };
-    let text = |key: &str| fields.get(key).and_then(Value::as_str);
-    let prefix_text = text("addressPrefix").ok_or_else(|| fail("has no addressPrefix".into()))?;
-    let destination = destination(prefix_text).map_err(fail)?;
-    let hop_type = text("nextHopType").ok_or_else(|| fail("has no nextHopType".into()))?;
-    // An ECMP route's appliances: `nextHop.nextHopIpAddresses` (null or absent otherwise).
-    let ecmp: Option<Vec<&str>> = match fields.get("nextHop") {
-        None | Some(Value::Null) => None,
-        Some(hop) => match hop.get("nextHopIpAddresses") {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(list)) => Some(
-                list.iter()
-                    .map(|v| {
-                        v.as_str().ok_or_else(|| {
-                            fail("nextHop.nextHopIpAddresses holds a non-string".into())
-                        })
-                    })
-                    .collect::<Result<_, _>>()?,
-            ),
-            Some(_) => return Err(fail("nextHop.nextHopIpAddresses is not a list".into())),
-        },
-    };
-    let next_hop =
-        NextHop::from_fields(hop_type, text("nextHopIpAddress"), ecmp.as_deref()).map_err(fail)?;
+    let nested = obj
+        .get("properties")
+        .filter(|p| p.get("addressPrefix").is_some() || p.get("nextHopType").is_some());
+    let fields: RouteFields = serde_path_to_error::deserialize(nested.unwrap_or(item))
+        .map_err(|e| fail(format!("{}: {}", e.path(), e.inner())))?;
+    let prefix_text = fields
+        .address_prefix
+        .ok_or_else(|| fail("has no addressPrefix".into()))?;
+    let destination = destination(&prefix_text).map_err(fail)?;
+    let hop_type = fields
+        .next_hop_type
+        .ok_or_else(|| fail("has no nextHopType".into()))?;
+    let ecmp: Option<Vec<&str>> = fields
+        .next_hop
+        .as_ref()
+        .and_then(|h| h.next_hop_ip_addresses.as_ref())
+        .map(|list| list.iter().map(String::as_str).collect());
+    let next_hop = NextHop::from_fields(
+        &hop_type,
+        fields.next_hop_ip_address.as_deref(),
+        ecmp.as_deref(),
+    )
+    .map_err(fail)?;
     Ok(ExistingRoute {
         name,
         destination,
@@ -254,6 +265,16 @@ mod tests {
         assert!(
             err(r#"[{"addressPrefix":"1.0.0.0/8","nextHopType":"Internet"}]"#)
                 .contains("route #0: has no name")
+        );
+        assert_eq!(
+            err(
+                r#"[{"name":"x","addressPrefix":"1.0.0.0/8","nextHopType":"Internet","nextHopIpAddress":5}]"#
+            ),
+            "t.json: route 'x': nextHopIpAddress: invalid type: integer `5`, expected a string"
+        );
+        assert!(
+            err(r#"[{"name":"x","properties":{"addressPrefix":"1.0.0.0/8","nextHopType":"VirtualAppliance","nextHop":{"nextHopIpAddresses":["10.0.0.4",7]}}}]"#)
+                .contains("route 'x': nextHop.nextHopIpAddresses[1]: invalid type: integer `7`")
         );
         assert!(err(r#"[{"name":"a","addressPrefix":"1.0.0.0/8","nextHopType":"Internet"},{"name":"A","addressPrefix":"2.0.0.0/8","nextHopType":"Internet"}]"#).contains("name used twice"));
     }
