@@ -418,7 +418,7 @@ async fn write_table(
         Err(ArmError::PreconditionFailed) => Round::Changed { rest: writes },
         // The table is written whole or not at all; the read-back tells which.
         Err(e) => Round::Stopped {
-            error: e.to_string(),
+            error: chain(&e),
             failed: writes,
             rest: Vec::new(),
         },
@@ -488,7 +488,7 @@ async fn write_routes(
             }
             Err(e) => {
                 return Round::Stopped {
-                    error: e.to_string(),
+                    error: chain(&e),
                     failed: vec![w],
                     rest: writes.collect(),
                 };

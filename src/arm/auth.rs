@@ -289,8 +289,8 @@ pub enum AuthError {
     NotPrintable,
     #[error("getting a Resource Manager token: {0}")]
     Credential(azure_core::Error),
-    #[error("getting a Resource Manager token: {0}")]
-    AzureMl(super::azureml::AzureMlError),
+    #[error("getting a Resource Manager token from Azure ML compute's identity")]
+    AzureMl(#[source] super::azureml::AzureMlError),
     #[error(
         "no Azure credential gave a Resource Manager token (give one with --token-file or \
          AZURE_ACCESS_TOKEN; tried {})",

@@ -27,17 +27,21 @@ pub(super) fn environment() -> Option<(String, String)> {
 pub enum AzureMlError {
     #[error("MSI_ENDPOINT is not a URL")]
     NotUrl,
-    #[error("MSI_ENDPOINT: {0}")]
-    Refused(http::FetchError),
-    #[error("{0}")]
+    #[error("MSI_ENDPOINT")]
+    Refused(#[source] http::FetchError),
+    #[error(transparent)]
     Client(http::FetchError),
-    #[error("{url}: {why}")]
-    Unreachable { url: String, why: String },
+    #[error("{url}")]
+    Unreachable {
+        url: String,
+        #[source]
+        err: http::Transient,
+    },
     #[error("the answer is larger than {limit} bytes")]
     TooLarge { limit: u64 },
-    /// The connection failed before the end of the answer, in a few words.
-    #[error("{0}")]
-    Broken(String),
+    /// The connection failed before the end of the answer.
+    #[error(transparent)]
+    Broken(http::Transient),
     #[error("{url}: HTTP {code}")]
     Status { url: String, code: u16 },
     #[error("the answer is not JSON")]
@@ -84,7 +88,7 @@ pub(super) async fn token(
         .await
         .map_err(|e| AzureMlError::Unreachable {
             url: http::shown(&url),
-            why: http::describe(&e),
+            err: http::Transient::request(e),
         })?;
     let status = resp.status();
     let body = match http::read_limited(resp, limit, &Quiet).await {

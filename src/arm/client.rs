@@ -61,8 +61,14 @@ pub enum ArmError {
         status: u16,
         message: Option<String>,
     },
-    #[error("{what}: {msg}")]
-    Transport { what: String, msg: String },
+    #[error("{what}: gave up on {host} after {}", crate::text::plural(*.attempts as usize, "attempt"))]
+    Transport {
+        what: String,
+        host: String,
+        attempts: u32,
+        #[source]
+        last: http::Transient,
+    },
     #[error("{what}: the operation ended {status}{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     OperationFailed {
         what: String,
@@ -112,13 +118,13 @@ enum Judged {
     /// Again at once, with a fresh token.
     Again,
     /// Again after a wait (the reason, the server's `Retry-After`).
-    Retry(String, Option<String>),
+    Retry(http::Transient, Option<String>),
 }
 
 /// How a write's long-running operation ended.
 /// One attempt's failure: retry (the reason, the server's `Retry-After`), or give up.
 enum Failure {
-    Retry(String, Option<String>),
+    Retry(http::Transient, Option<String>),
     Fatal(ArmError),
 }
 
@@ -466,13 +472,11 @@ impl ArmClient {
             Ok(reply) => Ok(reply),
             Err(Failure::Fatal(e)) => Err(e),
             Err(Failure::Retry(..)) if timed_out.get() => Err(self.timeout(what)),
-            Err(Failure::Retry(msg, _)) => Err(ArmError::Transport {
+            Err(Failure::Retry(last, _)) => Err(ArmError::Transport {
                 what: what.to_owned(),
-                msg: format!(
-                    "{msg} from {} (after {})",
-                    url.host_str().unwrap_or_default(),
-                    crate::text::plural(attempts.get() as usize, "attempt")
-                ),
+                host: url.host_str().unwrap_or_default().to_owned(),
+                attempts: attempts.get(),
+                last,
             }),
         }
     }
@@ -523,7 +527,7 @@ impl ArmClient {
             }
             let resp = match req.send().await {
                 Ok(resp) => resp,
-                Err(e) => return Err(Failure::Retry(http::describe(&e), None)),
+                Err(e) => return Err(Failure::Retry(http::Transient::request(e), None)),
             };
             let status = resp.status();
             let resp_headers = resp.headers().clone();
@@ -535,9 +539,7 @@ impl ArmClient {
                         limit: cfg.max_bytes,
                     }));
                 }
-                Err(BodyError::Broken(msg)) => {
-                    return Err(Failure::Retry(format!("reading the answer: {msg}"), None));
-                }
+                Err(BodyError::Broken(e)) => return Err(Failure::Retry(e, None)),
             };
             let reply = Reply {
                 status,
@@ -589,10 +591,7 @@ impl ArmClient {
                 .as_deref()
                 .is_some_and(|c| c.eq_ignore_ascii_case("AnotherOperationInProgress"));
         if status == StatusCode::TOO_MANY_REQUESTS || busy || status.is_server_error() {
-            let why = match code {
-                Some(c) => format!("HTTP {} {}", status.as_u16(), crate::text::for_terminal(&c)),
-                None => format!("HTTP {}", status.as_u16()),
-            };
+            let why = http::Transient::status(status, code);
             return Ok(Judged::Retry(why, http::retry_after(&reply.headers)));
         }
         Err(ArmError::Status {

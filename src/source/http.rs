@@ -73,16 +73,68 @@ pub enum FetchError {
     Refused { url: String, reason: String },
     #[error("{url}: HTTP {status}")]
     Status { url: String, status: u16 },
-    #[error("{url}: {msg} (after {})", crate::text::plural(*.attempts as usize, "attempt"))]
+    #[error("{url}: failed after {}", crate::text::plural(*.attempts as usize, "attempt"))]
     Network {
         url: String,
-        msg: String,
         attempts: u32,
+        #[source]
+        last: Transient,
+    },
+    #[error("refusing {url}: a redirect")]
+    Redirect {
+        url: String,
+        #[source]
+        err: reqwest::Error,
     },
     #[error("{url}: the body is larger than the {limit} byte limit")]
     TooLarge { url: String, limit: u64 },
     #[error("cannot start the HTTP client")]
     Client(#[source] reqwest::Error),
+}
+
+/// Why one attempt of a request failed in a way that the next may not. When the retries run
+/// out, the last is kept as the error's cause. Its reqwest errors hold no URL (one may carry a
+/// secret; the error around it names the URL as [`shown`]).
+#[derive(Debug, thiserror::Error)]
+pub enum Transient {
+    /// A status worth trying again (408, 429, 5xx; for Resource Manager also a 409 while another
+    /// operation runs), with the error code its answer gave.
+    #[error("HTTP {status}{}", .code.as_deref().map(|c| format!(" {}", crate::text::for_terminal(c))).unwrap_or_default())]
+    Status { status: u16, code: Option<String> },
+    /// No answer: the connection or the request failed, or timed out.
+    #[error("{}", request_kind(.0))]
+    Request(#[source] reqwest::Error),
+    /// The answer broke off before its end.
+    #[error("the answer broke off")]
+    Broken(#[source] reqwest::Error),
+    /// The answer ended short of its `Content-Length`.
+    #[error("the answer has {got} of {expected} bytes")]
+    Short { got: u64, expected: u64 },
+}
+
+impl Transient {
+    /// A request that got no answer.
+    pub fn request(e: reqwest::Error) -> Transient {
+        Transient::Request(e.without_url())
+    }
+
+    /// A status worth trying again.
+    pub fn status(status: StatusCode, code: Option<String>) -> Transient {
+        Transient::Status {
+            status: status.as_u16(),
+            code,
+        }
+    }
+}
+
+fn request_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    }
 }
 
 /// A URL as messages show it: without user info, and with any query cut to `?...`, since either
@@ -195,7 +247,7 @@ fn retryable(status: StatusCode) -> bool {
 
 /// One attempt's failure: retry (with the server's `Retry-After`), or give up.
 enum Attempt {
-    Retry(String, Option<String>),
+    Retry(Transient, Option<String>),
     Fatal(FetchError),
 }
 
@@ -271,10 +323,10 @@ impl Http {
         .await;
         result.map_err(|e| match e {
             Attempt::Fatal(e) => e,
-            Attempt::Retry(msg, _) => FetchError::Network {
+            Attempt::Retry(last, _) => FetchError::Network {
                 url: shown(url),
-                msg,
                 attempts: attempts.get(),
+                last,
             },
         })
     }
@@ -305,7 +357,7 @@ impl Http {
             if let Some(token) = bearer {
                 req = req.bearer_auth(token);
             }
-            let resp = req.send().await.map_err(|e| attempt_error(url, &e))?;
+            let resp = req.send().await.map_err(|e| attempt_error(url, e))?;
             let status = resp.status();
             if status == StatusCode::NOT_MODIFIED && validators.is_some() {
                 return Ok(Fetched::NotModified);
@@ -313,7 +365,7 @@ impl Http {
             if !status.is_success() {
                 let retry_after = retry_after(resp.headers());
                 return Err(if retryable(status) {
-                    Attempt::Retry(format!("HTTP {}", status.as_u16()), retry_after)
+                    Attempt::Retry(Transient::status(status, None), retry_after)
                 } else {
                     Attempt::Fatal(FetchError::Status {
                         url: shown(url),
@@ -344,17 +396,13 @@ impl Http {
             let bytes = match read {
                 Ok(b) => b,
                 Err(BodyError::TooLarge) => return Err(too_large()),
-                Err(BodyError::Broken(msg)) => {
-                    return Err(Attempt::Retry(format!("download broken off: {msg}"), None));
-                }
+                Err(BodyError::Broken(e)) => return Err(Attempt::Retry(e, None)),
             };
             if let Some(n) = expected
                 && n != bytes.len() as u64
             {
-                return Err(Attempt::Retry(
-                    format!("body has {} of {n} bytes", bytes.len()),
-                    None,
-                ));
+                let got = bytes.len() as u64;
+                return Err(Attempt::Retry(Transient::Short { got, expected: n }, None));
             }
             Ok(Fetched::Body { bytes, validators })
         })
@@ -369,7 +417,7 @@ impl Http {
                 .head(url.clone())
                 .send()
                 .await
-                .map_err(|e| attempt_error(url, &e))?;
+                .map_err(|e| attempt_error(url, e))?;
             let status = resp.status();
             if status.is_success() {
                 Ok(true)
@@ -377,10 +425,7 @@ impl Http {
                 Ok(false)
             } else if retryable(status) {
                 let retry_after = retry_after(resp.headers());
-                Err(Attempt::Retry(
-                    format!("HTTP {}", status.as_u16()),
-                    retry_after,
-                ))
+                Err(Attempt::Retry(Transient::status(status, None), retry_after))
             } else {
                 Err(Attempt::Fatal(FetchError::Status {
                     url: shown(url),
@@ -401,14 +446,14 @@ impl Http {
                 .body(body.to_vec())
                 .send()
                 .await
-                .map_err(|e| attempt_error(url, &e))?;
+                .map_err(|e| attempt_error(url, e))?;
             let status = resp.status();
             if status.is_success() {
                 return Ok(());
             }
             let retry_after = retry_after(resp.headers());
             Err(if retryable(status) {
-                Attempt::Retry(format!("HTTP {}", status.as_u16()), retry_after)
+                Attempt::Retry(Transient::status(status, None), retry_after)
             } else {
                 Attempt::Fatal(FetchError::Status {
                     url: shown(url),
@@ -425,8 +470,8 @@ impl Http {
 pub enum BodyError {
     /// More than the limit, counted after decompression.
     TooLarge,
-    /// The connection failed before the end; in a few words.
-    Broken(String),
+    /// The connection failed before the end.
+    Broken(Transient),
 }
 
 /// Reads a response body of at most `limit` bytes. reqwest hands out the chunks decompressed
@@ -444,7 +489,7 @@ pub async fn read_limited(
     while let Some(chunk) = resp
         .chunk()
         .await
-        .map_err(|e| BodyError::Broken(describe(&e)))?
+        .map_err(|e| BodyError::Broken(Transient::Broken(e.without_url())))?
     {
         if (bytes.len() + chunk.len()) as u64 > limit {
             return Err(BodyError::TooLarge);
@@ -457,38 +502,14 @@ pub async fn read_limited(
 
 /// What a failed send means: a refused or endless redirect is final (trying again changes
 /// nothing); anything else may be transient.
-fn attempt_error(url: &Url, e: &reqwest::Error) -> Attempt {
+fn attempt_error(url: &Url, e: reqwest::Error) -> Attempt {
     if e.is_redirect() {
-        Attempt::Fatal(FetchError::Refused {
+        Attempt::Fatal(FetchError::Redirect {
             url: shown(url),
-            reason: format!("redirect: {}", describe(e)),
+            err: e.without_url(),
         })
     } else {
-        Attempt::Retry(describe(e), None)
-    }
-}
-
-/// A reqwest error in a few words, without the URL (the caller adds it).
-pub fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else if e.is_body() || e.is_decode() {
-        "broken response body"
-    } else {
-        "request failed"
-    };
-    let mut source = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {detail}")
+        Attempt::Retry(Transient::request(e), None)
     }
 }
 

@@ -210,7 +210,7 @@ pub async fn discover(
             format!("the download page {shown_page} links to no {stem}YYYYMMDD.json")
         }
         Ok(Fetched::NotModified) => format!("the download page {shown_page} answered 304"),
-        Err(e) => format!("the download page failed ({e})"),
+        Err(e) => format!("the download page failed ({})", crate::text::chain(&e)),
     };
     notes.push(format!("{page}; probing dates"));
     for date in probe_dates(today, probe_days) {

@@ -210,7 +210,11 @@ fn broken_bodies_are_retried_and_never_stored() {
     for path in ["/drop.json", "/short.json"] {
         let run = case.fetch(&server, &["--url", &server.url(path), "--retries", "2"]);
         assert_eq!(run.status, 2, "{path}: {}", run.stderr);
-        assert!(run.stderr.contains("(after 3 attempts)"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("failed after 3 attempts: the answer"),
+            "{}",
+            run.stderr
+        );
         assert_eq!(
             case.cached().unwrap(),
             old,
