@@ -71,6 +71,9 @@ impl FamilyChoice {
         )
     }
 
+    /// Every choice, in the order help lists them.
+    pub const ALL: [FamilyChoice; 3] = [FamilyChoice::Ipv4, FamilyChoice::Ipv6, FamilyChoice::Both];
+
     /// `ipv4`, `ipv6` or `both`.
     pub fn as_str(self) -> &'static str {
         match self {

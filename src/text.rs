@@ -30,6 +30,21 @@ pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// The value of `all` that `name` calls `text` (ignoring ASCII case), else why not, naming them
+/// all: how a library enum is read from a word of a file or a command line.
+pub fn by_name<T: Copy>(all: &[T], name: fn(T) -> &'static str, text: &str) -> Result<T, String> {
+    if let Some(&v) = all.iter().find(|&&v| name(v).eq_ignore_ascii_case(text)) {
+        return Ok(v);
+    }
+    let names: Vec<&str> = all.iter().map(|&v| name(v)).collect();
+    let listed = match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    Err(format!("{} is not one of {listed}", quoted(text)))
+}
+
 /// Why a name from outside was refused: the rule of Azure's grammar it breaks. `what` names
 /// the kind of name ("a route name", "a resource group name", ...).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

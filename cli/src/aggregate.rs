@@ -6,7 +6,6 @@ use anyhow::Context;
 use tagroute::prefix::bulk::{LineError, Parsed, parse_parallel, write_prefixes};
 use tagroute::prefix::{IntervalSet, Prefix};
 
-use crate::args::FamilyArg;
 use crate::output::{Diag, Status};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
@@ -30,8 +29,8 @@ pub struct Args {
     #[arg(value_name = "FILE")]
     files: Vec<String>,
     /// Address families to print.
-    #[arg(long, value_enum, default_value_t = FamilyArg::Both)]
-    family: FamilyArg,
+    #[arg(long, value_parser = crate::values::family(), default_value = "both")]
+    family: tagroute::select::FamilyChoice,
     /// Remove the addresses of the prefixes in this file (splitting prefixes as needed);
     /// repeated, those of any of the files.
     #[arg(long, value_name = "FILE")]
@@ -130,7 +129,7 @@ pub fn run(args: Args, _diag: &Diag) -> anyhow::Result<Status> {
         v4 = v4.subtract(&drop4);
         v6 = v6.subtract(&drop6);
     }
-    let family: tagroute::select::FamilyChoice = args.family.into();
+    let family = args.family;
     let none4 = IntervalSet::new();
     let none6 = IntervalSet::new();
     let v4 = if family.includes(tagroute::prefix::Family::V4) {

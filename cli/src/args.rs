@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use clap::ValueEnum;
 use tagroute::model::{AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, Limits, NextHop};
 use tagroute::plan::Strategy;
 use tagroute::request::PlanRequest;
@@ -26,8 +25,8 @@ pub struct Source {
     /// Use the cached file of this cloud, downloading it when missing or older than --max-age.
     /// With --file: the cloud the file must be of, and whose Resource Manager a live table is
     /// reached through [default with --file: public].
-    #[arg(long, value_enum, value_name = "CLOUD")]
-    pub cloud: Option<crate::net::CloudArg>,
+    #[arg(long, value_name = "CLOUD", value_parser = crate::values::cloud())]
+    pub cloud: Option<snapshot::Cloud>,
     #[command(flatten)]
     pub net: crate::net::NetArgs,
 }
@@ -41,7 +40,7 @@ impl Source {
     fn path(&self, diag: &crate::output::Diag) -> anyhow::Result<String> {
         Ok(match (&self.file, self.cloud) {
             (Some(f), _) => f.clone(),
-            (None, Some(c)) => crate::net::cached_file(c.into(), &self.net, diag)?
+            (None, Some(c)) => crate::net::cached_file(c, &self.net, diag)?
                 .display()
                 .to_string(),
             (None, None) => anyhow::bail!("pass --file or --cloud"),
@@ -53,7 +52,6 @@ impl Source {
     pub fn load(&self, diag: &crate::output::Diag) -> anyhow::Result<Snapshot> {
         let s = snapshot::load(&self.path(diag)?)?;
         if let (Some(_), Some(cloud)) = (&self.file, self.cloud) {
-            let cloud = snapshot::Cloud::from(cloud);
             anyhow::ensure!(
                 s.cloud == cloud,
                 "{} is a {} file, not a {cloud} one (--cloud)",
@@ -69,7 +67,7 @@ impl Source {
     /// Public. Never the file's own `cloud` field: a file from outside does not choose where a
     /// token goes; a file of another cloud is refused instead.
     pub fn live_cloud(&self, snapshot: &Snapshot) -> anyhow::Result<snapshot::Cloud> {
-        let cloud = self.cloud.map_or(snapshot::Cloud::Public, Into::into);
+        let cloud = self.cloud.unwrap_or(snapshot::Cloud::Public);
         anyhow::ensure!(
             snapshot.cloud == cloud,
             "{} is a {} file, but the route table is reached through the {cloud} Resource \
@@ -90,24 +88,6 @@ fn warn_next_link(s: &Snapshot, diag: &crate::output::Diag) {
     }
 }
 
-/// `--family`.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FamilyArg {
-    Ipv4,
-    Ipv6,
-    Both,
-}
-
-impl From<FamilyArg> for FamilyChoice {
-    fn from(f: FamilyArg) -> Self {
-        match f {
-            FamilyArg::Ipv4 => FamilyChoice::Ipv4,
-            FamilyArg::Ipv6 => FamilyChoice::Ipv6,
-            FamilyArg::Both => FamilyChoice::Both,
-        }
-    }
-}
-
 /// Options that shape a plan; shared by `plan` and the commands built on it.
 #[derive(clap::Args, Debug, Clone)]
 #[command(next_help_heading = "Plan")]
@@ -125,8 +105,8 @@ pub struct PlanSelection {
     #[arg(long, short = 't', value_name = "TAG")]
     pub tag: Vec<String>,
     /// Address families to route.
-    #[arg(long, value_enum, default_value_t = FamilyArg::Ipv4)]
-    pub family: FamilyArg,
+    #[arg(long, value_parser = crate::values::family(), default_value = "ipv4")]
+    pub family: FamilyChoice,
     /// Prefix of route names; routes whose names start with it belong to tagroute.
     #[arg(long, value_name = "P", default_value = DEFAULT_NAME_PREFIX)]
     pub name_prefix: String,
@@ -138,8 +118,8 @@ pub struct PlanSelection {
     pub max_routes: Option<usize>,
     /// exact: routes to Internet only; lpm: fewest routes, using exceptions back to the default
     /// next hop under longest-prefix match.
-    #[arg(long, value_enum, default_value_t = StrategyArg::Exact)]
-    pub strategy: StrategyArg,
+    #[arg(long, value_parser = crate::values::strategy(), default_value = "exact")]
+    pub strategy: Strategy,
     /// Next hop of the table's default route, for lpm exception routes:
     /// VirtualAppliance:IP, VirtualApplianceEcmp:IP,IP,... (2 to 64 appliances) or
     /// VirtualNetworkGateway.
@@ -169,13 +149,10 @@ impl PlanSelection {
         PlanRequest {
             region: self.region.clone(),
             tags: self.tag.clone(),
-            family: FamilyChoice::from(self.family),
+            family: self.family,
             name_prefix: self.name_prefix.clone(),
             max_routes: self.max_routes,
-            strategy: match self.strategy {
-                StrategyArg::Exact => Strategy::Exact,
-                StrategyArg::Lpm => Strategy::Lpm,
-            },
+            strategy: self.strategy,
             default_next_hop: self.default_next_hop.clone(),
             slack: self.slack.clone(),
             allow_any_slack: self.allow_any_slack,
@@ -190,13 +167,6 @@ impl PlanSelection {
     pub fn limits(&self) -> Limits {
         self.request(false).limits()
     }
-}
-
-/// `--strategy`.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StrategyArg {
-    Exact,
-    Lpm,
 }
 
 /// Reads `VirtualAppliance:IP`, `VirtualApplianceEcmp:IP,IP,...` or `VirtualNetworkGateway`;

@@ -5,7 +5,7 @@ use tagroute::emit;
 use tagroute::model::DEFAULT_NAME_PREFIX;
 use tagroute::snapshot;
 
-use crate::args::{FamilyArg, OutputFile};
+use crate::args::OutputFile;
 use crate::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
@@ -33,8 +33,8 @@ pub struct Args {
     #[arg(long, short = 't', value_name = "TAG")]
     tag: Vec<String>,
     /// Address families to compare.
-    #[arg(long, value_enum, default_value_t = FamilyArg::Both)]
-    family: FamilyArg,
+    #[arg(long, value_parser = crate::values::family(), default_value = "both")]
+    family: tagroute::select::FamilyChoice,
     /// Name prefix of planned routes (for the route changes with --region).
     #[arg(long, value_name = "P", default_value = DEFAULT_NAME_PREFIX)]
     name_prefix: String,
@@ -70,7 +70,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let opts = DriftOptions {
         region: args.region,
         tags: args.tag,
-        family: args.family.into(),
+        family: args.family,
         name_prefix: args.name_prefix,
         tag_routes: args.tag_route,
         slack: args.slack,

@@ -7,7 +7,7 @@ use reqwest::Url;
 use tagroute::snapshot::Cloud;
 use tagroute::source::{self, Method};
 
-use crate::net::{Bar, CloudArg, NetArgs, block_on};
+use crate::net::{Bar, NetArgs, block_on};
 use crate::output::{Diag, Status, deliver, write_atomic};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
@@ -30,8 +30,8 @@ ServiceTags_Public_20251028.json
 Exit status: 0 stored or already current, 2 error (the cached file is then left as it was).")]
 pub struct Args {
     /// The cloud.
-    #[arg(long, value_enum)]
-    cloud: CloudArg,
+    #[arg(long, value_parser = crate::values::cloud())]
+    cloud: Cloud,
     /// Also write the file here (atomically).
     #[arg(long, short = 'o', value_name = "PATH")]
     out: Option<PathBuf>,
@@ -77,7 +77,7 @@ fn token(args: &Args) -> anyhow::Result<String> {
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
-    let cloud = Cloud::from(args.cloud);
+    let cloud = args.cloud;
     let method = if args.arm {
         Method::Arm {
             subscription: args.subscription.clone().expect("required by clap"),

@@ -63,9 +63,9 @@ pub enum ReportFormat {
 pub fn tables(
     args: &FleetArgs,
     path: &std::path::Path,
-    cloud: Option<crate::net::CloudArg>,
+    cloud: Option<Cloud>,
 ) -> anyhow::Result<Vec<TableSpec>> {
-    let default_cloud = cloud.map_or(Cloud::Public, Cloud::from);
+    let default_cloud = cloud.unwrap_or(Cloud::Public);
     let mut specs = config::load(&path.display().to_string(), default_cloud)?;
     if !args.table.is_empty() {
         for name in &args.table {

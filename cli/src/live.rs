@@ -80,15 +80,8 @@ pub struct WriteArgs {
     /// How the change is written: table (one PUT of the whole table under If-Match with its
     /// ETag: all or nothing, needs routeTables/write) or routes (one write per route, for roles
     /// with only routeTables/routes/write and routes/delete).
-    #[arg(long, value_enum, value_name = "HOW", default_value_t = WriteArg::Table)]
-    pub write: WriteArg,
-}
-
-/// `--write`.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WriteArg {
-    Table,
-    Routes,
+    #[arg(long, value_name = "HOW", value_parser = crate::values::write_mode(), default_value = "table")]
+    pub write: WriteMode,
 }
 
 impl WriteArgs {
@@ -98,10 +91,7 @@ impl WriteArgs {
             name_prefix: selection.name_prefix.clone(),
             limits: selection.limits(),
             max_changes: self.max_changes,
-            mode: match self.write {
-                WriteArg::Table => WriteMode::Table,
-                WriteArg::Routes => WriteMode::Routes,
-            },
+            mode: self.write,
         }
     }
 }

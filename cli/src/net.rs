@@ -6,31 +6,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::ValueEnum;
 use reqwest::Url;
 use tagroute::snapshot::Cloud;
 use tagroute::source::http::{Http, HttpConfig, Progress};
 use tagroute::source::local::Fetcher;
 use tagroute::source::store::{Store, default_cache_dir};
 use tagroute::source::{self, Endpoints, Method, Provenance, Wanted};
-
-/// `--cloud`.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CloudArg {
-    Public,
-    Usgov,
-    China,
-}
-
-impl From<CloudArg> for Cloud {
-    fn from(c: CloudArg) -> Self {
-        match c {
-            CloudArg::Public => Cloud::Public,
-            CloudArg::Usgov => Cloud::AzureGovernment,
-            CloudArg::China => Cloud::China,
-        }
-    }
-}
 
 /// How to reach the servers, and where the cache lives.
 #[derive(clap::Args, Debug, Clone)]

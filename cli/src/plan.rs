@@ -33,8 +33,8 @@ pub struct Args {
     #[command(flatten)]
     selection: PlanSelection,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
-    format: Format,
+    #[arg(long, value_parser = crate::values::plan_format(), default_value = "table", help_heading = "Output")]
+    format: PlanFormat,
     /// Resource group of the route table (az and terraform output; else $RESOURCE_GROUP).
     #[arg(long, short = 'g', value_name = "G", value_parser = crate::values::resource_group, help_heading = "Output")]
     resource_group: Option<String>,
@@ -43,31 +43,6 @@ pub struct Args {
     route_table: Option<String>,
     #[command(flatten)]
     output: OutputFile,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum Format {
-    Table,
-    Json,
-    Csv,
-    Az,
-    Terraform,
-    Arm,
-    Bicep,
-}
-
-impl From<Format> for PlanFormat {
-    fn from(f: Format) -> Self {
-        match f {
-            Format::Table => PlanFormat::Table,
-            Format::Json => PlanFormat::Json,
-            Format::Csv => PlanFormat::Csv,
-            Format::Az => PlanFormat::Az,
-            Format::Terraform => PlanFormat::Terraform,
-            Format::Arm => PlanFormat::Arm,
-            Format::Bicep => PlanFormat::Bicep,
-        }
-    }
 }
 
 /// Selects tags and plans routes as every planning command does (the library's
@@ -110,7 +85,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let snapshot = args.source.load(diag)?;
     // Advice for someone reading the table on a terminal: it costs a second plan, which a
     // script piping the output has no use for.
-    let hint = matches!(args.format, Format::Table)
+    let hint = args.format == PlanFormat::Table
         && args.output.output.is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
     let plan = make_plan(&snapshot, &args.selection, None, hint, diag)?;
@@ -118,7 +93,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         resource_group: args.resource_group,
         route_table: args.route_table,
     };
-    let text = emit::render_plan(&plan, args.format.into(), &target);
+    let text = emit::render_plan(&plan, args.format, &target);
     deliver(&text, args.output.output.as_deref())?;
     Ok(Status::Ok)
 }

@@ -14,7 +14,7 @@ use tagroute::source::{self, Provenance, Wanted};
 use tagroute::state;
 
 use crate::args::PlanSelection;
-use crate::net::{CloudArg, NetArgs, block_on};
+use crate::net::{NetArgs, block_on};
 use crate::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
@@ -58,11 +58,11 @@ pub struct Args {
     /// The cloud (with --config: of the tables that name none).
     #[arg(
         long,
-        value_enum,
+        value_parser = crate::values::cloud(),
         required_unless_present = "config",
         help_heading = "Service-tag file"
     )]
-    cloud: Option<CloudArg>,
+    cloud: Option<Cloud>,
     /// Read this service-tag file instead of downloading (`-` for stdin).
     #[arg(
         long,
@@ -91,8 +91,8 @@ pub struct Args {
     #[command(flatten)]
     writing: crate::live::WriteArgs,
     /// Also write the plan in this format next to plan.json.
-    #[arg(long, value_enum, help_heading = "Output")]
-    format: Option<Format>,
+    #[arg(long, value_parser = crate::values::by_name(&RENDERINGS, PlanFormat::name), help_heading = "Output")]
+    format: Option<PlanFormat>,
     /// Resource group for the az and terraform output.
     #[arg(long, short = 'g', value_name = "G", value_parser = crate::values::resource_group, help_heading = "Output")]
     resource_group: Option<String>,
@@ -105,8 +105,8 @@ pub struct Args {
     webhook: Option<Url>,
     /// The webhook's message: the JSON summary, a Microsoft Teams Workflows message (an
     /// Adaptive Card) or a Slack message, a few lines each.
-    #[arg(long, value_enum, default_value_t = WebhookFormat::Json, requires = "webhook", help_heading = "Output")]
-    webhook_format: WebhookFormat,
+    #[arg(long, value_parser = crate::values::message_format(), default_value = "json", requires = "webhook", help_heading = "Output")]
+    webhook_format: MessageFormat,
     /// Seconds to wait for another run's lock before giving up.
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = crate::values::wait, help_heading = "State")]
     lock_timeout: Duration,
@@ -119,45 +119,15 @@ pub struct Args {
     fleet: crate::fleet::FleetArgs,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum Format {
-    Table,
-    Csv,
-    Az,
-    Terraform,
-    Arm,
-    Bicep,
-}
-
-impl Format {
-    fn plan_format(self) -> PlanFormat {
-        match self {
-            Format::Table => PlanFormat::Table,
-            Format::Csv => PlanFormat::Csv,
-            Format::Az => PlanFormat::Az,
-            Format::Terraform => PlanFormat::Terraform,
-            Format::Arm => PlanFormat::Arm,
-            Format::Bicep => PlanFormat::Bicep,
-        }
-    }
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum WebhookFormat {
-    Json,
-    Teams,
-    Slack,
-}
-
-impl From<WebhookFormat> for MessageFormat {
-    fn from(f: WebhookFormat) -> Self {
-        match f {
-            WebhookFormat::Json => MessageFormat::Json,
-            WebhookFormat::Teams => MessageFormat::Teams,
-            WebhookFormat::Slack => MessageFormat::Slack,
-        }
-    }
-}
+/// The formats `--format` may add beside `plan.json`, which every run writes.
+const RENDERINGS: [PlanFormat; 6] = [
+    PlanFormat::Table,
+    PlanFormat::Csv,
+    PlanFormat::Az,
+    PlanFormat::Terraform,
+    PlanFormat::Arm,
+    PlanFormat::Bicep,
+];
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum SummaryFormat {
@@ -197,7 +167,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     if let Some(path) = &args.fleet.config {
         return run_fleet(&args, path, diag);
     }
-    let Some(cloud) = args.cloud.map(Cloud::from) else {
+    let Some(cloud) = args.cloud else {
         anyhow::bail!("refresh needs --cloud (or --config)");
     };
     if args.apply && args.live.route_table_id.is_none() {
@@ -230,7 +200,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         cloud,
         request: &request,
         existing: args.existing.as_deref(),
-        rendering: args.format.map(Format::plan_format),
+        rendering: args.format,
         target: Target {
             resource_group: args.resource_group.clone(),
             route_table: args.route_table.clone(),
@@ -268,7 +238,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 url,
                 &recorded.generation,
                 &recorded.pending,
-                args.webhook_format.into(),
+                args.webhook_format,
             ))??
         }
         None if !recorded.pending.is_empty() => diag.warn(format!(
@@ -310,7 +280,7 @@ fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result
     let action = Action::Refresh(RefreshAction {
         state_dir: &args.state_dir,
         apply: args.apply,
-        rendering: args.format.map(Format::plan_format),
+        rendering: args.format,
         notify: args.webhook.is_some(),
     });
     let report = fleet::run(&specs, &files, &clients, args.fleet.jobs, &action)?;
@@ -339,7 +309,7 @@ fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result
         Some(url) if !pending.is_empty() => {
             let http = args.net.http()?;
             for (what, generation, list) in pending {
-                let format = args.webhook_format.into();
+                let format = args.webhook_format;
                 if let Err(e) = block_on(refresh::notify(&http, url, generation, list, format))? {
                     diag.warn(format!("{what}: {}", tagroute::text::chain(&e)));
                     undelivered = true;

@@ -6,7 +6,7 @@ use tagroute::plan::{self, PlanOptions};
 use tagroute::prefix::IpPrefix;
 use tagroute::select::{FamilyChoice, match_tags};
 
-use crate::args::{FamilyArg, OutputFile, Source};
+use crate::args::{OutputFile, Source};
 use crate::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
@@ -27,8 +27,8 @@ pub struct Args {
     #[arg(required = true, value_name = "TAG")]
     tags: Vec<String>,
     /// Address families to print.
-    #[arg(long, value_enum, default_value_t = FamilyArg::Both, help_heading = "Selection")]
-    family: FamilyArg,
+    #[arg(long, value_parser = crate::values::family(), default_value = "both", help_heading = "Selection")]
+    family: tagroute::select::FamilyChoice,
     /// Merge the prefixes into the fewest that cover exactly the same addresses.
     #[arg(long, short = 'a', help_heading = "Output")]
     aggregate: bool,
@@ -49,7 +49,7 @@ enum Format {
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let snapshot = args.source.load(diag)?;
     let selected = match_tags(&snapshot, &args.tags)?;
-    let family = FamilyChoice::from(args.family);
+    let family = args.family;
     // Each prefix with the tags it carries addresses of.
     let rows: Vec<(IpPrefix, Vec<String>)> = if args.aggregate {
         let opts = PlanOptions {

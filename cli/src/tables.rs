@@ -8,7 +8,7 @@ use tagroute::snapshot::Cloud;
 
 use crate::args::Source;
 use crate::live::AuthArgs;
-use crate::net::{CloudArg, NetArgs, block_on};
+use crate::net::{NetArgs, block_on};
 use crate::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
@@ -34,8 +34,8 @@ pub struct Args {
     #[arg(long, value_name = "ID", required = true, value_parser = subscription)]
     subscription: Vec<String>,
     /// The cloud whose Resource Manager and Resource Graph are asked.
-    #[arg(long, value_enum, default_value_t = CloudArg::Public, help_heading = "Service-tag file")]
-    cloud: CloudArg,
+    #[arg(long, value_parser = crate::values::cloud(), default_value = "public", help_heading = "Service-tag file")]
+    cloud: Cloud,
     /// The service-tag file to judge the tables by [default: the cloud's cached file,
     /// downloaded when older than --max-age].
     #[arg(
@@ -69,7 +69,7 @@ enum Format {
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
-    let cloud = Cloud::from(args.cloud);
+    let cloud = args.cloud;
     let source = Source {
         file: args.file.clone(),
         cloud: Some(args.cloud),

@@ -5,6 +5,60 @@ use std::time::Duration;
 
 use tagroute::plan::DefaultHopProblem;
 
+/// A parser of a library enum's values by the names the library gives them (`all` and `name`):
+/// clap offers the names in help and completions and refuses any other, so the command line
+/// keeps no copy of the enum.
+pub fn by_name<T: Copy + Send + Sync + 'static>(
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+) -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(all.iter().map(|&v| name(v))).map(move |given| {
+        *all.iter()
+            .find(|&&v| name(v) == given)
+            .expect("clap takes only the names offered")
+    })
+}
+
+/// `--cloud`: `public`, `usgov` or `china`.
+pub fn cloud() -> impl clap::builder::TypedValueParser<Value = tagroute::snapshot::Cloud> {
+    by_name(
+        &tagroute::snapshot::Cloud::ALL,
+        tagroute::snapshot::Cloud::short_name,
+    )
+}
+
+/// `--family`: `ipv4`, `ipv6` or `both`.
+pub fn family() -> impl clap::builder::TypedValueParser<Value = tagroute::select::FamilyChoice> {
+    use tagroute::select::FamilyChoice;
+    by_name(&FamilyChoice::ALL, FamilyChoice::as_str)
+}
+
+/// `--strategy`: `exact` or `lpm`.
+pub fn strategy() -> impl clap::builder::TypedValueParser<Value = tagroute::plan::Strategy> {
+    use tagroute::plan::Strategy;
+    by_name(&Strategy::ALL, Strategy::as_str)
+}
+
+/// `--write`: `table` or `routes`.
+pub fn write_mode() -> impl clap::builder::TypedValueParser<Value = tagroute::arm::WriteMode> {
+    use tagroute::arm::WriteMode;
+    by_name(&WriteMode::ALL, WriteMode::as_str)
+}
+
+/// `--format` of `plan`: every format a plan renders in.
+pub fn plan_format() -> impl clap::builder::TypedValueParser<Value = tagroute::emit::PlanFormat> {
+    use tagroute::emit::PlanFormat;
+    by_name(&PlanFormat::ALL, PlanFormat::name)
+}
+
+/// `--webhook-format`: `json`, `teams` or `slack`.
+pub fn message_format()
+-> impl clap::builder::TypedValueParser<Value = tagroute::refresh::message::MessageFormat> {
+    use tagroute::refresh::message::MessageFormat;
+    by_name(&MessageFormat::ALL, MessageFormat::name)
+}
+
 /// `--resource-group`: Azure's rules for a resource group name, checked before it is written
 /// into a script.
 pub fn resource_group(text: &str) -> Result<String, tagroute::text::NameError> {

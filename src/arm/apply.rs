@@ -43,6 +43,19 @@ pub enum WriteMode {
     Routes,
 }
 
+impl WriteMode {
+    /// Every mode, in the order help lists them.
+    pub const ALL: [WriteMode; 2] = [WriteMode::Table, WriteMode::Routes];
+
+    /// The mode's name, as `--write` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteMode::Table => "table",
+            WriteMode::Routes => "routes",
+        }
+    }
+}
+
 /// What bounds an apply.
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {

@@ -40,6 +40,32 @@ pub enum PlanFormat {
     Bicep,
 }
 
+impl PlanFormat {
+    /// Every format, in the order help lists them.
+    pub const ALL: [PlanFormat; 7] = [
+        PlanFormat::Table,
+        PlanFormat::Json,
+        PlanFormat::Csv,
+        PlanFormat::Az,
+        PlanFormat::Terraform,
+        PlanFormat::Arm,
+        PlanFormat::Bicep,
+    ];
+
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlanFormat::Table => "table",
+            PlanFormat::Json => "json",
+            PlanFormat::Csv => "csv",
+            PlanFormat::Az => "az",
+            PlanFormat::Terraform => "terraform",
+            PlanFormat::Arm => "arm",
+            PlanFormat::Bicep => "bicep",
+        }
+    }
+}
+
 /// Renders a plan in the chosen format.
 pub fn render_plan(plan: &Plan, format: PlanFormat, target: &Target) -> String {
     match format {

@@ -17,6 +17,7 @@ use crate::plan::{Strategy, check_name_prefix};
 use crate::request::{PlanRequest, parse_default_next_hop};
 use crate::select::{self, FamilyChoice};
 use crate::snapshot::{Cloud, Snapshot};
+use crate::text::by_name;
 
 const MISSING_ID: &str = "missing: each table names its route table's Resource Manager id";
 
@@ -303,28 +304,21 @@ fn resolve(
     };
     let family = match pick!(family) {
         (None, _) => FamilyChoice::Ipv4,
-        (Some(text), at) => match text.to_ascii_lowercase().as_str() {
-            "ipv4" => FamilyChoice::Ipv4,
-            "ipv6" => FamilyChoice::Ipv6,
-            "both" => FamilyChoice::Both,
-            _ => return Err((at, one_of(&text, "ipv4, ipv6 or both"))),
-        },
+        (Some(text), at) => {
+            by_name(&FamilyChoice::ALL, FamilyChoice::as_str, &text).map_err(|e| (at, e))?
+        }
     };
     let strategy = match pick!(strategy) {
         (None, _) => Strategy::Exact,
-        (Some(text), at) => match text.to_ascii_lowercase().as_str() {
-            "exact" => Strategy::Exact,
-            "lpm" => Strategy::Lpm,
-            _ => return Err((at, one_of(&text, "exact or lpm"))),
-        },
+        (Some(text), at) => {
+            by_name(&Strategy::ALL, Strategy::as_str, &text).map_err(|e| (at, e))?
+        }
     };
     let mode = match pick!(write) {
         (None, _) => WriteMode::Table,
-        (Some(text), at) => match text.to_ascii_lowercase().as_str() {
-            "table" => WriteMode::Table,
-            "routes" => WriteMode::Routes,
-            _ => return Err((at, one_of(&text, "table or routes"))),
-        },
+        (Some(text), at) => {
+            by_name(&WriteMode::ALL, WriteMode::as_str, &text).map_err(|e| (at, e))?
+        }
     };
     let bounded = |(value, at): (Option<usize>, Place), min: usize| match value {
         Some(n) if !(min..=MAX_OPTION).contains(&n) => {
@@ -408,10 +402,6 @@ fn resolve(
         request,
         apply,
     }))
-}
-
-fn one_of(text: &str, allowed: &str) -> String {
-    format!("{} is not one of {allowed}", crate::text::quoted(text))
 }
 
 impl TableSpec {

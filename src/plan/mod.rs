@@ -44,6 +44,9 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// Every strategy, in the order help lists them.
+    pub const ALL: [Strategy; 2] = [Strategy::Exact, Strategy::Lpm];
+
     /// The strategy's name, as `--strategy` takes it.
     pub fn as_str(self) -> &'static str {
         match self {

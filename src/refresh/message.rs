@@ -20,6 +20,24 @@ pub enum MessageFormat {
     Slack,
 }
 
+impl MessageFormat {
+    /// Every shape, in the order help lists them.
+    pub const ALL: [MessageFormat; 3] = [
+        MessageFormat::Json,
+        MessageFormat::Teams,
+        MessageFormat::Slack,
+    ];
+
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageFormat::Json => "json",
+            MessageFormat::Teams => "teams",
+            MessageFormat::Slack => "slack",
+        }
+    }
+}
+
 /// The parts of a stored summary the people's forms tell.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
