@@ -257,6 +257,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_value_is_read_by_its_name_or_refused_naming_them_all() {
+        let all = [3u8, 1, 2];
+        let name = |v: u8| ["zero", "one", "two", "three"][v as usize];
+        assert_eq!(by_name(&all, name, "TWO"), Ok(2));
+        assert_eq!(
+            by_name(&all, name, "four"),
+            Err("'four' is not one of three, one or two".to_owned())
+        );
+        assert_eq!(
+            by_name(&all[..1], name, ""),
+            Err("'' is not one of three".to_owned())
+        );
+    }
+
+    #[test]
     fn an_error_is_shown_with_its_causes() {
         let err = crate::snapshot::LoadError::Io {
             source_name: "f.json".into(),

@@ -5,14 +5,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use tagroute::arm::ArmClient;
 use tagroute::fleet::config::{self, TableSpec};
 use tagroute::fleet::report;
 use tagroute::fleet::run::{self, Action, CloudFile, Fleet, Report, TableStatus};
 use tagroute::request::Notice;
-use tagroute::snapshot::{self, Cloud};
-use tagroute::source::{Provenance, Wanted};
+use tagroute::snapshot::Cloud;
+use tagroute::source::{self, Wanted};
 
 use crate::live::LiveArgs;
 use crate::net::{NetArgs, block_on};
@@ -97,12 +96,7 @@ pub fn files(
 ) -> anyhow::Result<BTreeMap<Cloud, CloudFile>> {
     let given = match file {
         Some(f) => {
-            let file = snapshot::source_name(f);
-            let bytes = snapshot::read_source(f)?;
-            let source = Provenance::File {
-                file,
-                offline: false,
-            };
+            let (bytes, source) = source::local::given(f)?;
             Some(CloudFile::parse(bytes, source)?)
         }
         None => None,
@@ -110,11 +104,8 @@ pub fn files(
     let given_name = given
         .as_ref()
         .map(|g| (g.source.name().to_owned(), g.snapshot.cloud));
-    let wanted = if net.offline { Wanted::Offline } else { wanted };
     let get = |cloud| -> Result<CloudFile, Box<dyn std::error::Error + Send + Sync>> {
-        let (path, provenance) = net.cached(cloud, wanted, diag)?;
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let (bytes, provenance) = net.cached_bytes(cloud, wanted, diag)?;
         Ok(CloudFile::parse(bytes, provenance)?)
     };
     let (files, unused) = tagroute::fleet::files::files(specs, given, get)?;

@@ -107,14 +107,32 @@ impl NetArgs {
             .map_err(|e| anyhow::anyhow!("--arm-endpoint {e}"))
     }
 
-    /// The cached copy of `cloud`'s file as `wanted` asks, fetched as these options say when
-    /// it must be; the fetch's notes go to stderr.
+    /// [`NetArgs::cached`], read.
+    pub fn cached_bytes(
+        &self,
+        cloud: Cloud,
+        wanted: Wanted,
+        diag: &crate::output::Diag,
+    ) -> anyhow::Result<(Vec<u8>, Provenance)> {
+        let (path, provenance) = self.cached(cloud, wanted, diag)?;
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok((bytes, provenance))
+    }
+
+    /// The cached copy of `cloud`'s file as `wanted` asks (as it is, with `--offline`),
+    /// fetched as these options say when it must be; the fetch's notes go to stderr.
     pub fn cached(
         &self,
         cloud: Cloud,
         wanted: Wanted,
         diag: &crate::output::Diag,
     ) -> anyhow::Result<(PathBuf, Provenance)> {
+        let wanted = if self.offline {
+            Wanted::Offline
+        } else {
+            wanted
+        };
         let store = self.store()?;
         let http = match wanted {
             Wanted::Offline => None,
@@ -200,12 +218,7 @@ pub fn cached_file(
     net: &NetArgs,
     diag: &crate::output::Diag,
 ) -> anyhow::Result<PathBuf> {
-    let wanted = if net.offline {
-        Wanted::Offline
-    } else {
-        Wanted::MaxAge(net.max_age)
-    };
-    let (path, provenance) = net.cached(cloud, wanted, diag)?;
+    let (path, provenance) = net.cached(cloud, Wanted::MaxAge(net.max_age), diag)?;
     if let Provenance::Download(outcome) = provenance {
         diag.note(format!(
             "{} {} file, changeNumber {} ({} via {})",

@@ -138,25 +138,10 @@ enum SummaryFormat {
 
 /// The newest file's bytes and where they came from.
 fn get_file(args: &Args, cloud: Cloud, diag: &Diag) -> anyhow::Result<(Vec<u8>, Provenance)> {
-    if let Some(f) = &args.file {
-        let file = snapshot::source_name(f);
-        let bytes = snapshot::read_source(f)?;
-        return Ok((
-            bytes,
-            Provenance::File {
-                file,
-                offline: false,
-            },
-        ));
+    match &args.file {
+        Some(f) => Ok(source::local::given(f)?),
+        None => args.net.cached_bytes(cloud, Wanted::Newest, diag),
     }
-    let wanted = if args.net.offline {
-        Wanted::Offline
-    } else {
-        Wanted::Newest
-    };
-    let (path, provenance) = args.net.cached(cloud, wanted, diag)?;
-    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok((bytes, provenance))
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {

@@ -57,6 +57,20 @@ impl Provenance {
     }
 }
 
+/// The bytes of a file the user gave (`-` for stdin), within the size limit, and its
+/// provenance.
+pub fn given(path: &str) -> Result<(Vec<u8>, Provenance), crate::snapshot::LoadError> {
+    let bytes = crate::snapshot::read_source(path)?;
+    let file = crate::snapshot::source_name(path);
+    Ok((
+        bytes,
+        Provenance::File {
+            file,
+            offline: false,
+        },
+    ))
+}
+
 /// The cached copy of `cloud`'s file as `wanted` asks, fetching it into `store` when needed
 /// (`fetcher` is then required). Returns its path and where it came from: the fetch's outcome
 /// when one was made, else the cached path. Notes for the user are pushed on `notes`.
