@@ -271,39 +271,25 @@ fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result
     let report = fleet::run(&specs, &files, &clients, args.fleet.jobs, &action)?;
     let notify = args.webhook.is_some();
     let run = tagroute::fleet::run::record(&args.state_dir, &report, notify)?;
-    // Each changed table's notification is in its own state; those of failed tables in the
-    // fleet's.
-    let mut pending: Vec<(String, &std::path::Path, &[refresh::Notification])> = report
-        .tables
-        .iter()
-        .filter_map(|t| t.recorded.as_ref().map(|r| (t.name.clone(), r)))
-        .filter(|(_, r)| !r.pending.is_empty())
-        .map(|(name, r)| {
-            (
-                format!("table {name}"),
-                r.generation.as_path(),
-                &r.pending[..],
-            )
-        })
-        .collect();
-    if !run.pending.is_empty() {
-        pending.push(("the failed tables".into(), &run.generation, &run.pending));
-    }
+    let pending = tagroute::fleet::run::pending(&report, &run);
     let mut undelivered = false;
     match &args.webhook {
         Some(url) if !pending.is_empty() => {
             let http = args.net.http()?;
-            for (what, generation, list) in pending {
-                let format = args.webhook_format;
-                if let Err(e) = block_on(refresh::notify(&http, url, generation, list, format))? {
-                    diag.warn(format!("{what}: {}", tagroute::text::chain(&e)));
-                    undelivered = true;
-                }
+            let failed = block_on(tagroute::fleet::run::notify(
+                &http,
+                url,
+                args.webhook_format,
+                &pending,
+            ))?;
+            for (what, e) in &failed {
+                diag.warn(format!("{what}: {}", tagroute::text::chain(e)));
             }
+            undelivered = !failed.is_empty();
         }
         None if !pending.is_empty() => diag.warn(format!(
             "{} webhook notifications wait in the state for a run with --webhook",
-            pending.iter().map(|(_, _, l)| l.len()).sum::<usize>()
+            pending.iter().map(|p| p.list.len()).sum::<usize>()
         )),
         _ => {}
     }

@@ -440,6 +440,55 @@ pub fn record(
     })
 }
 
+/// Notifications a fleet refresh holds for the webhook, in the state that keeps them.
+pub struct Pending<'a> {
+    /// What they tell of: `table NAME`, or `the failed tables`.
+    pub what: String,
+    pub generation: &'a Path,
+    pub list: &'a [Notification],
+}
+
+/// Every notification a fleet refresh holds: each changed table's in its own state, then those
+/// of the failed tables in the fleet's.
+pub fn pending<'a>(report: &'a Report, run: &'a RecordedRun) -> Vec<Pending<'a>> {
+    let mut pending: Vec<Pending> = report
+        .tables
+        .iter()
+        .filter_map(|t| t.recorded.as_ref().map(|r| (&t.name, r)))
+        .filter(|(_, r)| !r.pending.is_empty())
+        .map(|(name, r)| Pending {
+            what: format!("table {name}"),
+            generation: &r.generation,
+            list: &r.pending,
+        })
+        .collect();
+    if !run.pending.is_empty() {
+        pending.push(Pending {
+            what: "the failed tables".into(),
+            generation: &run.generation,
+            list: &run.pending,
+        });
+    }
+    pending
+}
+
+/// Delivers every notification of `pending` to `url`, one state after another; those that
+/// fail stay in their state for the next run. Returns what could not be delivered, and why.
+pub async fn notify(
+    http: &crate::source::http::Http,
+    url: &url::Url,
+    format: crate::refresh::message::MessageFormat,
+    pending: &[Pending<'_>],
+) -> Vec<(String, crate::refresh::NotifyError)> {
+    let mut failed = Vec::new();
+    for p in pending {
+        if let Err(e) = crate::refresh::notify(http, url, p.generation, p.list, format).await {
+            failed.push((p.what.clone(), e));
+        }
+    }
+    failed
+}
+
 /// The name of a cloud's file under `files/`.
 fn stored_name(cloud: Cloud, change_number: u64) -> String {
     format!("{}-{change_number}.json", cloud.short_name())
