@@ -124,10 +124,18 @@ pub async fn run(
     };
     let planned = plan_request(new, job.request, table.as_ref())?;
     let plan = planned.plan;
-    let applied = match (client, live_table) {
-        (Some((client, id, Some(opts))), Some(live)) => {
-            let d = crate::diff::diff(&plan, new, &live.table, &opts.name_prefix, opts.limits)?;
-            match crate::arm::apply(client, id, &plan, new, live, d, opts).await {
+    // One diff, recorded and applied: the managed routes and limits an apply is given.
+    let (name_prefix, limits) = match &client {
+        Some((_, _, Some(opts))) => (&opts.name_prefix, opts.limits),
+        _ => (&job.request.name_prefix, job.request.limits()),
+    };
+    let diff = match &table {
+        Some(t) => Some(crate::diff::diff(&plan, new, t, name_prefix, limits)?),
+        None => None,
+    };
+    let applied = match (client, live_table, &diff) {
+        (Some((client, id, Some(opts))), Some(live), Some(d)) => {
+            match crate::arm::apply(client, id, &plan, new, live, d.clone(), opts).await {
                 Ok(report) => Some(report),
                 // A change too large is recorded like a failed one: nothing was applied.
                 Err(e @ ApplyError::TooManyChanges { count, .. }) => Some(ApplyReport {
@@ -157,7 +165,7 @@ pub async fn run(
             tag_routes: request.tag_routes.clone(),
             slack: request.slack.clone(),
         },
-        table: table.as_ref().map(|t| (t, request.limits())),
+        diff: diff.as_ref(),
         applied: applied.as_ref(),
         notify: job.notify,
         route_table,

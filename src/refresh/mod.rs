@@ -19,9 +19,7 @@ use crate::arm::ApplyReport;
 use crate::diff::{self, Diff, DiffSummary};
 use crate::drift::{self, Drift, DriftOptions};
 use crate::emit::{self, PlanFormat, Target};
-use crate::model::Limits;
 use crate::plan::Plan;
-use crate::routes::RouteTable;
 use crate::snapshot::{self, LoadError, Snapshot};
 pub use crate::source::Provenance;
 use crate::source::http::{FetchError, Http};
@@ -265,8 +263,8 @@ pub struct Run<'a> {
     pub rendering: Option<PlanFormat>,
     pub target: Target,
     pub drift: DriftOptions,
-    /// A live table to diff the plan against, with its limits.
-    pub table: Option<(&'a RouteTable, Limits)>,
+    /// The plan's diff against the route table (live or given), when there is one.
+    pub diff: Option<&'a Diff>,
     /// What applying the change to the live table did.
     pub applied: Option<&'a ApplyReport>,
     /// Whether a webhook will be told of a change.
@@ -348,16 +346,12 @@ pub fn record(
         }
         None => None,
     };
-    let diff_report: Option<Diff> = match run.table {
-        Some((table, limits)) => {
-            let d = diff::diff(plan, run.snapshot, table, &run.drift.name_prefix, limits)?;
-            files.push(("diff.json".into(), emit::diff::json(&d).into_bytes().into()));
-            let script = emit::diff::az_script(&d, plan, &run.target);
-            files.push(("diff.sh".into(), script.into_bytes().into()));
-            Some(d)
-        }
-        None => None,
-    };
+    if let Some(d) = run.diff {
+        files.push(("diff.json".into(), emit::diff::json(d).into_bytes().into()));
+        let script = emit::diff::az_script(d, plan, &run.target);
+        files.push(("diff.sh".into(), script.into_bytes().into()));
+    }
+    let diff_report = run.diff;
     let now = records(plan);
     let before = previous.and_then(|p| p.routes.as_ref());
     let changed = match &diff_report {
@@ -405,7 +399,7 @@ pub fn record(
             added_tags: d.added_tags.clone(),
             removed_tags: d.removed_tags.clone(),
         }),
-        diff: diff_report.map(|d| d.summary),
+        diff: diff_report.map(|d| d.summary.clone()),
         apply: run.applied.cloned(),
         source: run.source,
     };
