@@ -14,6 +14,23 @@ fn next_example() -> String {
     example().replace("ServiceTags_Example.json", "ServiceTags_Example_next.json")
 }
 
+/// `refresh` of the westeurope routes from `file` into `state`, with `extra` flags.
+fn refresh_westeurope(state: &str, cloud: &str, file: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "refresh",
+        "--state-dir",
+        state,
+        "--cloud",
+        cloud,
+        "-f",
+        file,
+        "-r",
+        "westeurope",
+    ];
+    args.extend_from_slice(extra);
+    tagroute(&args)
+}
+
 fn current(state: &Path) -> Option<std::path::PathBuf> {
     let link = std::fs::read_link(state.join("current")).ok()?;
     Some(state.join(link))
@@ -112,18 +129,7 @@ fn runs_week_over_week() {
     // Going back to an older file is refused and changes nothing.
     run(&example(), &[]).fails_with("older than the state's 43: refusing to roll back");
     assert_eq!(current(&state).unwrap(), dir);
-    tagroute(&[
-        "refresh",
-        "--state-dir",
-        s,
-        "--cloud",
-        "china",
-        "-f",
-        &example(),
-        "-r",
-        "westeurope",
-    ])
-    .fails_with("is a Public file, not China");
+    refresh_westeurope(s, "china", &example(), &[]).fails_with("is a Public file, not China");
     // Run again on the same file and table: the one-line summary counts what the table needs.
     let again = run(&next_example(), &["--existing", routes.to_str().unwrap()]);
     assert!(again.stdout.contains(&line), "{}\n{line}", again.stdout);
@@ -147,54 +153,17 @@ fn a_second_run_waits_for_the_lock_then_names_the_holder() {
     .unwrap();
     let start = Instant::now();
     let s = tmp.path().to_str().unwrap();
-    tagroute(&[
-        "refresh",
-        "--state-dir",
-        s,
-        "--cloud",
-        "public",
-        "-f",
-        &example(),
-        "-r",
-        "westeurope",
-        "--lock-timeout",
-        "0.6",
-    ])
-    .fails_with("another refresh holds the lock");
+    refresh_westeurope(s, "public", &example(), &["--lock-timeout", "0.6"])
+        .fails_with("another refresh holds the lock");
     assert!(start.elapsed() >= Duration::from_millis(600));
-    let again = tagroute(&[
-        "refresh",
-        "--state-dir",
-        s,
-        "--cloud",
-        "public",
-        "-f",
-        &example(),
-        "-r",
-        "westeurope",
-        "--lock-timeout",
-        "0",
-    ]);
+    let again = refresh_westeurope(s, "public", &example(), &["--lock-timeout", "0"]);
     assert!(
         again.stderr.contains("pid 4242 on builder"),
         "{}",
         again.stderr
     );
     drop(lock);
-    tagroute(&[
-        "refresh",
-        "--state-dir",
-        s,
-        "--cloud",
-        "public",
-        "-f",
-        &example(),
-        "-r",
-        "westeurope",
-        "--lock-timeout",
-        "0",
-    ])
-    .status(1);
+    refresh_westeurope(s, "public", &example(), &["--lock-timeout", "0"]).status(1);
 }
 
 /// `--webhook-format teams` posts a Microsoft Teams Workflows message (an Adaptive Card in a
@@ -215,23 +184,19 @@ fn the_webhook_speaks_teams_and_slack() {
     let tmp = tempfile::tempdir().unwrap();
     let other = tempfile::tempdir().unwrap();
     let run = |state: &Path, file: &str, hook: &str, format: &str, status: i32| {
-        tagroute(&[
-            "refresh",
-            "--state-dir",
+        refresh_westeurope(
             state.to_str().unwrap(),
-            "--cloud",
             "public",
-            "-f",
             file,
-            "-r",
-            "westeurope",
-            "--webhook",
-            hook,
-            "--webhook-format",
-            format,
-            "--retries",
-            "0",
-        ])
+            &[
+                "--webhook",
+                hook,
+                "--webhook-format",
+                format,
+                "--retries",
+                "0",
+            ],
+        )
         .status(status)
     };
     // The first delivery fails (500): the run exits 2 and keeps the notification.
@@ -297,20 +262,7 @@ fn the_webhook_gets_the_summary_and_its_failure_keeps_the_state() {
     let tmp = tempfile::tempdir().unwrap();
     let s = tmp.path().to_str().unwrap();
     let hook = ok.url("/hook");
-    tagroute(&[
-        "refresh",
-        "--state-dir",
-        s,
-        "--cloud",
-        "public",
-        "-f",
-        &example(),
-        "-r",
-        "westeurope",
-        "--webhook",
-        &hook,
-    ])
-    .status(1);
+    refresh_westeurope(s, "public", &example(), &["--webhook", &hook]).status(1);
     let posts = ok.requests();
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0].method, "POST");
@@ -321,39 +273,22 @@ fn the_webhook_gets_the_summary_and_its_failure_keeps_the_state() {
         (Some(true), Some(42))
     );
     // Nothing changed: no POST.
-    tagroute(&[
-        "refresh",
-        "--state-dir",
-        s,
-        "--cloud",
-        "public",
-        "-f",
-        &example(),
-        "-r",
-        "westeurope",
-        "--webhook",
-        &hook,
-    ])
-    .status(0);
+    refresh_westeurope(s, "public", &example(), &["--webhook", &hook]).status(0);
     assert_eq!(ok.requests().len(), 1);
     let bad = failing.url("/hook");
-    tagroute(&[
-        "refresh",
-        "--state-dir",
+    refresh_westeurope(
         s,
-        "--cloud",
         "public",
-        "-f",
         &next_example(),
-        "-r",
-        "westeurope",
-        "--webhook",
-        &bad,
-        "--retries",
-        "1",
-        "--retry-delay-ms",
-        "10",
-    ])
+        &[
+            "--webhook",
+            &bad,
+            "--retries",
+            "1",
+            "--retry-delay-ms",
+            "10",
+        ],
+    )
     .fails_with("keeps 1 notification(s) for the next run");
     assert_eq!(failing.requests().len(), 2, "retried once");
     let summary = json_file(&current(tmp.path()).unwrap().join("summary.json"));
@@ -366,21 +301,7 @@ fn the_webhook_gets_the_summary_and_its_failure_keeps_the_state() {
         .filter(|n| n.starts_with("webhook-"))
         .collect();
     assert_eq!(held.len(), 1, "{held:?}");
-    let again = |hook: &str| {
-        tagroute(&[
-            "refresh",
-            "--state-dir",
-            s,
-            "--cloud",
-            "public",
-            "-f",
-            &next_example(),
-            "-r",
-            "westeurope",
-            "--webhook",
-            hook,
-        ])
-    };
+    let again = |hook: &str| refresh_westeurope(s, "public", &next_example(), &["--webhook", hook]);
     again(&hook).status(0);
     let posts = ok.requests();
     assert_eq!(posts.len(), 2);
@@ -399,19 +320,12 @@ fn the_webhook_gets_the_summary_and_its_failure_keeps_the_state() {
 fn a_webhook_that_cannot_be_called_is_refused_first() {
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
-    tagroute(&[
-        "refresh",
-        "--state-dir",
+    refresh_westeurope(
         state.to_str().unwrap(),
-        "--cloud",
         "public",
-        "-f",
         &example(),
-        "-r",
-        "westeurope",
-        "--webhook",
-        "http://hooks.example.com/x",
-    ])
+        &["--webhook", "http://hooks.example.com/x"],
+    )
     .fails_with("--webhook: refusing http://hooks.example.com/x");
     assert!(!state.exists(), "nothing written");
 }
@@ -422,19 +336,7 @@ fn a_webhook_that_cannot_be_called_is_refused_first() {
 fn a_broken_current_link_is_an_error_that_keeps_every_generation() {
     let tmp = tempfile::tempdir().unwrap();
     let s = tmp.path().to_str().unwrap();
-    let run = |file: &str| {
-        tagroute(&[
-            "refresh",
-            "--state-dir",
-            s,
-            "--cloud",
-            "public",
-            "-f",
-            file,
-            "-r",
-            "westeurope",
-        ])
-    };
+    let run = |file: &str| refresh_westeurope(s, "public", file, &[]);
     run(&next_example()).status(1);
     let generation = current(tmp.path()).unwrap();
     let link = tmp.path().join("current");
