@@ -28,6 +28,23 @@ fn extra(d: &Value) -> u64 {
     d["slack"]["addresses"].as_u64().unwrap_or(0)
 }
 
+/// The lpm strategy, back to a firewall.
+const LPM: [&str; 4] = [
+    "--strategy",
+    "lpm",
+    "--default-next-hop",
+    "VirtualAppliance:10.0.0.4",
+];
+
+/// `plan --format json` of the tag `Sel` with the tags `Udr*` as candidate routes, from
+/// `file`, with `extra` flags.
+fn udr_plan<'a>(file: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["plan", "-f", file, "--tag", "Sel", "--tag-route", "Udr*"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--format", "json"]);
+    args
+}
+
 #[test]
 fn the_58_candidates_of_azurecloud_eastus_are_proven_with_and_without_budgets() {
     let Some(dir) = data_dir() else { return };
@@ -83,17 +100,7 @@ fn independent_candidates_are_decided_apart() {
     // proven: a tag route saves nothing over the route it replaces, and fewer tag routes win ties.
     let dir = tempfile::tempdir().unwrap();
     let file = scattered(dir.path(), 14);
-    let args = [
-        "plan",
-        "-f",
-        &file,
-        "--tag",
-        "Sel",
-        "--tag-route",
-        "Udr*",
-        "--format",
-        "json",
-    ];
+    let args = udr_plan(&file, &[]);
     let d = tagroute(&args).status(0).json();
     assert_eq!(d["tagRoutes"]["provenOptimal"], true, "{}", d["tagRoutes"]);
     assert_eq!(d["summary"]["routes"], 14);
@@ -108,21 +115,7 @@ fn a_search_that_runs_out_of_work_says_how_far_it_may_be() {
     // its bound on work, says so, and gives the floor it reached; the same plan on every run.
     let dir = tempfile::tempdir().unwrap();
     let file = scattered(dir.path(), 30);
-    let args = [
-        "plan",
-        "-f",
-        &file,
-        "--tag",
-        "Sel",
-        "--tag-route",
-        "Udr*",
-        "--strategy",
-        "lpm",
-        "--default-next-hop",
-        "VirtualAppliance:10.0.0.4",
-        "--format",
-        "json",
-    ];
+    let args = udr_plan(&file, &LPM);
     let run = tagroute(&args).status(0);
     let d = run.json();
     let report = &d["tagRoutes"];
@@ -149,23 +142,10 @@ fn max_tag_routes_bounds_the_search() {
     let dir = tempfile::tempdir().unwrap();
     let file = scattered(dir.path(), 30);
     for (max, sets) in [("0", 1), ("1", 31)] {
-        let d = tagroute(&[
-            "plan",
-            "-f",
+        let d = tagroute(&udr_plan(
             &file,
-            "--tag",
-            "Sel",
-            "--tag-route",
-            "Udr*",
-            "--strategy",
-            "lpm",
-            "--default-next-hop",
-            "VirtualAppliance:10.0.0.4",
-            "--max-tag-routes",
-            max,
-            "--format",
-            "json",
-        ])
+            &[&LPM[..], &["--max-tag-routes", max]].concat(),
+        ))
         .status(0)
         .json();
         let report = &d["tagRoutes"];
@@ -182,24 +162,10 @@ fn a_budgeted_search_that_runs_out_of_work_gives_its_floor_of_extra_addresses() 
     // send, no more than its own.
     let dir = tempfile::tempdir().unwrap();
     let file = scattered(dir.path(), 30);
-    let args = [
-        "plan",
-        "-f",
+    let args = udr_plan(
         &file,
-        "--tag",
-        "Sel",
-        "--tag-route",
-        "Udr*",
-        "--strategy",
-        "lpm",
-        "--default-next-hop",
-        "VirtualAppliance:10.0.0.4",
-        "--allow-any-slack",
-        "--max-routes",
-        "20",
-        "--format",
-        "json",
-    ];
+        &[&LPM[..], &["--allow-any-slack", "--max-routes", "20"]].concat(),
+    );
     let run = tagroute(&args).status(0);
     let d = run.json();
     let report = &d["tagRoutes"];
@@ -333,19 +299,7 @@ fn a_proven_mix_of_twenty_overlapping_candidates_matches_a_brute_force() {
             file_tags.push((name, true, p));
         }
         let file = tag_file(&dir.path().join(format!("case{case}.json")), &file_tags);
-        let d = tagroute(&[
-            "plan",
-            "-f",
-            &file,
-            "--tag",
-            "Sel",
-            "--tag-route",
-            "Udr*",
-            "--format",
-            "json",
-        ])
-        .status(0)
-        .json();
+        let d = tagroute(&udr_plan(&file, &[])).status(0).json();
         // Brute force: every set of tag routes, its CIDR routes the fewest covering what the tags
         // leave (their addresses are free to cover again).
         let masks: Vec<Bits> = tags.iter().map(|t| bits_of(t)).collect();
