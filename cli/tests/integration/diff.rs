@@ -38,6 +38,14 @@ fn names(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// `diff --format json` of the routes `selection` picks from `file` against `existing`.
+fn diff_json(file: &str, existing: &str, selection: &[&str]) -> Run {
+    let mut args = vec!["diff", "-f", file];
+    args.extend_from_slice(selection);
+    args.extend_from_slice(&["-e", existing, "--format", "json"]);
+    tagroute(&args)
+}
+
 #[test]
 fn every_shape_gives_the_same_diff() {
     let tmp = tempfile::tempdir().unwrap();
@@ -59,18 +67,7 @@ fn every_shape_gives_the_same_diff() {
     ];
     let ex = example();
     for shape in &shapes {
-        let run = tagroute(&[
-            "diff",
-            "-f",
-            &ex,
-            "-r",
-            "westeurope",
-            "--existing",
-            shape,
-            "--format",
-            "json",
-        ])
-        .status(1);
+        let run = diff_json(&ex, shape, &["-r", "westeurope"]).status(1);
         let d = run.json();
         // Expected by hand from data/routes_example.json and the example plan (4 routes):
         // 203.0.113.7/32 kept; .16/28 updated (VirtualAppliance -> Internet); .48/28 and .64/26 added;
@@ -134,11 +131,9 @@ fn a_table_holding_the_plan_has_nothing_to_change() {
             .status(0)
             .json();
         let existing = write_json(tmp.path(), "plan.json", &plan);
-        let d = tagroute(&[
-            "diff", "-f", &path, "-r", region, "-e", &existing, "--format", "json",
-        ])
-        .status(0)
-        .json();
+        let d = diff_json(&path, &existing, &["-r", region])
+            .status(0)
+            .json();
         assert_eq!(d["unchanged"], plan["routes"].as_array().unwrap().len());
         assert!(
             d["add"].as_array().unwrap().is_empty() && d["remove"].as_array().unwrap().is_empty()
@@ -179,19 +174,11 @@ fn moving_to_a_new_file_adds_and_removes_exactly_the_changed_blocks() {
         .status(0)
         .json();
     let existing = write_json(tmp.path(), "old.json", &old_plan);
-    let d = tagroute(&[
-        "diff",
-        "-f",
+    let d = diff_json(
         &new,
-        "--tag",
-        "AzureCloud.westeurope",
-        "--max-routes",
-        "2000",
-        "-e",
         &existing,
-        "--format",
-        "json",
-    ])
+        &["--tag", "AzureCloud.westeurope", "--max-routes", "2000"],
+    )
     .status(1)
     .json();
     // Independently: the minimal blocks of the tag's prefixes in each file, by the harness model.
@@ -378,19 +365,11 @@ fn the_whole_table_is_judged_under_azures_tie_order() {
         fw("default", "0.0.0.0/0")
     ]);
     let f = write_json(tmp.path(), "t.json", &table);
-    let d = tagroute(&[
-        "diff",
-        "-f",
+    let d = diff_json(
         &path,
-        "--tag",
-        "Storage.EastUS",
-        "--tag-route",
-        "Storage.EastUS",
-        "-e",
         &f,
-        "--format",
-        "json",
-    ])
+        &["--tag", "Storage.EastUS", "--tag-route", "Storage.EastUS"],
+    )
     .status(1)
     .json();
     assert_eq!(d["conflicts"], json!([]), "{d}");
@@ -410,19 +389,9 @@ fn the_whole_table_is_judged_under_azures_tie_order() {
         ]),
     ] {
         let f = write_json(tmp.path(), "t.json", &table);
-        let d = tagroute(&[
-            "diff",
-            "-f",
-            &path,
-            "--tag",
-            "Storage.EastUS",
-            "-e",
-            &f,
-            "--format",
-            "json",
-        ])
-        .status(1)
-        .json();
+        let d = diff_json(&path, &f, &["--tag", "Storage.EastUS"])
+            .status(1)
+            .json();
         verdicts.push((d["summary"]["redundant"].clone(), d["redundant"].clone()));
     }
     assert_eq!(verdicts[0], verdicts[1]);
@@ -439,23 +408,20 @@ fn plans_fit_beside_the_unmanaged_routes() {
     // 24 unmanaged tag routes leave room for one: the plan takes one tag route, not two.
     let tags: Vec<Value> = (0..24).map(|i| route(i, "Storage".into())).collect();
     let f = write_json(tmp.path(), "tags.json", &Value::Array(tags));
-    let d = tagroute(&[
-        "diff",
-        "-f",
+    let d = diff_json(
         &ex,
-        "-r",
-        "westeurope",
-        "--tag-route",
-        "auto",
-        "--slack",
-        "AzureMachineLearning",
-        "--slack",
-        "BatchNodeManagement",
-        "-e",
         &f,
-        "--format",
-        "json",
-    ])
+        &[
+            "-r",
+            "westeurope",
+            "--tag-route",
+            "auto",
+            "--slack",
+            "AzureMachineLearning",
+            "--slack",
+            "BatchNodeManagement",
+        ],
+    )
     .status(1)
     .json();
     let planned_tags = d["add"]
@@ -468,20 +434,11 @@ fn plans_fit_beside_the_unmanaged_routes() {
     // Five unmanaged routes and a budget of 3: the budget is tagroute's routes.
     let five: Vec<Value> = (0..5).map(|i| route(i, format!("10.{i}.0.0/16"))).collect();
     let f = write_json(tmp.path(), "five.json", &Value::Array(five));
-    let d = tagroute(&[
-        "diff",
-        "-f",
+    let d = diff_json(
         &ex,
-        "-r",
-        "westeurope",
-        "--allow-any-slack",
-        "--max-routes",
-        "3",
-        "-e",
         &f,
-        "--format",
-        "json",
-    ])
+        &["-r", "westeurope", "--allow-any-slack", "--max-routes", "3"],
+    )
     .status(1)
     .json();
     assert!(d["add"].as_array().unwrap().len() <= 3, "{d}");
