@@ -63,10 +63,10 @@ pub async fn route_tables(
     let (mut found, mut refused) = (Vec::new(), Vec::new());
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let page = client
+        let answer = client
             .graph_page(subscriptions, QUERY, token.as_deref())
             .await?;
-        let page = Page::deserialize(&page).map_err(DiscoverError::Shape)?;
+        let page = Page::deserialize(&answer.page).map_err(DiscoverError::Shape)?;
         for row in &page.data {
             match read_row(row) {
                 Ok(f) => found.push(f),
@@ -75,7 +75,13 @@ pub async fn route_tables(
         }
         match page.skip_token.filter(|t| !t.is_empty()) {
             Some(next) if token.as_ref() == Some(&next) => return Err(DiscoverError::Loop),
-            Some(next) => token = Some(next),
+            Some(next) => {
+                // The quota is spent: wait for it rather than be throttled.
+                if let Some(wait) = answer.wait {
+                    tokio::time::sleep(wait).await;
+                }
+                token = Some(next);
+            }
             None => return Ok((found, refused)),
         }
     }

@@ -112,6 +112,34 @@ struct Reply {
     body: Vec<u8>,
 }
 
+/// A page of Azure Resource Graph's answer, and how long to wait before the next query when the
+/// caller's quota is spent (`x-ms-user-quota-remaining: 0`), so that it is not throttled.
+pub struct GraphPage {
+    pub page: Value,
+    pub wait: Option<Duration>,
+}
+
+/// Azure Resource Graph's per-user quota headers, on every answer
+/// (learn.microsoft.com/azure/governance/resource-graph/concepts/guidance-for-throttled-requests):
+/// the queries left in the window, and the time until it resets as `hh:mm:ss`.
+const QUOTA_REMAINING: &str = "x-ms-user-quota-remaining";
+const QUOTA_RESETS_AFTER: &str = "x-ms-user-quota-resets-after";
+
+/// `x-ms-user-quota-resets-after` (`hh:mm:ss`, seconds maybe with a fraction), rounded up to a
+/// whole second.
+fn quota_resets_after(headers: &header::HeaderMap) -> Option<Duration> {
+    let text = headers.get(QUOTA_RESETS_AFTER)?.to_str().ok()?;
+    let mut parts = text.trim().split(':');
+    let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let whole = |t: &str| t.parse::<u64>().ok().filter(|_| t.len() <= 2);
+    let (h, m) = (whole(h)?, whole(m)?);
+    let s: f64 = s.parse().ok().filter(|s: &f64| (0.0..60.0).contains(s))?;
+    Some(Duration::from_secs(h * 3600 + m * 60 + s.ceil() as u64))
+}
+
 /// How one attempt went.
 enum Judged {
     Done(Reply),
@@ -201,7 +229,7 @@ impl ArmClient {
         subscriptions: &[String],
         query: &str,
         skip_token: Option<&str>,
-    ) -> Result<Value, ArmError> {
+    ) -> Result<GraphPage, ArmError> {
         let mut url = self.endpoint.clone();
         url.path_segments_mut()
             .expect("an http(s) URL has a path")
@@ -222,11 +250,21 @@ impl ArmClient {
         let reply = self
             .send(what, Method::POST, url, &[], Some(&body), None)
             .await?;
-        crate::json::parse(&reply.body).map_err(|e| ArmError::Status {
+        let page = crate::json::parse(&reply.body).map_err(|e| ArmError::Status {
             what: what.to_owned(),
             status: reply.status.as_u16(),
             message: Some(format!("the answer is not JSON: {e}")),
-        })
+        })?;
+        let spent = reply
+            .headers
+            .get(QUOTA_REMAINING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0");
+        let wait = spent
+            .then(|| quota_resets_after(&reply.headers))
+            .flatten()
+            .map(|d| d.min(self.opts.http.max_wait));
+        Ok(GraphPage { page, wait })
     }
 
     /// Replaces the route table with `body` (the table as read, routes changed), guarded by
@@ -592,7 +630,10 @@ impl ArmClient {
                 .is_some_and(|c| c.eq_ignore_ascii_case("AnotherOperationInProgress"));
         if status == StatusCode::TOO_MANY_REQUESTS || busy || status.is_server_error() {
             let why = http::Transient::status(status, code);
-            return Ok(Judged::Retry(why, http::retry_after(&reply.headers)));
+            // Resource Graph's throttling names its wait in its quota header instead.
+            let after = http::retry_after(&reply.headers)
+                .or_else(|| quota_resets_after(&reply.headers).map(|d| d.as_secs().to_string()));
+            return Ok(Judged::Retry(why, after));
         }
         Err(ArmError::Status {
             what: what.to_owned(),
@@ -620,4 +661,32 @@ fn error_message(body: &[u8]) -> Option<String> {
     };
     let line: String = text.chars().take(300).collect();
     Some(crate::text::for_terminal(&line).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_graph_quota_reset_is_read_as_hh_mm_ss() {
+        let reset = |v: &str| {
+            let mut h = header::HeaderMap::new();
+            h.insert(QUOTA_RESETS_AFTER, v.parse().unwrap());
+            quota_resets_after(&h)
+        };
+        assert_eq!(reset("00:00:03"), Some(Duration::from_secs(3)));
+        assert_eq!(reset("01:02:03"), Some(Duration::from_secs(3723)));
+        assert_eq!(reset("00:00:02.25"), Some(Duration::from_secs(3)));
+        for bad in [
+            "3",
+            "00:03",
+            "00:00:60",
+            "a:b:c",
+            "00:00:-1",
+            "00:00:03:00",
+            "100:00:00",
+        ] {
+            assert_eq!(reset(bad), None, "{bad}");
+        }
+    }
 }

@@ -22,7 +22,7 @@ pub use auth::{
     AuthError, CredentialSource, MAX_TOKEN_FILE_BYTES, TokenFileProblem, Tokens, read_token_file,
 };
 pub use azureml::AzureMlError;
-pub use client::{ArmClient, ArmError, ArmOptions};
+pub use client::{ArmClient, ArmError, ArmOptions, GraphPage};
 pub use id::{IdError, RouteTableId, subscription};
 pub use live::{BadTable, LiveTable, check_etag};
 

@@ -13,12 +13,17 @@
 //! `count`, `resultTruncated: "false"`, `facets`, `data` as objects, and `$skipToken` while rows
 //! remain; each row holds the table's `id`, `name`, `location`, `subscriptionId`,
 //! `resourceGroup` and its `properties` as Resource Manager gives them, only of the
-//! subscriptions asked for.
+//! subscriptions asked for. Its per-user quota is the documented one
+//! (learn.microsoft.com/azure/governance/resource-graph/concepts/guidance-for-throttled-requests):
+//! 15 queries in a 5-second window unless a test sets another, `x-ms-user-quota-remaining` and
+//! `x-ms-user-quota-resets-after` (`hh:mm:ss`) on every answer, and a query past the quota
+//! answered `429` with the `RateLimiting` error Azure gives (as recorded in
+//! Azure/azure-cli-extensions issue 3325) and no `Retry-After`.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -42,6 +47,58 @@ pub struct FleetFaults {
     pub graph_page: usize,
     /// The first table reads answered `429` with `Retry-After: 1`.
     pub throttle_reads: usize,
+    /// Resource Graph's quota, when not the documented 15 queries in 5 seconds.
+    pub graph_quota: Option<GraphQuota>,
+}
+
+/// Resource Graph's per-user quota.
+#[derive(Clone, Copy)]
+pub struct GraphQuota {
+    pub per_window: usize,
+    pub window: Duration,
+    /// Queries another client of the same user already made in the first window.
+    pub spent_before: usize,
+}
+
+impl Default for GraphQuota {
+    fn default() -> Self {
+        GraphQuota {
+            per_window: 15,
+            window: Duration::from_secs(5),
+            spent_before: 0,
+        }
+    }
+}
+
+/// Where the quota stands: the window's start and the queries made in it.
+struct QuotaState {
+    quota: GraphQuota,
+    start: Instant,
+    used: usize,
+}
+
+impl QuotaState {
+    /// Takes one query from the quota: the queries left and the time until the window resets,
+    /// or `Err` with that time when none is left.
+    fn take(&mut self) -> Result<(usize, Duration), Duration> {
+        let now = Instant::now();
+        if now >= self.start + self.quota.window {
+            self.start = now;
+            self.used = 0;
+        }
+        let resets = self.start + self.quota.window - now;
+        if self.used >= self.quota.per_window {
+            return Err(resets);
+        }
+        self.used += 1;
+        Ok((self.quota.per_window - self.used, resets))
+    }
+}
+
+/// `hh:mm:ss`, rounded up to a whole second.
+fn hh_mm_ss(d: Duration) -> String {
+    let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
 struct Shared {
@@ -49,6 +106,8 @@ struct Shared {
     latency: Duration,
     graph_page: usize,
     graph_requests: Mutex<Vec<Value>>,
+    graph_quota: Mutex<QuotaState>,
+    graph_throttled: AtomicUsize,
     throttle_left: AtomicUsize,
     throttled: AtomicUsize,
     in_flight: AtomicUsize,
@@ -138,6 +197,27 @@ fn graph(shared: &Shared, req: &Request) -> Reply {
         return error(400, "BadRequest", "The request content was invalid.");
     };
     shared.graph_requests.lock().unwrap().push(body.clone());
+    let quota = shared.graph_quota.lock().unwrap().take();
+    let (left, resets) = match quota {
+        Ok(q) => q,
+        Err(resets) => {
+            shared.graph_throttled.fetch_add(1, Ordering::SeqCst);
+            let body = serde_json::json!({"error": {
+                "code": "RateLimiting",
+                "message": "Please provide below info when asking for support: timestamp = 2021-05-03T07:08:29.0524831Z, correlationId = 3f2d6a54-1b0e-4f0a-9b8e-2a4c6e1d7f90.",
+                "details": [{"code": "RateLimiting", "message": "Client application has been throttled and should not attempt to repeat the request until an amount of time has elapsed. Please see https://aka.ms/resourcegraph-throttling for help."}]
+            }});
+            let reply = Reply::Ok {
+                status: 429,
+                headers: vec![],
+                body: serde_json::to_vec(&body).unwrap(),
+            };
+            return reply
+                .with_header("Content-Type", "application/json; charset=utf-8")
+                .with_header("x-ms-user-quota-remaining", "0")
+                .with_header("x-ms-user-quota-resets-after", &hh_mm_ss(resets));
+        }
+    };
     let subscriptions: Vec<String> = body["subscriptions"]
         .as_array()
         .map(|l| {
@@ -190,6 +270,8 @@ fn graph(shared: &Shared, req: &Request) -> Reply {
         answer["$skipToken"] = format!("page-at-{}", from + size).into();
     }
     Reply::body(serde_json::to_vec(&answer).unwrap())
+        .with_header("x-ms-user-quota-remaining", &left.to_string())
+        .with_header("x-ms-user-quota-resets-after", &hh_mm_ss(resets))
 }
 
 impl FakeFleet {
@@ -222,6 +304,15 @@ impl FakeFleet {
             latency: faults.latency,
             graph_page: faults.graph_page,
             graph_requests: Mutex::new(Vec::new()),
+            graph_quota: Mutex::new({
+                let quota = faults.graph_quota.unwrap_or_default();
+                QuotaState {
+                    quota,
+                    start: Instant::now(),
+                    used: quota.spent_before,
+                }
+            }),
+            graph_throttled: AtomicUsize::new(0),
             throttle_left: AtomicUsize::new(faults.throttle_reads),
             throttled: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
@@ -252,6 +343,11 @@ impl FakeFleet {
     /// The most requests that were in flight at once.
     pub fn most_in_flight(&self) -> usize {
         self.shared.most_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Resource Graph queries answered 429.
+    pub fn graph_throttled(&self) -> usize {
+        self.shared.graph_throttled.load(Ordering::SeqCst)
     }
 
     /// Reads answered 429.

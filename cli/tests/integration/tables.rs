@@ -3,10 +3,12 @@
 //! count (the required ranges read straight from the file, less those the table's routes send
 //! to Internet by a scan over them), and the fleet file it writes used as is.
 
+use std::time::{Duration, Instant};
+
 use serde_json::{Value, json};
 
 use crate::fake_arm::Faults;
-use crate::fake_fleet::{FakeFleet, FleetFaults, TableSetup};
+use crate::fake_fleet::{FakeFleet, FleetFaults, GraphQuota, TableSetup};
 use crate::fleet::{SUB_A, SUB_B, id};
 use crate::harness::*;
 
@@ -119,17 +121,8 @@ fn tables_are_found_judged_and_written_as_a_fleet() {
     };
     let file = snapshot(&data, PUBLIC);
     let estate = estate(&file);
-    let setups = estate
-        .iter()
-        .map(|(id, region, routes)| TableSetup {
-            id: id.clone(),
-            location: region.to_ascii_lowercase(),
-            routes: routes.clone(),
-            faults: Faults::default(),
-        })
-        .collect();
     let fake = FakeFleet::start(
-        setups,
+        setups(&estate),
         FleetFaults {
             graph_page: 2,
             ..FleetFaults::default()
@@ -251,6 +244,95 @@ fn tables_are_found_judged_and_written_as_a_fleet() {
             assert_eq!(t["coverage"]["missingIpv4"], want, "{t}");
         }
     }
+}
+
+/// The fake's tables of the estate.
+fn setups(estate: &[(String, &'static str, Routes)]) -> Vec<TableSetup> {
+    estate
+        .iter()
+        .map(|(id, region, routes)| TableSetup {
+            id: id.clone(),
+            location: region.to_ascii_lowercase(),
+            routes: routes.clone(),
+            faults: Faults::default(),
+        })
+        .collect()
+}
+
+/// Resource Graph's per-user quota is heeded: a quota spent (`x-ms-user-quota-remaining: 0`)
+/// is waited out before the next page, so no query is throttled; and a query throttled anyway
+/// (another client of the user spent the quota) is asked again once
+/// `x-ms-user-quota-resets-after` has passed, not after the client's own backoff.
+#[test]
+fn resource_graphs_quota_is_waited_out() {
+    let Some(data) = data_dir() else {
+        return;
+    };
+    let file = snapshot(&data, PUBLIC);
+    let estate = estate(&file);
+    let discover = |fake: &FakeFleet| {
+        let token = fake.token_file();
+        let args = [
+            "tables",
+            "--subscription",
+            SUB_A,
+            "--subscription",
+            SUB_B,
+            "--file",
+            &file,
+            "--arm-endpoint",
+            &fake.server.base,
+            "--token-file",
+            token.to_str().unwrap(),
+            "--retry-delay-ms",
+            "30000",
+            "--format",
+            "json",
+        ];
+        let start = Instant::now();
+        let listing = tagroute_with(&args, None, &[("AZURE_ACCESS_TOKEN", "")])
+            .status(1)
+            .json();
+        assert_eq!(listing["tables"].as_array().unwrap().len(), 5);
+        start.elapsed()
+    };
+    // Pages of one row, two queries a second: the five pages take three windows.
+    let quota = GraphQuota {
+        per_window: 2,
+        window: Duration::from_secs(1),
+        spent_before: 0,
+    };
+    let fake = FakeFleet::start(
+        setups(&estate),
+        FleetFaults {
+            graph_page: 1,
+            graph_quota: Some(quota),
+            ..FleetFaults::default()
+        },
+    );
+    let took = discover(&fake);
+    assert_eq!(fake.graph_requests().len(), 5);
+    assert_eq!(fake.graph_throttled(), 0);
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+
+    // The quota already spent: the one query is throttled once, then answered after the
+    // window's two seconds, where the client's own first wait would be 30 s or more.
+    let quota = GraphQuota {
+        per_window: 15,
+        window: Duration::from_secs(2),
+        spent_before: 15,
+    };
+    let fake = FakeFleet::start(
+        setups(&estate),
+        FleetFaults {
+            graph_quota: Some(quota),
+            ..FleetFaults::default()
+        },
+    );
+    let took = discover(&fake);
+    assert_eq!(fake.graph_requests().len(), 2);
+    assert_eq!(fake.graph_throttled(), 1);
+    assert!(took < Duration::from_secs(15), "{took:?}");
 }
 
 #[test]
