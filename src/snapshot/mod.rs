@@ -271,7 +271,7 @@ pub fn parse(source_name: &str, bytes: &[u8]) -> Result<Snapshot, LoadError> {
         }
         Ok(()) => {}
     }
-    // Read as JSON first when the file is not an object, to tell "not JSON" from "not this".
+    // JSON, but not an object: not a service-tag file.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(LoadError::Shape {
             source_name: source_name.to_owned(),
@@ -436,9 +436,10 @@ fn validate(source_name: &str, mut raw: RawFile<'_>) -> Result<Snapshot, LoadErr
     assemble(source_name, raw, built)
 }
 
-/// The snapshot from the file's header and its tags, built in order: the first error in file
-/// order is the one reported, as a reader going tag by tag would find it (a tag's name, then
-/// whether it was seen before, then the rest of the tag).
+/// The snapshot from the file's header and its tags, built in order. The file's shape was read
+/// whole before (a value of the wrong type anywhere is reported first); of the errors in values,
+/// the first in file order is the one reported, as a reader going tag by tag would find it (a
+/// tag's name, then whether it was seen before, then the rest of the tag).
 fn assemble(
     source_name: &str,
     raw: RawFile<'_>,
