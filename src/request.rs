@@ -16,6 +16,11 @@ use crate::snapshot::Snapshot;
 use crate::text::for_terminal;
 use crate::text::plural;
 
+/// The largest `max_routes`, `max_tag_routes` or `max_changes` taken, from a flag or a fleet
+/// file: far above any route table, and small enough that a budget is planned in bounded
+/// memory.
+pub const MAX_OPTION: usize = 100_000;
+
 /// Why a default route's next hop, as written, cannot serve exception routes.
 #[derive(Debug, thiserror::Error)]
 pub enum DefaultHopError {

@@ -20,11 +20,24 @@ pub const MAX_LABEL_LEN: usize = 80;
 /// line prints every error. Library errors carry their cause as a source rather than in their
 /// own words, so whatever shows one as text (a report, a notification) shows it through this.
 pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    causes(err, false)
+}
+
+/// [`chain`], leaving out a cause whose words the text already holds: some libraries (the
+/// Azure SDK's credentials among them) repeat their cause in their own message.
+pub fn chain_once(err: &(dyn std::error::Error + 'static)) -> String {
+    causes(err, true)
+}
+
+fn causes(err: &(dyn std::error::Error + 'static), once: bool) -> String {
     let mut text = err.to_string();
     let mut cause = err.source();
     while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
+        let more = c.to_string();
+        if !(once && text.contains(&more)) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
         cause = c.source();
     }
     text
@@ -279,6 +292,16 @@ mod tests {
         };
         assert_eq!(err.to_string(), "f.json: cannot read");
         assert_eq!(chain(&err), "f.json: cannot read: no such file");
+        // A message that already says its cause says it once.
+        #[derive(Debug, thiserror::Error)]
+        #[error("no token: no such file")]
+        struct Repeats(#[source] std::io::Error);
+        let err = Repeats(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file",
+        ));
+        assert_eq!(chain(&err), "no token: no such file: no such file");
+        assert_eq!(chain_once(&err), "no token: no such file");
     }
 
     #[test]

@@ -143,18 +143,20 @@ fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result
         Format::Json => ReportFormat::Json,
         Format::Markdown => ReportFormat::Markdown,
     };
-    let (file, net) = (args.source.file.as_deref(), &args.source.net);
-    let specs = fleet::tables(&args.fleet, path, args.source.cloud)?;
-    let max_age = tagroute::source::Wanted::MaxAge(net.max_age);
-    let files = fleet::files(&specs, file, net, max_age, diag)?;
-    let clients = fleet::clients(&specs, &args.live, net)?;
     let action = if args.yes {
         Action::Apply
     } else {
         Action::Diff
     };
-    let report = fleet::run(&specs, &files, &clients, args.fleet.jobs, &action)?;
-    fleet::finish(&report, format, false, diag)
+    fleet::change(
+        &args.fleet,
+        path,
+        &args.source,
+        &args.live,
+        action,
+        format,
+        diag,
+    )
 }
 
 /// One line per write in effect, and a closing line.

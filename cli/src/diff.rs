@@ -132,12 +132,14 @@ fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result
              markdown"
         ),
     };
-    let (file, net) = (args.source.file.as_deref(), &args.source.net);
-    let specs = fleet::tables(&args.fleet, path, args.source.cloud)?;
-    let max_age = tagroute::source::Wanted::MaxAge(net.max_age);
-    let files = fleet::files(&specs, file, net, max_age, diag)?;
-    let clients = fleet::clients(&specs, &args.live, net)?;
     let action = tagroute::fleet::run::Action::Diff;
-    let report = fleet::run(&specs, &files, &clients, args.fleet.jobs, &action)?;
-    fleet::finish(&report, format, false, diag)
+    fleet::change(
+        &args.fleet,
+        path,
+        &args.source,
+        &args.live,
+        action,
+        format,
+        diag,
+    )
 }

@@ -132,6 +132,26 @@ pub fn clients(
     Ok(clients)
 }
 
+/// `diff --config` and `apply --config`: every table of the fleet file read and planned from
+/// its cloud's cached file (or `--file`), and with [`Action::Apply`] changed; the report printed.
+pub fn change(
+    args: &FleetArgs,
+    path: &std::path::Path,
+    source: &crate::args::Source,
+    live: &LiveArgs,
+    action: Action<'_>,
+    format: ReportFormat,
+    diag: &Diag,
+) -> anyhow::Result<Status> {
+    let net = &source.net;
+    let specs = tables(args, path, source.cloud)?;
+    let wanted = Wanted::MaxAge(net.max_age);
+    let files = files(&specs, source.file.as_deref(), net, wanted, diag)?;
+    let clients = clients(&specs, live, net)?;
+    let report = run(&specs, &files, &clients, args.jobs, &action)?;
+    finish(&report, format, false, diag)
+}
+
 /// Runs `action` over the tables and returns the report.
 pub fn run(
     specs: &[TableSpec],

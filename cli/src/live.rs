@@ -75,7 +75,7 @@ impl AuthArgs {
 pub struct WriteArgs {
     /// Most creates + updates + deletes one run may make; a larger change is refused before
     /// anything is written.
-    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=crate::values::MAX_ROUTES_OPTION))]
+    #[arg(long, value_name = "N", default_value_t = tagroute::arm::DEFAULT_MAX_CHANGES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=crate::values::MAX_ROUTES_OPTION))]
     pub max_changes: usize,
     /// How the change is written: table (one PUT of the whole table under If-Match with its
     /// ETag: all or nothing, needs routeTables/write) or routes (one write per route, for roles

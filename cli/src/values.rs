@@ -77,9 +77,8 @@ pub fn route_table_id(text: &str) -> Result<tagroute::arm::RouteTableId, tagrout
     text.parse()
 }
 
-/// The largest `--max-routes` taken: far above any route table, and small enough that a budget
-/// is planned in bounded memory.
-pub const MAX_ROUTES_OPTION: u64 = 100_000;
+/// The largest `--max-routes`, `--max-tag-routes` or `--max-changes` taken.
+pub const MAX_ROUTES_OPTION: u64 = tagroute::request::MAX_OPTION as u64;
 
 /// Longest wait any option may ask for: one day.
 const MAX_SECONDS: f64 = 86_400.0;

@@ -56,6 +56,9 @@ impl WriteMode {
     }
 }
 
+/// The most writes one apply makes unless told otherwise (`--max-changes`, `max_changes`).
+pub const DEFAULT_MAX_CHANGES: usize = 50;
+
 /// What bounds an apply.
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {

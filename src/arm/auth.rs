@@ -268,7 +268,10 @@ impl Tokens {
                     self.chosen = Some(credential);
                     return Ok(token.token.secret().to_owned());
                 }
-                Ok(Err(e)) => tried.push(format!("{name}: {}", first_line(&with_causes(&e)))),
+                Ok(Err(e)) => tried.push(format!(
+                    "{name}: {}",
+                    first_line(&crate::text::chain_once(&e))
+                )),
                 Err(_) => tried.push(format!("{name}: no answer in {} s", limit.as_secs())),
             }
         }
@@ -352,21 +355,6 @@ pub fn read_token_file(path: &std::path::Path) -> Result<String, AuthError> {
         return Err(fail(TokenFileProblem::GrewTooLarge));
     }
     Ok(text.trim().to_owned())
-}
-
-/// An error's message followed by those of its causes, each said once.
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        cause = c.source();
-    }
-    text
 }
 
 fn first_line(text: &str) -> String {

@@ -149,13 +149,10 @@ enum Judged {
     Retry(http::Transient, Option<String>),
 }
 
-/// How a write's long-running operation ended.
-/// One attempt's failure: retry (the reason, the server's `Retry-After`), or give up.
-enum Failure {
-    Retry(http::Transient, Option<String>),
-    Fatal(ArmError),
-}
+/// One attempt's failure.
+type Failure = http::Attempt<ArmError>;
 
+/// How a write's long-running operation ended.
 enum Outcome {
     Succeeded,
     /// `Failed` with `AnotherOperationInProgress`: nothing was changed, send the write again.

@@ -17,7 +17,9 @@ mod client;
 mod id;
 mod live;
 
-pub use apply::{Applied, ApplyError, ApplyOptions, ApplyReport, Op, WriteMode, apply};
+pub use apply::{
+    Applied, ApplyError, ApplyOptions, ApplyReport, DEFAULT_MAX_CHANGES, Op, WriteMode, apply,
+};
 pub use auth::{
     AuthError, CredentialSource, MAX_TOKEN_FILE_BYTES, TokenFileProblem, Tokens, read_token_file,
 };

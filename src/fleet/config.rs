@@ -11,10 +11,10 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::arm::{ApplyOptions, RouteTableId, WriteMode};
+use crate::arm::{ApplyOptions, DEFAULT_MAX_CHANGES, RouteTableId, WriteMode};
 use crate::model::{AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
 use crate::plan::{Strategy, check_name_prefix};
-use crate::request::{PlanRequest, parse_default_next_hop};
+use crate::request::{MAX_OPTION, PlanRequest, parse_default_next_hop};
 use crate::select::{self, FamilyChoice};
 use crate::snapshot::{Cloud, Snapshot};
 use crate::text::by_name;
@@ -25,10 +25,6 @@ const MISSING_ID: &str = "missing: each table names its route table's Resource M
 pub const MAX_CONFIG_BYTES: usize = 4 << 20;
 /// Most tables one file may hold (a subscription may hold 600 route tables).
 pub const MAX_TABLES: usize = 10_000;
-/// Largest `max_routes`, `max_tag_routes` and `max_changes` taken, as on the command line.
-pub const MAX_OPTION: usize = 100_000;
-/// The default `max_changes`, as on the command line.
-pub const DEFAULT_MAX_CHANGES: usize = 50;
 
 /// One `[defaults]` or `[[table]]` as written: every key optional.
 #[derive(Clone, Debug, Default, Deserialize)]

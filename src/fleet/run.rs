@@ -54,6 +54,14 @@ pub struct Fleet<'a> {
     pub jobs: usize,
 }
 
+/// A recorded refresh as the report gives it: the generation's path.
+fn generation<S: serde::Serializer>(
+    recorded: &Option<crate::refresh::Recorded>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    recorded.as_ref().map(|r| &r.generation).serialize(s)
+}
+
 /// How a table came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -84,11 +92,9 @@ pub struct TableReport {
     pub diff: Option<DiffSummary>,
     /// What applying did.
     pub applied: Option<ApplyReport>,
-    /// The refresh generation recorded for this table.
-    pub state: Option<PathBuf>,
-    /// What the refresh recorded for this table: its generation and the notifications that
-    /// wait there for the webhook.
-    #[serde(skip)]
+    /// What the refresh recorded for this table: its generation (reported as `state`) and the
+    /// notifications that wait there for the webhook.
+    #[serde(rename = "state", serialize_with = "generation")]
     pub recorded: Option<crate::refresh::Recorded>,
     /// What to tell about the plan (warnings and notes).
     pub notices: Vec<Notice>,
@@ -192,7 +198,6 @@ async fn one(
         routes: None,
         diff: None,
         applied: None,
-        state: None,
         recorded: None,
         notices: Vec::new(),
         error: None,
@@ -233,12 +238,18 @@ async fn one(
     report
 }
 
-/// The status of an apply by its report.
-fn applied_status(r: &ApplyReport) -> TableStatus {
-    if r.verified && r.error.is_none() {
-        TableStatus::Applied
-    } else {
-        TableStatus::Failed
+/// The status of an apply by its report, and why it failed when it did.
+fn applied(r: &ApplyReport) -> (TableStatus, Option<String>) {
+    match &r.error {
+        Some(e) => (TableStatus::Failed, Some(e.clone())),
+        None if !r.verified => (
+            TableStatus::Failed,
+            Some(format!(
+                "the table read back still needs {}",
+                crate::text::plural(r.remaining, "change")
+            )),
+        ),
+        None => (TableStatus::Applied, None),
     }
 }
 
@@ -275,15 +286,7 @@ async fn table_change(
     )
     .await
     .map_err(|e: ApplyError| chain(&e))?;
-    report.status = applied_status(&applied);
-    if let Some(e) = &applied.error {
-        report.error = Some(e.clone());
-    } else if !applied.verified {
-        report.error = Some(format!(
-            "the table read back still needs {}",
-            crate::text::plural(applied.remaining, "change")
-        ));
-    }
+    (report.status, report.error) = self::applied(&applied);
     report.applied = Some(applied);
     Ok(())
 }
@@ -327,22 +330,11 @@ async fn refresh(
     report.routes = Some(outcome.plan.routes.len());
     report.notices = outcome.notices;
     report.diff = outcome.recorded.summary.diff.clone();
-    report.state = Some(outcome.recorded.generation.clone());
-    report.status = match &outcome.applied {
-        Some(r) if outcome.recorded.summary.changed => applied_status(r),
-        _ if outcome.recorded.summary.changed => TableStatus::Changes,
-        _ => TableStatus::Unchanged,
+    (report.status, report.error) = match &outcome.applied {
+        Some(r) if outcome.recorded.summary.changed => applied(r),
+        _ if outcome.recorded.summary.changed => (TableStatus::Changes, None),
+        _ => (TableStatus::Unchanged, None),
     };
-    if let Some(r) = &outcome.applied
-        && report.status == TableStatus::Failed
-    {
-        report.error = Some(r.error.clone().unwrap_or_else(|| {
-            format!(
-                "the table read back still needs {}",
-                crate::text::plural(r.remaining, "change")
-            )
-        }));
-    }
     report.applied = outcome.applied;
     report.recorded = Some(outcome.recorded);
     Ok(())

@@ -351,10 +351,9 @@ pub fn record(
         let script = emit::diff::az_script(d, plan, &run.target);
         files.push(("diff.sh".into(), script.into_bytes().into()));
     }
-    let diff_report = run.diff;
     let now = records(plan);
     let before = previous.and_then(|p| p.routes.as_ref());
-    let changed = match &diff_report {
+    let changed = match &run.diff {
         Some(d) => !d.is_empty(),
         None => before != Some(&now),
     };
@@ -399,7 +398,7 @@ pub fn record(
             added_tags: d.added_tags.clone(),
             removed_tags: d.removed_tags.clone(),
         }),
-        diff: diff_report.map(|d| d.summary.clone()),
+        diff: run.diff.map(|d| d.summary.clone()),
         apply: run.applied.cloned(),
         source: run.source,
     };

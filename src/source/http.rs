@@ -245,10 +245,25 @@ fn retryable(status: StatusCode) -> bool {
         || status.is_server_error()
 }
 
-/// One attempt's failure: retry (with the server's `Retry-After`), or give up.
-enum Attempt {
+/// An answer that is no success: tried again (after the server's `Retry-After`) when its status
+/// may pass, else the end of the request.
+fn failed(url: &Url, resp: &reqwest::Response) -> Attempt {
+    let status = resp.status();
+    if retryable(status) {
+        Attempt::Retry(Transient::status(status, None), retry_after(resp.headers()))
+    } else {
+        Attempt::Fatal(FetchError::Status {
+            url: shown(url),
+            status: status.as_u16(),
+        })
+    }
+}
+
+/// One attempt's failure, of any client built on this one: try again (after the server's
+/// `Retry-After`, when it sent one), or give up with `E`.
+pub enum Attempt<E = FetchError> {
     Retry(Transient, Option<String>),
-    Fatal(FetchError),
+    Fatal(E),
 }
 
 /// The shared client.
@@ -331,6 +346,24 @@ impl Http {
         })
     }
 
+    /// GET without validators: the body, read whole within the limit.
+    pub async fn get_body(
+        &self,
+        url: &Url,
+        bearer: Option<&str>,
+        progress: &dyn Progress,
+    ) -> Result<Vec<u8>, FetchError> {
+        match self.get(url, None, bearer, progress).await? {
+            Fetched::Body { bytes, .. } => Ok(bytes),
+            // `get` takes a 304 for "not modified" only when it sent validators; here it cannot
+            // come back, and would be the status it is.
+            Fetched::NotModified => Err(FetchError::Status {
+                url: shown(url),
+                status: 304,
+            }),
+        }
+    }
+
     /// GET with optional validators and bearer token; the body is read whole, within the limit.
     pub async fn get(
         &self,
@@ -363,15 +396,7 @@ impl Http {
                 return Ok(Fetched::NotModified);
             }
             if !status.is_success() {
-                let retry_after = retry_after(resp.headers());
-                return Err(if retryable(status) {
-                    Attempt::Retry(Transient::status(status, None), retry_after)
-                } else {
-                    Attempt::Fatal(FetchError::Status {
-                        url: shown(url),
-                        status: status.as_u16(),
-                    })
-                });
+                return Err(failed(url, &resp));
             }
             let too_large = || {
                 Attempt::Fatal(FetchError::TooLarge {
@@ -423,14 +448,8 @@ impl Http {
                 Ok(true)
             } else if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
                 Ok(false)
-            } else if retryable(status) {
-                let retry_after = retry_after(resp.headers());
-                Err(Attempt::Retry(Transient::status(status, None), retry_after))
             } else {
-                Err(Attempt::Fatal(FetchError::Status {
-                    url: shown(url),
-                    status: status.as_u16(),
-                }))
+                Err(failed(url, &resp))
             }
         })
         .await
@@ -451,15 +470,7 @@ impl Http {
             if status.is_success() {
                 return Ok(());
             }
-            let retry_after = retry_after(resp.headers());
-            Err(if retryable(status) {
-                Attempt::Retry(Transient::status(status, None), retry_after)
-            } else {
-                Attempt::Fatal(FetchError::Status {
-                    url: shown(url),
-                    status: status.as_u16(),
-                })
-            })
+            Err(failed(url, &resp))
         })
         .await
     }

@@ -160,8 +160,6 @@ pub const MAX_ARM_PAGES: usize = 1000;
 /// Why the ARM Service Tag Discovery API gave no file.
 #[derive(Debug, thiserror::Error)]
 pub enum ArmApiError {
-    #[error("{url}: answered 304 to a request without validators")]
-    NotModified { url: String },
     #[error("{url}: not JSON")]
     NotJson {
         url: String,
@@ -200,8 +198,8 @@ pub async fn discover(
     let stem = format!("ServiceTags_{}_", cloud.as_str());
     let shown_page = http::shown(&ep.download_page);
     // What the page did, for the notes and for the error when the probe finds nothing either.
-    let page = match http.get(&ep.download_page, None, None, &http::Quiet).await {
-        Ok(Fetched::Body { bytes, .. }) => {
+    let page = match http.get_body(&ep.download_page, None, &http::Quiet).await {
+        Ok(bytes) => {
             if let Some(url) =
                 newest_link(&String::from_utf8_lossy(&bytes), &stem, &ep.download_page)
             {
@@ -209,7 +207,6 @@ pub async fn discover(
             }
             format!("the download page {shown_page} links to no {stem}YYYYMMDD.json")
         }
-        Ok(Fetched::NotModified) => format!("the download page {shown_page} answered 304"),
         Err(e) => format!("the download page failed ({})", crate::text::chain(&e)),
     };
     notes.push(format!("{page}; probing dates"));
@@ -303,11 +300,7 @@ pub async fn fetch_arm(
     let mut url = first.clone();
     let mut doc: Option<serde_json::Value> = None;
     for _page in 0..MAX_ARM_PAGES {
-        let Fetched::Body { bytes, .. } = http.get(&url, None, Some(token), &http::Quiet).await?
-        else {
-            let url = http::shown(&url);
-            return Err(ArmApiError::NotModified { url }.into());
-        };
+        let bytes = http.get_body(&url, Some(token), &http::Quiet).await?;
         let mut page: serde_json::Value =
             crate::json::parse(&bytes).map_err(|err| ArmApiError::NotJson {
                 url: http::shown(&url),

@@ -541,20 +541,32 @@ fn redirects_follow_the_rules_of_the_first_url() {
 }
 
 /// The ARM API's pages are outside input: a nextLink to another host is not followed (the token
-/// would go there), and a page that says a key twice is refused.
+/// would go there), and a page that says a key twice, a nextLink that is no URL and a 304 to a
+/// request that asked for none are refused.
 #[test]
 fn arm_api_pages_that_point_away_or_say_a_key_twice_are_refused() {
-    for (page, needle) in [
+    for (status, page, needle) in [
         (
+            200,
             r#"{"changeNumber": "1", "cloud": "China", "values": [], "nextLink": "https://elsewhere.example.com/next"}"#,
             "ARM API: nextLink points to another host (elsewhere.example.com); not following it",
         ),
         (
+            200,
             r#"{"changeNumber": "1", "cloud": "China", "cloud": "Public", "values": []}"#,
             "not JSON: duplicate key 'cloud'",
         ),
+        (
+            200,
+            r#"{"changeNumber": "1", "cloud": "China", "values": [], "nextLink": "https://[::1/next"}"#,
+            "ARM API: bad nextLink 'https://[::1/next': invalid IPv6 address",
+        ),
+        (304, "", "chinaeast2/serviceTags?...: HTTP 304"),
     ] {
-        let server = Server::start(move |_, _| Reply::body(page));
+        let server = Server::start(move |_, _| match status {
+            200 => Reply::body(page),
+            other => Reply::status(other),
+        });
         let case = Case::new();
         let token_file = case._tmp.path().join("token");
         std::fs::write(&token_file, "s3cr3t-token\n").unwrap();

@@ -38,6 +38,13 @@ fn a_fleet_refresh_records_each_table_and_reruns_unchanged() {
     for (i, (name, ..)) in TABLES.iter().enumerate() {
         f.check_planned(i);
         let table_state = current(&state.join("tables").join(name));
+        // The report names the generation each table's run recorded.
+        let reported = report["tables"][i]["state"].as_str().unwrap();
+        assert_eq!(
+            std::fs::canonicalize(reported).unwrap(),
+            std::fs::canonicalize(&table_state).unwrap(),
+            "{name}"
+        );
         let summary = json_file(&table_state.join("summary.json"));
         assert_eq!(summary["changed"], true, "{name}");
         assert_eq!(summary["apply"]["verified"], true, "{name}");

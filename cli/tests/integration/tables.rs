@@ -11,6 +11,7 @@ use crate::fake_arm::Faults;
 use crate::fake_fleet::{FakeFleet, FleetFaults, GraphQuota, TableSetup};
 use crate::fleet::{SUB_A, SUB_B, id};
 use crate::harness::*;
+use crate::server::{Reply, Server};
 
 const SUB_C: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 const PUBLIC: &str = "ServiceTags_Public_20251028.json";
@@ -339,4 +340,57 @@ fn resource_graphs_quota_is_waited_out() {
 fn tables_needs_a_subscription_id() {
     tagroute(&["tables", "--subscription", "nope", "--offline"])
         .fails_with("subscription 'nope' is not a subscription id");
+}
+
+/// Resource Graph answers that cannot be paged through stop discovery with an error and no
+/// listing: a page that is not rows, the same `$skipToken` twice (which would never end), and
+/// a server that stays down (given up on after the retries, with its last status).
+#[test]
+fn resource_graph_answers_that_cannot_be_paged_are_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let token = tmp.path().join("token");
+    std::fs::write(&token, "token-1\n").unwrap();
+    for (status, body, needle) in [
+        (
+            200,
+            r#"{"data": 5}"#,
+            "Azure Resource Graph's answer is not a page of rows: invalid type",
+        ),
+        (
+            200,
+            r#"{"data": [], "$skipToken": "same"}"#,
+            "Azure Resource Graph gave the same $skipToken twice",
+        ),
+        (
+            503,
+            "",
+            "querying Azure Resource Graph: gave up on 127.0.0.1 after 2 attempts: HTTP 503",
+        ),
+    ] {
+        let server = Server::start(move |_, _| match status {
+            200 => Reply::body(body),
+            other => Reply::status(other),
+        });
+        let run = tagroute_with(
+            &[
+                "tables",
+                "--subscription",
+                SUB_A,
+                "--file",
+                &example(),
+                "--arm-endpoint",
+                &server.base,
+                "--token-file",
+                token.to_str().unwrap(),
+                "--retries",
+                "1",
+                "--retry-delay-ms",
+                "1",
+            ],
+            None,
+            &[("AZURE_ACCESS_TOKEN", "")],
+        );
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+        run.fails_with(needle);
+    }
 }
