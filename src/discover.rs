@@ -34,8 +34,10 @@ pub enum DiscoverError {
     Shape(#[source] serde_json::Error),
     #[error("Azure Resource Graph gave more than {MAX_PAGES} pages")]
     TooManyPages,
-    #[error("Azure Resource Graph gave the same $skipToken twice")]
+    #[error("Azure Resource Graph gave a $skipToken it had given before: stopped paging")]
     Loop,
+    #[error("discovery did not finish within {secs} s (--operation-timeout)")]
+    Deadline { secs: u64 },
 }
 
 /// A route table as Resource Graph holds it.
@@ -55,29 +57,48 @@ pub struct Refused {
     pub reason: String,
 }
 
-/// Every route table of `subscriptions`, following the answer's pages.
+/// Every route table of `subscriptions`, following the answer's pages, all within `within`
+/// (the pages, their retries and the quota's waits).
+///
+/// A row is refused (and named) when it is off the grammar, when its subscription is not one of
+/// `subscriptions` (Resource Graph answers for what it was asked; a row of another is not
+/// trusted), or when it names a table an earlier row named (ids compared without case, as Azure
+/// compares them). Paging stops with an error at any `$skipToken` given before.
 pub async fn route_tables(
     client: &mut ArmClient,
     subscriptions: &[String],
+    within: std::time::Duration,
 ) -> Result<(Vec<Found>, Vec<Refused>), DiscoverError> {
-    let (mut found, mut refused) = (Vec::new(), Vec::new());
+    let deadline = tokio::time::Instant::now() + within;
+    let late = || DiscoverError::Deadline {
+        secs: within.as_secs(),
+    };
+    let (mut found, mut refused): (Vec<Found>, Vec<Refused>) = (Vec::new(), Vec::new());
+    let mut seen_ids: std::collections::HashSet<String> = Default::default();
+    let mut seen_tokens: std::collections::HashSet<String> = Default::default();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let answer = client
-            .graph_page(subscriptions, QUERY, token.as_deref())
-            .await?;
+        let answer = tokio::time::timeout_at(
+            deadline,
+            client.graph_page(subscriptions, QUERY, token.as_deref()),
+        )
+        .await
+        .map_err(|_| late())??;
         let page = Page::deserialize(&answer.page).map_err(DiscoverError::Shape)?;
         for row in &page.data {
-            match read_row(row) {
+            match read_row(row).and_then(|f| asked_for(f, subscriptions, &mut seen_ids)) {
                 Ok(f) => found.push(f),
                 Err(r) => refused.push(r),
             }
         }
         match page.skip_token.filter(|t| !t.is_empty()) {
-            Some(next) if token.as_ref() == Some(&next) => return Err(DiscoverError::Loop),
+            Some(next) if !seen_tokens.insert(next.clone()) => return Err(DiscoverError::Loop),
             Some(next) => {
                 // The quota is spent: wait for it rather than be throttled.
                 if let Some(wait) = answer.wait {
+                    if tokio::time::Instant::now() + wait > deadline {
+                        return Err(late());
+                    }
                     tokio::time::sleep(wait).await;
                 }
                 token = Some(next);
@@ -86,6 +107,34 @@ pub async fn route_tables(
         }
     }
     Err(DiscoverError::TooManyPages)
+}
+
+/// `found` if its subscription was asked for and no earlier row named the same table.
+fn asked_for(
+    found: Found,
+    subscriptions: &[String],
+    seen: &mut std::collections::HashSet<String>,
+) -> Result<Found, Refused> {
+    let id = found.id.to_string();
+    let refuse = |reason: String| Refused {
+        id: crate::text::for_terminal(&id).into_owned(),
+        reason,
+    };
+    if !subscriptions
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(&found.id.subscription))
+    {
+        return Err(refuse(format!(
+            "subscription {} was not asked for",
+            crate::text::for_terminal(&found.id.subscription)
+        )));
+    }
+    if !seen.insert(id.to_ascii_lowercase()) {
+        return Err(refuse(
+            "the same route table as an earlier row (ids compared without case)".to_owned(),
+        ));
+    }
+    Ok(found)
 }
 
 /// A page of Resource Graph's answer (`QueryResponse` in the REST specification): its rows, each
@@ -169,6 +218,9 @@ pub struct TableFacts {
     /// How much of them the table sends to Internet; `None` with `note` saying why not.
     pub coverage: Option<Coverage>,
     pub note: Option<String>,
+    /// Its routes could not be read, so it was not judged.
+    #[serde(skip)]
+    pub unread: bool,
 }
 
 impl TableFacts {
@@ -196,10 +248,12 @@ pub fn judge(found: &Found, snapshot: &Snapshot, name_prefix: &str) -> TableFact
         tags: Vec::new(),
         coverage: None,
         note: None,
+        unread: false,
     };
     let table = match &found.table {
         Ok(t) => t,
         Err(e) => {
+            facts.unread = true;
             facts.note = Some(format!("its routes cannot be read: {e}"));
             return facts;
         }

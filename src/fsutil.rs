@@ -70,6 +70,135 @@ fn replace(path: &Path, bytes: &[u8], permissions: Option<std::fs::Permissions>)
     sync_dir(dir)
 }
 
+/// Reads at most `limit` bytes of the regular file at `path`: opened without blocking (a FIFO or
+/// a device is refused before anything is read), and, with `no_follow`, without following a
+/// symbolic link at `path`. The bound is on the bytes read, not on the size the file reports, so
+/// a file that grows (or `/dev/zero`) is refused at `limit`.
+pub fn read_bounded(path: &Path, limit: u64, no_follow: bool) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let follow = if no_follow { libc::O_NOFOLLOW } else { 0 };
+        options.custom_flags(libc::O_NONBLOCK | follow);
+    }
+    let file = options.open(path).map_err(|e| refused_link(e, no_follow))?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {limit} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// An open that failed on a symbolic link (`O_NOFOLLOW` answers `ELOOP`) said in words.
+fn refused_link(e: io::Error, no_follow: bool) -> io::Error {
+    #[cfg(unix)]
+    if no_follow && e.raw_os_error() == Some(libc::ELOOP) {
+        return io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is a symbolic link, which a state directory never holds: refused",
+        );
+    }
+    let _ = no_follow;
+    e
+}
+
+/// Opens (creating it when missing) a file of a state directory for reading and writing,
+/// without following a symbolic link and without blocking; anything but a regular file is
+/// refused.
+pub fn open_own(path: &Path) -> io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| refused_link(e, true))?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
+/// Creates the new file `path` and writes `bytes` to disk: refused if anything (a file, a
+/// symbolic link) is already there, so nothing outside is ever written through it.
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut f = options.open(path).map_err(|e| refused_link(e, true))?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Makes sure `path` is a directory of its own, creating it when missing: a symbolic link (to
+/// a directory elsewhere or anywhere) or anything else is refused, so that what is written
+/// under it stays under it.
+pub fn own_dir(path: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is a symbolic link, which a state directory never holds: refused",
+        )),
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is not a directory",
+        )),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match std::fs::create_dir(path) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+            // Created, or created meanwhile: judged again, never followed.
+            _ => own_dir_exists(path),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+fn own_dir_exists(path: &Path) -> io::Result<()> {
+    let m = std::fs::symlink_metadata(path)?;
+    if m.is_dir() && !m.file_type().is_symlink() {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is not a directory of its own: refused",
+        ))
+    }
+}
+
+/// Replaces the file `path` of a state directory with `bytes` (a temporary file beside it,
+/// flushed, renamed over it): a symbolic link at `path` is refused, and the rename would replace
+/// a link planted meanwhile, never write through it.
+pub fn replace_own(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is a symbolic link, which a state directory never holds: refused",
+        ));
+    }
+    replace(path, bytes, None)
+}
+
 /// Flushes a directory's entries (renames, creations) to disk.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     std::fs::File::open(dir)?.sync_all()

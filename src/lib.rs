@@ -57,6 +57,7 @@ pub mod prefix;
 pub mod refresh;
 pub mod request;
 pub mod routes;
+pub mod secret;
 pub mod select;
 pub mod snapshot;
 #[cfg(feature = "net")]

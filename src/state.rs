@@ -14,7 +14,7 @@
 //! `DIR/lock` is held with an exclusive advisory lock for the whole run (released by the kernel
 //! if the process dies) and names its holder, so a second run can say who it waited for.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -63,13 +63,8 @@ pub struct Lock {
 pub fn lock(dir: &Path, timeout: Duration) -> Result<Lock, StateError> {
     fs::create_dir_all(dir).map_err(io(dir))?;
     let path = dir.join("lock");
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(io(&path))?;
+    // Never through a link planted at `lock`: its target would be truncated below.
+    let mut file = crate::fsutil::open_own(&path).map_err(io(&path))?;
     let start = Instant::now();
     loop {
         if file.try_lock().is_ok() {
@@ -88,7 +83,7 @@ pub fn lock(dir: &Path, timeout: Duration) -> Result<Lock, StateError> {
         }
         if start.elapsed() >= timeout {
             let mut holder = String::new();
-            let _ = File::open(&path).and_then(|mut f| f.read_to_string(&mut holder));
+            let _ = (&file).take(256).read_to_string(&mut holder);
             let holder = if holder.trim().is_empty() {
                 "holder unknown".to_owned()
             } else {
@@ -165,6 +160,23 @@ pub fn remove_file(generation: &Path, name: &str) -> Result<(), StateError> {
     sync_dir(generation).map_err(io(generation))
 }
 
+/// Moves the file `name` of `generation` into the directory `aside` of the state directory
+/// `dir` (created, never through a link), and returns where it now is.
+pub fn set_aside(
+    dir: &Path,
+    generation: &Path,
+    name: &str,
+    aside: &str,
+) -> std::io::Result<PathBuf> {
+    let to_dir = dir.join(aside);
+    crate::fsutil::own_dir(&to_dir)?;
+    let to = to_dir.join(format!("{}-{name}", fastrand::u32(..)));
+    fs::rename(generation.join(name), &to)?;
+    sync_dir(generation)?;
+    sync_dir(&to_dir)?;
+    Ok(to)
+}
+
 /// A file of a new generation.
 pub enum Content<'a> {
     Bytes(Vec<u8>),
@@ -203,16 +215,22 @@ pub fn commit_with(
         let path = staging.join(name);
         match content {
             Content::Bytes(bytes) => {
-                let mut f = File::create(&path).map_err(io(&path))?;
-                f.write_all(bytes)
-                    .and_then(|_| f.sync_all())
+                crate::fsutil::write_new(&path, &crate::secret::redact_bytes(bytes))
                     .map_err(io(&path))?;
             }
             Content::Link(from) => {
+                // The stored file itself, never a link to elsewhere.
+                let meta = fs::symlink_metadata(from).map_err(io(from))?;
+                if !meta.is_file() {
+                    return Err(io(from)(std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "not a regular file of the state directory: refused",
+                    )));
+                }
                 if fs::hard_link(from, &path).is_err() {
-                    fs::copy(from, &path)
-                        .and_then(|_| File::open(&path)?.sync_all())
-                        .map_err(io(&path))?;
+                    let bytes = crate::fsutil::read_bounded(from, u64::MAX >> 1, true)
+                        .map_err(io(from))?;
+                    crate::fsutil::write_new(&path, &bytes).map_err(io(&path))?;
                 }
             }
         }

@@ -203,8 +203,9 @@ pub fn check_resource_group(name: &str) -> Result<(), NameError> {
 /// paragraph separators and the bidirectional overrides that reorder what is shown are written
 /// as `\u{..}` escapes (`\n`, `\r`, `\t` as such). Borrowed when nothing needs escaping.
 pub fn for_terminal(text: &str) -> Cow<'_, str> {
+    let text = crate::secret::redact(text);
     if !text.chars().any(needs_escape) {
-        return Cow::Borrowed(text);
+        return text;
     }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {

@@ -186,6 +186,11 @@ pub fn report_text(report: &ApplyReport) -> String {
         tagroute::text::plural(report.write_requests as usize, "write request"),
         if report.verified {
             "matches the plan".to_owned()
+        } else if report.remaining == 0 {
+            format!(
+                "differs from what was written in {}",
+                tagroute::text::plural(report.differences.len(), "place")
+            )
         } else {
             format!(
                 "still needs {}",
@@ -222,7 +227,7 @@ pub fn tell(report: &ApplyReport, diag: &Diag) {
     }
     if !report.verified {
         for d in &report.differences {
-            diag.warn(format!("the table read back differs from the plan: {d}"));
+            diag.warn(format!("the table read back differs: {d}"));
         }
     }
     if report.rereads > 0 {

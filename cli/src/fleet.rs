@@ -178,6 +178,9 @@ pub fn finish(
     changed_is_difference: bool,
     diag: &Diag,
 ) -> anyhow::Result<Status> {
+    for w in &report.warnings {
+        diag.warn(w);
+    }
     for t in &report.tables {
         for n in &t.notices {
             match n {

@@ -34,7 +34,7 @@ pub struct AuthArgs {
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
     /// Longest time one write may take: its retries, its long-running operation and the waits
-    /// between.
+    /// between (for `tables`, the whole discovery: every page and the quota's waits).
     #[arg(long, value_name = "SECS", default_value = "600", value_parser = crate::values::timeout)]
     pub operation_timeout: Duration,
     /// Wait between polls of a long-running operation when Resource Manager names none

@@ -76,6 +76,7 @@ pub fn deliver(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
     if let Some(path) = path {
         return write_atomic(path, text.as_bytes());
     }
+    let text = tagroute::secret::redact(text);
     let mut out = io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),

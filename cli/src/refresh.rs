@@ -147,6 +147,7 @@ fn get_file(args: &Args, cloud: Cloud, diag: &Diag) -> anyhow::Result<(Vec<u8>, 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     // A webhook that could never be called is an error before anything is done.
     if let Some(url) = &args.webhook {
+        tagroute::secret::register_url(url);
         source::http::check_url(url).context("--webhook")?;
     }
     if let Some(path) = &args.fleet.config {
@@ -205,34 +206,70 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         other => other.into(),
     })?;
     diag.tell(&outcome.notices);
-    let recorded = &outcome.recorded;
+    let summary = outcome.summary();
     let text = match args.summary_format {
         SummaryFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&recorded.summary)?;
+            let mut text = serde_json::to_string_pretty(summary)?;
             text.push('\n');
             text
         }
         // Markdown is refused before the run.
         SummaryFormat::Text | SummaryFormat::Markdown => outcome.summary_line(),
     };
+    // The webhook is told whether or not the state could be written: without a state, this
+    // run's notification is sent as it is and cannot be kept for the next run.
+    let (generation, pending) = match &outcome.recorded {
+        Ok(r) => {
+            for w in &r.set_aside {
+                diag.warn(w);
+            }
+            (Some(r.generation.as_path()), r.pending.as_slice())
+        }
+        Err(u) => (None, u.pending.as_slice()),
+    };
+    let mut undelivered = None;
     match &args.webhook {
-        Some(url) if !recorded.pending.is_empty() => {
+        Some(url) if !pending.is_empty() => {
             let http = args.net.http()?;
-            block_on(refresh::notify(
+            let delivery = block_on(refresh::notify(
                 &http,
                 url,
-                &recorded.generation,
-                &recorded.pending,
+                generation,
+                pending,
                 args.webhook_format,
-            ))??
+            ))?;
+            for w in &delivery.set_aside {
+                diag.warn(w);
+            }
+            undelivered = delivery.failed;
         }
-        None if !recorded.pending.is_empty() => diag.warn(format!(
+        None if !pending.is_empty() && generation.is_some() => diag.warn(format!(
             "{} webhook notifications wait in the state for a run with --webhook",
-            recorded.pending.len()
+            pending.len()
         )),
         _ => {}
     }
+    // What the run did is on stdout whatever failed after it.
     deliver(&text, None)?;
+    if let Err(u) = &outcome.recorded {
+        let writes = outcome.writes_line().map_or_else(
+            || "nothing was written to the route table".to_owned(),
+            |w| format!("{w}; the next run reports them as changes no run recorded"),
+        );
+        let webhook = match (&args.webhook, &undelivered) {
+            (Some(_), Some(e)) => format!("; {}", tagroute::text::chain(e)),
+            (Some(_), None) if !pending.is_empty() => "; the webhook was told".to_owned(),
+            _ => String::new(),
+        };
+        anyhow::bail!(
+            "the state could not be written to {}: {}; {writes}{webhook}",
+            args.state_dir.display(),
+            tagroute::text::chain(&u.error)
+        );
+    }
+    if let Some(e) = undelivered {
+        return Err(e.into());
+    }
     if let Some(report) = &outcome.applied {
         crate::apply::tell(report, diag);
         if report.error.is_some() || !report.verified {
@@ -241,12 +278,12 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                  was",
                 report.applied.len(),
                 report.applied.len() + report.not_applied.len() + report.unknown.len(),
-                recorded.generation.display()
+                generation.map(|g| g.display().to_string()).unwrap_or_default()
             ));
             return Ok(Status::Error);
         }
     }
-    Ok(if recorded.summary.changed {
+    Ok(if summary.changed {
         Status::Differences
     } else {
         Status::Ok
@@ -276,12 +313,15 @@ fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result
     match &args.webhook {
         Some(url) if !pending.is_empty() => {
             let http = args.net.http()?;
-            let failed = block_on(tagroute::fleet::run::notify(
+            let (failed, set_aside) = block_on(tagroute::fleet::run::notify(
                 &http,
                 url,
                 args.webhook_format,
                 &pending,
             ))?;
+            for w in set_aside.iter().chain(&run.set_aside) {
+                diag.warn(w);
+            }
             for (what, e) in &failed {
                 diag.warn(format!("{what}: {}", tagroute::text::chain(e)));
             }

@@ -78,7 +78,12 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     // With --file, the file must be of the cloud searched.
     let snapshot = source.load(diag)?;
     let mut client = args.auth.client(&args.net, cloud)?;
-    let (found, refused) = block_on(discover::route_tables(&mut client, &args.subscription))??;
+    let within = args.auth.operation_timeout;
+    let (found, refused) = block_on(discover::route_tables(
+        &mut client,
+        &args.subscription,
+        within,
+    ))??;
     let facts: Vec<TableFacts> = found
         .iter()
         .map(|f| discover::judge(f, &snapshot, &args.name_prefix))
@@ -95,6 +100,16 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         Format::Toml => emit::tables::toml(&facts, cloud),
     };
     deliver(&text, None)?;
+    // A table not judged, or a row refused, leaves the answer incomplete: not a clean 0 or 1.
+    let unread = facts.iter().filter(|t| t.unread).count();
+    if !refused.is_empty() || unread > 0 {
+        anyhow::bail!(
+            "the answer is incomplete: {} refused and {} not judged (see above); nothing can be \
+             said of them",
+            tagroute::text::plural(refused.len(), "row"),
+            tagroute::text::plural(unread, "route table")
+        );
+    }
     Ok(if facts.iter().any(TableFacts::needs_routes) {
         Status::Differences
     } else {

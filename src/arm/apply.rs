@@ -23,6 +23,7 @@
 //! from the plan is named.
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::{ArmClient, ArmError, LiveTable, RouteTableId};
 use crate::diff::{self, Diff, DiffError};
@@ -84,6 +85,17 @@ pub enum Op {
     Delete,
 }
 
+impl Op {
+    /// The write's name, as reports spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Update => "update",
+            Op::Delete => "delete",
+        }
+    }
+}
+
 /// One route write of the change, made or not.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -121,6 +133,9 @@ pub struct ApplyReport {
     pub remaining: usize,
     /// What the table read back still differs in from the plan, one line each.
     pub differences: Vec<String>,
+    /// The table as read back after the run, when it could be read.
+    #[serde(skip)]
+    pub read_back: Option<crate::routes::RouteTable>,
 }
 
 /// Why nothing was written.
@@ -247,8 +262,10 @@ fn order(d: &Diff, table_routes: &[ExistingRoute], limits: Limits) -> Vec<Write>
 enum Round {
     /// Every write made.
     Done,
-    /// A concurrent change: read the table again; `rest` were not made.
-    Changed { rest: Vec<Write> },
+    /// The ETag moved: read the table again. `maybe` were sent and their answer lost before
+    /// the 412, so our own write may have moved it (the read-back settles them); `rest` were
+    /// not made.
+    Changed { maybe: Vec<Write>, rest: Vec<Write> },
     /// Stopped: `failed` may have been made (the read-back settles them), `rest` were not.
     Stopped {
         error: String,
@@ -281,6 +298,9 @@ pub async fn apply(
     // Writes that failed midway: settled by the table read back.
     let mut unsettled: Vec<Write> = Vec::new();
     let mut made: Vec<Write> = Vec::new();
+    // The table as the last round meant to leave it (the body a table write sends): what the
+    // read-back must hold beside the managed routes.
+    let mut intended: Option<Value> = None;
     let mut read = Some((first, first_diff));
     for round in 0..2 {
         let (live, d) = match read.take() {
@@ -306,7 +326,7 @@ pub async fn apply(
         };
         let count = d.writes();
         // The bound holds for the whole run, writes made before a re-read included.
-        if made.len() + count > opts.max_changes {
+        if made.len() + unsettled.len() + count > opts.max_changes {
             if made.is_empty() {
                 return Err(ApplyError::TooManyChanges {
                     count,
@@ -329,21 +349,33 @@ pub async fn apply(
             break;
         }
         let writes = order(&d, &live.table.routes, opts.limits);
+        let body = live.put_body(&d);
         let outcome = match opts.mode {
-            WriteMode::Table => write_table(client, id, &live, &d, writes, &mut made).await,
+            WriteMode::Table => write_table(client, id, &live, &body, writes, &mut made).await,
             WriteMode::Routes => write_routes(client, id, &live, writes, &mut made).await,
         };
+        intended = Some(body);
         match outcome {
             Round::Done => break,
-            Round::Changed { .. } if round == 0 => {
-                report.rereads += 1;
-            }
-            Round::Changed { rest } => {
-                report.error = Some(
+            Round::Changed { maybe, rest } => {
+                // A 412 after our own write whose answer was lost is no one else's change.
+                let ours = !maybe.is_empty();
+                unsettled.extend(maybe);
+                if round == 0 {
+                    if !ours {
+                        report.rereads += 1;
+                    }
+                    continue;
+                }
+                report.error = Some(if ours {
+                    "a write's answer was lost and the table's ETag then moved (412); stopped \
+                     rather than overwrite, the table read back tells what was applied"
+                        .to_owned()
+                } else {
                     "the table changed again while the change was applied (412 twice); stopped \
                      rather than overwrite"
-                        .to_owned(),
-                );
+                        .to_owned()
+                });
                 report.not_applied = rest.iter().map(Write::record).collect();
                 break;
             }
@@ -371,7 +403,14 @@ pub async fn apply(
                 }
             }
             let mut failed = Vec::new();
+            // A write sent again in a later round is settled once, as that round's.
+            let mut seen: Vec<String> = report.applied.iter().map(|a| a.name.clone()).collect();
+            seen.extend(report.not_applied.iter().map(|a| a.name.clone()));
             for w in unsettled {
+                if seen.iter().any(|n| n.eq_ignore_ascii_case(w.name())) {
+                    continue;
+                }
+                seen.push(w.name().to_owned());
                 if w.in_effect(&back) {
                     report.applied.push(w.record());
                 } else {
@@ -379,11 +418,17 @@ pub async fn apply(
                 }
             }
             report.not_applied.splice(0..0, failed);
+            report.read_back = Some(back.table.clone());
             match diff::diff(plan, snapshot, &back.table, &opts.name_prefix, opts.limits) {
                 Ok(d) => {
                     report.remaining = d.writes();
-                    report.verified = report.remaining == 0;
                     report.differences = differences(&d);
+                    if let Some(body) = &intended {
+                        report
+                            .differences
+                            .extend(back.unlike_sent(body, &opts.name_prefix));
+                    }
+                    report.verified = report.differences.is_empty();
                 }
                 Err(e) => {
                     report
@@ -395,7 +440,11 @@ pub async fn apply(
         Err(e) => {
             // What was confirmed stays applied; what was in flight is unknown.
             report.applied = made.iter().map(Write::record).collect();
-            report.unknown = unsettled.iter().map(Write::record).collect();
+            report.unknown = unsettled
+                .iter()
+                .filter(|w| !made.iter().any(|m| m.name().eq_ignore_ascii_case(w.name())))
+                .map(Write::record)
+                .collect();
             report
                 .error
                 .get_or_insert_with(|| format!("reading the table back: {}", chain(&e)));
@@ -409,7 +458,7 @@ async fn write_table(
     client: &mut ArmClient,
     id: &RouteTableId,
     live: &LiveTable,
-    d: &Diff,
+    body: &Value,
     writes: Vec<Write>,
     made: &mut Vec<Write>,
 ) -> Round {
@@ -426,12 +475,21 @@ async fn write_table(
             };
         }
     };
-    match client.put_table(id, &etag, &live.put_body(d)).await {
+    match client.put_table(id, &etag, body).await {
         Ok(()) => {
             made.extend(writes);
             Round::Done
         }
-        Err(ArmError::PreconditionFailed) => Round::Changed { rest: writes },
+        Err(ArmError::PreconditionFailed { after_lost_answer }) if after_lost_answer => {
+            Round::Changed {
+                maybe: writes,
+                rest: Vec::new(),
+            }
+        }
+        Err(ArmError::PreconditionFailed { .. }) => Round::Changed {
+            maybe: Vec::new(),
+            rest: writes,
+        },
         // The table is written whole or not at all; the read-back tells which.
         Err(e) => Round::Stopped {
             error: chain(&e),
@@ -463,6 +521,7 @@ async fn write_routes(
                 let fresh = match client.read(id).await {
                     Ok(now) if now.route(w.name()) != planned_from.route(w.name()) => {
                         return Round::Changed {
+                            maybe: Vec::new(),
                             rest: std::iter::once(w).chain(writes).collect(),
                         };
                     }
@@ -497,10 +556,13 @@ async fn write_routes(
         };
         match result {
             Ok(()) => made.push(w),
-            Err(ArmError::PreconditionFailed) => {
-                return Round::Changed {
-                    rest: std::iter::once(w).chain(writes).collect(),
+            Err(ArmError::PreconditionFailed { after_lost_answer }) => {
+                let (maybe, rest) = if after_lost_answer {
+                    (vec![w], writes.collect())
+                } else {
+                    (Vec::new(), std::iter::once(w).chain(writes).collect())
                 };
+                return Round::Changed { maybe, rest };
             }
             Err(e) => {
                 return Round::Stopped {

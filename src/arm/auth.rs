@@ -209,6 +209,7 @@ impl Tokens {
         if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(AuthError::NotPrintable);
         }
+        crate::secret::register(&token);
         self.current = Some(token.clone());
         Ok(token)
     }
@@ -316,6 +317,11 @@ pub enum TokenFileProblem {
     TooLarge,
     #[error("larger than {MAX_TOKEN_FILE_BYTES} bytes")]
     GrewTooLarge,
+    #[error(
+        "readable by {who} (mode {mode:04o}): a token grants access to your subscriptions, so it \
+         is refused as ssh refuses a private key others can read; run chmod 600 on it"
+    )]
+    TooOpen { who: &'static str, mode: u32 },
 }
 
 /// Largest token file read: a Resource Manager access token is a few kilobytes.
@@ -346,6 +352,20 @@ pub fn read_token_file(path: &std::path::Path) -> Result<String, AuthError> {
     }
     if meta.len() > MAX_TOKEN_FILE_BYTES {
         return Err(fail(TokenFileProblem::TooLarge));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o7777;
+        let who = match (mode & 0o040 != 0, mode & 0o004 != 0) {
+            (true, true) => Some("its group and others"),
+            (true, false) => Some("its group"),
+            (false, true) => Some("others"),
+            (false, false) => None,
+        };
+        if let Some(who) = who {
+            return Err(fail(TokenFileProblem::TooOpen { who, mode }));
+        }
     }
     let mut text = String::new();
     file.take(MAX_TOKEN_FILE_BYTES + 1)

@@ -53,8 +53,16 @@ pub enum ArmError {
     Auth(#[from] super::auth::AuthError),
     #[error("Resource Manager refused the token (401) twice")]
     Unauthorized,
-    #[error("the route table changed since it was read (412: its ETag no longer matches)")]
-    PreconditionFailed,
+    /// 412: the ETag no longer matches. `after_lost_answer`: an earlier attempt of the same write
+    /// got no definite answer (a 5xx, a dropped connection), so it may have been applied and
+    /// moved the ETag itself; only the table read again can tell.
+    #[error("{}", if *.after_lost_answer {
+        "the route table's ETag moved after a write whose answer was lost (412): that write may \
+         have been applied"
+    } else {
+        "the route table changed since it was read (412: its ETag no longer matches)"
+    })]
+    PreconditionFailed { after_lost_answer: bool },
     #[error("{what}: HTTP {status}{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     Status {
         what: String,
@@ -470,22 +478,39 @@ impl ArmClient {
     ) -> Result<Reply, ArmError> {
         let attempts = Cell::new(0u32);
         let writes = Cell::new(0u32);
+        // An attempt of this write went out and got no definite answer: it may be in effect.
+        let lost_answer = Cell::new(false);
+        let is_write = method == Method::PUT || method == Method::DELETE;
         let timed_out = Cell::new(false);
         let fresh_token_used = Cell::new(false);
         let client = &*self;
         let cfg = &client.opts.http;
-        let result = (|| {
+        let result = (|| async {
             attempts.set(attempts.get() + 1);
-            client.attempt(
-                what,
-                &method,
-                &url,
-                headers,
-                body,
-                deadline,
-                &fresh_token_used,
-                &writes,
-            )
+            let outcome = client
+                .attempt(
+                    what,
+                    &method,
+                    &url,
+                    headers,
+                    body,
+                    deadline,
+                    &fresh_token_used,
+                    &writes,
+                )
+                .await;
+            match &outcome {
+                Err(Failure::Retry(t, _)) if is_write && t.maybe_applied() => {
+                    lost_answer.set(true);
+                }
+                Err(Failure::Fatal(ArmError::PreconditionFailed { .. })) if lost_answer.get() => {
+                    return Err(Failure::Fatal(ArmError::PreconditionFailed {
+                        after_lost_answer: true,
+                    }));
+                }
+                _ => {}
+            }
+            outcome
         })
         .retry(http::policy(cfg))
         .sleep(tokio::time::sleep)
@@ -618,7 +643,9 @@ impl ArmClient {
             return Ok(Judged::Again);
         }
         if status == StatusCode::PRECONDITION_FAILED {
-            return Err(ArmError::PreconditionFailed);
+            return Err(ArmError::PreconditionFailed {
+                after_lost_answer: false,
+            });
         }
         let code = error_code(&reply.body);
         let busy = status == StatusCode::CONFLICT

@@ -19,8 +19,10 @@ use crate::model::RouteWire;
 use crate::routes::{self, ExistingRoute, RouteTable};
 
 /// Read-only properties of a route table resource (`Resource`: `name`, `type`; `RouteTable`:
-/// `etag`), dropped from a PUT.
-const TABLE_READ_ONLY: [&str; 3] = ["etag", "name", "type"];
+/// `etag`), and the envelope Resource Manager adds to any resource it answers with (`systemData`,
+/// `managedBy`: ARM's resource envelope, not the table's), dropped from a PUT. Every list here is
+/// matched without letter case, as Resource Manager matches property names.
+const TABLE_READ_ONLY: [&str; 5] = ["etag", "name", "type", "systemData", "managedBy"];
 /// Read-only properties of `RouteTablePropertiesFormat`.
 const TABLE_PROPERTIES_READ_ONLY: [&str; 3] = ["provisioningState", "resourceGuid", "subnets"];
 /// Read-only fields of a route (`Route.etag`) and of `RoutePropertiesFormat`.
@@ -140,16 +142,12 @@ impl LiveTable {
             .map(|u| (lower(&u.to.name), &u.to))
             .collect();
         let mut doc = self.doc.clone();
-        for k in TABLE_READ_ONLY {
-            doc.remove(k);
-        }
+        drop_keys(&mut doc, &TABLE_READ_ONLY);
         let props = doc
             .get_mut("properties")
             .and_then(Value::as_object_mut)
             .expect("parse keeps only tables with properties.routes");
-        for k in TABLE_PROPERTIES_READ_ONLY {
-            props.remove(k);
-        }
+        drop_keys(props, &TABLE_PROPERTIES_READ_ONLY);
         let read = props
             .get("routes")
             .and_then(Value::as_array)
@@ -162,18 +160,15 @@ impl LiveTable {
                 continue;
             }
             if let Value::Object(r) = &mut route {
-                for k in ROUTE_READ_ONLY {
-                    r.remove(k);
-                }
+                drop_keys(r, &ROUTE_READ_ONLY);
                 if let Some(planned) = updated.get(&name) {
+                    r.retain(|k, _| !k.eq_ignore_ascii_case("properties"));
                     r.insert(
                         "properties".into(),
                         RouteWire::properties(&planned.destination, &planned.next_hop),
                     );
                 } else if let Some(Value::Object(p)) = r.get_mut("properties") {
-                    for k in ROUTE_PROPERTIES_READ_ONLY {
-                        p.remove(k);
-                    }
+                    drop_keys(p, &ROUTE_PROPERTIES_READ_ONLY);
                 }
             }
             routes.push(route);
@@ -186,6 +181,136 @@ impl LiveTable {
         }
         props.insert("routes".into(), Value::Array(routes));
         Value::Object(doc)
+    }
+}
+
+/// Removes the keys named in `names`, whatever their letter case.
+fn drop_keys(object: &mut Map<String, Value>, names: &[&str]) {
+    object.retain(|k, _| !names.iter().any(|n| k.eq_ignore_ascii_case(n)));
+}
+
+/// The value of `key` in `object`, its name matched without letter case.
+fn field<'v>(object: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    object
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
+}
+
+/// A route of a table document that tagroute does not manage: not named with the prefix, or a
+/// default route whatever its name (as [`crate::diff::is_managed`] judges).
+fn unmanaged(route: &Value, name_prefix: &str) -> bool {
+    let name = route["name"].as_str().unwrap_or_default();
+    let prefix = route["properties"]["addressPrefix"].as_str();
+    !crate::diff::has_name_prefix(name, name_prefix)
+        || matches!(prefix, Some("0.0.0.0/0" | "::/0"))
+}
+
+/// A JSON value as a difference line shows it: compact, shown safely, shortened.
+fn shown(v: Option<&Value>) -> String {
+    match v {
+        None => "absent".to_owned(),
+        Some(Value::String(s)) => {
+            let text: String = s.chars().take(120).collect();
+            crate::text::for_terminal(&text).into_owned()
+        }
+        Some(v) => {
+            let text: String = v.to_string().chars().take(120).collect();
+            crate::text::for_terminal(&text).into_owned()
+        }
+    }
+}
+
+impl LiveTable {
+    /// What this table (read back after a write) differs in from `sent`, the body of the table
+    /// `PUT` meant to leave it so, beside its managed routes (which the diff against the plan
+    /// judges): the table's own properties and every route tagroute does not manage, compared
+    /// field by field as sent. A write answered as done that dropped the firewall's default route
+    /// or flipped `disableBgpRoutePropagation` is caught here. One line per difference.
+    pub fn unlike_sent(&self, sent: &Value, name_prefix: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let Some(sent) = sent.as_object() else {
+            return out;
+        };
+        for (k, want) in sent {
+            if k.eq_ignore_ascii_case("properties") {
+                continue;
+            }
+            let got = field(&self.doc, k);
+            if got != Some(want) {
+                out.push(format!(
+                    "the table's {} is {}, written {}",
+                    crate::text::for_terminal(k),
+                    shown(got),
+                    shown(Some(want))
+                ));
+            }
+        }
+        let empty = Map::new();
+        let sent_props = field(sent, "properties")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let back_props = field(&self.doc, "properties")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        for (k, want) in sent_props {
+            if k.eq_ignore_ascii_case("routes") {
+                continue;
+            }
+            let got = field(back_props, k);
+            if got != Some(want) {
+                out.push(format!(
+                    "the table's properties.{} is {}, written {}",
+                    crate::text::for_terminal(k),
+                    shown(got),
+                    shown(Some(want))
+                ));
+            }
+        }
+        let list = |props: &Map<String, Value>| -> Vec<Value> {
+            field(props, "routes")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let (sent_routes, back_routes) = (list(sent_props), list(back_props));
+        let name_of = |r: &Value| r["name"].as_str().unwrap_or_default().to_ascii_lowercase();
+        for want in sent_routes.iter().filter(|r| unmanaged(r, name_prefix)) {
+            let name = name_of(want);
+            let shown_name = crate::text::for_terminal(want["name"].as_str().unwrap_or_default())
+                .into_owned();
+            let Some(got) = back_routes.iter().find(|r| name_of(r) == name) else {
+                out.push(format!(
+                    "route {shown_name} ({}) was written but is gone",
+                    shown(want["properties"].get("addressPrefix"))
+                ));
+                continue;
+            };
+            let empty_props = Map::new();
+            let got_props = got["properties"].as_object().unwrap_or(&empty_props);
+            for (k, v) in want["properties"].as_object().into_iter().flatten() {
+                let now = field(got_props, k);
+                if now != Some(v) {
+                    out.push(format!(
+                        "route {shown_name}: {} is {}, written {}",
+                        crate::text::for_terminal(k),
+                        shown(now),
+                        shown(Some(v))
+                    ));
+                }
+            }
+        }
+        for got in back_routes.iter().filter(|r| unmanaged(r, name_prefix)) {
+            let name = name_of(got);
+            if !sent_routes.iter().any(|r| name_of(r) == name) {
+                out.push(format!(
+                    "route {} ({}) is in the table but was not written",
+                    crate::text::for_terminal(got["name"].as_str().unwrap_or_default()),
+                    shown(got["properties"].get("addressPrefix"))
+                ));
+            }
+        }
+        out
     }
 }
 

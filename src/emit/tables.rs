@@ -24,6 +24,7 @@ pub fn table(found: &[TableFacts], refused: &[Refused]) -> String {
         .map(|t| {
             vec![
                 t.name.clone(),
+                t.subscription.clone(),
                 t.resource_group.clone(),
                 t.region.clone(),
                 t.subnets.join(","),
@@ -37,6 +38,7 @@ pub fn table(found: &[TableFacts], refused: &[Refused]) -> String {
     let mut out = super::table::columns(
         &[
             "TABLE",
+            "SUBSCRIPTION",
             "RESOURCE GROUP",
             "REGION",
             "SUBNETS",
@@ -65,8 +67,17 @@ pub fn table(found: &[TableFacts], refused: &[Refused]) -> String {
     }
     let tunnels = found.iter().filter(|t| t.force_tunnel).count();
     let short = found.iter().filter(|t| t.needs_routes()).count();
+    let unread = found.iter().filter(|t| t.unread).count();
+    let unjudged = match (refused.len(), unread) {
+        (0, 0) => String::new(),
+        (r, u) => format!(
+            "; {} refused, {} not judged",
+            plural(r, "row"),
+            plural(u, "table")
+        ),
+    };
     out.push_str(&format!(
-        "\n{}: {tunnels} force-tunnel, {short} of them miss required addresses\n",
+        "\n{}: {tunnels} force-tunnel, {short} of them miss required addresses{unjudged}\n",
         plural(found.len(), "route table")
     ));
     out

@@ -138,13 +138,21 @@ pub fn load(path: &str, default_cloud: Cloud) -> Result<Vec<TableSpec>, ConfigEr
         path: path.to_owned(),
         err,
     };
-    let meta = std::fs::metadata(path).map_err(read)?;
-    if meta.len() > MAX_CONFIG_BYTES as u64 {
-        return Err(ConfigError::TooLarge {
-            path: path.to_owned(),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(read)?;
+    // A regular file, opened without blocking (a FIFO is refused, not waited on), read within
+    // the bound whatever size it reports (`/dev/zero` reports none).
+    let bytes = match crate::fsutil::read_bounded(
+        std::path::Path::new(path),
+        MAX_CONFIG_BYTES as u64,
+        false,
+    ) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(ConfigError::TooLarge {
+                path: path.to_owned(),
+            });
+        }
+        Err(e) => return Err(read(e)),
+    };
     parse(path, &bytes, default_cloud)
 }
 

@@ -96,6 +96,9 @@ pub struct TableReport {
     /// notifications that wait there for the webhook.
     #[serde(rename = "state", serialize_with = "generation")]
     pub recorded: Option<crate::refresh::Recorded>,
+    /// Notifications of a refresh whose state could not be written: sent as they are.
+    #[serde(skip)]
+    pub unrecorded: Vec<Notification>,
     /// What to tell about the plan (warnings and notes).
     pub notices: Vec<Notice>,
     /// Why the table failed.
@@ -109,6 +112,10 @@ pub struct Report {
     /// The file each cloud's tables were planned from.
     pub files: Vec<FileReport>,
     pub tables: Vec<TableReport>,
+    /// What the run refused or worked around in the state directory (a planted link), one line
+    /// each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A cloud's file in the report.
@@ -135,8 +142,9 @@ impl Report {
 /// Runs `action` on every table of `fleet`; see the module's doc. Tables come back in the
 /// fleet's order.
 pub async fn run(fleet: Fleet<'_>, action: &Action<'_>) -> Report {
+    let mut warnings = Vec::new();
     let stored = match action {
-        Action::Refresh(r) => store_files(r.state_dir, fleet.files),
+        Action::Refresh(r) => store_files(r.state_dir, fleet.files, &mut warnings),
         _ => BTreeMap::new(),
     };
     let (fleet, stored) = (&fleet, &stored);
@@ -160,25 +168,49 @@ pub async fn run(fleet: Fleet<'_>, action: &Action<'_>) -> Report {
             })
             .collect(),
         tables: tables.into_iter().map(|(_, t)| t).collect(),
+        warnings,
     }
 }
 
 /// Each cloud's file stored once under `files/` of the state directory, for the tables'
-/// generations to link to. A cloud whose file cannot be stored has its bytes written into
-/// each generation instead.
-fn store_files(state_dir: &Path, files: &BTreeMap<Cloud, CloudFile>) -> BTreeMap<Cloud, PathBuf> {
+/// generations to link to. A stored copy is used only when it holds exactly this run's bytes
+/// (a damaged one is replaced; the generations then check theirs against the checksum they
+/// recorded). `files/`, or a file in it, that is a symbolic link is refused with a warning and
+/// never written through; a cloud whose file cannot be stored has its bytes written into each
+/// generation instead.
+fn store_files(
+    state_dir: &Path,
+    files: &BTreeMap<Cloud, CloudFile>,
+    warnings: &mut Vec<String>,
+) -> BTreeMap<Cloud, PathBuf> {
     let dir = state_dir.join("files");
     let mut stored = BTreeMap::new();
-    if std::fs::create_dir_all(&dir).is_err() {
+    if let Err(e) = crate::fsutil::own_dir(&dir) {
+        warnings.push(format!(
+            "{}: {e}; each table's state holds its own copy of the file",
+            dir.display()
+        ));
         return stored;
     }
     for (cloud, f) in files {
         let path = dir.join(stored_name(*cloud, f.snapshot.change_number));
-        let same = std::fs::metadata(&path).is_ok_and(|m| m.len() == f.bytes.len() as u64)
-            && std::fs::read(&path).is_ok_and(|b| b == f.bytes);
-        if same || crate::fsutil::write_atomic(&path, &f.bytes).is_ok() {
-            stored.insert(*cloud, path);
+        let limit = f.bytes.len() as u64;
+        let same = crate::fsutil::read_bounded(&path, limit, true).is_ok_and(|b| b == f.bytes);
+        match same {
+            true => Ok(()),
+            false => crate::fsutil::replace_own(&path, &f.bytes),
         }
+        .map_or_else(
+            |e| {
+                warnings.push(format!(
+                    "{}: {e}; each table's state holds its own copy of the file",
+                    path.display()
+                ))
+            },
+            |()| {
+                stored.insert(*cloud, path.clone());
+            },
+        );
     }
     stored
 }
@@ -199,6 +231,7 @@ async fn one(
         diff: None,
         applied: None,
         recorded: None,
+        unrecorded: Vec::new(),
         notices: Vec::new(),
         error: None,
     };
@@ -323,20 +356,49 @@ async fn refresh(
         id: &spec.id,
         apply: action.apply.then_some(&spec.apply),
     };
-    std::fs::create_dir_all(&state_dir).map_err(|e| format!("{}: {e}", state_dir.display()))?;
+    // Its own directories, never a link to elsewhere.
+    for dir in [action.state_dir.join("tables"), state_dir.clone()] {
+        crate::fsutil::own_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     let outcome = job::run(job, new, Some(live))
         .await
         .map_err(|e| chain(&e))?;
     report.routes = Some(outcome.plan.routes.len());
-    report.notices = outcome.notices;
-    report.diff = outcome.recorded.summary.diff.clone();
+    let summary = outcome.summary();
+    report.diff = summary.diff.clone();
     (report.status, report.error) = match &outcome.applied {
-        Some(r) if outcome.recorded.summary.changed => applied(r),
-        _ if outcome.recorded.summary.changed => (TableStatus::Changes, None),
+        Some(r) if summary.changed => applied(r),
+        _ if summary.changed => (TableStatus::Changes, None),
         _ => (TableStatus::Unchanged, None),
     };
+    let writes = outcome.writes_line();
+    report.notices = outcome.notices;
     report.applied = outcome.applied;
-    report.recorded = Some(outcome.recorded);
+    match outcome.recorded {
+        Ok(recorded) => {
+            report.notices.extend(
+                recorded
+                    .set_aside
+                    .iter()
+                    .cloned()
+                    .map(crate::request::Notice::Warning),
+            );
+            report.recorded = Some(recorded);
+        }
+        Err(u) => {
+            report.status = TableStatus::Failed;
+            report.error = Some(format!(
+                "the state could not be written to {}: {}; {}",
+                state_dir.display(),
+                chain(&u.error),
+                writes.map_or_else(
+                    || "nothing was written to the route table".to_owned(),
+                    |w| format!("{w}; the next run reports them as changes no run recorded"),
+                )
+            ));
+            report.unrecorded = u.pending;
+        }
+    }
     Ok(())
 }
 
@@ -345,6 +407,8 @@ async fn refresh(
 pub struct RecordedRun {
     pub generation: PathBuf,
     pub pending: Vec<Notification>,
+    /// Notifications that could not be read and were moved aside, one warning each.
+    pub set_aside: Vec<String>,
 }
 
 /// A notification of the tables that failed, as the fleet's state keeps it.
@@ -379,9 +443,9 @@ pub fn record(
         .iter()
         .map(|f| format!("{}{}", f.cloud.short_name(), f.change_number))
         .collect();
-    let mut pending = match crate::state::current(state_dir)? {
+    let (mut pending, set_aside) = match crate::state::current(state_dir)? {
         Some(previous) => crate::refresh::pending(&previous)?,
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
     if notify && report.failed() > 0 {
         let run_id = crate::refresh::run_id();
@@ -418,7 +482,10 @@ pub fn record(
         .iter()
         .map(|f| stored_name(f.cloud, f.change_number))
         .collect();
-    if let Ok(entries) = std::fs::read_dir(state_dir.join("files")) {
+    let files_dir = state_dir.join("files");
+    if crate::fsutil::own_dir(&files_dir).is_ok()
+        && let Ok(entries) = std::fs::read_dir(&files_dir)
+    {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if !used.contains(&name) {
@@ -429,6 +496,7 @@ pub fn record(
     Ok(RecordedRun {
         generation,
         pending,
+        set_aside,
     })
 }
 
@@ -436,28 +504,35 @@ pub fn record(
 pub struct Pending<'a> {
     /// What they tell of: `table NAME`, or `the failed tables`.
     pub what: String,
-    pub generation: &'a Path,
+    /// The state that keeps them; `None` for a table whose state could not be written.
+    pub generation: Option<&'a Path>,
     pub list: &'a [Notification],
 }
 
 /// Every notification a fleet refresh holds: each changed table's in its own state, then those
 /// of the failed tables in the fleet's.
 pub fn pending<'a>(report: &'a Report, run: &'a RecordedRun) -> Vec<Pending<'a>> {
-    let mut pending: Vec<Pending> = report
-        .tables
-        .iter()
-        .filter_map(|t| t.recorded.as_ref().map(|r| (&t.name, r)))
-        .filter(|(_, r)| !r.pending.is_empty())
-        .map(|(name, r)| Pending {
-            what: format!("table {name}"),
-            generation: &r.generation,
-            list: &r.pending,
-        })
-        .collect();
+    let mut pending: Vec<Pending> = Vec::new();
+    for t in &report.tables {
+        let what = format!("table {}", t.name);
+        match &t.recorded {
+            Some(r) if !r.pending.is_empty() => pending.push(Pending {
+                what,
+                generation: Some(&r.generation),
+                list: &r.pending,
+            }),
+            None if !t.unrecorded.is_empty() => pending.push(Pending {
+                what,
+                generation: None,
+                list: &t.unrecorded,
+            }),
+            _ => {}
+        }
+    }
     if !run.pending.is_empty() {
         pending.push(Pending {
             what: "the failed tables".into(),
-            generation: &run.generation,
+            generation: Some(&run.generation),
             list: &run.pending,
         });
     }
@@ -465,20 +540,24 @@ pub fn pending<'a>(report: &'a Report, run: &'a RecordedRun) -> Vec<Pending<'a>>
 }
 
 /// Delivers every notification of `pending` to `url`, one state after another; those that
-/// fail stay in their state for the next run. Returns what could not be delivered, and why.
+/// fail stay in their state for the next run. Returns what could not be delivered, and why, and
+/// the warnings of notifications moved aside.
 pub async fn notify(
     http: &crate::source::http::Http,
     url: &url::Url,
     format: crate::refresh::message::MessageFormat,
     pending: &[Pending<'_>],
-) -> Vec<(String, crate::refresh::NotifyError)> {
+) -> (Vec<(String, crate::refresh::NotifyError)>, Vec<String>) {
     let mut failed = Vec::new();
+    let mut set_aside = Vec::new();
     for p in pending {
-        if let Err(e) = crate::refresh::notify(http, url, p.generation, p.list, format).await {
+        let delivery = crate::refresh::notify(http, url, p.generation, p.list, format).await;
+        set_aside.extend(delivery.set_aside);
+        if let Some(e) = delivery.failed {
             failed.push((p.what.clone(), e));
         }
     }
-    failed
+    (failed, set_aside)
 }
 
 /// The name of a cloud's file under `files/`.

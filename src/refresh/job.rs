@@ -6,7 +6,10 @@
 
 use std::path::Path;
 
-use super::{Previous, Provenance, Recorded, RefreshError, Run, check_not_older, previous, record};
+use super::{
+    Previous, Provenance, Recorded, RefreshError, Run, Summary, Unrecorded, check_not_older,
+    managed_routes, previous, record,
+};
 use crate::arm::{ApplyError, ApplyOptions, ApplyReport, ArmClient, ArmError, RouteTableId};
 use crate::diff::DiffError;
 use crate::drift::DriftOptions;
@@ -53,7 +56,9 @@ pub struct Live<'a> {
 
 /// What a run did.
 pub struct Outcome {
-    pub recorded: Recorded,
+    /// The new generation of the state; or, when it could not be written, what it would have
+    /// held and why not (the run's writes to a live table are still in its summary).
+    pub recorded: Result<Recorded, Box<Unrecorded>>,
     pub plan: Plan,
     pub cloud: Cloud,
     pub change_number: u64,
@@ -105,7 +110,7 @@ pub async fn run(
             expected: job.cloud,
         });
     }
-    let previous: Option<Previous> = previous(job.state_dir)?;
+    let previous: Option<Previous> = previous(job.state_dir, file.bytes)?;
     if let Some(prev) = &previous {
         check_not_older(prev, new)?;
     }
@@ -124,6 +129,10 @@ pub async fn run(
     };
     let planned = plan_request(new, job.request, table.as_ref())?;
     let plan = planned.plan;
+    let mut notices = planned.notices;
+    if let Some(prev) = &previous {
+        notices.extend(prev.warnings.iter().cloned().map(Notice::Warning));
+    }
     // One diff, recorded and applied: the managed routes and limits an apply is given.
     let (name_prefix, limits) = match &client {
         Some((_, _, Some(opts))) => (&opts.name_prefix, opts.limits),
@@ -133,6 +142,10 @@ pub async fn run(
         Some(t) => Some(crate::diff::diff(&plan, new, t, name_prefix, limits)?),
         None => None,
     };
+    // The live table's managed routes as read, to compare with what the last run recorded.
+    let table_read = live_table
+        .as_ref()
+        .map(|l| managed_routes(&l.table, name_prefix));
     let applied = match (client, live_table, &diff) {
         (Some((client, id, Some(opts))), Some(live), Some(d)) => {
             match crate::arm::apply(client, id, &plan, new, live, d.clone(), opts).await {
@@ -147,6 +160,14 @@ pub async fn run(
             }
         }
         _ => None,
+    };
+    // The managed routes as the run leaves them: what the next run compares with.
+    let table_left = match &applied {
+        Some(report) => report
+            .read_back
+            .as_ref()
+            .map(|t| managed_routes(t, name_prefix)),
+        None => table_read.clone(),
     };
     let request = job.request;
     let run = Run {
@@ -169,23 +190,33 @@ pub async fn run(
         applied: applied.as_ref(),
         notify: job.notify,
         route_table,
+        table_read,
+        table_left,
     };
-    let recorded = record(job.state_dir, previous.as_ref(), run)?;
+    let recorded = record(job.state_dir, previous.as_ref(), run);
     Ok(Outcome {
         recorded,
         plan,
         cloud: new.cloud,
         change_number: new.change_number,
-        previous_change_number: previous.map(|p| p.snapshot.change_number),
+        previous_change_number: previous.map(|p| p.change_number),
         applied,
-        notices: planned.notices,
+        notices,
     })
 }
 
 impl Outcome {
+    /// What the run tells, whether or not its state was written.
+    pub fn summary(&self) -> &Summary {
+        match &self.recorded {
+            Ok(r) => &r.summary,
+            Err(u) => &u.summary,
+        }
+    }
+
     /// The run in one line: the file, the routes, what changed or was applied, the state.
     pub fn summary_line(&self) -> String {
-        let summary = &self.recorded.summary;
+        let summary = self.summary();
         let was = match self.previous_change_number {
             Some(n) => format!(" (was {n})"),
             None => " (first run)".into(),
@@ -206,6 +237,7 @@ impl Outcome {
                 }
             ),
             (_, true) => match &summary.diff {
+                Some(d) if d.add + d.update + d.remove == 0 => "the table matches the plan".into(),
                 Some(d) => format!(
                     "the table needs {} to add, {} to update, {} to remove",
                     d.add, d.update, d.remove
@@ -218,12 +250,50 @@ impl Outcome {
             },
             (_, false) => "no route changes".to_owned(),
         };
+        let unrecorded = match summary.unrecorded.len() {
+            0 => String::new(),
+            n => format!(
+                "; the table's managed routes changed in {} since the last recorded run",
+                plural(n, "place")
+            ),
+        };
+        let state = match &self.recorded {
+            Ok(r) => format!("state in {}", r.generation.display()),
+            Err(u) => format!("state NOT written ({})", crate::text::chain(&u.error)),
+        };
         format!(
-            "{} changeNumber {}{was}: {} planned, {what}; state in {}\n",
+            "{} changeNumber {}{was}: {} planned, {what}{unrecorded}; {state}\n",
             self.cloud,
             self.change_number,
             plural(self.plan.routes.len(), "route"),
-            self.recorded.generation.display()
         )
+    }
+
+    /// What the run wrote to the live table, in words for an operator: every write that is in
+    /// effect, named; `None` when it wrote nothing.
+    pub fn writes_line(&self) -> Option<String> {
+        let report = self.applied.as_ref()?;
+        if report.applied.is_empty() && report.unknown.is_empty() {
+            return None;
+        }
+        let names = |list: &[crate::arm::Applied]| -> String {
+            list.iter()
+                .map(|a| format!("{} {} ({})", a.op.as_str(), a.name, a.address_prefix))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut line = format!(
+            "this run applied {} to the table: {}",
+            plural(report.applied.len(), "route write"),
+            names(&report.applied)
+        );
+        if !report.unknown.is_empty() {
+            line.push_str(&format!(
+                "; {} may have been applied: {}",
+                plural(report.unknown.len(), "more write"),
+                names(&report.unknown)
+            ));
+        }
+        Some(line)
     }
 }

@@ -86,42 +86,11 @@ pub fn render(body: &[u8], format: MessageFormat) -> Result<Vec<u8>, serde_json:
         Ok(f) => failure_lines(&f),
         Err(_) => lines(&serde_json::from_slice::<Told>(body)?),
     };
-    let message =
-        match format {
-            MessageFormat::Json => unreachable!("returned above"),
-            MessageFormat::Teams => {
-                let mut blocks = vec![json!({
-                    "type": "TextBlock",
-                    "text": title,
-                    "weight": "Bolder",
-                    "wrap": true,
-                })];
-                blocks.extend(lines.iter().map(
-                    |l| json!({"type": "TextBlock", "text": l, "wrap": true, "spacing": "None"}),
-                ));
-                json!({
-                    "type": "message",
-                    "attachments": [{
-                        "contentType": "application/vnd.microsoft.card.adaptive",
-                        "contentUrl": null,
-                        "content": {
-                            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                            "type": "AdaptiveCard",
-                            "version": "1.4",
-                            "body": blocks,
-                        },
-                    }],
-                })
-            }
-            MessageFormat::Slack => {
-                let mut text = format!("*{}*", slack_escape(&title));
-                for l in &lines {
-                    text.push('\n');
-                    text.push_str(&slack_escape(l));
-                }
-                json!({ "text": text })
-            }
-        };
+    let message = match format {
+        MessageFormat::Json => unreachable!("returned above"),
+        MessageFormat::Teams => teams(&title, &lines),
+        MessageFormat::Slack => slack(&title, &lines),
+    };
     serde_json::to_vec(&message)
 }
 
@@ -225,8 +194,70 @@ fn lines(t: &Told) -> (String, Vec<String>) {
     (crate::text::for_terminal(&title).into_owned(), lines)
 }
 
-/// Text for Slack's mrkdwn: `&`, `<` and `>` escaped as Slack asks, so no name in the message
-/// becomes a link or a mention.
+/// A Teams Workflows message: an Adaptive Card whose every line is a `RichTextBlock` of one
+/// `TextRun`. A `TextBlock` renders Markdown, so a route name or a server's error text such as
+/// `[click](https://…)` would become a link in the channel; a `TextRun` is plain text (Adaptive
+/// Cards schema 1.2 and later: "TextRun does not support Markdown").
+fn teams(title: &str, lines: &[String]) -> serde_json::Value {
+    let run = |text: &str, bold: bool| {
+        let mut run = json!({"type": "TextRun", "text": text});
+        if bold {
+            run["weight"] = json!("Bolder");
+        }
+        run
+    };
+    let mut blocks = vec![json!({"type": "RichTextBlock", "inlines": [run(title, true)]})];
+    blocks.extend(lines.iter().map(|l| {
+        json!({"type": "RichTextBlock", "inlines": [run(l, false)], "spacing": "None"})
+    }));
+    json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": {
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard",
+                "version": "1.4",
+                "body": blocks,
+            },
+        }],
+    })
+}
+
+/// Slack's longest header text, and longest section text (Block Kit's documented limits).
+const SLACK_HEADER_MAX: usize = 150;
+const SLACK_SECTION_MAX: usize = 3000;
+
+/// A Slack incoming-webhook message in plain text: a `header` block for the title and a
+/// `section` of `plain_text` for the lines, and the same words as the notification's fallback
+/// `text` with `mrkdwn` off. Nothing in it is read as mrkdwn (`*`, `_`, `~`, backticks) and `&`,
+/// `<`, `>` are escaped as Slack asks, so no name or error text becomes emphasis, a link or a
+/// mention.
+fn slack(title: &str, lines: &[String]) -> serde_json::Value {
+    let cut = |text: &str, max: usize| -> String {
+        if text.chars().count() <= max {
+            text.to_owned()
+        } else {
+            let mut t: String = text.chars().take(max - 1).collect();
+            t.push('…');
+            t
+        }
+    };
+    let title = slack_escape(title);
+    let body = slack_escape(&lines.join("\n"));
+    json!({
+        "text": cut(&format!("{title}\n{body}"), SLACK_SECTION_MAX),
+        "mrkdwn": false,
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": cut(&title, SLACK_HEADER_MAX)}},
+            {"type": "section", "text": {"type": "plain_text", "text": cut(&body, SLACK_SECTION_MAX)}},
+        ],
+    })
+}
+
+/// Text for Slack: `&`, `<` and `>` escaped as Slack asks, so no name in the message becomes a
+/// link or a mention.
 fn slack_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -262,23 +293,31 @@ mod tests {
         }
     }
 
+    /// The card's lines, as its `TextRun`s hold them.
+    fn card_lines(v: &serde_json::Value) -> Vec<String> {
+        let a = &v["attachments"][0];
+        assert_eq!(a["contentType"], "application/vnd.microsoft.card.adaptive");
+        assert_eq!(a["content"]["type"], "AdaptiveCard");
+        a["content"]["body"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                assert_eq!(b["type"], "RichTextBlock", "no block renders Markdown");
+                assert_eq!(b["inlines"][0]["type"], "TextRun");
+                b["inlines"][0]["text"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
     #[test]
     fn teams_gets_an_adaptive_card_in_a_message() {
         let v: serde_json::Value =
             serde_json::from_slice(&render(SUMMARY.as_bytes(), MessageFormat::Teams).unwrap())
                 .unwrap();
         assert_eq!(v["type"], "message");
-        let a = &v["attachments"][0];
-        assert_eq!(a["contentType"], "application/vnd.microsoft.card.adaptive");
-        assert_eq!(a["content"]["type"], "AdaptiveCard");
-        let texts: Vec<&str> = a["content"]["body"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["text"].as_str().unwrap())
-            .collect();
         assert_eq!(
-            texts,
+            card_lines(&v),
             [
                 "tagroute: Public eastus, changeNumber 376 (was 375)",
                 "26 routes planned; routes must change",
@@ -290,12 +329,39 @@ mod tests {
     }
 
     #[test]
-    fn slack_gets_escaped_text() {
+    fn slack_gets_escaped_plain_text() {
         let v: serde_json::Value =
             serde_json::from_slice(&render(SUMMARY.as_bytes(), MessageFormat::Slack).unwrap())
                 .unwrap();
+        assert_eq!(v["mrkdwn"], false);
         let text = v["text"].as_str().unwrap();
-        assert!(text.starts_with("*tagroute: Public eastus, changeNumber 376 (was 375)*\n"));
+        assert!(text.starts_with("tagroute: Public eastus, changeNumber 376 (was 375)\n"));
         assert!(text.ends_with("FAILED: a &lt;b&gt; &amp; c"), "{text}");
+        assert_eq!(v["blocks"][0]["type"], "header");
+        for b in v["blocks"].as_array().unwrap() {
+            assert_eq!(b["text"]["type"], "plain_text", "nothing is read as mrkdwn");
+        }
+    }
+
+    /// Outside text (a server's error, a table name) in a message stays text: no link, no
+    /// emphasis, no mention, no control character, in either form.
+    #[test]
+    fn hostile_text_is_not_markup() {
+        let hostile = "[click](https://evil.example) **now** _x_ ~y~ `z` <!channel> <@U1> \u{7}\u{1b}[31m";
+        let quoted = serde_json::to_string(hostile).unwrap();
+        let summary = SUMMARY.replace("a <b> & c", &quoted[1..quoted.len() - 1]);
+        let teams: serde_json::Value =
+            serde_json::from_slice(&render(summary.as_bytes(), MessageFormat::Teams).unwrap())
+                .unwrap();
+        let last = card_lines(&teams).pop().unwrap();
+        assert!(last.contains("[click](https://evil.example) **now**"), "{last}");
+        assert!(!last.contains('\u{1b}') && !last.contains('\u{7}'), "{last}");
+        let slack: serde_json::Value =
+            serde_json::from_slice(&render(summary.as_bytes(), MessageFormat::Slack).unwrap())
+                .unwrap();
+        let text = slack["blocks"][1]["text"]["text"].as_str().unwrap();
+        assert!(text.contains("&lt;!channel&gt; &lt;@U1&gt;"), "{text}");
+        assert!(!text.contains("<!channel>") && !text.contains('\u{1b}'), "{text}");
+        assert_eq!(slack["mrkdwn"], false);
     }
 }

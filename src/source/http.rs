@@ -113,6 +113,16 @@ pub enum Transient {
 }
 
 impl Transient {
+    /// Whether a write that failed so may still have been carried out: the server may have
+    /// acted before a 5xx, a timeout or a lost connection, but not before a 429 or a 409
+    /// (refused before it started).
+    pub fn maybe_applied(&self) -> bool {
+        match self {
+            Transient::Status { status, .. } => *status >= 500 || *status == 408,
+            Transient::Request(_) | Transient::Broken(_) | Transient::Short { .. } => true,
+        }
+    }
+
     /// A request that got no answer.
     pub fn request(e: reqwest::Error) -> Transient {
         Transient::Request(e.without_url())
@@ -270,6 +280,9 @@ pub enum Attempt<E = FetchError> {
 pub struct Http {
     client: reqwest::Client,
     token_client: reqwest::Client,
+    /// Webhooks: a redirect is a failed delivery, but for a 307 or 308 (which re-post the same
+    /// body) to the same origin.
+    webhook_client: reqwest::Client,
     pub cfg: HttpConfig,
 }
 
@@ -301,9 +314,28 @@ impl Http {
         // A request that carries a token follows no redirect: the token goes to the host it
         // was meant for and nowhere else.
         let token_client = build(reqwest::redirect::Policy::none())?;
+        // A 301, 302 or 303 turns a POST into a GET without its body, whose landing page's 200
+        // would count as a delivery: it is not followed, so the 3xx is the answer (a failure,
+        // and the notification is kept). A 307 or 308 re-posts the body, and is followed to
+        // the same origin only.
+        let webhook_client = build(reqwest::redirect::Policy::custom(|attempt| {
+            let same_origin = attempt
+                .previous()
+                .first()
+                .is_some_and(|first| first.origin() == attempt.url().origin());
+            let reposts = matches!(attempt.status().as_u16(), 307 | 308);
+            if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+            } else if reposts && same_origin && check_url(attempt.url()).is_ok() {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        }))?;
         Ok(Http {
             client,
             token_client,
+            webhook_client,
             cfg,
         })
     }
@@ -455,11 +487,12 @@ impl Http {
         .await
     }
 
-    /// POSTs a JSON body; any 2xx is success.
+    /// POSTs a JSON body to a webhook; any 2xx is success, and a redirect that would not
+    /// re-post the body to the same origin is a failure.
     pub async fn post_json(&self, url: &Url, body: &[u8]) -> Result<(), FetchError> {
         self.retrying(url, || async {
             let resp = self
-                .client
+                .webhook_client
                 .post(url.clone())
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(body.to_vec())

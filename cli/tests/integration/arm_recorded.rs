@@ -52,7 +52,7 @@ fn recorded_answers_replayed_byte_for_byte() {
     *base.lock().unwrap() = server.base.clone();
     let dir = tempfile::tempdir().unwrap();
     let token = dir.path().join("token");
-    std::fs::write(&token, "token-1").unwrap();
+    crate::harness::write_token(&token, "token-1");
     let args = |command: &str, extra: &[&str]| -> Vec<String> {
         let mut v: Vec<String> = [
             command,

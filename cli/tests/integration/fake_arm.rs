@@ -74,6 +74,15 @@ pub struct Faults {
     pub retry_after: Option<&'static str>,
     /// The managed identity endpoint answers this many bytes.
     pub token_bomb: Option<usize>,
+    /// First writes carried out in full, then answered 500 (the answer lost on the way, as a
+    /// gateway's timeout does): the client cannot know they were applied.
+    pub lost_answer: usize,
+    /// A table `PUT` is answered as done but drops the route `default` and flips
+    /// `disableBgpRoutePropagation` (what the read-back must catch).
+    pub mangle_put: bool,
+    /// Writes are refused 400 with a message that quotes the request's `Authorization` header,
+    /// as a misconfigured proxy or gateway does.
+    pub echo_auth: bool,
 }
 
 /// One long-running operation.
@@ -559,9 +568,31 @@ fn get_table(s: &mut State) -> Reply {
     Reply::body(body).with_header("ETag", &etag_header)
 }
 
+/// A 400 that quotes the request's `Authorization` header.
+fn echo_auth(req: &Request) -> Reply {
+    let auth = req.header("authorization").unwrap_or_default();
+    error(
+        400,
+        "InvalidRequestFormat",
+        &format!("Cannot parse the request sent with Authorization: {auth}"),
+    )
+}
+
+/// The answer of a write carried out in full, when its answer is to be lost.
+fn lose_answer(s: &mut State, reply: Reply) -> Reply {
+    if s.faults.lost_answer > 0 {
+        s.faults.lost_answer -= 1;
+        return error(500, "InternalServerError", "An error occurred.");
+    }
+    reply
+}
+
 fn put_table(s: &mut State, req: &Request) -> Reply {
     if let Some(reply) = s.write_fault() {
         return reply;
+    }
+    if s.faults.echo_auth {
+        return echo_auth(req);
     }
     let current = s.etag_text();
     match (req.header("if-match"), req.header("if-none-match")) {
@@ -621,6 +652,12 @@ fn put_table(s: &mut State, req: &Request) -> Reply {
             }
         }
         s.routes = routes;
+        if s.faults.mangle_put {
+            s.routes.retain(|(n, _)| n != "default");
+            let props = s.table["properties"].as_object_mut().unwrap();
+            let flipped = !props["disableBgpRoutePropagation"].as_bool().unwrap_or(false);
+            props.insert("disableBgpRoutePropagation".into(), json!(flipped));
+        }
         s.wrote();
     }
     let answer = s.table_json("Updating");
@@ -633,7 +670,11 @@ fn put_table(s: &mut State, req: &Request) -> Reply {
         ],
         body: serde_json::to_vec(&answer).unwrap(),
     };
-    s.with_retry_after(reply)
+    let reply = s.with_retry_after(reply);
+    if fails.is_none() {
+        return lose_answer(s, reply);
+    }
+    reply
 }
 
 /// `If-Match` (the table's ETag, shared by its routes; `*`: the route exists) or
@@ -652,6 +693,9 @@ fn route_precondition(s: &State, req: &Request, exists: bool) -> Option<Reply> {
 fn put_route(s: &mut State, req: &Request, name: &str) -> Reply {
     if let Some(reply) = s.write_fault() {
         return reply;
+    }
+    if s.faults.echo_auth {
+        return echo_auth(req);
     }
     let existing = s.routes.iter().position(|(n, _)| n == name);
     if let Some(reply) = route_precondition(s, req, existing.is_some()) {
@@ -693,7 +737,11 @@ fn put_route(s: &mut State, req: &Request, name: &str) -> Reply {
         ],
         body: serde_json::to_vec(&body).unwrap(),
     };
-    s.with_retry_after(reply)
+    let reply = s.with_retry_after(reply);
+    if fails.is_none() {
+        return lose_answer(s, reply);
+    }
+    reply
 }
 
 fn delete_route(s: &mut State, req: &Request, name: &str) -> Reply {
@@ -732,7 +780,7 @@ impl FakeArm {
     pub fn with_routes(faults: Faults, routes: Vec<(String, Value)>) -> FakeArm {
         let dir = tempfile::tempdir().unwrap();
         let token_file = dir.path().join("token");
-        std::fs::write(&token_file, "token-1\n").unwrap();
+        crate::harness::write_token(&token_file, "token-1\n");
         let state = Arc::new(Mutex::new(State::new(
             ID,
             initial_table(),

@@ -49,6 +49,11 @@ pub struct FleetFaults {
     pub throttle_reads: usize,
     /// Resource Graph's quota, when not the documented 15 queries in 5 seconds.
     pub graph_quota: Option<GraphQuota>,
+    /// Rows added to the first page of every answer, whatever was asked (a hostile or broken
+    /// answer: another subscription's table, a table twice in another letter case).
+    pub graph_extra_rows: Vec<Value>,
+    /// Every page names a next page, alternating between two `$skipToken`s forever.
+    pub graph_token_loop: bool,
 }
 
 /// Resource Graph's per-user quota.
@@ -106,6 +111,8 @@ struct Shared {
     latency: Duration,
     graph_page: usize,
     graph_requests: Mutex<Vec<Value>>,
+    graph_extra_rows: Vec<Value>,
+    graph_token_loop: bool,
     graph_quota: Mutex<QuotaState>,
     graph_throttled: AtomicUsize,
     throttle_left: AtomicUsize,
@@ -258,7 +265,10 @@ fn graph(shared: &Shared, req: &Request) -> Reply {
         .and_then(|t| t.strip_prefix("page-at-"))
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
-    let page: Vec<Value> = rows.iter().skip(from).take(size).cloned().collect();
+    let mut page: Vec<Value> = rows.iter().skip(from).take(size).cloned().collect();
+    if body["options"]["$skipToken"].is_null() {
+        page.extend(shared.graph_extra_rows.iter().cloned());
+    }
     let mut answer = serde_json::json!({
         "totalRecords": rows.len(),
         "count": page.len(),
@@ -266,7 +276,13 @@ fn graph(shared: &Shared, req: &Request) -> Reply {
         "facets": [],
         "data": page,
     });
-    if from + size < rows.len() {
+    if shared.graph_token_loop {
+        let next = match body["options"]["$skipToken"].as_str() {
+            Some("loop-a") => "loop-b",
+            _ => "loop-a",
+        };
+        answer["$skipToken"] = next.into();
+    } else if from + size < rows.len() {
         answer["$skipToken"] = format!("page-at-{}", from + size).into();
     }
     Reply::body(serde_json::to_vec(&answer).unwrap())
@@ -283,7 +299,7 @@ impl FakeFleet {
     pub fn start(setups: Vec<TableSetup>, faults: FleetFaults) -> FakeFleet {
         let dir = tempfile::tempdir().unwrap();
         let token_file = dir.path().join("token");
-        std::fs::write(&token_file, "token-1\n").unwrap();
+        crate::harness::write_token(&token_file, "token-1\n");
         let tables: Vec<Arc<Mutex<State>>> = setups
             .into_iter()
             .enumerate()
@@ -304,6 +320,8 @@ impl FakeFleet {
             latency: faults.latency,
             graph_page: faults.graph_page,
             graph_requests: Mutex::new(Vec::new()),
+            graph_extra_rows: faults.graph_extra_rows,
+            graph_token_loop: faults.graph_token_loop,
             graph_quota: Mutex::new({
                 let quota = faults.graph_quota.unwrap_or_default();
                 QuotaState {

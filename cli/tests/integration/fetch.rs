@@ -362,7 +362,7 @@ fn arm_api_pages_are_followed_with_the_token() {
     });
     let case = Case::new();
     let token_file = case._tmp.path().join("token");
-    std::fs::write(&token_file, "s3cr3t-token\n").unwrap();
+    crate::harness::write_token(&token_file, "s3cr3t-token\n");
     let run = case
         .fetch(
             &server,
@@ -569,7 +569,7 @@ fn arm_api_pages_that_point_away_or_say_a_key_twice_are_refused() {
         });
         let case = Case::new();
         let token_file = case._tmp.path().join("token");
-        std::fs::write(&token_file, "s3cr3t-token\n").unwrap();
+        crate::harness::write_token(&token_file, "s3cr3t-token\n");
         case.fetch(
             &server,
             &[

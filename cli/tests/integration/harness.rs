@@ -331,3 +331,11 @@ pub fn tag_file<P: AsRef<str>>(path: &Path, tags: &[(&str, bool, &[P])]) -> Stri
     std::fs::write(path, doc.to_string()).unwrap();
     path.to_str().unwrap().to_owned()
 }
+
+/// Writes a token file as a user keeps one: readable by its owner alone (tagroute refuses a
+/// token file others can read).
+pub fn write_token(path: &Path, token: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, token).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}

@@ -33,6 +33,7 @@ mod plan_real;
 mod properties;
 mod reading;
 mod refresh;
+mod safety;
 mod server;
 mod strategies;
 mod tables;

@@ -349,7 +349,7 @@ fn tables_needs_a_subscription_id() {
 fn resource_graph_answers_that_cannot_be_paged_are_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let token = tmp.path().join("token");
-    std::fs::write(&token, "token-1\n").unwrap();
+    crate::harness::write_token(&token, "token-1\n");
     for (status, body, needle) in [
         (
             200,
@@ -359,7 +359,7 @@ fn resource_graph_answers_that_cannot_be_paged_are_errors() {
         (
             200,
             r#"{"data": [], "$skipToken": "same"}"#,
-            "Azure Resource Graph gave the same $skipToken twice",
+            "Azure Resource Graph gave a $skipToken it had given before",
         ),
         (
             503,
