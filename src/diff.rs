@@ -58,7 +58,7 @@ pub struct Redundant {
 }
 
 /// Counts of a diff.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Default, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiffSummary {
     pub existing: usize,
@@ -76,7 +76,7 @@ pub struct DiffSummary {
 }
 
 /// What it takes to turn a table into the plan.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Diff {
     pub add: Vec<Route>,
     pub update: Vec<Update>,

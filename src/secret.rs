@@ -183,7 +183,9 @@ mod tests {
         assert_eq!(redact("abc"), "abc", "too short to be a secret");
         let jwt = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwcyJ9.c2lnbmF0dXJl";
         assert_eq!(
-            redact(&format!("header was \"Authorization: Bearer {jwt}\", refused")),
+            redact(&format!(
+                "header was \"Authorization: Bearer {jwt}\", refused"
+            )),
             "header was \"Authorization: Bearer [redacted]\", refused"
         );
         assert_eq!(redact(&format!("x{jwt}y")), "x[redacted]");

@@ -228,8 +228,8 @@ pub fn commit_with(
                     )));
                 }
                 if fs::hard_link(from, &path).is_err() {
-                    let bytes = crate::fsutil::read_bounded(from, u64::MAX >> 1, true)
-                        .map_err(io(from))?;
+                    let bytes =
+                        crate::fsutil::read_bounded(from, u64::MAX >> 1, true).map_err(io(from))?;
                     crate::fsutil::write_new(&path, &bytes).map_err(io(&path))?;
                 }
             }

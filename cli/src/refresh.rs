@@ -278,7 +278,9 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                  was",
                 report.applied.len(),
                 report.applied.len() + report.not_applied.len() + report.unknown.len(),
-                generation.map(|g| g.display().to_string()).unwrap_or_default()
+                generation
+                    .map(|g| g.display().to_string())
+                    .unwrap_or_default()
             ));
             return Ok(Status::Error);
         }

@@ -202,8 +202,7 @@ fn field<'v>(object: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
 fn unmanaged(route: &Value, name_prefix: &str) -> bool {
     let name = route["name"].as_str().unwrap_or_default();
     let prefix = route["properties"]["addressPrefix"].as_str();
-    !crate::diff::has_name_prefix(name, name_prefix)
-        || matches!(prefix, Some("0.0.0.0/0" | "::/0"))
+    !crate::diff::has_name_prefix(name, name_prefix) || matches!(prefix, Some("0.0.0.0/0" | "::/0"))
 }
 
 /// A JSON value as a difference line shows it: compact, shown safely, shortened.
@@ -277,8 +276,8 @@ impl LiveTable {
         let name_of = |r: &Value| r["name"].as_str().unwrap_or_default().to_ascii_lowercase();
         for want in sent_routes.iter().filter(|r| unmanaged(r, name_prefix)) {
             let name = name_of(want);
-            let shown_name = crate::text::for_terminal(want["name"].as_str().unwrap_or_default())
-                .into_owned();
+            let shown_name =
+                crate::text::for_terminal(want["name"].as_str().unwrap_or_default()).into_owned();
             let Some(got) = back_routes.iter().find(|r| name_of(r) == name) else {
                 out.push(format!(
                     "route {shown_name} ({}) was written but is gone",
@@ -317,6 +316,46 @@ impl LiveTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Read-only properties are dropped whatever their letter case, as Resource Manager matches
+    /// names, and so is the resource envelope (`systemData`, `managedBy`); what is writable and
+    /// unknown stays.
+    #[test]
+    fn read_only_keys_are_dropped_whatever_their_case() {
+        let id: RouteTableId = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt"
+            .parse()
+            .unwrap();
+        let body = json!({
+            "id": id.to_string(), "Etag": "W/\"1\"", "etag": "W/\"1\"", "NAME": "rt",
+            "Type": "Microsoft.Network/routeTables", "location": "eastus",
+            "systemData": {"createdBy": "someone"}, "ManagedBy": "x", "tags": {},
+            "properties": {
+                "ProvisioningState": "Succeeded", "resourceGUID": "g", "Subnets": [],
+                "disableBgpRoutePropagation": true, "futureProperty": 1,
+                "routes": [{"name": "default", "Etag": "W/\"1\"", "properties": {
+                    "addressPrefix": "0.0.0.0/0", "nextHopType": "Internet",
+                    "provisioningstate": "Succeeded", "HasBgpOverride": false}}],
+            },
+        });
+        let live = LiveTable::parse(&id, body.to_string().as_bytes()).unwrap();
+        let put = live.put_body(&Diff::default());
+        let keys = |v: &Value| -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(&put), ["id", "location", "properties", "tags"]);
+        assert_eq!(
+            keys(&put["properties"]),
+            ["disableBgpRoutePropagation", "futureProperty", "routes"]
+        );
+        let route = &put["properties"]["routes"][0];
+        assert_eq!(keys(route), ["name", "properties"]);
+        assert_eq!(keys(&route["properties"]), ["addressPrefix", "nextHopType"]);
+        // The table read back as written has nothing unlike what was sent.
+        let back = LiveTable::parse(&id, body.to_string().as_bytes()).unwrap();
+        assert!(back.unlike_sent(&put, "tagroute-").is_empty());
+    }
 
     #[test]
     fn etags_are_sent_back_only_as_entity_tags() {

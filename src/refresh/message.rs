@@ -207,9 +207,11 @@ fn teams(title: &str, lines: &[String]) -> serde_json::Value {
         run
     };
     let mut blocks = vec![json!({"type": "RichTextBlock", "inlines": [run(title, true)]})];
-    blocks.extend(lines.iter().map(|l| {
-        json!({"type": "RichTextBlock", "inlines": [run(l, false)], "spacing": "None"})
-    }));
+    blocks.extend(
+        lines.iter().map(
+            |l| json!({"type": "RichTextBlock", "inlines": [run(l, false)], "spacing": "None"}),
+        ),
+    );
     json!({
         "type": "message",
         "attachments": [{
@@ -347,21 +349,31 @@ mod tests {
     /// emphasis, no mention, no control character, in either form.
     #[test]
     fn hostile_text_is_not_markup() {
-        let hostile = "[click](https://evil.example) **now** _x_ ~y~ `z` <!channel> <@U1> \u{7}\u{1b}[31m";
+        let hostile =
+            "[click](https://evil.example) **now** _x_ ~y~ `z` <!channel> <@U1> \u{7}\u{1b}[31m";
         let quoted = serde_json::to_string(hostile).unwrap();
         let summary = SUMMARY.replace("a <b> & c", &quoted[1..quoted.len() - 1]);
         let teams: serde_json::Value =
             serde_json::from_slice(&render(summary.as_bytes(), MessageFormat::Teams).unwrap())
                 .unwrap();
         let last = card_lines(&teams).pop().unwrap();
-        assert!(last.contains("[click](https://evil.example) **now**"), "{last}");
-        assert!(!last.contains('\u{1b}') && !last.contains('\u{7}'), "{last}");
+        assert!(
+            last.contains("[click](https://evil.example) **now**"),
+            "{last}"
+        );
+        assert!(
+            !last.contains('\u{1b}') && !last.contains('\u{7}'),
+            "{last}"
+        );
         let slack: serde_json::Value =
             serde_json::from_slice(&render(summary.as_bytes(), MessageFormat::Slack).unwrap())
                 .unwrap();
         let text = slack["blocks"][1]["text"]["text"].as_str().unwrap();
         assert!(text.contains("&lt;!channel&gt; &lt;@U1&gt;"), "{text}");
-        assert!(!text.contains("<!channel>") && !text.contains('\u{1b}'), "{text}");
+        assert!(
+            !text.contains("<!channel>") && !text.contains('\u{1b}'),
+            "{text}"
+        );
         assert_eq!(slack["mrkdwn"], false);
     }
 }

@@ -325,10 +325,7 @@ pub enum NotifyError {
         "webhook failed ({first}); the state could not be written, so {failed} \
          notification(s) of this run are lost"
     )]
-    Lost {
-        first: FetchError,
-        failed: usize,
-    },
+    Lost { first: FetchError, failed: usize },
     #[error(transparent)]
     Refresh(#[from] RefreshError),
 }
@@ -548,7 +545,10 @@ pub fn record(
         files.push((rendering_name(format).into(), text.into_bytes().into()));
     }
     let mut failure: Option<RefreshError> = None;
-    files.push((CHECKSUM_FILE.into(), sha256_hex(run.file).into_bytes().into()));
+    files.push((
+        CHECKSUM_FILE.into(),
+        sha256_hex(run.file).into_bytes().into(),
+    ));
     let drift_report: Option<Drift> = match previous.and_then(|p| p.snapshot.as_ref()) {
         Some(prev) => match drift::drift(prev, run.snapshot, &run.drift, false) {
             Ok(d) => {

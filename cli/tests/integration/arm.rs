@@ -370,7 +370,7 @@ fn a_failed_operation_exits_2_saying_what_was_applied() {
     assert!(run.stderr.contains("not applied"), "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("differs from the plan: route tagroute-203.0.113.48-28"),
+            .contains("differs: route tagroute-203.0.113.48-28"),
         "{}",
         run.stderr
     );

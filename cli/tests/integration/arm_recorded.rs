@@ -124,7 +124,7 @@ fn recorded_answers_replayed_byte_for_byte() {
     assert!(
         applied
             .stderr
-            .contains("the table read back differs from the plan: route tagroute-203.0.113.7-32 (203.0.113.7/32 -> Internet) is missing"),
+            .contains("the table read back differs: route tagroute-203.0.113.7-32 (203.0.113.7/32 -> Internet) is missing"),
         "{}",
         applied.stderr
     );

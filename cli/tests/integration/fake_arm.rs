@@ -655,7 +655,9 @@ fn put_table(s: &mut State, req: &Request) -> Reply {
         if s.faults.mangle_put {
             s.routes.retain(|(n, _)| n != "default");
             let props = s.table["properties"].as_object_mut().unwrap();
-            let flipped = !props["disableBgpRoutePropagation"].as_bool().unwrap_or(false);
+            let flipped = !props["disableBgpRoutePropagation"]
+                .as_bool()
+                .unwrap_or(false);
             props.insert("disableBgpRoutePropagation".into(), json!(flipped));
         }
         s.wrote();

@@ -293,11 +293,17 @@ fn the_webhook_gets_the_summary_and_its_failure_keeps_the_state() {
     .status(2);
     // The run's summary is still on stdout: the webhook failed after the state was written.
     assert!(
-        failed.stderr.contains("keeps 1 notification(s) for the next run"),
+        failed
+            .stderr
+            .contains("keeps 1 notification(s) for the next run"),
         "{}",
         failed.stderr
     );
-    assert!(failed.stdout.contains("changeNumber 43"), "{}", failed.stdout);
+    assert!(
+        failed.stdout.contains("changeNumber 43"),
+        "{}",
+        failed.stdout
+    );
     assert_eq!(failing.requests().len(), 2, "retried once");
     let summary = json_file(&current(tmp.path()).unwrap().join("summary.json"));
     assert_eq!(summary["changeNumber"], 43);

@@ -73,8 +73,15 @@ fn a_write_whose_answer_was_lost_is_reported_as_applied() {
         run.stdout
     );
     let summary = json_file(&current(tmp.path()).join("summary.json"));
-    assert_eq!(summary["apply"]["applied"].as_array().unwrap().len(), CHANGE);
-    assert_eq!(arm.writes(), 1, "one table write, answered 500 after it was made");
+    assert_eq!(
+        summary["apply"]["applied"].as_array().unwrap().len(),
+        CHANGE
+    );
+    assert_eq!(
+        arm.writes(),
+        1,
+        "one table write, answered 500 after it was made"
+    );
 }
 
 /// A table write answered as done that dropped the firewall's default route and flipped
@@ -102,8 +109,10 @@ fn the_read_back_compares_everything_the_write_sent() {
         "{differences:?}"
     );
     assert!(
-        differences.iter().any(|d| d
-            == &"the table's properties.disableBgpRoutePropagation is false, written true"),
+        differences
+            .iter()
+            .any(|d| d
+                == &"the table's properties.disableBgpRoutePropagation is false, written true"),
         "{differences:?}"
     );
 }
@@ -145,7 +154,10 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
@@ -170,9 +182,9 @@ fn a_full_disk_after_a_table_write_still_says_what_was_applied() {
         run.stdout
     );
     assert!(
-        run.stderr
-            .contains(&format!("this run applied {CHANGE} route writes to the table"))
-            && run.stderr.contains("create tagroute-203.0.113.48-28")
+        run.stderr.contains(&format!(
+            "this run applied {CHANGE} route writes to the table"
+        )) && run.stderr.contains("create tagroute-203.0.113.48-28")
             && run.stderr.contains("No space left on device")
             && run.stderr.contains("the webhook was told"),
         "{}",
@@ -195,9 +207,9 @@ fn a_full_disk_after_a_table_write_still_says_what_was_applied() {
     let unrecorded = summary["unrecorded"].as_array().unwrap();
     assert_eq!(unrecorded.len(), CHANGE, "{summary}");
     assert!(
-        unrecorded
-            .iter()
-            .any(|l| l == "route tagroute-198.51.100.0-24 (198.51.100.0/24 -> Internet) was removed"),
+        unrecorded.iter().any(
+            |l| l == "route tagroute-198.51.100.0-24 (198.51.100.0/24 -> Internet) was removed"
+        ),
         "{summary}"
     );
     // Recorded now: the run after has nothing to say.
@@ -263,7 +275,8 @@ fn links_planted_in_a_fleet_state_are_never_written_through() {
         run.stderr
     );
     assert!(
-        run.stdout.contains("rt-eastus") && run.stderr.contains("tables/rt-eastus: is a symbolic link"),
+        run.stdout.contains("rt-eastus")
+            && run.stderr.contains("tables/rt-eastus: is a symbolic link"),
         "{}\n{}",
         run.stdout,
         run.stderr
@@ -307,7 +320,9 @@ fn a_damaged_shared_snapshot_is_restored_not_fatal() {
         .unwrap();
     let table = current(&state.join("tables").join("rt-eastus"));
     assert_eq!(
-        std::fs::metadata(table.join("snapshot.json")).unwrap().len(),
+        std::fs::metadata(table.join("snapshot.json"))
+            .unwrap()
+            .len(),
         1000,
         "the damage reaches the generations"
     );
@@ -324,7 +339,12 @@ fn a_damaged_shared_snapshot_is_restored_not_fatal() {
         run.stderr
     );
     let table = current(&state.join("tables").join("rt-eastus"));
-    assert!(std::fs::metadata(table.join("snapshot.json")).unwrap().len() > 1000);
+    assert!(
+        std::fs::metadata(table.join("snapshot.json"))
+            .unwrap()
+            .len()
+            > 1000
+    );
     let healed = f.run("refresh", &["--state-dir", s]).status(1);
     assert!(!healed.stderr.contains("damaged"), "{}", healed.stderr);
 }
@@ -364,7 +384,13 @@ fn a_damaged_pending_notification_is_moved_aside() {
     let kept: Vec<PathBuf> = std::fs::read_dir(&generation)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("webhook-"))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("webhook-")
+        })
         .collect();
     assert_eq!(kept.len(), 1);
     std::fs::remove_file(&kept[0]).unwrap();
@@ -372,7 +398,10 @@ fn a_damaged_pending_notification_is_moved_aside() {
     let again = run(ok.url("/hook")).status(0);
     assert!(again.stderr.contains("moved to"), "{}", again.stderr);
     assert_eq!(ok.requests().len(), 0, "nothing sent for it");
-    assert_eq!(std::fs::read_dir(state.join("set-aside")).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_dir(state.join("set-aside")).unwrap().count(),
+        1
+    );
     run(ok.url("/hook")).status(0);
 }
 
@@ -398,7 +427,11 @@ fn no_secret_leaves_whatever_a_server_echoes() {
     assert!(!all.contains("c2lnbmVkLWJ5LWF6dXJl"), "{all}");
     let hook = Server::start(|_, _| Reply::status(200));
     let tmp = tempfile::tempdir().unwrap();
-    let run = refresh(&arm, tmp.path(), &["--apply", "--webhook", &hook.url("/hook")]);
+    let run = refresh(
+        &arm,
+        tmp.path(),
+        &["--apply", "--webhook", &hook.url("/hook")],
+    );
     let state: String = std::fs::read_dir(current(tmp.path()))
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
@@ -414,12 +447,23 @@ fn no_secret_leaves_whatever_a_server_echoes() {
     }
     // A Slack webhook that fails: its path is not printed.
     let slack = Server::start(|_, _| {
-        crate::fake_arm::error(404, "no_service", "no_service /services/T0001/B0001/XXXXSECRETXXXX")
+        crate::fake_arm::error(
+            404,
+            "no_service",
+            "no_service /services/T0001/B0001/XXXXSECRETXXXX",
+        )
     });
     let tmp = tempfile::tempdir().unwrap();
-    let failed = refresh_westeurope_hook(tmp.path(), &slack.url("/services/T0001/B0001/XXXXSECRETXXXX"));
+    let failed = refresh_westeurope_hook(
+        tmp.path(),
+        &slack.url("/services/T0001/B0001/XXXXSECRETXXXX"),
+    );
     assert_eq!(failed.status, 2);
-    assert!(failed.stderr.contains("webhook failed"), "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("webhook failed"),
+        "{}",
+        failed.stderr
+    );
     assert!(
         !failed.stderr.contains("XXXXSECRET") && !failed.stdout.contains("XXXXSECRET"),
         "{}",
@@ -463,7 +507,11 @@ fn a_redirected_webhook_is_not_a_delivery_unless_it_reposts() {
         let tmp = tempfile::tempdir().unwrap();
         let run = refresh_westeurope_hook(tmp.path(), &hook.url("/hook"));
         assert_eq!(run.status, 2, "{status}: {}", run.stderr);
-        assert!(run.stderr.contains(&format!("HTTP {status}")), "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("HTTP {status}")),
+            "{}",
+            run.stderr
+        );
         assert!(
             hook.requests().iter().all(|r| r.path() == "/hook"),
             "{status}: not followed"
@@ -488,7 +536,10 @@ fn a_redirected_webhook_is_not_a_delivery_unless_it_reposts() {
     refresh_westeurope_hook(tmp.path(), &hook.url("/hook")).status(1);
     let posts = hook.requests();
     assert_eq!(posts.len(), 2);
-    assert_eq!((posts[1].method.as_str(), posts[1].path()), ("POST", "/moved"));
+    assert_eq!(
+        (posts[1].method.as_str(), posts[1].path()),
+        ("POST", "/moved")
+    );
     assert_eq!(posts[1].body, posts[0].body, "the same body re-posted");
 }
 
@@ -503,7 +554,13 @@ fn endless_files_fifos_and_open_token_files_are_refused() {
     tagroute(&["diff", "--config", "/dev/zero", "--file", &example()])
         .fails_with("/dev/zero: not a regular file");
     let fifo = tmp.path().join("fifo");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     tagroute(&[
         "refresh",
         "--config",
@@ -524,7 +581,8 @@ fn endless_files_fifos_and_open_token_files_are_refused() {
     let run = arm.run("apply", &["--yes"]);
     assert_eq!(run.status, 2);
     assert!(
-        run.stderr.contains("readable by its group and others (mode 0644)")
+        run.stderr
+            .contains("readable by its group and others (mode 0644)")
             && run.stderr.contains("chmod 600"),
         "{}",
         run.stderr

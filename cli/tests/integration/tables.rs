@@ -394,3 +394,109 @@ fn resource_graph_answers_that_cannot_be_paged_are_errors() {
         run.fails_with(needle);
     }
 }
+
+/// `tables` on the first two tables of the estate, with extra `args`.
+fn tables_run(fake: &FakeFleet, file: &str, args: &[&str]) -> Run {
+    let token = fake.token_file();
+    let mut all = vec![
+        "tables",
+        "--subscription",
+        SUB_A,
+        "--file",
+        file,
+        "--arm-endpoint",
+        &fake.server.base,
+        "--token-file",
+        token.to_str().unwrap(),
+        "--retry-delay-ms",
+        "1",
+    ];
+    all.extend_from_slice(args);
+    tagroute_with(&all, None, &[("AZURE_ACCESS_TOKEN", "")])
+}
+
+/// A row of a subscription that was not asked for, and a row naming a table already found in
+/// another letter case, are refused and named; the run shows each table's subscription and
+/// exits 2 with the count, since nothing can be said of what was refused or not judged.
+#[test]
+fn rows_not_asked_for_and_repeated_tables_are_refused() {
+    let data = data_dir().expect("the service-tag data");
+    let file = snapshot(&data, PUBLIC);
+    let estate = estate(&file);
+    let row = |id: &str| {
+        let sub = id.split('/').nth(2).unwrap();
+        json!({"id": id, "name": id.rsplit('/').next().unwrap(), "location": "eastus",
+            "subscriptionId": sub, "resourceGroup": "rg-x",
+            "properties": {"routes": [], "subnets": []}})
+    };
+    let fake = FakeFleet::start(
+        setups(&estate[..2]),
+        FleetFaults {
+            graph_extra_rows: vec![
+                row(&id(SUB_C, "rg-x", "rt-elsewhere")),
+                row(&estate[0]
+                    .0
+                    .to_uppercase()
+                    .replace("/SUBSCRIPTIONS/", "/subscriptions/")),
+            ],
+            ..FleetFaults::default()
+        },
+    );
+    let run = tables_run(&fake, &file, &["--format", "json"]).status(2);
+    let listing: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(listing["tables"].as_array().unwrap().len(), 2, "{listing}");
+    let reasons: Vec<&str> = listing["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 2, "{listing}");
+    assert!(
+        reasons[0].contains(&format!("subscription {SUB_C} was not asked for")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("the same route table as an earlier row"),
+        "{reasons:?}"
+    );
+    assert!(run.stderr.contains("2 rows refused"), "{}", run.stderr);
+    let text = tables_run(&fake, &file, &[]).status(2).stdout;
+    assert!(
+        text.contains("SUBSCRIPTION") && text.contains(SUB_A),
+        "{text}"
+    );
+    assert!(
+        text.contains("; 2 rows refused, 0 tables not judged"),
+        "{text}"
+    );
+}
+
+/// Paging stops at any `$skipToken` given before (here two that alternate), and the whole
+/// discovery keeps within `--operation-timeout`.
+#[test]
+fn paging_loops_and_slow_answers_are_bounded() {
+    let data = data_dir().expect("the service-tag data");
+    let file = snapshot(&data, PUBLIC);
+    let estate = estate(&file);
+    let fake = FakeFleet::start(
+        setups(&estate[..2]),
+        FleetFaults {
+            graph_token_loop: true,
+            ..FleetFaults::default()
+        },
+    );
+    tables_run(&fake, &file, &[]).fails_with("gave a $skipToken it had given before");
+    assert_eq!(fake.graph_requests().len(), 3, "a, b, then a again");
+    let slow = FakeFleet::start(
+        setups(&estate[..2]),
+        FleetFaults {
+            latency: Duration::from_secs(3),
+            ..FleetFaults::default()
+        },
+    );
+    let started = Instant::now();
+    tables_run(&slow, &file, &["--operation-timeout", "1"])
+        .fails_with("discovery did not finish within 1 s");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
