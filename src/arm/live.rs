@@ -205,6 +205,30 @@ fn unmanaged(route: &Value, name_prefix: &str) -> bool {
     !crate::diff::has_name_prefix(name, name_prefix) || matches!(prefix, Some("0.0.0.0/0" | "::/0"))
 }
 
+/// A line in `out` for each field of `sent` (but `skip`) that `back` does not hold as sent.
+fn unlike_fields(
+    out: &mut Vec<String>,
+    what: &str,
+    sent: &Map<String, Value>,
+    back: &Map<String, Value>,
+    skip: &str,
+) {
+    for (k, want) in sent {
+        if k.eq_ignore_ascii_case(skip) {
+            continue;
+        }
+        let got = field(back, k);
+        if got != Some(want) {
+            out.push(format!(
+                "{what}{} is {}, written {}",
+                crate::text::for_terminal(k),
+                shown(got),
+                shown(Some(want))
+            ));
+        }
+    }
+}
+
 /// A JSON value as a difference line shows it: compact, shown safely, shortened.
 fn shown(v: Option<&Value>) -> String {
     match v {
@@ -231,20 +255,7 @@ impl LiveTable {
         let Some(sent) = sent.as_object() else {
             return out;
         };
-        for (k, want) in sent {
-            if k.eq_ignore_ascii_case("properties") {
-                continue;
-            }
-            let got = field(&self.doc, k);
-            if got != Some(want) {
-                out.push(format!(
-                    "the table's {} is {}, written {}",
-                    crate::text::for_terminal(k),
-                    shown(got),
-                    shown(Some(want))
-                ));
-            }
-        }
+        unlike_fields(&mut out, "the table's ", sent, &self.doc, "properties");
         let empty = Map::new();
         let sent_props = field(sent, "properties")
             .and_then(Value::as_object)
@@ -252,20 +263,13 @@ impl LiveTable {
         let back_props = field(&self.doc, "properties")
             .and_then(Value::as_object)
             .unwrap_or(&empty);
-        for (k, want) in sent_props {
-            if k.eq_ignore_ascii_case("routes") {
-                continue;
-            }
-            let got = field(back_props, k);
-            if got != Some(want) {
-                out.push(format!(
-                    "the table's properties.{} is {}, written {}",
-                    crate::text::for_terminal(k),
-                    shown(got),
-                    shown(Some(want))
-                ));
-            }
-        }
+        unlike_fields(
+            &mut out,
+            "the table's properties.",
+            sent_props,
+            back_props,
+            "routes",
+        );
         let list = |props: &Map<String, Value>| -> Vec<Value> {
             field(props, "routes")
                 .and_then(Value::as_array)
@@ -285,18 +289,10 @@ impl LiveTable {
                 ));
                 continue;
             };
-            let empty_props = Map::new();
-            let got_props = got["properties"].as_object().unwrap_or(&empty_props);
-            for (k, v) in want["properties"].as_object().into_iter().flatten() {
-                let now = field(got_props, k);
-                if now != Some(v) {
-                    out.push(format!(
-                        "route {shown_name}: {} is {}, written {}",
-                        crate::text::for_terminal(k),
-                        shown(now),
-                        shown(Some(v))
-                    ));
-                }
+            let got_props = got["properties"].as_object().unwrap_or(&empty);
+            if let Some(want_props) = want["properties"].as_object() {
+                let what = format!("route {shown_name}: ");
+                unlike_fields(&mut out, &what, want_props, got_props, "");
             }
         }
         for got in back_routes.iter().filter(|r| unmanaged(r, name_prefix)) {

@@ -15,7 +15,7 @@ fn next_example() -> String {
 }
 
 /// `refresh` of the westeurope routes from `file` into `state`, with `extra` flags.
-fn refresh_westeurope(state: &str, cloud: &str, file: &str, extra: &[&str]) -> Run {
+pub fn refresh_westeurope(state: &str, cloud: &str, file: &str, extra: &[&str]) -> Run {
     let mut args = vec![
         "refresh",
         "--state-dir",

@@ -236,17 +236,7 @@ fn a_link_planted_at_the_lock_is_refused() {
 }
 
 fn refresh_westeurope_in(state: &Path) -> Run {
-    tagroute(&[
-        "refresh",
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--cloud",
-        "public",
-        "--file",
-        &example(),
-        "--region",
-        "westeurope",
-    ])
+    crate::refresh::refresh_westeurope(state.to_str().unwrap(), "public", &example(), &[])
 }
 
 /// Links planted in a fleet's state (`files/` to a directory elsewhere, a stored file to a file
@@ -357,27 +347,17 @@ fn a_damaged_pending_notification_is_moved_aside() {
     let ok = Server::start(|_, _| Reply::status(200));
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
-    let args = vec![
-        "refresh".to_owned(),
-        "--state-dir".into(),
-        state.to_str().unwrap().into(),
-        "--cloud".into(),
-        "public".into(),
-        "--file".into(),
-        example(),
-        "--region".into(),
-        "westeurope".into(),
-        "--retries".into(),
-        "0".into(),
-        "--webhook-format".into(),
-        "teams".into(),
-        "--webhook".into(),
-    ];
+    let s = state.to_str().unwrap();
     let run = |hook: String| {
-        let mut a = args.clone();
-        a.push(hook);
-        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
-        tagroute(&refs)
+        let extra = [
+            "--retries",
+            "0",
+            "--webhook-format",
+            "teams",
+            "--webhook",
+            &hook,
+        ];
+        crate::refresh::refresh_westeurope(s, "public", &example(), &extra)
     };
     run(failing.url("/hook")).status(2);
     let generation = current(&state);
@@ -472,23 +452,15 @@ fn no_secret_leaves_whatever_a_server_echoes() {
 }
 
 fn refresh_westeurope_hook(state: &Path, hook: &str) -> Run {
-    tagroute(&[
-        "refresh",
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--cloud",
-        "public",
-        "--file",
-        &example(),
-        "--region",
-        "westeurope",
+    let extra = [
         "--retries",
         "0",
         "--webhook-format",
         "slack",
         "--webhook",
         hook,
-    ])
+    ];
+    crate::refresh::refresh_westeurope(state.to_str().unwrap(), "public", &example(), &extra)
 }
 
 /// A 301, 302 or 303 to a webhook POST would become a GET without the body: it is a failed
