@@ -29,9 +29,10 @@ fn benches(c: &mut Criterion) {
     c.bench_function("load_public_file", |b| {
         b.iter(|| snapshot::parse("public", black_box(&bytes)).unwrap())
     });
+    let profile = tagroute::profile::by_name(tagroute::profile::DEFAULT_PROFILE).unwrap();
     c.bench_function("plan_eastus", |b| {
         b.iter(|| {
-            let sel = select::for_plan(&snap, Some("eastus"), &[]).unwrap();
+            let sel = profile.selection(&snap, Some("eastus"), &[]).unwrap();
             plan(
                 &snap,
                 sel.region.as_ref(),
@@ -56,7 +57,7 @@ fn benches(c: &mut Criterion) {
     };
     c.bench_function("plan_eastus_tag_routes", |b| {
         b.iter(|| {
-            let sel = select::for_plan(&snap, Some("eastus"), &[]).unwrap();
+            let sel = profile.selection(&snap, Some("eastus"), &[]).unwrap();
             plan(&snap, sel.region.as_ref(), &sel.tags, black_box(&with_tags)).unwrap()
         })
     });

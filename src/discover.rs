@@ -232,7 +232,12 @@ impl TableFacts {
 }
 
 /// Judges a found table against `snapshot` (the file of its cloud).
-pub fn judge(found: &Found, snapshot: &Snapshot, name_prefix: &str) -> TableFacts {
+pub fn judge(
+    found: &Found,
+    snapshot: &Snapshot,
+    name_prefix: &str,
+    profile: &crate::profile::Profile,
+) -> TableFacts {
     let mut facts = TableFacts {
         id: found.id.to_string(),
         name: found.id.name.clone(),
@@ -278,14 +283,13 @@ pub fn judge(found: &Found, snapshot: &Snapshot, name_prefix: &str) -> TableFact
             return facts;
         }
     };
-    let (indices, missing) = select::default_tags(snapshot, &region);
-    let tags: Vec<_> = indices.iter().map(|&i| &snapshot.tags[i]).collect();
+    let required = profile.route_tags(snapshot, &region);
+    let tags: Vec<_> = required.tags.iter().map(|&i| &snapshot.tags[i]).collect();
     facts.tags = tags.iter().map(|t| t.name.clone()).collect();
-    if !missing.is_empty() {
+    if !required.missing.is_empty() {
         facts.note = Some(format!(
-            "the file has no {} tag for {}",
-            missing.join(" or "),
-            region.name
+            "the file has no {}",
+            required.missing.join(" nor ")
         ));
     }
     match coverage(snapshot, table, &tags) {

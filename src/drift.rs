@@ -101,6 +101,9 @@ pub struct DriftOptions {
     pub tag_routes: Vec<String>,
     /// Slack tags of the plans (as `--slack` takes them).
     pub slack: Vec<String>,
+    /// The requirement profile whose tags a region's drift compares (default: the default
+    /// profile).
+    pub profile: Option<String>,
 }
 
 /// Why two files cannot be compared.
@@ -119,6 +122,8 @@ pub enum DriftError {
     UnmatchedTag(String),
     #[error(transparent)]
     Select(#[from] SelectError),
+    #[error(transparent)]
+    Profile(#[from] crate::profile::UnknownProfile),
     #[error(transparent)]
     Plan(#[from] plan::PlanError),
 }
@@ -253,10 +258,15 @@ fn selection(old: &Snapshot, new: &Snapshot, opts: &DriftOptions) -> Result<Sele
         }
         (old_sel, new_sel)
     } else if let Some((new_region, old_region)) = &regions {
-        let (new_sel, _) = select::default_tags(new, new_region);
+        let profile = crate::profile::by_name(
+            opts.profile
+                .as_deref()
+                .unwrap_or(crate::profile::DEFAULT_PROFILE),
+        )?;
+        let new_sel = profile.route_tags(new, new_region).tags;
         let old_sel = old_region
             .as_ref()
-            .map(|r| select::default_tags(old, r).0)
+            .map(|r| profile.route_tags(old, r).tags)
             .unwrap_or_default();
         (old_sel, new_sel)
     } else {

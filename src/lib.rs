@@ -53,10 +53,13 @@ pub mod lookup;
 pub mod model;
 pub mod plan;
 pub mod prefix;
+pub mod profile;
 #[cfg(feature = "azure")]
 pub mod refresh;
+pub mod regions;
 pub mod request;
 pub mod routes;
+pub mod rules;
 pub mod secret;
 pub mod select;
 pub mod snapshot;

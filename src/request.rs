@@ -69,8 +69,10 @@ pub fn parse_default_next_hop(text: &str) -> Result<NextHop, DefaultHopError> {
 pub struct PlanRequest {
     /// The region whose default tags (or, with `tags`, whose name) label the plan.
     pub region: Option<String>,
-    /// Tag names or globs; empty: the region's default tags.
+    /// Tag names or globs; empty: the tags `profile` needs for the region.
     pub tags: Vec<String>,
+    /// The requirement profile whose tags a region's plan routes (`crate::profile`).
+    pub profile: String,
     pub family: FamilyChoice,
     /// What every managed route's name starts with.
     pub name_prefix: String,
@@ -140,6 +142,8 @@ pub enum RequestError {
     TagRoute(#[source] SelectError),
     #[error("nothing to plan: no tag selected")]
     NothingSelected,
+    #[error(transparent)]
+    Profile(#[from] crate::profile::UnknownProfile),
     #[error(
         "the plan needs {needed} routes, more than the {left} left in {table} ({} not managed by \
          tagroute take room of its {limit}); select fewer tags, or try --strategy lpm, or --slack \
@@ -181,15 +185,48 @@ pub fn plan_request(
         Some(_) => limits.routes.saturating_sub(taken),
     };
     let tag_room = request.max_tag_routes.saturating_sub(taken_tags);
-    let selection = select::for_plan(snapshot, request.region.as_deref(), &request.tags)?;
+    let profile = crate::profile::by_name(&request.profile)?;
+    let selection = profile.selection(snapshot, request.region.as_deref(), &request.tags)?;
     let mut notices = Vec::new();
-    if let Some(region) = &selection.region {
-        for base in &selection.missing_defaults {
+    if let Some(defaults) = &selection.defaults {
+        for missing in &defaults.missing {
             notices.push(Notice::Warning(format!(
-                "no {base} tag for region {} in this {} file (changeNumber {})",
-                region.name, snapshot.cloud, snapshot.change_number
+                "no {missing} in this {} file (changeNumber {})",
+                snapshot.cloud, snapshot.change_number
             )));
         }
+        notices.extend(defaults.warnings.iter().cloned().map(Notice::Warning));
+        let mut notes = defaults.notes.clone();
+        // Said with where the routes come from: a retired mode the profile still covers.
+        if let (Some(first), false) = (notes.first_mut(), profile.retired.is_empty()) {
+            for retired in &profile.retired {
+                first.push_str(&format!(
+                    "; {} was retired on {} ({}) and is kept for what still uses it",
+                    retired.what,
+                    retired.date,
+                    crate::profile::cited(&retired.source)
+                ));
+            }
+        }
+        notices.extend(notes.into_iter().map(Notice::Note));
+        if profile.routes.is_empty() {
+            notices.push(Notice::Note(format!(
+                "the {} profile needs {} ({})",
+                profile.name,
+                profile.note.as_deref().unwrap_or("no routes"),
+                profile
+                    .note_source
+                    .as_deref()
+                    .map(crate::profile::cited)
+                    .unwrap_or_default()
+            )));
+        }
+    }
+    if let Some(region) = selection
+        .region
+        .as_ref()
+        .filter(|_| selection.defaults.is_none())
+    {
         for tag in selection.tags.iter().map(|&i| &snapshot.tags[i]) {
             if !tag.region.is_empty() && !region.holds(tag) {
                 notices.push(Notice::Warning(format!(
@@ -199,7 +236,8 @@ pub fn plan_request(
             }
         }
     }
-    if selection.tags.is_empty() {
+    let rules_only = selection.defaults.is_some() && profile.routes.is_empty();
+    if selection.tags.is_empty() && !rules_only {
         return Err(RequestError::NothingSelected);
     }
     let slack = if request.allow_any_slack {

@@ -14,9 +14,6 @@ use globset::{GlobBuilder, GlobMatcher};
 use crate::prefix::Family;
 use crate::snapshot::{ServiceTag, Snapshot};
 
-/// The tags a forced-tunneled Azure Machine Learning or Batch subnet must reach directly.
-pub const DEFAULT_TAG_BASES: [&str; 2] = ["BatchNodeManagement", "AzureMachineLearning"];
-
 impl ServiceTag {
     /// The part of the name after the first dot (`FranceCentral` in
     /// `AzureMachineLearning.FranceCentral`), if any.
@@ -327,43 +324,39 @@ pub fn glob(pattern: &str) -> Result<GlobMatcher, SelectError> {
         })
 }
 
-/// The plan's default tags for a region: `BatchNodeManagement.<region>` and
-/// `AzureMachineLearning.<region>`. Returns the indices found and the bases that are missing.
-pub fn default_tags(snapshot: &Snapshot, region: &Region) -> (Vec<usize>, Vec<&'static str>) {
-    let mut found = Vec::new();
-    let mut missing = Vec::new();
-    for base in DEFAULT_TAG_BASES {
-        let before = found.len();
-        for (i, tag) in snapshot.tags.iter().enumerate() {
-            if tag.has_base(base) && region.holds(tag) {
-                found.push(i);
-            }
-        }
-        if found.len() == before {
-            missing.push(base);
-        }
-    }
-    found.sort_unstable();
-    (found, missing)
+/// A region's tags as a requirement profile selects them (see `crate::profile`): what a plan
+/// routes when no tag is named.
+#[derive(Clone, Debug, Default)]
+pub struct Defaults {
+    /// Indices into the snapshot's tags, in file order.
+    pub tags: Vec<usize>,
+    /// What the profile needs that the file lacks, as a phrase after "no "
+    /// (`AzureMachineLearning tag for region westeurope`).
+    pub missing: Vec<String>,
+    /// What to tell about the selection.
+    pub notes: Vec<String>,
+    /// What the user should check.
+    pub warnings: Vec<String>,
 }
 
-/// What a plan is made of: the region (if named), the chosen tags, and default tags that the
-/// region lacks in this file.
+/// What a plan is made of: the region (if named), the chosen tags, and what the region's
+/// defaults said (nothing when tags were named).
 #[derive(Clone, Debug)]
 pub struct Selection {
     pub region: Option<Region>,
     /// Indices into the tags of the snapshot it was made from, in file order.
     pub tags: Vec<usize>,
-    /// Default tag bases with no tag for the region (only when no `--tag` was given).
-    pub missing_defaults: Vec<&'static str>,
+    /// The region's defaults, when no tag was named.
+    pub defaults: Option<Defaults>,
 }
 
 /// Resolves `--region` and `--tag` the way every planning command does: explicit tags when
-/// given, else the region's default tags.
+/// given, else `defaults` of the region (a requirement profile's tags).
 pub fn for_plan(
     snapshot: &Snapshot,
     region: Option<&str>,
     tags: &[String],
+    defaults: impl FnOnce(&Region) -> Defaults,
 ) -> Result<Selection, SelectError> {
     let region = region.map(|r| resolve_region(snapshot, r)).transpose()?;
     if !tags.is_empty() {
@@ -371,15 +364,15 @@ pub fn for_plan(
         return Ok(Selection {
             region,
             tags,
-            missing_defaults: Vec::new(),
+            defaults: None,
         });
     }
     let r = region.ok_or(SelectError::NothingSelected)?;
-    let (tags, missing_defaults) = default_tags(snapshot, &r);
+    let d = defaults(&r);
     Ok(Selection {
         region: Some(r),
-        tags,
-        missing_defaults,
+        tags: d.tags.clone(),
+        defaults: Some(d),
     })
 }
 
@@ -472,17 +465,6 @@ mod tests {
             e,
             "unknown region 'eastus' in this Public file; it names no regions"
         );
-    }
-
-    #[test]
-    fn default_tags_and_missing_bases() {
-        let s = demo();
-        let fr = resolve_region(&s, "francecentral").unwrap();
-        let (found, missing) = default_tags(&s, &fr);
-        assert_eq!(found, [1, 2]);
-        assert!(missing.is_empty());
-        let (found, missing) = default_tags(&s, &resolve_region(&s, "eastus").unwrap());
-        assert_eq!((found, missing), (vec![4], vec!["AzureMachineLearning"]));
     }
 
     #[test]

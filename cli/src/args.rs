@@ -100,10 +100,16 @@ pub struct PlanSelection {
         required_unless_present = "tag"
     )]
     pub region: Option<String>,
-    /// Tag name or glob (repeatable, case-insensitive), instead of the region's default tags
-    /// BatchNodeManagement.<region> and AzureMachineLearning.<region>.
+    /// Tag name or glob (repeatable, case-insensitive), instead of the tags the profile needs
+    /// for the region.
     #[arg(long, short = 't', value_name = "TAG")]
     pub tag: Vec<String>,
+    /// The requirement profile whose tags a region's plan routes (`tagroute profiles` lists
+    /// them): forced-tunneling (the region's BatchNodeManagement and AzureMachineLearning and the
+    /// paired region's AzureMachineLearning), aml-public-ip, aml-no-public-ip, batch-classic,
+    /// batch-simplified or legacy-2020.
+    #[arg(long, value_name = "NAME", default_value = tagroute::profile::DEFAULT_PROFILE, value_parser = crate::values::profile)]
+    pub profile: String,
     /// Address families to route.
     #[arg(long, value_parser = crate::values::family(), default_value = "ipv4")]
     pub family: FamilyChoice,
@@ -149,6 +155,7 @@ impl PlanSelection {
         PlanRequest {
             region: self.region.clone(),
             tags: self.tag.clone(),
+            profile: self.profile.clone(),
             family: self.family,
             name_prefix: self.name_prefix.clone(),
             max_routes: self.max_routes,

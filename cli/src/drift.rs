@@ -32,6 +32,9 @@ pub struct Args {
     /// Compare these tags (names or globs, repeatable, case-insensitive) instead.
     #[arg(long, short = 't', value_name = "TAG")]
     tag: Vec<String>,
+    /// The requirement profile whose tags a region's drift compares (as for plan).
+    #[arg(long, value_name = "NAME", default_value = tagroute::profile::DEFAULT_PROFILE, value_parser = crate::values::profile)]
+    profile: String,
     /// Address families to compare.
     #[arg(long, value_parser = crate::values::family(), default_value = "both")]
     family: tagroute::select::FamilyChoice,
@@ -74,6 +77,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         name_prefix: args.name_prefix,
         tag_routes: args.tag_route,
         slack: args.slack,
+        profile: Some(args.profile),
     };
     let d = drift::drift(&old, &new, &opts, args.allow_cross_cloud).map_err(in_flags)?;
     for w in emit::drift::warnings(&d) {

@@ -17,8 +17,11 @@ mod lookup;
 mod net;
 mod output;
 mod plan;
+mod profiles;
 mod refresh;
+mod regions;
 mod resolve;
+mod rules;
 mod tables;
 mod tags;
 mod values;
@@ -96,6 +99,12 @@ enum Command {
     Refresh(refresh::Args),
     #[command(about = tables::ABOUT)]
     Tables(tables::Args),
+    #[command(about = profiles::ABOUT)]
+    Profiles(profiles::Args),
+    #[command(about = regions::ABOUT)]
+    Regions(regions::Args),
+    #[command(about = rules::ABOUT)]
+    Rules(rules::Args),
     #[command(about = completions::ABOUT)]
     Completions(completions::Args),
 }
@@ -138,6 +147,9 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Fetch(a) => fetch::run(a, &diag),
         Command::Refresh(a) => refresh::run(a, &diag),
         Command::Tables(a) => tables::run(a, &diag),
+        Command::Profiles(a) => profiles::run(a, &diag),
+        Command::Regions(a) => regions::run(a, &diag),
+        Command::Rules(a) => rules::run(a, &diag),
         Command::Completions(a) => completions::run(a),
     }?;
     diag.flush();

@@ -49,6 +49,10 @@ pub struct Args {
     net: NetArgs,
     #[command(flatten)]
     auth: AuthArgs,
+    /// The requirement profile whose route tags a table must send to Internet (`tagroute
+    /// profiles` lists them).
+    #[arg(long, value_name = "NAME", default_value = tagroute::profile::DEFAULT_PROFILE, value_parser = crate::values::profile)]
+    profile: String,
     /// Prefix of the route names tagroute manages, to count them.
     #[arg(long, value_name = "P", default_value = DEFAULT_NAME_PREFIX)]
     name_prefix: String,
@@ -77,6 +81,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     };
     // With --file, the file must be of the cloud searched.
     let snapshot = source.load(diag)?;
+    let profile = tagroute::profile::by_name(&args.profile)?;
     let mut client = args.auth.client(&args.net, cloud)?;
     let within = args.auth.operation_timeout;
     let (found, refused) = block_on(discover::route_tables(
@@ -86,7 +91,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     ))??;
     let facts: Vec<TableFacts> = found
         .iter()
-        .map(|f| discover::judge(f, &snapshot, &args.name_prefix))
+        .map(|f| discover::judge(f, &snapshot, &args.name_prefix, profile))
         .collect();
     for r in &refused {
         diag.warn(format!(
@@ -97,7 +102,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let text = match args.format {
         Format::Table => emit::tables::table(&facts, &refused),
         Format::Json => emit::tables::json(&facts, &refused),
-        Format::Toml => emit::tables::toml(&facts, cloud),
+        Format::Toml => emit::tables::toml(&facts, cloud, &profile.name),
     };
     deliver(&text, None)?;
     // A table not judged, or a row refused, leaves the answer incomplete: not a clean 0 or 1.

@@ -61,6 +61,11 @@ pub fn message_format()
 
 /// `--resource-group`: Azure's rules for a resource group name, checked before it is written
 /// into a script.
+/// A requirement profile's name, as the data spells it.
+pub fn profile(text: &str) -> Result<String, tagroute::profile::UnknownProfile> {
+    tagroute::profile::by_name(text).map(|p| p.name.clone())
+}
+
 pub fn resource_group(text: &str) -> Result<String, tagroute::text::NameError> {
     tagroute::text::check_resource_group(text)?;
     Ok(text.to_owned())

@@ -27,6 +27,32 @@ pub fn shell_quote(text: &str) -> String {
 /// cloud (a Government file's routes written through a public login would go to another
 /// table, or fail halfway), where the routes go.
 pub fn preamble(comment: &[String], cloud: Cloud, target: &Target) -> String {
+    let mut out = script_head(comment, cloud);
+    out.push_str(&variable(
+        "RESOURCE_GROUP",
+        &target.resource_group,
+        "--resource-group",
+    ));
+    out.push_str(&variable(
+        "ROUTE_TABLE",
+        &target.route_table,
+        "--route-table",
+    ));
+    out.push('\n');
+    out
+}
+
+/// A script variable: the flag's value, single-quoted, else the environment's, the script
+/// stopping before anything is done when neither is set.
+pub fn variable(name: &str, value: &Option<String>, flag: &str) -> String {
+    match value {
+        Some(v) => format!("{name}={}\n", shell_quote(v)),
+        None => format!("{name}=\"${{{name}:?set {name} or pass {flag} to tagroute}}\"\n"),
+    }
+}
+
+/// Shebang, the comment lines, strict mode and the check that `az` is set to `cloud`.
+pub fn script_head(comment: &[String], cloud: Cloud) -> String {
     let mut out = String::from("#!/usr/bin/env bash\n");
     for line in comment {
         out.push_str(&format!("# {}\n", super::comment_text(line)));
@@ -37,17 +63,6 @@ pub fn preamble(comment: &[String], cloud: Cloud, target: &Target) -> String {
         "if [ \"$(az cloud show --query name -o tsv)\" != {name} ]; then\n  echo \"these routes are for \
          the {name} cloud; az is set to another (az cloud set --name {name})\" >&2\n  exit 1\nfi\n"
     ));
-    let var = |name: &str, value: &Option<String>, flag: &str| match value {
-        Some(v) => format!("{name}={}\n", shell_quote(v)),
-        None => format!("{name}=\"${{{name}:?set {name} or pass {flag} to tagroute}}\"\n"),
-    };
-    out.push_str(&var(
-        "RESOURCE_GROUP",
-        &target.resource_group,
-        "--resource-group",
-    ));
-    out.push_str(&var("ROUTE_TABLE", &target.route_table, "--route-table"));
-    out.push('\n');
     out
 }
 

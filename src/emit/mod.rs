@@ -12,6 +12,7 @@ pub(crate) mod csv;
 pub mod diff;
 pub mod drift;
 pub(crate) mod json;
+pub mod rules;
 pub mod table;
 #[cfg(feature = "azure")]
 pub mod tables;

@@ -108,20 +108,23 @@ struct Entry<'a> {
 }
 
 #[derive(Serialize)]
-struct Defaults {
+struct Defaults<'a> {
     cloud: &'static str,
+    /// The profile the tables were judged by, when not the default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<&'a str>,
 }
 
 #[derive(Serialize)]
 struct FleetFile<'a> {
-    defaults: Defaults,
+    defaults: Defaults<'a>,
     table: Vec<Entry<'a>>,
 }
 
 /// A fleet file of the tables that force-tunnel (the ones tagroute's routes matter for). A
 /// table whose name another shares gets a `name` of its own: the name and its number among
 /// them (`rt-spoke-2`), a route name as the fleet file wants.
-pub fn toml(found: &[TableFacts], cloud: Cloud) -> String {
+pub fn toml(found: &[TableFacts], cloud: Cloud, profile: &str) -> String {
     let chosen: Vec<&TableFacts> = found.iter().filter(|t| t.force_tunnel).collect();
     let mut names: HashMap<String, usize> = HashMap::new();
     for t in &chosen {
@@ -149,6 +152,7 @@ pub fn toml(found: &[TableFacts], cloud: Cloud) -> String {
     let file = FleetFile {
         defaults: Defaults {
             cloud: cloud.short_name(),
+            profile: (profile != crate::profile::DEFAULT_PROFILE).then_some(profile),
         },
         table,
     };

@@ -37,6 +37,7 @@ struct Entry {
     cloud: Option<String>,
     region: Option<String>,
     tag: Option<Vec<String>>,
+    profile: Option<String>,
     family: Option<String>,
     name_prefix: Option<String>,
     max_routes: Option<usize>,
@@ -358,9 +359,18 @@ fn resolve(
         select::glob(pattern).map_err(|e| (tags_at.clone(), e.to_string()))?;
     }
     let (region, region_at) = pick!(region);
+    let (profile, profile_at) = pick!(profile);
+    let profile = match profile {
+        Some(name) => crate::profile::by_name(&name)
+            .map_err(|e| (profile_at, e.to_string()))?
+            .name
+            .clone(),
+        None => crate::profile::DEFAULT_PROFILE.to_owned(),
+    };
     let request = PlanRequest {
         region,
         tags,
+        profile,
         family,
         name_prefix: name_prefix.clone(),
         max_routes,

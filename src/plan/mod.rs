@@ -395,12 +395,14 @@ pub fn plan_named(
     opts: &PlanOptions,
 ) -> Result<Plan, PlanError> {
     let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
-    let selection = crate::select::for_plan(snapshot, region, &tags)?;
+    let profile = crate::profile::by_name(crate::profile::DEFAULT_PROFILE)
+        .expect("the default profile is in the data");
+    let selection = profile.selection(snapshot, region, &tags)?;
     plan(snapshot, selection.region.as_ref(), &selection.tags, opts)
 }
 
 /// Plans the routes for the selected tags (indices into `snapshot.tags`, as
-/// [`crate::select::for_plan`] gives them).
+/// [`crate::profile::Profile::selection`] gives them).
 pub fn plan(
     snapshot: &Snapshot,
     region: Option<&Region>,

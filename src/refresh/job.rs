@@ -185,6 +185,7 @@ pub async fn run(
             name_prefix: request.name_prefix.clone(),
             tag_routes: request.tag_routes.clone(),
             slack: request.slack.clone(),
+            profile: Some(request.profile.clone()),
         },
         diff: diff.as_ref(),
         applied: applied.as_ref(),

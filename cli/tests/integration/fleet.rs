@@ -173,6 +173,11 @@ impl Fleet {
             &file,
             &format!("AzureMachineLearning.{tag_region}"),
         ));
+        // The default profile also routes the paired region's Azure ML addresses (pairs as
+        // Microsoft's regions-paired.md of 2025-01-13 lists them).
+        if let Some(paired) = self.paired_aml_tag(i) {
+            required.extend(raw_prefixes(&file, &paired));
+        }
         required.retain(|p| !p.contains(':'));
         let want = v4_ranges(&required);
         let routes = self.fake.table(i).sorted_routes();
@@ -189,6 +194,24 @@ impl Fleet {
         for unmanaged in ["default", "onprem"] {
             assert!(routes.iter().any(|r| r.0 == unmanaged), "{name}");
         }
+    }
+
+    /// The `AzureMachineLearning` tag of table `i`'s paired region, if the file has one.
+    fn paired_aml_tag(&self, i: usize) -> Option<String> {
+        let (_, _, region, _, file) = TABLES[i];
+        let paired = match region {
+            "eastus" => "westus",
+            "westeurope" => "northeurope",
+            "francecentral" => "francesouth",
+            "japaneast" => "japanwest",
+            "chinaeast2" => "chinanorth2",
+            other => panic!("no pair written down for {other}"),
+        };
+        let file = snapshot(&self.data, file);
+        raw_tags(&file).into_iter().map(|t| t.0).find(|n| {
+            n.strip_prefix("AzureMachineLearning.")
+                .is_some_and(|r| r.eq_ignore_ascii_case(paired))
+        })
     }
 
     /// The tag suffix of table `i`'s region, as its file spells it.

@@ -101,7 +101,15 @@ fn plans_cover_exactly_the_default_tags_with_the_fewest_routes() {
     for (file, region, arm_name, tags) in CASES {
         let path = snapshot(&dir, file);
         let run = tagroute(&[
-            "plan", "--file", &path, "--region", region, "--format", "json",
+            "plan",
+            "--file",
+            &path,
+            "--region",
+            region,
+            "--format",
+            "json",
+            "--profile",
+            "legacy-2020",
         ])
         .status(0);
         let plan = run.json();

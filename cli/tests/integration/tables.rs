@@ -130,9 +130,12 @@ fn tables_are_found_judged_and_written_as_a_fleet() {
         },
     );
     let token = fake.token_file();
+    // Judged by the region's own two tags (the 2020 pair), as `required` counts them.
     let args = |format: &'static str| -> Vec<String> {
         [
             "tables",
+            "--profile",
+            "legacy-2020",
             "--subscription",
             SUB_A,
             "--subscription",
