@@ -405,6 +405,131 @@ mod tests {
         parse("demo", text.as_bytes()).unwrap()
     }
 
+    /// (direction, protocol, ports, tag) of a profile's rules.
+    fn flows(name: &str) -> Vec<(Direction, Protocol, Vec<&str>, &str)> {
+        by_name(name)
+            .unwrap()
+            .rules
+            .iter()
+            .map(|r| {
+                let ports = r.ports.iter().map(String::as_str).collect();
+                (r.direction, r.protocol, ports, r.tag.as_str())
+            })
+            .collect()
+    }
+
+    fn route_templates(name: &str) -> Vec<&'static str> {
+        by_name(name)
+            .unwrap()
+            .routes
+            .iter()
+            .map(|r| r.tag.as_str())
+            .collect()
+    }
+
+    /// Each profile holds the facts of its documents, written out here from the documents
+    /// themselves (see data/requirements.toml for the commits read).
+    #[test]
+    fn profiles_hold_the_facts_of_their_documents() {
+        use Direction::*;
+        use Protocol::*;
+        // machine-learning-compute-user-defined-routes.md: the primary and the secondary
+        // region's AzureMachineLearning, or one route to the AzureMachineLearning tag.
+        assert_eq!(
+            route_templates("aml-public-ip"),
+            [
+                "AzureMachineLearning.{region}",
+                "AzureMachineLearning.{paired}"
+            ]
+        );
+        assert_eq!(
+            by_name("aml-public-ip").unwrap().tag_routes[0].tag,
+            "AzureMachineLearning"
+        );
+        // how-to-secure-training-vnet.md: inbound TCP 44224 from AzureMachineLearning with a
+        // public IP, none without.
+        let public = flows("aml-public-ip");
+        assert!(public.contains(&(Inbound, Tcp, vec!["44224"], "AzureMachineLearning")));
+        let private = flows("aml-no-public-ip");
+        assert!(private.iter().all(|f| f.0 == Outbound));
+        assert!(route_templates("aml-no-public-ip").is_empty());
+        // machine-learning-public-internet-access.md's required outbound table.
+        for flow in [
+            (Outbound, Tcp, vec!["80", "443"], "AzureActiveDirectory"),
+            (Outbound, Tcp, vec!["443", "18881"], "AzureMachineLearning"),
+            (Outbound, Udp, vec!["5831"], "AzureMachineLearning"),
+            (Outbound, Any, vec!["443"], "BatchNodeManagement.{region}"),
+            (Outbound, Tcp, vec!["443"], "AzureResourceManager"),
+            (Outbound, Tcp, vec!["443"], "Storage.{region}"),
+            (Outbound, Tcp, vec!["443"], "AzureFrontDoor.FrontEnd"),
+            (
+                Outbound,
+                Tcp,
+                vec!["443"],
+                "MicrosoftContainerRegistry.{region}",
+            ),
+            (Outbound, Tcp, vec!["443"], "AzureFrontDoor.FirstParty"),
+        ] {
+            assert!(private.contains(&flow), "aml-no-public-ip lacks {flow:?}");
+            assert!(public.contains(&flow), "aml-public-ip lacks {flow:?}");
+        }
+        let fqdns: Vec<&str> = by_name("aml-no-public-ip")
+            .unwrap()
+            .fqdns
+            .iter()
+            .map(|f| f.fqdn.as_str())
+            .collect();
+        for f in [
+            "*.instances.azureml.ms",
+            "{region}.tundra.azureml.ms",
+            "*.{region}.batch.azure.com",
+            "*.{region}.service.batch.azure.com",
+        ] {
+            assert!(fqdns.contains(&f), "{f}");
+        }
+        // batch-virtual-network.md: classic pools take inbound TCP 29876-29877 from
+        // BatchNodeManagement.<region> and need its route; simplified pools need outbound 443
+        // to it and nothing inbound.
+        assert_eq!(
+            route_templates("batch-classic"),
+            ["BatchNodeManagement.{region}"]
+        );
+        assert!(flows("batch-classic").contains(&(
+            Inbound,
+            Tcp,
+            vec!["29876-29877"],
+            "BatchNodeManagement.{region}"
+        )));
+        assert_eq!(
+            flows("batch-simplified"),
+            [(Outbound, Any, vec!["443"], "BatchNodeManagement.{region}")]
+        );
+        assert!(route_templates("batch-simplified").is_empty());
+        // retirement-date-2026-03.md: classic node communication retired March 31, 2026.
+        assert_eq!(
+            by_name("batch-classic").unwrap().retired[0].date,
+            "2026-03-31"
+        );
+        // The 2020 pair, and the default that keeps it and adds the paired region.
+        assert_eq!(
+            route_templates("legacy-2020"),
+            [
+                "BatchNodeManagement.{region}",
+                "AzureMachineLearning.{region}"
+            ]
+        );
+        let mut default = route_templates(DEFAULT_PROFILE);
+        default.sort_unstable();
+        assert_eq!(
+            default,
+            [
+                "AzureMachineLearning.{paired}",
+                "AzureMachineLearning.{region}",
+                "BatchNodeManagement.{region}"
+            ]
+        );
+    }
+
     /// The default profile takes the region's two tags and the paired region's Azure ML tag;
     /// the legacy one the region's two; what a file lacks, a region without a pair and a region
     /// the list does not name are each said.

@@ -120,13 +120,14 @@ pub struct Args {
 }
 
 /// The formats `--format` may add beside `plan.json`, which every run writes.
-const RENDERINGS: [PlanFormat; 6] = [
+const RENDERINGS: [PlanFormat; 7] = [
     PlanFormat::Table,
     PlanFormat::Csv,
     PlanFormat::Az,
     PlanFormat::Terraform,
     PlanFormat::Arm,
     PlanFormat::Bicep,
+    PlanFormat::Avnm,
 ];
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]

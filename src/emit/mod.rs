@@ -6,6 +6,7 @@
 //! file gives a byte-identical result and a review diff shows only real changes.
 
 pub(crate) mod arm;
+pub(crate) mod avnm;
 pub(crate) mod az;
 pub(crate) mod bicep;
 pub(crate) mod csv;
@@ -39,11 +40,13 @@ pub enum PlanFormat {
     Terraform,
     Arm,
     Bicep,
+    /// An Azure Virtual Network Manager routing configuration (ARM template).
+    Avnm,
 }
 
 impl PlanFormat {
     /// Every format, in the order help lists them.
-    pub const ALL: [PlanFormat; 7] = [
+    pub const ALL: [PlanFormat; 8] = [
         PlanFormat::Table,
         PlanFormat::Json,
         PlanFormat::Csv,
@@ -51,6 +54,7 @@ impl PlanFormat {
         PlanFormat::Terraform,
         PlanFormat::Arm,
         PlanFormat::Bicep,
+        PlanFormat::Avnm,
     ];
 
     /// Its name on the command line.
@@ -63,6 +67,7 @@ impl PlanFormat {
             PlanFormat::Terraform => "terraform",
             PlanFormat::Arm => "arm",
             PlanFormat::Bicep => "bicep",
+            PlanFormat::Avnm => "avnm",
         }
     }
 }
@@ -77,6 +82,7 @@ pub fn render_plan(plan: &Plan, format: PlanFormat, target: &Target) -> String {
         PlanFormat::Terraform => terraform::plan(plan, target),
         PlanFormat::Arm => arm::plan(plan, target),
         PlanFormat::Bicep => bicep::plan(plan, target),
+        PlanFormat::Avnm => avnm::plan(plan, target),
     }
 }
 

@@ -514,6 +514,7 @@ fn rendering_name(format: PlanFormat) -> &'static str {
         PlanFormat::Terraform => "plan.tf",
         PlanFormat::Arm => "plan.arm.json",
         PlanFormat::Bicep => "plan.bicep",
+        PlanFormat::Avnm => "plan.avnm.json",
     }
 }
 

@@ -30,6 +30,7 @@ mod mix;
 mod newcomer;
 mod pinned;
 mod plan_real;
+mod profiles;
 mod properties;
 mod reading;
 mod refresh;
