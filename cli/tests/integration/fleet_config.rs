@@ -33,6 +33,11 @@ fn fleet_file_mistakes_are_one_line_naming_table_and_key() {
     let table =
         |extra: &str| format!("[[table]]\nid = \"{ID_A}\"\nregion = \"westeurope\"\n{extra}");
     refused(
+        &table("profile = \"aml\"\n"),
+        &[],
+        "table 1 profile: no profile 'aml': the profiles are forced-tunneling",
+    );
+    refused(
         &table("regoin = \"eastus\"\n"),
         &[],
         "tagroute.toml:4:1: unknown field `regoin`",
