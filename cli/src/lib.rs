@@ -14,6 +14,7 @@ mod fetch;
 mod fleet;
 mod live;
 mod lookup;
+mod man;
 mod net;
 mod output;
 mod plan;
@@ -107,6 +108,8 @@ enum Command {
     Rules(rules::Args),
     #[command(about = completions::ABOUT)]
     Completions(completions::Args),
+    #[command(about = man::ABOUT)]
+    Man(man::Args),
 }
 
 /// Prints clap's message for bad usage (or for `--help` and `--version`) in clap's format,
@@ -151,6 +154,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Regions(a) => regions::run(a, &diag),
         Command::Rules(a) => rules::run(a, &diag),
         Command::Completions(a) => completions::run(a),
+        Command::Man(a) => man::run(a),
     }?;
     diag.flush();
     Ok(status)

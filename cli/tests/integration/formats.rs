@@ -425,7 +425,7 @@ fn every_command_help_starts_with_its_listed_description() {
         })
         .filter(|(name, _)| !name.is_empty() && name != "help")
         .collect();
-    assert_eq!(listed.len(), 15, "{top}");
+    assert_eq!(listed.len(), 16, "{top}");
     // The two texts wrap at different columns: compare the first words.
     let opening = |s: &str| s.split_whitespace().take(5).collect::<Vec<_>>().join(" ");
     for (name, text) in listed {
@@ -484,4 +484,42 @@ fn output_lands_where_it_should() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), want);
     let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o644);
+}
+
+/// The manual pages come from the same definitions as `--help`: every command has one, and each
+/// names every long flag its help lists.
+#[test]
+fn man_pages_follow_the_help() {
+    let top = tagroute(&["man"]).status(0).stdout;
+    assert!(
+        top.starts_with(".ie") && top.contains(".TH tagroute 1"),
+        "{top}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    tagroute(&["man", "--dir", dir.path().to_str().unwrap()]).status(0);
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    pages.sort();
+    assert_eq!(pages.len(), 17, "{pages:?}");
+    for command in ["plan", "rules", "refresh", "tables"] {
+        let page =
+            std::fs::read_to_string(dir.path().join(format!("tagroute-{command}.1"))).unwrap();
+        let help = tagroute(&[command, "--help"]).status(0).stdout;
+        for flag in help
+            .split_whitespace()
+            .filter(|w| w.starts_with("--") && w.len() > 2)
+        {
+            let flag = flag.trim_end_matches([',', '.', ')', ']']);
+            if flag.contains('=') || flag.contains('|') || flag.contains('/') {
+                continue;
+            }
+            assert!(
+                page.contains(&flag.replace('-', "\\-")),
+                "{command}: {flag} is not in the man page"
+            );
+        }
+    }
+    tagroute(&["man", "nosuch"]).fails_with("no command 'nosuch'");
 }
