@@ -84,13 +84,13 @@ impl FamilyChoice {
 /// Why a selection failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SelectError {
-    #[error("unknown region {} in this {cloud} file; {}", crate::text::quoted(.input), closest_or(.closest, "closest known", if *.any { "no region of it is named like that" } else { "it names no regions" }))]
+    #[error("unknown region {} in this {cloud} file; {}", crate::text::quoted(.input), closest_or(.closest, "closest known", &regions_or(.regions)))]
     UnknownRegion {
         input: String,
         cloud: String,
         closest: Vec<String>,
-        /// The file names some region.
-        any: bool,
+        /// Every region the file names (said when none is close: a region of another cloud).
+        regions: Vec<String>,
     },
     #[error("tag pattern {} matches no tag in {source_name}; {}", crate::text::quoted(.pattern), closest_or(.closest, "closest", if *.any { "no tag of it is named like that (tagroute tags lists them)" } else { "it has no tags" }))]
     UnmatchedTag {
@@ -117,6 +117,15 @@ pub enum SelectError {
 }
 
 /// `label: a, b` for the names closest to what was asked, or `none` when there are none.
+/// The file's regions, for a name close to none of them.
+fn regions_or(regions: &[String]) -> String {
+    if regions.is_empty() {
+        "it names no regions".to_owned()
+    } else {
+        format!("its regions are {}", regions.join(", "))
+    }
+}
+
 fn closest_or(closest: &[String], label: &str, none: &str) -> String {
     if closest.is_empty() {
         none.to_owned()
@@ -212,7 +221,7 @@ pub fn resolve_region(snapshot: &Snapshot, input: &str) -> Result<Region, Select
         input: input.to_owned(),
         cloud: snapshot.cloud.to_string(),
         closest: closest(&key, names, 5),
-        any: !all.is_empty(),
+        regions: all.iter().map(|r| r.name.clone()).collect(),
     })
 }
 

@@ -12,13 +12,15 @@ use crate::output::{Diag, Status};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "For each address, every tag whose prefixes contain it, with the tag's \
-most specific matching prefix, most specific first. Addresses come from the arguments or, when \
-there are none, one per line on stdin (blank lines and `#` comments skipped)";
+most specific matching prefix, most specific first; for each CIDR prefix, the tags holding it \
+and those with prefixes inside it. Addresses come from the arguments or, when there are none, \
+one per line on stdin (blank lines and `#` comments skipped)";
 
 #[derive(clap::Args, Debug)]
 #[command(about = ABOUT, after_help = "\
 Examples:
   tagroute lookup --file ServiceTags_Public_20251028.json 20.42.1.2 2603:1030:40b::1
+  tagroute lookup --file ServiceTags_Public_20251028.json 20.42.0.0/16
   cut -d' ' -f1 flows.log | \\
       tagroute lookup --file ServiceTags_Public_20251028.json --format json
 
@@ -41,6 +43,12 @@ pub struct Args {
 struct Answer<'a> {
     address: IpAddr,
     matches: &'a [tagroute::lookup::Match<'a>],
+}
+
+#[derive(serde::Serialize)]
+struct PrefixAnswer<'a> {
+    prefix: tagroute::prefix::IpPrefix,
+    matches: &'a [tagroute::lookup::PrefixMatch<'a>],
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -77,12 +85,45 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 return Ok(());
             }
             let Ok(addr) = text.parse::<IpAddr>() else {
-                report(&format!(
-                    "tagroute: {}: {} is not an IP address",
-                    origin(),
-                    tagroute::text::quoted(text)
-                ));
-                return Ok(());
+                let Some(prefix) = text
+                    .contains('/')
+                    .then(|| text.parse::<tagroute::prefix::IpPrefix>().ok())
+                    .flatten()
+                else {
+                    report(&format!(
+                        "tagroute: {}: {} is not an IP address or prefix",
+                        origin(),
+                        tagroute::text::quoted(text)
+                    ));
+                    return Ok(());
+                };
+                let matches = index.lookup_prefix(prefix);
+                return match args.format {
+                    Format::Json => {
+                        let answer = PrefixAnswer {
+                            prefix,
+                            matches: &matches,
+                        };
+                        serde_json::to_writer(&mut *out, &answer)?;
+                        out.write_all(b"\n")
+                    }
+                    Format::Text => {
+                        if matches.is_empty() {
+                            writeln!(out, "{prefix}\t-\t-")?;
+                        }
+                        for m in &matches {
+                            let how = match m.relation {
+                                tagroute::lookup::Relation::Holds => "holds".to_owned(),
+                                tagroute::lookup::Relation::Inside => format!(
+                                    "inside ({})",
+                                    tagroute::text::plural(m.inside, "prefix")
+                                ),
+                            };
+                            writeln!(out, "{prefix}\t{}\t{}\t{how}", m.prefix, m.tag)?;
+                        }
+                        Ok(())
+                    }
+                };
             };
             let matches = index.lookup(addr);
             match args.format {
@@ -153,9 +194,9 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     }
     if bad > 0 {
         let (n, verb) = if bad == 1 {
-            ("input", "was not an IP address")
+            ("input", "was not an IP address or prefix")
         } else {
-            ("inputs", "were not IP addresses")
+            ("inputs", "were not IP addresses or prefixes")
         };
         eprintln!("tagroute: error: {bad} {n} {verb}");
         return Ok(Status::Error);

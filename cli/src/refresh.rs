@@ -59,7 +59,7 @@ pub struct Args {
     #[arg(
         long,
         value_parser = crate::values::cloud(),
-        required_unless_present = "config",
+        required_unless_present_any = ["config", "file"],
         help_heading = "Service-tag file"
     )]
     cloud: Option<Cloud>,
@@ -154,9 +154,9 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     if let Some(path) = &args.fleet.config {
         return run_fleet(&args, path, diag);
     }
-    let Some(cloud) = args.cloud else {
-        anyhow::bail!("refresh needs --cloud (or --config)");
-    };
+    if args.cloud.is_none() && args.file.is_none() {
+        anyhow::bail!("refresh needs --cloud or --file (or --config)");
+    }
     if args.apply && args.live.route_table_id.is_none() {
         anyhow::bail!("--apply needs --route-table-id (or --config)");
     }
@@ -166,7 +166,19 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         );
     }
     let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
-    let (bytes, source_info) = get_file(&args, cloud, diag)?;
+    // The cloud named, else (with --file) the file's own, as other commands take it; but a
+    // file never chooses where the token goes: with a live table it is Public unless named.
+    let (bytes, source_info) = match (args.cloud, &args.file) {
+        (Some(cloud), _) => get_file(&args, cloud, diag)?,
+        (None, Some(f)) => source::local::given(f)?,
+        (None, None) => unreachable!("refused above"),
+    };
+    let snapshot = snapshot::parse(source_info.name(), &bytes)?;
+    let cloud = match (args.cloud, &args.live.route_table_id) {
+        (Some(cloud), _) => cloud,
+        (None, Some(_)) => Cloud::Public,
+        (None, None) => snapshot.cloud,
+    };
     let id = args.live.route_table_id.clone();
     let mut client = match &id {
         Some(_) => Some(args.live.client(&args.net, cloud)?),
@@ -194,7 +206,6 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         },
         notify: args.webhook.is_some(),
     };
-    let snapshot = snapshot::parse(source_info.name(), &bytes)?;
     let file = job::NewFile {
         bytes: &bytes,
         snapshot: &snapshot,

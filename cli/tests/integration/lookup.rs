@@ -189,3 +189,56 @@ fn bad_lines_do_not_stop_the_answers() {
     );
     assert!(run.stderr.len() < 1000);
 }
+
+/// A CIDR prefix is looked up too: the tags with a prefix holding all of it, and those with
+/// prefixes inside it, counted, as a scan of the raw IPv4 prefix lists finds them (ranges
+/// compared as numbers).
+#[test]
+fn prefixes_are_looked_up_as_holders_and_insiders() {
+    let dir = data_dir().expect("the service-tag data");
+    let file = snapshot(&dir, "ServiceTags_Public_20251028.json");
+    let tags = raw_tags(&file);
+    let range = |p: &str| v4_ranges(&[p.to_owned()])[0];
+    for query in ["20.42.0.0/16", "13.69.106.128/26", "52.0.0.0/8", "198.18.0.0/15"] {
+        let (qlo, qhi) = range(query);
+        let mut want: Vec<(String, String)> = Vec::new();
+        for (name, _, prefixes) in &tags {
+            let v4: Vec<&String> = prefixes.iter().filter(|p| !p.contains(':')).collect();
+            let holds = v4.iter().any(|p| {
+                let (lo, hi) = range(p);
+                lo <= qlo && qhi <= hi
+            });
+            let inside = v4
+                .iter()
+                .filter(|p| {
+                    let (lo, hi) = range(p);
+                    qlo <= lo && hi <= qhi && (lo, hi) != (qlo, qhi)
+                })
+                .count();
+            if holds {
+                want.push((name.clone(), "holds".into()));
+            } else if inside > 0 {
+                want.push((name.clone(), format!("inside {inside}")));
+            }
+        }
+        want.sort();
+        let doc = tagroute(&["lookup", "-f", &file, "--format", "json", query])
+            .status(0)
+            .json();
+        assert_eq!(doc["prefix"], query);
+        let mut got: Vec<(String, String)> = doc["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let how = match m["relation"].as_str().unwrap() {
+                    "holds" => "holds".to_owned(),
+                    _ => format!("inside {}", m["inside"]),
+                };
+                (m["tag"].as_str().unwrap().to_owned(), how)
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "{query}");
+    }
+}
