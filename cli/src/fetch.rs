@@ -13,14 +13,15 @@ use crate::output::{Diag, Status, deliver, write_atomic};
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Download the newest service-tag file of a cloud: found on the \
 download-center page, else by probing the fixed download path for recent dates, or from --url, or \
-from the ARM API. The file is validated (JSON, cloud, changeNumber not older than the cached one) \
-before it is stored";
+from the ARM API, or from a file on this machine (--file: to seed the cache for --offline). The \
+file is validated (JSON, cloud, changeNumber not older than the cached one) before it is stored";
 
 #[derive(clap::Args, Debug)]
 #[command(about = ABOUT, after_help = "\
 Examples:
   tagroute fetch --cloud public
   tagroute fetch --cloud usgov --out ServiceTags_AzureGovernment.json
+  tagroute fetch --cloud public --file data/ServiceTags_Example.json
   tagroute fetch --cloud public --url \\
       https://download.microsoft.com/download/7/1/D/71D86715-5596-4529-9B13-DA13A5DE5B63/\\
 ServiceTags_Public_20251028.json
@@ -35,9 +36,14 @@ pub struct Args {
     /// Also write the file here (atomically).
     #[arg(long, short = 'o', value_name = "PATH")]
     out: Option<PathBuf>,
-    /// Download this URL instead of discovering the newest file.
+    /// Download this URL instead of discovering the newest file (`file://` reads a local file,
+    /// as --file).
     #[arg(long, value_name = "URL", conflicts_with = "arm")]
     url: Option<Url>,
+    /// Store this local file, validated as a download is, instead of downloading: the cache
+    /// then serves --offline runs.
+    #[arg(long, short = 'f', value_name = "PATH", conflicts_with_all = ["arm", "url"])]
+    file: Option<PathBuf>,
     /// Use the ARM Service Tag Discovery API (needs --subscription, --location and a token in
     /// $AZURE_ACCESS_TOKEN or --token-file). It can lag the weekly file by weeks.
     #[arg(long, requires_all = ["subscription", "location"])]
@@ -84,14 +90,21 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             location: args.location.clone().expect("required by clap"),
             token: token(&args)?,
         }
+    } else if let Some(path) = &args.file {
+        Method::File(path.clone())
+    } else if let Some(url) = args.url.as_ref().filter(|u| u.scheme() == "file") {
+        let path = url
+            .to_file_path()
+            .map_err(|()| anyhow::anyhow!("--url {url}: not a local file's URL"))?;
+        Method::File(path)
     } else if let Some(url) = &args.url {
         Method::Url(url.clone())
     } else {
         args.net.discover()
     };
     anyhow::ensure!(
-        !args.net.offline,
-        "fetch goes to the network; --offline makes no sense here"
+        !args.net.offline || matches!(method, Method::File(_)),
+        "fetch goes to the network; --offline makes no sense here (but with --file)"
     );
     let store = args.net.store()?;
     let http = args.net.http()?;

@@ -32,7 +32,8 @@ pub struct NetArgs {
     /// Fixed download path that is probed for recent dates when the page gives no link.
     #[arg(long, value_name = "URL")]
     pub download_base: Option<Url>,
-    /// Resource Manager endpoint, for --arm and --route-table-id [default: the cloud's].
+    /// Resource Manager endpoint: of the Service Tag Discovery API and of live route tables
+    /// [default: the cloud's].
     #[arg(long, value_name = "URL")]
     pub arm_endpoint: Option<Url>,
     /// How many days back the date probe looks.

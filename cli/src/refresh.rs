@@ -85,7 +85,7 @@ pub struct Args {
     #[command(flatten)]
     live: crate::live::LiveArgs,
     /// Apply the change to the --route-table-id table (with --config: to every table) and
-    /// verify it (as `apply --yes`).
+    /// verify it, with the same guards and read-back as the apply command.
     #[arg(long, help_heading = "Writing the live table")]
     apply: bool,
     #[command(flatten)]

@@ -157,6 +157,17 @@ pub fn load(path: &str, default_cloud: Cloud) -> Result<Vec<TableSpec>, ConfigEr
     parse(path, &bytes, default_cloud)
 }
 
+/// Whether byte `at` of a fleet file lies under its `[defaults]` header.
+fn in_defaults(text: &str, at: usize) -> bool {
+    let before = &text[..at.min(text.len())];
+    before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .is_some_and(|header| header.starts_with("[defaults]"))
+}
+
 /// Checks a fleet file's text, as [`load`]; `path` names it in errors.
 pub fn parse(
     path: &str,
@@ -180,11 +191,17 @@ pub fn parse(
     let file: File = toml::from_str(text).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start);
         let (line, column) = line_column(bytes, at);
+        let mut message = crate::text::for_terminal(e.message().trim()).replace("\\n", " ");
+        // [defaults] and a [[table]] are read alike, but a table's own keys are no valid key
+        // of [defaults]: an unknown key there lists the keys valid there.
+        if in_defaults(text, at) {
+            message = message.replace("`name`, `id`, ", "");
+        }
         ConfigError::Syntax {
             path: path.to_owned(),
             line,
             column,
-            message: crate::text::for_terminal(e.message().trim()).replace("\\n", " "),
+            message,
         }
     })?;
     let per_table = [
@@ -218,7 +235,7 @@ pub fn parse(
         message,
     })?;
     let mut specs: Vec<TableSpec> = Vec::with_capacity(file.table.len());
-    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut by_id: HashMap<String, (usize, String)> = HashMap::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
     for (i, entry) in file.table.iter().enumerate() {
         let number = i + 1;
@@ -238,10 +255,15 @@ pub fn parse(
             return Err(invalid(place("id"), MISSING_ID.into()));
         };
         let id_key = spec.id.to_string().to_ascii_lowercase();
-        if let Some(first) = by_id.insert(id_key, number) {
+        if let Some((first, first_name)) = by_id.insert(id_key, (number, spec.name.clone())) {
             return Err(invalid(
                 place("id"),
-                format!("the same route table as table {first}"),
+                format!(
+                    "{} ({}) is the same route table as table {first} ({})",
+                    crate::text::quoted(&spec.name),
+                    spec.id,
+                    crate::text::quoted(&first_name)
+                ),
             ));
         }
         if let Some(first) = by_name.insert(spec.name.to_ascii_lowercase(), number) {

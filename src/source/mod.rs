@@ -80,6 +80,9 @@ pub enum Method {
         location: String,
         token: String,
     },
+    /// A file on this machine (a download made elsewhere, or a copy of record), validated and
+    /// stored as a download would be: how the cache is seeded for `--offline`.
+    File(std::path::PathBuf),
 }
 
 /// The result of a fetch.
@@ -102,7 +105,13 @@ pub struct Outcome {
 pub enum SourceError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    #[error("{url}: downloaded file is not valid")]
+    #[error("{path}")]
+    Local {
+        path: String,
+        #[source]
+        err: std::io::Error,
+    },
+    #[error("{url}: the file is not valid")]
     Invalid {
         url: String,
         #[source]
@@ -393,6 +402,28 @@ pub async fn fetch(
                 discover(http, cloud, ep, *probe_days, *today, notes).await?
             }
             Method::Arm { .. } => unreachable!("handled above"),
+            Method::File(path) => {
+                let absolute = std::path::absolute(path).map_err(|err| SourceError::Local {
+                    path: path.display().to_string(),
+                    err,
+                })?;
+                let bytes = crate::fsutil::read_bounded(path, snapshot::MAX_FILE_BYTES, false)
+                    .map_err(|err| SourceError::Local {
+                        path: path.display().to_string(),
+                        err,
+                    })?;
+                let url = Url::from_file_path(&absolute).map_err(|()| SourceError::Local {
+                    path: path.display().to_string(),
+                    err: std::io::Error::other("not a path a file URL can name"),
+                })?;
+                let download = Download {
+                    bytes,
+                    url,
+                    found_via: "given file".into(),
+                    validators: Default::default(),
+                };
+                return store_download(store, cloud, download, stored_change);
+            }
         };
         let validators = stored
             .as_ref()
@@ -425,6 +456,17 @@ pub async fn fetch(
             },
         }
     };
+    store_download(store, cloud, download, stored_change)
+}
+
+/// Validates a file got by any method (JSON, its cloud, not older than the stored one) and
+/// stores it with its metadata.
+fn store_download(
+    store: &Store,
+    cloud: Cloud,
+    download: Download,
+    stored_change: Option<u64>,
+) -> Result<Outcome, SourceError> {
     let url = http::shown(&download.url);
     let snap = snapshot::parse(&url, &download.bytes).map_err(|err| SourceError::Invalid {
         url: url.clone(),

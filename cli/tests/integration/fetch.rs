@@ -289,7 +289,7 @@ fn wrong_cloud_older_change_number_and_bad_json_are_refused() {
     case.fetch(&server, &["--url", &server.url("/old.json")])
         .fails_with("has changeNumber 404, older than the stored 405: refusing to roll back");
     case.fetch(&server, &["--url", &server.url("/html.json")])
-        .fails_with("downloaded file is not valid");
+        .fails_with("the file is not valid");
     case.fetch(&server, &["--url", &server.url("/missing.json")])
         .fails_with("HTTP 404");
     assert_eq!(case.cached().unwrap(), stored);

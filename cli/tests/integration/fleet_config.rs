@@ -55,7 +55,7 @@ fn fleet_file_mistakes_are_one_line_naming_table_and_key() {
                 .replace("SUBSCRIPTIONS", "subscriptions")
         ),
         &[],
-        "table 2 id: the same route table as table 1",
+        "table 2 id: 'RT-A' (/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/RG/providers/Microsoft.Network/routeTables/RT-A) is the same route table as table 1 ('rt-a')",
     );
     refused(
         &format!(

@@ -199,7 +199,12 @@ fn prefixes_are_looked_up_as_holders_and_insiders() {
     let file = snapshot(&dir, "ServiceTags_Public_20251028.json");
     let tags = raw_tags(&file);
     let range = |p: &str| v4_ranges(&[p.to_owned()])[0];
-    for query in ["20.42.0.0/16", "13.69.106.128/26", "52.0.0.0/8", "198.18.0.0/15"] {
+    for query in [
+        "20.42.0.0/16",
+        "13.69.106.128/26",
+        "52.0.0.0/8",
+        "198.18.0.0/15",
+    ] {
         let (qlo, qhi) = range(query);
         let mut want: Vec<(String, String)> = Vec::new();
         for (name, _, prefixes) in &tags {

@@ -192,3 +192,200 @@ fn a_download_that_finds_nothing_says_what_the_page_did() {
         run.stderr
     );
 }
+
+/// The stumbles a newcomer met, each mended: refresh takes the cloud from its file; a region of
+/// another cloud lists the file's regions; the cache is seeded from a local file for --offline;
+/// a mistake in [defaults] lists the keys valid there.
+#[test]
+fn first_steps_do_not_stumble() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let run = tagroute(&[
+        "refresh",
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--file",
+        &example(),
+        "--region",
+        "westeurope",
+    ])
+    .status(1);
+    assert!(
+        run.stdout.starts_with("Public changeNumber 42 (first run)"),
+        "{}",
+        run.stdout
+    );
+
+    let gov = tmp.path().join("gov.json");
+    std::fs::write(
+        &gov,
+        std::fs::read_to_string(example())
+            .unwrap()
+            .replace("\"cloud\": \"Public\"", "\"cloud\": \"AzureGovernment\""),
+    )
+    .unwrap();
+    tagroute(&["plan", "-f", gov.to_str().unwrap(), "-r", "eastus"])
+        .fails_with("unknown region 'eastus' in this AzureGovernment file; its regions are francecentral, westeurope");
+
+    let cache = tmp.path().join("cache");
+    let c = cache.to_str().unwrap();
+    let seeded = tagroute(&[
+        "fetch",
+        "--cloud",
+        "public",
+        "--file",
+        &example(),
+        "--cache-dir",
+        c,
+    ])
+    .status(0);
+    assert!(
+        seeded.stdout.starts_with("updated: Public changeNumber 42"),
+        "{}",
+        seeded.stdout
+    );
+    let offline = tagroute(&[
+        "plan",
+        "--cloud",
+        "public",
+        "--offline",
+        "--cache-dir",
+        c,
+        "-r",
+        "westeurope",
+        "-q",
+    ])
+    .status(0);
+    assert!(
+        offline.stdout.contains("changeNumber 42"),
+        "{}",
+        offline.stdout
+    );
+    tagroute(&[
+        "fetch",
+        "--cloud",
+        "usgov",
+        "--file",
+        &example(),
+        "--cache-dir",
+        c,
+    ])
+    .fails_with("is a Public file, not AzureGovernment");
+    let next = std::path::absolute(repo().join("data/ServiceTags_Example_next.json")).unwrap();
+    let url = format!("file://{}", next.display());
+    tagroute(&[
+        "fetch",
+        "--cloud",
+        "public",
+        "--url",
+        &url,
+        "--cache-dir",
+        c,
+    ])
+    .status(0);
+    tagroute(&[
+        "fetch",
+        "--cloud",
+        "public",
+        "--file",
+        &example(),
+        "--cache-dir",
+        c,
+    ])
+    .fails_with("refusing to roll back");
+
+    let config = tmp.path().join("tagroute.toml");
+    std::fs::write(&config, "[defaults]\nnme = 1\n").unwrap();
+    let run = tagroute(&[
+        "diff",
+        "--config",
+        config.to_str().unwrap(),
+        "--file",
+        &example(),
+    ])
+    .fails_with("unknown field `nme`, expected one of `cloud`, `region`");
+    assert!(!run.stderr.contains("`name`"), "{}", run.stderr);
+}
+
+/// Every flag a command's help names is a flag of that command.
+#[test]
+fn help_texts_name_only_their_own_flags() {
+    let top = tagroute(&["--help"]).status(0).stdout;
+    let commands: Vec<String> = top
+        .lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        // A command's line is indented by two; its wrapped description by more.
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| {
+            l.strip_prefix("  ")?
+                .split_whitespace()
+                .next()
+                .map(str::to_owned)
+        })
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() >= 16, "{commands:?}");
+    for command in commands {
+        let help = tagroute(&[&command, "--help"]).status(0).stdout;
+        // The flags it has: those its option lines begin with.
+        let own: Vec<String> = help
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with('-'))
+            .flat_map(|l| {
+                l.split([' ', ','])
+                    .filter(|w| w.starts_with("--"))
+                    .map(str::to_owned)
+            })
+            .map(|w| w.split(['=', '<']).next().unwrap().to_owned())
+            .collect();
+        let examples = help.split("Example").next().unwrap_or(&help);
+        for word in examples.split(|c: char| c.is_whitespace() || "(),;:`'\"[]".contains(c)) {
+            let flag = word.trim_end_matches(['.', '/']);
+            if flag.len() > 2
+                && flag.starts_with("--")
+                && flag[2..]
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-')
+            {
+                assert!(
+                    own.iter().any(|o| o == flag),
+                    "{command} --help names {flag}, not its own"
+                );
+            }
+        }
+    }
+}
+
+/// Every error about a file names its path.
+#[test]
+fn a_missing_file_is_named() {
+    let missing = "/nonexistent/tagroute-missing.json";
+    let ex = example();
+    for args in [
+        vec!["plan", "-f", missing, "-r", "westeurope"],
+        vec!["tags", "-f", missing],
+        vec!["rules", "-f", missing, "-r", "westeurope"],
+        vec!["regions", "-f", missing],
+        vec!["lookup", "-f", missing, "1.2.3.4"],
+        vec!["drift", missing, &ex],
+        vec!["aggregate", missing],
+        vec!["diff", "-f", &ex, "-r", "westeurope", "--existing", missing],
+        vec!["diff", "--config", missing, "-f", &ex],
+        vec![
+            "refresh",
+            "--state-dir",
+            "/tmp/tagroute-never",
+            "-f",
+            missing,
+            "-r",
+            "westeurope",
+        ],
+    ] {
+        let run = tagroute(&args);
+        assert_eq!(run.status, 2, "{args:?}");
+        assert!(run.stderr.contains(missing), "{args:?}: {}", run.stderr);
+    }
+}
