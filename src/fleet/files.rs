@@ -27,7 +27,7 @@ pub enum FilesError {
         number: usize,
         name: String,
         #[source]
-        err: SelectError,
+        err: Box<SelectError>,
     },
     #[error(transparent)]
     Get(Box<dyn std::error::Error + Send + Sync>),
@@ -84,7 +84,7 @@ pub fn files(
             .map_err(|err| FilesError::Region {
                 number: i + 1,
                 name: spec.name.clone(),
-                err,
+                err: Box::new(err),
             })?;
     }
     Ok((files, unused))
