@@ -21,7 +21,7 @@ file is validated (JSON, cloud, changeNumber not older than the cached one) befo
 Examples:
   tagroute fetch --cloud public
   tagroute fetch --cloud usgov --out ServiceTags_AzureGovernment.json
-  tagroute fetch --cloud public --file data/ServiceTags_Example.json
+  tagroute fetch --cloud public --file data/ServiceTags_Example.json --cache-dir ./example-cache
   tagroute fetch --cloud public --url \\
       https://download.microsoft.com/download/7/1/D/71D86715-5596-4529-9B13-DA13A5DE5B63/\\
 ServiceTags_Public_20251028.json

@@ -65,9 +65,24 @@ fn help_examples(text: &str) -> Vec<String> {
     out
 }
 
-/// The `tagroute` command lines of the README's sh and console blocks.
+/// The documents whose examples are run: the README, the guide, the design notes and the
+/// contributing notes, one after the other (each ends outside a code block).
+fn documents() -> String {
+    [
+        "README.md",
+        "docs/guide.md",
+        "docs/design.md",
+        "CONTRIBUTING.md",
+    ]
+    .iter()
+    .map(|d| std::fs::read_to_string(crate::harness::repo().join(d)).unwrap())
+    .collect::<Vec<_>>()
+    .join("\n")
+}
+
+/// The `tagroute` command lines of the documents' sh and console blocks.
 fn readme_examples() -> Vec<String> {
-    let text = std::fs::read_to_string(crate::harness::repo().join("README.md")).unwrap();
+    let text = documents();
     let mut out = Vec::new();
     let mut block: Option<&str> = None;
     let mut current = String::new();
@@ -377,7 +392,7 @@ fn every_readme_example_runs_as_shown() {
 
 /// The README's console blocks: each `$ command` with the lines shown after it.
 fn readme_transcripts() -> Vec<(String, Vec<String>)> {
-    let text = std::fs::read_to_string(crate::harness::repo().join("README.md")).unwrap();
+    let text = documents();
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     let mut inside = false;
     let mut continued = false;
