@@ -122,25 +122,89 @@ pub fn hcl_to_json(text: &str) -> Option<serde_json::Value> {
     Some(serde_json::from_slice(&out.stdout).unwrap())
 }
 
-/// The folder of real snapshots; `None` (test skipped) when it is missing outside CI.
+/// The real service-tag files the tests read (`cli/tests/data/servicetags/`, with their
+/// provenance), each with the SHA-256 of its decompressed bytes.
+const CARRIED: [(&str, &str); 9] = [
+    (
+        "ServiceTags_Public_20250728.json",
+        "04773b278fb93870ff3c8e8408f271925feba729c60ffce5df43f3afe7f90bbc",
+    ),
+    (
+        "ServiceTags_Public_20251013.json",
+        "f7bebcb16a44bef1324495f600f804f432c319838559ce0837a4af50145f407f",
+    ),
+    (
+        "ServiceTags_Public_20251028.json",
+        "9cb4e5f9371cec1297b05a6f5d742768921a28bd854a3a9cbd80673a6399dc40",
+    ),
+    (
+        "ServiceTags_AzureGovernment_20260706.json",
+        "d60a4f8c0c105c7fdf7dec37280b08573ae99540f3fa3293e2e109f4a244c5bd",
+    ),
+    (
+        "ServiceTags_AzureGovernment_20260713.json",
+        "bf5de28ab316997168242758d69b2169dba19b61af030dc7a4e53facc05dde41",
+    ),
+    (
+        "ServiceTags_AzureGovernment_20260720.json",
+        "526a500736740f22077bf7846b46243f6e0d823353042461e6e90212c5e6849e",
+    ),
+    (
+        "ServiceTags_China_20260706.json",
+        "be0f14df41ef38a466e64d99c085440c09b3e6956ecda3ebe2de67865510942e",
+    ),
+    (
+        "ServiceTags_China_20260713.json",
+        "aa76eee8cfe5b56ab5c5ceb9f74aa5d3387fb2f7fe37b7881d754aae5b528bee",
+    ),
+    (
+        "ServiceTags_China_20260720.json",
+        "bd83fd5acb17c1ed9c0bf1ad47b291787fccd06436fd6509169a6a0a506ca94a",
+    ),
+];
+
+/// The folder of real service-tag files: `$TAGROUTE_TEST_DATA` when set, else the copies the
+/// repository carries, decompressed once into `target/test-data/servicetags` (checked against
+/// their recorded SHA-256). Always `Some`: no data test skips, on a fresh clone either.
 pub fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("TAGROUTE_TEST_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/data/servicetags"));
-    if dir.join("ServiceTags_Public_20251028.json").is_file() {
-        return Some(dir);
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    Some(DIR.get_or_init(carried_data).clone())
+}
+
+fn carried_data() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TAGROUTE_TEST_DATA") {
+        return PathBuf::from(dir);
     }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "CI is set but the service-tag snapshots are missing from {}",
-            dir.display()
+    let from = repo().join("cli/tests/data/servicetags");
+    let dir = repo().join("target/test-data/servicetags");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, sum) in CARRIED {
+        let path = dir.join(name);
+        if std::fs::read(&path).is_ok_and(|b| sha256(&b) == sum) {
+            continue;
+        }
+        let gz = std::fs::File::open(from.join(format!("{name}.gz"))).unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut bytes).unwrap();
+        assert_eq!(
+            sha256(&bytes),
+            sum,
+            "{name}: the carried copy is not the recorded file"
         );
+        // Written whole under another name, then renamed: a reader never sees half a file.
+        let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+        std::fs::write(&tmp, &bytes).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
     }
-    eprintln!(
-        "skipped: no service-tag snapshots in {} (set TAGROUTE_TEST_DATA)",
-        dir.display()
-    );
-    None
+    dir
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Path of one snapshot file, as a string for arguments.

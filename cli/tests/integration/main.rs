@@ -1,5 +1,6 @@
 //! One integration test binary: each module covers one feature, running the built `tagroute`
-//! on the real service-tag snapshots in `../shared/data/servicetags/` (or `$TAGROUTE_TEST_DATA`).
+//! on real service-tag files the repository carries (`cli/tests/data/servicetags/`, decompressed
+//! into `target/test-data/`; or `$TAGROUTE_TEST_DATA`).
 
 mod harness;
 
