@@ -359,7 +359,7 @@ fn check(world: &World, cmd: &str, origin: &str) {
 
 #[test]
 fn every_help_example_runs_as_shown() {
-    let Some(data) = data_dir() else { return };
+    let data = data_dir();
     let world = World::new(&data);
     world.seed_cache();
     let top = tagroute(&["--help"]).status(0).stdout;
@@ -380,7 +380,7 @@ fn every_help_example_runs_as_shown() {
 
 #[test]
 fn every_readme_example_runs_as_shown() {
-    let Some(data) = data_dir() else { return };
+    let data = data_dir();
     let world = World::new(&data);
     world.seed_cache();
     let examples = readme_examples();
@@ -428,7 +428,7 @@ fn readme_transcripts() -> Vec<(String, Vec<String>)> {
 
 #[test]
 fn readme_transcripts_are_what_the_commands_print() {
-    let Some(data) = data_dir() else { return };
+    let data = data_dir();
     let world = World::new(&data);
     let transcripts = readme_transcripts();
     assert!(transcripts.len() >= 3);

@@ -66,7 +66,7 @@ impl Case {
 
 #[test]
 fn discovers_downloads_and_then_revalidates_with_a_304() {
-    let Some(dir) = data_dir() else { return };
+    let dir = data_dir();
     let file = read(&dir, CHINA_NEW);
     let server = Server::start(move |req, _| match req.path() {
         "/page" => Reply::body(page(&format!("http://{}", req.header("host").unwrap()))),
@@ -144,7 +144,7 @@ fn discovers_downloads_and_then_revalidates_with_a_304() {
 /// the C library linked into it, the default build through the shared one.
 #[test]
 fn fetches_from_a_host_given_by_name() {
-    let Some(dir) = data_dir() else { return };
+    let dir = data_dir();
     let file = read(&dir, CHINA_NEW);
     let server = Server::start(move |_, _| Reply::body(file.clone()));
     let case = Case::new();
@@ -157,7 +157,7 @@ fn fetches_from_a_host_given_by_name() {
 
 #[test]
 fn retries_503_and_honours_retry_after_on_429() {
-    let Some(dir) = data_dir() else { return };
+    let dir = data_dir();
     let file = read(&dir, CHINA_NEW);
     let server = Server::start(move |req, nth| match (req.path(), nth) {
         ("/a.json", 0) => Reply::status(503),
@@ -188,7 +188,7 @@ fn retries_503_and_honours_retry_after_on_429() {
 
 #[test]
 fn broken_bodies_are_retried_and_never_stored() {
-    let Some(dir) = data_dir() else { return };
+    let dir = data_dir();
     let file = read(&dir, CHINA_NEW);
     let server = Server::start(move |req, nth| match (req.path(), nth) {
         ("/once.json", 0) => Reply::DropMidBody {
@@ -228,7 +228,7 @@ fn broken_bodies_are_retried_and_never_stored() {
 
 #[test]
 fn a_page_without_a_link_falls_back_to_probing_dates() {
-    let Some(dir) = data_dir() else { return };
+    let dir = data_dir();
     let file = read(&dir, CHINA_NEW);
     let fmt = time::macros::format_description!("[year][month][day]");
     let date = (time::OffsetDateTime::now_utc().date() - time::Duration::days(9))
@@ -273,7 +273,7 @@ fn a_page_without_a_link_falls_back_to_probing_dates() {
 
 #[test]
 fn wrong_cloud_older_change_number_and_bad_json_are_refused() {
-    let Some(dir) = data_dir() else { return };
+    let dir = data_dir();
     let gov = read(&dir, "ServiceTags_AzureGovernment_20260720.json");
     let older = read(&dir, CHINA_OLD);
     let server = Server::start(move |req, _| match req.path() {
@@ -297,7 +297,7 @@ fn wrong_cloud_older_change_number_and_bad_json_are_refused() {
 
 #[test]
 fn slow_servers_time_out_and_limits_hold() {
-    let Some(dir) = data_dir() else { return };
+    let dir = data_dir();
     let file = read(&dir, CHINA_NEW);
     let server = Server::start(move |_, _| {
         Reply::Slow(Duration::from_secs(3), Box::new(Reply::body(file.clone())))
@@ -339,7 +339,7 @@ fn slow_servers_time_out_and_limits_hold() {
 
 #[test]
 fn arm_api_pages_are_followed_with_the_token() {
-    let Some(dir) = data_dir() else { return };
+    let dir = data_dir();
     let mut doc: serde_json::Value = serde_json::from_slice(&read(&dir, CHINA_NEW)).unwrap();
     let values = doc["values"].as_array().unwrap().clone();
     let (first, second) = values.split_at(values.len() / 2);
@@ -427,7 +427,7 @@ fn arm_api_pages_are_followed_with_the_token() {
 
 #[test]
 fn cloud_option_uses_the_cache_and_offline_never_downloads() {
-    let Some(dir) = data_dir() else { return };
+    let dir = data_dir();
     let case = Case::new();
     let cache = case.cache.to_str().unwrap().to_owned();
     tagroute(&[
@@ -499,7 +499,7 @@ fn cloud_option_uses_the_cache_and_offline_never_downloads() {
 /// and a redirect loop fails at once instead of being retried as a transient failure.
 #[test]
 fn redirects_follow_the_rules_of_the_first_url() {
-    let Some(dir) = data_dir() else { return };
+    let dir = data_dir();
     let file = read(&dir, CHINA_NEW);
     let server = Server::start(move |req, _| {
         let port = req

@@ -115,18 +115,18 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    pub fn start(faults: FleetFaults) -> Option<Fleet> {
-        let data = data_dir()?;
+    pub fn start(faults: FleetFaults) -> Fleet {
+        let data = data_dir();
         let tmp = tempfile::tempdir().unwrap();
         let config = fleet_file(tmp.path(), "");
         let cache = china_cache(&data, tmp.path());
-        Some(Fleet {
+        Fleet {
             fake: FakeFleet::start(setups(), faults),
             data,
             _tmp: tmp,
             config,
             cache,
-        })
+        }
     }
 
     pub fn args<'a>(&'a self, command: &'a str, token: &'a str, file: &'a str) -> Vec<&'a str> {
@@ -241,9 +241,7 @@ fn status_of(report: &Value, name: &str) -> String {
 
 #[test]
 fn a_fleet_is_diffed_applied_and_then_unchanged() {
-    let Some(f) = Fleet::start(FleetFaults::default()) else {
-        return;
-    };
+    let f = Fleet::start(FleetFaults::default());
     let run = f.run("diff", &["--format", "json"]).status(1);
     let report = run.json();
     for (name, ..) in TABLES {
@@ -278,9 +276,7 @@ fn a_fleet_is_diffed_applied_and_then_unchanged() {
 
 #[test]
 fn a_failing_table_stops_nothing_and_exits_2() {
-    let Some(f) = Fleet::start(FleetFaults::default()) else {
-        return;
-    };
+    let f = Fleet::start(FleetFaults::default());
     // A sixth table that Azure does not have, between the others.
     let text = std::fs::read_to_string(&f.config).unwrap().replacen(
         "[[table]]\nid = \"/subscriptions/3c1e2a7b",
@@ -312,9 +308,7 @@ fn tables_run_in_parallel_within_jobs_and_through_throttling() {
         throttle_reads: 2,
         ..FleetFaults::default()
     };
-    let Some(f) = Fleet::start(faults) else {
-        return;
-    };
+    let f = Fleet::start(faults);
     f.run("apply", &["--yes", "--jobs", "2"]).status(0);
     assert_eq!(f.fake.throttled(), 2);
     assert!(f.fake.most_in_flight() <= 2, "{}", f.fake.most_in_flight());
@@ -326,9 +320,7 @@ fn tables_run_in_parallel_within_jobs_and_through_throttling() {
 
 #[test]
 fn table_picks_tables_by_name() {
-    let Some(f) = Fleet::start(FleetFaults::default()) else {
-        return;
-    };
+    let f = Fleet::start(FleetFaults::default());
     let run = f
         .run(
             "apply",
@@ -347,9 +339,7 @@ fn table_picks_tables_by_name() {
 
 #[test]
 fn one_download_per_cloud() {
-    let Some(data) = data_dir() else {
-        return;
-    };
+    let data = data_dir();
     let bytes = std::fs::read(data.join(PUBLIC)).unwrap();
     let downloads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = downloads.clone();
@@ -423,9 +413,7 @@ fn one_download_per_cloud() {
 /// every table fails with its words, and the managed identity endpoint is asked once a cloud.
 #[test]
 fn a_credential_chain_that_fails_is_tried_once_per_run() {
-    let Some(f) = Fleet::start(FleetFaults::default()) else {
-        return;
-    };
+    let f = Fleet::start(FleetFaults::default());
     let file = f.public_file();
     let identity = f.fake.server.url("/msi/token");
     let run = tagroute_with(

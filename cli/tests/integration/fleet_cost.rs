@@ -68,7 +68,7 @@ fn common<'a>(fake: &'a FakeFleet, file: &'a str, token: &'a str, poll: &'a str)
 #[test]
 #[ignore = "a measurement, not a test: see BENCHMARKS.md"]
 fn fleet_cost_one_run_against_one_run_per_table() {
-    let data = data_dir().expect("the snapshots");
+    let data = data_dir();
     let file = snapshot(&data, "ServiceTags_Public_20251028.json");
     let poll = format!("{}", 2.0 / SPEEDUP as f64);
     println!("| command | tables | runs | wall time at recorded latency |");

@@ -23,9 +23,7 @@ fn json_file(p: &Path) -> Value {
 
 #[test]
 fn a_fleet_refresh_records_each_table_and_reruns_unchanged() {
-    let Some(f) = Fleet::start(FleetFaults::default()) else {
-        return;
-    };
+    let f = Fleet::start(FleetFaults::default());
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let s = state.to_str().unwrap();
@@ -86,14 +84,11 @@ fn a_fleet_refresh_records_each_table_and_reruns_unchanged() {
 
 /// A fleet whose every request takes `latency_ms`, and the arguments of a refresh of it (with
 /// `extra`) into `state` under the returned directory.
-fn slow_refresh(
-    latency_ms: u64,
-    extra: &[&str],
-) -> Option<(Fleet, tempfile::TempDir, Vec<String>)> {
+fn slow_refresh(latency_ms: u64, extra: &[&str]) -> (Fleet, tempfile::TempDir, Vec<String>) {
     let f = Fleet::start(FleetFaults {
         latency: Duration::from_millis(latency_ms),
         ..FleetFaults::default()
-    })?;
+    });
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let file = f.public_file();
@@ -105,7 +100,7 @@ fn slow_refresh(
         .collect();
     args.extend(["--state-dir", state.to_str().unwrap()].map(str::to_owned));
     args.extend(extra.iter().map(|a| a.to_string()));
-    Some((f, tmp, args))
+    (f, tmp, args)
 }
 
 /// `tagroute ARGS` started in the background, its output thrown away.
@@ -121,9 +116,7 @@ fn spawn(args: &[String]) -> std::process::Child {
 
 #[test]
 fn a_fleet_refresh_killed_at_any_moment_converges() {
-    let Some((f, tmp, args)) = slow_refresh(15, &["--apply", "--jobs", "2"]) else {
-        return;
-    };
+    let (f, tmp, args) = slow_refresh(15, &["--apply", "--jobs", "2"]);
     let state = tmp.path().join("state");
     // Each run is killed as soon as it has written one more table: kills land between a
     // table's write and its record, and between tables.
@@ -169,9 +162,7 @@ fn a_fleet_refresh_killed_at_any_moment_converges() {
 
 #[test]
 fn two_fleet_runs_are_serialised_by_the_lock() {
-    let Some((_f, tmp, args)) = slow_refresh(100, &["--jobs", "1"]) else {
-        return;
-    };
+    let (_f, tmp, args) = slow_refresh(100, &["--jobs", "1"]);
     let state = tmp.path().join("state");
     let mut first = spawn(&args);
     let start = Instant::now();
@@ -189,9 +180,7 @@ fn two_fleet_runs_are_serialised_by_the_lock() {
 
 #[test]
 fn each_changed_table_is_told_to_the_webhook() {
-    let Some(f) = Fleet::start(FleetFaults::default()) else {
-        return;
-    };
+    let f = Fleet::start(FleetFaults::default());
     let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let seen = bodies.clone();
     let hook = Server::start(move |req, _| {
@@ -239,9 +228,7 @@ fn each_changed_table_is_told_to_the_webhook() {
 /// webhook takes it.
 #[test]
 fn failed_tables_are_told_at_least_once() {
-    let Some(f) = Fleet::start(FleetFaults::default()) else {
-        return;
-    };
+    let f = Fleet::start(FleetFaults::default());
     let text = std::fs::read_to_string(&f.config).unwrap();
     let gone = crate::fleet::id(crate::fleet::SUB_B, "rg-old", "rt-gone");
     std::fs::write(

@@ -165,10 +165,10 @@ const CARRIED: [(&str, &str); 9] = [
 
 /// The folder of real service-tag files: `$TAGROUTE_TEST_DATA` when set, else the copies the
 /// repository carries, decompressed once into `target/test-data/servicetags` (checked against
-/// their recorded SHA-256). Always `Some`: no data test skips, on a fresh clone either.
-pub fn data_dir() -> Option<PathBuf> {
+/// their recorded SHA-256): no data test skips, on a fresh clone either.
+pub fn data_dir() -> PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    Some(DIR.get_or_init(carried_data).clone())
+    DIR.get_or_init(carried_data).clone()
 }
 
 fn carried_data() -> PathBuf {

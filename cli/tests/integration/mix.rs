@@ -47,7 +47,7 @@ fn udr_plan<'a>(file: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 
 #[test]
 fn the_58_candidates_of_azurecloud_eastus_are_proven_with_and_without_budgets() {
-    let Some(dir) = data_dir() else { return };
+    let dir = data_dir();
     let path = snapshot(&dir, "ServiceTags_Public_20251028.json");
     let d = plan(&path, &["--tag-route", "auto"]);
     let report = &d["tagRoutes"];

@@ -94,7 +94,7 @@ fn file_tag(file: &str, name: &str) -> Option<String> {
 
 #[test]
 fn the_default_plan_routes_the_region_and_its_paired_region() {
-    let dir = data_dir().expect("the service-tag data");
+    let dir = data_dir();
     for (file, region, tags) in DEFAULT_CASES {
         let path = snapshot(&dir, file);
         let run = tagroute(&["plan", "-f", &path, "-r", region, "--format", "json"]).status(0);
@@ -175,7 +175,7 @@ fn the_default_plan_routes_the_region_and_its_paired_region() {
 /// of the same cloud's file: `regions` says each region's pair from the document.
 #[test]
 fn every_region_of_the_real_files_has_its_pair() {
-    let dir = data_dir().expect("the service-tag data");
+    let dir = data_dir();
     let data = std::fs::read_to_string(repo().join("data/regions.toml")).unwrap();
     let listed: Vec<&str> = data
         .lines()
@@ -275,7 +275,7 @@ fn profiles_are_listed_with_their_sources() {
 /// ascending priorities from --priority-start; firewall rules are outbound only.
 #[test]
 fn rules_name_tags_the_file_holds() {
-    let dir = data_dir().expect("the service-tag data");
+    let dir = data_dir();
     for (file, region) in [
         (PUBLIC, "eastus2"),
         (GOV, "usgovvirginia"),

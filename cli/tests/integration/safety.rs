@@ -244,8 +244,7 @@ fn refresh_westeurope_in(state: &Path) -> Run {
 /// written through.
 #[test]
 fn links_planted_in_a_fleet_state_are_never_written_through() {
-    let f = crate::fleet::Fleet::start(crate::fake_fleet::FleetFaults::default())
-        .expect("the service-tag data");
+    let f = crate::fleet::Fleet::start(crate::fake_fleet::FleetFaults::default());
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let s = state.to_str().unwrap();
@@ -295,8 +294,7 @@ fn links_planted_in_a_fleet_state_are_never_written_through() {
 /// this run's file, which is the same file.
 #[test]
 fn a_damaged_shared_snapshot_is_restored_not_fatal() {
-    let f = crate::fleet::Fleet::start(crate::fake_fleet::FleetFaults::default())
-        .expect("the service-tag data");
+    let f = crate::fleet::Fleet::start(crate::fake_fleet::FleetFaults::default());
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let s = state.to_str().unwrap();

@@ -117,9 +117,7 @@ fn missing_by_scan(file: &str, region: &str, routes: &[(String, Value)]) -> u64 
 
 #[test]
 fn tables_are_found_judged_and_written_as_a_fleet() {
-    let Some(data) = data_dir() else {
-        return;
-    };
+    let data = data_dir();
     let file = snapshot(&data, PUBLIC);
     let estate = estate(&file);
     let fake = FakeFleet::start(
@@ -269,9 +267,7 @@ fn setups(estate: &[(String, &'static str, Routes)]) -> Vec<TableSetup> {
 /// `x-ms-user-quota-resets-after` has passed, not after the client's own backoff.
 #[test]
 fn resource_graphs_quota_is_waited_out() {
-    let Some(data) = data_dir() else {
-        return;
-    };
+    let data = data_dir();
     let file = snapshot(&data, PUBLIC);
     let estate = estate(&file);
     let discover = |fake: &FakeFleet| {
@@ -423,7 +419,7 @@ fn tables_run(fake: &FakeFleet, file: &str, args: &[&str]) -> Run {
 /// exits 2 with the count, since nothing can be said of what was refused or not judged.
 #[test]
 fn rows_not_asked_for_and_repeated_tables_are_refused() {
-    let data = data_dir().expect("the service-tag data");
+    let data = data_dir();
     let file = snapshot(&data, PUBLIC);
     let estate = estate(&file);
     let row = |id: &str| {
@@ -479,7 +475,7 @@ fn rows_not_asked_for_and_repeated_tables_are_refused() {
 /// discovery keeps within `--operation-timeout`.
 #[test]
 fn paging_loops_and_slow_answers_are_bounded() {
-    let data = data_dir().expect("the service-tag data");
+    let data = data_dir();
     let file = snapshot(&data, PUBLIC);
     let estate = estate(&file);
     let fake = FakeFleet::start(
