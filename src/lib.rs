@@ -35,6 +35,7 @@
 #[cfg(feature = "azure")]
 pub mod arm;
 mod bytes16;
+pub mod check;
 pub mod coverage;
 pub mod diff;
 #[cfg(feature = "azure")]
@@ -51,6 +52,7 @@ pub mod json;
 pub mod lines;
 pub mod lookup;
 pub mod model;
+pub mod nsg;
 pub mod plan;
 pub mod prefix;
 pub mod profile;

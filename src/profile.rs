@@ -215,8 +215,25 @@ fn fold(raw: &BTreeMap<&str, &RawProfile>, p: &RawProfile, out: &mut Profile, de
     }
     push_new(&mut out.routes, p.routes.iter().cloned());
     push_new(&mut out.tag_routes, p.tag_route.iter().cloned());
-    push_new(&mut out.rules, p.rules.iter().cloned());
-    push_new(&mut out.fqdns, p.fqdns.iter().cloned());
+    // The same flow asked for by two included profiles (Storage.<region> on 443 by Azure ML and
+    // by Batch) is one need: the first's purpose and source are kept.
+    for r in &p.rules {
+        let same = |o: &RuleNeed| {
+            (o.direction, o.protocol, &o.ports, &o.tag, &o.clouds)
+                == (r.direction, r.protocol, &r.ports, &r.tag, &r.clouds)
+        };
+        if !out.rules.iter().any(same) {
+            out.rules.push(r.clone());
+        }
+    }
+    for f in &p.fqdns {
+        let same = |o: &FqdnNeed| {
+            (&o.fqdn, o.protocol, &o.ports, &o.clouds) == (&f.fqdn, f.protocol, &f.ports, &f.clouds)
+        };
+        if !out.fqdns.iter().any(same) {
+            out.fqdns.push(f.clone());
+        }
+    }
     push_new(&mut out.retired, p.retired.iter().cloned());
 }
 

@@ -227,7 +227,7 @@ fn lower(p: Protocol) -> &'static str {
 /// The file's name of a rule's tag for `region`: `Storage.{region}` is the region's `Storage.`
 /// tag as the file spells it (`Storage.EastUS2`); a tag without a placeholder must be in the file
 /// under that name.
-fn tag_name(snapshot: &Snapshot, template: &str, region: &Region) -> Option<String> {
+pub(crate) fn tag_name(snapshot: &Snapshot, template: &str, region: &Region) -> Option<String> {
     match template.split_once('.') {
         Some((base, "{region}")) => snapshot
             .tags

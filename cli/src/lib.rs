@@ -7,6 +7,7 @@
 mod aggregate;
 mod apply;
 mod args;
+mod check;
 mod completions;
 mod diff;
 mod drift;
@@ -106,6 +107,8 @@ enum Command {
     Regions(regions::Args),
     #[command(about = rules::ABOUT)]
     Rules(rules::Args),
+    #[command(about = check::ABOUT)]
+    Check(check::Args),
     #[command(about = completions::ABOUT)]
     Completions(completions::Args),
     #[command(about = man::ABOUT)]
@@ -153,6 +156,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Profiles(a) => profiles::run(a, &diag),
         Command::Regions(a) => regions::run(a, &diag),
         Command::Rules(a) => rules::run(a, &diag),
+        Command::Check(a) => check::run(a, &diag),
         Command::Completions(a) => completions::run(a),
         Command::Man(a) => man::run(a),
     }?;

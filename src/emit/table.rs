@@ -93,3 +93,15 @@ pub fn plan(plan: &Plan) -> String {
     ));
     out
 }
+
+/// A Markdown table: a header row, the separator, a row each, every cell made safe for
+/// Markdown (`|`, backticks and markup characters escaped, text from outside shown as text).
+pub fn markdown(header: &[&str], rows: &[Vec<String>]) -> String {
+    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+    let mut out = line(header.iter().map(|h| h.to_string()).collect());
+    out.push_str(&line(header.iter().map(|_| "---".to_owned()).collect()));
+    for row in rows {
+        out.push_str(&line(row.iter().map(|c| super::diff::md_cell(c)).collect()));
+    }
+    out
+}

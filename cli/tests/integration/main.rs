@@ -10,6 +10,7 @@ mod arm_cost;
 mod arm_recorded;
 mod arm_refresh;
 mod arm_tokens;
+mod check;
 mod diff;
 mod drift;
 mod errors;

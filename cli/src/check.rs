@@ -1,0 +1,289 @@
+//! `tagroute check`: will a profile's compute work on this subnet? Every flow judged through the
+//! route table, BGP, the NSG and the subnet's way out, from exported resources, and the fix.
+
+use std::path::PathBuf;
+
+use tagroute::check::{self, Inputs, Subnet, Verdict};
+use tagroute::emit::rules::{RulesFormat, RulesTarget};
+use tagroute::emit::{self, PlanFormat, Target};
+use tagroute::prefix::Prefix;
+use tagroute::{profile, routes, select};
+
+use crate::args::{PlanSelection, Source};
+use crate::output::{Diag, Status, deliver};
+
+/// What the command does: the first line of its help and its line in `tagroute --help`.
+pub const ABOUT: &str = "Judge every flow a profile needs on a subnet (return routes, NSG rules, \
+the way out for FQDNs) through its route table, BGP, NSG and outbound method, read from the \
+files Azure exports: ok, blocked (and by what) or unknown (and why); --fix-format writes the \
+smallest fix";
+
+#[derive(clap::Args, Debug)]
+#[command(about = ABOUT, after_help = "\
+Examples:
+  az network route-table show -g rg-net -n rt-aml -o json > rt.json
+  tagroute check --file data/ServiceTags_Example.json --region westeurope \\
+      --route-table data/routes_example.json --public-ip
+  tagroute check --cloud public --profile aml-no-public-ip --region eastus2 --route-table rt.json \\
+      --nsg nsg.json --subnet-file subnet.json --fix-format az > fix.sh
+
+Inputs are the JSON the Azure CLI prints (az network route-table show, az network nsg show, az \
+network vnet subnet show, az network nic show-effective-route-table) or Resource Manager's \
+answers. Without --effective-routes and with BGP propagation on, traffic left to Azure's system \
+route is unknown: a gateway may advertise 0.0.0.0/0.
+
+Exit status: 0 every flow ok, 1 a flow blocked or unknown, 2 error.")]
+pub struct Args {
+    #[command(flatten)]
+    source: Source,
+    #[command(flatten)]
+    selection: PlanSelection,
+    /// The route table (`az network route-table show -o json`).
+    #[arg(long, value_name = "FILE", help_heading = "Subnet")]
+    route_table: Option<String>,
+    /// The subnet's network security group (`az network nsg show -o json`).
+    #[arg(long, value_name = "FILE", help_heading = "Subnet")]
+    nsg: Option<PathBuf>,
+    /// A NIC's effective routes (`az network nic show-effective-route-table -o json`): Azure's
+    /// own forwarding, BGP included.
+    #[arg(long, value_name = "FILE", help_heading = "Subnet")]
+    effective_routes: Option<PathBuf>,
+    /// The subnet (`az network vnet subnet show -o json`): its range, NAT gateway, private
+    /// subnet, NSG.
+    #[arg(long, value_name = "FILE", help_heading = "Subnet")]
+    subnet_file: Option<PathBuf>,
+    /// The virtual network's address space (repeatable) [default: the subnet's range].
+    #[arg(long, value_name = "CIDR", help_heading = "Subnet")]
+    vnet_prefix: Vec<Prefix<u32>>,
+    /// The compute has a public IP: its own way out to the Internet.
+    #[arg(long, help_heading = "Subnet")]
+    public_ip: bool,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
+    format: Format,
+    /// Write the fix instead of the report: the route change and the NSG rules, with the
+    /// prerequisites as comments.
+    #[arg(long, value_enum, help_heading = "Output")]
+    fix_format: Option<FixFormat>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Format {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum FixFormat {
+    Az,
+    Terraform,
+    Json,
+}
+
+fn read(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    tagroute::fsutil::read_bounded(path, 64 << 20, false)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
+    let snapshot = args.source.load(diag)?;
+    let profile = profile::by_name(&args.selection.profile)?;
+    let Some(region_name) = &args.selection.region else {
+        anyhow::bail!("check needs --region");
+    };
+    let region = select::resolve_region(&snapshot, region_name)?;
+    let table = match &args.route_table {
+        Some(path) => {
+            let bytes = read(std::path::Path::new(path))?;
+            let t = routes::parse(path, &bytes)?;
+            Some((t, check::disable_bgp(&bytes)))
+        }
+        None => None,
+    };
+    let nsg = match &args.nsg {
+        Some(p) => Some(check::parse_nsg(
+            &p.display().to_string(),
+            &read(p)?,
+            &snapshot,
+        )?),
+        None => None,
+    };
+    let effective = match &args.effective_routes {
+        Some(p) => Some(check::parse_effective(&p.display().to_string(), &read(p)?)?),
+        None => None,
+    };
+    let subnet = match &args.subnet_file {
+        Some(p) => check::parse_subnet(&p.display().to_string(), &read(p)?)?,
+        None => Subnet::default(),
+    };
+    let mut vnet = args.vnet_prefix.clone();
+    if vnet.is_empty() {
+        vnet.extend(subnet.prefix);
+    }
+    let inputs = Inputs {
+        snapshot: &snapshot,
+        profile,
+        region: &region,
+        table: table.as_ref().map(|(t, bgp)| (t, *bgp)),
+        effective: effective.as_deref(),
+        nsg: nsg.as_deref(),
+        subnet,
+        vnet,
+        public_ip: args.public_ip,
+    };
+    let report = check::check(&inputs);
+    let status = match report.verdict() {
+        Verdict::Ok => Status::Ok,
+        _ => Status::Differences,
+    };
+    if let Some(format) = args.fix_format {
+        let mut request = args.selection.request(false);
+        request.region = Some(region.name.clone());
+        let fix = check::fix(&report, &inputs, &request)?;
+        diag.note(format!(
+            "{} of {} flows blocked, {} unknown",
+            report
+                .flows
+                .iter()
+                .filter(|f| f.verdict == Verdict::Blocked)
+                .count(),
+            report.flows.len(),
+            report
+                .flows
+                .iter()
+                .filter(|f| f.verdict == Verdict::Unknown)
+                .count()
+        ));
+        deliver(&render_fix(&fix, format), None)?;
+        return Ok(status);
+    }
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Table => table_text(&report, false),
+        Format::Markdown => table_text(&report, true),
+    };
+    deliver(&text, None)?;
+    Ok(status)
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Ok => "ok",
+        Verdict::Blocked => "blocked",
+        Verdict::Unknown => "unknown",
+    }
+}
+
+fn table_text(report: &check::Report, markdown: bool) -> String {
+    let rows: Vec<Vec<String>> = report
+        .flows
+        .iter()
+        .map(|f| {
+            vec![
+                verdict_word(f.verdict).to_owned(),
+                f.kind.to_owned(),
+                format!("{:?}", f.direction).to_lowercase(),
+                format!("{:?}", f.protocol).to_lowercase(),
+                f.ports.join(","),
+                f.target.clone(),
+                if f.addresses > 0 {
+                    format!("{}/{}", f.passing, f.addresses)
+                } else {
+                    "-".into()
+                },
+            ]
+        })
+        .collect();
+    let header = [
+        "VERDICT",
+        "KIND",
+        "DIRECTION",
+        "PROTOCOL",
+        "PORTS",
+        "TARGET",
+        "PASSING",
+    ];
+    let mut out = if markdown {
+        tagroute::emit::table::markdown(&header, &rows)
+    } else {
+        tagroute::emit::table::columns(&header, &rows)
+    };
+    out.push('\n');
+    for f in report.flows.iter().filter(|f| f.verdict != Verdict::Ok) {
+        for r in &f.reasons {
+            out.push_str(&format!(
+                "{} {}: {}\n",
+                verdict_word(f.verdict),
+                tagroute::text::for_terminal(&f.target),
+                tagroute::text::for_terminal(r)
+            ));
+        }
+    }
+    for p in &report.prerequisites {
+        out.push_str(&format!("prerequisite: {p}\n"));
+    }
+    let count = |v| report.flows.iter().filter(|f| f.verdict == v).count();
+    out.push_str(&format!(
+        "\n{} flows of the {} profile in {}: {} ok, {} blocked, {} unknown\n",
+        report.flows.len(),
+        report.profile,
+        report.region,
+        count(Verdict::Ok),
+        count(Verdict::Blocked),
+        count(Verdict::Unknown)
+    ));
+    out
+}
+
+fn render_fix(fix: &check::Fix, format: FixFormat) -> String {
+    let target = Target::default();
+    let rules_target = RulesTarget {
+        collection_group: "tagroute".into(),
+        collection_group_priority: 500,
+        ..Default::default()
+    };
+    let mut out = String::new();
+    match format {
+        FixFormat::Json => {
+            let doc = serde_json::json!({
+                "routes": fix.routes.as_ref().map(|c| serde_json::from_str::<serde_json::Value>(&emit::diff::json(&c.diff)).unwrap_or_default()),
+                "plan": fix.plan.as_ref().map(|p| serde_json::from_str::<serde_json::Value>(&emit::render_plan(p, PlanFormat::Json, &target)).unwrap_or_default()),
+                "securityRules": fix.rules.as_ref().map(|r| &r.security_rules),
+                "prerequisites": fix.prerequisites,
+            });
+            out = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+        }
+        FixFormat::Az | FixFormat::Terraform => {
+            let (rules_format, comment) = match format {
+                FixFormat::Az => (RulesFormat::Az, "#"),
+                _ => (RulesFormat::Terraform, "#"),
+            };
+            for p in &fix.prerequisites {
+                out.push_str(&format!("{comment} prerequisite: {p}\n"));
+            }
+            if let Some(c) = &fix.routes {
+                out.push_str(&match format {
+                    FixFormat::Az => emit::diff::az_script(&c.diff, &c.planned.plan, &target),
+                    _ => emit::render_plan(&c.planned.plan, PlanFormat::Terraform, &target),
+                });
+            }
+            if let Some(p) = &fix.plan {
+                let f = match format {
+                    FixFormat::Az => PlanFormat::Az,
+                    _ => PlanFormat::Terraform,
+                };
+                out.push_str(&emit::render_plan(p, f, &target));
+            }
+            if let Some(r) = fix.rules.as_ref().filter(|r| !r.security_rules.is_empty()) {
+                out.push('\n');
+                out.push_str(&tagroute::emit::rules::render(
+                    r,
+                    rules_format,
+                    &rules_target,
+                ));
+            }
+        }
+    }
+    out
+}

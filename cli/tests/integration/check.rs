@@ -1,0 +1,303 @@
+//! `tagroute check` on the reported cases, offline, on the real public file: a forced tunnel
+//! without the Azure ML routes, an NSG that allows only Storage outbound, a private subnet
+//! without NAT, and BGP that may override the system route. Each blocked case gets its fix, and
+//! the fix applied to the inputs checks `ok`.
+//!
+//! The inputs have the shapes the Azure CLI prints and Resource Manager answers: a route table
+//! with `routes` and `disableBgpRoutePropagation` (`routeTable.json` of the REST specification),
+//! an NSG with `securityRules` (`networkSecurityGroup.json`), a subnet with `addressPrefix`,
+//! `natGateway` and `defaultOutboundAccess` (`virtualNetwork.json`, API 2025-07-01), a NIC's
+//! effective routes as `value[]` of `{source, state, addressPrefix[], nextHopType,
+//! nextHopIpAddress[]}` (`networkInterface.json`, `EffectiveRoute`).
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+const PUBLIC: &str = "ServiceTags_Public_20251028.json";
+
+fn write(dir: &Path, name: &str, v: &Value) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec_pretty(v).unwrap()).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
+fn check(args: &[&str]) -> Run {
+    let file = snapshot(&data_dir(), PUBLIC);
+    let mut all = vec!["check", "-f", &file, "-r", "eastus2", "-q"];
+    all.extend_from_slice(args);
+    tagroute(&all)
+}
+
+fn flows(run: &Run) -> Vec<Value> {
+    run.json()["flows"].as_array().unwrap().clone()
+}
+
+fn verdict_of<'a>(flows: &'a [Value], kind: &str, target: &str) -> Vec<&'a str> {
+    flows
+        .iter()
+        .filter(|f| f["kind"] == kind && f["target"] == target)
+        .map(|f| f["verdict"].as_str().unwrap())
+        .collect()
+}
+
+fn tunnel(routes: Vec<Value>, bgp_off: bool) -> Value {
+    let mut all = vec![
+        json!({"name": "default", "addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"}),
+    ];
+    all.extend(routes);
+    json!({"name": "rt-aml", "disableBgpRoutePropagation": bgp_off, "routes": all})
+}
+
+fn subnet(nat: bool, default_outbound: bool, nsg: bool) -> Value {
+    let mut s = json!({"name": "aml", "addressPrefix": "10.1.2.0/24", "defaultOutboundAccess": default_outbound});
+    if nat {
+        s["natGateway"] = json!({"id": "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-net/providers/Microsoft.Network/natGateways/nat"});
+    }
+    if nsg {
+        s["networkSecurityGroup"] = json!({"id": "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-net/providers/Microsoft.Network/networkSecurityGroups/nsg"});
+    }
+    s
+}
+
+/// A forced tunnel without the Azure ML routes: the region's and the paired region's return
+/// routes are blocked; the fix's routes, added to the table, make them `ok`.
+#[test]
+fn a_tunnel_without_the_aml_routes_is_blocked_and_fixed_by_the_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let table = write(d, "rt.json", &tunnel(vec![], true));
+    let sub = write(d, "subnet.json", &subnet(false, true, false));
+    let args = |t: &str| -> Vec<String> {
+        [
+            "--profile",
+            "aml-public-ip",
+            "--route-table",
+            t,
+            "--subnet-file",
+            &sub,
+            "--public-ip",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let a = args(&table);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let run = check(&[&refs[..], &["--format", "json"]].concat()).status(1);
+    let f = flows(&run);
+    for tag in [
+        "AzureMachineLearning.EastUS2",
+        "AzureMachineLearning.CentralUS",
+    ] {
+        assert_eq!(verdict_of(&f, "route", tag), ["blocked"], "{tag}");
+    }
+    let blocked = f
+        .iter()
+        .find(|x| x["target"] == "AzureMachineLearning.EastUS2")
+        .unwrap();
+    assert!(
+        blocked["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("go to the appliance 10.0.0.4 (route default)"),
+        "{blocked}"
+    );
+    let fix = check(&[&refs[..], &["--fix-format", "json"]].concat())
+        .status(1)
+        .json();
+    let add = fix["routes"]["add"].as_array().unwrap();
+    assert!(!add.is_empty(), "{fix}");
+    let script = check(&[&refs[..], &["--fix-format", "az"]].concat())
+        .status(1)
+        .stdout;
+    assert!(
+        script.contains("az network route-table route create"),
+        "{script}"
+    );
+    // The fix applied: every route flow passes.
+    let fixed = write(d, "rt-fixed.json", &tunnel(add.clone(), true));
+    let a = args(&fixed);
+    let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+    let f = flows(&check(&[&refs[..], &["--format", "json"]].concat()));
+    for tag in [
+        "AzureMachineLearning.EastUS2",
+        "AzureMachineLearning.CentralUS",
+    ] {
+        assert_eq!(verdict_of(&f, "route", tag), ["ok"], "{tag}");
+    }
+}
+
+/// An NSG whose only outbound allow is Storage, before a deny of everything: the other
+/// outbound flows are blocked by that deny; the fix's rules, added before it, make them `ok`.
+#[test]
+fn an_nsg_that_allows_only_storage_is_fixed_by_the_profiles_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let table = write(
+        d,
+        "rt.json",
+        &json!({"disableBgpRoutePropagation": true, "routes": []}),
+    );
+    let sub = write(d, "subnet.json", &subnet(true, false, true));
+    let nsg_rules = vec![
+        json!({"name": "allow-storage", "properties": {"priority": 300, "direction": "Outbound", "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "Storage", "destinationPortRange": "443"}}),
+        json!({"name": "deny-all-out", "properties": {"priority": 4000, "direction": "Outbound", "access": "Deny", "protocol": "*", "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "*"}}),
+    ];
+    let nsg = write(
+        d,
+        "nsg.json",
+        &json!({"name": "nsg", "properties": {"securityRules": nsg_rules}}),
+    );
+    let run_with = |nsg: &str, extra: &[&str]| {
+        check(
+            &[
+                &[
+                    "--profile",
+                    "aml-no-public-ip",
+                    "--route-table",
+                    &table,
+                    "--subnet-file",
+                    &sub,
+                    "--nsg",
+                    nsg,
+                ][..],
+                extra,
+            ]
+            .concat(),
+        )
+    };
+    let f = flows(&run_with(&nsg, &["--format", "json"]).status(1));
+    assert_eq!(verdict_of(&f, "rule", "Storage.EastUS2"), ["ok"]);
+    let aad = f
+        .iter()
+        .find(|x| x["target"] == "AzureActiveDirectory")
+        .unwrap();
+    assert_eq!(aad["verdict"], "blocked");
+    assert!(
+        aad["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("deny-all-out (priority 4000)"),
+        "{aad}"
+    );
+    let fix = run_with(&nsg, &["--fix-format", "json"]).status(1).json();
+    let rules = fix["securityRules"].as_array().unwrap().clone();
+    assert!(rules.len() >= 7, "{fix}");
+    for r in &rules {
+        assert!(r["properties"]["priority"].as_u64().unwrap() < 4000, "{r}");
+    }
+    let mut all = nsg_rules.clone();
+    all.extend(rules);
+    let fixed = write(
+        d,
+        "nsg-fixed.json",
+        &json!({"properties": {"securityRules": all}}),
+    );
+    let f = flows(&run_with(&fixed, &["--format", "json"]).status(0));
+    assert!(f.iter().all(|x| x["verdict"] == "ok"), "{f:?}");
+}
+
+/// A private subnet without a NAT gateway sends nothing out: the outbound flows are blocked and
+/// the fix names the prerequisite.
+#[test]
+fn a_private_subnet_without_nat_is_blocked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let table = write(
+        d,
+        "rt.json",
+        &json!({"disableBgpRoutePropagation": true, "routes": []}),
+    );
+    let sub = write(d, "subnet.json", &subnet(false, false, false));
+    let args = [
+        "--profile",
+        "batch-simplified",
+        "--route-table",
+        &table,
+        "--subnet-file",
+        &sub,
+    ];
+    let run = check(&[&args[..], &["--format", "json"]].concat()).status(1);
+    let f = flows(&run);
+    assert_eq!(
+        verdict_of(&f, "rule", "BatchNodeManagement.EastUS2"),
+        ["blocked"]
+    );
+    assert!(
+        run.stdout
+            .contains("is private (defaultOutboundAccess false)"),
+        "{}",
+        run.stdout
+    );
+    let fix = check(&[&args[..], &["--fix-format", "json"]].concat())
+        .status(1)
+        .json();
+    assert!(
+        fix["prerequisites"][0]
+            .as_str()
+            .unwrap()
+            .contains("NAT gateway"),
+        "{fix}"
+    );
+    // With a NAT gateway it gets out.
+    let sub = write(d, "subnet-nat.json", &subnet(true, false, false));
+    let args = [
+        "--profile",
+        "batch-simplified",
+        "--route-table",
+        &table,
+        "--subnet-file",
+        &sub,
+    ];
+    check(&args).status(0);
+}
+
+/// BGP propagation on and no effective routes: what the system route sends to Internet is
+/// unknown; the NIC's effective routes then say `ok` (the system default wins) or `blocked` (a
+/// gateway advertises 0.0.0.0/0).
+#[test]
+fn bgp_makes_the_system_route_unknown_until_the_effective_routes_say() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let table = write(
+        d,
+        "rt.json",
+        &json!({"disableBgpRoutePropagation": false, "routes": []}),
+    );
+    let sub = write(d, "subnet.json", &subnet(true, true, false));
+    let base = [
+        "--profile",
+        "batch-simplified",
+        "--route-table",
+        &table,
+        "--subnet-file",
+        &sub,
+    ];
+    let run = check(&[&base[..], &["--format", "json"]].concat()).status(1);
+    assert_eq!(
+        verdict_of(&flows(&run), "rule", "BatchNodeManagement.EastUS2"),
+        ["unknown"]
+    );
+    let effective = |hop: &str, source: &str| {
+        json!({"value": [
+            {"source": "Default", "state": "Active", "addressPrefix": ["10.1.0.0/16"], "nextHopType": "VnetLocal", "nextHopIpAddress": []},
+            {"source": source, "state": "Active", "addressPrefix": ["0.0.0.0/0"], "nextHopType": hop, "nextHopIpAddress": if hop == "VirtualNetworkGateway" { json!(["10.1.255.254"]) } else { json!([]) }},
+        ]})
+    };
+    let ok = write(d, "eff-ok.json", &effective("Internet", "Default"));
+    check(&[&base[..], &["--effective-routes", &ok]].concat()).status(0);
+    let bgp = write(
+        d,
+        "eff-bgp.json",
+        &effective("VirtualNetworkGateway", "VirtualNetworkGateway"),
+    );
+    let run =
+        check(&[&base[..], &["--effective-routes", &bgp, "--format", "json"]].concat()).status(1);
+    assert_eq!(
+        verdict_of(&flows(&run), "rule", "BatchNodeManagement.EastUS2"),
+        ["blocked"]
+    );
+}

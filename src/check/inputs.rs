@@ -1,0 +1,222 @@
+//! What a check reads, in the shapes the Azure CLI prints and Resource Manager answers: an
+//! NSG's rules, a route table's BGP propagation, a subnet, a NIC's effective routes. Every file
+//! is outside input: a field of the wrong shape refuses the file, naming it.
+
+use serde_json::Value;
+
+use super::{EffectiveRoute, Subnet};
+use crate::model::NextHop;
+use crate::nsg::{self, Proto, Rule, Side, Way};
+use crate::prefix::{IntervalSet, Prefix};
+use crate::snapshot::Snapshot;
+
+/// Why an input file cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{source_name}: {message}")]
+    Bad {
+        source_name: String,
+        message: String,
+    },
+}
+
+fn bad(source: &str, message: impl Into<String>) -> InputError {
+    InputError::Bad {
+        source_name: source.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// A field of a resource as the Azure CLI prints it (flat) or as Resource Manager answers
+/// (under `properties`).
+fn field<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+    v.get(key).filter(|x| !x.is_null()).or_else(|| {
+        v.get("properties")
+            .and_then(|p| p.get(key))
+            .filter(|x| !x.is_null())
+    })
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// An address field of an NSG rule: `*`, a CIDR, `VirtualNetwork`, `Internet`,
+/// `AzureLoadBalancer` or a service tag (its IPv4 prefixes from the file).
+fn side(snapshot: &Snapshot, text: &str) -> Side {
+    match text.to_ascii_lowercase().as_str() {
+        "*" | "any" | "0.0.0.0/0" => Side::Any,
+        "virtualnetwork" => Side::VirtualNetwork,
+        "internet" => Side::Internet,
+        "azureloadbalancer" => Side::AzureLoadBalancer,
+        _ => {
+            if let Ok(p) = text.parse::<Prefix<u32>>() {
+                return Side::Addresses(IntervalSet::from_prefixes(&[p]));
+            }
+            if let Ok(a) = text.parse::<std::net::Ipv4Addr>() {
+                return Side::Addresses(IntervalSet::from_prefixes(&[Prefix::host(u32::from(a))]));
+            }
+            match snapshot
+                .tags
+                .iter()
+                .find(|t| t.name.eq_ignore_ascii_case(text))
+            {
+                Some(t) => Side::Addresses(IntervalSet::from_prefixes(&t.ipv4)),
+                None => Side::Unknown(text.to_owned()),
+            }
+        }
+    }
+}
+
+/// An NSG (`az network nsg show -o json`, or Resource Manager's answer): its own rules.
+pub fn parse_nsg(source: &str, bytes: &[u8], snapshot: &Snapshot) -> Result<Vec<Rule>, InputError> {
+    let doc = crate::json::parse(bytes).map_err(|e| bad(source, e.to_string()))?;
+    let list = field(&doc, "securityRules")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad(source, "not a network security group (no securityRules)"))?;
+    let mut rules = Vec::new();
+    for r in list {
+        let name = r
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("(unnamed)")
+            .to_owned();
+        let say = |what: &str| {
+            bad(
+                source,
+                format!("rule {}: {what}", crate::text::quoted(&name)),
+            )
+        };
+        let priority = field(r, "priority")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| say("no priority"))? as u32;
+        let way = match field(r, "direction").and_then(Value::as_str) {
+            Some(d) if d.eq_ignore_ascii_case("Inbound") => Way::Inbound,
+            Some(d) if d.eq_ignore_ascii_case("Outbound") => Way::Outbound,
+            _ => return Err(say("no direction")),
+        };
+        let access = match field(r, "access").and_then(Value::as_str) {
+            Some(a) if a.eq_ignore_ascii_case("Allow") => nsg::Access::Allow,
+            Some(a) if a.eq_ignore_ascii_case("Deny") => nsg::Access::Deny,
+            _ => return Err(say("no access")),
+        };
+        let protocol = field(r, "protocol")
+            .and_then(Value::as_str)
+            .and_then(Proto::parse)
+            .ok_or_else(|| say("no protocol"))?;
+        let sides = |one: &str, many: &str| -> Vec<Side> {
+            let mut all = strings(field(r, one));
+            all.extend(strings(field(r, many)));
+            all.iter().map(|t| side(snapshot, t)).collect()
+        };
+        let port_list = |one: &str, many: &str| -> Result<Vec<nsg::Ports>, InputError> {
+            let mut all = strings(field(r, one));
+            all.extend(strings(field(r, many)));
+            all.iter()
+                .map(|p| {
+                    nsg::parse_ports(p)
+                        .ok_or_else(|| say(&format!("port {}", crate::text::quoted(p))))
+                })
+                .collect()
+        };
+        let source_ports = port_list("sourcePortRange", "sourcePortRanges")?;
+        let destination_ports = port_list("destinationPortRange", "destinationPortRanges")?;
+        rules.push(Rule {
+            name: name.clone(),
+            priority,
+            way,
+            access,
+            protocol,
+            source: sides("sourceAddressPrefix", "sourceAddressPrefixes"),
+            source_ports,
+            destination: sides("destinationAddressPrefix", "destinationAddressPrefixes"),
+            destination_ports,
+        });
+    }
+    Ok(rules)
+}
+
+/// A route table's `disableBgpRoutePropagation`, flat or under `properties`.
+pub fn disable_bgp(bytes: &[u8]) -> Option<bool> {
+    let doc: Value = crate::json::parse(bytes).ok()?;
+    field(&doc, "disableBgpRoutePropagation").and_then(Value::as_bool)
+}
+
+/// A subnet (`az network vnet subnet show -o json`, or Resource Manager's answer).
+pub fn parse_subnet(source: &str, bytes: &[u8]) -> Result<Subnet, InputError> {
+    let doc = crate::json::parse(bytes).map_err(|e| bad(source, e.to_string()))?;
+    let mut prefixes = strings(field(&doc, "addressPrefix"));
+    prefixes.extend(strings(field(&doc, "addressPrefixes")));
+    let prefix = prefixes.iter().find_map(|p| p.parse::<Prefix<u32>>().ok());
+    if prefix.is_none() {
+        return Err(bad(source, "not a subnet (no IPv4 addressPrefix)"));
+    }
+    Ok(Subnet {
+        prefix,
+        nat_gateway: Some(field(&doc, "natGateway").is_some()),
+        default_outbound_access: field(&doc, "defaultOutboundAccess").and_then(Value::as_bool),
+        has_nsg: Some(field(&doc, "networkSecurityGroup").is_some()),
+    })
+}
+
+/// A NIC's effective routes (`az network nic show-effective-route-table -o json`): the active
+/// IPv4 ones.
+pub fn parse_effective(source: &str, bytes: &[u8]) -> Result<Vec<EffectiveRoute>, InputError> {
+    let doc = crate::json::parse(bytes).map_err(|e| bad(source, e.to_string()))?;
+    let list = doc
+        .get("value")
+        .and_then(Value::as_array)
+        .or_else(|| doc.as_array())
+        .ok_or_else(|| bad(source, "not an effective route table (no value list)"))?;
+    let mut out = Vec::new();
+    for r in list {
+        let active = r
+            .get("state")
+            .and_then(Value::as_str)
+            .is_none_or(|s| s.eq_ignore_ascii_case("Active"));
+        if !active {
+            continue;
+        }
+        let kind = r
+            .get("nextHopType")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let ips = strings(r.get("nextHopIpAddress"));
+        let ip = ips.first().map(String::as_str);
+        let list: Vec<&str> = ips.iter().map(String::as_str).collect();
+        // Azure names addresses beside gateway hops too (the gateway's); only an appliance's
+        // address is part of the hop.
+        let appliance = kind.eq_ignore_ascii_case("VirtualAppliance");
+        let hop = if kind.eq_ignore_ascii_case("VirtualNetworkServiceEndpoint") {
+            NextHop::Internet
+        } else if appliance && ips.len() > 1 {
+            NextHop::from_fields("VirtualApplianceEcmp", None, Some(&list))
+                .map_err(|e| bad(source, e))?
+        } else {
+            let ip = if appliance { ip } else { None };
+            NextHop::from_fields(kind, ip, None).map_err(|e| bad(source, e))?
+        };
+        let source_kind = r
+            .get("source")
+            .and_then(Value::as_str)
+            .unwrap_or("User")
+            .to_owned();
+        for p in strings(r.get("addressPrefix")) {
+            if let Ok(prefix) = p.parse::<Prefix<u32>>() {
+                out.push(EffectiveRoute {
+                    prefix,
+                    hop: hop.clone(),
+                    source: source_kind.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,579 @@
+//! Will a profile's compute work on this subnet? Every flow the profile needs (the routes of its
+//! return traffic, its NSG rules' flows, its FQDNs' path) judged through the subnet's routes as
+//! Azure forwards them (system routes, BGP, user routes), its NSG (rules by priority, Azure's
+//! defaults last) and its way out to the Internet, each `ok`, `blocked` with what blocks it, or
+//! `unknown` with why; then the smallest fix: the planner's routes, the profile's NSG rules, a
+//! named prerequisite where no rule helps.
+//!
+//! The inputs are what Azure answers for a subnet (a route table, an NSG, the subnet, a NIC's
+//! effective routes), read from files here; where one is missing, the verdicts that depend on it
+//! are `unknown`, never assumed. IPv4 is judged (the compute's addresses are IPv4).
+
+mod fix;
+mod inputs;
+
+pub use fix::{Fix, FixError, fix};
+pub use inputs::{InputError, disable_bgp, parse_effective, parse_nsg, parse_subnet};
+
+use serde::Serialize;
+
+use crate::forwarding::{Forwarding, Kind};
+use crate::model::NextHop;
+use crate::nsg::{self, Flow, Network, Proto, Rule, Way};
+use crate::prefix::{IntervalSet, Prefix};
+use crate::profile::{self, Direction, Profile, Protocol};
+use crate::routes::{Destination, RouteTable};
+use crate::select::Region;
+use crate::snapshot::Snapshot;
+
+/// A flow's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Ok,
+    Blocked,
+    Unknown,
+}
+
+/// An effective route of a NIC (`az network nic show-effective-route-table`).
+#[derive(Clone, Debug)]
+pub struct EffectiveRoute {
+    pub prefix: Prefix<u32>,
+    pub hop: NextHop,
+    /// `Default` (system), `User`, `VirtualNetworkGateway` (BGP).
+    pub source: String,
+}
+
+/// What is known of the subnet.
+#[derive(Clone, Debug, Default)]
+pub struct Subnet {
+    /// Its address range.
+    pub prefix: Option<Prefix<u32>>,
+    /// A NAT gateway is attached: its outbound method.
+    pub nat_gateway: Option<bool>,
+    /// `defaultOutboundAccess`: `false` makes it a private subnet.
+    pub default_outbound_access: Option<bool>,
+    /// An NSG is associated (when the subnet was read).
+    pub has_nsg: Option<bool>,
+}
+
+/// Everything a check reads.
+pub struct Inputs<'a> {
+    pub snapshot: &'a Snapshot,
+    pub profile: &'a Profile,
+    pub region: &'a Region,
+    /// The route table and its `disableBgpRoutePropagation`.
+    pub table: Option<(&'a RouteTable, Option<bool>)>,
+    /// A NIC's effective routes: Azure's own answer, BGP included.
+    pub effective: Option<&'a [EffectiveRoute]>,
+    /// The NSG's rules.
+    pub nsg: Option<&'a [Rule]>,
+    pub subnet: Subnet,
+    /// The virtual network's address space (what `VirtualNetwork` holds).
+    pub vnet: Vec<Prefix<u32>>,
+    /// The compute has a public IP (its own way out).
+    pub public_ip: bool,
+}
+
+/// One flow's judgement.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowReport {
+    /// `route` (return traffic that must go to Internet), `rule` (an NSG flow), `fqdn`.
+    pub kind: &'static str,
+    pub direction: Direction,
+    pub protocol: Protocol,
+    pub ports: Vec<String>,
+    /// The service tag or host name.
+    pub target: String,
+    pub verdict: Verdict,
+    /// IPv4 addresses of the target, and of them those that pass.
+    pub addresses: u128,
+    pub passing: u128,
+    /// What blocks it or why it is unknown, one line each.
+    pub reasons: Vec<String>,
+    /// The document the flow comes from.
+    pub source: String,
+    /// Priorities of the NSG rules that deny it, for a fix that must come before them.
+    #[serde(skip)]
+    pub denied_at: Vec<u32>,
+}
+
+/// What the check found.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub profile: String,
+    pub region: String,
+    pub flows: Vec<FlowReport>,
+    /// What to do where no rule or route helps.
+    pub prerequisites: Vec<String>,
+}
+
+impl Report {
+    /// The worst verdict: `ok` only when every flow is.
+    pub fn verdict(&self) -> Verdict {
+        if self.flows.iter().any(|f| f.verdict == Verdict::Blocked) {
+            Verdict::Blocked
+        } else if self.flows.iter().any(|f| f.verdict == Verdict::Unknown) {
+            Verdict::Unknown
+        } else {
+            Verdict::Ok
+        }
+    }
+}
+
+/// Where a flow's addresses go: the hop that wins each, as Azure forwards.
+struct Paths {
+    /// (addresses, next hop, the route's name, it is a system route).
+    parts: Vec<(IntervalSet<u32>, NextHop, String, bool)>,
+    /// BGP may override system routes (propagation on, no effective routes read).
+    bgp_may_apply: bool,
+}
+
+/// Azure's system routes for IPv4 (`articles/virtual-network/virtual-networks-udr-overview.md`,
+/// *Default*): the virtual network's space stays local, the private ranges (and shared space)
+/// are dropped, everything else goes to Internet.
+fn system_routes(vnet: &[Prefix<u32>]) -> Vec<(String, Prefix<u32>, NextHop)> {
+    let mut out: Vec<(String, Prefix<u32>, NextHop)> = vnet
+        .iter()
+        .map(|p| ("system: virtual network".to_owned(), *p, NextHop::VnetLocal))
+        .collect();
+    for p in [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+    ] {
+        out.push((
+            "system: private range".into(),
+            p.parse().expect("a prefix"),
+            NextHop::None,
+        ));
+    }
+    out.push((
+        "system: default".into(),
+        "0.0.0.0/0".parse().expect("a prefix"),
+        NextHop::Internet,
+    ));
+    out
+}
+
+/// A route that may forward some of the flow.
+struct Candidate {
+    name: String,
+    kind: Kind,
+    prefixes: Vec<Prefix<u32>>,
+    hop: NextHop,
+    /// One of Azure's system routes.
+    system: bool,
+}
+
+fn paths(inputs: &Inputs<'_>, remote: &IntervalSet<u32>) -> Paths {
+    let mut routes: Vec<Candidate> = Vec::new();
+    let mut push =
+        |name: String, kind: Kind, prefixes: Vec<Prefix<u32>>, hop: NextHop, system: bool| {
+            routes.push(Candidate {
+                name,
+                kind,
+                prefixes,
+                hop,
+                system,
+            })
+        };
+    if let Some(effective) = inputs.effective {
+        for r in effective {
+            let system = r.source.eq_ignore_ascii_case("Default");
+            let rank = if r.source.eq_ignore_ascii_case("User") {
+                Kind::Prefix
+            } else if system {
+                Kind::AzureCloud
+            } else {
+                Kind::AzureCloudRegion
+            };
+            push(
+                format!("{} ({})", r.prefix, r.source),
+                rank,
+                vec![r.prefix],
+                r.hop.clone(),
+                system,
+            );
+        }
+    } else {
+        for (name, p, hop) in system_routes(&inputs.vnet) {
+            push(name, Kind::AzureCloud, vec![p], hop, true);
+        }
+        if let Some((table, _)) = inputs.table {
+            let list: Vec<(&str, &Destination)> = table
+                .routes
+                .iter()
+                .map(|r| (r.name.as_str(), &r.destination))
+                .collect();
+            if let Ok(expanded) = crate::diff::expand(inputs.snapshot, &table.source, &list) {
+                for ((name, kind, prefixes), r) in expanded.v4.into_iter().zip(&table.routes) {
+                    push(name.to_owned(), kind, prefixes, r.next_hop.clone(), false);
+                }
+            }
+        }
+    }
+    let listed: Vec<(&str, Kind, Vec<Prefix<u32>>)> = routes
+        .iter()
+        .map(|c| (c.name.as_str(), c.kind, c.prefixes.clone()))
+        .collect();
+    let mut parts: Vec<(IntervalSet<u32>, NextHop, String, bool)> = Vec::new();
+    for (lo, hi, i) in Forwarding::new(&listed).segments() {
+        let seg = IntervalSet::from_ranges(vec![(lo, hi)]).intersect(remote);
+        if seg.is_empty() {
+            continue;
+        }
+        let c = &routes[i];
+        match parts.iter_mut().find(|p| p.2 == c.name) {
+            Some(p) => p.0 = p.0.union(&seg),
+            None => parts.push((seg, c.hop.clone(), c.name.clone(), c.system)),
+        }
+    }
+    let bgp_may_apply =
+        inputs.effective.is_none() && !matches!(inputs.table, Some((_, Some(true))));
+    Paths {
+        parts,
+        bgp_may_apply,
+    }
+}
+
+/// How the subnet reaches the Internet, or why that is not known.
+fn egress(inputs: &Inputs<'_>) -> Result<&'static str, (Verdict, String)> {
+    if inputs.public_ip {
+        return Ok("the compute's public IP");
+    }
+    match (
+        inputs.subnet.nat_gateway,
+        inputs.subnet.default_outbound_access,
+    ) {
+        (Some(true), _) => Ok("the subnet's NAT gateway"),
+        (_, Some(false)) => Err((
+            Verdict::Blocked,
+            "the subnet is private (defaultOutboundAccess false) and has no NAT gateway: nothing \
+             it sends to Internet gets out"
+                .into(),
+        )),
+        (Some(false), _) => Ok("Azure's default outbound access"),
+        (None, _) => Err((
+            Verdict::Unknown,
+            "the subnet's outbound method was not read (give --subnet-file)".into(),
+        )),
+    }
+}
+
+/// The verdict of sending `remote` to Internet: the path each address takes.
+fn judge_path(
+    inputs: &Inputs<'_>,
+    remote: &IntervalSet<u32>,
+    outbound: bool,
+) -> (Verdict, u128, Vec<String>) {
+    let p = paths(inputs, remote);
+    let mut reasons = Vec::new();
+    let mut verdict = Verdict::Ok;
+    let mut passing: u128 = 0;
+    let worse = |v: Verdict, verdict: &mut Verdict| {
+        if v == Verdict::Blocked || *verdict == Verdict::Ok {
+            *verdict = match (*verdict, v) {
+                (Verdict::Blocked, _) => Verdict::Blocked,
+                (_, v) => v,
+            };
+        }
+    };
+    for (set, hop, name, system) in &p.parts {
+        let n = set.count();
+        match hop {
+            NextHop::Internet if *system && p.bgp_may_apply => {
+                worse(Verdict::Unknown, &mut verdict);
+                reasons.push(format!(
+                    "{n} addresses go to Internet by Azure's system route, which a BGP route (a \
+                     gateway advertising 0.0.0.0/0) would override: BGP propagation is on and no \
+                     effective routes were read"
+                ));
+            }
+            NextHop::Internet => passing += n,
+            NextHop::VirtualAppliance(ip) => {
+                worse(Verdict::Blocked, &mut verdict);
+                reasons.push(format!(
+                    "{n} addresses go to the appliance {ip} (route {}), not to Internet",
+                    crate::text::for_terminal(name)
+                ));
+            }
+            NextHop::VirtualApplianceEcmp(_) | NextHop::VirtualNetworkGateway => {
+                worse(Verdict::Blocked, &mut verdict);
+                reasons.push(format!(
+                    "{n} addresses go to {hop} (route {}), not to Internet",
+                    crate::text::for_terminal(name)
+                ));
+            }
+            NextHop::None | NextHop::VnetLocal => {
+                worse(Verdict::Blocked, &mut verdict);
+                reasons.push(format!(
+                    "{n} addresses go to {hop} (route {})",
+                    crate::text::for_terminal(name)
+                ));
+            }
+        }
+    }
+    if outbound
+        && passing > 0
+        && let Err((v, why)) = egress(inputs)
+    {
+        worse(v, &mut verdict);
+        reasons.push(why);
+        if v == Verdict::Blocked {
+            passing = 0;
+        }
+    }
+    (verdict, passing, reasons)
+}
+
+/// The IPv4 addresses of a tag template in the region.
+fn tag_set(
+    snapshot: &Snapshot,
+    template: &str,
+    region: &Region,
+) -> Option<(String, IntervalSet<u32>)> {
+    let name = crate::rules::tag_name(snapshot, template, region)?;
+    let tag = snapshot.tags.iter().find(|t| t.name == name)?;
+    Some((name, IntervalSet::from_prefixes(&tag.ipv4)))
+}
+
+/// The ports of a need to judge: each port of a small range, the ends of a large one.
+fn ports(need: &[String]) -> Vec<u16> {
+    let mut out = Vec::new();
+    for p in need {
+        if let Some((lo, hi)) = nsg::parse_ports(p) {
+            if hi - lo < 64 {
+                out.extend(lo..=hi);
+            } else {
+                out.extend([lo, hi]);
+            }
+        }
+    }
+    out
+}
+
+/// Checks every flow of the profile; see the module's doc.
+pub fn check(inputs: &Inputs<'_>) -> Report {
+    let mut flows = Vec::new();
+    let mut prerequisites: Vec<String> = Vec::new();
+    let snapshot = inputs.snapshot;
+    let region = inputs.region;
+    // Return traffic of the profile's routes.
+    let selected = inputs.profile.route_tags(snapshot, region);
+    for &i in &selected.tags {
+        let tag = &snapshot.tags[i];
+        let remote = IntervalSet::from_prefixes(&tag.ipv4);
+        let (verdict, passing, reasons) = judge_path(inputs, &remote, false);
+        flows.push(FlowReport {
+            kind: "route",
+            direction: Direction::Inbound,
+            protocol: Protocol::Any,
+            ports: vec!["*".into()],
+            target: tag.name.clone(),
+            verdict,
+            addresses: remote.count(),
+            passing,
+            reasons,
+            source: route_source(inputs.profile, &tag.name),
+            denied_at: Vec::new(),
+        });
+    }
+    for missing in &selected.missing {
+        flows.push(FlowReport {
+            kind: "route",
+            direction: Direction::Inbound,
+            protocol: Protocol::Any,
+            ports: vec!["*".into()],
+            target: missing.clone(),
+            verdict: Verdict::Unknown,
+            addresses: 0,
+            passing: 0,
+            reasons: vec![format!("the file has no {missing}")],
+            source: String::new(),
+            denied_at: Vec::new(),
+        });
+    }
+    // The NSG flows of the profile's rules.
+    let net = Network {
+        subnet: inputs
+            .subnet
+            .prefix
+            .map(|p| IntervalSet::from_prefixes(&[p]))
+            .unwrap_or_else(|| IntervalSet::from_prefixes(&inputs.vnet)),
+        virtual_network: IntervalSet::from_prefixes(&inputs.vnet),
+    };
+    for need in inputs
+        .profile
+        .rules
+        .iter()
+        .filter(|r| profile::in_cloud(&r.clouds, snapshot.cloud))
+    {
+        let Some((name, remote)) = tag_set(snapshot, &need.tag, region) else {
+            flows.push(FlowReport {
+                kind: "rule",
+                direction: need.direction,
+                protocol: need.protocol,
+                ports: need.ports.clone(),
+                target: profile::for_region(&need.tag, &region.name),
+                verdict: Verdict::Unknown,
+                addresses: 0,
+                passing: 0,
+                reasons: vec!["the file has no such tag".into()],
+                source: profile::cited(&need.source),
+                denied_at: Vec::new(),
+            });
+            continue;
+        };
+        let way = match need.direction {
+            Direction::Inbound => Way::Inbound,
+            Direction::Outbound => Way::Outbound,
+        };
+        let protocols: &[Proto] = match need.protocol {
+            Protocol::Tcp => &[Proto::Tcp],
+            Protocol::Udp => &[Proto::Udp],
+            Protocol::Any => &[Proto::Tcp, Proto::Udp],
+        };
+        let mut verdict = Verdict::Ok;
+        let mut allowed = remote.clone();
+        let mut reasons = Vec::new();
+        let mut denied_at = Vec::new();
+        match inputs.nsg {
+            Some(rules) => {
+                for &protocol in protocols {
+                    for port in ports(&need.ports) {
+                        let flow = Flow {
+                            way,
+                            protocol,
+                            port,
+                            remote: remote.clone(),
+                        };
+                        let j = nsg::judge(rules, &flow, &net);
+                        allowed = allowed.intersect(&j.allowed);
+                        for d in j.by.iter().filter(|d| d.access == nsg::Access::Deny) {
+                            denied_at.push(d.priority);
+                            let line = format!(
+                                "the NSG rule {} (priority {}) denies {} addresses ({protocol:?} {port})",
+                                crate::text::for_terminal(&d.rule),
+                                d.priority,
+                                d.addresses
+                            );
+                            if !reasons.contains(&line) {
+                                reasons.push(line);
+                            }
+                        }
+                        for p in &j.partial {
+                            let line = format!(
+                                "the NSG rule {} holds part of the subnet only: not judged",
+                                crate::text::for_terminal(p)
+                            );
+                            if !reasons.contains(&line) {
+                                reasons.push(line);
+                            }
+                        }
+                    }
+                }
+                if allowed != remote {
+                    verdict = Verdict::Blocked;
+                }
+            }
+            None if inputs.subnet.has_nsg == Some(false) => {}
+            None => {
+                verdict = Verdict::Unknown;
+                reasons.push("the subnet's NSG was not read (give --nsg)".into());
+            }
+        }
+        // The path: outbound flows must get out; inbound flows' answers must go back to Internet.
+        let (path, _, path_reasons) = judge_path(inputs, &remote, way == Way::Outbound);
+        reasons.extend(path_reasons);
+        verdict = match (verdict, path) {
+            (Verdict::Blocked, _) | (_, Verdict::Blocked) => Verdict::Blocked,
+            (Verdict::Unknown, _) | (_, Verdict::Unknown) => Verdict::Unknown,
+            _ => Verdict::Ok,
+        };
+        let passing = if verdict == Verdict::Ok {
+            allowed.count()
+        } else {
+            0
+        };
+        flows.push(FlowReport {
+            kind: "rule",
+            direction: need.direction,
+            protocol: need.protocol,
+            ports: need.ports.clone(),
+            target: name,
+            verdict,
+            addresses: remote.count(),
+            passing,
+            reasons,
+            source: profile::cited(&need.source),
+            denied_at,
+        });
+    }
+    // FQDNs: where traffic to an address no route names goes (the default route's way).
+    let anywhere: IntervalSet<u32> =
+        IntervalSet::from_prefixes(&["8.8.8.8/32".parse::<Prefix<u32>>().expect("a prefix")]);
+    for f in inputs
+        .profile
+        .fqdns
+        .iter()
+        .filter(|f| profile::in_cloud(&f.clouds, snapshot.cloud))
+    {
+        let (verdict, _, mut reasons) = judge_path(inputs, &anywhere, true);
+        reasons.iter_mut().for_each(|r| {
+            *r = r.replacen("1 addresses go", "traffic to public host names goes", 1);
+        });
+        flows.push(FlowReport {
+            kind: "fqdn",
+            direction: Direction::Outbound,
+            protocol: f.protocol,
+            ports: f.ports.clone(),
+            target: profile::for_region(&f.fqdn, &region.name),
+            verdict,
+            addresses: 0,
+            passing: 0,
+            reasons,
+            source: profile::cited(&f.source),
+            denied_at: Vec::new(),
+        });
+    }
+    let blocked_out = flows.iter().any(|f| {
+        f.verdict == Verdict::Blocked && f.reasons.iter().any(|r| r.contains("is private"))
+    });
+    if blocked_out {
+        prerequisites.push(
+            "give the subnet an outbound method: attach a NAT gateway (or route its Internet \
+             traffic through a firewall that allows the profile's rules)"
+                .into(),
+        );
+    }
+    if flows
+        .iter()
+        .any(|f| f.reasons.iter().any(|r| r.contains("BGP route")))
+    {
+        prerequisites.push(
+            "read the effective routes of a NIC in the subnet (--effective-routes), or set the \
+             route table's disableBgpRoutePropagation to true so that no BGP route overrides it"
+                .into(),
+        );
+    }
+    Report {
+        profile: inputs.profile.name.clone(),
+        region: region.name.clone(),
+        flows,
+        prerequisites,
+    }
+}
+
+fn route_source(profile: &Profile, tag: &str) -> String {
+    let base = tag.split('.').next().unwrap_or(tag);
+    profile
+        .routes
+        .iter()
+        .find(|r| r.tag.split('.').next() == Some(base))
+        .map(|r| profile::cited(&r.source))
+        .unwrap_or_default()
+}
