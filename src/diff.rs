@@ -342,6 +342,31 @@ pub fn table_default_hop(table: &RouteTable) -> Option<NextHop> {
         .map(|_| route.next_hop.clone())
 }
 
+/// The table's service-tag routes whose tag lacks `UDR` in the file's `networkFeatures`: routes
+/// Azure refuses (or, in a table exported elsewhere, would refuse), as one line each.
+pub fn refused_tag_routes(snapshot: &Snapshot, table: &RouteTable) -> Vec<String> {
+    table
+        .routes
+        .iter()
+        .filter_map(|r| match &r.destination {
+            Destination::ServiceTag(tag) => snapshot
+                .tags
+                .iter()
+                .find(|t| t.name.eq_ignore_ascii_case(tag))
+                .filter(|t| !t.supports_udr())
+                .map(|t| {
+                    format!(
+                        "route {} names the service tag {}, whose networkFeatures lack UDR: Azure \
+                         refuses it as a route's address prefix",
+                        crate::text::quoted(&r.name),
+                        t.name
+                    )
+                }),
+            Destination::Prefix(_) => None,
+        })
+        .collect()
+}
+
 /// True when `name` starts with the name prefix, without case: named as tagroute's routes are.
 pub fn has_name_prefix(name: &str, name_prefix: &str) -> bool {
     name.len() >= name_prefix.len()

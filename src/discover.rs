@@ -264,6 +264,12 @@ pub fn judge(
         }
     };
     facts.routes = table.routes.len();
+    if let Some(refused) = crate::diff::refused_tag_routes(snapshot, table)
+        .into_iter()
+        .next()
+    {
+        facts.note = Some(refused);
+    }
     facts.managed = table
         .routes
         .iter()

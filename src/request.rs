@@ -430,6 +430,11 @@ pub fn plan_and_diff(
     table: &RouteTable,
 ) -> Result<Compared, RequestError> {
     let mut planned = plan_request(snapshot, request, Some(table))?;
+    planned.notices.extend(
+        diff::refused_tag_routes(snapshot, table)
+            .into_iter()
+            .map(Notice::Warning),
+    );
     let d = diff::diff(
         &planned.plan,
         snapshot,

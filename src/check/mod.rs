@@ -560,6 +560,9 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
                 .into(),
         );
     }
+    if let Some((table, _)) = inputs.table {
+        prerequisites.extend(crate::diff::refused_tag_routes(snapshot, table));
+    }
     Report {
         profile: inputs.profile.name.clone(),
         region: region.name.clone(),

@@ -301,3 +301,28 @@ fn bgp_makes_the_system_route_unknown_until_the_effective_routes_say() {
         ["blocked"]
     );
 }
+
+/// A service-tag route to a tag without `UDR` in the file's `networkFeatures` is one Azure
+/// refuses: `diff` warns of it and `check` names it.
+#[test]
+fn a_tag_route_azure_would_refuse_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let table = write(
+        d,
+        "rt.json",
+        &tunnel(
+            vec![
+                json!({"name": "batch", "addressPrefix": "BatchNodeManagement.EastUS2", "nextHopType": "Internet"}),
+            ],
+            true,
+        ),
+    );
+    let file = snapshot(&data_dir(), PUBLIC);
+    let diff = tagroute(&["diff", "-f", &file, "-r", "eastus2", "--existing", &table]).status(1);
+    let refused = "route 'batch' names the service tag BatchNodeManagement.EastUS2, whose networkFeatures lack UDR";
+    assert!(diff.stderr.contains(refused), "{}", diff.stderr);
+    let run = check(&["--route-table", &table, "--public-ip", "--format", "json"]).status(1);
+    let prerequisites = run.json()["prerequisites"].to_string();
+    assert!(prerequisites.contains(refused), "{prerequisites}");
+}

@@ -334,6 +334,7 @@ fn allowed(cmd: &str) -> &'static [i32] {
         "tagroute drift",
         "tagroute refresh",
         "tagroute tables",
+        "tagroute check",
     ]
     .iter()
     .any(|c| last.contains(c))
