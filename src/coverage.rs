@@ -5,11 +5,14 @@
 //! keep its compute reachable.
 
 use crate::diff::{DiffError, expand};
-use crate::forwarding::Forwarding;
+use crate::forwarding::{Forwarding, Kind};
 use crate::model::NextHop;
 use crate::prefix::{Addr, IntervalSet, Prefix};
 use crate::routes::RouteTable;
 use crate::snapshot::{ServiceTag, Snapshot};
+
+/// The name the system default route is forwarded under: sorts after any route name.
+const SYSTEM: &str = "~system-default";
 
 /// Addresses of the tags, and those the table does not send to Internet, per family.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -21,7 +24,10 @@ pub struct Coverage {
     pub missing_ipv6: u128,
 }
 
-/// The table's coverage of `tags`; a service-tag route to a tag the file lacks is an error.
+/// The table's coverage of `tags`, forwarded as Azure forwards it: the table's routes, and under
+/// them Azure's system default route (`0.0.0.0/0` and `::/0` to Internet), which any route of
+/// the table beats on an equal prefix; a service-tag route to a tag the file lacks is an error.
+/// BGP routes are not known here (see [`crate::discover`] for what that leaves open).
 pub fn coverage(
     snapshot: &Snapshot,
     table: &RouteTable,
@@ -32,12 +38,20 @@ pub fn coverage(
         .iter()
         .map(|r| (r.name.as_str(), &r.destination))
         .collect();
-    let expanded = expand(snapshot, &table.source, &routes)?;
-    let internet: Vec<bool> = table
+    let mut expanded = expand(snapshot, &table.source, &routes)?;
+    let mut internet: Vec<bool> = table
         .routes
         .iter()
         .map(|r| r.next_hop == NextHop::Internet)
         .collect();
+    // Azure's system default, ranked below every route of the table.
+    expanded
+        .v4
+        .push((SYSTEM, Kind::AzureCloud, vec![Prefix::containing(0, 0)]));
+    expanded
+        .v6
+        .push((SYSTEM, Kind::AzureCloud, vec![Prefix::containing(0, 0)]));
+    internet.push(true);
     let v4_tags: Vec<Prefix<u32>> = tags.iter().flat_map(|t| t.ipv4.iter().copied()).collect();
     let v6_tags: Vec<Prefix<u128>> = tags.iter().flat_map(|t| t.ipv6.iter().copied()).collect();
     let (required_ipv4, missing_ipv4) = family(&expanded.v4, &internet, &v4_tags);
@@ -105,7 +119,8 @@ mod tests {
         ]);
         let c = coverage(&snap, &t, &tags).unwrap();
         assert_eq!((c.required_ipv4, c.missing_ipv4), (256, 129));
-        assert_eq!((c.required_ipv6, c.missing_ipv6), (4, 4));
+        // No IPv6 route: Azure's system default sends the IPv6 addresses to Internet.
+        assert_eq!((c.required_ipv6, c.missing_ipv6), (4, 0));
         // The tag as a route covers all of it; the hole still wins (longer prefix).
         let t = table(&[
             ("default", "0.0.0.0/0", "VirtualAppliance"),
@@ -114,9 +129,9 @@ mod tests {
         ]);
         let c = coverage(&snap, &t, &tags).unwrap();
         assert_eq!((c.missing_ipv4, c.missing_ipv6), (1, 0));
-        // No route at all: Azure's own default sends everything to Internet, but tagroute
-        // judges the table's routes only; with no default route nothing is forced away.
-        let t = table(&[("x", "20.0.0.0/24", "Internet")]);
-        assert_eq!(coverage(&snap, &t, &tags).unwrap().missing_ipv4, 0);
+        // No default route: Azure's own default sends the rest to Internet; a route elsewhere
+        // still takes its addresses.
+        let t = table(&[("x", "20.0.0.0/25", "VirtualAppliance")]);
+        assert_eq!(coverage(&snap, &t, &tags).unwrap().missing_ipv4, 128);
     }
 }

@@ -48,6 +48,8 @@ pub struct Found {
     pub subnets: Vec<String>,
     /// Its routes, or why they could not be read.
     pub table: Result<RouteTable, String>,
+    /// Its `disableBgpRoutePropagation`, when the row says.
+    pub disable_bgp: Option<bool>,
 }
 
 /// A row of the answer that is no route table tagroute can read.
@@ -155,8 +157,10 @@ struct Row {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct RowProperties {
     subnets: Option<Vec<SubnetRef>>,
+    disable_bgp_route_propagation: Option<bool>,
     /// Read as the route grammar reads any table's routes.
     routes: Option<Vec<Value>>,
 }
@@ -178,7 +182,9 @@ fn read_row(row: &Value) -> Result<Found, Refused> {
     let location = row.location.unwrap_or_default();
     crate::text::check_label(&location).map_err(|e| refuse(format!("location: {e}")))?;
     let props = row.properties;
-    let (subnets, list) = props.map_or((None, None), |p| (p.subnets, p.routes));
+    let (subnets, list, disable_bgp) = props.map_or((None, None, None), |p| {
+        (p.subnets, p.routes, p.disable_bgp_route_propagation)
+    });
     let subnets = subnets
         .unwrap_or_default()
         .iter()
@@ -190,6 +196,7 @@ fn read_row(row: &Value) -> Result<Found, Refused> {
         location,
         subnets,
         table,
+        disable_bgp,
     })
 }
 
@@ -211,6 +218,10 @@ pub struct TableFacts {
     pub default_hop: Option<String>,
     /// It has a `0.0.0.0/0` route to somewhere other than Internet.
     pub force_tunnel: bool,
+    /// It has no `0.0.0.0/0` route and lets BGP routes in (`disableBgpRoutePropagation` not
+    /// true): a gateway advertising `0.0.0.0/0` would force-tunnel it, which only the subnet's
+    /// effective routes tell (`tagroute check --effective-routes`). Neither forced nor free.
+    pub bgp_may_tunnel: bool,
     /// Routes named with the name prefix.
     pub managed: usize,
     /// The region's required tags in the file.
@@ -249,6 +260,7 @@ pub fn judge(
         max_routes: AZURE_MAX_ROUTES,
         default_hop: None,
         force_tunnel: false,
+        bgp_may_tunnel: false,
         managed: 0,
         tags: Vec::new(),
         coverage: None,
@@ -278,9 +290,12 @@ pub fn judge(
     let default = table.routes.iter().find(|r| {
         matches!(&r.destination, Destination::Prefix(p) if p.is_default() && p.family() == Family::V4)
     });
-    if let Some(d) = default {
-        facts.default_hop = Some(d.next_hop.to_string());
-        facts.force_tunnel = d.next_hop != crate::model::NextHop::Internet;
+    match default {
+        Some(d) => {
+            facts.default_hop = Some(d.next_hop.to_string());
+            facts.force_tunnel = d.next_hop != crate::model::NextHop::Internet;
+        }
+        None => facts.bgp_may_tunnel = found.disable_bgp != Some(true),
     }
     let region = match select::resolve_region(snapshot, &found.location) {
         Ok(r) => r,
@@ -360,5 +375,27 @@ mod tests {
         let good = json!([{"name": "default", "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"}}]);
         let found = read_row(&row(ID, "eastus", good)).ok().unwrap();
         assert_eq!(found.table.unwrap().routes.len(), 1);
+    }
+
+    /// A table without a default route is force-tunnelled by nobody it names, but BGP may do it
+    /// unless the table disables BGP propagation.
+    #[test]
+    fn a_table_open_to_bgp_is_neither_forced_nor_free() {
+        let snap =
+            crate::snapshot::parse("s", br#"{"changeNumber":1,"cloud":"Public","values":[]}"#)
+                .unwrap();
+        let profile = crate::profile::by_name(crate::profile::DEFAULT_PROFILE).unwrap();
+        let onprem = json!([{"name": "onprem", "properties": {"addressPrefix": "10.0.0.0/8", "nextHopType": "VirtualNetworkGateway"}}]);
+        for (disable, open) in [
+            (json!(false), true),
+            (Value::Null, true),
+            (json!(true), false),
+        ] {
+            let row = json!({"id": ID, "location": "eastus", "properties": {"routes": onprem, "disableBgpRoutePropagation": disable}});
+            let found = read_row(&row).ok().unwrap();
+            let facts = judge(&found, &snap, "tagroute-", profile);
+            assert!(!facts.force_tunnel);
+            assert_eq!(facts.bgp_may_tunnel, open, "{disable}");
+        }
     }
 }

@@ -29,7 +29,13 @@ pub fn table(found: &[TableFacts], refused: &[Refused]) -> String {
                 t.region.clone(),
                 t.subnets.join(","),
                 format!("{}/{}", t.routes, t.max_routes),
-                t.default_hop.clone().unwrap_or_else(|| "-".into()),
+                t.default_hop.clone().unwrap_or_else(|| {
+                    if t.bgp_may_tunnel {
+                        "BGP?".into()
+                    } else {
+                        "-".into()
+                    }
+                }),
                 t.managed.to_string(),
                 missing(t),
             ]
@@ -66,6 +72,14 @@ pub fn table(found: &[TableFacts], refused: &[Refused]) -> String {
         ));
     }
     let tunnels = found.iter().filter(|t| t.force_tunnel).count();
+    let bgp = found.iter().filter(|t| t.bgp_may_tunnel).count();
+    let bgp = match bgp {
+        0 => String::new(),
+        n => format!(
+            " ({} without a default route but open to BGP: unknown, see tagroute check)",
+            plural(n, "more")
+        ),
+    };
     let short = found.iter().filter(|t| t.needs_routes()).count();
     let unread = found.iter().filter(|t| t.unread).count();
     let unjudged = match (refused.len(), unread) {
@@ -77,7 +91,7 @@ pub fn table(found: &[TableFacts], refused: &[Refused]) -> String {
         ),
     };
     out.push_str(&format!(
-        "\n{}: {tunnels} force-tunnel, {short} of them miss required addresses{unjudged}\n",
+        "\n{}: {tunnels} force-tunnel{bgp}, {short} of them miss required addresses{unjudged}\n",
         plural(found.len(), "route table")
     ));
     out

@@ -92,9 +92,16 @@ fn estate(file: &str) -> Vec<(String, &'static str, Routes)> {
     ]
 }
 
-/// Addresses of the region's required tags the routes do not send to Internet.
+/// Addresses of the region's required tags the routes do not send to Internet, Azure's system
+/// default route sending to Internet what no route of the table holds.
 fn missing_by_scan(file: &str, region: &str, routes: &[(String, Value)]) -> u64 {
     let mut table: Vec<(String, bool)> = Vec::new();
+    if !routes
+        .iter()
+        .any(|(_, r)| r["addressPrefix"] == "0.0.0.0/0")
+    {
+        table.push(("0.0.0.0/0".into(), true));
+    }
     for (_, r) in routes {
         let prefix = r["addressPrefix"].as_str().unwrap();
         let internet = r["nextHopType"] == "Internet";
@@ -176,6 +183,9 @@ fn tables_are_found_judged_and_written_as_a_fleet() {
         assert_eq!(t["subnets"], json!(["vnet/aml"]), "{table_id}");
         let tunnel = routes.iter().any(|r| r.0 == "default");
         assert_eq!(t["forceTunnel"], tunnel, "{table_id}");
+        // The fake's tables disable BGP propagation (as the recorded table does): none is left
+        // to BGP.
+        assert_eq!(t["bgpMayTunnel"], false, "{table_id}");
     }
     let covered = tables
         .iter()
