@@ -3,19 +3,22 @@
 
 use std::path::PathBuf;
 
-use tagroute::check::{self, Inputs, Subnet, Verdict};
+use tagroute::arm::{NetworkId, NetworkKind};
+use tagroute::check::{self, Inputs, LiveInputs, Verdict};
 use tagroute::emit::rules::{RulesFormat, RulesTarget};
 use tagroute::emit::{self, PlanFormat, Target};
 use tagroute::prefix::Prefix;
 use tagroute::{profile, routes, select};
 
 use crate::args::{PlanSelection, Source};
+use crate::live::AuthArgs;
+use crate::net::block_on;
 use crate::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Judge every flow a profile needs on a subnet (return routes, NSG rules, \
-the way out for FQDNs) through its route table, BGP, NSG and outbound method, read from the \
-files Azure exports: ok, blocked (and by what) or unknown (and why); --fix-format writes the \
+the way out for FQDNs) through its route table, BGP, NSG and outbound method, read live \
+(--subnet, --nic) or from the files Azure exports: ok, blocked (and by what) or unknown (and why); --fix-format writes the \
 smallest fix";
 
 #[derive(clap::Args, Debug)]
@@ -27,10 +30,13 @@ Examples:
   tagroute check --cloud public --profile aml-no-public-ip --region eastus2 --route-table rt.json \\
       --nsg nsg.json --subnet-file subnet.json --fix-format az > fix.sh
 
-Inputs are the JSON the Azure CLI prints (az network route-table show, az network nsg show, az \
-network vnet subnet show, az network nic show-effective-route-table) or Resource Manager's \
-answers. Without --effective-routes and with BGP propagation on, traffic left to Azure's system \
-route is unknown: a gateway may advertise 0.0.0.0/0.
+Live, --subnet ID reads the subnet, its route table and NSG, and its virtual network through \
+Resource Manager (Reader is enough; nothing is changed); --nic ID adds that NIC's effective \
+routes (which also needs Microsoft.Network/networkInterfaces/effectiveRouteTable/action). Offline, inputs are the JSON the Azure CLI prints (az network route-table show, az \
+network nsg show, az network vnet subnet show, az network vnet show, az network nic \
+show-effective-route-table) or Resource Manager's answers. Traffic left to Azure's system route \
+is unknown while BGP propagation is on, a gateway, Route Server or peering may advertise \
+0.0.0.0/0 (or the virtual network was not read), and no effective routes were given.
 
 Exit status: 0 every flow ok, 1 a flow blocked or unknown, 2 error.")]
 pub struct Args {
@@ -38,6 +44,18 @@ pub struct Args {
     source: Source,
     #[command(flatten)]
     selection: PlanSelection,
+    /// The subnet, read live through Resource Manager with what it links (route table, NSG)
+    /// and its virtual network (address space, gateways, peerings):
+    /// /subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/V/subnets/N.
+    #[arg(long, value_name = "ID", value_parser = subnet_id, help_heading = "Live subnet (Azure Resource Manager)",
+          conflicts_with_all = ["route_table", "nsg", "effective_routes", "subnet_file", "vnet_file"])]
+    subnet: Option<NetworkId>,
+    /// A NIC in that subnet: its effective routes (Azure's own forwarding, BGP included) are
+    /// read too.
+    #[arg(long, value_name = "ID", value_parser = nic_id, requires = "subnet", help_heading = "Live subnet (Azure Resource Manager)")]
+    nic: Option<NetworkId>,
+    #[command(flatten)]
+    auth: AuthArgs,
     /// The route table (`az network route-table show -o json`).
     #[arg(long, value_name = "FILE", help_heading = "Subnet")]
     route_table: Option<String>,
@@ -52,6 +70,10 @@ pub struct Args {
     /// subnet, NSG.
     #[arg(long, value_name = "FILE", help_heading = "Subnet")]
     subnet_file: Option<PathBuf>,
+    /// The virtual network (`az network vnet show -o json`): its address space, and whether a
+    /// gateway, Route Server or peering can bring BGP routes.
+    #[arg(long, value_name = "FILE", help_heading = "Subnet")]
+    vnet_file: Option<PathBuf>,
     /// The virtual network's address space (repeatable) [default: the subnet's range].
     #[arg(long, value_name = "CIDR", help_heading = "Subnet")]
     vnet_prefix: Vec<Prefix<u32>>,
@@ -81,7 +103,15 @@ enum FixFormat {
     Json,
 }
 
-fn read(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+fn subnet_id(text: &str) -> Result<NetworkId, tagroute::arm::IdError> {
+    NetworkId::parse_as(text, NetworkKind::Subnet)
+}
+
+fn nic_id(text: &str) -> Result<NetworkId, tagroute::arm::IdError> {
+    NetworkId::parse_as(text, NetworkKind::NetworkInterface)
+}
+
+fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     tagroute::fsutil::read_bounded(path, 64 << 20, false)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
@@ -93,45 +123,49 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         anyhow::bail!("check needs --region");
     };
     let region = select::resolve_region(&snapshot, region_name)?;
-    let table = match &args.route_table {
-        Some(path) => {
-            let bytes = read(std::path::Path::new(path))?;
-            let t = routes::parse(path, &bytes)?;
-            Some((t, check::disable_bgp(&bytes)))
+    let read = match &args.subnet {
+        Some(id) => {
+            let mut client = args.auth.client(&args.source.net, snapshot.cloud)?;
+            let read = block_on(check::read_live(
+                &mut client,
+                &snapshot,
+                id,
+                args.nic.as_ref(),
+            ))??;
+            diag.note(format!(
+                "read {}",
+                tagroute::text::plural(read.read.len(), "resource")
+            ));
+            read
         }
-        None => None,
-    };
-    let nsg = match &args.nsg {
-        Some(p) => Some(check::parse_nsg(
-            &p.display().to_string(),
-            &read(p)?,
-            &snapshot,
-        )?),
-        None => None,
-    };
-    let effective = match &args.effective_routes {
-        Some(p) => Some(check::parse_effective(&p.display().to_string(), &read(p)?)?),
-        None => None,
-    };
-    let subnet = match &args.subnet_file {
-        Some(p) => check::parse_subnet(&p.display().to_string(), &read(p)?)?,
-        None => Subnet::default(),
+        None => files(&args, &snapshot)?,
     };
     let mut vnet = args.vnet_prefix.clone();
     if vnet.is_empty() {
-        vnet.extend(subnet.prefix);
+        vnet.extend(read.vnet.prefixes.iter().copied());
     }
+    if vnet.is_empty() {
+        vnet.extend(read.subnet.prefix);
+    }
+    let vnet_read = args.subnet.is_some() || args.vnet_file.is_some();
     let inputs = Inputs {
         snapshot: &snapshot,
         profile,
         region: &region,
-        table: table.as_ref().map(|(t, bgp)| (t, *bgp)),
-        effective: effective.as_deref(),
-        nsg: nsg.as_deref(),
-        subnet,
+        table: read.table.as_ref().map(|(t, bgp)| (t, *bgp)),
+        effective: read.effective.as_deref(),
+        nsg: read.nsg.as_deref(),
+        subnet: read.subnet.clone(),
         vnet,
         public_ip: args.public_ip,
+        bgp_source: vnet_read.then_some(!read.vnet.gateways.is_empty()),
     };
+    if !read.vnet.gateways.is_empty() {
+        diag.note(format!(
+            "BGP routes can come from {}",
+            read.vnet.gateways.join(", ")
+        ));
+    }
     let report = check::check(&inputs);
     let status = match report.verdict() {
         Verdict::Ok => Status::Ok,
@@ -165,6 +199,29 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     };
     deliver(&text, None)?;
     Ok(status)
+}
+
+/// The inputs given as files, in the shapes the Azure CLI prints.
+fn files(args: &Args, snapshot: &tagroute::snapshot::Snapshot) -> anyhow::Result<LiveInputs> {
+    let shown = |p: &std::path::Path| p.display().to_string();
+    let mut read = LiveInputs::default();
+    if let Some(path) = &args.route_table {
+        let bytes = read_file(std::path::Path::new(path))?;
+        read.table = Some((routes::parse(path, &bytes)?, check::disable_bgp(&bytes)));
+    }
+    if let Some(p) = &args.nsg {
+        read.nsg = Some(check::parse_nsg(&shown(p), &read_file(p)?, snapshot)?);
+    }
+    if let Some(p) = &args.effective_routes {
+        read.effective = Some(check::parse_effective(&shown(p), &read_file(p)?)?);
+    }
+    if let Some(p) = &args.subnet_file {
+        read.subnet = check::parse_subnet(&shown(p), &read_file(p)?)?;
+    }
+    if let Some(p) = &args.vnet_file {
+        read.vnet = check::parse_vnet(&shown(p), &read_file(p)?)?;
+    }
+    Ok(read)
 }
 
 fn verdict_word(v: Verdict) -> &'static str {

@@ -22,7 +22,7 @@ use reqwest::{Method, StatusCode, Url, header};
 use serde_json::Value;
 
 use super::live::LiveTable;
-use super::{API_VERSION, RouteTableId, Tokens};
+use super::{API_VERSION, NetworkId, RouteTableId, Tokens};
 use crate::source::http::{self, BodyError, HttpConfig, Quiet, retry_delay};
 
 /// How the client behaves.
@@ -224,6 +224,65 @@ impl ArmClient {
         let url = self.url(id, None);
         let reply = self.send(&what, Method::GET, url, &[], None, None).await?;
         LiveTable::parse(id, &reply.body)
+    }
+
+    /// Reads a network resource (a subnet, virtual network, route table, NSG or NIC): its
+    /// answer, for the caller to check and parse. A read: nothing is changed.
+    pub async fn read_network(&mut self, id: &NetworkId) -> Result<Vec<u8>, ArmError> {
+        let what = format!("reading {}", id.name);
+        let url = self.network_url(id, None);
+        Ok(self
+            .send(&what, Method::GET, url, &[], None, None)
+            .await?
+            .body)
+    }
+
+    /// A NIC's effective routes (`POST …/effectiveRouteTable`): Azure answers `200` with the
+    /// routes, or `202` and a `Location` to poll until it answers them (the operation's
+    /// `final-state-via: location`), all within `--operation-timeout`. Changes nothing.
+    pub async fn effective_routes(&mut self, nic: &NetworkId) -> Result<Vec<u8>, ArmError> {
+        let what = format!("reading the effective routes of {}", nic.name);
+        let deadline = Instant::now() + self.opts.operation_timeout;
+        let url = self.network_url(nic, Some("effectiveRouteTable"));
+        let empty = Value::Object(Default::default());
+        let mut reply = self
+            .send(&what, Method::POST, url, &[], Some(&empty), Some(deadline))
+            .await?;
+        while reply.status == StatusCode::ACCEPTED {
+            let location = reply
+                .headers
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| ArmError::Status {
+                    what: what.clone(),
+                    status: 202,
+                    message: Some("accepted without a Location to poll".into()),
+                })?
+                .to_owned();
+            let poll = self.own_url(&what, &location)?;
+            let wait = http::retry_after(&reply.headers)
+                .as_deref()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map_or(self.opts.poll_interval, Duration::from_secs)
+                .min(self.opts.http.max_wait);
+            self.sleep_until(&what, wait, deadline).await?;
+            reply = self
+                .send(&what, Method::GET, poll, &[], None, Some(deadline))
+                .await?;
+        }
+        Ok(reply.body)
+    }
+
+    fn network_url(&self, id: &NetworkId, action: Option<&str>) -> Url {
+        let mut url = self.endpoint.clone();
+        {
+            let mut path = url.path_segments_mut().expect("an http(s) URL has a path");
+            path.pop_if_empty().extend(id.segments());
+            path.extend(action);
+        }
+        url.query_pairs_mut()
+            .append_pair("api-version", API_VERSION);
+        url
     }
 
     /// One page of an Azure Resource Graph query over `subscriptions` (`POST

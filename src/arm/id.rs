@@ -120,6 +120,152 @@ impl FromStr for RouteTableId {
     }
 }
 
+/// The kinds of network resource a check reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetworkKind {
+    VirtualNetwork,
+    Subnet,
+    RouteTable,
+    NetworkSecurityGroup,
+    NetworkInterface,
+}
+
+impl NetworkKind {
+    /// The type's segment under `Microsoft.Network`.
+    fn segment(self) -> &'static str {
+        match self {
+            NetworkKind::VirtualNetwork | NetworkKind::Subnet => "virtualNetworks",
+            NetworkKind::RouteTable => "routeTables",
+            NetworkKind::NetworkSecurityGroup => "networkSecurityGroups",
+            NetworkKind::NetworkInterface => "networkInterfaces",
+        }
+    }
+}
+
+/// A network resource's id, checked part by part like a route table's: what `check` reads, and
+/// every id an answer names before it is read in turn (an answer is outside input).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkId {
+    pub subscription: String,
+    pub resource_group: String,
+    pub kind: NetworkKind,
+    /// The resource's name (the virtual network's, for a subnet).
+    pub name: String,
+    /// A subnet's own name.
+    pub subnet: Option<String>,
+}
+
+impl NetworkId {
+    /// The path segments under the endpoint, unencoded.
+    pub(crate) fn segments(&self) -> Vec<&str> {
+        let mut s = vec![
+            "subscriptions",
+            &self.subscription,
+            "resourceGroups",
+            &self.resource_group,
+            "providers",
+            "Microsoft.Network",
+            self.kind.segment(),
+            &self.name,
+        ];
+        if let Some(subnet) = &self.subnet {
+            s.extend(["subnets", subnet]);
+        }
+        s
+    }
+
+    /// The virtual network a subnet is in.
+    pub fn vnet(&self) -> NetworkId {
+        NetworkId {
+            kind: NetworkKind::VirtualNetwork,
+            subnet: None,
+            ..self.clone()
+        }
+    }
+
+    /// Reads an id of the kind wanted.
+    pub fn parse_as(text: &str, kind: NetworkKind) -> Result<NetworkId, IdError> {
+        let id: NetworkId = text.parse()?;
+        if id.kind != kind {
+            return Err(IdError::Shape);
+        }
+        Ok(id)
+    }
+}
+
+impl fmt::Display for NetworkId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/{}", self.segments().join("/"))
+    }
+}
+
+impl FromStr for NetworkId {
+    type Err = IdError;
+
+    fn from_str(text: &str) -> Result<Self, IdError> {
+        let parts: Vec<&str> = text.split('/').collect();
+        let (head, subnet) = match parts.len() {
+            9 => (&parts[..], None),
+            11 if parts[9].eq_ignore_ascii_case("subnets") => (&parts[..9], Some(parts[10])),
+            _ => return Err(IdError::Shape),
+        };
+        let [
+            "",
+            subscriptions,
+            subscription,
+            groups,
+            group,
+            providers,
+            namespace,
+            kind,
+            name,
+        ] = head[..]
+        else {
+            return Err(IdError::Shape);
+        };
+        let fixed = [
+            (subscriptions, "subscriptions"),
+            (groups, "resourceGroups"),
+            (providers, "providers"),
+            (namespace, "Microsoft.Network"),
+        ];
+        if fixed
+            .iter()
+            .any(|(got, want)| !got.eq_ignore_ascii_case(want))
+        {
+            return Err(IdError::Shape);
+        }
+        let kind = [
+            NetworkKind::VirtualNetwork,
+            NetworkKind::RouteTable,
+            NetworkKind::NetworkSecurityGroup,
+            NetworkKind::NetworkInterface,
+        ]
+        .into_iter()
+        .find(|k| k.segment().eq_ignore_ascii_case(kind))
+        .ok_or(IdError::Shape)?;
+        let kind = match (kind, subnet) {
+            (NetworkKind::VirtualNetwork, Some(_)) => NetworkKind::Subnet,
+            (k, None) => k,
+            _ => return Err(IdError::Shape),
+        };
+        if !is_guid(subscription) {
+            return Err(IdError::Subscription(crate::text::quoted(subscription)));
+        }
+        crate::text::check_resource_group(group)?;
+        for n in std::iter::once(name).chain(subnet) {
+            crate::model::check_route_name(n).map_err(|e| e.about("a resource name"))?;
+        }
+        Ok(NetworkId {
+            subscription: subscription.to_ascii_lowercase(),
+            resource_group: group.to_owned(),
+            kind,
+            name: name.to_owned(),
+            subnet: subnet.map(str::to_owned),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +292,45 @@ mod tests {
         ] {
             assert!(bad.parse::<RouteTableId>().is_err(), "{bad}");
         }
+    }
+    #[test]
+    fn reads_and_refuses_network_ids() {
+        let id: NetworkId = "/subscriptions/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/resourcegroups/rg-net/providers/microsoft.network/virtualnetworks/vnet/subnets/aml"
+            .parse()
+            .unwrap();
+        assert_eq!(id.kind, NetworkKind::Subnet);
+        assert_eq!(
+            id.to_string(),
+            "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aml"
+        );
+        assert_eq!(id.vnet().kind, NetworkKind::VirtualNetwork);
+        assert!(id.vnet().to_string().ends_with("/virtualNetworks/vnet"));
+        let g = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.Network";
+        for good in [
+            "routeTables/rt",
+            "networkSecurityGroups/nsg",
+            "networkInterfaces/nic-1",
+            "virtualNetworks/v",
+        ] {
+            assert!(format!("{g}/{good}").parse::<NetworkId>().is_ok(), "{good}");
+        }
+        for bad in [
+            "routeTables/rt/subnets/s",
+            "natGateways/n",
+            "virtualNetworks/v/peerings/p",
+            "virtualNetworks/v/subnets/../x",
+            "virtualNetworks/v/subnets/a b",
+            "virtualNetworks/v/subnets/",
+            "networkSecurityGroups/n%2Fx",
+        ] {
+            assert!(format!("{g}/{bad}").parse::<NetworkId>().is_err(), "{bad}");
+        }
+        assert!(
+            NetworkId::parse_as(
+                &format!("{g}/routeTables/rt"),
+                NetworkKind::NetworkSecurityGroup
+            )
+            .is_err()
+        );
     }
 }

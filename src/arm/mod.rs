@@ -25,7 +25,7 @@ pub use auth::{
 };
 pub use azureml::AzureMlError;
 pub use client::{ArmClient, ArmError, ArmOptions, GraphPage};
-pub use id::{IdError, RouteTableId, subscription};
+pub use id::{IdError, NetworkId, NetworkKind, RouteTableId, subscription};
 pub use live::{BadTable, LiveTable, check_etag};
 
 /// The `Microsoft.Network` API version every request names.

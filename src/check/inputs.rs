@@ -29,7 +29,7 @@ fn bad(source: &str, message: impl Into<String>) -> InputError {
 
 /// A field of a resource as the Azure CLI prints it (flat) or as Resource Manager answers
 /// (under `properties`).
-fn field<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+pub(super) fn field<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
     v.get(key).filter(|x| !x.is_null()).or_else(|| {
         v.get("properties")
             .and_then(|p| p.get(key))
@@ -219,4 +219,59 @@ pub fn parse_effective(source: &str, bytes: &[u8]) -> Result<Vec<EffectiveRoute>
         }
     }
     Ok(out)
+}
+
+/// A virtual network (`az network vnet show -o json`, or Resource Manager's answer): its
+/// address space, and whether a gateway can bring BGP routes to its subnets.
+///
+/// BGP routes reach a subnet from a virtual network gateway (VPN or ExpressRoute) in the
+/// network's `GatewaySubnet`, from Azure Route Server in its `RouteServerSubnet`, or from a
+/// peered network's gateway through a peering with `useRemoteGateways` (Microsoft Learn,
+/// "Virtual network traffic routing", `articles/virtual-network/virtual-networks-udr-overview.md`,
+/// section "Border gateway protocol"). Shapes: the REST specification's `VirtualNetworkGet.json`
+/// and `VirtualNetworkPeeringGet.json`, API 2025-07-01 (azure-rest-api-specs commit 9b1ee1c).
+pub fn parse_vnet(source: &str, bytes: &[u8]) -> Result<Vnet, InputError> {
+    let doc = crate::json::parse(bytes).map_err(|e| bad(source, e.to_string()))?;
+    let space = field(&doc, "addressSpace")
+        .ok_or_else(|| bad(source, "not a virtual network (no addressSpace)"))?;
+    let prefixes = strings(space.get("addressPrefixes"))
+        .iter()
+        .filter_map(|p| p.parse::<Prefix<u32>>().ok())
+        .collect();
+    let empty = Vec::new();
+    let list = |key| field(&doc, key).and_then(Value::as_array).unwrap_or(&empty);
+    let mut gateways = Vec::new();
+    for s in list("subnets") {
+        let name = s.get("name").and_then(Value::as_str).unwrap_or_default();
+        let in_use = field(s, "ipConfigurations")
+            .and_then(Value::as_array)
+            .is_some_and(|c| !c.is_empty());
+        if in_use
+            && ["GatewaySubnet", "RouteServerSubnet"]
+                .iter()
+                .any(|g| g.eq_ignore_ascii_case(name))
+        {
+            gateways.push(crate::text::for_terminal(name).into_owned());
+        }
+    }
+    for p in list("virtualNetworkPeerings") {
+        if field(p, "useRemoteGateways").and_then(Value::as_bool) == Some(true) {
+            let name = p.get("name").and_then(Value::as_str).unwrap_or("a peering");
+            gateways.push(format!(
+                "peering {} (useRemoteGateways)",
+                crate::text::for_terminal(name)
+            ));
+        }
+    }
+    Ok(Vnet { prefixes, gateways })
+}
+
+/// What a virtual network tells a check.
+#[derive(Clone, Debug, Default)]
+pub struct Vnet {
+    /// Its IPv4 address space.
+    pub prefixes: Vec<Prefix<u32>>,
+    /// What can bring BGP routes to its subnets: `GatewaySubnet`, `RouteServerSubnet`, or
+    /// `peering P (useRemoteGateways)`; empty when nothing can.
+    pub gateways: Vec<String>,
 }

@@ -11,9 +11,15 @@
 
 mod fix;
 mod inputs;
+#[cfg(feature = "azure")]
+mod live;
 
 pub use fix::{Fix, FixError, fix};
-pub use inputs::{InputError, disable_bgp, parse_effective, parse_nsg, parse_subnet};
+pub use inputs::{
+    InputError, Vnet, disable_bgp, parse_effective, parse_nsg, parse_subnet, parse_vnet,
+};
+#[cfg(feature = "azure")]
+pub use live::{LiveError, LiveInputs, read as read_live};
 
 use serde::Serialize;
 
@@ -73,6 +79,10 @@ pub struct Inputs<'a> {
     pub vnet: Vec<Prefix<u32>>,
     /// The compute has a public IP (its own way out).
     pub public_ip: bool,
+    /// Whether anything can bring BGP routes to the subnet (a gateway or Route Server in the
+    /// virtual network, or a peering that uses the remote's): `Some(false)` when the virtual
+    /// network was read and nothing can, `None` when not known.
+    pub bgp_source: Option<bool>,
 }
 
 /// One flow's judgement.
@@ -232,8 +242,9 @@ fn paths(inputs: &Inputs<'_>, remote: &IntervalSet<u32>) -> Paths {
             None => parts.push((seg, c.hop.clone(), c.name.clone(), c.system)),
         }
     }
-    let bgp_may_apply =
-        inputs.effective.is_none() && !matches!(inputs.table, Some((_, Some(true))));
+    let bgp_may_apply = inputs.effective.is_none()
+        && !matches!(inputs.table, Some((_, Some(true))))
+        && inputs.bgp_source != Some(false);
     Paths {
         parts,
         bgp_may_apply,

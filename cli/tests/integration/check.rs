@@ -281,6 +281,24 @@ fn bgp_makes_the_system_route_unknown_until_the_effective_routes_say() {
         verdict_of(&flows(&run), "rule", "BatchNodeManagement.EastUS2"),
         ["unknown"]
     );
+    // The virtual network read: nothing in it can bring BGP routes (no gateway, Route Server
+    // or peering that uses the remote's), so the system route stands; with a gateway, unknown.
+    let vnet = |gateway: bool| {
+        let mut subnets =
+            vec![json!({"name": "aml", "properties": {"addressPrefix": "10.1.2.0/24"}})];
+        if gateway {
+            subnets.push(json!({"name": "GatewaySubnet", "properties": {"addressPrefix": "10.1.255.0/27", "ipConfigurations": [{"id": "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworkGateways/gw/ipConfigurations/default"}]}}));
+        }
+        json!({"name": "vnet", "addressSpace": {"addressPrefixes": ["10.1.0.0/16"]}, "subnets": subnets, "virtualNetworkPeerings": []})
+    };
+    let lone = write(d, "vnet.json", &vnet(false));
+    check(&[&base[..], &["--vnet-file", &lone]].concat()).status(0);
+    let gw = write(d, "vnet-gw.json", &vnet(true));
+    let run = check(&[&base[..], &["--vnet-file", &gw, "--format", "json"]].concat()).status(1);
+    assert_eq!(
+        verdict_of(&flows(&run), "rule", "BatchNodeManagement.EastUS2"),
+        ["unknown"]
+    );
     let effective = |hop: &str, source: &str| {
         json!({"value": [
             {"source": "Default", "state": "Active", "addressPrefix": ["10.1.0.0/16"], "nextHopType": "VnetLocal", "nextHopIpAddress": []},

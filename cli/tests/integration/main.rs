@@ -11,6 +11,7 @@ mod arm_recorded;
 mod arm_refresh;
 mod arm_tokens;
 mod check;
+mod check_live;
 mod diff;
 mod drift;
 mod errors;

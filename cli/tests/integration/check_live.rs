@@ -1,0 +1,342 @@
+//! `tagroute check --subnet` (and `--nic`) against a loopback Resource Manager that holds a
+//! subnet, its route table and NSG, its virtual network, and a NIC with its effective routes.
+//!
+//! The answers have the shapes of the REST specification's examples for API 2025-07-01
+//! (azure-rest-api-specs): `SubnetGet.json` (commit 8da1efd: `id`, `name`, `properties.
+//! addressPrefix`), `VirtualNetworkGet.json` and `VirtualNetworkPeeringGet.json` (commit
+//! 9b1ee1c: `properties.addressSpace.addressPrefixes`, `subnets[].properties.ipConfigurations`,
+//! `virtualNetworkPeerings[].properties.useRemoteGateways`), the route table of
+//! `tests/fixtures/arm/route_table_get.json` (a recorded Azure CLI session), and the NIC's
+//! effective routes as `NetworkInterfaceEffectiveRouteTableList.json` shows them: a `POST` of
+//! `…/effectiveRouteTable`, a long-running operation whose result is read at its `Location`
+//! (the Azure SDK for JavaScript's sample `networkInterfacesGetEffectiveRouteTableSample.ts`
+//! polls it), `value[]` of `{source, state, addressPrefix[], nextHopType, nextHopIpAddress[]}`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use crate::harness::*;
+use crate::server::{Reply, Server};
+
+const PUBLIC: &str = "ServiceTags_Public_20251028.json";
+const G: &str = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-net/providers/Microsoft.Network";
+
+fn id(rest: &str) -> String {
+    format!("{G}/{rest}")
+}
+
+/// The resources of one virtual network, by id.
+struct Estate {
+    table_routes: Vec<Value>,
+    gateway: bool,
+    peering_uses_remote: bool,
+    nic_subnet: String,
+    effective: Vec<Value>,
+    /// What the subnet answer links as its route table.
+    table_link: String,
+    /// The id the subnet answer claims.
+    subnet_claims: String,
+}
+
+impl Default for Estate {
+    fn default() -> Self {
+        Estate {
+            table_routes: Vec::new(),
+            gateway: false,
+            peering_uses_remote: false,
+            nic_subnet: id("virtualNetworks/vnet/subnets/aml"),
+            effective: Vec::new(),
+            table_link: id("routeTables/rt-aml"),
+            subnet_claims: id("virtualNetworks/vnet/subnets/aml"),
+        }
+    }
+}
+
+fn bodies(e: &Estate) -> HashMap<String, Value> {
+    let mut m = HashMap::new();
+    m.insert(
+        id("virtualNetworks/vnet/subnets/aml"),
+        json!({
+            "id": e.subnet_claims,
+            "name": "aml",
+            "properties": {
+                "addressPrefix": "10.1.2.0/24",
+                "provisioningState": "Succeeded",
+                "routeTable": {"id": e.table_link},
+                "networkSecurityGroup": {"id": id("networkSecurityGroups/nsg")},
+                "natGateway": {"id": id("natGateways/nat")},
+                "defaultOutboundAccess": false
+            }
+        }),
+    );
+    m.insert(
+        id("routeTables/rt-aml"),
+        json!({
+            "id": id("routeTables/rt-aml"),
+            "name": "rt-aml",
+            "type": "Microsoft.Network/routeTables",
+            "location": "eastus2",
+            "properties": {"disableBgpRoutePropagation": false, "routes": e.table_routes}
+        }),
+    );
+    m.insert(
+        id("networkSecurityGroups/nsg"),
+        json!({
+            "id": id("networkSecurityGroups/nsg"),
+            "name": "nsg",
+            "properties": {"securityRules": []}
+        }),
+    );
+    let mut subnets = vec![json!({
+        "name": "aml",
+        "id": id("virtualNetworks/vnet/subnets/aml"),
+        "properties": {"addressPrefix": "10.1.2.0/24"}
+    })];
+    if e.gateway {
+        subnets.push(json!({
+            "name": "GatewaySubnet",
+            "id": id("virtualNetworks/vnet/subnets/GatewaySubnet"),
+            "properties": {
+                "addressPrefix": "10.1.255.0/27",
+                "ipConfigurations": [{"id": id("virtualNetworkGateways/gw/ipConfigurations/default")}]
+            }
+        }));
+    }
+    m.insert(
+        id("virtualNetworks/vnet"),
+        json!({
+            "id": id("virtualNetworks/vnet"),
+            "name": "vnet",
+            "type": "Microsoft.Network/virtualNetworks",
+            "location": "eastus2",
+            "properties": {
+                "addressSpace": {"addressPrefixes": ["10.1.0.0/16"]},
+                "subnets": subnets,
+                "virtualNetworkPeerings": [{
+                    "name": "to-hub",
+                    "id": id("virtualNetworks/vnet/virtualNetworkPeerings/to-hub"),
+                    "properties": {
+                        "allowVirtualNetworkAccess": true,
+                        "useRemoteGateways": e.peering_uses_remote,
+                        "remoteVirtualNetwork": {"id": id("virtualNetworks/hub")}
+                    }
+                }]
+            }
+        }),
+    );
+    m.insert(
+        id("networkInterfaces/nic-1"),
+        json!({
+            "id": id("networkInterfaces/nic-1"),
+            "name": "nic-1",
+            "properties": {"ipConfigurations": [{
+                "name": "ipconfig1",
+                "properties": {"privateIPAddress": "10.1.2.4", "subnet": {"id": e.nic_subnet}}
+            }]}
+        }),
+    );
+    m
+}
+
+/// A loopback Resource Manager of `e`: GETs of its resources, the effective routes as a `202`
+/// then one poll, anything else `404` (and recorded).
+/// The requests seen: method and path.
+type Log = Arc<Mutex<Vec<(String, String)>>>;
+
+fn serve(e: Estate) -> (Server, Log) {
+    let bodies = bodies(&e);
+    let effective = json!({"value": e.effective});
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let seen = log.clone();
+    let server = Server::start(move |req, _| {
+        let path = req.path().to_owned();
+        seen.lock()
+            .unwrap()
+            .push((req.method.clone(), path.clone()));
+        if req.method == "POST"
+            && path == format!("{G}/networkInterfaces/nic-1/effectiveRouteTable")
+        {
+            let host = req.header("host").unwrap_or_default();
+            return Reply::status(202)
+                .with_header(
+                    "Location",
+                    &format!("http://{host}/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/providers/Microsoft.Network/locations/eastus2/operationResults/op-1?api-version=2025-07-01"),
+                )
+                .with_header("Retry-After", "0");
+        }
+        if req.method == "GET" && path.ends_with("/operationResults/op-1") {
+            return Reply::body(serde_json::to_vec(&effective).unwrap());
+        }
+        match (req.method.as_str(), bodies.get(&path)) {
+            ("GET", Some(b)) => Reply::body(serde_json::to_vec(b).unwrap()),
+            _ => Reply::status(404),
+        }
+    });
+    (server, log)
+}
+
+fn live(server: &Server, extra: &[&str]) -> Run {
+    let file = snapshot(&data_dir(), PUBLIC);
+    let subnet = id("virtualNetworks/vnet/subnets/aml");
+    let mut args = vec![
+        "check",
+        "-f",
+        &file,
+        "-r",
+        "eastus2",
+        "--subnet",
+        &subnet,
+        "--arm-endpoint",
+        &server.base,
+        "--retry-delay-ms",
+        "1",
+        "--poll-interval",
+        "0.01",
+    ];
+    args.extend_from_slice(extra);
+    tagroute_with(&args, None, &[("AZURE_ACCESS_TOKEN", "token-1")])
+}
+
+fn route_verdicts(run: &Run) -> Vec<String> {
+    run.json()["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "route")
+        .map(|f| f["verdict"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The subnet's NSG is read (its inbound flows meet Azure's default deny). Without a route of
+/// its own, the subnet's return traffic takes Azure's system route to
+/// Internet: `ok` when nothing in the virtual network can bring BGP routes, `unknown` when a
+/// gateway (or a peering that uses the remote's) can; a NIC's effective routes then settle it,
+/// here a BGP `0.0.0.0/0` to the gateway: `blocked`. Only reads are sent.
+#[test]
+fn a_live_subnet_is_judged_from_what_resource_manager_holds() {
+    let (server, log) = serve(Estate::default());
+    // The NSG read has no rules of its own: Azure's DenyAllInBound blocks the inbound flows.
+    let run = live(&server, &["--format", "json"]).status(1);
+    let v = route_verdicts(&run);
+    assert!(!v.is_empty() && v.iter().all(|x| x == "ok"), "{v:?}");
+    let inbound = run.json()["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "rule" && f["direction"] == "inbound")
+        .cloned()
+        .unwrap();
+    assert_eq!(inbound["verdict"], "blocked");
+    assert!(
+        inbound["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("DenyAllInBound"),
+        "{inbound}"
+    );
+    let read: Vec<String> = log.lock().unwrap().iter().map(|(_, p)| p.clone()).collect();
+    assert_eq!(
+        read,
+        [
+            id("virtualNetworks/vnet/subnets/aml"),
+            id("routeTables/rt-aml"),
+            id("networkSecurityGroups/nsg"),
+            id("virtualNetworks/vnet"),
+        ]
+    );
+
+    for estate in [
+        Estate {
+            gateway: true,
+            ..Estate::default()
+        },
+        Estate {
+            peering_uses_remote: true,
+            ..Estate::default()
+        },
+    ] {
+        let (server, _) = serve(estate);
+        let run = live(&server, &["--format", "json"]).status(1);
+        let v = route_verdicts(&run);
+        assert!(v.iter().all(|x| x == "unknown"), "{v:?}");
+        assert!(
+            run.stderr.contains("BGP routes can come from"),
+            "{}",
+            run.stderr
+        );
+    }
+
+    let (server, log) = serve(Estate {
+        gateway: true,
+        effective: vec![
+            json!({"source": "Default", "state": "Active", "addressPrefix": ["10.1.0.0/16"], "nextHopType": "VnetLocal", "nextHopIpAddress": []}),
+            json!({"source": "Default", "state": "Invalid", "addressPrefix": ["0.0.0.0/0"], "nextHopType": "Internet", "nextHopIpAddress": []}),
+            json!({"source": "VirtualNetworkGateway", "state": "Active", "addressPrefix": ["0.0.0.0/0"], "nextHopType": "VirtualNetworkGateway", "nextHopIpAddress": ["10.1.255.4"]}),
+        ],
+        ..Estate::default()
+    });
+    let nic = id("networkInterfaces/nic-1");
+    let run = live(&server, &["--nic", &nic, "--format", "json"]).status(1);
+    let v = route_verdicts(&run);
+    assert!(!v.is_empty() && v.iter().all(|x| x == "blocked"), "{v:?}");
+    let log = log.lock().unwrap().clone();
+    assert!(
+        log.iter().all(|(m, _)| m == "GET" || m == "POST"),
+        "{log:?}"
+    );
+    assert_eq!(
+        log.iter().filter(|(m, _)| m == "POST").count(),
+        1,
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|(_, p)| p.ends_with("/operationResults/op-1")),
+        "the operation's Location is read: {log:?}"
+    );
+}
+
+/// Answers are outside input: a subnet answer that claims another id, a link that is not a
+/// route table's id, and a NIC in another subnet are refused (exit 2) before anything else is
+/// read from them.
+#[test]
+fn live_answers_that_are_not_what_was_asked_are_refused() {
+    let (server, log) = serve(Estate {
+        subnet_claims: id("virtualNetworks/other/subnets/aml"),
+        ..Estate::default()
+    });
+    live(&server, &["-q"]).fails_with("Resource Manager answered");
+    assert_eq!(log.lock().unwrap().len(), 1);
+
+    for link in [
+        "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/../providers/Microsoft.Network/routeTables/x",
+        "https://evil.example/routeTables/x",
+        &id("networkSecurityGroups/nsg"),
+    ] {
+        let (server, log) = serve(Estate {
+            table_link: link.to_owned(),
+            ..Estate::default()
+        });
+        live(&server, &["-q"]).fails_with("which is not a route table id");
+        assert_eq!(log.lock().unwrap().len(), 1, "{link}");
+    }
+
+    let (server, log) = serve(Estate {
+        nic_subnet: id("virtualNetworks/vnet/subnets/other"),
+        ..Estate::default()
+    });
+    let nic = id("networkInterfaces/nic-1");
+    live(&server, &["--nic", &nic, "-q"]).fails_with("is not in subnet");
+    assert!(log.lock().unwrap().iter().all(|(m, _)| m == "GET"));
+
+    // --nic needs --subnet; --subnet takes no files.
+    let file = snapshot(&data_dir(), PUBLIC);
+    tagroute(&["check", "-f", &file, "-r", "eastus2", "--nic", &nic]).status(2);
+    let subnet = id("virtualNetworks/vnet/subnets/aml");
+    tagroute(&[
+        "check", "-f", &file, "-r", "eastus2", "--subnet", &subnet, "--nsg", "x.json",
+    ])
+    .status(2);
+}

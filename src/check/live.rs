@@ -1,0 +1,158 @@
+//! A check's inputs read through Resource Manager: the subnet, then what it links (its route
+//! table and NSG) and its virtual network (address space, gateways, peerings), and, given a NIC
+//! in the subnet, Azure's effective routes for it. Every answer is outside input: it must be
+//! the resource asked for, and an id it names is checked (a route table's, an NSG's) before it
+//! is read in turn. Only reads are sent.
+//!
+//! Shapes: the REST specification's examples for API 2025-07-01 (`SubnetGet.json`,
+//! `VirtualNetworkGet.json`, `VirtualNetworkPeeringGet.json`, `RouteTableGet.json`,
+//! `NetworkInterfaceEffectiveRouteTableList.json`), azure-rest-api-specs.
+
+use serde_json::Value;
+
+use super::inputs::{self, InputError, Vnet, field};
+use super::{EffectiveRoute, Subnet};
+use crate::arm::{ArmClient, ArmError, IdError, NetworkId, NetworkKind};
+use crate::nsg::Rule;
+use crate::routes::RouteTable;
+use crate::snapshot::Snapshot;
+
+/// Everything read for one subnet.
+#[derive(Debug, Default)]
+pub struct LiveInputs {
+    pub subnet: Subnet,
+    /// The subnet's route table and its `disableBgpRoutePropagation`.
+    pub table: Option<(RouteTable, Option<bool>)>,
+    pub nsg: Option<Vec<Rule>>,
+    pub vnet: Vnet,
+    pub effective: Option<Vec<EffectiveRoute>>,
+    /// The ids read, in order.
+    pub read: Vec<String>,
+}
+
+/// Why the subnet could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error(transparent)]
+    Arm(#[from] ArmError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Routes(#[from] crate::routes::RoutesError),
+    #[error("the subnet links {what} {shown}, which is not a {what} id")]
+    BadLink {
+        what: &'static str,
+        shown: String,
+        #[source]
+        err: IdError,
+    },
+    #[error("asked for {asked}, Resource Manager answered {answered}")]
+    NotAsked { asked: String, answered: String },
+    #[error("NIC {nic} is not in subnet {subnet}")]
+    NicElsewhere { nic: String, subnet: String },
+}
+
+/// Reads `subnet` (and `nic`'s effective routes) through `client`; `snapshot` names the
+/// service tags the NSG's rules use.
+pub async fn read(
+    client: &mut ArmClient,
+    snapshot: &Snapshot,
+    subnet: &NetworkId,
+    nic: Option<&NetworkId>,
+) -> Result<LiveInputs, LiveError> {
+    let mut out = LiveInputs::default();
+    let subnet_body = get(client, subnet, &mut out.read).await?;
+    out.subnet = inputs::parse_subnet(&subnet.to_string(), &subnet_body)?;
+    if let Some(text) = linked_id(&subnet_body, "routeTable") {
+        let id = link(&text, NetworkKind::RouteTable, "route table")?;
+        let body = get(client, &id, &mut out.read).await?;
+        let table = crate::routes::parse(&id.to_string(), &body)?;
+        out.table = Some((table, inputs::disable_bgp(&body)));
+    }
+    if let Some(text) = linked_id(&subnet_body, "networkSecurityGroup") {
+        let id = link(
+            &text,
+            NetworkKind::NetworkSecurityGroup,
+            "network security group",
+        )?;
+        let body = get(client, &id, &mut out.read).await?;
+        out.nsg = Some(inputs::parse_nsg(&id.to_string(), &body, snapshot)?);
+    }
+    let vnet = subnet.vnet();
+    let body = get(client, &vnet, &mut out.read).await?;
+    out.vnet = inputs::parse_vnet(&vnet.to_string(), &body)?;
+    if let Some(nic) = nic {
+        let body = get(client, nic, &mut out.read).await?;
+        if !nic_subnets(&body)
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(&subnet.to_string()))
+        {
+            return Err(LiveError::NicElsewhere {
+                nic: nic.to_string(),
+                subnet: subnet.to_string(),
+            });
+        }
+        let routes = client.effective_routes(nic).await?;
+        out.read.push(format!("{nic}/effectiveRouteTable"));
+        out.effective = Some(inputs::parse_effective(&nic.to_string(), &routes)?);
+    }
+    Ok(out)
+}
+
+/// Reads `id`, which the answer must be.
+async fn get(
+    client: &mut ArmClient,
+    id: &NetworkId,
+    read: &mut Vec<String>,
+) -> Result<Vec<u8>, LiveError> {
+    let body = client.read_network(id).await?;
+    let answered = own_id(&body).unwrap_or_default();
+    let same = answered
+        .parse::<NetworkId>()
+        .is_ok_and(|a| a.to_string().eq_ignore_ascii_case(&id.to_string()));
+    if !same {
+        return Err(LiveError::NotAsked {
+            asked: id.to_string(),
+            answered: crate::text::quoted(&answered),
+        });
+    }
+    read.push(id.to_string());
+    Ok(body)
+}
+
+fn link(text: &str, kind: NetworkKind, what: &'static str) -> Result<NetworkId, LiveError> {
+    NetworkId::parse_as(text, kind).map_err(|err| LiveError::BadLink {
+        what,
+        shown: crate::text::quoted(text),
+        err,
+    })
+}
+
+/// The `id` a subnet links under `key` (`routeTable`, `networkSecurityGroup`), as written.
+fn linked_id(bytes: &[u8], key: &str) -> Option<String> {
+    let doc: Value = crate::json::parse(bytes).ok()?;
+    field(&doc, key)?.get("id")?.as_str().map(str::to_owned)
+}
+
+/// The `id` of a resource as Resource Manager answered it.
+fn own_id(bytes: &[u8]) -> Option<String> {
+    let doc: Value = crate::json::parse(bytes).ok()?;
+    doc.get("id")?.as_str().map(str::to_owned)
+}
+
+/// The subnets a NIC's IP configurations are in (`properties.ipConfigurations[].properties.
+/// subnet.id`, the REST specification's `NetworkInterfaceGet.json`, API 2025-07-01).
+fn nic_subnets(bytes: &[u8]) -> Vec<String> {
+    let Ok(doc) = crate::json::parse(bytes) else {
+        return Vec::new();
+    };
+    field(&doc, "ipConfigurations")
+        .and_then(Value::as_array)
+        .map(|configs| {
+            configs
+                .iter()
+                .filter_map(|c| field(c, "subnet")?.get("id")?.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
