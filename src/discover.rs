@@ -71,24 +71,47 @@ pub async fn route_tables(
     subscriptions: &[String],
     within: std::time::Duration,
 ) -> Result<(Vec<Found>, Vec<Refused>), DiscoverError> {
+    let mut seen = std::collections::HashSet::new();
+    graph_rows(client, subscriptions, QUERY, within, |row| {
+        let f = read_row(row)?;
+        asked_for(
+            (&f.id.subscription, &f.id.to_string()),
+            "route table",
+            subscriptions,
+            &mut seen,
+        )?;
+        Ok(f)
+    })
+    .await
+}
+
+/// Every row of `query` over `subscriptions`, each read by `read` (a row it refuses is named,
+/// not trusted), following the answer's pages within `within` (the pages, their retries and
+/// the quota's waits). Paging stops with an error at any `$skipToken` given before.
+pub(crate) async fn graph_rows<T>(
+    client: &mut ArmClient,
+    subscriptions: &[String],
+    query: &str,
+    within: std::time::Duration,
+    mut read: impl FnMut(&Value) -> Result<T, Refused>,
+) -> Result<(Vec<T>, Vec<Refused>), DiscoverError> {
     let deadline = tokio::time::Instant::now() + within;
     let late = || DiscoverError::Deadline {
         secs: within.as_secs(),
     };
-    let (mut found, mut refused): (Vec<Found>, Vec<Refused>) = (Vec::new(), Vec::new());
-    let mut seen_ids: std::collections::HashSet<String> = Default::default();
+    let (mut found, mut refused) = (Vec::new(), Vec::new());
     let mut seen_tokens: std::collections::HashSet<String> = Default::default();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let answer = tokio::time::timeout_at(
             deadline,
-            client.graph_page(subscriptions, QUERY, token.as_deref()),
+            client.graph_page(subscriptions, query, token.as_deref()),
         )
         .await
         .map_err(|_| late())??;
         let page = Page::deserialize(&answer.page).map_err(DiscoverError::Shape)?;
         for row in &page.data {
-            match read_row(row).and_then(|f| asked_for(f, subscriptions, &mut seen_ids)) {
+            match read(row) {
                 Ok(f) => found.push(f),
                 Err(r) => refused.push(r),
             }
@@ -111,32 +134,33 @@ pub async fn route_tables(
     Err(DiscoverError::TooManyPages)
 }
 
-/// `found` if its subscription was asked for and no earlier row named the same table.
-fn asked_for(
-    found: Found,
+/// Refuses a row whose subscription was not asked for, or that names a resource an earlier row
+/// named (ids compared without case, as Azure compares them).
+pub(crate) fn asked_for(
+    (subscription, id): (&str, &str),
+    what: &str,
     subscriptions: &[String],
     seen: &mut std::collections::HashSet<String>,
-) -> Result<Found, Refused> {
-    let id = found.id.to_string();
+) -> Result<(), Refused> {
     let refuse = |reason: String| Refused {
-        id: crate::text::for_terminal(&id).into_owned(),
+        id: crate::text::for_terminal(id).into_owned(),
         reason,
     };
     if !subscriptions
         .iter()
-        .any(|s| s.eq_ignore_ascii_case(&found.id.subscription))
+        .any(|s| s.eq_ignore_ascii_case(subscription))
     {
         return Err(refuse(format!(
             "subscription {} was not asked for",
-            crate::text::for_terminal(&found.id.subscription)
+            crate::text::for_terminal(subscription)
         )));
     }
     if !seen.insert(id.to_ascii_lowercase()) {
-        return Err(refuse(
-            "the same route table as an earlier row (ids compared without case)".to_owned(),
-        ));
+        return Err(refuse(format!(
+            "the same {what} as an earlier row (ids compared without case)"
+        )));
     }
-    Ok(found)
+    Ok(())
 }
 
 /// A page of Resource Graph's answer (`QueryResponse` in the REST specification): its rows, each

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use tagroute::arm::{NetworkId, NetworkKind};
-use tagroute::check::{self, Inputs, LiveInputs, Verdict};
+use tagroute::check::{self, Resources, Verdict};
 use tagroute::emit::rules::{RulesFormat, RulesTarget};
 use tagroute::emit::{self, PlanFormat, Target};
 use tagroute::prefix::Prefix;
@@ -18,10 +18,11 @@ use crate::output::{Diag, Status, deliver};
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Judge every flow a profile needs on a subnet (return routes, NSG rules, \
 the way out for FQDNs) through its route table, BGP, NSG and outbound method, read live \
-(--subnet, --nic) or from the files Azure exports: ok, blocked (and by what) or unknown (and why); --fix-format writes the \
-smallest fix";
+(--subnet, --nic, or every subnet of --subscription) or from the files Azure exports: ok, \
+blocked (and by what) or unknown (and why); --fix-format writes the smallest fix";
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("region", |a| a.required_unless_present_any(["tag", "subscription"])))]
 #[command(about = ABOUT, after_help = "\
 Examples:
   az network route-table show -g rg-net -n rt-aml -o json > rt.json
@@ -32,7 +33,9 @@ Examples:
 
 Live, --subnet ID reads the subnet, its route table and NSG, and its virtual network through \
 Resource Manager (Reader is enough; nothing is changed); --nic ID adds that NIC's effective \
-routes (which also needs Microsoft.Network/networkInterfaces/effectiveRouteTable/action). Offline, inputs are the JSON the Azure CLI prints (az network route-table show, az \
+routes (which also needs Microsoft.Network/networkInterfaces/effectiveRouteTable/action); \
+--subscription ID judges every subnet of the subscriptions that Azure Resource Graph names, each \
+in its network's region. Offline, inputs are the JSON the Azure CLI prints (az network route-table show, az \
 network nsg show, az network vnet subnet show, az network vnet show, az network nic \
 show-effective-route-table) or Resource Manager's answers. Traffic left to Azure's system route \
 is unknown while BGP propagation is on, a gateway, Route Server or peering may advertise \
@@ -41,9 +44,9 @@ is unknown while BGP propagation is on, a gateway, Route Server or peering may a
 Exit status: 0 every flow ok, 1 a flow blocked or unknown, 2 error.")]
 pub struct Args {
     #[command(flatten)]
-    source: Source,
+    pub(crate) source: Source,
     #[command(flatten)]
-    selection: PlanSelection,
+    pub(crate) selection: PlanSelection,
     /// The subnet, read live through Resource Manager with what it links (route table, NSG)
     /// and its virtual network (address space, gateways, peerings):
     /// /subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/V/subnets/N.
@@ -54,8 +57,16 @@ pub struct Args {
     /// read too.
     #[arg(long, value_name = "ID", value_parser = nic_id, requires = "subnet", help_heading = "Live subnet (Azure Resource Manager)")]
     nic: Option<NetworkId>,
+    /// Judge every subnet of this subscription (repeatable), found through Azure Resource
+    /// Graph and read live, each in its virtual network's region, against --profile.
+    #[arg(long, value_name = "ID", value_parser = crate::check_estate::subscription, help_heading = "Estate (Azure Resource Graph)",
+          conflicts_with_all = ["region", "tag", "subnet", "route_table", "nsg", "effective_routes", "subnet_file", "vnet_file", "fix_format"])]
+    pub(crate) subscription: Vec<String>,
+    /// Subnets read at once in an estate.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32), help_heading = "Estate (Azure Resource Graph)")]
+    pub(crate) jobs: u16,
     #[command(flatten)]
-    auth: AuthArgs,
+    pub(crate) auth: AuthArgs,
     /// The route table (`az network route-table show -o json`).
     #[arg(long, value_name = "FILE", help_heading = "Subnet")]
     route_table: Option<String>,
@@ -79,10 +90,10 @@ pub struct Args {
     vnet_prefix: Vec<Prefix<u32>>,
     /// The compute has a public IP: its own way out to the Internet.
     #[arg(long, help_heading = "Subnet")]
-    public_ip: bool,
+    pub(crate) public_ip: bool,
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
-    format: Format,
+    pub(crate) format: Format,
     /// Write the fix instead of the report: the route change and the NSG rules, with the
     /// prerequisites as comments.
     #[arg(long, value_enum, help_heading = "Output")]
@@ -90,7 +101,7 @@ pub struct Args {
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum Format {
+pub(crate) enum Format {
     Table,
     Json,
     Markdown,
@@ -119,6 +130,9 @@ fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let snapshot = args.source.load(diag)?;
     let profile = profile::by_name(&args.selection.profile)?;
+    if !args.subscription.is_empty() {
+        return crate::check_estate::run(&args, &snapshot, profile, diag);
+    }
     let Some(region_name) = &args.selection.region else {
         anyhow::bail!("check needs --region");
     };
@@ -140,30 +154,17 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         }
         None => files(&args, &snapshot)?,
     };
-    let mut vnet = args.vnet_prefix.clone();
-    if vnet.is_empty() {
-        vnet.extend(read.vnet.prefixes.iter().copied());
-    }
-    if vnet.is_empty() {
-        vnet.extend(read.subnet.prefix);
-    }
-    let vnet_read = args.subnet.is_some() || args.vnet_file.is_some();
-    let inputs = Inputs {
-        snapshot: &snapshot,
+    let inputs = read.inputs(
+        &snapshot,
         profile,
-        region: &region,
-        table: read.table.as_ref().map(|(t, bgp)| (t, *bgp)),
-        effective: read.effective.as_deref(),
-        nsg: read.nsg.as_deref(),
-        subnet: read.subnet.clone(),
-        vnet,
-        public_ip: args.public_ip,
-        bgp_source: vnet_read.then_some(!read.vnet.gateways.is_empty()),
-    };
-    if !read.vnet.gateways.is_empty() {
+        &region,
+        &args.vnet_prefix,
+        args.public_ip,
+    );
+    if let Some(v) = read.vnet.as_ref().filter(|v| !v.gateways.is_empty()) {
         diag.note(format!(
             "BGP routes can come from {}",
-            read.vnet.gateways.join(", ")
+            v.gateways.join(", ")
         ));
     }
     let report = check::check(&inputs);
@@ -202,9 +203,9 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
 }
 
 /// The inputs given as files, in the shapes the Azure CLI prints.
-fn files(args: &Args, snapshot: &tagroute::snapshot::Snapshot) -> anyhow::Result<LiveInputs> {
+fn files(args: &Args, snapshot: &tagroute::snapshot::Snapshot) -> anyhow::Result<Resources> {
     let shown = |p: &std::path::Path| p.display().to_string();
-    let mut read = LiveInputs::default();
+    let mut read = Resources::default();
     if let Some(path) = &args.route_table {
         let bytes = read_file(std::path::Path::new(path))?;
         read.table = Some((routes::parse(path, &bytes)?, check::disable_bgp(&bytes)));
@@ -219,12 +220,12 @@ fn files(args: &Args, snapshot: &tagroute::snapshot::Snapshot) -> anyhow::Result
         read.subnet = check::parse_subnet(&shown(p), &read_file(p)?)?;
     }
     if let Some(p) = &args.vnet_file {
-        read.vnet = check::parse_vnet(&shown(p), &read_file(p)?)?;
+        read.vnet = Some(check::parse_vnet(&shown(p), &read_file(p)?)?);
     }
     Ok(read)
 }
 
-fn verdict_word(v: Verdict) -> &'static str {
+pub(crate) fn verdict_word(v: Verdict) -> &'static str {
     match v {
         Verdict::Ok => "ok",
         Verdict::Blocked => "blocked",

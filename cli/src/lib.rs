@@ -8,6 +8,7 @@ mod aggregate;
 mod apply;
 mod args;
 mod check;
+mod check_estate;
 mod completions;
 mod diff;
 mod drift;

@@ -10,25 +10,10 @@
 
 use serde_json::Value;
 
-use super::inputs::{self, InputError, Vnet, field};
-use super::{EffectiveRoute, Subnet};
+use super::Resources;
+use super::inputs::{self, InputError, field};
 use crate::arm::{ArmClient, ArmError, IdError, NetworkId, NetworkKind};
-use crate::nsg::Rule;
-use crate::routes::RouteTable;
 use crate::snapshot::Snapshot;
-
-/// Everything read for one subnet.
-#[derive(Debug, Default)]
-pub struct LiveInputs {
-    pub subnet: Subnet,
-    /// The subnet's route table and its `disableBgpRoutePropagation`.
-    pub table: Option<(RouteTable, Option<bool>)>,
-    pub nsg: Option<Vec<Rule>>,
-    pub vnet: Vnet,
-    pub effective: Option<Vec<EffectiveRoute>>,
-    /// The ids read, in order.
-    pub read: Vec<String>,
-}
 
 /// Why the subnet could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -59,8 +44,8 @@ pub async fn read(
     snapshot: &Snapshot,
     subnet: &NetworkId,
     nic: Option<&NetworkId>,
-) -> Result<LiveInputs, LiveError> {
-    let mut out = LiveInputs::default();
+) -> Result<Resources, LiveError> {
+    let mut out = Resources::default();
     let subnet_body = get(client, subnet, &mut out.read).await?;
     out.subnet = inputs::parse_subnet(&subnet.to_string(), &subnet_body)?;
     if let Some(text) = linked_id(&subnet_body, "routeTable") {
@@ -80,7 +65,7 @@ pub async fn read(
     }
     let vnet = subnet.vnet();
     let body = get(client, &vnet, &mut out.read).await?;
-    out.vnet = inputs::parse_vnet(&vnet.to_string(), &body)?;
+    out.vnet = Some(inputs::parse_vnet(&vnet.to_string(), &body)?);
     if let Some(nic) = nic {
         let body = get(client, nic, &mut out.read).await?;
         if !nic_subnets(&body)

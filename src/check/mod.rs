@@ -9,6 +9,8 @@
 //! effective routes), read from files here; where one is missing, the verdicts that depend on it
 //! are `unknown`, never assumed. IPv4 is judged (the compute's addresses are IPv4).
 
+#[cfg(feature = "azure")]
+pub mod estate;
 mod fix;
 mod inputs;
 #[cfg(feature = "azure")]
@@ -19,7 +21,7 @@ pub use inputs::{
     InputError, Vnet, disable_bgp, parse_effective, parse_nsg, parse_subnet, parse_vnet,
 };
 #[cfg(feature = "azure")]
-pub use live::{LiveError, LiveInputs, read as read_live};
+pub use live::{LiveError, read as read_live};
 
 use serde::Serialize;
 
@@ -61,6 +63,54 @@ pub struct Subnet {
     pub default_outbound_access: Option<bool>,
     /// An NSG is associated (when the subnet was read).
     pub has_nsg: Option<bool>,
+}
+
+/// A subnet's resources as read, live or from files: what [`Resources::inputs`] judges.
+#[derive(Debug, Default)]
+pub struct Resources {
+    pub subnet: Subnet,
+    /// The subnet's route table and its `disableBgpRoutePropagation`.
+    pub table: Option<(RouteTable, Option<bool>)>,
+    pub nsg: Option<Vec<Rule>>,
+    /// The virtual network, when it was read.
+    pub vnet: Option<Vnet>,
+    pub effective: Option<Vec<EffectiveRoute>>,
+    /// The ids read, in order (live).
+    pub read: Vec<String>,
+}
+
+impl Resources {
+    /// The inputs of a check of these resources: the virtual network's address space is
+    /// `vnet` when given, else the one read, else the subnet's own range.
+    pub fn inputs<'a>(
+        &'a self,
+        snapshot: &'a Snapshot,
+        profile: &'a Profile,
+        region: &'a Region,
+        vnet: &[Prefix<u32>],
+        public_ip: bool,
+    ) -> Inputs<'a> {
+        let read = self.vnet.as_ref();
+        let mut space = vnet.to_vec();
+        if space.is_empty() {
+            space.extend(read.into_iter().flat_map(|v| v.prefixes.iter().copied()));
+        }
+        if space.is_empty() {
+            space.extend(self.subnet.prefix);
+        }
+        Inputs {
+            snapshot,
+            profile,
+            region,
+            table: self.table.as_ref().map(|(t, bgp)| (t, *bgp)),
+            effective: self.effective.as_deref(),
+            nsg: self.nsg.as_deref(),
+            subnet: self.subnet.clone(),
+            vnet: space,
+            public_ip,
+            bgp_source: read.map(|v| !v.gateways.is_empty()),
+        }
+    }
 }
 
 /// Everything a check reads.

@@ -38,6 +38,8 @@ struct Estate {
     table_link: String,
     /// The id the subnet answer claims.
     subnet_claims: String,
+    /// Resource Graph's rows (one per subnet, as `check --subscription` asks).
+    graph_rows: Vec<Value>,
 }
 
 impl Default for Estate {
@@ -50,6 +52,7 @@ impl Default for Estate {
             effective: Vec::new(),
             table_link: id("routeTables/rt-aml"),
             subnet_claims: id("virtualNetworks/vnet/subnets/aml"),
+            graph_rows: Vec::new(),
         }
     }
 }
@@ -148,6 +151,15 @@ type Log = Arc<Mutex<Vec<(String, String)>>>;
 fn serve(e: Estate) -> (Server, Log) {
     let bodies = bodies(&e);
     let effective = json!({"value": e.effective});
+    // Resource Graph's answer, in the shape of `ResourcesBasicQuery.json` (Microsoft.ResourceGraph
+    // 2024-04-01): one page.
+    let page = json!({
+        "totalRecords": e.graph_rows.len(),
+        "count": e.graph_rows.len(),
+        "resultTruncated": "false",
+        "facets": [],
+        "data": e.graph_rows,
+    });
     let log = Arc::new(Mutex::new(Vec::new()));
     let seen = log.clone();
     let server = Server::start(move |req, _| {
@@ -165,6 +177,9 @@ fn serve(e: Estate) -> (Server, Log) {
                     &format!("http://{host}/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/providers/Microsoft.Network/locations/eastus2/operationResults/op-1?api-version=2025-07-01"),
                 )
                 .with_header("Retry-After", "0");
+        }
+        if req.method == "POST" && path == "/providers/Microsoft.ResourceGraph/resources" {
+            return Reply::body(serde_json::to_vec(&page).unwrap());
         }
         if req.method == "GET" && path.ends_with("/operationResults/op-1") {
             return Reply::body(serde_json::to_vec(&effective).unwrap());
@@ -339,4 +354,102 @@ fn live_answers_that_are_not_what_was_asked_are_refused() {
         "check", "-f", &file, "-r", "eastus2", "--subnet", &subnet, "--nsg", "x.json",
     ])
     .status(2);
+}
+
+fn row(subnet: &str, location: &str) -> Value {
+    json!({"id": id(&format!("virtualNetworks/vnet/subnets/{subnet}")), "location": location, "subscriptionId": "0b1f6471-1bf0-4dda-aec3-cb9272f09590"})
+}
+
+fn estate(server: &Server, extra: &[&str]) -> Run {
+    let file = snapshot(&data_dir(), PUBLIC);
+    let mut args = vec![
+        "check",
+        "-f",
+        &file,
+        "--subscription",
+        "0b1f6471-1bf0-4dda-aec3-cb9272f09590",
+        "--arm-endpoint",
+        &server.base,
+        "--retry-delay-ms",
+        "1",
+        "--retries",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    tagroute_with(&args, None, &[("AZURE_ACCESS_TOKEN", "token-1")])
+}
+
+/// The estate: every subnet Resource Graph names is read and judged in its network's region
+/// (the infrastructure subnets are not); a subnet that cannot be read, a region the file lacks
+/// and a row of a subscription not asked for are named, and the run exits 2 (incomplete) after
+/// printing what it judged.
+#[test]
+fn an_estate_is_judged_subnet_by_subnet() {
+    let (server, log) = serve(Estate {
+        graph_rows: vec![row("aml", "eastus2"), row("GatewaySubnet", "eastus2")],
+        ..Estate::default()
+    });
+    let run = estate(&server, &["--format", "json"]).status(1);
+    let doc = run.json();
+    let subnets = doc["subnets"].as_array().unwrap();
+    assert_eq!(subnets.len(), 1, "{doc}");
+    assert_eq!(subnets[0]["id"], id("virtualNetworks/vnet/subnets/aml"));
+    // The subnet's NSG has no rules: Azure's DenyAllInBound blocks the inbound flows, while
+    // every return route takes the system route (no gateway in the network).
+    assert_eq!(subnets[0]["verdict"], "blocked");
+    let flows = subnets[0]["report"]["flows"].as_array().unwrap();
+    assert!(
+        flows
+            .iter()
+            .filter(|f| f["kind"] == "route")
+            .all(|f| f["verdict"] == "ok"),
+        "{doc}"
+    );
+    assert!(
+        !log.lock()
+            .unwrap()
+            .iter()
+            .any(|(_, p)| p.contains("GatewaySubnet")),
+        "an infrastructure subnet is not read"
+    );
+    let text = estate(&server, &[]).status(1).stdout;
+    assert!(
+        text.contains("1 subnet: 0 ok, 1 blocked, 0 unknown, 0 not judged"),
+        "{text}"
+    );
+
+    let mut other = row("aml", "eastus2");
+    other["id"] = json!(
+        "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s"
+    );
+    let (server, _) = serve(Estate {
+        graph_rows: vec![
+            row("aml", "eastus2"),
+            row("gone", "eastus2"),
+            row("moon", "moonbase1"),
+            other,
+        ],
+        ..Estate::default()
+    });
+    let run = estate(&server, &["--format", "json"]).status(2);
+    assert!(
+        run.stderr
+            .contains("the answer is incomplete: 1 row refused and 2 subnets not judged"),
+        "{}",
+        run.stderr
+    );
+    let doc = run.json();
+    let subnets = doc["subnets"].as_array().unwrap();
+    assert_eq!(subnets.len(), 3);
+    assert!(
+        subnets[1]["verdict"].is_null() && subnets[1]["error"].as_str().unwrap().contains("404"),
+        "{doc}"
+    );
+    assert!(subnets[2]["verdict"].is_null(), "{doc}");
+    assert!(
+        doc["refused"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("was not asked for")
+    );
 }

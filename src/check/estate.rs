@@ -1,0 +1,141 @@
+//! The estate: every subnet of some subscriptions, found through Azure Resource Graph, each read
+//! live through Resource Manager and judged against one profile, a few at a time. A subnet that
+//! cannot be read or whose region the file lacks is reported with why, beside the others.
+//!
+//! Resource Graph holds a virtual network's subnets under `properties.subnets`, as the network's
+//! `GET` answers them (the REST specification's `VirtualNetworkGet.json`, API 2025-07-01);
+//! `mv-expand` makes one row of each (Microsoft Learn, "Understanding the Azure Resource Graph
+//! query language", `articles/governance/resource-graph/concepts/query-language.md`). Every row is
+//! outside input: ids are held to the subnet id grammar, and rows of subscriptions not asked for
+//! or named twice are refused.
+
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Report, Verdict};
+use crate::arm::{ArmClient, NetworkId, NetworkKind};
+use crate::discover::{DiscoverError, Refused, asked_for, graph_rows};
+use crate::profile::Profile;
+use crate::snapshot::Snapshot;
+
+/// One row per subnet of every virtual network, in a stable order for paging.
+pub const SUBNET_QUERY: &str = "Resources | where type =~ 'microsoft.network/virtualnetworks' \
+| mv-expand subnet = properties.subnets | project id = tostring(subnet.id), location, \
+subscriptionId | order by id asc";
+
+/// Subnets that host Azure's own infrastructure, never compute: not judged.
+const INFRASTRUCTURE: [&str; 5] = [
+    "GatewaySubnet",
+    "RouteServerSubnet",
+    "AzureFirewallSubnet",
+    "AzureFirewallManagementSubnet",
+    "AzureBastionSubnet",
+];
+
+/// A subnet found, and the region of its virtual network.
+#[derive(Clone, Debug)]
+pub struct EstateSubnet {
+    pub id: NetworkId,
+    pub location: String,
+}
+
+/// Every subnet of `subscriptions` but the infrastructure ones, and the rows refused.
+pub async fn subnets(
+    client: &mut ArmClient,
+    subscriptions: &[String],
+    within: std::time::Duration,
+) -> Result<(Vec<EstateSubnet>, Vec<Refused>), DiscoverError> {
+    let mut seen = std::collections::HashSet::new();
+    let (found, refused) = graph_rows(client, subscriptions, SUBNET_QUERY, within, |row| {
+        let text = row.get("id").and_then(Value::as_str).unwrap_or_default();
+        let refuse = |reason: String| Refused {
+            id: crate::text::for_terminal(text).into_owned(),
+            reason,
+        };
+        let id =
+            NetworkId::parse_as(text, NetworkKind::Subnet).map_err(|e| refuse(e.to_string()))?;
+        let location = row
+            .get("location")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        crate::text::check_label(&location).map_err(|e| refuse(format!("location: {e}")))?;
+        asked_for(
+            (&id.subscription, &id.to_string()),
+            "subnet",
+            subscriptions,
+            &mut seen,
+        )?;
+        Ok(EstateSubnet { id, location })
+    })
+    .await?;
+    let found = found
+        .into_iter()
+        .filter(|s| {
+            let name = s.id.subnet.as_deref().unwrap_or_default();
+            !INFRASTRUCTURE.iter().any(|i| i.eq_ignore_ascii_case(name))
+        })
+        .collect();
+    Ok((found, refused))
+}
+
+/// One subnet's judgement, or why there is none.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Judged {
+    pub id: String,
+    pub location: String,
+    /// `None` when the subnet could not be judged (see `error`).
+    pub verdict: Option<Verdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
+}
+
+/// Reads and judges each subnet against `profile`, `jobs` at a time, in the order given.
+pub async fn judge(
+    client: &ArmClient,
+    snapshot: &Snapshot,
+    profile: &Profile,
+    subnets: Vec<EstateSubnet>,
+    public_ip: bool,
+    jobs: usize,
+) -> Vec<Judged> {
+    stream::iter(subnets)
+        .map(|s| {
+            let mut client = client.sharing();
+            async move {
+                let mut judged = Judged {
+                    id: s.id.to_string(),
+                    location: s.location.clone(),
+                    verdict: None,
+                    error: None,
+                    report: None,
+                };
+                let region = match crate::select::resolve_region(snapshot, &s.location) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        judged.error = Some(e.to_string());
+                        return judged;
+                    }
+                };
+                match super::read_live(&mut client, snapshot, &s.id, None).await {
+                    Ok(read) => {
+                        let report =
+                            super::check(&read.inputs(snapshot, profile, &region, &[], public_ip));
+                        judged.verdict = Some(report.verdict());
+                        judged.report = Some(report);
+                    }
+                    Err(e) => {
+                        judged.error = Some(crate::text::for_terminal(&e.to_string()).into_owned())
+                    }
+                }
+                judged
+            }
+        })
+        .buffered(jobs.max(1))
+        .collect()
+        .await
+}
