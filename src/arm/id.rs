@@ -51,14 +51,15 @@ fn is_guid(s: &str) -> bool {
             .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Why a text is not a route table's id.
+/// Why a text is not a resource's id.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
+    /// Not of the shape of the kind wanted (`None`: any kind a check reads).
     #[error(
         "expected /subscriptions/<subscription id>/resourceGroups/<group>/providers/\
-         Microsoft.Network/routeTables/<table>"
+         Microsoft.Network/{}", .0.map_or("<type>/<name>", NetworkKind::shape)
     )]
-    Shape,
+    Shape(Option<NetworkKind>),
     #[error("subscription {0} is not a subscription id (a GUID)")]
     Subscription(String),
     #[error(transparent)]
@@ -79,43 +80,11 @@ impl FromStr for RouteTableId {
 
     /// Reads an id as the portal and `az` print it (segment names in any case, no trailing `/`).
     fn from_str(text: &str) -> Result<Self, IdError> {
-        let parts: Vec<&str> = text.split('/').collect();
-        let [
-            "",
-            subscriptions,
-            subscription,
-            groups,
-            group,
-            providers,
-            namespace,
-            tables,
-            name,
-        ] = parts[..]
-        else {
-            return Err(IdError::Shape);
-        };
-        let fixed = [
-            (subscriptions, "subscriptions"),
-            (groups, "resourceGroups"),
-            (providers, "providers"),
-            (namespace, "Microsoft.Network"),
-            (tables, "routeTables"),
-        ];
-        if fixed
-            .iter()
-            .any(|(got, want)| !got.eq_ignore_ascii_case(want))
-        {
-            return Err(IdError::Shape);
-        }
-        if !is_guid(subscription) {
-            return Err(IdError::Subscription(crate::text::quoted(subscription)));
-        }
-        crate::text::check_resource_group(group)?;
-        crate::model::check_route_name(name).map_err(|e| e.about("a route table name"))?;
+        let id = NetworkId::parse_as(text, NetworkKind::RouteTable)?;
         Ok(RouteTableId {
-            subscription: subscription.to_ascii_lowercase(),
-            resource_group: group.to_owned(),
-            name: name.to_owned(),
+            subscription: id.subscription,
+            resource_group: id.resource_group,
+            name: id.name,
         })
     }
 }
@@ -131,6 +100,27 @@ pub enum NetworkKind {
 }
 
 impl NetworkKind {
+    /// What an id of the kind looks like after `Microsoft.Network/`.
+    fn shape(self) -> &'static str {
+        match self {
+            NetworkKind::VirtualNetwork => "virtualNetworks/<network>",
+            NetworkKind::Subnet => "virtualNetworks/<network>/subnets/<subnet>",
+            NetworkKind::RouteTable => "routeTables/<table>",
+            NetworkKind::NetworkSecurityGroup => "networkSecurityGroups/<nsg>",
+            NetworkKind::NetworkInterface => "networkInterfaces/<nic>",
+        }
+    }
+
+    /// How its name is spoken of in an error.
+    fn noun(self) -> &'static str {
+        match self {
+            NetworkKind::VirtualNetwork | NetworkKind::Subnet => "a virtual network name",
+            NetworkKind::RouteTable => "a route table name",
+            NetworkKind::NetworkSecurityGroup => "a network security group name",
+            NetworkKind::NetworkInterface => "a network interface name",
+        }
+    }
+
     /// The type's segment under `Microsoft.Network`.
     fn segment(self) -> &'static str {
         match self {
@@ -185,11 +175,11 @@ impl NetworkId {
 
     /// Reads an id of the kind wanted.
     pub fn parse_as(text: &str, kind: NetworkKind) -> Result<NetworkId, IdError> {
-        let id: NetworkId = text.parse()?;
-        if id.kind != kind {
-            return Err(IdError::Shape);
+        match text.parse::<NetworkId>() {
+            Ok(id) if id.kind == kind => Ok(id),
+            Ok(_) | Err(IdError::Shape(_)) => Err(IdError::Shape(Some(kind))),
+            Err(e) => Err(e),
         }
-        Ok(id)
     }
 }
 
@@ -207,7 +197,7 @@ impl FromStr for NetworkId {
         let (head, subnet) = match parts.len() {
             9 => (&parts[..], None),
             11 if parts[9].eq_ignore_ascii_case("subnets") => (&parts[..9], Some(parts[10])),
-            _ => return Err(IdError::Shape),
+            _ => return Err(IdError::Shape(None)),
         };
         let [
             "",
@@ -221,7 +211,7 @@ impl FromStr for NetworkId {
             name,
         ] = head[..]
         else {
-            return Err(IdError::Shape);
+            return Err(IdError::Shape(None));
         };
         let fixed = [
             (subscriptions, "subscriptions"),
@@ -233,7 +223,7 @@ impl FromStr for NetworkId {
             .iter()
             .any(|(got, want)| !got.eq_ignore_ascii_case(want))
         {
-            return Err(IdError::Shape);
+            return Err(IdError::Shape(None));
         }
         let kind = [
             NetworkKind::VirtualNetwork,
@@ -243,18 +233,19 @@ impl FromStr for NetworkId {
         ]
         .into_iter()
         .find(|k| k.segment().eq_ignore_ascii_case(kind))
-        .ok_or(IdError::Shape)?;
+        .ok_or(IdError::Shape(None))?;
         let kind = match (kind, subnet) {
             (NetworkKind::VirtualNetwork, Some(_)) => NetworkKind::Subnet,
             (k, None) => k,
-            _ => return Err(IdError::Shape),
+            _ => return Err(IdError::Shape(None)),
         };
         if !is_guid(subscription) {
             return Err(IdError::Subscription(crate::text::quoted(subscription)));
         }
         crate::text::check_resource_group(group)?;
-        for n in std::iter::once(name).chain(subnet) {
-            crate::model::check_route_name(n).map_err(|e| e.about("a resource name"))?;
+        crate::model::check_route_name(name).map_err(|e| e.about(kind.noun()))?;
+        if let Some(n) = subnet {
+            crate::model::check_route_name(n).map_err(|e| e.about("a subnet name"))?;
         }
         Ok(NetworkId {
             subscription: subscription.to_ascii_lowercase(),
