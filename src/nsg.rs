@@ -48,7 +48,8 @@ impl Proto {
             "icmp" => Proto::Icmp,
             "esp" => Proto::Esp,
             "ah" => Proto::Ah,
-            "*" | "any" => Proto::Any,
+            // `All` is how effective security rules name it.
+            "*" | "any" | "all" => Proto::Any,
             _ => return None,
         })
     }

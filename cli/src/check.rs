@@ -33,11 +33,12 @@ Examples:
 
 Live, --subnet ID reads the subnet, its route table and NSG, and its virtual network through \
 Resource Manager (Reader is enough; nothing is changed); --nic ID adds that NIC's effective \
-routes (which also needs Microsoft.Network/networkInterfaces/effectiveRouteTable/action); \
+routes and security groups (which also needs the NIC's effectiveRouteTable/action and \
+effectiveNetworkSecurityGroups/action); \
 --subscription ID judges every subnet of the subscriptions that Azure Resource Graph names, each \
 in its network's region. Offline, inputs are the JSON the Azure CLI prints (az network route-table show, az \
 network nsg show, az network vnet subnet show, az network vnet show, az network nic \
-show-effective-route-table) or Resource Manager's answers. Traffic left to Azure's system route \
+show-effective-route-table, az network nic list-effective-nsg) or Resource Manager's answers. Traffic left to Azure's system route \
 is unknown while BGP propagation is on, a gateway, Route Server or peering may advertise \
 0.0.0.0/0 (or the virtual network was not read), and no effective routes were given.
 
@@ -51,7 +52,7 @@ pub struct Args {
     /// and its virtual network (address space, gateways, peerings):
     /// /subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/V/subnets/N.
     #[arg(long, value_name = "ID", value_parser = subnet_id, help_heading = "Live subnet (Azure Resource Manager)",
-          conflicts_with_all = ["route_table", "nsg", "effective_routes", "subnet_file", "vnet_file"])]
+          conflicts_with_all = ["route_table", "nsg", "effective_nsgs", "effective_routes", "subnet_file", "vnet_file"])]
     subnet: Option<NetworkId>,
     /// A NIC in that subnet: its effective routes (Azure's own forwarding, BGP included) are
     /// read too.
@@ -60,7 +61,7 @@ pub struct Args {
     /// Judge every subnet of this subscription (repeatable), found through Azure Resource
     /// Graph and read live, each in its virtual network's region, against --profile.
     #[arg(long, value_name = "ID", value_parser = crate::check_estate::subscription, help_heading = "Estate (Azure Resource Graph)",
-          conflicts_with_all = ["region", "tag", "subnet", "route_table", "nsg", "effective_routes", "subnet_file", "vnet_file", "fix_format"])]
+          conflicts_with_all = ["region", "tag", "subnet", "route_table", "nsg", "effective_nsgs", "effective_routes", "subnet_file", "vnet_file", "fix_format"])]
     pub(crate) subscription: Vec<String>,
     /// Subnets read at once in an estate.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32), help_heading = "Estate (Azure Resource Graph)")]
@@ -77,6 +78,15 @@ pub struct Args {
     /// own forwarding, BGP included.
     #[arg(long, value_name = "FILE", help_heading = "Subnet")]
     effective_routes: Option<PathBuf>,
+    /// A NIC's effective security groups (`az network nic list-effective-nsg -o json`): its own
+    /// NSG and its subnet's, as Azure applies them (instead of --nsg).
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Subnet",
+        conflicts_with = "nsg"
+    )]
+    effective_nsgs: Option<PathBuf>,
     /// The subnet (`az network vnet subnet show -o json`): its range, NAT gateway, private
     /// subnet, NSG.
     #[arg(long, value_name = "FILE", help_heading = "Subnet")]
@@ -211,7 +221,12 @@ fn files(args: &Args, snapshot: &tagroute::snapshot::Snapshot) -> anyhow::Result
         read.table = Some((routes::parse(path, &bytes)?, check::disable_bgp(&bytes)));
     }
     if let Some(p) = &args.nsg {
-        read.nsg = Some(check::parse_nsg(&shown(p), &read_file(p)?, snapshot)?);
+        let rules = check::parse_nsg(&shown(p), &read_file(p)?, snapshot)?;
+        read.nsgs = Some(vec![(shown(p), rules)]);
+    }
+    if let Some(p) = &args.effective_nsgs {
+        let groups = check::parse_effective_nsgs(&shown(p), &read_file(p)?, snapshot)?;
+        read.nsgs = Some(groups);
     }
     if let Some(p) = &args.effective_routes {
         read.effective = Some(check::parse_effective(&shown(p), &read_file(p)?)?);

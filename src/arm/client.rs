@@ -120,6 +120,13 @@ struct Reply {
     body: Vec<u8>,
 }
 
+/// What of a NIC's effective configuration is read.
+#[derive(Clone, Copy, Debug)]
+pub enum Effective {
+    Routes,
+    SecurityGroups,
+}
+
 /// A page of Azure Resource Graph's answer, and how long to wait before the next query when the
 /// caller's quota is spent (`x-ms-user-quota-remaining: 0`), so that it is not throttled.
 pub struct GraphPage {
@@ -237,13 +244,22 @@ impl ArmClient {
             .body)
     }
 
-    /// A NIC's effective routes (`POST …/effectiveRouteTable`): Azure answers `200` with the
-    /// routes, or `202` and a `Location` to poll until it answers them (the operation's
-    /// `final-state-via: location`), all within `--operation-timeout`. Changes nothing.
-    pub async fn effective_routes(&mut self, nic: &NetworkId) -> Result<Vec<u8>, ArmError> {
-        let what = format!("reading the effective routes of {}", nic.name);
+    /// A NIC's effective routes or security groups (`POST …/effectiveRouteTable`, `POST
+    /// …/effectiveNetworkSecurityGroups`): Azure answers `200` with them, or `202` and a
+    /// `Location` to poll until it answers them (the operation's `final-state-via: location`),
+    /// all within `--operation-timeout`. Changes nothing.
+    pub async fn nic_effective(
+        &mut self,
+        nic: &NetworkId,
+        which: Effective,
+    ) -> Result<Vec<u8>, ArmError> {
+        let (action, noun) = match which {
+            Effective::Routes => ("effectiveRouteTable", "routes"),
+            Effective::SecurityGroups => ("effectiveNetworkSecurityGroups", "security groups"),
+        };
+        let what = format!("reading the effective {noun} of {}", nic.name);
         let deadline = Instant::now() + self.opts.operation_timeout;
-        let url = self.network_url(nic, Some("effectiveRouteTable"));
+        let url = self.network_url(nic, Some(action));
         let empty = Value::Object(Default::default());
         let mut reply = self
             .send(&what, Method::POST, url, &[], Some(&empty), Some(deadline))

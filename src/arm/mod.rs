@@ -24,7 +24,7 @@ pub use auth::{
     AuthError, CredentialSource, MAX_TOKEN_FILE_BYTES, TokenFileProblem, Tokens, read_token_file,
 };
 pub use azureml::AzureMlError;
-pub use client::{ArmClient, ArmError, ArmOptions, GraphPage};
+pub use client::{ArmClient, ArmError, ArmOptions, Effective, GraphPage};
 pub use id::{IdError, NetworkId, NetworkKind, RouteTableId, subscription};
 pub use live::{BadTable, LiveTable, check_etag};
 

@@ -81,6 +81,46 @@ pub fn parse_nsg(source: &str, bytes: &[u8], snapshot: &Snapshot) -> Result<Vec<
     let list = field(&doc, "securityRules")
         .and_then(Value::as_array)
         .ok_or_else(|| bad(source, "not a network security group (no securityRules)"))?;
+    parse_rules(source, list, snapshot)
+}
+
+/// A NIC's effective security groups (`az network nic list-effective-nsg -o json`, or the
+/// answer of `POST …/effectiveNetworkSecurityGroups`): each NSG associated with the NIC or its
+/// subnet, named by its id, with its effective rules (Azure's defaults included). A rule's
+/// service tag is taken as Azure expanded it (`expandedSourceAddressPrefix`,
+/// `expandedDestinationAddressPrefix`). Shape: `EffectiveNetworkSecurityGroupListResult` of the
+/// REST specification (`networkInterface.json`, API 2025-07-01).
+pub fn parse_effective_nsgs(
+    source: &str,
+    bytes: &[u8],
+    snapshot: &Snapshot,
+) -> Result<Vec<(String, Vec<Rule>)>, InputError> {
+    let doc = crate::json::parse(bytes).map_err(|e| bad(source, e.to_string()))?;
+    let list = doc
+        .get("value")
+        .and_then(Value::as_array)
+        .or_else(|| doc.as_array())
+        .ok_or_else(|| bad(source, "not a list of effective security groups (no value)"))?;
+    let mut out = Vec::new();
+    for group in list {
+        let name = group
+            .get("networkSecurityGroup")
+            .and_then(|g| g.get("id"))
+            .and_then(Value::as_str)
+            .map(|id| id.rsplit('/').next().unwrap_or(id))
+            .unwrap_or("(unnamed)");
+        let name = crate::text::for_terminal(name).into_owned();
+        let rules = group
+            .get("effectiveSecurityRules")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad(source, format!("NSG {name}: no effectiveSecurityRules")))?;
+        out.push((name, parse_rules(source, rules, snapshot)?));
+    }
+    Ok(out)
+}
+
+/// Security rules, as an NSG holds them or as effective rules list them.
+fn parse_rules(source: &str, list: &[Value], snapshot: &Snapshot) -> Result<Vec<Rule>, InputError> {
     let mut rules = Vec::new();
     for r in list {
         let name = r
@@ -111,10 +151,22 @@ pub fn parse_nsg(source: &str, bytes: &[u8], snapshot: &Snapshot) -> Result<Vec<
             .and_then(Value::as_str)
             .and_then(Proto::parse)
             .ok_or_else(|| say("no protocol"))?;
-        let sides = |one: &str, many: &str| -> Vec<Side> {
+        let sides = |one: &str, many: &str, expanded: &str| -> Vec<Side> {
             let mut all = strings(field(r, one));
             all.extend(strings(field(r, many)));
-            all.iter().map(|t| side(snapshot, t)).collect()
+            let expanded: Vec<Prefix<u32>> = strings(field(r, expanded))
+                .iter()
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            all.iter()
+                .map(|t| match side(snapshot, t) {
+                    // Azure's own expansion of a tag wins over the file's.
+                    Side::Addresses(_) | Side::Unknown(_) if !expanded.is_empty() => {
+                        Side::Addresses(IntervalSet::from_prefixes(&expanded))
+                    }
+                    s => s,
+                })
+                .collect()
         };
         let port_list = |one: &str, many: &str| -> Result<Vec<nsg::Ports>, InputError> {
             let mut all = strings(field(r, one));
@@ -134,9 +186,17 @@ pub fn parse_nsg(source: &str, bytes: &[u8], snapshot: &Snapshot) -> Result<Vec<
             way,
             access,
             protocol,
-            source: sides("sourceAddressPrefix", "sourceAddressPrefixes"),
+            source: sides(
+                "sourceAddressPrefix",
+                "sourceAddressPrefixes",
+                "expandedSourceAddressPrefix",
+            ),
             source_ports,
-            destination: sides("destinationAddressPrefix", "destinationAddressPrefixes"),
+            destination: sides(
+                "destinationAddressPrefix",
+                "destinationAddressPrefixes",
+                "expandedDestinationAddressPrefix",
+            ),
             destination_ports,
         });
     }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::Resources;
 use super::inputs::{self, InputError, field};
-use crate::arm::{ArmClient, ArmError, IdError, NetworkId, NetworkKind};
+use crate::arm::{ArmClient, ArmError, Effective, IdError, NetworkId, NetworkKind};
 use crate::snapshot::Snapshot;
 
 /// Why the subnet could not be read.
@@ -61,7 +61,8 @@ pub async fn read(
             "network security group",
         )?;
         let body = get(client, &id, &mut out.read).await?;
-        out.nsg = Some(inputs::parse_nsg(&id.to_string(), &body, snapshot)?);
+        let rules = inputs::parse_nsg(&id.to_string(), &body, snapshot)?;
+        out.nsgs = Some(vec![(id.name.clone(), rules)]);
     }
     let vnet = subnet.vnet();
     let body = get(client, &vnet, &mut out.read).await?;
@@ -77,9 +78,19 @@ pub async fn read(
                 subnet: subnet.to_string(),
             });
         }
-        let routes = client.effective_routes(nic).await?;
+        let routes = client.nic_effective(nic, Effective::Routes).await?;
         out.read.push(format!("{nic}/effectiveRouteTable"));
         out.effective = Some(inputs::parse_effective(&nic.to_string(), &routes)?);
+        // The NIC's effective security groups: its own NSG and its subnet's, as Azure applies
+        // them; they replace the subnet's NSG read above.
+        let groups = client.nic_effective(nic, Effective::SecurityGroups).await?;
+        out.read
+            .push(format!("{nic}/effectiveNetworkSecurityGroups"));
+        out.nsgs = Some(inputs::parse_effective_nsgs(
+            &nic.to_string(),
+            &groups,
+            snapshot,
+        )?);
     }
     Ok(out)
 }

@@ -18,7 +18,8 @@ mod live;
 
 pub use fix::{Fix, FixError, fix};
 pub use inputs::{
-    InputError, Vnet, disable_bgp, parse_effective, parse_nsg, parse_subnet, parse_vnet,
+    InputError, Vnet, disable_bgp, parse_effective, parse_effective_nsgs, parse_nsg, parse_subnet,
+    parse_vnet,
 };
 #[cfg(feature = "azure")]
 pub use live::{LiveError, read as read_live};
@@ -71,7 +72,9 @@ pub struct Resources {
     pub subnet: Subnet,
     /// The subnet's route table and its `disableBgpRoutePropagation`.
     pub table: Option<(RouteTable, Option<bool>)>,
-    pub nsg: Option<Vec<Rule>>,
+    /// The NSGs a flow crosses, by name: the subnet's, or a NIC's effective groups (its own
+    /// and its subnet's).
+    pub nsgs: Option<Vec<(String, Vec<Rule>)>>,
     /// The virtual network, when it was read.
     pub vnet: Option<Vnet>,
     pub effective: Option<Vec<EffectiveRoute>>,
@@ -104,7 +107,11 @@ impl Resources {
             region,
             table: self.table.as_ref().map(|(t, bgp)| (t, *bgp)),
             effective: self.effective.as_deref(),
-            nsg: self.nsg.as_deref(),
+            nsgs: self.nsgs.as_ref().map(|all| {
+                all.iter()
+                    .map(|(n, r)| (n.as_str(), r.as_slice()))
+                    .collect()
+            }),
             subnet: self.subnet.clone(),
             vnet: space,
             public_ip,
@@ -123,7 +130,8 @@ pub struct Inputs<'a> {
     /// A NIC's effective routes: Azure's own answer, BGP included.
     pub effective: Option<&'a [EffectiveRoute]>,
     /// The NSG's rules.
-    pub nsg: Option<&'a [Rule]>,
+    /// The NSGs a flow crosses, by name; a flow passes only where each allows it.
+    pub nsgs: Option<Vec<(&'a str, &'a [Rule])>>,
     pub subnet: Subnet,
     /// The virtual network's address space (what `VirtualNetwork` holds).
     pub vnet: Vec<Prefix<u32>>,
@@ -502,37 +510,45 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
         let mut allowed = remote.clone();
         let mut reasons = Vec::new();
         let mut denied_at = Vec::new();
-        match inputs.nsg {
-            Some(rules) => {
-                for &protocol in protocols {
-                    for port in ports(&need.ports) {
-                        let flow = Flow {
-                            way,
-                            protocol,
-                            port,
-                            remote: remote.clone(),
-                        };
-                        let j = nsg::judge(rules, &flow, &net);
-                        allowed = allowed.intersect(&j.allowed);
-                        for d in j.by.iter().filter(|d| d.access == nsg::Access::Deny) {
-                            denied_at.push(d.priority);
-                            let line = format!(
-                                "the NSG rule {} (priority {}) denies {} addresses ({protocol:?} {port})",
-                                crate::text::for_terminal(&d.rule),
-                                d.priority,
-                                d.addresses
-                            );
-                            if !reasons.contains(&line) {
-                                reasons.push(line);
+        match &inputs.nsgs {
+            Some(nsgs) => {
+                let named = nsgs.len() > 1;
+                for &(nsg_name, rules) in nsgs {
+                    let of = if named {
+                        format!(" of {}", crate::text::for_terminal(nsg_name))
+                    } else {
+                        String::new()
+                    };
+                    for &protocol in protocols {
+                        for port in ports(&need.ports) {
+                            let flow = Flow {
+                                way,
+                                protocol,
+                                port,
+                                remote: remote.clone(),
+                            };
+                            let j = nsg::judge(rules, &flow, &net);
+                            allowed = allowed.intersect(&j.allowed);
+                            for d in j.by.iter().filter(|d| d.access == nsg::Access::Deny) {
+                                denied_at.push(d.priority);
+                                let line = format!(
+                                    "the NSG rule {}{of} (priority {}) denies {} addresses ({protocol:?} {port})",
+                                    crate::text::for_terminal(&d.rule),
+                                    d.priority,
+                                    d.addresses
+                                );
+                                if !reasons.contains(&line) {
+                                    reasons.push(line);
+                                }
                             }
-                        }
-                        for p in &j.partial {
-                            let line = format!(
-                                "the NSG rule {} holds part of the subnet only: not judged",
-                                crate::text::for_terminal(p)
-                            );
-                            if !reasons.contains(&line) {
-                                reasons.push(line);
+                            for p in &j.partial {
+                                let line = format!(
+                                    "the NSG rule {}{of} holds part of the subnet only: not judged",
+                                    crate::text::for_terminal(p)
+                                );
+                                if !reasons.contains(&line) {
+                                    reasons.push(line);
+                                }
                             }
                         }
                     }

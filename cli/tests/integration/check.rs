@@ -344,3 +344,65 @@ fn a_tag_route_azure_would_refuse_is_reported() {
     let prerequisites = run.json()["prerequisites"].to_string();
     assert!(prerequisites.contains(refused), "{prerequisites}");
 }
+
+/// A NIC's effective security groups (`az network nic list-effective-nsg -o json`) stand in for
+/// `--nsg`: each group must allow a flow, and a rule's tag is taken as Azure expanded it.
+#[test]
+fn effective_security_groups_must_each_allow_a_flow() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let sub = write(d, "subnet.json", &subnet(true, true, true));
+    let table = write(
+        d,
+        "rt.json",
+        &json!({"disableBgpRoutePropagation": true, "routes": []}),
+    );
+    let rule = |name: &str, access: &str, priority: u32, expanded: Value| json!({"name": name, "protocol": "All", "sourcePortRange": "0-65535", "destinationPortRange": "0-65535", "sourceAddressPrefix": "Tag/AzureMachineLearning", "destinationAddressPrefix": "*", "expandedSourceAddressPrefix": expanded, "expandedDestinationAddressPrefix": null, "access": access, "priority": priority, "direction": "Inbound"});
+    let file = snapshot(&data_dir(), PUBLIC);
+    let aml = raw_prefixes(&file, "AzureMachineLearning");
+    let aml: Vec<&String> = aml.iter().filter(|p| !p.contains(':')).collect();
+    let groups = |nic_rules: Vec<Value>| {
+        json!({"value": [
+            {"networkSecurityGroup": {"id": "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-net/providers/Microsoft.Network/networkSecurityGroups/nsg"}, "effectiveSecurityRules": [rule("securityRules/AllowAml", "Allow", 100, json!(aml))]},
+            {"networkSecurityGroup": {"id": "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-net/providers/Microsoft.Network/networkSecurityGroups/nsg-nic"}, "effectiveSecurityRules": nic_rules},
+        ]})
+    };
+    let verdict = |nic_rules: Vec<Value>, name: &str| {
+        let path = write(d, name, &groups(nic_rules));
+        let run = check(&[
+            "--subnet-file",
+            &sub,
+            "--route-table",
+            &table,
+            "--effective-nsgs",
+            &path,
+            "--format",
+            "json",
+        ]);
+        flows(&run)
+            .into_iter()
+            .find(|f| {
+                f["kind"] == "rule"
+                    && f["direction"] == "inbound"
+                    && f["target"] == "AzureMachineLearning"
+            })
+            .unwrap()
+    };
+    // Both groups allow the tag: ok. The NIC's group with only Azure's default deny: blocked,
+    // named by its group.
+    let both = verdict(
+        vec![rule("securityRules/AllowAml", "Allow", 100, json!(aml))],
+        "both.json",
+    );
+    assert_eq!(both["verdict"], "ok", "{both}");
+    let one = verdict(vec![], "one.json");
+    assert_eq!(one["verdict"], "blocked", "{one}");
+    assert!(
+        one["reasons"]
+            .to_string()
+            .contains("DenyAllInBound of nsg-nic"),
+        "{one}"
+    );
+    // --nsg and --effective-nsgs are one or the other.
+    check(&["--nsg", &sub, "--effective-nsgs", &sub]).status(2);
+}

@@ -11,6 +11,12 @@
 //! `…/effectiveRouteTable`, a long-running operation whose result is read at its `Location`
 //! (the Azure SDK for JavaScript's sample `networkInterfacesGetEffectiveRouteTableSample.ts`
 //! polls it), `value[]` of `{source, state, addressPrefix[], nextHopType, nextHopIpAddress[]}`.
+//! Its effective security groups (`POST …/effectiveNetworkSecurityGroups`, answered `200` here)
+//! are `value[]` of `{networkSecurityGroup: {id}, association, effectiveSecurityRules[]}`, each
+//! rule as Microsoft Learn's Network Watcher "security group view" article prints one
+//! (`network-watcher-security-group-view-cli.md`, 2017-02-22): `name` (`DefaultOutboundDenyAll`,
+//! `DefaultRule_AllowVnetOutBound`), `protocol` `All`, port ranges `0-65535`, and the prefixes
+//! with their `expandedSourceAddressPrefix` / `expandedDestinationAddressPrefix`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -143,6 +149,27 @@ fn bodies(e: &Estate) -> HashMap<String, Value> {
     m
 }
 
+/// The first IPv4 prefix of the region's Batch tag in the file.
+fn batch_one() -> String {
+    let file = snapshot(&data_dir(), PUBLIC);
+    raw_prefixes(&file, "BatchNodeManagement.EastUS2")
+        .into_iter()
+        .find(|p| !p.contains(':'))
+        .unwrap()
+}
+
+/// The NIC's effective security groups: the subnet's NSG (Azure's defaults) and the NIC's own,
+/// whose first rule denies Batch's inbound ports from one address Azure expanded its tag to.
+fn effective_groups(one: &str) -> Value {
+    let default_in = json!({"name": "DefaultInboundDenyAll", "protocol": "All", "sourcePortRange": "0-65535", "destinationPortRange": "0-65535", "sourceAddressPrefix": "*", "destinationAddressPrefix": "*", "expandedSourceAddressPrefix": null, "expandedDestinationAddressPrefix": null, "access": "Deny", "priority": 65500, "direction": "Inbound"});
+    let allow_batch = json!({"name": "securityRules/AllowBatchIn", "protocol": "Tcp", "sourcePortRange": "0-65535", "destinationPortRange": "29876-29877", "sourceAddressPrefix": "BatchNodeManagement.EastUS2", "destinationAddressPrefix": "*", "expandedSourceAddressPrefix": null, "expandedDestinationAddressPrefix": null, "access": "Allow", "priority": 200, "direction": "Inbound"});
+    let deny_one = json!({"name": "securityRules/DenyBatchIn", "protocol": "Tcp", "sourcePortRange": "0-65535", "destinationPortRange": "29876-29877", "sourceAddressPrefix": "Tag/BatchNodeManagement.EastUS2", "destinationAddressPrefix": "*", "expandedSourceAddressPrefix": [one], "expandedDestinationAddressPrefix": null, "access": "Deny", "priority": 100, "direction": "Inbound"});
+    json!({"value": [
+        {"networkSecurityGroup": {"id": id("networkSecurityGroups/nsg")}, "association": {"subnet": {"id": id("virtualNetworks/vnet/subnets/aml")}}, "effectiveSecurityRules": [allow_batch, default_in]},
+        {"networkSecurityGroup": {"id": id("networkSecurityGroups/nsg-nic")}, "association": {"networkInterface": {"id": id("networkInterfaces/nic-1")}}, "effectiveSecurityRules": [deny_one, allow_batch, default_in]},
+    ]})
+}
+
 /// A loopback Resource Manager of `e`: GETs of its resources, the effective routes as a `202`
 /// then one poll, anything else `404` (and recorded).
 /// The requests seen: method and path.
@@ -151,6 +178,7 @@ type Log = Arc<Mutex<Vec<(String, String)>>>;
 fn serve(e: Estate) -> (Server, Log) {
     let bodies = bodies(&e);
     let effective = json!({"value": e.effective});
+    let groups = effective_groups(&batch_one());
     // Resource Graph's answer, in the shape of `ResourcesBasicQuery.json` (Microsoft.ResourceGraph
     // 2024-04-01): one page.
     let page = json!({
@@ -180,6 +208,11 @@ fn serve(e: Estate) -> (Server, Log) {
         }
         if req.method == "POST" && path == "/providers/Microsoft.ResourceGraph/resources" {
             return Reply::body(serde_json::to_vec(&page).unwrap());
+        }
+        if req.method == "POST"
+            && path == format!("{G}/networkInterfaces/nic-1/effectiveNetworkSecurityGroups")
+        {
+            return Reply::body(serde_json::to_vec(&groups).unwrap());
         }
         if req.method == "GET" && path.ends_with("/operationResults/op-1") {
             return Reply::body(serde_json::to_vec(&effective).unwrap());
@@ -303,8 +336,35 @@ fn a_live_subnet_is_judged_from_what_resource_manager_holds() {
     );
     assert_eq!(
         log.iter().filter(|(m, _)| m == "POST").count(),
-        1,
+        2,
         "{log:?}"
+    );
+    // The NIC's own NSG denies the one prefix Azure expanded its rule to; the subnet's allows.
+    let one = batch_one();
+    let len: u32 = one.split('/').nth(1).unwrap().parse().unwrap();
+    let batch = run.json()["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["kind"] == "rule"
+                && f["target"] == "BatchNodeManagement.EastUS2"
+                && f["ports"] == json!(["29876-29877"])
+        })
+        .cloned()
+        .unwrap();
+    assert_eq!(batch["verdict"], "blocked", "{batch}");
+    let reasons = batch["reasons"].to_string();
+    assert!(
+        reasons.contains(&format!(
+            "the NSG rule securityRules/DenyBatchIn of nsg-nic (priority 100) denies {} addresses",
+            1u64 << (32 - len)
+        )),
+        "{reasons}"
+    );
+    assert!(
+        !reasons.contains("of nsg "),
+        "the subnet's NSG allows: {reasons}"
     );
     assert!(
         log.iter()
