@@ -22,7 +22,7 @@ the way out for FQDNs) through its route table, BGP, NSG and outbound method, re
 blocked (and by what) or unknown (and why); --fix-format writes the smallest fix";
 
 #[derive(clap::Args, Debug)]
-#[command(mut_arg("region", |a| a.required_unless_present_any(["tag", "subscription"])))]
+#[command(mut_arg("region", |a| a.required_unless_present_any(["tag", "subscription", "subnet", "vnet_file"])))]
 #[command(about = ABOUT, after_help = "\
 Examples:
   az network route-table show -g rg-net -n rt-aml -o json > rt.json
@@ -143,10 +143,6 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     if !args.subscription.is_empty() {
         return crate::check_estate::run(&args, &snapshot, profile, diag);
     }
-    let Some(region_name) = &args.selection.region else {
-        anyhow::bail!("check needs --region");
-    };
-    let region = select::resolve_region(&snapshot, region_name)?;
     let read = match &args.subnet {
         Some(id) => {
             let mut client = args.auth.client(&args.source.net, snapshot.cloud)?;
@@ -164,6 +160,16 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         }
         None => files(&args, &snapshot)?,
     };
+    // The region given, else the virtual network's.
+    let Some(region_name) = args
+        .selection
+        .region
+        .clone()
+        .or_else(|| read.vnet.as_ref().and_then(|v| v.location.clone()))
+    else {
+        anyhow::bail!("check needs --region (the virtual network read names none)");
+    };
+    let region = select::resolve_region(&snapshot, &region_name)?;
     let inputs = read.inputs(
         &snapshot,
         profile,

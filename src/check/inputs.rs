@@ -323,7 +323,17 @@ pub fn parse_vnet(source: &str, bytes: &[u8]) -> Result<Vnet, InputError> {
             ));
         }
     }
-    Ok(Vnet { prefixes, gateways })
+    // Its region, which a subnet's check is judged in unless one is given.
+    let location = doc
+        .get("location")
+        .and_then(Value::as_str)
+        .filter(|l| crate::text::check_label(l).is_ok())
+        .map(str::to_owned);
+    Ok(Vnet {
+        prefixes,
+        gateways,
+        location,
+    })
 }
 
 /// What a virtual network tells a check.
@@ -334,4 +344,6 @@ pub struct Vnet {
     /// What can bring BGP routes to its subnets: `GatewaySubnet`, `RouteServerSubnet`, or
     /// `peering P (useRemoteGateways)`; empty when nothing can.
     pub gateways: Vec<String>,
+    /// Its region (`location`), when the answer names a well-formed one.
+    pub location: Option<String>,
 }

@@ -226,14 +226,18 @@ fn serve(e: Estate) -> (Server, Log) {
 }
 
 fn live(server: &Server, extra: &[&str]) -> Run {
+    live_in(server, Some("eastus2"), extra)
+}
+
+/// A live check, in `region` or (without one) in the virtual network's.
+fn live_in(server: &Server, region: Option<&str>, extra: &[&str]) -> Run {
     let file = snapshot(&data_dir(), PUBLIC);
     let subnet = id("virtualNetworks/vnet/subnets/aml");
-    let mut args = vec![
-        "check",
-        "-f",
-        &file,
-        "-r",
-        "eastus2",
+    let mut args = vec!["check", "-f", &file];
+    if let Some(r) = region {
+        args.extend(["-r", r]);
+    }
+    args.extend([
         "--subnet",
         &subnet,
         "--arm-endpoint",
@@ -242,7 +246,7 @@ fn live(server: &Server, extra: &[&str]) -> Run {
         "1",
         "--poll-interval",
         "0.01",
-    ];
+    ]);
     args.extend_from_slice(extra);
     tagroute_with(&args, None, &[("AZURE_ACCESS_TOKEN", "token-1")])
 }
@@ -294,6 +298,12 @@ fn a_live_subnet_is_judged_from_what_resource_manager_holds() {
             id("virtualNetworks/vnet"),
         ]
     );
+    // Without --region, the virtual network's region (eastus2) is the one judged.
+    let own = live_in(&server, None, &["--format", "json"])
+        .status(1)
+        .json();
+    assert_eq!(own["region"], run.json()["region"]);
+    assert_eq!(own["flows"], run.json()["flows"]);
 
     for estate in [
         Estate {
