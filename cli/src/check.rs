@@ -34,9 +34,9 @@ Examples:
 Live, --subnet ID reads the subnet, its route table and NSG, and its virtual network through \
 Resource Manager (Reader is enough; nothing is changed); --nic ID adds that NIC's effective \
 routes and security groups (which also needs the NIC's effectiveRouteTable/action and \
-effectiveNetworkSecurityGroups/action); \
---subscription ID judges every subnet of the subscriptions that Azure Resource Graph names, each \
-in its network's region. Offline, inputs are the JSON the Azure CLI prints (az network route-table show, az \
+effectiveNetworkSecurityGroups/action); --subscription ID judges the subnets that host Azure ML \
+compute or Batch pools, each against its compute's profile (--all-subnets: every subnet Azure \
+Resource Graph names, against --profile). Offline, inputs are the JSON the Azure CLI prints (az network route-table show, az \
 network nsg show, az network vnet subnet show, az network vnet show, az network nic \
 show-effective-route-table, az network nic list-effective-nsg) or Resource Manager's answers. Traffic left to Azure's system route \
 is unknown while BGP propagation is on, a gateway, Route Server or peering may advertise \
@@ -58,13 +58,16 @@ pub struct Args {
     /// read too.
     #[arg(long, value_name = "ID", value_parser = nic_id, requires = "subnet", help_heading = "Live subnet (Azure Resource Manager)")]
     nic: Option<NetworkId>,
-    /// Judge every subnet of this subscription (repeatable), found through Azure Resource
-    /// Graph and read live, each in its virtual network's region, against --profile.
-    #[arg(long, value_name = "ID", value_parser = crate::check_estate::subscription, help_heading = "Estate (Azure Resource Graph)",
+    /// Judge the subnets of this subscription (repeatable) that host Azure ML compute or Batch
+    /// pools, each against its compute's profile, read live in its virtual network's region.
+    #[arg(long, value_name = "ID", value_parser = crate::check_estate::subscription, help_heading = "Estate",
           conflicts_with_all = ["region", "tag", "subnet", "route_table", "nsg", "effective_nsgs", "effective_routes", "subnet_file", "vnet_file", "fix_format"])]
     pub(crate) subscription: Vec<String>,
+    /// With --subscription: every subnet Azure Resource Graph names, against --profile.
+    #[arg(long, requires = "subscription", help_heading = "Estate")]
+    pub(crate) all_subnets: bool,
     /// Subnets read at once in an estate.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32), help_heading = "Estate (Azure Resource Graph)")]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32), help_heading = "Estate")]
     pub(crate) jobs: u16,
     #[command(flatten)]
     pub(crate) auth: AuthArgs,

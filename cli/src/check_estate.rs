@@ -20,22 +20,34 @@ pub fn run(
     diag: &Diag,
 ) -> anyhow::Result<Status> {
     let mut client = args.auth.client(&args.source.net, snapshot.cloud)?;
-    let (subnets, refused) = block_on(check::estate::subnets(
-        &mut client,
-        &args.subscription,
-        args.auth.operation_timeout,
-    ))??;
+    let (subnets, refused) = if args.all_subnets {
+        block_on(check::estate::subnets(
+            &mut client,
+            &args.subscription,
+            args.auth.operation_timeout,
+        ))??
+    } else {
+        let (hosted, refused) = block_on(check::compute::hosted(&mut client, &args.subscription))??;
+        (check::estate::hosting(hosted), refused)
+    };
     for r in &refused {
         diag.warn(format!(
             "refused a row of the answer: {}: {}",
             r.id, r.reason
         ));
     }
-    diag.note(format!(
-        "judging {} against the {} profile",
-        tagroute::text::plural(subnets.len(), "subnet"),
-        profile.name
-    ));
+    if args.all_subnets {
+        diag.note(format!(
+            "judging {} against the {} profile",
+            tagroute::text::plural(subnets.len(), "subnet"),
+            profile.name
+        ));
+    } else {
+        diag.note(format!(
+            "judging {} that host Azure ML compute or Batch pools, each against its compute's profile",
+            tagroute::text::plural(subnets.len(), "subnet"),
+        ));
+    }
     let judged = block_on(check::estate::judge(
         &client,
         snapshot,
@@ -47,7 +59,6 @@ pub fn run(
     let text = match args.format {
         Format::Json => {
             serde_json::to_string_pretty(&serde_json::json!({
-                "profile": profile.name,
                 "subnets": judged,
                 "refused": refused,
             }))? + "\n"
@@ -96,6 +107,7 @@ fn table(judged: &[check::estate::Judged], markdown: bool) -> String {
                 j.verdict.map_or("error", verdict_word).to_owned(),
                 tagroute::text::for_terminal(&j.id).into_owned(),
                 tagroute::text::for_terminal(&j.location).into_owned(),
+                j.profile.clone(),
                 count(j, Verdict::Blocked).to_string(),
                 count(j, Verdict::Unknown).to_string(),
                 tagroute::text::for_terminal(&first).into_owned(),
@@ -106,6 +118,7 @@ fn table(judged: &[check::estate::Judged], markdown: bool) -> String {
         "VERDICT",
         "SUBNET",
         "REGION",
+        "PROFILE",
         "BLOCKED",
         "UNKNOWN",
         "FIRST REASON",

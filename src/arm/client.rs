@@ -114,10 +114,10 @@ pub struct ArmClient {
 }
 
 /// A response that needs no retry.
-struct Reply {
-    status: StatusCode,
-    headers: header::HeaderMap,
-    body: Vec<u8>,
+pub(super) struct Reply {
+    pub(super) status: StatusCode,
+    pub(super) headers: header::HeaderMap,
+    pub(super) body: Vec<u8>,
 }
 
 /// What of a NIC's effective configuration is read.
@@ -204,6 +204,11 @@ impl ArmClient {
             opts: self.opts.clone(),
             writes_sent: 0,
         }
+    }
+
+    /// The Resource Manager endpoint every request goes to.
+    pub(super) fn endpoint(&self) -> &Url {
+        &self.endpoint
     }
 
     /// Write requests sent so far (PUT and DELETE, retries included).
@@ -520,7 +525,7 @@ impl ArmClient {
     }
 
     /// A polling URL, if it is on the endpoint's own origin.
-    fn own_url(&self, what: &str, text: &str) -> Result<Url, ArmError> {
+    pub(super) fn own_url(&self, what: &str, text: &str) -> Result<Url, ArmError> {
         let refuse = |url: String, why| ArmError::ForeignUrl {
             what: what.to_owned(),
             url,
@@ -542,7 +547,7 @@ impl ArmClient {
 
     /// Sends one request with retries (the downloads' policy, [`http::policy`], the server's
     /// `Retry-After` winning), before `deadline` when there is one; returns a 2xx reply.
-    async fn send(
+    pub(super) async fn send(
         &mut self,
         what: &str,
         method: Method,

@@ -15,6 +15,7 @@ mod auth;
 mod azureml;
 mod client;
 mod id;
+mod list;
 mod live;
 
 pub use apply::{

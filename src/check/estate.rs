@@ -33,11 +33,36 @@ const INFRASTRUCTURE: [&str; 5] = [
     "AzureBastionSubnet",
 ];
 
-/// A subnet found, and the region of its virtual network.
+/// A subnet found, with the region of its virtual network when the finder knows it, and the
+/// profile its compute needs when compute was found there.
 #[derive(Clone, Debug)]
 pub struct EstateSubnet {
     pub id: NetworkId,
-    pub location: String,
+    pub location: Option<String>,
+    pub profile: Option<&'static str>,
+    /// The compute found in it.
+    pub hosts: Vec<String>,
+}
+
+/// The subnets of `hosted` compute, one per subnet and profile, in the order found.
+pub fn hosting(hosted: Vec<super::compute::Hosted>) -> Vec<EstateSubnet> {
+    let mut out: Vec<EstateSubnet> = Vec::new();
+    for h in hosted {
+        let key = h.subnet.to_string().to_ascii_lowercase();
+        match out
+            .iter_mut()
+            .find(|s| s.profile == Some(h.profile) && s.id.to_string().to_ascii_lowercase() == key)
+        {
+            Some(s) => s.hosts.push(h.compute),
+            None => out.push(EstateSubnet {
+                id: h.subnet,
+                location: None,
+                profile: Some(h.profile),
+                hosts: vec![h.compute],
+            }),
+        }
+    }
+    out
 }
 
 /// Every subnet of `subscriptions` but the infrastructure ones, and the rows refused.
@@ -67,7 +92,12 @@ pub async fn subnets(
             subscriptions,
             &mut seen,
         )?;
-        Ok(EstateSubnet { id, location })
+        Ok(EstateSubnet {
+            id,
+            location: Some(location),
+            profile: None,
+            hosts: Vec::new(),
+        })
     })
     .await?;
     let found = found
@@ -86,6 +116,11 @@ pub async fn subnets(
 pub struct Judged {
     pub id: String,
     pub location: String,
+    /// The profile judged: the one its compute needs, or the one given.
+    pub profile: String,
+    /// The compute found in the subnet (none when every subnet is judged).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
     /// `None` when the subnet could not be judged (see `error`).
     pub verdict: Option<Verdict>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,30 +142,41 @@ pub async fn judge(
         .map(|s| {
             let mut client = client.sharing();
             async move {
+                let profile = s
+                    .profile
+                    .and_then(|p| crate::profile::by_name(p).ok())
+                    .unwrap_or(profile);
                 let mut judged = Judged {
                     id: s.id.to_string(),
-                    location: s.location.clone(),
+                    location: s.location.clone().unwrap_or_default(),
+                    profile: profile.name.clone(),
+                    hosts: s.hosts.clone(),
                     verdict: None,
                     error: None,
                     report: None,
                 };
-                let region = match crate::select::resolve_region(snapshot, &s.location) {
-                    Ok(r) => r,
+                let read = match super::read_live(&mut client, snapshot, &s.id, None).await {
+                    Ok(read) => read,
                     Err(e) => {
-                        judged.error = Some(e.to_string());
+                        judged.error = Some(crate::text::for_terminal(&e.to_string()).into_owned());
                         return judged;
                     }
                 };
-                match super::read_live(&mut client, snapshot, &s.id, None).await {
-                    Ok(read) => {
+                // The region the finder gave, else the virtual network's own.
+                let location = s
+                    .location
+                    .clone()
+                    .or_else(|| read.vnet.as_ref().and_then(|v| v.location.clone()))
+                    .unwrap_or_default();
+                judged.location = location.clone();
+                match crate::select::resolve_region(snapshot, &location) {
+                    Ok(region) => {
                         let report =
                             super::check(&read.inputs(snapshot, profile, &region, &[], public_ip));
                         judged.verdict = Some(report.verdict());
                         judged.report = Some(report);
                     }
-                    Err(e) => {
-                        judged.error = Some(crate::text::for_terminal(&e.to_string()).into_owned())
-                    }
+                    Err(e) => judged.error = Some(e.to_string()),
                 }
                 judged
             }

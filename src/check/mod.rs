@@ -10,6 +10,8 @@
 //! are `unknown`, never assumed. IPv4 is judged (the compute's addresses are IPv4).
 
 #[cfg(feature = "azure")]
+pub mod compute;
+#[cfg(feature = "azure")]
 pub mod estate;
 mod fix;
 mod inputs;

@@ -44,8 +44,10 @@ struct Estate {
     table_link: String,
     /// The id the subnet answer claims.
     subnet_claims: String,
-    /// Resource Graph's rows (one per subnet, as `check --subscription` asks).
+    /// Resource Graph's rows (one per subnet, as `check --subscription --all-subnets` asks).
     graph_rows: Vec<Value>,
+    /// Resource Manager's lists by path (`#2`: the page its `nextLink` names).
+    lists: HashMap<String, Value>,
 }
 
 impl Default for Estate {
@@ -59,6 +61,7 @@ impl Default for Estate {
             table_link: id("routeTables/rt-aml"),
             subnet_claims: id("virtualNetworks/vnet/subnets/aml"),
             graph_rows: Vec::new(),
+            lists: HashMap::new(),
         }
     }
 }
@@ -178,6 +181,7 @@ type Log = Arc<Mutex<Vec<(String, String)>>>;
 fn serve(e: Estate) -> (Server, Log) {
     let bodies = bodies(&e);
     let effective = json!({"value": e.effective});
+    let lists = e.lists.clone();
     let groups = effective_groups(&batch_one());
     // Resource Graph's answer, in the shape of `ResourcesBasicQuery.json` (Microsoft.ResourceGraph
     // 2024-04-01): one page.
@@ -216,6 +220,16 @@ fn serve(e: Estate) -> (Server, Log) {
         }
         if req.method == "GET" && path.ends_with("/operationResults/op-1") {
             return Reply::body(serde_json::to_vec(&effective).unwrap());
+        }
+        let page = if req.target.contains("page=2") {
+            "#2"
+        } else {
+            ""
+        };
+        if let (true, Some(list)) = (req.method == "GET", lists.get(&format!("{path}{page}"))) {
+            let host = req.header("host").unwrap_or_default();
+            let text = serde_json::to_string(list).unwrap().replace("HOST", host);
+            return Reply::body(text);
         }
         match (req.method.as_str(), bodies.get(&path)) {
             ("GET", Some(b)) => Reply::body(serde_json::to_vec(b).unwrap()),
@@ -459,7 +473,7 @@ fn an_estate_is_judged_subnet_by_subnet() {
         graph_rows: vec![row("aml", "eastus2"), row("GatewaySubnet", "eastus2")],
         ..Estate::default()
     });
-    let run = estate(&server, &["--format", "json"]).status(1);
+    let run = estate(&server, &["--all-subnets", "--format", "json"]).status(1);
     let doc = run.json();
     let subnets = doc["subnets"].as_array().unwrap();
     assert_eq!(subnets.len(), 1, "{doc}");
@@ -482,7 +496,7 @@ fn an_estate_is_judged_subnet_by_subnet() {
             .any(|(_, p)| p.contains("GatewaySubnet")),
         "an infrastructure subnet is not read"
     );
-    let text = estate(&server, &[]).status(1).stdout;
+    let text = estate(&server, &["--all-subnets"]).status(1).stdout;
     assert!(
         text.contains("1 subnet: 0 ok, 1 blocked, 0 unknown, 0 not judged"),
         "{text}"
@@ -501,7 +515,7 @@ fn an_estate_is_judged_subnet_by_subnet() {
         ],
         ..Estate::default()
     });
-    let run = estate(&server, &["--format", "json"]).status(2);
+    let run = estate(&server, &["--all-subnets", "--format", "json"]).status(2);
     assert!(
         run.stderr
             .contains("the answer is incomplete: 1 row refused and 2 subnets not judged"),
@@ -522,4 +536,120 @@ fn an_estate_is_judged_subnet_by_subnet() {
             .unwrap()
             .contains("was not asked for")
     );
+}
+
+/// Without --all-subnets, the estate is the subnets that host compute: Azure ML computes (their
+/// `subnet.id` and `enableNodePublicIp` pick aml-no-public-ip or aml-public-ip, over two pages
+/// of the list) and Batch pools (`networkConfiguration.subnetId`: batch-simplified); compute
+/// outside a virtual network is not judged, an id of another subscription is refused, and a
+/// `nextLink` off the endpoint's origin is never followed.
+#[test]
+fn an_estates_compute_picks_its_subnets_and_profiles() {
+    const S: &str = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+    let ws = format!(
+        "{S}/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/ws1"
+    );
+    let acct =
+        format!("{S}/resourceGroups/rg-batch/providers/Microsoft.Batch/batchAccounts/batch1");
+    let aml = id("virtualNetworks/vnet/subnets/aml");
+    let lists = |next: &str| {
+        HashMap::from([
+            (
+                format!("{S}/providers/Microsoft.MachineLearningServices/workspaces"),
+                json!({"value": [
+                    {"id": ws, "name": "ws1", "type": "Microsoft.MachineLearningServices/workspaces"},
+                    {"id": "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/x/providers/Microsoft.MachineLearningServices/workspaces/other"},
+                ]}),
+            ),
+            (
+                format!("{ws}/computes"),
+                json!({"value": [
+                    {"id": format!("{ws}/computes/cluster"), "type": "Microsoft.MachineLearningServices/workspaces/computes", "properties": {"computeType": "AmlCompute", "properties": {"subnet": {"id": aml}, "enableNodePublicIp": false}}},
+                    {"id": format!("{ws}/computes/aks"), "properties": {"computeType": "AKS", "resourceId": "/subscriptions/x/resourcegroups/y/providers/Microsoft.ContainerService/managedClusters/z"}},
+                ], "nextLink": next}),
+            ),
+            (
+                format!("{ws}/computes#2"),
+                json!({"value": [
+                    {"id": format!("{ws}/computes/ci"), "properties": {"computeType": "ComputeInstance", "properties": {"subnet": {"id": aml}}}},
+                    {"id": format!("{ws}/computes/managed"), "properties": {"computeType": "AmlCompute", "properties": {}}},
+                ]}),
+            ),
+            (
+                format!("{S}/providers/Microsoft.Batch/batchAccounts"),
+                json!({"value": [{"id": acct, "name": "batch1"}]}),
+            ),
+            (
+                format!("{acct}/pools"),
+                json!({"value": [
+                    {"id": format!("{acct}/pools/p1"), "properties": {"networkConfiguration": {"subnetId": aml}}},
+                    {"id": format!("{acct}/pools/p2"), "properties": {}},
+                ]}),
+            ),
+        ])
+    };
+    let next = format!("http://HOST{ws}/computes?api-version=2025-09-01&page=2");
+    let (server, _) = serve(Estate {
+        lists: lists(&next),
+        ..Estate::default()
+    });
+    let run = estate(&server, &["--format", "json"]).status(2);
+    assert!(run.stderr.contains("1 row refused"), "{}", run.stderr);
+    let doc = run.json();
+    let judged: Vec<(String, String, Vec<String>)> = doc["subnets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_owned(),
+                s["profile"].as_str().unwrap().to_owned(),
+                s["hosts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|h| h.as_str().unwrap().rsplit('/').next().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        judged,
+        [
+            (
+                aml.clone(),
+                "aml-no-public-ip".to_owned(),
+                vec!["cluster".to_owned()]
+            ),
+            (
+                aml.clone(),
+                "aml-public-ip".to_owned(),
+                vec!["ci".to_owned()]
+            ),
+            (
+                aml.clone(),
+                "batch-simplified".to_owned(),
+                vec!["p1".to_owned()]
+            ),
+        ]
+    );
+    // Each judged in the virtual network's own region, with a verdict.
+    for s in doc["subnets"].as_array().unwrap() {
+        assert_eq!(s["location"], "eastus2", "{s}");
+        assert!(s["verdict"].is_string(), "{s}");
+    }
+    assert!(
+        doc["refused"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a Microsoft.MachineLearningServices/workspaces id")
+    );
+
+    // A nextLink to another origin: the token never goes there.
+    let (server, log) = serve(Estate {
+        lists: lists("https://evil.example/computes?page=2"),
+        ..Estate::default()
+    });
+    estate(&server, &["-q"]).fails_with("evil.example");
+    assert!(log.lock().unwrap().iter().all(|(_, p)| !p.contains("page")));
 }
