@@ -11,6 +11,7 @@ use tagroute::prefix::Prefix;
 use tagroute::{profile, routes, select};
 
 use crate::args::{PlanSelection, Source};
+use crate::check_estate::{EstateArgs, Format};
 use crate::live::AuthArgs;
 use crate::net::block_on;
 use crate::output::{Diag, Status, deliver};
@@ -45,9 +46,9 @@ is unknown while BGP propagation is on, a gateway, Route Server or peering may a
 Exit status: 0 every flow ok, 1 a flow blocked or unknown, 2 error.")]
 pub struct Args {
     #[command(flatten)]
-    pub(crate) source: Source,
+    source: Source,
     #[command(flatten)]
-    pub(crate) selection: PlanSelection,
+    selection: PlanSelection,
     /// The subnet, read live through Resource Manager with what it links (route table, NSG)
     /// and its virtual network (address space, gateways, peerings):
     /// /subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/V/subnets/N.
@@ -58,19 +59,10 @@ pub struct Args {
     /// read too.
     #[arg(long, value_name = "ID", value_parser = nic_id, requires = "subnet", help_heading = "Live subnet (Azure Resource Manager)")]
     nic: Option<NetworkId>,
-    /// Judge the subnets of this subscription (repeatable) that host Azure ML compute or Batch
-    /// pools, each against its compute's profile, read live in its virtual network's region.
-    #[arg(long, value_name = "ID", value_parser = crate::check_estate::subscription, help_heading = "Estate",
-          conflicts_with_all = ["region", "tag", "subnet", "route_table", "nsg", "effective_nsgs", "effective_routes", "subnet_file", "vnet_file", "fix_format"])]
-    pub(crate) subscription: Vec<String>,
-    /// With --subscription: every subnet Azure Resource Graph names, against --profile.
-    #[arg(long, requires = "subscription", help_heading = "Estate")]
-    pub(crate) all_subnets: bool,
-    /// Subnets read at once in an estate.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32), help_heading = "Estate")]
-    pub(crate) jobs: u16,
     #[command(flatten)]
-    pub(crate) auth: AuthArgs,
+    estate: EstateArgs,
+    #[command(flatten)]
+    auth: AuthArgs,
     /// The route table (`az network route-table show -o json`).
     #[arg(long, value_name = "FILE", help_heading = "Subnet")]
     route_table: Option<String>,
@@ -103,21 +95,14 @@ pub struct Args {
     vnet_prefix: Vec<Prefix<u32>>,
     /// The compute has a public IP: its own way out to the Internet.
     #[arg(long, help_heading = "Subnet")]
-    pub(crate) public_ip: bool,
+    public_ip: bool,
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
-    pub(crate) format: Format,
+    format: Format,
     /// Write the fix instead of the report: the route change and the NSG rules, with the
     /// prerequisites as comments.
     #[arg(long, value_enum, help_heading = "Output")]
     fix_format: Option<FixFormat>,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-pub(crate) enum Format {
-    Table,
-    Json,
-    Markdown,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -143,8 +128,17 @@ fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let snapshot = args.source.load(diag)?;
     let profile = profile::by_name(&args.selection.profile)?;
-    if !args.subscription.is_empty() {
-        return crate::check_estate::run(&args, &snapshot, profile, diag);
+    if !args.estate.subscription.is_empty() {
+        let client = args.auth.client(&args.source.net, snapshot.cloud)?;
+        return crate::check_estate::run(
+            &args.estate,
+            client,
+            args.auth.operation_timeout,
+            (&snapshot, profile),
+            args.public_ip,
+            args.format,
+            diag,
+        );
     }
     let read = match &args.subnet {
         Some(id) => {
@@ -249,21 +243,13 @@ fn files(args: &Args, snapshot: &tagroute::snapshot::Snapshot) -> anyhow::Result
     Ok(read)
 }
 
-pub(crate) fn verdict_word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Ok => "ok",
-        Verdict::Blocked => "blocked",
-        Verdict::Unknown => "unknown",
-    }
-}
-
 fn table_text(report: &check::Report, markdown: bool) -> String {
     let rows: Vec<Vec<String>> = report
         .flows
         .iter()
         .map(|f| {
             vec![
-                verdict_word(f.verdict).to_owned(),
+                f.verdict.word().to_owned(),
                 f.kind.to_owned(),
                 format!("{:?}", f.direction).to_lowercase(),
                 format!("{:?}", f.protocol).to_lowercase(),
@@ -296,7 +282,7 @@ fn table_text(report: &check::Report, markdown: bool) -> String {
         for r in &f.reasons {
             out.push_str(&format!(
                 "{} {}: {}\n",
-                verdict_word(f.verdict),
+                f.verdict.word(),
                 tagroute::text::for_terminal(&f.target),
                 tagroute::text::for_terminal(r)
             ));

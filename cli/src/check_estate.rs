@@ -1,30 +1,62 @@
-//! `tagroute check --subscription`: every subnet of the subscriptions judged against one
-//! profile, in one report (the library finds, reads and judges; this words and prints).
+//! `tagroute check --subscription`: the estate's subnets judged, each against its compute's
+//! profile (or every subnet against one), in one report (the library finds, reads and judges;
+//! this words and prints).
 
+use std::time::Duration;
+
+use tagroute::arm::ArmClient;
 use tagroute::check::{self, Verdict};
 use tagroute::profile::Profile;
 use tagroute::snapshot::Snapshot;
 
-use crate::check::{Args, Format, verdict_word};
 use crate::net::block_on;
 use crate::output::{Diag, Status, deliver};
 
-pub fn subscription(text: &str) -> Result<String, tagroute::arm::IdError> {
+/// The estate's options of `tagroute check`.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Estate")]
+pub struct EstateArgs {
+    /// Judge the subnets of this subscription (repeatable) that host Azure ML compute or Batch
+    /// pools, each against its compute's profile, read live in its virtual network's region.
+    #[arg(long, value_name = "ID", value_parser = subscription,
+          conflicts_with_all = ["region", "tag", "subnet", "route_table", "nsg", "effective_nsgs", "effective_routes", "subnet_file", "vnet_file", "fix_format"])]
+    pub subscription: Vec<String>,
+    /// With --subscription: every subnet Azure Resource Graph names, against --profile.
+    #[arg(long, requires = "subscription")]
+    pub all_subnets: bool,
+    /// Subnets read at once in an estate.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub jobs: u16,
+}
+
+/// How `check` prints its report, for one subnet or an estate.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+}
+
+fn subscription(text: &str) -> Result<String, tagroute::arm::IdError> {
     tagroute::arm::subscription(text)
 }
 
+/// Finds the estate's subnets through `client`, judges them (against `profile` unless their
+/// compute names another) and prints one report.
 pub fn run(
-    args: &Args,
-    snapshot: &Snapshot,
-    profile: &Profile,
+    args: &EstateArgs,
+    mut client: ArmClient,
+    within: Duration,
+    (snapshot, profile): (&Snapshot, &Profile),
+    public_ip: bool,
+    format: Format,
     diag: &Diag,
 ) -> anyhow::Result<Status> {
-    let mut client = args.auth.client(&args.source.net, snapshot.cloud)?;
     let (subnets, refused) = if args.all_subnets {
         block_on(check::estate::subnets(
             &mut client,
             &args.subscription,
-            args.auth.operation_timeout,
+            within,
         ))??
     } else {
         let (hosted, refused) = block_on(check::compute::hosted(&mut client, &args.subscription))??;
@@ -53,10 +85,10 @@ pub fn run(
         snapshot,
         profile,
         subnets,
-        args.public_ip,
+        public_ip,
         usize::from(args.jobs),
     ))?;
-    let text = match args.format {
+    let text = match format {
         Format::Json => {
             serde_json::to_string_pretty(&serde_json::json!({
                 "subnets": judged,
@@ -104,7 +136,7 @@ fn table(judged: &[check::estate::Judged], markdown: bool) -> String {
                 _ => String::new(),
             };
             vec![
-                j.verdict.map_or("error", verdict_word).to_owned(),
+                j.verdict.map_or("error", Verdict::word).to_owned(),
                 tagroute::text::for_terminal(&j.id).into_owned(),
                 tagroute::text::for_terminal(&j.location).into_owned(),
                 j.profile.clone(),

@@ -33,30 +33,47 @@ const INFRASTRUCTURE: [&str; 5] = [
     "AzureBastionSubnet",
 ];
 
-/// A subnet found, with the region of its virtual network when the finder knows it, and the
-/// profile its compute needs when compute was found there.
+/// A subnet found, with the region of its virtual network when the finder knows it, and what
+/// it must be judged against.
 #[derive(Clone, Debug)]
 pub struct EstateSubnet {
     pub id: NetworkId,
     pub location: Option<String>,
+    /// One judgement each: the profile (none: the one given) and the compute that needs it.
+    pub needs: Vec<Need>,
+}
+
+/// A profile a subnet must meet, and the compute found there that needs it.
+#[derive(Clone, Debug)]
+pub struct Need {
     pub profile: Option<&'static str>,
-    /// The compute found in it.
     pub hosts: Vec<String>,
 }
 
-/// The subnets of `hosted` compute, one per subnet and profile, in the order found.
+/// The subnets of `hosted` compute, each once with the profiles its compute needs, in the
+/// order found.
 pub fn hosting(hosted: Vec<super::compute::Hosted>) -> Vec<EstateSubnet> {
     let mut out: Vec<EstateSubnet> = Vec::new();
     for h in hosted {
-        let key = h.subnet.to_string().to_ascii_lowercase();
-        match out
-            .iter_mut()
-            .find(|s| s.profile == Some(h.profile) && s.id.to_string().to_ascii_lowercase() == key)
+        let key = h.subnet.to_string();
+        let at = match out
+            .iter()
+            .position(|s| s.id.to_string().eq_ignore_ascii_case(&key))
         {
-            Some(s) => s.hosts.push(h.compute),
-            None => out.push(EstateSubnet {
-                id: h.subnet,
-                location: None,
+            Some(at) => at,
+            None => {
+                out.push(EstateSubnet {
+                    id: h.subnet,
+                    location: None,
+                    needs: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let needs = &mut out[at].needs;
+        match needs.iter_mut().find(|n| n.profile == Some(h.profile)) {
+            Some(n) => n.hosts.push(h.compute),
+            None => needs.push(Need {
                 profile: Some(h.profile),
                 hosts: vec![h.compute],
             }),
@@ -95,8 +112,10 @@ pub async fn subnets(
         Ok(EstateSubnet {
             id,
             location: Some(location),
-            profile: None,
-            hosts: Vec::new(),
+            needs: vec![Need {
+                profile: None,
+                hosts: Vec::new(),
+            }],
         })
     })
     .await?;
@@ -129,7 +148,8 @@ pub struct Judged {
     pub report: Option<Report>,
 }
 
-/// Reads and judges each subnet against `profile`, `jobs` at a time, in the order given.
+/// Reads each subnet once and judges it against each profile it needs (`profile` where it
+/// names none), `jobs` subnets at a time, in the order given: one judgement per need.
 pub async fn judge(
     client: &ArmClient,
     snapshot: &Snapshot,
@@ -138,50 +158,59 @@ pub async fn judge(
     public_ip: bool,
     jobs: usize,
 ) -> Vec<Judged> {
-    stream::iter(subnets)
+    let per_subnet: Vec<Vec<Judged>> = stream::iter(subnets)
         .map(|s| {
             let mut client = client.sharing();
             async move {
-                let profile = s
-                    .profile
-                    .and_then(|p| crate::profile::by_name(p).ok())
-                    .unwrap_or(profile);
-                let mut judged = Judged {
-                    id: s.id.to_string(),
-                    location: s.location.clone().unwrap_or_default(),
-                    profile: profile.name.clone(),
-                    hosts: s.hosts.clone(),
-                    verdict: None,
-                    error: None,
-                    report: None,
-                };
-                let read = match super::read_live(&mut client, snapshot, &s.id, None).await {
-                    Ok(read) => read,
-                    Err(e) => {
-                        judged.error = Some(crate::text::for_terminal(&e.to_string()).into_owned());
-                        return judged;
-                    }
-                };
+                let read = super::read_live(&mut client, snapshot, &s.id, None).await;
                 // The region the finder gave, else the virtual network's own.
                 let location = s
                     .location
                     .clone()
-                    .or_else(|| read.vnet.as_ref().and_then(|v| v.location.clone()))
+                    .or_else(|| {
+                        read.as_ref()
+                            .ok()
+                            .and_then(|r| r.vnet.as_ref()?.location.clone())
+                    })
                     .unwrap_or_default();
-                judged.location = location.clone();
-                match crate::select::resolve_region(snapshot, &location) {
-                    Ok(region) => {
-                        let report =
-                            super::check(&read.inputs(snapshot, profile, &region, &[], public_ip));
-                        judged.verdict = Some(report.verdict());
-                        judged.report = Some(report);
-                    }
-                    Err(e) => judged.error = Some(e.to_string()),
-                }
-                judged
+                let region = crate::select::resolve_region(snapshot, &location);
+                s.needs
+                    .iter()
+                    .map(|need| {
+                        let mut judged = Judged {
+                            id: s.id.to_string(),
+                            location: location.clone(),
+                            profile: need.profile.unwrap_or(&profile.name).to_owned(),
+                            hosts: need.hosts.clone(),
+                            verdict: None,
+                            error: None,
+                            report: None,
+                        };
+                        let needed = match need.profile {
+                            Some(name) => crate::profile::by_name(name),
+                            None => Ok(profile),
+                        };
+                        match (&read, &region, needed) {
+                            (Err(e), _, _) => {
+                                judged.error =
+                                    Some(crate::text::for_terminal(&e.to_string()).into_owned());
+                            }
+                            (_, Err(e), _) => judged.error = Some(e.to_string()),
+                            (_, _, Err(e)) => judged.error = Some(e.to_string()),
+                            (Ok(read), Ok(region), Ok(needed)) => {
+                                let inputs = read.inputs(snapshot, needed, region, &[], public_ip);
+                                let report = super::check(&inputs);
+                                judged.verdict = Some(report.verdict());
+                                judged.report = Some(report);
+                            }
+                        }
+                        judged
+                    })
+                    .collect()
             }
         })
         .buffered(jobs.max(1))
         .collect()
-        .await
+        .await;
+    per_subnet.into_iter().flatten().collect()
 }

@@ -46,6 +46,17 @@ pub enum Verdict {
     Unknown,
 }
 
+impl Verdict {
+    /// The verdict as reports print it (and as JSON names it).
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Blocked => "blocked",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
 /// An effective route of a NIC (`az network nic show-effective-route-table`).
 #[derive(Clone, Debug)]
 pub struct EffectiveRoute {

@@ -4,7 +4,7 @@
 
 use super::Target;
 use super::az;
-use super::table::columns;
+use super::table::{columns, markdown as md_table, md_cell};
 use crate::diff::Diff;
 
 fn change_rows(diff: &Diff) -> Vec<Vec<String>> {
@@ -126,23 +126,6 @@ pub fn table(diff: &Diff) -> String {
 /// The diff object, pretty-printed.
 pub fn json(diff: &Diff) -> String {
     serde_json::to_string_pretty(diff).expect("a diff always serialises") + "\n"
-}
-
-pub(crate) fn md_cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
-
-pub(crate) fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut out = format!(
-        "| {} |\n|{}\n",
-        header.join(" | "),
-        "---|".repeat(header.len())
-    );
-    for row in rows {
-        let cells: Vec<String> = row.iter().map(|c| md_cell(c)).collect();
-        out.push_str(&format!("| {} |\n", cells.join(" | ")));
-    }
-    out
 }
 
 /// A Markdown report for a pull-request comment.

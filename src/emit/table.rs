@@ -94,14 +94,22 @@ pub fn plan(plan: &Plan) -> String {
     out
 }
 
-/// A Markdown table: a header row, the separator, a row each, every cell made safe for
-/// Markdown (`|`, backticks and markup characters escaped, text from outside shown as text).
+/// A Markdown table: a header row, the separator, a row each, every cell made safe for a
+/// table cell (its `|` escaped, its line breaks made spaces).
 pub fn markdown(header: &[&str], rows: &[Vec<String>]) -> String {
-    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
-    let mut out = line(header.iter().map(|h| h.to_string()).collect());
-    out.push_str(&line(header.iter().map(|_| "---".to_owned()).collect()));
+    let mut out = format!(
+        "| {} |\n|{}\n",
+        header.join(" | "),
+        "---|".repeat(header.len())
+    );
     for row in rows {
-        out.push_str(&line(row.iter().map(|c| super::diff::md_cell(c)).collect()));
+        let cells: Vec<String> = row.iter().map(|c| md_cell(c)).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out
+}
+
+/// Text made safe for a Markdown table cell.
+pub(crate) fn md_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
 }

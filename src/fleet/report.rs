@@ -103,7 +103,7 @@ pub fn table(report: &Report) -> String {
 pub fn markdown(report: &Report) -> String {
     let mut out = format!(
         "### tagroute: {}\n\n",
-        crate::emit::diff::md_cell(summary_line(report).trim_end())
+        crate::emit::table::md_cell(summary_line(report).trim_end())
     );
     // Read on a terminal as often as rendered: control characters shown, as in the table.
     let rows: Vec<Vec<String>> = rows(report)
@@ -114,7 +114,7 @@ pub fn markdown(report: &Report) -> String {
                 .collect()
         })
         .collect();
-    out.push_str(&crate::emit::diff::md_table(&HEADER, &rows));
+    out.push_str(&crate::emit::table::markdown(&HEADER, &rows));
     out
 }
 
