@@ -64,11 +64,20 @@ pub fn load(path: &str) -> Result<RouteTable, RoutesError> {
 
 /// Parses a route table already in memory.
 pub fn parse(source_name: &str, bytes: &[u8]) -> Result<RouteTable, RoutesError> {
-    let doc: Value = crate::json::parse(bytes).map_err(|e| RoutesError::NotJson {
+    from_value(source_name, &read_json(source_name, bytes)?)
+}
+
+/// A route table's file read as JSON, for [`from_value`] and whatever else it holds.
+pub fn read_json(source_name: &str, bytes: &[u8]) -> Result<Value, RoutesError> {
+    crate::json::parse(bytes).map_err(|e| RoutesError::NotJson {
         source_name: source_name.to_owned(),
         msg: e.to_string(),
-    })?;
-    let list = find_routes(&doc).ok_or_else(|| RoutesError::UnknownShape {
+    })
+}
+
+/// A route table already parsed as JSON (the az CLI's shape or Resource Manager's).
+pub fn from_value(source_name: &str, doc: &Value) -> Result<RouteTable, RoutesError> {
+    let list = find_routes(doc).ok_or_else(|| RoutesError::UnknownShape {
         source_name: source_name.to_owned(),
     })?;
     parse_list(source_name, list)

@@ -217,28 +217,36 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
 
 /// The inputs given as files, in the shapes the Azure CLI prints.
 fn files(args: &Args, snapshot: &tagroute::snapshot::Snapshot) -> anyhow::Result<Resources> {
-    let shown = |p: &std::path::Path| p.display().to_string();
+    let json = |p: &std::path::Path| -> anyhow::Result<(String, serde_json::Value)> {
+        let shown = p.display().to_string();
+        let doc = check::read_json(&shown, &read_file(p)?)?;
+        Ok((shown, doc))
+    };
     let mut read = Resources::default();
     if let Some(path) = &args.route_table {
-        let bytes = read_file(std::path::Path::new(path))?;
-        read.table = Some((routes::parse(path, &bytes)?, check::disable_bgp(&bytes)));
+        let doc = routes::read_json(path, &read_file(std::path::Path::new(path))?)?;
+        read.table = Some((routes::from_value(path, &doc)?, check::disable_bgp(&doc)));
     }
     if let Some(p) = &args.nsg {
-        let rules = check::parse_nsg(&shown(p), &read_file(p)?, snapshot)?;
-        read.nsgs = Some(vec![(shown(p), rules)]);
+        let (shown, doc) = json(p)?;
+        let rules = check::parse_nsg(&shown, &doc, snapshot)?;
+        read.nsgs = Some(vec![(shown, rules)]);
     }
     if let Some(p) = &args.effective_nsgs {
-        let groups = check::parse_effective_nsgs(&shown(p), &read_file(p)?, snapshot)?;
-        read.nsgs = Some(groups);
+        let (shown, doc) = json(p)?;
+        read.nsgs = Some(check::parse_effective_nsgs(&shown, &doc, snapshot)?);
     }
     if let Some(p) = &args.effective_routes {
-        read.effective = Some(check::parse_effective(&shown(p), &read_file(p)?)?);
+        let (shown, doc) = json(p)?;
+        read.effective = Some(check::parse_effective(&shown, &doc)?);
     }
     if let Some(p) = &args.subnet_file {
-        read.subnet = check::parse_subnet(&shown(p), &read_file(p)?)?;
+        let (shown, doc) = json(p)?;
+        read.subnet = check::parse_subnet(&shown, &doc)?;
     }
     if let Some(p) = &args.vnet_file {
-        read.vnet = Some(check::parse_vnet(&shown(p), &read_file(p)?)?);
+        let (shown, doc) = json(p)?;
+        read.vnet = Some(check::parse_vnet(&shown, &doc)?);
     }
     Ok(read)
 }

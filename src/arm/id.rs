@@ -100,35 +100,44 @@ pub enum NetworkKind {
 }
 
 impl NetworkKind {
-    /// What an id of the kind looks like after `Microsoft.Network/`.
-    fn shape(self) -> &'static str {
+    /// Its type's segment under `Microsoft.Network`, what an id of it looks like after
+    /// `Microsoft.Network/`, and how its name is spoken of in an error.
+    fn facts(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            NetworkKind::VirtualNetwork => "virtualNetworks/<network>",
-            NetworkKind::Subnet => "virtualNetworks/<network>/subnets/<subnet>",
-            NetworkKind::RouteTable => "routeTables/<table>",
-            NetworkKind::NetworkSecurityGroup => "networkSecurityGroups/<nsg>",
-            NetworkKind::NetworkInterface => "networkInterfaces/<nic>",
+            NetworkKind::VirtualNetwork => (
+                "virtualNetworks",
+                "virtualNetworks/<network>",
+                "a virtual network name",
+            ),
+            NetworkKind::Subnet => (
+                "virtualNetworks",
+                "virtualNetworks/<network>/subnets/<subnet>",
+                "a virtual network name",
+            ),
+            NetworkKind::RouteTable => ("routeTables", "routeTables/<table>", "a route table name"),
+            NetworkKind::NetworkSecurityGroup => (
+                "networkSecurityGroups",
+                "networkSecurityGroups/<nsg>",
+                "a network security group name",
+            ),
+            NetworkKind::NetworkInterface => (
+                "networkInterfaces",
+                "networkInterfaces/<nic>",
+                "a network interface name",
+            ),
         }
     }
 
-    /// How its name is spoken of in an error.
-    fn noun(self) -> &'static str {
-        match self {
-            NetworkKind::VirtualNetwork | NetworkKind::Subnet => "a virtual network name",
-            NetworkKind::RouteTable => "a route table name",
-            NetworkKind::NetworkSecurityGroup => "a network security group name",
-            NetworkKind::NetworkInterface => "a network interface name",
-        }
-    }
-
-    /// The type's segment under `Microsoft.Network`.
     fn segment(self) -> &'static str {
-        match self {
-            NetworkKind::VirtualNetwork | NetworkKind::Subnet => "virtualNetworks",
-            NetworkKind::RouteTable => "routeTables",
-            NetworkKind::NetworkSecurityGroup => "networkSecurityGroups",
-            NetworkKind::NetworkInterface => "networkInterfaces",
-        }
+        self.facts().0
+    }
+
+    fn shape(self) -> &'static str {
+        self.facts().1
+    }
+
+    fn noun(self) -> &'static str {
+        self.facts().2
     }
 }
 

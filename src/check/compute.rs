@@ -9,7 +9,10 @@
 //!   (default `true`, `BasicAmlCompute.json`) picks `aml-public-ip` or `aml-no-public-ip`.
 //! - Batch: the accounts of a subscription (`GET /subscriptions/S/providers/Microsoft.Batch/
 //!   batchAccounts`), then each account's pools (`GET …/pools`, API 2024-07-01): a pool in a
-//!   virtual network names it in `properties.networkConfiguration.subnetId`; it needs
+//!   virtual network names it in `properties.networkConfiguration.subnetId` (the REST
+//!   specification's `BatchAccountList.json`, `PoolList.json` and
+//!   `PoolCreate_NoPublicIPAddresses.json`, Microsoft.Batch 2024-07-01, commits 1eb311c,
+//!   39af660, 3ecc209); it needs
 //!   `batch-simplified` (classic node communication was retired on 31 March 2026).
 //!
 //! Every item is outside input: an id that is not of the subscription asked for, or not of the

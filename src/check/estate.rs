@@ -24,7 +24,13 @@ pub const SUBNET_QUERY: &str = "Resources | where type =~ 'microsoft.network/vir
 | mv-expand subnet = properties.subnets | project id = tostring(subnet.id), location, \
 subscriptionId | order by id asc";
 
-/// Subnets that host Azure's own infrastructure, never compute: not judged.
+/// Subnets that host Azure's own infrastructure, never compute: not judged. The names are the
+/// ones each service requires (Microsoft Learn, MicrosoftDocs/azure-docs:
+/// `articles/vpn-gateway/vpn-gateway-about-vpn-gateway-settings.md` (GatewaySubnet),
+/// `articles/route-server/overview.md` (RouteServerSubnet), `articles/firewall/overview.md` and
+/// `articles/firewall/forced-tunneling.md` (AzureFirewallSubnet,
+/// AzureFirewallManagementSubnet), `articles/bastion/configuration-settings.md`
+/// (AzureBastionSubnet)); their page dates are not recorded here yet.
 const INFRASTRUCTURE: [&str; 5] = [
     "GatewaySubnet",
     "RouteServerSubnet",

@@ -48,6 +48,12 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
+/// An input read as JSON once, strictly and within the reader's bounds: what every parser
+/// here takes.
+pub fn read_json(source: &str, bytes: &[u8]) -> Result<Value, InputError> {
+    crate::json::parse(bytes).map_err(|e| bad(source, e.to_string()))
+}
+
 /// An address field of an NSG rule: `*`, a CIDR, `VirtualNetwork`, `Internet`,
 /// `AzureLoadBalancer` or a service tag (its IPv4 prefixes from the file).
 fn side(snapshot: &Snapshot, text: &str) -> Side {
@@ -76,9 +82,8 @@ fn side(snapshot: &Snapshot, text: &str) -> Side {
 }
 
 /// An NSG (`az network nsg show -o json`, or Resource Manager's answer): its own rules.
-pub fn parse_nsg(source: &str, bytes: &[u8], snapshot: &Snapshot) -> Result<Vec<Rule>, InputError> {
-    let doc = crate::json::parse(bytes).map_err(|e| bad(source, e.to_string()))?;
-    let list = field(&doc, "securityRules")
+pub fn parse_nsg(source: &str, doc: &Value, snapshot: &Snapshot) -> Result<Vec<Rule>, InputError> {
+    let list = field(doc, "securityRules")
         .and_then(Value::as_array)
         .ok_or_else(|| bad(source, "not a network security group (no securityRules)"))?;
     parse_rules(source, list, snapshot)
@@ -92,10 +97,9 @@ pub fn parse_nsg(source: &str, bytes: &[u8], snapshot: &Snapshot) -> Result<Vec<
 /// REST specification (`networkInterface.json`, API 2025-07-01).
 pub fn parse_effective_nsgs(
     source: &str,
-    bytes: &[u8],
+    doc: &Value,
     snapshot: &Snapshot,
 ) -> Result<Vec<(String, Vec<Rule>)>, InputError> {
-    let doc = crate::json::parse(bytes).map_err(|e| bad(source, e.to_string()))?;
     let list = doc
         .get("value")
         .and_then(Value::as_array)
@@ -204,32 +208,29 @@ fn parse_rules(source: &str, list: &[Value], snapshot: &Snapshot) -> Result<Vec<
 }
 
 /// A route table's `disableBgpRoutePropagation`, flat or under `properties`.
-pub fn disable_bgp(bytes: &[u8]) -> Option<bool> {
-    let doc: Value = crate::json::parse(bytes).ok()?;
-    field(&doc, "disableBgpRoutePropagation").and_then(Value::as_bool)
+pub fn disable_bgp(doc: &Value) -> Option<bool> {
+    field(doc, "disableBgpRoutePropagation").and_then(Value::as_bool)
 }
 
 /// A subnet (`az network vnet subnet show -o json`, or Resource Manager's answer).
-pub fn parse_subnet(source: &str, bytes: &[u8]) -> Result<Subnet, InputError> {
-    let doc = crate::json::parse(bytes).map_err(|e| bad(source, e.to_string()))?;
-    let mut prefixes = strings(field(&doc, "addressPrefix"));
-    prefixes.extend(strings(field(&doc, "addressPrefixes")));
+pub fn parse_subnet(source: &str, doc: &Value) -> Result<Subnet, InputError> {
+    let mut prefixes = strings(field(doc, "addressPrefix"));
+    prefixes.extend(strings(field(doc, "addressPrefixes")));
     let prefix = prefixes.iter().find_map(|p| p.parse::<Prefix<u32>>().ok());
     if prefix.is_none() {
         return Err(bad(source, "not a subnet (no IPv4 addressPrefix)"));
     }
     Ok(Subnet {
         prefix,
-        nat_gateway: Some(field(&doc, "natGateway").is_some()),
-        default_outbound_access: field(&doc, "defaultOutboundAccess").and_then(Value::as_bool),
-        has_nsg: Some(field(&doc, "networkSecurityGroup").is_some()),
+        nat_gateway: Some(field(doc, "natGateway").is_some()),
+        default_outbound_access: field(doc, "defaultOutboundAccess").and_then(Value::as_bool),
+        has_nsg: Some(field(doc, "networkSecurityGroup").is_some()),
     })
 }
 
 /// A NIC's effective routes (`az network nic show-effective-route-table -o json`): the active
 /// IPv4 ones.
-pub fn parse_effective(source: &str, bytes: &[u8]) -> Result<Vec<EffectiveRoute>, InputError> {
-    let doc = crate::json::parse(bytes).map_err(|e| bad(source, e.to_string()))?;
+pub fn parse_effective(source: &str, doc: &Value) -> Result<Vec<EffectiveRoute>, InputError> {
     let list = doc
         .get("value")
         .and_then(Value::as_array)
@@ -290,16 +291,15 @@ pub fn parse_effective(source: &str, bytes: &[u8]) -> Result<Vec<EffectiveRoute>
 /// "Virtual network traffic routing", `articles/virtual-network/virtual-networks-udr-overview.md`,
 /// section "Border gateway protocol"). Shapes: the REST specification's `VirtualNetworkGet.json`
 /// and `VirtualNetworkPeeringGet.json`, API 2025-07-01 (azure-rest-api-specs commit 9b1ee1c).
-pub fn parse_vnet(source: &str, bytes: &[u8]) -> Result<Vnet, InputError> {
-    let doc = crate::json::parse(bytes).map_err(|e| bad(source, e.to_string()))?;
-    let space = field(&doc, "addressSpace")
+pub fn parse_vnet(source: &str, doc: &Value) -> Result<Vnet, InputError> {
+    let space = field(doc, "addressSpace")
         .ok_or_else(|| bad(source, "not a virtual network (no addressSpace)"))?;
     let prefixes = strings(space.get("addressPrefixes"))
         .iter()
         .filter_map(|p| p.parse::<Prefix<u32>>().ok())
         .collect();
     let empty = Vec::new();
-    let list = |key| field(&doc, key).and_then(Value::as_array).unwrap_or(&empty);
+    let list = |key| field(doc, key).and_then(Value::as_array).unwrap_or(&empty);
     let mut gateways = Vec::new();
     for s in list("subnets") {
         let name = s.get("name").and_then(Value::as_str).unwrap_or_default();

@@ -46,30 +46,33 @@ pub async fn read(
     nic: Option<&NetworkId>,
 ) -> Result<Resources, LiveError> {
     let mut out = Resources::default();
-    let subnet_body = get(client, subnet, &mut out.read).await?;
-    out.subnet = inputs::parse_subnet(&subnet.to_string(), &subnet_body)?;
-    if let Some(text) = linked_id(&subnet_body, "routeTable") {
+    let subnet_doc = get(client, subnet, &mut out.read).await?;
+    out.subnet = inputs::parse_subnet(&subnet.to_string(), &subnet_doc)?;
+    if let Some(text) = linked_id(&subnet_doc, "routeTable") {
         let id = link(&text, NetworkKind::RouteTable, "route table")?;
-        let body = get(client, &id, &mut out.read).await?;
-        let table = crate::routes::parse(&id.to_string(), &body)?;
-        out.table = Some((table, inputs::disable_bgp(&body)));
+        let doc = get(client, &id, &mut out.read).await?;
+        let table = crate::routes::from_value(&id.to_string(), &doc)?;
+        out.table = Some((table, inputs::disable_bgp(&doc)));
     }
-    if let Some(text) = linked_id(&subnet_body, "networkSecurityGroup") {
+    // With a NIC, its effective security groups (below) hold the subnet's NSG as Azure applies
+    // it: the NSG itself is read only without one.
+    let nsg_link = linked_id(&subnet_doc, "networkSecurityGroup").filter(|_| nic.is_none());
+    if let Some(text) = nsg_link {
         let id = link(
             &text,
             NetworkKind::NetworkSecurityGroup,
             "network security group",
         )?;
-        let body = get(client, &id, &mut out.read).await?;
-        let rules = inputs::parse_nsg(&id.to_string(), &body, snapshot)?;
+        let doc = get(client, &id, &mut out.read).await?;
+        let rules = inputs::parse_nsg(&id.to_string(), &doc, snapshot)?;
         out.nsgs = Some(vec![(id.name.clone(), rules)]);
     }
     let vnet = subnet.vnet();
-    let body = get(client, &vnet, &mut out.read).await?;
-    out.vnet = Some(inputs::parse_vnet(&vnet.to_string(), &body)?);
+    let doc = get(client, &vnet, &mut out.read).await?;
+    out.vnet = Some(inputs::parse_vnet(&vnet.to_string(), &doc)?);
     if let Some(nic) = nic {
-        let body = get(client, nic, &mut out.read).await?;
-        if !nic_subnets(&body)
+        let doc = get(client, nic, &mut out.read).await?;
+        if !nic_subnets(&doc)
             .iter()
             .any(|s| s.eq_ignore_ascii_case(&subnet.to_string()))
         {
@@ -78,31 +81,31 @@ pub async fn read(
                 subnet: subnet.to_string(),
             });
         }
+        let source = nic.to_string();
         let routes = client.nic_effective(nic, Effective::Routes).await?;
         out.read.push(format!("{nic}/effectiveRouteTable"));
-        out.effective = Some(inputs::parse_effective(&nic.to_string(), &routes)?);
+        let routes = inputs::read_json(&source, &routes)?;
+        out.effective = Some(inputs::parse_effective(&source, &routes)?);
         // The NIC's effective security groups: its own NSG and its subnet's, as Azure applies
-        // them; they replace the subnet's NSG read above.
+        // them.
         let groups = client.nic_effective(nic, Effective::SecurityGroups).await?;
+        let groups = inputs::read_json(&source, &groups)?;
         out.read
             .push(format!("{nic}/effectiveNetworkSecurityGroups"));
-        out.nsgs = Some(inputs::parse_effective_nsgs(
-            &nic.to_string(),
-            &groups,
-            snapshot,
-        )?);
+        out.nsgs = Some(inputs::parse_effective_nsgs(&source, &groups, snapshot)?);
     }
     Ok(out)
 }
 
-/// Reads `id`, which the answer must be.
+/// Reads `id`, which the answer must be, as JSON.
 async fn get(
     client: &mut ArmClient,
     id: &NetworkId,
     read: &mut Vec<String>,
-) -> Result<Vec<u8>, LiveError> {
+) -> Result<Value, LiveError> {
     let body = client.read_network(id).await?;
-    let answered = own_id(&body).unwrap_or_default();
+    let doc = inputs::read_json(&id.to_string(), &body)?;
+    let answered = own_id(&doc).unwrap_or_default();
     let same = answered
         .parse::<NetworkId>()
         .is_ok_and(|a| a.to_string().eq_ignore_ascii_case(&id.to_string()));
@@ -113,7 +116,7 @@ async fn get(
         });
     }
     read.push(id.to_string());
-    Ok(body)
+    Ok(doc)
 }
 
 fn link(text: &str, kind: NetworkKind, what: &'static str) -> Result<NetworkId, LiveError> {
@@ -125,24 +128,19 @@ fn link(text: &str, kind: NetworkKind, what: &'static str) -> Result<NetworkId, 
 }
 
 /// The `id` a subnet links under `key` (`routeTable`, `networkSecurityGroup`), as written.
-fn linked_id(bytes: &[u8], key: &str) -> Option<String> {
-    let doc: Value = crate::json::parse(bytes).ok()?;
-    field(&doc, key)?.get("id")?.as_str().map(str::to_owned)
+fn linked_id(doc: &Value, key: &str) -> Option<String> {
+    field(doc, key)?.get("id")?.as_str().map(str::to_owned)
 }
 
 /// The `id` of a resource as Resource Manager answered it.
-fn own_id(bytes: &[u8]) -> Option<String> {
-    let doc: Value = crate::json::parse(bytes).ok()?;
+fn own_id(doc: &Value) -> Option<String> {
     doc.get("id")?.as_str().map(str::to_owned)
 }
 
 /// The subnets a NIC's IP configurations are in (`properties.ipConfigurations[].properties.
 /// subnet.id`, the REST specification's `NetworkInterfaceGet.json`, API 2025-07-01).
-fn nic_subnets(bytes: &[u8]) -> Vec<String> {
-    let Ok(doc) = crate::json::parse(bytes) else {
-        return Vec::new();
-    };
-    field(&doc, "ipConfigurations")
+fn nic_subnets(doc: &Value) -> Vec<String> {
+    field(doc, "ipConfigurations")
         .and_then(Value::as_array)
         .map(|configs| {
             configs

@@ -21,7 +21,7 @@ mod live;
 pub use fix::{Fix, FixError, fix};
 pub use inputs::{
     InputError, Vnet, disable_bgp, parse_effective, parse_effective_nsgs, parse_nsg, parse_subnet,
-    parse_vnet,
+    parse_vnet, read_json,
 };
 #[cfg(feature = "azure")]
 pub use live::{LiveError, read as read_live};
