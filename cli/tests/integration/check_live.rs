@@ -653,3 +653,30 @@ fn an_estates_compute_picks_its_subnets_and_profiles() {
     estate(&server, &["-q"]).fails_with("evil.example");
     assert!(log.lock().unwrap().iter().all(|(_, p)| !p.contains("page")));
 }
+
+/// A list whose next page names itself again is stopped, not followed for ever, and a list
+/// answer without `value` is refused: both say which list, and the run exits 2.
+#[test]
+fn a_list_that_loops_or_is_no_list_is_refused() {
+    const S: &str = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+    let workspaces = format!("{S}/providers/Microsoft.MachineLearningServices/workspaces");
+    let again = format!("http://HOST{workspaces}?api-version=2025-09-01&page=2");
+    let (server, log) = serve(Estate {
+        lists: HashMap::from([
+            (workspaces.clone(), json!({"value": [], "nextLink": again})),
+            (
+                format!("{workspaces}#2"),
+                json!({"value": [], "nextLink": again}),
+            ),
+        ]),
+        ..Estate::default()
+    });
+    estate(&server, &["-q"]).fails_with("a nextLink it had given before");
+    assert_eq!(log.lock().unwrap().len(), 2);
+
+    let (server, _) = serve(Estate {
+        lists: HashMap::from([(workspaces, json!({"workspaces": []}))]),
+        ..Estate::default()
+    });
+    estate(&server, &["-q"]).fails_with("listing Azure ML workspaces");
+}
