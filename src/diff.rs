@@ -416,25 +416,18 @@ pub(crate) fn expand<'a>(
     routes: &[(&'a str, &Destination)],
 ) -> Result<Expanded<'a>, DiffError> {
     let mut out = Expanded::default();
-    let tags: HashMap<String, &crate::snapshot::ServiceTag> = snapshot
-        .tags
-        .iter()
-        .map(|t| (t.name.to_ascii_lowercase(), t))
-        .collect();
     for &(route, destination) in routes {
         let k = kind(destination);
         let (v4, v6) = match destination {
             Destination::Prefix(IpPrefix::V4(p)) => (vec![*p], vec![]),
             Destination::Prefix(IpPrefix::V6(p)) => (vec![], vec![*p]),
             Destination::ServiceTag(name) => {
-                let tag =
-                    tags.get(&name.to_ascii_lowercase())
-                        .ok_or_else(|| DiffError::UnknownTag {
-                            source_name: source.to_owned(),
-                            route: route.to_string(),
-                            tag: name.clone(),
-                            cloud: snapshot.cloud.to_string(),
-                        })?;
+                let tag = snapshot.tag(name).ok_or_else(|| DiffError::UnknownTag {
+                    source_name: source.to_owned(),
+                    route: route.to_string(),
+                    tag: name.clone(),
+                    cloud: snapshot.cloud.to_string(),
+                })?;
                 (tag.ipv4.to_vec(), tag.ipv6.to_vec())
             }
         };

@@ -419,7 +419,7 @@ fn tag_set(
     region: &Region,
 ) -> Option<(String, IntervalSet<u32>)> {
     let name = crate::rules::tag_name(snapshot, template, region)?;
-    let tag = snapshot.tags.iter().find(|t| t.name == name)?;
+    let tag = snapshot.tag(&name).filter(|t| t.name == name)?;
     Some((name, IntervalSet::from_prefixes(&tag.ipv4)))
 }
 

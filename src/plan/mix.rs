@@ -705,13 +705,7 @@ mod tests {
                 for (name, prefixes) in names.iter().zip(&udr) {
                     tags.push(tag(name, prefixes.clone(), true));
                 }
-                let snapshot = Snapshot {
-                    source: "brute".into(),
-                    cloud: Cloud::Public,
-                    change_number: 1,
-                    tags,
-                    next_link: None,
-                };
+                let snapshot = Snapshot::new("brute", Cloud::Public, 1, tags, None);
                 let appliance: IpAddr = A::APPLIANCE.parse().unwrap();
                 let opts = PlanOptions {
                     family: A::CHOICE,

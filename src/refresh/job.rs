@@ -110,7 +110,7 @@ pub async fn run(
             expected: job.cloud,
         });
     }
-    let previous: Option<Previous> = previous(job.state_dir, file.bytes)?;
+    let previous: Option<Previous> = previous(job.state_dir, file.bytes, new)?;
     if let Some(prev) = &previous {
         check_not_older(prev, new)?;
     }

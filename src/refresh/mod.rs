@@ -63,6 +63,8 @@ pub struct Previous {
     pub snapshot: Option<Snapshot>,
     /// What was wrong with its file, and what was done about it.
     pub warnings: Vec<String>,
+    /// Its file, when it holds exactly this run's bytes: linked into the new generation.
+    same_file: Option<PathBuf>,
     /// Its planned routes, when its plan could be read.
     routes: Option<Vec<RouteRecord>>,
     /// The managed routes the table held when the last run ended, when it recorded them.
@@ -166,8 +168,14 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// The generation's file is checked against the checksum recorded beside it. A damaged copy is
 /// replaced by `fresh` (this run's file) when that has the recorded checksum (the same file,
 /// fetched or stored again); otherwise the run goes on without it (its changeNumber, from the
-/// summary, still guards against a rollback, and no drift is reported), with a warning.
-pub fn previous(state_dir: &Path, fresh: &[u8]) -> Result<Option<Previous>, RefreshError> {
+/// summary, still guards against a rollback, and no drift is reported), with a warning. A file
+/// whose bytes are `fresh`'s (an unchanged week) is not parsed again: it is `fresh_snapshot`, and
+/// the new generation links to it instead of writing a copy.
+pub fn previous(
+    state_dir: &Path,
+    fresh: &[u8],
+    fresh_snapshot: &Snapshot,
+) -> Result<Option<Previous>, RefreshError> {
     let Some(generation) = state::current(state_dir)? else {
         return Ok(None);
     };
@@ -186,14 +194,17 @@ pub fn previous(state_dir: &Path, fresh: &[u8]) -> Result<Option<Previous>, Refr
         }
         _ => None,
     };
+    let fresh_sum = sha256_hex(fresh);
+    let same = damage.is_none() && bytes.as_ref().is_ok_and(|b| b.as_slice() == fresh);
     let parsed = match (damage, bytes) {
+        (None, Ok(_)) if same => Ok(fresh_snapshot.clone()),
         (None, Ok(b)) => snapshot::parse(&shown, &b).map_err(|e| crate::text::chain(&e)),
         (Some(why), _) => Err(why),
         (None, Err(_)) => unreachable!("a read error is damage"),
     };
     let snapshot = match parsed {
         Ok(s) => Some(s),
-        Err(why) if recorded_sum.as_deref() == Some(sha256_hex(fresh).as_str()) => {
+        Err(why) if recorded_sum.as_deref() == Some(fresh_sum.as_str()) => {
             warnings.push(format!(
                 "the state's file {shown} is damaged ({why}); this run's file is the same file \
                  (its recorded checksum) and is used in its place"
@@ -228,6 +239,7 @@ pub fn previous(state_dir: &Path, fresh: &[u8]) -> Result<Option<Previous>, Refr
         .map(|p| p.routes);
     let table = record(TABLE_FILE).and_then(|b| serde_json::from_slice::<Vec<Value>>(&b).ok());
     Ok(Some(Previous {
+        same_file: same.then(|| path.clone()),
         generation,
         change_number,
         snapshot,
@@ -533,7 +545,8 @@ pub fn record(
     run: Run<'_>,
 ) -> Result<Recorded, Box<Unrecorded>> {
     let plan = run.plan;
-    let file = match run.stored {
+    let unchanged = previous.and_then(|p| p.same_file.as_deref());
+    let file = match run.stored.or(unchanged) {
         Some(path) => state::Content::Link(path),
         None => state::Content::Bytes(run.file.to_vec()),
     };

@@ -11,10 +11,11 @@
 //! nothing of networks, regions or routes.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 
@@ -94,6 +95,9 @@ pub struct Snapshot {
     pub tags: Vec<ServiceTag>,
     /// Set when an ARM API page was saved on its own: more tags exist than this file holds.
     pub next_link: Option<String>,
+    /// The tags by lower-case name, built at the first lookup: a fleet's tables share one
+    /// snapshot, so each table's lookups cost a hash, not a scan or a map of their own.
+    by_name: OnceLock<HashMap<String, usize>>,
 }
 
 /// One service tag with its prefixes parsed and split by family.
@@ -126,9 +130,45 @@ impl ServiceTag {
 }
 
 impl Snapshot {
+    /// A snapshot of these tags (names unique without case, as a loaded file's are).
+    ///
+    /// ```
+    /// use tagroute::snapshot::{Cloud, Snapshot};
+    /// let s = Snapshot::new("empty", Cloud::Public, 1, Vec::new(), None);
+    /// assert!(s.tag("Storage").is_none());
+    /// ```
+    pub fn new(
+        source: impl Into<String>,
+        cloud: Cloud,
+        change_number: u64,
+        tags: Vec<ServiceTag>,
+        next_link: Option<String>,
+    ) -> Snapshot {
+        Snapshot {
+            source: source.into(),
+            cloud,
+            change_number,
+            tags,
+            next_link,
+            by_name: OnceLock::new(),
+        }
+    }
+
     /// Finds a tag by exact name, ignoring case.
     pub fn tag(&self, name: &str) -> Option<&ServiceTag> {
-        self.tags.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+        let index = self.by_name.get_or_init(|| {
+            let mut index = HashMap::with_capacity(self.tags.len());
+            for (i, t) in self.tags.iter().enumerate() {
+                // The first of a name wins, as a scan would find it.
+                index.entry(t.name.to_ascii_lowercase()).or_insert(i);
+            }
+            index
+        });
+        let found = match name.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => index.get(&name.to_ascii_lowercase()),
+            false => index.get(name),
+        };
+        found.map(|&i| &self.tags[i])
     }
 }
 
@@ -489,16 +529,15 @@ fn assemble(
             Err(Fault::Name(_)) => unreachable!("returned above"),
         }
     }
-    Ok(Snapshot {
-        source: source_name.to_owned(),
+    Ok(Snapshot::new(
+        source_name,
         cloud,
         change_number,
         tags,
-        next_link: raw
-            .next_link
+        raw.next_link
             .map(|l| l.0.into_owned())
             .filter(|l| !l.is_empty()),
-    })
+    ))
 }
 
 /// A name compared and hashed without regard to ASCII case, without a lowered copy.

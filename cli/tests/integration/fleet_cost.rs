@@ -143,3 +143,99 @@ fn fleet_cost_one_run_against_one_run_per_table() {
         }
     }
 }
+
+/// The CPU seconds (user and system) of this process's children that have been waited for, from
+/// `/proc/self/stat` (`cutime` and `cstime`, in clock ticks of 1/100 s on Linux).
+fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // The fields after the command's closing parenthesis, the state first: cutime and cstime
+    // are fields 16 and 17 of the line, 13 and 14 of these.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = fields[13].parse::<f64>().unwrap() + fields[14].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+const MANY: usize = 1_000;
+
+#[test]
+#[ignore = "a measurement, not a test: see BENCHMARKS.md"]
+fn fleet_cpu_per_table_of_a_thousand_table_diff() {
+    let data = data_dir();
+    let file = snapshot(&data, "ServiceTags_Public_20251028.json");
+    let tables: Vec<(String, &str)> = (0..MANY)
+        .map(|i| {
+            let sub = if i % 2 == 0 { SUB_A } else { SUB_B };
+            (
+                id(sub, "rg-spokes", &format!("rt-spoke-{i:04}")),
+                REGIONS[i % 4],
+            )
+        })
+        .collect();
+    let setups = tables
+        .iter()
+        .map(|(id, region)| TableSetup {
+            id: id.clone(),
+            location: (*region).into(),
+            routes: vec![(
+                "default".into(),
+                serde_json::json!({"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"}),
+            )],
+            faults: Faults::default(),
+        })
+        .collect();
+    let fake = FakeFleet::start(setups, FleetFaults::default());
+    let token = fake.token_file();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("tagroute.toml");
+    let mut text = String::new();
+    for (table, region) in &tables {
+        text.push_str(&format!(
+            "[[table]]\nid = \"{table}\"\nregion = \"{region}\"\n\n"
+        ));
+    }
+    std::fs::write(&config, text).unwrap();
+    let args = [
+        "diff",
+        "--config",
+        config.to_str().unwrap(),
+        "--file",
+        &file,
+        "--arm-endpoint",
+        &fake.server.base,
+        "--token-file",
+        token.to_str().unwrap(),
+        "--format",
+        "json",
+        "-q",
+    ];
+    // One run of a single table: the process's fixed cost (reading the file), taken from the
+    // fleet's to leave what each table adds.
+    let one = tmp.path().join("one.toml");
+    std::fs::write(
+        &one,
+        format!("[[table]]\nid = \"{}\"\nregion = \"eastus\"\n", tables[0].0),
+    )
+    .unwrap();
+    let mut one_args = args;
+    one_args[2] = one.to_str().unwrap();
+    let mut fixed = f64::MAX;
+    for _ in 0..3 {
+        let before = children_cpu();
+        let run = tagroute_with(&one_args, None, &[("AZURE_ACCESS_TOKEN", "")]);
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        fixed = fixed.min(children_cpu() - before);
+    }
+    let mut whole = f64::MAX;
+    for _ in 0..3 {
+        let before = children_cpu();
+        let run = tagroute_with(&args, None, &[("AZURE_ACCESS_TOKEN", "")]);
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        assert_eq!(run.json()["tables"].as_array().unwrap().len(), MANY);
+        whole = whole.min(children_cpu() - before);
+    }
+    println!(
+        "| `diff --config`, {MANY} tables | {whole:.2} s CPU | one table {fixed:.2} s | {:.2} ms a table |",
+        (whole - fixed) * 1000.0 / (MANY - 1) as f64
+    );
+}

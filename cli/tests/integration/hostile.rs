@@ -40,17 +40,12 @@ fn hostile_snapshot() -> Snapshot {
         ipv4: vec![prefix.parse::<Prefix<u32>>().unwrap()],
         ipv6: Vec::new(),
     };
-    Snapshot {
-        source: "hostile".into(),
-        cloud: Cloud::Public,
-        change_number: 1,
-        tags: HOSTILE
-            .iter()
-            .enumerate()
-            .map(|(i, n)| tag(n, &format!("10.{}.0.0/16", 2 * i)))
-            .collect(),
-        next_link: None,
-    }
+    let tags = HOSTILE
+        .iter()
+        .enumerate()
+        .map(|(i, n)| tag(n, &format!("10.{}.0.0/16", 2 * i)))
+        .collect();
+    Snapshot::new("hostile", Cloud::Public, 1, tags, None)
 }
 
 /// Every format of the plan of all hostile tags, with `target` for the deployable ones.

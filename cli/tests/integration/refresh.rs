@@ -80,7 +80,15 @@ fn runs_week_over_week() {
         !dir.join("drift.json").exists(),
         "no drift on the first run"
     );
+    // An unchanged week links the stored file into the new generation: no copy is written.
+    let inode = |d: &Path| {
+        std::os::unix::fs::MetadataExt::ino(&d.join("snapshot.json").metadata().unwrap())
+    };
+    let first_file = inode(&dir);
     run(&example(), &[]).status(0);
+    let second = current(&state).unwrap();
+    assert_ne!(second, dir, "a new generation");
+    assert_eq!(inode(&second), first_file, "the same file, linked");
     let third = run(
         &next_example(),
         &[
