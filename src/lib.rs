@@ -18,6 +18,7 @@
 //! - [`prefix`]: the prefix engine (prefixes, aggregation, interval sets, the bulk reader), with
 //!   conversions to and from `std::net` and `ipnet`;
 //! - [`model`]: the route-table vocabulary (routes, next hops, Azure's limits and names);
+//! - [`http`] (feature `net`): the one HTTP client and retry policy every request goes through;
 //! - [`source`] (feature `net`): downloads of the service-tag files and their cache;
 //! - [`arm`] and [`refresh`] (feature `azure`): live route tables through Azure Resource Manager
 //!   (read, apply, verify), and the unattended refresh job ([`refresh::job::run`]) with its
@@ -46,6 +47,8 @@ pub mod emit;
 pub mod fleet;
 pub mod forwarding;
 pub mod fsutil;
+#[cfg(feature = "net")]
+pub mod http;
 #[doc(hidden)]
 pub mod internals;
 pub mod json;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use reqwest::Url;
+use tagroute::http::{Http, HttpConfig, Progress};
 use tagroute::snapshot::Cloud;
-use tagroute::source::http::{Http, HttpConfig, Progress};
 use tagroute::source::local::Fetcher;
 use tagroute::source::store::{Store, default_cache_dir};
 use tagroute::source::{self, Endpoints, Method, Provenance, Wanted};

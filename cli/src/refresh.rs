@@ -149,7 +149,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     // A webhook that could never be called is an error before anything is done.
     if let Some(url) = &args.webhook {
         tagroute::secret::register_url(url);
-        source::http::check_url(url).context("--webhook")?;
+        tagroute::http::check_url(url).context("--webhook")?;
     }
     if let Some(path) = &args.fleet.config {
         return run_fleet(&args, path, diag);

@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::Url;
 use serde_json::Value;
 
-use crate::source::http::{self, BodyError, HttpConfig, Quiet};
+use crate::http::{self, BodyError, HttpConfig, Quiet};
 
 /// The endpoint and secret of the environment, when it is Azure ML compute's (and not App
 /// Service's, whose `IDENTITY_ENDPOINT` the Azure SDK serves).

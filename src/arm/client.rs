@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use super::live::LiveTable;
 use super::{API_VERSION, NetworkId, RouteTableId, Tokens};
-use crate::source::http::{self, BodyError, HttpConfig, Quiet, retry_delay};
+use crate::http::{self, BodyError, HttpConfig, Quiet, retry_delay};
 
 /// How the client behaves.
 #[derive(Clone, Debug)]
@@ -281,11 +281,7 @@ impl ArmClient {
                 })?
                 .to_owned();
             let poll = self.own_url(&what, &location)?;
-            let wait = http::retry_after(&reply.headers)
-                .as_deref()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map_or(self.opts.poll_interval, Duration::from_secs)
-                .min(self.opts.http.max_wait);
+            let wait = http::poll_wait(&self.opts.http, &reply.headers, self.opts.poll_interval);
             self.sleep_until(&what, wait, deadline).await?;
             reply = self
                 .send(&what, Method::GET, poll, &[], None, Some(deadline))
@@ -479,23 +475,18 @@ impl ArmClient {
         };
         let async_op = header("azure-asyncoperation");
         let location = header("location").filter(|_| reply.status == StatusCode::ACCEPTED);
-        let mut retry_after = http::retry_after(&reply.headers);
+        let mut wait = http::poll_wait(&self.opts.http, &reply.headers, self.opts.poll_interval);
         // An Azure-AsyncOperation header is followed whatever the 2xx; a Location only on 202.
         let Some(poll) = async_op.clone().or(location) else {
             return Ok(Outcome::Succeeded);
         };
         let poll = self.own_url(what, &poll)?;
         loop {
-            let wait = retry_after
-                .as_deref()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map_or(self.opts.poll_interval, Duration::from_secs)
-                .min(self.opts.http.max_wait);
             self.sleep_until(what, wait, deadline).await?;
             let r = self
                 .send(what, Method::GET, poll.clone(), &[], None, Some(deadline))
                 .await?;
-            retry_after = http::retry_after(&r.headers);
+            wait = http::poll_wait(&self.opts.http, &r.headers, self.opts.poll_interval);
             if async_op.is_some() {
                 let doc: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
                 match doc["status"].as_str() {

@@ -543,7 +543,7 @@ pub fn pending<'a>(report: &'a Report, run: &'a RecordedRun) -> Vec<Pending<'a>>
 /// fail stay in their state for the next run. Returns what could not be delivered, and why, and
 /// the warnings of notifications moved aside.
 pub async fn notify(
-    http: &crate::source::http::Http,
+    http: &crate::http::Http,
     url: &url::Url,
     format: crate::refresh::message::MessageFormat,
     pending: &[Pending<'_>],

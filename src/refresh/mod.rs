@@ -20,11 +20,11 @@ use crate::arm::ApplyReport;
 use crate::diff::{self, Diff, DiffSummary};
 use crate::drift::{self, Drift, DriftOptions};
 use crate::emit::{self, PlanFormat, Target};
+use crate::http::{FetchError, Http};
 use crate::plan::Plan;
 use crate::routes::RouteTable;
 use crate::snapshot::{self, LoadError, Snapshot};
 pub use crate::source::Provenance;
-use crate::source::http::{FetchError, Http};
 use crate::state::{self, StateError};
 use url::Url;
 

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::http::{Http, Progress};
 use super::store::Store;
 use super::{Endpoints, Method, Outcome, SourceError};
+use crate::http::{Http, Progress};
 use crate::snapshot::Cloud;
 
 /// Which copy of the file is wanted.

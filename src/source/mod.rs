@@ -6,7 +6,6 @@
 //! never rolls data back. Stores are atomic; a failed or interrupted fetch leaves the previous file
 //! as it was. Network code only; the planners know nothing of it.
 
-pub mod http;
 pub mod local;
 pub mod store;
 
@@ -17,8 +16,8 @@ use std::time::Duration;
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
+use crate::http::{self, FetchError, Fetched, Http, Progress};
 use crate::snapshot::{self, Cloud, LoadError};
-use http::{FetchError, Fetched, Http, Progress};
 use store::{Meta, Store, now_secs};
 
 /// Where one cloud publishes its file.

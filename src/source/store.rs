@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::http::Validators;
 use crate::fsutil::write_atomic;
+use crate::http::Validators;
 use crate::snapshot::Cloud;
 
 /// What is known about a cached file.

@@ -1,6 +1,9 @@
-//! One HTTP client for every download: timeouts, bounded retries with exponential backoff and
-//! jitter (connect errors, timeouts, broken bodies, 408, 429, 5xx), `Retry-After`, a size limit,
-//! conditional requests, and a progress callback. Plain `http://` is refused except on loopback.
+//! The one HTTP client of the library (downloads, Resource Manager, Resource Graph, token
+//! endpoints, webhooks): timeouts, bounded retries with exponential backoff and jitter (connect
+//! errors, timeouts, broken bodies, 408, 429, 5xx), `Retry-After` (read here and nowhere else),
+//! a size limit, conditional requests, and a progress callback. It sits at the top of the
+//! library because every client that talks to a server is built on it. Plain `http://` is
+//! refused except on loopback.
 
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
@@ -214,15 +217,27 @@ pub fn next_wait(
     now: SystemTime,
 ) -> Option<Duration> {
     let policy = policy?;
-    let asked = retry_after.and_then(|v| {
-        let v = v.trim();
-        v.parse::<u64>().ok().map(Duration::from_secs).or_else(|| {
-            httpdate::parse_http_date(v)
-                .ok()
-                .map(|t| t.duration_since(now).unwrap_or(Duration::ZERO))
-        })
-    });
-    Some(asked.unwrap_or(policy).min(cfg.max_wait))
+    Some(asked(retry_after, now).unwrap_or(policy).min(cfg.max_wait))
+}
+
+/// The wait a server asks for with `Retry-After`: seconds or an HTTP date (the only place the
+/// header's value is read).
+fn asked(retry_after: Option<&str>, now: SystemTime) -> Option<Duration> {
+    let v = retry_after?.trim();
+    v.parse::<u64>().ok().map(Duration::from_secs).or_else(|| {
+        httpdate::parse_http_date(v)
+            .ok()
+            .map(|t| t.duration_since(now).unwrap_or(Duration::ZERO))
+    })
+}
+
+/// The wait before polling a long-running operation again: the `Retry-After` of `headers` when
+/// the server sent one, else `interval`, never longer than `max_wait`.
+pub fn poll_wait(cfg: &HttpConfig, headers: &header::HeaderMap, interval: Duration) -> Duration {
+    let header = retry_after(headers);
+    asked(header.as_deref(), SystemTime::now())
+        .unwrap_or(interval)
+        .min(cfg.max_wait)
 }
 
 /// The wait before retry number `attempt` (1-based) of a loop the policy does not drive (a
@@ -607,6 +622,28 @@ mod tests {
             let base = Duration::from_millis(100 << (attempt - 1));
             assert!(d >= base && d <= base * 2, "attempt {attempt}: {d:?}");
         }
+        // A poll waits as the server asks, in seconds or until a date, else its interval.
+        let headers = |v: &str| {
+            let mut h = header::HeaderMap::new();
+            h.insert(header::RETRY_AFTER, v.parse().unwrap());
+            h
+        };
+        let interval = Duration::from_secs(2);
+        assert_eq!(
+            poll_wait(&cfg, &headers("5"), interval),
+            Duration::from_secs(5)
+        );
+        assert_eq!(poll_wait(&cfg, &headers("600"), interval), cfg.max_wait);
+        assert_eq!(
+            poll_wait(&cfg, &header::HeaderMap::new(), interval),
+            interval
+        );
+        let soon = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(20));
+        let d = poll_wait(&cfg, &headers(&soon), interval);
+        assert!(
+            d > Duration::from_secs(15) && d <= Duration::from_secs(20),
+            "{d:?}"
+        );
         // The policy gives `retries` waits, then none.
         let waits: Vec<Duration> = policy(&cfg).build().collect();
         assert_eq!(waits.len(), cfg.retries as usize);
