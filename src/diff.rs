@@ -114,7 +114,7 @@ pub enum DiffError {
     },
     #[error(
         "the table would hold {after} routes ({unmanaged} routes not managed by tagroute + {planned} \
-         planned), more than --max-routes {max}"
+         planned), more than the table's limit of {max}"
     )]
     TooManyRoutes {
         after: usize,

@@ -36,7 +36,7 @@ pub enum DiscoverError {
     TooManyPages,
     #[error("Azure Resource Graph gave a $skipToken it had given before: stopped paging")]
     Loop,
-    #[error("discovery did not finish within {secs} s (--operation-timeout)")]
+    #[error("discovery did not finish within {secs} s (the operation timeout)")]
     Deadline { secs: u64 },
 }
 

@@ -56,6 +56,7 @@ pub mod lines;
 pub mod lookup;
 pub mod model;
 pub mod nsg;
+pub mod options;
 pub mod plan;
 pub mod prefix;
 pub mod profile;

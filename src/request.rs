@@ -76,9 +76,11 @@ pub struct PlanRequest {
     pub family: FamilyChoice,
     /// What every managed route's name starts with.
     pub name_prefix: String,
-    /// The most routes: with slack, a budget of the routes tagroute manages; else the table's
-    /// limit. `None`: Azure's limit.
+    /// The most routes the table may hold. `None`: Azure's limit.
     pub max_routes: Option<usize>,
+    /// The most routes tagroute's plan may use, trading the slack for routes: the plan of at most
+    /// this many routes that sends the fewest extra addresses to Internet. Needs slack.
+    pub budget: Option<usize>,
     pub strategy: Strategy,
     /// The default route's next hop, for lpm exception routes; else the table's is taken.
     pub default_next_hop: Option<NextHop>,
@@ -95,20 +97,16 @@ pub struct PlanRequest {
 }
 
 impl PlanRequest {
-    /// True when `max_routes` is a budget: given, with slack to trade for routes.
+    /// True when the plan is fitted to a budget: one given, with slack to trade for routes.
     pub fn is_budget(&self) -> bool {
-        self.max_routes.is_some() && (self.allow_any_slack || !self.slack.is_empty())
+        self.budget.is_some() && (self.allow_any_slack || !self.slack.is_empty())
     }
 
     /// The limits of the route table: `max_routes` (a budget bounds the routes tagroute manages,
-    /// not the table, which keeps Azure's limit) and `max_tag_routes`.
+    /// not the table) and `max_tag_routes`.
     pub fn limits(&self) -> Limits {
         Limits {
-            routes: match self.max_routes {
-                Some(_) if self.is_budget() => AZURE_MAX_ROUTES,
-                Some(n) => n,
-                None => AZURE_MAX_ROUTES,
-            },
+            routes: self.max_routes.unwrap_or(AZURE_MAX_ROUTES),
             tag_routes: self.max_tag_routes,
         }
     }
@@ -136,19 +134,21 @@ pub struct Planned {
 pub enum RequestError {
     #[error(transparent)]
     Select(#[from] SelectError),
-    #[error("--slack")]
-    Slack(#[source] SelectError),
-    #[error("--tag-route")]
-    TagRoute(#[source] SelectError),
+    /// A pattern of an option (`slack` or `tag_route`) that matches no tag.
+    #[error("{key}")]
+    Pattern {
+        key: crate::options::Key,
+        #[source]
+        source: SelectError,
+    },
     #[error("nothing to plan: no tag selected")]
     NothingSelected,
     #[error(transparent)]
     Profile(#[from] crate::profile::UnknownProfile),
     #[error(
         "the plan needs {needed} routes, more than the {left} left in {table} ({} not managed by \
-         tagroute take room of its {limit}); select fewer tags, or try --strategy lpm, or --slack \
-         TAG / --allow-any-slack with --max-routes to trade extra Internet-bound addresses for \
-         routes",
+         tagroute take room of its {limit}); select fewer tags, or try the lpm strategy, or slack \
+         with a budget to trade extra Internet-bound addresses for routes",
         plural(*.taken, "route")
     )]
     TableFull {
@@ -177,12 +177,12 @@ pub fn plan_request(
         crate::diff::unmanaged_room(t, &request.name_prefix)
     });
     let limits = request.limits();
-    let max_routes = request.max_routes.unwrap_or(AZURE_MAX_ROUTES);
-    let room = match table {
-        // Without a table, max_routes is the plan's own limit or budget.
-        None => max_routes,
-        Some(_) if request.is_budget() => max_routes.min(limits.routes.saturating_sub(taken)),
-        Some(_) => limits.routes.saturating_sub(taken),
+    // The routes tagroute's plan may use: the table's room beside the routes it does not manage,
+    // and within that the budget.
+    let left = limits.routes.saturating_sub(taken);
+    let room = match request.budget {
+        Some(budget) if request.is_budget() => budget.min(left),
+        _ => left,
     };
     let tag_room = request.max_tag_routes.saturating_sub(taken_tags);
     let profile = crate::profile::by_name(&request.profile)?;
@@ -245,7 +245,14 @@ pub fn plan_request(
     } else if request.slack.is_empty() {
         Slack::None
     } else {
-        Slack::Tags(select::match_tags(snapshot, &request.slack).map_err(RequestError::Slack)?)
+        Slack::Tags(
+            select::match_tags(snapshot, &request.slack).map_err(|source| {
+                RequestError::Pattern {
+                    key: crate::options::Key::Slack,
+                    source,
+                }
+            })?,
+        )
     };
     let options = PlanOptions {
         family: request.family,
@@ -253,10 +260,14 @@ pub fn plan_request(
         max_routes: room,
         strategy: request.strategy,
         default_next_hop: request.default_next_hop.clone().or(default_from_table),
-        budget: request.max_routes.is_some(),
+        budget: request.is_budget(),
         slack,
-        tag_routes: select::match_tag_routes(snapshot, &request.tag_routes)
-            .map_err(RequestError::TagRoute)?,
+        tag_routes: select::match_tag_routes(snapshot, &request.tag_routes).map_err(|source| {
+            RequestError::Pattern {
+                key: crate::options::Key::TagRoute,
+                source,
+            }
+        })?,
         max_tag_routes: tag_room,
     };
     let plan = plan(

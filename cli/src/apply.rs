@@ -79,11 +79,12 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let Some(id) = args.live.route_table_id.clone() else {
         anyhow::bail!("apply needs --route-table-id");
     };
+    let options = args.selection.resolve(Some(&args.writing), diag)?;
     let snapshot = args.source.load(diag)?;
     let cloud = args.source.live_cloud(&snapshot)?;
     let mut client = args.live.client(&args.source.net, cloud)?;
     let live = block_on(client.read(&id))??;
-    let compared = crate::plan::compare(&snapshot, &args.selection, &live.table, diag)?;
+    let compared = crate::plan::compare(&snapshot, &options.request, &live.table, diag)?;
     let (plan, d) = (compared.planned.plan, compared.diff);
     if !args.yes {
         let count = d.writes();
@@ -107,7 +108,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             Status::Differences
         });
     }
-    let opts = args.writing.options(&args.selection);
+    let opts = options.apply();
     let report = block_on(arm::apply(
         &mut client,
         &id,

@@ -2,11 +2,14 @@
 
 use std::path::PathBuf;
 
-use tagroute::model::{AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, Limits, NextHop};
+use tagroute::model::{AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
+use tagroute::options::{self, Key, Note, OptionError, Problem, Resolved, TableOptions};
 use tagroute::plan::Strategy;
 use tagroute::request::PlanRequest;
 use tagroute::select::FamilyChoice;
 use tagroute::snapshot::{self, Snapshot};
+
+use crate::output::Diag;
 
 /// Where the service-tag file comes from.
 #[derive(clap::Args, Debug, Clone)]
@@ -117,11 +120,14 @@ pub struct PlanSelection {
     #[arg(long, value_name = "P", default_value = DEFAULT_NAME_PREFIX)]
     pub name_prefix: String,
     /// Most routes the table may hold [default: 1000, Azure's limit per route table since May
-    /// 2026; it was 400]. Given
-    /// explicitly together with --slack or --allow-any-slack, it is a budget: the plan of at
-    /// most N routes that sends the fewest extra addresses to Internet.
+    /// 2026; it was 400]. (Given with --slack or --allow-any-slack and no --budget, it is read
+    /// as --budget, its spelling before --budget existed, with a note.)
     #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::values::MAX_ROUTES_OPTION))]
     pub max_routes: Option<usize>,
+    /// A route budget, with --slack or --allow-any-slack: the plan of at most N routes that
+    /// sends the fewest extra addresses to Internet.
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::values::MAX_ROUTES_OPTION))]
+    pub budget: Option<usize>,
     /// exact: routes to Internet only; lpm: fewest routes, using exceptions back to the default
     /// next hop under longest-prefix match.
     #[arg(long, value_parser = crate::values::strategy(), default_value = "exact")]
@@ -150,29 +156,80 @@ pub struct PlanSelection {
 }
 
 impl PlanSelection {
-    /// The request these flags make (`hint`: say what tag routes would save).
-    pub fn request(&self, hint: bool) -> PlanRequest {
-        PlanRequest {
+    /// These flags as a layer of the table's options.
+    pub fn layer(&self) -> TableOptions {
+        TableOptions {
             region: self.region.clone(),
-            tags: self.tag.clone(),
-            profile: self.profile.clone(),
-            family: self.family,
-            name_prefix: self.name_prefix.clone(),
+            tags: Some(self.tag.clone()),
+            profile: Some(self.profile.clone()),
+            family: Some(self.family),
+            name_prefix: Some(self.name_prefix.clone()),
             max_routes: self.max_routes,
-            strategy: self.strategy,
+            budget: self.budget,
+            strategy: Some(self.strategy),
             default_next_hop: self.default_next_hop.clone(),
-            slack: self.slack.clone(),
-            allow_any_slack: self.allow_any_slack,
-            tag_routes: self.tag_route.clone(),
-            max_tag_routes: self.max_tag_routes,
-            hint,
+            slack: Some(self.slack.clone()),
+            allow_any_slack: Some(self.allow_any_slack),
+            tag_routes: Some(self.tag_route.clone()),
+            max_tag_routes: Some(self.max_tag_routes),
+            ..TableOptions::default()
         }
     }
 
-    /// The limits of the route table: --max-routes (a budget bounds the routes tagroute
-    /// manages, not the table, which keeps Azure's limit) and --max-tag-routes.
-    pub fn limits(&self) -> Limits {
-        self.request(false).limits()
+    /// The table's options these flags give (with `writing`'s, when the command writes),
+    /// resolved and checked by the library; what the user should read about them is told.
+    pub fn resolve(
+        &self,
+        writing: Option<&crate::live::WriteArgs>,
+        diag: &Diag,
+    ) -> anyhow::Result<Resolved> {
+        let mut layer = self.layer();
+        if let Some(w) = writing {
+            layer.max_changes = Some(w.max_changes);
+            layer.write = Some(w.write);
+        }
+        let resolved = options::resolve(&[&layer]).map_err(in_flags)?;
+        for note in &resolved.notes {
+            diag.note(note_in_flags(note));
+        }
+        Ok(resolved)
+    }
+
+    /// The request these flags make (`hint`: say what tag routes would save).
+    pub fn request(&self, hint: bool, diag: &Diag) -> anyhow::Result<PlanRequest> {
+        let mut request = self.resolve(None, diag)?.request;
+        request.hint = hint;
+        Ok(request)
+    }
+}
+
+/// An option's flag: `--max-routes`.
+pub fn flag(key: Key) -> String {
+    format!("--{}", key.name().replace('_', "-"))
+}
+
+/// An option refused by the library, in the command line's words.
+pub fn in_flags(e: OptionError) -> anyhow::Error {
+    match *e.problem {
+        Problem::BudgetWithoutSlack => anyhow::anyhow!(
+            "--budget trades slack for routes: give --slack TAG or --allow-any-slack with it"
+        ),
+        Problem::AnySlackAndSlack => anyhow::anyhow!(
+            "--allow-any-slack and --slack exclude each other: any slack already includes the \
+             named tags"
+        ),
+        Problem::NamePrefix(p) => crate::plan::in_flags(p),
+        problem => anyhow::anyhow!("{}: {problem}", flag(e.key)),
+    }
+}
+
+/// A note on the options, in the command line's words.
+pub fn note_in_flags(note: &Note) -> String {
+    match note {
+        Note::MaxRoutesAsBudget { value, .. } => format!(
+            "--max-routes {value} with slack is read as --budget {value}, its old spelling; \
+             write --budget (--max-routes is the table's limit)"
+        ),
     }
 }
 

@@ -186,7 +186,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         _ => Status::Differences,
     };
     if let Some(format) = args.fix_format {
-        let mut request = args.selection.request(false);
+        let mut request = args.selection.request(false, diag)?;
         request.region = Some(region.name.clone());
         let fix = check::fix(&report, &inputs, &request)?;
         diag.note(format!(

@@ -88,6 +88,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     if args.source.is_stdin() && args.existing.as_deref() == Some("-") {
         anyhow::bail!("--file and --existing cannot both read stdin");
     }
+    let request = args.selection.request(false, diag)?;
     let snapshot = args.source.load(diag)?;
     let table = match (&args.existing, &args.live.route_table_id) {
         (Some(path), _) => routes::load(path)?,
@@ -98,7 +99,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         }
         (None, None) => anyhow::bail!("pass --existing or --route-table-id"),
     };
-    let compared = compare(&snapshot, &args.selection, &table, diag)?;
+    let compared = compare(&snapshot, &request, &table, diag)?;
     let (plan, d) = (compared.planned.plan, compared.diff);
     let target = Target {
         resource_group: args.resource_group,

@@ -9,6 +9,7 @@ use tagroute::arm::ArmClient;
 use tagroute::fleet::config::{self, TableSpec};
 use tagroute::fleet::report;
 use tagroute::fleet::run::{self, Action, CloudFile, Fleet, Report, TableStatus};
+use tagroute::options::Note;
 use tagroute::request::Notice;
 use tagroute::snapshot::Cloud;
 use tagroute::source::{self, Wanted};
@@ -19,12 +20,13 @@ use crate::output::{Diag, Status, deliver};
 
 /// The plan options a fleet file holds: given with `--config`, they are refused (set them in
 /// `[defaults]` or a `[[table]]`).
-pub const PLAN_FLAGS: [&str; 12] = [
+pub const PLAN_FLAGS: [&str; 13] = [
     "region",
     "tag",
     "family",
     "name_prefix",
     "max_routes",
+    "budget",
     "strategy",
     "default_next_hop",
     "slack",
@@ -63,6 +65,7 @@ pub fn tables(
     args: &FleetArgs,
     path: &std::path::Path,
     cloud: Option<Cloud>,
+    diag: &Diag,
 ) -> anyhow::Result<Vec<TableSpec>> {
     let default_cloud = cloud.unwrap_or(Cloud::Public);
     let mut specs = config::load(&path.display().to_string(), default_cloud)?;
@@ -81,6 +84,25 @@ pub fn tables(
             );
         }
         specs.retain(|s| args.table.iter().any(|n| s.name.eq_ignore_ascii_case(n)));
+    }
+    // A note of [defaults] (layer 1) is said once, a table's own with its name.
+    let mut told_defaults = false;
+    for spec in &specs {
+        for note in &spec.notes {
+            let Note::MaxRoutesAsBudget { layer, value } = *note;
+            let text = format!(
+                "max_routes = {value} with slack is read as budget = {value}, its old spelling; \
+                 write budget (max_routes is the table's limit)"
+            );
+            match layer {
+                1 if !told_defaults => {
+                    told_defaults = true;
+                    diag.note(format!("{} [defaults]: {text}", path.display()));
+                }
+                1 => {}
+                _ => diag.note(format!("{} table {}: {text}", path.display(), spec.name)),
+            }
+        }
     }
     Ok(specs)
 }
@@ -144,7 +166,7 @@ pub fn change(
     diag: &Diag,
 ) -> anyhow::Result<Status> {
     let net = &source.net;
-    let specs = tables(args, path, source.cloud)?;
+    let specs = tables(args, path, source.cloud, diag)?;
     let wanted = Wanted::MaxAge(net.max_age);
     let files = files(&specs, source.file.as_deref(), net, wanted, diag)?;
     let clients = clients(&specs, live, net)?;

@@ -28,6 +28,7 @@ mod rules;
 mod tables;
 mod tags;
 mod values;
+mod words;
 
 use clap::{Parser, Subcommand};
 
@@ -56,7 +57,7 @@ pub fn main() -> std::process::ExitCode {
         Err(err) => {
             eprintln!(
                 "tagroute: error: {}",
-                tagroute::text::for_terminal(&format!("{err:#}"))
+                tagroute::text::for_terminal(&words::error_line(&err))
             );
             Status::Error.into()
         }

@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use tagroute::arm::{
-    ApplyOptions, ArmClient, ArmOptions, CredentialSource, RouteTableId, Tokens, WriteMode,
-};
+use tagroute::arm::{ArmClient, ArmOptions, CredentialSource, RouteTableId, Tokens, WriteMode};
 use tagroute::snapshot::Cloud;
 
 use crate::net::NetArgs;
@@ -82,16 +80,4 @@ pub struct WriteArgs {
     /// with only routeTables/routes/write and routes/delete).
     #[arg(long, value_name = "HOW", value_parser = crate::values::write_mode(), default_value = "table")]
     pub write: WriteMode,
-}
-
-impl WriteArgs {
-    /// The options of an apply with these flags and the plan's selection.
-    pub fn options(&self, selection: &crate::args::PlanSelection) -> ApplyOptions {
-        ApplyOptions {
-            name_prefix: selection.name_prefix.clone(),
-            limits: selection.limits(),
-            max_changes: self.max_changes,
-            mode: self.write,
-        }
-    }
 }

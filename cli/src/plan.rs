@@ -2,7 +2,7 @@
 
 use tagroute::emit::{self, PlanFormat, Target};
 use tagroute::plan::{Plan, PlanError};
-use tagroute::request::{Compared, RequestError, plan_and_diff, plan_request};
+use tagroute::request::{Compared, PlanRequest, RequestError, plan_and_diff, plan_request};
 use tagroute::snapshot::Snapshot;
 
 use crate::args::{OutputFile, PlanSelection, Source};
@@ -22,7 +22,7 @@ Examples:
   tagroute plan --file ServiceTags_Public_20251028.json --region eastus --strategy lpm \\
       --default-next-hop VirtualAppliance:10.0.0.4 --slack AzureCloud.eastus
   tagroute plan --file ServiceTags_Public_20251028.json --tag 'BatchNodeManagement.*' \\
-      --tag 'AzureMachineLearning.*' --slack AzureCloud --max-routes 200 --format json
+      --tag 'AzureMachineLearning.*' --slack AzureCloud --budget 200 --format json
   tagroute plan --file ServiceTags_AzureGovernment_20260720.json --region usgovvirginia \\
       --format az --resource-group rg-net --route-table rt-aml
   az network list-service-tags --location eastus -o json | \\
@@ -46,16 +46,14 @@ pub struct Args {
 }
 
 /// Selects tags and plans routes as every planning command does (the library's
-/// [`plan_request`]), printing on stderr what the user should know. With `hint`, a plan made
-/// without tag routes also says once what they would save.
+/// [`plan_request`]), printing on stderr what the user should know.
 pub fn make_plan(
     snapshot: &Snapshot,
-    sel: &PlanSelection,
+    request: &PlanRequest,
     table: Option<&tagroute::routes::RouteTable>,
-    hint: bool,
     diag: &Diag,
 ) -> anyhow::Result<Plan> {
-    let planned = plan_request(snapshot, &sel.request(hint), table).map_err(in_words)?;
+    let planned = plan_request(snapshot, request, table).map_err(in_words)?;
     diag.tell(&planned.notices);
     Ok(planned.plan)
 }
@@ -64,19 +62,22 @@ pub fn make_plan(
 /// ([`plan_and_diff`]), with its warnings printed.
 pub fn compare(
     snapshot: &Snapshot,
-    sel: &PlanSelection,
+    request: &PlanRequest,
     table: &tagroute::routes::RouteTable,
     diag: &Diag,
 ) -> anyhow::Result<Compared> {
-    let compared = plan_and_diff(snapshot, &sel.request(false), table).map_err(in_words)?;
+    let compared = plan_and_diff(snapshot, request, table).map_err(in_words)?;
     diag.tell(&compared.planned.notices);
     Ok(compared)
 }
 
 /// A request's error, a planning error in the words of the command line.
-fn in_words(e: RequestError) -> anyhow::Error {
+pub fn in_words(e: RequestError) -> anyhow::Error {
     match e {
         RequestError::Plan(e) => in_flags(e),
+        RequestError::Pattern { key, source } => {
+            anyhow::Error::new(source).context(crate::args::flag(key))
+        }
         e => e.into(),
     }
 }
@@ -88,7 +89,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let hint = args.format == PlanFormat::Table
         && args.output.output.is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let plan = make_plan(&snapshot, &args.selection, None, hint, diag)?;
+    let plan = make_plan(&snapshot, &args.selection.request(hint, diag)?, None, diag)?;
     let target = Target {
         resource_group: args.resource_group,
         route_table: args.route_table,
@@ -104,15 +105,14 @@ pub fn in_flags(e: PlanError) -> anyhow::Error {
     match e {
         PlanError::TooManyRoutes { needed, max } => anyhow::anyhow!(
             "the plan needs {needed} routes, more than --max-routes {max}; select fewer tags, or \
-             try --strategy lpm, or --slack TAG / --allow-any-slack with --max-routes to trade \
+             try --strategy lpm, or --slack TAG / --allow-any-slack with --budget to trade \
              extra Internet-bound addresses for routes"
         ),
         PlanError::NoDefaultNextHop(problem) => {
             anyhow::anyhow!("{}", crate::values::default_hop_problem(&problem))
         }
         PlanError::BudgetNeedsOneFamily => anyhow::anyhow!(
-            "a route budget (--max-routes with slack) plans one family at a time; use --family \
-             ipv4 or ipv6"
+            "a route budget (--budget) plans one family at a time; use --family ipv4 or ipv6"
         ),
         PlanError::BadNamePrefix { prefix, reason } => anyhow::anyhow!(
             "--name-prefix {} cannot give valid Azure route names: {reason}",

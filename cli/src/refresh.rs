@@ -8,7 +8,6 @@ use reqwest::Url;
 use tagroute::emit::{PlanFormat, Target};
 use tagroute::refresh::message::MessageFormat;
 use tagroute::refresh::{self, job};
-use tagroute::request::RequestError;
 use tagroute::snapshot::{self, Cloud};
 use tagroute::source::{self, Provenance, Wanted};
 use tagroute::state;
@@ -165,6 +164,9 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             "--summary-format markdown is a fleet's report (--config); one run's is text or json"
         );
     }
+    let options = args.selection.resolve(Some(&args.writing), diag)?;
+    let apply_opts = options.apply();
+    let request = options.request;
     let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
     // The cloud named, else (with --file) the file's own, as other commands take it; but a
     // file never chooses where the token goes: with a live table it is Public unless named.
@@ -184,7 +186,6 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         Some(_) => Some(args.live.client(&args.net, cloud)?),
         None => None,
     };
-    let apply_opts = args.writing.options(&args.selection);
     let live = match (&id, client.as_mut()) {
         (Some(id), Some(client)) => Some(job::Live {
             client,
@@ -193,7 +194,6 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         }),
         _ => None,
     };
-    let request = args.selection.request(false);
     let job = job::Job {
         state_dir: &args.state_dir,
         cloud,
@@ -213,7 +213,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         stored: None,
     };
     let outcome = block_on(job::run(job, file, live))?.map_err(|e| match e {
-        job::JobError::Request(RequestError::Plan(e)) => crate::plan::in_flags(e),
+        job::JobError::Request(e) => crate::plan::in_words(e),
         job::JobError::Refresh(refresh::RefreshError::Drift(d)) => crate::drift::in_flags(d),
         other => other.into(),
     })?;
@@ -308,7 +308,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
 fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result<Status> {
     use crate::fleet::{self, ReportFormat};
     use tagroute::fleet::run::{Action, RefreshAction};
-    let specs = fleet::tables(&args.fleet, path, args.cloud)?;
+    let specs = fleet::tables(&args.fleet, path, args.cloud, diag)?;
     let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
     let file = args.file.as_deref();
     let files = fleet::files(&specs, file, &args.net, Wanted::Newest, diag)?;

@@ -57,8 +57,7 @@ impl WriteMode {
     }
 }
 
-/// The most writes one apply makes unless told otherwise (`--max-changes`, `max_changes`).
-pub const DEFAULT_MAX_CHANGES: usize = 50;
+pub use crate::options::DEFAULT_MAX_CHANGES;
 
 /// What bounds an apply.
 #[derive(Clone, Debug)]
@@ -334,8 +333,8 @@ pub async fn apply(
                 });
             }
             report.error = Some(format!(
-                "after a concurrent change the rest needs {count} more writes, past --max-changes \
-                 {} with the {} made; stopped",
+                "after a concurrent change the rest needs {count} more writes, past the most \
+                 changes allowed ({}) with the {} made; stopped",
                 opts.max_changes,
                 made.len()
             ));

@@ -296,7 +296,7 @@ pub enum AuthError {
     #[error("getting a Resource Manager token from Azure ML compute's identity")]
     AzureMl(#[source] super::azureml::AzureMlError),
     #[error(
-        "no Azure credential gave a Resource Manager token (give one with --token-file or \
+        "no Azure credential gave a Resource Manager token (give one in a token file or \
          AZURE_ACCESS_TOKEN; tried {})",
         .tried.join("; ")
     )]

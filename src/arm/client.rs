@@ -83,7 +83,7 @@ pub enum ArmError {
         status: String,
         message: Option<String>,
     },
-    #[error("{what}: not finished after {secs} s (--operation-timeout)")]
+    #[error("{what}: not finished after {secs} s (the operation timeout)")]
     Timeout { what: String, secs: u64 },
     #[error("{what}: refused to follow {url}: {why}")]
     ForeignUrl {
@@ -91,7 +91,7 @@ pub enum ArmError {
         url: String,
         why: &'static str,
     },
-    #[error("{what}: the answer is larger than the {limit} byte limit (--max-bytes)")]
+    #[error("{what}: the answer is larger than the {limit} byte limit")]
     TooLarge { what: String, limit: u64 },
     #[error(transparent)]
     BadTable(#[from] super::live::BadTable),

@@ -11,10 +11,10 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::arm::{ApplyOptions, DEFAULT_MAX_CHANGES, RouteTableId, WriteMode};
-use crate::model::{AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
-use crate::plan::{Strategy, check_name_prefix};
-use crate::request::{MAX_OPTION, PlanRequest, parse_default_next_hop};
+use crate::arm::{ApplyOptions, RouteTableId, WriteMode};
+use crate::options::{self, Note, TableOptions};
+use crate::plan::Strategy;
+use crate::request::{PlanRequest, parse_default_next_hop};
 use crate::select::{self, FamilyChoice};
 use crate::snapshot::{Cloud, Snapshot};
 use crate::text::by_name;
@@ -41,6 +41,7 @@ struct Entry {
     family: Option<String>,
     name_prefix: Option<String>,
     max_routes: Option<usize>,
+    budget: Option<usize>,
     strategy: Option<String>,
     default_next_hop: Option<String>,
     slack: Option<Vec<String>>,
@@ -71,6 +72,9 @@ pub struct TableSpec {
     pub request: PlanRequest,
     /// How a change to it is bounded and written.
     pub apply: ApplyOptions,
+    /// What its options tell the user (an old spelling read), in the layers `[defaults]`
+    /// (index 1) and the table (index 2).
+    pub notes: Vec<Note>,
 }
 
 /// Why the fleet file was refused: where, and what.
@@ -292,8 +296,83 @@ fn line_column(bytes: &[u8], at: usize) -> (usize, usize) {
 
 type Problem = (Place, String);
 
-/// The table `entry` with `defaults` under it; `None` when it names no `id` (`[defaults]`
-/// itself, or a table missing one).
+/// An entry as a layer of options: its values read (names of clouds, families, strategies,
+/// write modes and next hops), not yet checked together; a value that cannot be read is a
+/// problem where it was written.
+fn layer(entry: &Entry, place: &dyn Fn(&'static str) -> Place) -> Result<TableOptions, Problem> {
+    fn named<T: Copy>(
+        place: &dyn Fn(&'static str) -> Place,
+        key: &'static str,
+        text: &Option<String>,
+        all: &[T],
+        name: fn(T) -> &'static str,
+    ) -> Result<Option<T>, Problem> {
+        match text {
+            None => Ok(None),
+            Some(text) => by_name(all, name, text)
+                .map(Some)
+                .map_err(|e| (place(key), e)),
+        }
+    }
+    let cloud = match &entry.cloud {
+        None => None,
+        Some(text) => Some(Cloud::parse(text).ok_or_else(|| {
+            (
+                place("cloud"),
+                format!(
+                    "{} is not a cloud (public, usgov or china)",
+                    crate::text::quoted(text)
+                ),
+            )
+        })?),
+    };
+    let default_next_hop = match &entry.default_next_hop {
+        None => None,
+        Some(text) => Some(
+            parse_default_next_hop(text).map_err(|e| (place("default_next_hop"), e.to_string()))?,
+        ),
+    };
+    Ok(TableOptions {
+        cloud,
+        region: entry.region.clone(),
+        tags: entry.tag.clone(),
+        profile: entry.profile.clone(),
+        family: named(
+            place,
+            "family",
+            &entry.family,
+            &FamilyChoice::ALL,
+            FamilyChoice::as_str,
+        )?,
+        name_prefix: entry.name_prefix.clone(),
+        max_routes: entry.max_routes,
+        budget: entry.budget,
+        strategy: named(
+            place,
+            "strategy",
+            &entry.strategy,
+            &Strategy::ALL,
+            Strategy::as_str,
+        )?,
+        default_next_hop,
+        slack: entry.slack.clone(),
+        allow_any_slack: entry.allow_any_slack,
+        tag_routes: entry.tag_route.clone(),
+        max_tag_routes: entry.max_tag_routes,
+        max_changes: entry.max_changes,
+        write: named(
+            place,
+            "write",
+            &entry.write,
+            &WriteMode::ALL,
+            WriteMode::as_str,
+        )?,
+    })
+}
+
+/// The table `entry` with `defaults` under it and `default_cloud` under both, its options
+/// resolved by [`options::resolve`]; `None` when it names no `id` (`[defaults]` itself, or a
+/// table missing one).
 fn resolve(
     defaults: &Entry,
     entry: &Entry,
@@ -301,109 +380,19 @@ fn resolve(
     place: &dyn Fn(&'static str) -> Place,
 ) -> Result<Option<TableSpec>, Problem> {
     let fail = |key: &'static str, message: String| (place(key), message);
-    // A key is the table's when given there, else [defaults]'s; a problem is reported where the
-    // value was written.
-    macro_rules! pick {
-        ($field:ident) => {
-            match (&entry.$field, &defaults.$field) {
-                (Some(v), _) => (Some(v.clone()), place(stringify!($field))),
-                (None, Some(v)) => (
-                    Some(v.clone()),
-                    Place::Defaults {
-                        key: stringify!($field),
-                    },
-                ),
-                (None, None) => (None, place(stringify!($field))),
-            }
+    let base = TableOptions {
+        cloud: Some(default_cloud),
+        ..TableOptions::default()
+    };
+    let under = layer(defaults, &|key| Place::Defaults { key })?;
+    let own = layer(entry, place)?;
+    let resolved = options::resolve(&[&base, &under, &own]).map_err(|e| {
+        let at = match e.layer {
+            2 => place(e.key.name()),
+            _ => Place::Defaults { key: e.key.name() },
         };
-    }
-    let cloud = match pick!(cloud) {
-        (None, _) => default_cloud,
-        (Some(text), at) => Cloud::parse(&text).ok_or_else(|| {
-            (
-                at,
-                format!(
-                    "{} is not a cloud (public, usgov or china)",
-                    crate::text::quoted(&text)
-                ),
-            )
-        })?,
-    };
-    let family = match pick!(family) {
-        (None, _) => FamilyChoice::Ipv4,
-        (Some(text), at) => {
-            by_name(&FamilyChoice::ALL, FamilyChoice::as_str, &text).map_err(|e| (at, e))?
-        }
-    };
-    let strategy = match pick!(strategy) {
-        (None, _) => Strategy::Exact,
-        (Some(text), at) => {
-            by_name(&Strategy::ALL, Strategy::as_str, &text).map_err(|e| (at, e))?
-        }
-    };
-    let mode = match pick!(write) {
-        (None, _) => WriteMode::Table,
-        (Some(text), at) => {
-            by_name(&WriteMode::ALL, WriteMode::as_str, &text).map_err(|e| (at, e))?
-        }
-    };
-    let bounded = |(value, at): (Option<usize>, Place), min: usize| match value {
-        Some(n) if !(min..=MAX_OPTION).contains(&n) => {
-            Err((at, format!("{n} is out of range ({min} to {MAX_OPTION})")))
-        }
-        other => Ok(other),
-    };
-    let max_routes = bounded(pick!(max_routes), 1)?;
-    let max_tag_routes = bounded(pick!(max_tag_routes), 0)?.unwrap_or(AZURE_MAX_TAG_ROUTES);
-    let max_changes = bounded(pick!(max_changes), 0)?.unwrap_or(DEFAULT_MAX_CHANGES);
-    let default_next_hop: Option<NextHop> = match pick!(default_next_hop) {
-        (None, _) => None,
-        (Some(text), at) => Some(parse_default_next_hop(&text).map_err(|e| (at, e.to_string()))?),
-    };
-    let (name_prefix, prefix_at) = pick!(name_prefix);
-    let name_prefix = name_prefix.unwrap_or_else(|| DEFAULT_NAME_PREFIX.to_owned());
-    check_name_prefix(&name_prefix, family).map_err(|e| (prefix_at, e.to_string()))?;
-    let (slack, _) = pick!(slack);
-    let (allow_any_slack, any_at) = pick!(allow_any_slack);
-    let allow_any_slack = allow_any_slack.unwrap_or(false);
-    let slack = slack.unwrap_or_default();
-    if allow_any_slack && !slack.is_empty() {
-        return Err((
-            any_at,
-            "allow_any_slack and slack exclude each other: any slack already includes the \
-             named tags"
-                .into(),
-        ));
-    }
-    let (tags, tags_at) = pick!(tag);
-    let tags = tags.unwrap_or_default();
-    for pattern in tags.iter().chain(&slack) {
-        select::glob(pattern).map_err(|e| (tags_at.clone(), e.to_string()))?;
-    }
-    let (region, region_at) = pick!(region);
-    let (profile, profile_at) = pick!(profile);
-    let profile = match profile {
-        Some(name) => crate::profile::by_name(&name)
-            .map_err(|e| (profile_at, e.to_string()))?
-            .name
-            .clone(),
-        None => crate::profile::DEFAULT_PROFILE.to_owned(),
-    };
-    let request = PlanRequest {
-        region,
-        tags,
-        profile,
-        family,
-        name_prefix: name_prefix.clone(),
-        max_routes,
-        strategy,
-        default_next_hop,
-        slack,
-        allow_any_slack,
-        tag_routes: pick!(tag_route).0.unwrap_or_default(),
-        max_tag_routes,
-        hint: false,
-    };
+        (at, e.problem.to_string())
+    })?;
     // [defaults] itself, or a table without an id (which its caller refuses).
     let Some(id_text) = &entry.id else {
         return Ok(None);
@@ -411,9 +400,16 @@ fn resolve(
     let id: RouteTableId = id_text
         .parse()
         .map_err(|e| fail("id", format!("{}: {e}", crate::text::quoted(id_text))))?;
+    let request = &resolved.request;
     if request.region.is_none() && request.tags.is_empty() {
+        let at = match (&entry.region, &entry.tag) {
+            (None, None) if defaults.region.is_some() || defaults.tag.is_some() => {
+                Place::Defaults { key: "region" }
+            }
+            _ => place("region"),
+        };
         return Err((
-            region_at,
+            at,
             "missing: each table names its region (or tags to route)".into(),
         ));
     }
@@ -425,18 +421,13 @@ fn resolve(
         }
         None => id.name.clone(),
     };
-    let apply = ApplyOptions {
-        name_prefix,
-        limits: request.limits(),
-        max_changes,
-        mode,
-    };
     Ok(Some(TableSpec {
         name,
         id,
-        cloud,
-        request,
-        apply,
+        cloud: resolved.cloud,
+        apply: resolved.apply(),
+        notes: resolved.notes.clone(),
+        request: resolved.request,
     }))
 }
 

@@ -652,7 +652,7 @@ fn operation_timeout_bounds_a_write_its_polls_and_its_retries() {
         report["error"]
             .as_str()
             .unwrap()
-            .contains("(--operation-timeout)"),
+            .contains("(the operation timeout)"),
         "{report}"
     );
     assert_eq!(report["notApplied"].as_array().unwrap().len(), CHANGE);

@@ -162,3 +162,52 @@ fn plan_flags_beside_config_are_refused() {
     ])
     .fails_with("--format az writes one table's script");
 }
+
+/// `budget` is a key of its own: without slack it is refused where it was written, and
+/// `max_routes` with slack (its old spelling) is read as the budget with a note, said once
+/// for `[defaults]`.
+#[test]
+fn budget_is_a_key_and_the_old_spelling_is_noted() {
+    let table =
+        |extra: &str| format!("[[table]]\nid = \"{ID_A}\"\nregion = \"westeurope\"\n{extra}");
+    refused(
+        &table("budget = 3\n"),
+        &[],
+        "table 1 budget: a budget trades slack for routes",
+    );
+    refused(
+        &format!(
+            "[defaults]\nbudget = 0\nallow_any_slack = true\n{}",
+            table("")
+        ),
+        &[],
+        "[defaults] budget: 0 is out of range (1 to 100000)",
+    );
+    // A table of each spelling: both fail at the server, after the options were read and noted.
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("tagroute.toml");
+    let text = format!(
+        "[defaults]\nallow_any_slack = true\nmax_routes = 3\n{}\n[[table]]\nid = \"{ID_B}\"\nregion = \"westeurope\"\n",
+        table("")
+    );
+    std::fs::write(&path, text).unwrap();
+    let arm = Server::start(|_, _| Reply::status(404));
+    let ex = example();
+    let run = tagroute_with(
+        &[
+            "diff",
+            "--config",
+            path.to_str().unwrap(),
+            "--file",
+            &ex,
+            "--arm-endpoint",
+            &arm.base,
+            "--retries",
+            "0",
+        ],
+        None,
+        &[("AZURE_ACCESS_TOKEN", "t")],
+    );
+    let note = "[defaults]: max_routes = 3 with slack is read as budget = 3, its old spelling";
+    assert_eq!(run.stderr.matches(note).count(), 1, "{}", run.stderr);
+}

@@ -350,3 +350,26 @@ fn diff_takes_the_default_hop_from_the_table_and_owns_exception_routes() {
         plan["routes"].as_array().unwrap().len()
     );
 }
+
+/// `--budget` is the budget; `--max-routes` with slack, its old spelling, plans the same with a
+/// note; a budget without slack is refused; with both, the table's limit bounds the budget.
+#[test]
+fn budget_is_its_own_flag_and_the_old_spelling_works() {
+    let ex = example();
+    let base = ["plan", "-f", &ex, "-r", "westeurope", "--format", "json"];
+    let with = |extra: &[&str]| tagroute(&[&base[..], extra].concat());
+    let budget = with(&["--allow-any-slack", "--budget", "2"]).status(0);
+    assert!(budget.json()["summary"]["routes"].as_u64().unwrap() <= 2);
+    assert!(!budget.stderr.contains("old spelling"), "{}", budget.stderr);
+    let old = with(&["--allow-any-slack", "--max-routes", "2"]).status(0);
+    assert_eq!(old.stdout, budget.stdout);
+    assert!(
+        old.stderr
+            .contains("--max-routes 2 with slack is read as --budget 2, its old spelling"),
+        "{}",
+        old.stderr
+    );
+    with(&["--budget", "2"]).fails_with("--budget trades slack for routes");
+    let both = with(&["--allow-any-slack", "--budget", "5", "--max-routes", "2"]).status(0);
+    assert_eq!(both.stdout, budget.stdout, "the smaller bound wins");
+}
