@@ -1,11 +1,12 @@
 //! `tagroute apply`: make a live route table's managed routes equal to the plan.
 
 use tagroute::arm::{self, ApplyReport};
-use tagroute::emit;
+use tagroute::emit::{self, Target};
+use tagroute::fleet::run::{Action, TableStatus};
+use tagroute::source::Wanted;
 
 use crate::args::{PlanSelection, Source};
 use crate::live::{LiveArgs, WriteArgs};
-use crate::net::block_on;
 use crate::output::{Diag, Status, deliver};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
@@ -80,18 +81,38 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         anyhow::bail!("apply needs --route-table-id");
     };
     let options = args.selection.resolve(Some(&args.writing), diag)?;
-    let snapshot = args.source.load(diag)?;
-    let cloud = args.source.live_cloud(&snapshot)?;
-    let mut client = args.live.client(&args.source.net, cloud)?;
-    let live = block_on(client.read(&id))??;
-    let compared = crate::plan::compare(&snapshot, &options.request, &live.table, diag)?;
-    let (plan, d) = (compared.planned.plan, compared.diff);
+    let max_changes = options.max_changes;
+    // The live table is a fleet of one; without --yes, it is only compared.
+    let target = Target {
+        resource_group: Some(id.resource_group.clone()),
+        route_table: Some(id.name.clone()),
+    };
+    let one = crate::fleet::one(
+        args.source.cloud,
+        args.source.file.as_deref(),
+        Some(id),
+        None,
+        options,
+        target,
+    )?;
+    let action = if args.yes {
+        Action::Apply
+    } else {
+        Action::Diff
+    };
+    let net = &args.source.net;
+    let wanted = Wanted::MaxAge(net.max_age);
+    let mut table = crate::fleet::run_one(one, &args.live, net, wanted, &action, diag)?;
+    let Some(compared) = table.compared.take() else {
+        return Err(crate::fleet::failure(&mut table));
+    };
+    let (plan, d) = *compared;
     if !args.yes {
         let count = d.writes();
-        if count > args.writing.max_changes {
+        if count > max_changes {
             diag.warn(format!(
-                "the change has {count} writes, more than --max-changes {}: --yes would refuse it",
-                args.writing.max_changes
+                "the change has {count} writes, more than --max-changes {max_changes}: --yes \
+                 would refuse it"
             ));
         }
         let text = match args.format {
@@ -108,16 +129,15 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             Status::Differences
         });
     }
-    let opts = options.apply();
-    let report = block_on(arm::apply(
-        &mut client,
-        &id,
-        &plan,
-        &snapshot,
-        live,
-        d,
-        &opts,
-    ))??;
+    let report = match (table.applied.take(), table.status) {
+        (Some(report), _) => report,
+        // Nothing to change: the table as read is the plan's.
+        (None, TableStatus::Unchanged) => ApplyReport {
+            verified: true,
+            ..ApplyReport::default()
+        },
+        (None, _) => return Err(crate::fleet::failure(&mut table)),
+    };
     let text = match args.format {
         Format::Json => {
             let mut t = serde_json::to_string_pretty(&report)?;

@@ -65,21 +65,6 @@ impl Source {
         warn_next_link(&s, diag);
         Ok(s)
     }
-
-    /// The cloud the user named, whose Resource Manager receives the token: --cloud, else
-    /// Public. Never the file's own `cloud` field: a file from outside does not choose where a
-    /// token goes; a file of another cloud is refused instead.
-    pub fn live_cloud(&self, snapshot: &Snapshot) -> anyhow::Result<snapshot::Cloud> {
-        let cloud = self.cloud.unwrap_or(snapshot::Cloud::Public);
-        anyhow::ensure!(
-            snapshot.cloud == cloud,
-            "{} is a {} file, but the route table is reached through the {cloud} Resource \
-             Manager; name the file's cloud with --cloud",
-            snapshot.source,
-            snapshot.cloud
-        );
-        Ok(cloud)
-    }
 }
 
 fn warn_next_link(s: &Snapshot, diag: &crate::output::Diag) {

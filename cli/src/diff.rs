@@ -1,11 +1,11 @@
 //! `tagroute diff`: what it takes to turn an existing route table into the plan.
 
 use tagroute::emit::{self, Target};
-use tagroute::routes;
+use tagroute::fleet::run::Action;
+use tagroute::source::Wanted;
 
 use crate::args::{OutputFile, PlanSelection, Source};
 use crate::output::{Diag, Status, deliver};
-use crate::plan::compare;
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
 pub const ABOUT: &str = "Compare the plan with a route table's routes: routes to add, update and \
@@ -88,23 +88,27 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     if args.source.is_stdin() && args.existing.as_deref() == Some("-") {
         anyhow::bail!("--file and --existing cannot both read stdin");
     }
-    let request = args.selection.request(false, diag)?;
-    let snapshot = args.source.load(diag)?;
-    let table = match (&args.existing, &args.live.route_table_id) {
-        (Some(path), _) => routes::load(path)?,
-        (None, Some(id)) => {
-            let cloud = args.source.live_cloud(&snapshot)?;
-            let mut client = args.live.client(&args.source.net, cloud)?;
-            crate::net::block_on(client.read(id))??.table
-        }
-        (None, None) => anyhow::bail!("pass --existing or --route-table-id"),
-    };
-    let compared = compare(&snapshot, &request, &table, diag)?;
-    let (plan, d) = (compared.planned.plan, compared.diff);
     let target = Target {
-        resource_group: args.resource_group,
-        route_table: args.route_table,
+        resource_group: args.resource_group.clone(),
+        route_table: args.route_table.clone(),
     };
+    // One table, live or a file of its routes, is a fleet of one.
+    let one = crate::fleet::one(
+        args.source.cloud,
+        args.source.file.as_deref(),
+        args.live.route_table_id.clone(),
+        args.existing.clone(),
+        args.selection.resolve(None, diag)?,
+        target.clone(),
+    )?;
+    let net = &args.source.net;
+    let wanted = Wanted::MaxAge(net.max_age);
+    let action = Action::Diff;
+    let mut table = crate::fleet::run_one(one, &args.live, net, wanted, &action, diag)?;
+    let Some(compared) = table.compared.take() else {
+        return Err(crate::fleet::failure(&mut table));
+    };
+    let (plan, d) = *compared;
     let title = format!("tagroute: {}", emit::provenance(&plan));
     let text = match args.format {
         Format::Table => emit::diff::table(&d),

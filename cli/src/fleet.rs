@@ -107,22 +107,91 @@ pub fn tables(
     Ok(specs)
 }
 
-/// Each cloud's file, got once: `--file` for its own cloud, else the cache as `wanted` asks;
-/// every table's region checked against it (see `tagroute::fleet::files`).
-pub fn files(
-    specs: &[TableSpec],
+/// A one-table run's table as a fleet of one: the live table (`--route-table-id`), else the
+/// routes of `existing`, else none; its options from the flags; and the file `--file` gives.
+/// Its cloud is the one named, else Public for a live table (a file never chooses where the
+/// token goes), else the file's own.
+pub fn one(
+    named: Option<Cloud>,
     file: Option<&str>,
+    id: Option<tagroute::arm::RouteTableId>,
+    existing: Option<String>,
+    mut options: tagroute::options::Resolved,
+    target: tagroute::emit::Target,
+) -> anyhow::Result<(Vec<TableSpec>, Option<CloudFile>)> {
+    let given = given(file)?;
+    options.cloud = match (named, &id, &given) {
+        (Some(cloud), _, _) => cloud,
+        (None, Some(_), _) => Cloud::Public,
+        (None, None, Some(g)) => g.snapshot.cloud,
+        (None, None, None) => anyhow::bail!("pass --file or --cloud"),
+    };
+    if let Some(g) = given.as_ref().filter(|g| g.snapshot.cloud != options.cloud) {
+        let (name, found, cloud) = (g.source.name(), g.snapshot.cloud, options.cloud);
+        match (named, id) {
+            (None, Some(_)) => anyhow::bail!(
+                "{name} is a {found} file, but the route table is reached through the {cloud} \
+                 Resource Manager; name the file's cloud with --cloud"
+            ),
+            _ => anyhow::bail!("{name} is a {found} file, not {cloud} (--cloud)"),
+        }
+    }
+    let spec = TableSpec::one(id, existing, options, target);
+    Ok((vec![spec], given))
+}
+
+/// Runs `action` on a fleet of one (`one`) with the file of its cloud as `wanted` asks, and
+/// gives back its table's report, whose plan and diff are kept.
+pub fn run_one(
+    (specs, given): (Vec<TableSpec>, Option<CloudFile>),
+    live: &LiveArgs,
     net: &NetArgs,
     wanted: Wanted,
+    action: &Action<'_>,
     diag: &Diag,
-) -> anyhow::Result<BTreeMap<Cloud, CloudFile>> {
-    let given = match file {
+) -> anyhow::Result<tagroute::fleet::run::TableReport> {
+    let files = files(&specs, given, net, wanted, diag)?;
+    let clients = clients(&specs, live, net)?;
+    let report = run(&specs, &files, &clients, 1, true, action)?;
+    for w in &report.warnings {
+        diag.warn(w);
+    }
+    let table = report.tables.into_iter().next().expect("a fleet of one");
+    diag.tell(&table.notices);
+    Ok(table)
+}
+
+/// A failed table's error as a one-table run's: worded as the command line words it.
+pub fn failure(table: &mut tagroute::fleet::run::TableReport) -> anyhow::Error {
+    match table.failure.take() {
+        Some(e) => match e.downcast::<tagroute::request::RequestError>() {
+            Ok(e) => crate::plan::in_words(*e),
+            Err(e) => anyhow::Error::new(crate::words::Boxed(e)),
+        },
+        None => anyhow::anyhow!("{}", table.error.as_deref().unwrap_or("failed")),
+    }
+}
+
+/// The file `--file` names, read and parsed.
+pub fn given(file: Option<&str>) -> anyhow::Result<Option<CloudFile>> {
+    Ok(match file {
         Some(f) => {
             let (bytes, source) = source::local::given(f)?;
             Some(CloudFile::parse(bytes, source)?)
         }
         None => None,
-    };
+    })
+}
+
+/// Each cloud's file, got once: `given` (`--file`) for its own cloud, else the cache as
+/// `wanted` asks; every table's region checked against it (see `tagroute::fleet::files`).
+pub fn files(
+    specs: &[TableSpec],
+    given: Option<CloudFile>,
+    net: &NetArgs,
+    wanted: Wanted,
+    diag: &Diag,
+) -> anyhow::Result<BTreeMap<Cloud, CloudFile>> {
     let given_name = given
         .as_ref()
         .map(|g| (g.source.name().to_owned(), g.snapshot.cloud));
@@ -139,14 +208,14 @@ pub fn files(
     Ok(files)
 }
 
-/// One client per cloud of the run.
+/// One client per cloud of the run's live tables.
 pub fn clients(
     specs: &[TableSpec],
     live: &LiveArgs,
     net: &NetArgs,
 ) -> anyhow::Result<BTreeMap<Cloud, ArmClient>> {
     let mut clients = BTreeMap::new();
-    for spec in specs {
+    for spec in specs.iter().filter(|s| s.id.is_some()) {
         if let std::collections::btree_map::Entry::Vacant(e) = clients.entry(spec.cloud) {
             e.insert(live.client(net, spec.cloud)?);
         }
@@ -168,9 +237,9 @@ pub fn change(
     let net = &source.net;
     let specs = tables(args, path, source.cloud, diag)?;
     let wanted = Wanted::MaxAge(net.max_age);
-    let files = files(&specs, source.file.as_deref(), net, wanted, diag)?;
+    let files = files(&specs, given(source.file.as_deref())?, net, wanted, diag)?;
     let clients = clients(&specs, live, net)?;
-    let report = run(&specs, &files, &clients, args.jobs, &action)?;
+    let report = run(&specs, &files, &clients, args.jobs, false, &action)?;
     finish(&report, format, false, diag)
 }
 
@@ -180,6 +249,7 @@ pub fn run(
     files: &BTreeMap<Cloud, CloudFile>,
     clients: &BTreeMap<Cloud, ArmClient>,
     jobs: usize,
+    keep: bool,
     action: &Action<'_>,
 ) -> anyhow::Result<Report> {
     let fleet = Fleet {
@@ -187,6 +257,7 @@ pub fn run(
         files,
         clients,
         jobs,
+        keep,
     };
     block_on(run::run(fleet, action))
 }

@@ -2,7 +2,7 @@
 
 use tagroute::emit::{self, PlanFormat, Target};
 use tagroute::plan::{Plan, PlanError};
-use tagroute::request::{Compared, PlanRequest, RequestError, plan_and_diff, plan_request};
+use tagroute::request::{PlanRequest, RequestError, plan_request};
 use tagroute::snapshot::Snapshot;
 
 use crate::args::{OutputFile, PlanSelection, Source};
@@ -56,19 +56,6 @@ pub fn make_plan(
     let planned = plan_request(snapshot, request, table).map_err(in_words)?;
     diag.tell(&planned.notices);
     Ok(planned.plan)
-}
-
-/// [`make_plan`] for a table, and the diff that brings the table to the plan
-/// ([`plan_and_diff`]), with its warnings printed.
-pub fn compare(
-    snapshot: &Snapshot,
-    request: &PlanRequest,
-    table: &tagroute::routes::RouteTable,
-    diag: &Diag,
-) -> anyhow::Result<Compared> {
-    let compared = plan_and_diff(snapshot, request, table).map_err(in_words)?;
-    diag.tell(&compared.planned.notices);
-    Ok(compared)
 }
 
 /// A request's error, a planning error in the words of the command line.

@@ -6,10 +6,11 @@ use std::time::Duration;
 use anyhow::Context;
 use reqwest::Url;
 use tagroute::emit::{PlanFormat, Target};
+use tagroute::fleet::config::TableSpec;
+use tagroute::fleet::run::TableStatus;
 use tagroute::refresh::message::MessageFormat;
-use tagroute::refresh::{self, job};
-use tagroute::snapshot::{self, Cloud};
-use tagroute::source::{self, Provenance, Wanted};
+use tagroute::snapshot::Cloud;
+use tagroute::source::Wanted;
 use tagroute::state;
 
 use crate::args::PlanSelection;
@@ -38,14 +39,16 @@ Examples:
       /subscriptions/SUB/resourceGroups/rg-net/providers/Microsoft.Network/routeTables/rt-aml
   tagroute refresh --config tagroute.toml --state-dir /var/lib/tagroute --apply --jobs 8
 
-State directory: DIR/current links to the newest complete run: snapshot.json, plan.json,
+State directory: one table is a fleet of one, kept as a fleet's is. Each cloud's file is kept
+once in DIR/files/; each table's runs in DIR/tables/<name>/ (<name>: the live table's name, or
+default without one), whose current links to its newest complete run: snapshot.json, plan.json,
 plan.<ext> (--format), drift.json and drift.md (from the second run on), diff.json and diff.sh
-(with --existing), summary.json.
+(with a table), summary.json; DIR/current links to the run's report.json (a line per table: its
+changes, what was applied or failed). A state directory of an older one-table refresh is taken
+over by its table's first run, with its rollback guard, last file and waiting notifications.
 
-With --config: one lock and one state directory for the fleet. Each cloud's file is got once and
-kept once in DIR/files/; each table's runs are recorded as above in DIR/tables/<name>/; DIR/current
-links to the run's report.json (a line per table: its changes, what was applied or failed). A
-table that fails does not stop the others; the run exits 2 and the report says why.
+With --config: every table of the fleet file, under one lock. A table that fails does not stop
+the others; the run exits 2 and the report says why.
 
 Exit status: 0 the selected tags did not change, 1 routes must change (with --apply: were
 changed and verified), 2 error (the previous state is then left as it was; a failed webhook or a
@@ -136,23 +139,104 @@ enum SummaryFormat {
     Markdown,
 }
 
-/// The newest file's bytes and where they came from.
-fn get_file(args: &Args, cloud: Cloud, diag: &Diag) -> anyhow::Result<(Vec<u8>, Provenance)> {
-    match &args.file {
-        Some(f) => Ok(source::local::given(f)?),
-        None => args.net.cached_bytes(cloud, Wanted::Newest, diag),
-    }
-}
-
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
+    use crate::fleet::{self, ReportFormat};
+    use tagroute::fleet::run::{Action, RefreshAction};
     // A webhook that could never be called is an error before anything is done.
     if let Some(url) = &args.webhook {
         tagroute::secret::register_url(url);
         tagroute::http::check_url(url).context("--webhook")?;
     }
-    if let Some(path) = &args.fleet.config {
-        return run_fleet(&args, path, diag);
+    // The tables: the fleet file's, or this one (a fleet of one), and the file --file gives.
+    let (specs, given) = match &args.fleet.config {
+        Some(path) => (
+            fleet::tables(&args.fleet, path, args.cloud, diag)?,
+            fleet::given(args.file.as_deref())?,
+        ),
+        None => one_table(&args, diag)?,
+    };
+    let one = args.fleet.config.is_none();
+    let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
+    tagroute::fleet::legacy::Legacy::check(&args.state_dir, &specs)?;
+    let files = fleet::files(&specs, given, &args.net, Wanted::Newest, diag)?;
+    let clients = fleet::clients(&specs, &args.live, &args.net)?;
+    let action = Action::Refresh(RefreshAction {
+        state_dir: &args.state_dir,
+        apply: args.apply,
+        rendering: args.format,
+        notify: args.webhook.is_some(),
+    });
+    let mut report = fleet::run(&specs, &files, &clients, args.fleet.jobs, false, &action)?;
+    // A one-table run whose table recorded nothing fails with its table's error.
+    let failure = match &mut report.tables[..] {
+        [table] if one && table.summary.is_none() => Some(fleet::failure(table)),
+        _ => None,
+    };
+    let notify = args.webhook.is_some();
+    // A run that cannot be recorded still tells what its tables did and were told.
+    let (run, unrecorded) = match tagroute::fleet::run::record(&args.state_dir, &report, notify) {
+        Ok(run) => (Some(run), None),
+        Err(e) if one => (None, Some(e)),
+        Err(e) => return Err(e.into()),
+    };
+    let pending = tagroute::fleet::run::pending(&report, run.as_ref());
+    let mut undelivered = Vec::new();
+    for w in run.iter().flat_map(|r| &r.set_aside) {
+        diag.warn(w);
     }
+    match &args.webhook {
+        Some(url) if !pending.is_empty() => {
+            let http = args.net.http()?;
+            let (failed, set_aside) = block_on(tagroute::fleet::run::notify(
+                &http,
+                url,
+                args.webhook_format,
+                &pending,
+            ))?;
+            for w in &set_aside {
+                diag.warn(w);
+            }
+            undelivered = failed;
+        }
+        None if !pending.is_empty() => diag.warn(format!(
+            "{} webhook notifications wait in the state for a run with --webhook",
+            pending.iter().map(|p| p.list.len()).sum::<usize>()
+        )),
+        _ => {}
+    }
+    if one {
+        return finish_one(
+            &args,
+            &report,
+            failure,
+            unrecorded,
+            &pending,
+            undelivered,
+            diag,
+        );
+    }
+    for (what, e) in &undelivered {
+        diag.warn(format!("{what}: {}", tagroute::text::chain(e)));
+    }
+    let format = match args.summary_format {
+        SummaryFormat::Text => ReportFormat::Table,
+        SummaryFormat::Json => ReportFormat::Json,
+        SummaryFormat::Markdown => ReportFormat::Markdown,
+    };
+    let status = fleet::finish(&report, format, true, diag)?;
+    Ok(if undelivered.is_empty() {
+        status
+    } else {
+        Status::Error
+    })
+}
+
+/// A one-table run's table, from its flags, and the file --file gives (whose cloud is the
+/// table's when no --cloud or live table names one).
+fn one_table(
+    args: &Args,
+    diag: &Diag,
+) -> anyhow::Result<(Vec<TableSpec>, Option<tagroute::fleet::run::CloudFile>)> {
     if args.cloud.is_none() && args.file.is_none() {
         anyhow::bail!("refresh needs --cloud or --file (or --config)");
     }
@@ -164,134 +248,95 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             "--summary-format markdown is a fleet's report (--config); one run's is text or json"
         );
     }
-    let options = args.selection.resolve(Some(&args.writing), diag)?;
-    let apply_opts = options.apply();
-    let request = options.request;
-    let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
+    let mut options = args.selection.resolve(Some(&args.writing), diag)?;
+    let given = crate::fleet::given(args.file.as_deref())?;
+    let id = args.live.route_table_id.clone();
     // The cloud named, else (with --file) the file's own, as other commands take it; but a
     // file never chooses where the token goes: with a live table it is Public unless named.
-    let (bytes, source_info) = match (args.cloud, &args.file) {
-        (Some(cloud), _) => get_file(&args, cloud, diag)?,
-        (None, Some(f)) => source::local::given(f)?,
-        (None, None) => unreachable!("refused above"),
+    options.cloud = match (args.cloud, &id, &given) {
+        (Some(cloud), _, _) => cloud,
+        (None, Some(_), _) => Cloud::Public,
+        (None, None, Some(g)) => g.snapshot.cloud,
+        (None, None, None) => unreachable!("refused above"),
     };
-    let snapshot = snapshot::parse(source_info.name(), &bytes)?;
-    let cloud = match (args.cloud, &args.live.route_table_id) {
-        (Some(cloud), _) => cloud,
-        (None, Some(_)) => Cloud::Public,
-        (None, None) => snapshot.cloud,
+    if let Some(g) = given.as_ref().filter(|g| g.snapshot.cloud != options.cloud) {
+        anyhow::bail!(
+            "{} is a {} file, not {}",
+            g.source.name(),
+            g.snapshot.cloud,
+            options.cloud
+        );
+    }
+    let target = Target {
+        resource_group: args.resource_group.clone(),
+        route_table: args.route_table.clone(),
     };
-    let id = args.live.route_table_id.clone();
-    let mut client = match &id {
-        Some(_) => Some(args.live.client(&args.net, cloud)?),
-        None => None,
+    let spec = TableSpec::one(id, args.existing.clone(), options, target);
+    Ok((vec![spec], given))
+}
+
+/// What a one-table run prints: its summary (a line or JSON) on stdout whatever failed after
+/// the table was changed, then the error, if any, and the exit status.
+fn finish_one(
+    args: &Args,
+    report: &tagroute::fleet::run::Report,
+    failure: Option<anyhow::Error>,
+    unrecorded: Option<tagroute::refresh::RefreshError>,
+    pending: &[tagroute::fleet::run::Pending<'_>],
+    undelivered: Vec<(String, tagroute::refresh::NotifyError)>,
+    diag: &Diag,
+) -> anyhow::Result<Status> {
+    for w in &report.warnings {
+        diag.warn(w);
+    }
+    let table = &report.tables[0];
+    diag.tell(&table.notices);
+    // The table's run recorded nothing: its error is the run's.
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let Some(summary) = &table.summary else {
+        anyhow::bail!("{}", table.error.as_deref().unwrap_or("failed"));
     };
-    let live = match (&id, client.as_mut()) {
-        (Some(id), Some(client)) => Some(job::Live {
-            client,
-            id,
-            apply: args.apply.then_some(&apply_opts),
-        }),
-        _ => None,
-    };
-    let job = job::Job {
-        state_dir: &args.state_dir,
-        cloud,
-        request: &request,
-        existing: args.existing.as_deref(),
-        rendering: args.format,
-        target: Target {
-            resource_group: args.resource_group.clone(),
-            route_table: args.route_table.clone(),
-        },
-        notify: args.webhook.is_some(),
-    };
-    let file = job::NewFile {
-        bytes: &bytes,
-        snapshot: &snapshot,
-        source: source_info,
-        stored: None,
-    };
-    let outcome = block_on(job::run(job, file, live))?.map_err(|e| match e {
-        job::JobError::Request(e) => crate::plan::in_words(e),
-        job::JobError::Refresh(refresh::RefreshError::Drift(d)) => crate::drift::in_flags(d),
-        other => other.into(),
-    })?;
-    diag.tell(&outcome.notices);
-    let summary = outcome.summary();
     let text = match args.summary_format {
         SummaryFormat::Json => {
             let mut text = serde_json::to_string_pretty(summary)?;
             text.push('\n');
             text
         }
-        // Markdown is refused before the run.
-        SummaryFormat::Text | SummaryFormat::Markdown => outcome.summary_line(),
+        SummaryFormat::Text | SummaryFormat::Markdown => table.line.clone().unwrap_or_default(),
     };
-    // The webhook is told whether or not the state could be written: without a state, this
-    // run's notification is sent as it is and cannot be kept for the next run.
-    let (generation, pending) = match &outcome.recorded {
-        Ok(r) => {
-            for w in &r.set_aside {
-                diag.warn(w);
-            }
-            (Some(r.generation.as_path()), r.pending.as_slice())
-        }
-        Err(u) => (None, u.pending.as_slice()),
-    };
-    let mut undelivered = None;
-    match &args.webhook {
-        Some(url) if !pending.is_empty() => {
-            let http = args.net.http()?;
-            let delivery = block_on(refresh::notify(
-                &http,
-                url,
-                generation,
-                pending,
-                args.webhook_format,
-            ))?;
-            for w in &delivery.set_aside {
-                diag.warn(w);
-            }
-            undelivered = delivery.failed;
-        }
-        None if !pending.is_empty() && generation.is_some() => diag.warn(format!(
-            "{} webhook notifications wait in the state for a run with --webhook",
-            pending.len()
-        )),
-        _ => {}
-    }
-    // What the run did is on stdout whatever failed after it.
     deliver(&text, None)?;
-    if let Err(u) = &outcome.recorded {
-        let writes = outcome.writes_line().map_or_else(
-            || "nothing was written to the route table".to_owned(),
-            |w| format!("{w}; the next run reports them as changes no run recorded"),
-        );
-        let webhook = match (&args.webhook, &undelivered) {
-            (Some(_), Some(e)) => format!("; {}", tagroute::text::chain(e)),
-            (Some(_), None) if !pending.is_empty() => "; the webhook was told".to_owned(),
-            _ => String::new(),
+    let told = !pending.is_empty() && args.webhook.is_some();
+    let undelivered = undelivered.into_iter().next().map(|(_, e)| e);
+    if table.recorded.is_none() {
+        // The table's state could not be written: its error names the writes made.
+        let error = table.error.as_deref().unwrap_or_default();
+        let webhook = match &undelivered {
+            Some(e) => format!("; {}", tagroute::text::chain(e)),
+            None if told => "; the webhook was told".to_owned(),
+            None => String::new(),
         };
-        anyhow::bail!(
-            "the state could not be written to {}: {}; {writes}{webhook}",
-            args.state_dir.display(),
-            tagroute::text::chain(&u.error)
-        );
+        anyhow::bail!("{error}{webhook}");
+    }
+    if let Some(e) = unrecorded {
+        return Err(e.into());
     }
     if let Some(e) = undelivered {
         return Err(e.into());
     }
-    if let Some(report) = &outcome.applied {
-        crate::apply::tell(report, diag);
-        if report.error.is_some() || !report.verified {
+    if let Some(applied) = &table.applied {
+        crate::apply::tell(applied, diag);
+        if table.status == TableStatus::Failed {
             diag.warn(format!(
                 "the change was not fully applied ({} of {} writes); the state in {} records what \
                  was",
-                report.applied.len(),
-                report.applied.len() + report.not_applied.len() + report.unknown.len(),
-                generation
-                    .map(|g| g.display().to_string())
+                applied.applied.len(),
+                applied.applied.len() + applied.not_applied.len() + applied.unknown.len(),
+                table
+                    .recorded
+                    .as_ref()
+                    .map(|r| r.generation.display().to_string())
                     .unwrap_or_default()
             ));
             return Ok(Status::Error);
@@ -302,56 +347,4 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     } else {
         Status::Ok
     })
-}
-
-/// `refresh --config`: every table of the fleet file, under one lock.
-fn run_fleet(args: &Args, path: &std::path::Path, diag: &Diag) -> anyhow::Result<Status> {
-    use crate::fleet::{self, ReportFormat};
-    use tagroute::fleet::run::{Action, RefreshAction};
-    let specs = fleet::tables(&args.fleet, path, args.cloud, diag)?;
-    let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
-    let file = args.file.as_deref();
-    let files = fleet::files(&specs, file, &args.net, Wanted::Newest, diag)?;
-    let clients = fleet::clients(&specs, &args.live, &args.net)?;
-    let action = Action::Refresh(RefreshAction {
-        state_dir: &args.state_dir,
-        apply: args.apply,
-        rendering: args.format,
-        notify: args.webhook.is_some(),
-    });
-    let report = fleet::run(&specs, &files, &clients, args.fleet.jobs, &action)?;
-    let notify = args.webhook.is_some();
-    let run = tagroute::fleet::run::record(&args.state_dir, &report, notify)?;
-    let pending = tagroute::fleet::run::pending(&report, &run);
-    let mut undelivered = false;
-    match &args.webhook {
-        Some(url) if !pending.is_empty() => {
-            let http = args.net.http()?;
-            let (failed, set_aside) = block_on(tagroute::fleet::run::notify(
-                &http,
-                url,
-                args.webhook_format,
-                &pending,
-            ))?;
-            for w in set_aside.iter().chain(&run.set_aside) {
-                diag.warn(w);
-            }
-            for (what, e) in &failed {
-                diag.warn(format!("{what}: {}", tagroute::text::chain(e)));
-            }
-            undelivered = !failed.is_empty();
-        }
-        None if !pending.is_empty() => diag.warn(format!(
-            "{} webhook notifications wait in the state for a run with --webhook",
-            pending.iter().map(|p| p.list.len()).sum::<usize>()
-        )),
-        _ => {}
-    }
-    let format = match args.summary_format {
-        SummaryFormat::Text => ReportFormat::Table,
-        SummaryFormat::Json => ReportFormat::Json,
-        SummaryFormat::Markdown => ReportFormat::Markdown,
-    };
-    let status = fleet::finish(&report, format, true, diag)?;
-    Ok(if undelivered { Status::Error } else { status })
 }

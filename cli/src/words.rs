@@ -7,8 +7,28 @@ use tagroute::diff::DiffError;
 use tagroute::discover::DiscoverError;
 use tagroute::request::RequestError;
 
+/// An error a table of a fleet gave, boxed: printed as itself, its type still looked into for
+/// the flag.
+#[derive(Debug)]
+pub struct Boxed(pub Box<dyn std::error::Error + Send + Sync>);
+
+impl std::fmt::Display for Boxed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Boxed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
 /// The flag that sets what `err` (or one of its causes) is about, when it is one.
 fn flag(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    if let Some(Boxed(inner)) = err.downcast_ref::<Boxed>() {
+        return flag(&**inner);
+    }
     if let Some(e) = err.downcast_ref::<ArmError>() {
         return match e {
             ArmError::Timeout { .. } => Some("--operation-timeout".into()),
@@ -61,6 +81,15 @@ mod tests {
             error_line(&e),
             "reading the table: GET x: not finished after 3 s (the operation timeout) \
              (--operation-timeout)"
+        );
+        // As a fleet's table gives it: boxed.
+        let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(ArmError::TooLarge {
+            what: "GET x".into(),
+            limit: 10,
+        });
+        assert_eq!(
+            error_line(&anyhow::Error::new(Boxed(boxed))),
+            "GET x: the answer is larger than the 10 byte limit (--max-bytes)"
         );
         let plain = anyhow::anyhow!("no such file");
         assert_eq!(error_line(&plain), "no such file");

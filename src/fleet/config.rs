@@ -12,6 +12,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::arm::{ApplyOptions, RouteTableId, WriteMode};
+use crate::emit::Target;
 use crate::options::{self, Note, TableOptions};
 use crate::plan::Strategy;
 use crate::request::{PlanRequest, parse_default_next_hop};
@@ -61,12 +62,19 @@ struct File {
     table: Vec<Entry>,
 }
 
-/// One route table of the fleet, every option resolved.
+/// One route table of the fleet, every option resolved. A one-table run is a fleet of one such
+/// table ([`TableSpec::one`]), which may also be a file of routes or no table at all.
 #[derive(Clone, Debug)]
 pub struct TableSpec {
-    /// Its name in reports and for `--table`.
+    /// Its name in reports, for `--table`, and its state's directory under `tables/`.
     pub name: String,
-    pub id: RouteTableId,
+    /// The live table, read (and with apply, written) through Resource Manager. Every table of
+    /// a fleet file has one.
+    pub id: Option<RouteTableId>,
+    /// A file of the table's routes to diff against, when no live table is read.
+    pub existing: Option<String>,
+    /// Where a rendering of its plan puts the routes (resource group, route table).
+    pub target: Target,
     pub cloud: Cloud,
     /// What to plan for it.
     pub request: PlanRequest,
@@ -258,14 +266,14 @@ pub fn parse(
         else {
             return Err(invalid(place("id"), MISSING_ID.into()));
         };
-        let id_key = spec.id.to_string().to_ascii_lowercase();
+        let id_key = spec.shown().to_ascii_lowercase();
         if let Some((first, first_name)) = by_id.insert(id_key, (number, spec.name.clone())) {
             return Err(invalid(
                 place("id"),
                 format!(
                     "{} ({}) is the same route table as table {first} ({})",
                     crate::text::quoted(&spec.name),
-                    spec.id,
+                    spec.shown(),
                     crate::text::quoted(&first_name)
                 ),
             ));
@@ -423,7 +431,12 @@ fn resolve(
     };
     Ok(Some(TableSpec {
         name,
-        id,
+        target: Target {
+            resource_group: Some(id.resource_group.clone()),
+            route_table: Some(id.name.clone()),
+        },
+        id: Some(id),
+        existing: None,
         cloud: resolved.cloud,
         apply: resolved.apply(),
         notes: resolved.notes.clone(),
@@ -431,7 +444,43 @@ fn resolve(
     }))
 }
 
+/// The name of a one-table run's table when it has no live table.
+pub const ONE_TABLE: &str = "default";
+
 impl TableSpec {
+    /// One table with its options resolved ([`options::resolve`]): the live table `id`, else
+    /// the routes of `existing`, else none (a plan recorded alone). Its name is the live table's
+    /// name, else [`ONE_TABLE`].
+    pub fn one(
+        id: Option<RouteTableId>,
+        existing: Option<String>,
+        options: options::Resolved,
+        target: Target,
+    ) -> TableSpec {
+        TableSpec {
+            name: id
+                .as_ref()
+                .map_or(ONE_TABLE, |id| id.name.as_str())
+                .to_owned(),
+            id,
+            existing,
+            target,
+            cloud: options.cloud,
+            apply: options.apply(),
+            notes: options.notes.clone(),
+            request: options.request,
+        }
+    }
+
+    /// The table as the report names it: its id, its file of routes, or nothing.
+    pub fn shown(&self) -> String {
+        match (&self.id, &self.existing) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(path)) => path.clone(),
+            (None, None) => String::new(),
+        }
+    }
+
     /// Checks what needs the cloud's file: the region is one of its regions.
     pub fn check_against(&self, snapshot: &Snapshot) -> Result<(), select::SelectError> {
         if let Some(region) = &self.request.region {

@@ -4,5 +4,6 @@
 
 pub mod config;
 pub mod files;
+pub mod legacy;
 pub mod report;
 pub mod run;

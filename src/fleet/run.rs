@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use super::config::TableSpec;
 pub use super::files::CloudFile;
-use crate::arm::{ApplyError, ApplyReport, ArmClient};
+use super::legacy::Legacy;
+use crate::arm::{ApplyReport, ArmClient};
 use crate::diff::DiffSummary;
 use crate::emit::PlanFormat;
 use crate::refresh::{Notification, job};
@@ -52,6 +53,8 @@ pub struct Fleet<'a> {
     pub clients: &'a BTreeMap<Cloud, ArmClient>,
     /// Most tables worked on at once.
     pub jobs: usize,
+    /// Keep each table's plan and diff in its report (a fleet of one: the run prints them).
+    pub keep: bool,
 }
 
 /// A recorded refresh as the report gives it: the generation's path.
@@ -78,7 +81,7 @@ pub enum TableStatus {
 }
 
 /// One table's line of the report.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TableReport {
     pub name: String,
@@ -99,14 +102,30 @@ pub struct TableReport {
     /// Notifications of a refresh whose state could not be written: sent as they are.
     #[serde(skip)]
     pub unrecorded: Vec<Notification>,
+    /// A refresh's summary, whether or not its state was written (what a one-table run prints).
+    #[serde(skip)]
+    pub summary: Option<crate::refresh::Summary>,
+    /// A refresh in one line ([`job::Outcome::summary_line`]).
+    #[serde(skip)]
+    pub line: Option<String>,
+    /// The plan and the diff of a diff or apply, kept when [`Fleet::keep`] asks (a one-table
+    /// run prints them whole).
+    #[serde(skip)]
+    pub compared: Option<Box<(crate::plan::Plan, crate::diff::Diff)>>,
     /// What to tell about the plan (warnings and notes).
     pub notices: Vec<Notice>,
     /// Why the table failed.
     pub error: Option<String>,
+    /// The error itself, for a caller that words it (a one-table run).
+    #[serde(skip)]
+    pub failure: Option<Failure>,
 }
 
+/// Why a table failed, as its step gave it.
+pub type Failure = Box<dyn std::error::Error + Send + Sync>;
+
 /// The whole run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     /// The file each cloud's tables were planned from.
@@ -116,6 +135,10 @@ pub struct Report {
     /// each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The state a one-table refresh kept in the state directory, and whether a table of this
+    /// run took it over ([`super::legacy`]).
+    #[serde(skip)]
+    pub legacy: Option<(Legacy, bool)>,
 }
 
 /// A cloud's file in the report.
@@ -143,13 +166,22 @@ impl Report {
 /// fleet's order.
 pub async fn run(fleet: Fleet<'_>, action: &Action<'_>) -> Report {
     let mut warnings = Vec::new();
-    let stored = match action {
-        Action::Refresh(r) => store_files(r.state_dir, fleet.files, &mut warnings),
-        _ => BTreeMap::new(),
+    let (stored, legacy) = match action {
+        Action::Refresh(r) => {
+            let legacy = match Legacy::find(r.state_dir) {
+                Ok(legacy) => legacy,
+                Err(e) => {
+                    warnings.push(chain(&e));
+                    None
+                }
+            };
+            (store_files(r.state_dir, fleet.files, &mut warnings), legacy)
+        }
+        _ => (BTreeMap::new(), None),
     };
-    let (fleet, stored) = (&fleet, &stored);
+    let (fleet, stored, kept) = (&fleet, &stored, legacy.as_ref());
     let work = fleet.tables.iter().enumerate().map(|(i, spec)| async move {
-        let report = one(spec, fleet, action, stored).await;
+        let report = one(spec, fleet, action, stored, kept).await;
         (i, report)
     });
     let mut tables: Vec<(usize, TableReport)> = stream::iter(work)
@@ -157,6 +189,16 @@ pub async fn run(fleet: Fleet<'_>, action: &Action<'_>) -> Report {
         .collect()
         .await;
     tables.sort_by_key(|(i, _)| *i);
+    let tables: Vec<TableReport> = tables.into_iter().map(|(_, t)| t).collect();
+    // The one-table state is taken over once its table's new generation is written.
+    let legacy = legacy.map(|l| {
+        let taken_over = fleet
+            .tables
+            .iter()
+            .zip(&tables)
+            .any(|(spec, t)| t.recorded.is_some() && l.belongs_to(spec));
+        (l, taken_over)
+    });
     Report {
         files: fleet
             .files
@@ -167,8 +209,9 @@ pub async fn run(fleet: Fleet<'_>, action: &Action<'_>) -> Report {
                 source: f.source.clone(),
             })
             .collect(),
-        tables: tables.into_iter().map(|(_, t)| t).collect(),
+        tables,
         warnings,
+        legacy,
     }
 }
 
@@ -220,10 +263,11 @@ async fn one(
     fleet: &Fleet<'_>,
     action: &Action<'_>,
     stored: &BTreeMap<Cloud, PathBuf>,
+    legacy: Option<&Legacy>,
 ) -> TableReport {
     let mut report = TableReport {
         name: spec.name.clone(),
-        id: spec.id.to_string(),
+        id: spec.shown(),
         cloud: spec.cloud,
         region: spec.request.region.clone(),
         status: TableStatus::Failed,
@@ -232,41 +276,47 @@ async fn one(
         applied: None,
         recorded: None,
         unrecorded: Vec::new(),
+        summary: None,
+        line: None,
+        compared: None,
         notices: Vec::new(),
         error: None,
+        failure: None,
     };
-    let (Some(file), Some(client)) = (fleet.files.get(&spec.cloud), fleet.clients.get(&spec.cloud))
-    else {
-        report.error = Some(format!("no {} file or client for this run", spec.cloud));
+    let Some(file) = fleet.files.get(&spec.cloud) else {
+        report.error = Some(format!("no {} file for this run", spec.cloud));
         return report;
     };
-    let mut client = client.sharing();
-    let result = match action {
-        Action::Diff | Action::Apply => {
-            table_change(
-                spec,
-                file,
-                &mut client,
-                matches!(action, Action::Apply),
-                &mut report,
-            )
-            .await
+    // A live table is reached through its own client sharing its cloud's.
+    let mut client = match (&spec.id, fleet.clients.get(&spec.cloud)) {
+        (Some(_), Some(c)) => Some(c.sharing()),
+        (Some(_), None) => {
+            report.error = Some(format!("no {} client for this run", spec.cloud));
+            return report;
         }
-        Action::Refresh(r) => {
-            refresh(
-                spec,
-                file,
-                stored.get(&spec.cloud),
-                &mut client,
-                r,
-                &mut report,
-            )
-            .await
+        (None, _) => None,
+    };
+    let result = match (action, client.as_mut(), &spec.id) {
+        (Action::Diff | Action::Apply, Some(client), Some(id)) => {
+            let apply = matches!(action, Action::Apply);
+            table_change(spec, id, file, client, apply, fleet.keep, &mut report).await
+        }
+        // A table given as a file of its routes is compared, never written.
+        (Action::Diff, None, None) => match &spec.existing {
+            Some(path) => table_file(spec, path, file, fleet.keep, &mut report),
+            None => Err("no route table to compare with".into()),
+        },
+        (Action::Diff | Action::Apply, _, _) => Err("no live route table to read".into()),
+        (Action::Refresh(r), client, _) => {
+            let takeover = legacy.filter(|l| l.belongs_to(spec));
+            let stored = stored.get(&spec.cloud);
+            refresh(spec, file, stored, client, r, takeover, &mut report).await
         }
     };
     if let Err(e) = result {
         report.status = TableStatus::Failed;
-        report.error = Some(e);
+        report.error = Some(chain(&*e));
+        report.failure = Some(e);
     }
     report
 }
@@ -286,39 +336,60 @@ fn applied(r: &ApplyReport) -> (TableStatus, Option<String>) {
     }
 }
 
+/// A diff against a file of the table's routes.
+fn table_file(
+    spec: &TableSpec,
+    path: &str,
+    file: &CloudFile,
+    keep: bool,
+    report: &mut TableReport,
+) -> Result<(), Failure> {
+    let table = crate::routes::load(path).map_err(Failure::from)?;
+    let compared = plan_and_diff(&file.snapshot, &spec.request, &table).map_err(Failure::from)?;
+    compared_into(report, compared, keep);
+    Ok(())
+}
+
+/// A table's plan and diff in its report (whole, with `keep`); its status unchanged or with
+/// changes. Gives back the plan and the diff.
+fn compared_into(
+    report: &mut TableReport,
+    compared: crate::request::Compared,
+    keep: bool,
+) -> (crate::plan::Plan, crate::diff::Diff) {
+    report.routes = Some(compared.planned.plan.routes.len());
+    report.notices = compared.planned.notices;
+    report.diff = Some(compared.diff.summary.clone());
+    report.status = match compared.diff.is_empty() {
+        true => TableStatus::Unchanged,
+        false => TableStatus::Changes,
+    };
+    let (plan, diff) = (compared.planned.plan, compared.diff);
+    if keep {
+        report.compared = Some(Box::new((plan.clone(), diff.clone())));
+    }
+    (plan, diff)
+}
+
 async fn table_change(
     spec: &TableSpec,
+    id: &crate::arm::RouteTableId,
     file: &CloudFile,
     client: &mut ArmClient,
     apply: bool,
+    keep: bool,
     report: &mut TableReport,
-) -> Result<(), String> {
-    let live = client.read(&spec.id).await.map_err(|e| chain(&e))?;
+) -> Result<(), Failure> {
+    let live = client.read(id).await.map_err(Failure::from)?;
     let compared =
-        plan_and_diff(&file.snapshot, &spec.request, &live.table).map_err(|e| chain(&e))?;
-    let plan = compared.planned.plan;
-    report.routes = Some(plan.routes.len());
-    report.notices = compared.planned.notices;
-    report.diff = Some(compared.diff.summary.clone());
-    if compared.diff.is_empty() {
-        report.status = TableStatus::Unchanged;
+        plan_and_diff(&file.snapshot, &spec.request, &live.table).map_err(Failure::from)?;
+    let (plan, diff) = compared_into(report, compared, keep);
+    if diff.is_empty() || !apply {
         return Ok(());
     }
-    if !apply {
-        report.status = TableStatus::Changes;
-        return Ok(());
-    }
-    let applied = crate::arm::apply(
-        client,
-        &spec.id,
-        &plan,
-        &file.snapshot,
-        live,
-        compared.diff,
-        &spec.apply,
-    )
-    .await
-    .map_err(|e: ApplyError| chain(&e))?;
+    let applied = crate::arm::apply(client, id, &plan, &file.snapshot, live, diff, &spec.apply)
+        .await
+        .map_err(Failure::from)?;
     (report.status, report.error) = self::applied(&applied);
     report.applied = Some(applied);
     Ok(())
@@ -328,21 +399,20 @@ async fn refresh(
     spec: &TableSpec,
     file: &CloudFile,
     stored: Option<&PathBuf>,
-    client: &mut ArmClient,
+    client: Option<&mut ArmClient>,
     action: &RefreshAction<'_>,
+    takeover: Option<&Legacy>,
     report: &mut TableReport,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let state_dir = action.state_dir.join("tables").join(&spec.name);
     let job = job::Job {
         state_dir: &state_dir,
+        takeover: takeover.map(|l| l.generation.as_path()),
         cloud: spec.cloud,
         request: &spec.request,
-        existing: None,
+        existing: spec.existing.as_deref(),
         rendering: action.rendering,
-        target: crate::emit::Target {
-            resource_group: Some(spec.id.resource_group.clone()),
-            route_table: Some(spec.id.name.clone()),
-        },
+        target: spec.target.clone(),
         notify: action.notify,
     };
     let new = job::NewFile {
@@ -351,19 +421,22 @@ async fn refresh(
         source: file.source.clone(),
         stored: stored.map(PathBuf::as_path),
     };
-    let live = job::Live {
-        client,
-        id: &spec.id,
-        apply: action.apply.then_some(&spec.apply),
+    let live = match (client, &spec.id) {
+        (Some(client), Some(id)) => Some(job::Live {
+            client,
+            id,
+            apply: action.apply.then_some(&spec.apply),
+        }),
+        _ => None,
     };
     // Its own directories, never a link to elsewhere.
     for dir in [action.state_dir.join("tables"), state_dir.clone()] {
         crate::fsutil::own_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    let outcome = job::run(job, new, Some(live))
-        .await
-        .map_err(|e| chain(&e))?;
+    let outcome = job::run(job, new, live).await.map_err(Failure::from)?;
     report.routes = Some(outcome.plan.routes.len());
+    report.line = Some(outcome.summary_line());
+    report.summary = Some(outcome.summary().clone());
     let summary = outcome.summary();
     report.diff = summary.diff.clone();
     (report.status, report.error) = match &outcome.applied {
@@ -443,9 +516,21 @@ pub fn record(
         .iter()
         .map(|f| format!("{}{}", f.cloud.short_name(), f.change_number))
         .collect();
-    let (mut pending, set_aside) = match crate::state::current(state_dir)? {
-        Some(previous) => crate::refresh::pending(&previous)?,
-        None => (Vec::new(), Vec::new()),
+    // A one-table state no table of this run took over is left as it was: recording the run
+    // would replace it, and its snapshot, rollback guard and notifications with it.
+    let (mut pending, set_aside) = match &report.legacy {
+        Some((legacy, false)) => {
+            return Err(crate::refresh::RefreshError::Untaken {
+                generation: legacy.generation.display().to_string(),
+                route_table: legacy.route_table.clone(),
+            });
+        }
+        // Its notifications went on with its table.
+        Some((_, true)) => (Vec::new(), Vec::new()),
+        None => match crate::state::current(state_dir)? {
+            Some(previous) => crate::refresh::pending(&previous)?,
+            None => (Vec::new(), Vec::new()),
+        },
     };
     if notify && report.failed() > 0 {
         let run_id = crate::refresh::run_id();
@@ -511,7 +596,10 @@ pub struct Pending<'a> {
 
 /// Every notification a fleet refresh holds: each changed table's in its own state, then those
 /// of the failed tables in the fleet's.
-pub fn pending<'a>(report: &'a Report, run: &'a RecordedRun) -> Vec<Pending<'a>> {
+///
+/// `run` is `None` when the run itself could not be recorded: the tables' notifications are
+/// still told.
+pub fn pending<'a>(report: &'a Report, run: Option<&'a RecordedRun>) -> Vec<Pending<'a>> {
     let mut pending: Vec<Pending> = Vec::new();
     for t in &report.tables {
         let what = format!("table {}", t.name);
@@ -529,7 +617,7 @@ pub fn pending<'a>(report: &'a Report, run: &'a RecordedRun) -> Vec<Pending<'a>>
             _ => {}
         }
     }
-    if !run.pending.is_empty() {
+    if let Some(run) = run.filter(|r| !r.pending.is_empty()) {
         pending.push(Pending {
             what: "the failed tables".into(),
             generation: Some(&run.generation),

@@ -24,6 +24,9 @@ use crate::text::plural;
 pub struct Job<'a> {
     /// The state directory (its lock is the caller's: taken before the file is fetched).
     pub state_dir: &'a Path,
+    /// The last generation to go on from when `state_dir` has none yet: the state a one-table
+    /// refresh kept before it was a fleet of one (see `crate::fleet::legacy`).
+    pub takeover: Option<&'a Path>,
     /// The cloud the file must be of.
     pub cloud: Cloud,
     pub request: &'a PlanRequest,
@@ -110,7 +113,7 @@ pub async fn run(
             expected: job.cloud,
         });
     }
-    let previous: Option<Previous> = previous(job.state_dir, file.bytes, new)?;
+    let previous: Option<Previous> = previous(job.state_dir, job.takeover, file.bytes, new)?;
     if let Some(prev) = &previous {
         check_not_older(prev, new)?;
     }

@@ -48,6 +48,15 @@ pub enum RefreshError {
         "the new file has changeNumber {new}, older than the state's {stored}: refusing to roll back"
     )]
     Rollback { new: u64, stored: u64 },
+    #[error(
+        "{generation} is a one-table refresh's state{}, which no table of this run took over: it \
+         is left as it was (run that table, or use another state directory)",
+        .route_table.as_deref().map(|t| format!(" of {t}")).unwrap_or_default()
+    )]
+    Untaken {
+        generation: String,
+        route_table: Option<String>,
+    },
     #[error(transparent)]
     Drift(#[from] drift::DriftError),
     #[error(transparent)]
@@ -171,13 +180,21 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// summary, still guards against a rollback, and no drift is reported), with a warning. A file
 /// whose bytes are `fresh`'s (an unchanged week) is not parsed again: it is `fresh_snapshot`, and
 /// the new generation links to it instead of writing a copy.
+///
+/// `takeover`: the generation to read when `state_dir` has none yet (the state a one-table
+/// refresh kept before it was a fleet of one).
 pub fn previous(
     state_dir: &Path,
+    takeover: Option<&Path>,
     fresh: &[u8],
     fresh_snapshot: &Snapshot,
 ) -> Result<Option<Previous>, RefreshError> {
-    let Some(generation) = state::current(state_dir)? else {
-        return Ok(None);
+    let generation = match state::current(state_dir)? {
+        Some(generation) => generation,
+        None => match takeover {
+            Some(generation) => generation.to_path_buf(),
+            None => return Ok(None),
+        },
     };
     let record = |name: &str| read(&generation.join(name), MAX_STATE_FILE_BYTES).ok();
     let path = generation.join("snapshot.json");

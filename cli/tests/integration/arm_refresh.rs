@@ -29,7 +29,7 @@ fn refresh_applies_verifies_and_records() {
     );
     arm.check_equals_plan();
     arm.check_untouched("table");
-    let current = Path::new(state).join("current");
+    let current = Path::new(state).join("tables/rt-aml/current");
     let summary: Value =
         serde_json::from_slice(&std::fs::read(current.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["apply"]["verified"], true);
@@ -73,7 +73,7 @@ fn refresh_records_writes_even_when_the_table_cannot_be_read_back() {
     let run = tagroute_with(&refs, None, &[("AZURE_ACCESS_TOKEN", "")]);
     assert_eq!(run.status, 2, "{}", run.stderr);
     let summary: Value = serde_json::from_slice(
-        &std::fs::read(Path::new(state).join("current/summary.json")).unwrap(),
+        &std::fs::read(Path::new(state).join("tables/rt-aml/current/summary.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(
@@ -113,7 +113,7 @@ fn refresh_records_a_change_too_large_and_writes_nothing() {
     assert_eq!(run.status, 2, "{}", run.stderr);
     assert_eq!(arm.writes(), 0);
     let summary: Value = serde_json::from_slice(
-        &std::fs::read(Path::new(state).join("current/summary.json")).unwrap(),
+        &std::fs::read(Path::new(state).join("tables/rt-aml/current/summary.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(summary["apply"]["applied"], json!([]));

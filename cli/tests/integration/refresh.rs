@@ -31,9 +31,11 @@ pub fn refresh_westeurope(state: &str, cloud: &str, file: &str, extra: &[&str]) 
     tagroute(&args)
 }
 
+/// The current generation of the one table of a run without a live table.
 fn current(state: &Path) -> Option<std::path::PathBuf> {
-    let link = std::fs::read_link(state.join("current")).ok()?;
-    Some(state.join(link))
+    let table = state.join("tables/default");
+    let link = std::fs::read_link(table.join("current")).ok()?;
+    Some(table.join(link))
 }
 
 fn json_file(p: &Path) -> Value {
@@ -129,11 +131,25 @@ fn runs_week_over_week() {
             .unwrap()
             .contains("route delete")
     );
-    assert_eq!(
-        std::fs::read_dir(&state).unwrap().count(),
-        3,
-        "current, one generation, lock"
-    );
+    let names = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .map(|n| {
+                if n.starts_with("gen-") {
+                    "gen".into()
+                } else {
+                    n
+                }
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    // One table is a fleet of one: the file kept once, the run's report, the table's generation.
+    assert_eq!(names(&state), ["current", "files", "gen", "lock", "tables"]);
+    assert_eq!(names(&state.join("tables/default")), ["current", "gen"]);
+    assert_eq!(names(&state.join("files")), ["public-43.json"]);
     // Going back to an older file is refused and changes nothing.
     run(&example(), &[]).fails_with("older than the state's 43: refusing to roll back");
     assert_eq!(current(&state).unwrap(), dir);
@@ -361,7 +377,7 @@ fn a_broken_current_link_is_an_error_that_keeps_every_generation() {
     let run = |file: &str| refresh_westeurope(s, "public", file, &[]);
     run(&next_example()).status(1);
     let generation = current(tmp.path()).unwrap();
-    let link = tmp.path().join("current");
+    let link = tmp.path().join("tables/default/current");
     std::fs::remove_file(&link).unwrap();
     std::os::unix::fs::symlink("gen-vanished", &link).unwrap();
     run(&example()).fails_with("instead of a generation of this state directory");
@@ -497,4 +513,77 @@ fn kill_9_at_any_moment_leaves_old_or_new_state() {
         1,
         "interrupted runs' leftovers are cleaned: {leftovers:?}"
     );
+}
+
+/// A copy of `cli/tests/data/legacy-state/` (see its `.md`), links kept as links.
+fn legacy_state(into: &Path) {
+    let from = crate::harness::repo().join("cli/tests/data/legacy-state");
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(&from)
+        .arg(into)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+/// The state a one-table refresh of the landed build left (changeNumber 42, a notification its
+/// webhook refused) is taken over by today's first run: drift against its file, its changeNumber
+/// as the previous one, its notification delivered, then its generation replaced; the rollback
+/// guard goes on. A run of another table leaves it as it was.
+#[test]
+fn a_one_table_state_of_the_landed_build_is_taken_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    legacy_state(&state);
+    let old_generation = state.join(std::fs::read_link(state.join("current")).unwrap());
+    let waiting = std::fs::read(old_generation.join("webhook-001796640337-992c8ccd.json")).unwrap();
+    let s = state.to_str().unwrap();
+    // Another table's run refuses the state and leaves it.
+    let other = tagroute(&[
+        "refresh",
+        "--state-dir",
+        s,
+        "--cloud",
+        "public",
+        "-f",
+        &next_example(),
+        "-r",
+        "westeurope",
+        "--route-table-id",
+        "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt-other",
+        "--token-file",
+        "/nonexistent",
+    ]);
+    other.fails_with("is a one-table refresh's state, which no table of this run took over");
+    assert!(old_generation.is_dir() && !state.join("tables").exists());
+    // Its own table takes it over.
+    let hook = Server::start(|_, _| Reply::status(200));
+    let run = refresh_westeurope(
+        s,
+        "public",
+        &next_example(),
+        &["--webhook", &hook.url("/hook"), "--summary-format", "json"],
+    )
+    .status(1);
+    let summary = run.json();
+    assert_eq!(summary["previousChangeNumber"], 42, "{summary}");
+    assert_eq!(
+        summary["drift"]["prefixesAdded"], 1,
+        "drift against its file"
+    );
+    let posts = hook.requests();
+    assert_eq!(posts.len(), 2, "its waiting notification, then this run's");
+    assert_eq!(posts[0].body, waiting);
+    let told: Value = serde_json::from_slice(&posts[1].body).unwrap();
+    assert_eq!(told["changeNumber"], 43);
+    assert!(!old_generation.exists(), "replaced once taken over");
+    let dir = current(&state).unwrap();
+    assert!(dir.join("drift.json").is_file() && dir.join("summary.json").is_file());
+    let report = state.join(std::fs::read_link(state.join("current")).unwrap());
+    assert!(report.join("report.json").is_file());
+    // The rollback guard goes on from it.
+    refresh_westeurope(s, "public", &example(), &[])
+        .fails_with("older than the state's 43: refusing to roll back");
 }

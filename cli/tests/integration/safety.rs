@@ -19,8 +19,9 @@ fn json_file(p: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
 
-fn current(state: &Path) -> PathBuf {
-    state.join(std::fs::read_link(state.join("current")).unwrap())
+/// The current generation of a state directory (a table's, or a fleet run's).
+fn current(dir: &Path) -> PathBuf {
+    dir.join(std::fs::read_link(dir.join("current")).unwrap())
 }
 
 /// `tagroute refresh` of the example's westeurope plan against the fake's table.
@@ -72,7 +73,7 @@ fn a_write_whose_answer_was_lost_is_reported_as_applied() {
         "{}",
         run.stdout
     );
-    let summary = json_file(&current(tmp.path()).join("summary.json"));
+    let summary = json_file(&current(&tmp.path().join("tables/rt-aml")).join("summary.json"));
     assert_eq!(
         summary["apply"]["applied"].as_array().unwrap().len(),
         CHANGE
@@ -358,7 +359,7 @@ fn a_damaged_pending_notification_is_moved_aside() {
         crate::refresh::refresh_westeurope(s, "public", &example(), &extra)
     };
     run(failing.url("/hook")).status(2);
-    let generation = current(&state);
+    let generation = current(&state.join("tables/default"));
     let kept: Vec<PathBuf> = std::fs::read_dir(&generation)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -377,7 +378,9 @@ fn a_damaged_pending_notification_is_moved_aside() {
     assert!(again.stderr.contains("moved to"), "{}", again.stderr);
     assert_eq!(ok.requests().len(), 0, "nothing sent for it");
     assert_eq!(
-        std::fs::read_dir(state.join("set-aside")).unwrap().count(),
+        std::fs::read_dir(state.join("tables/default/set-aside"))
+            .unwrap()
+            .count(),
         1
     );
     run(ok.url("/hook")).status(0);
@@ -410,7 +413,7 @@ fn no_secret_leaves_whatever_a_server_echoes() {
         tmp.path(),
         &["--apply", "--webhook", &hook.url("/hook")],
     );
-    let state: String = std::fs::read_dir(current(tmp.path()))
+    let state: String = std::fs::read_dir(current(&tmp.path().join("tables/rt-aml")))
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
         .collect();
@@ -486,7 +489,7 @@ fn a_redirected_webhook_is_not_a_delivery_unless_it_reposts() {
             hook.requests().iter().all(|r| r.path() == "/hook"),
             "{status}: not followed"
         );
-        let kept = std::fs::read_dir(current(tmp.path()))
+        let kept = std::fs::read_dir(current(&tmp.path().join("tables/default")))
             .unwrap()
             .filter(|e| {
                 let e = e.as_ref().unwrap();

@@ -320,7 +320,7 @@ fn refresh_of_tag_routes_reports_no_route_change_when_prefixes_move() {
     run(&example()).status(1);
     // BatchNodeManagement.WestEurope moves a prefix; the tag routes stay as they are.
     run(&next).status(0);
-    let current = std::path::Path::new(state).join("current");
+    let current = std::path::Path::new(state).join("tables/default/current");
     let summary: Value =
         serde_json::from_slice(&std::fs::read(current.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["changed"], false);
