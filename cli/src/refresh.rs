@@ -11,7 +11,6 @@ use tagroute::fleet::run::TableStatus;
 use tagroute::refresh::message::MessageFormat;
 use tagroute::snapshot::Cloud;
 use tagroute::source::Wanted;
-use tagroute::state;
 
 use crate::args::PlanSelection;
 use crate::net::{NetArgs, block_on};
@@ -141,7 +140,7 @@ enum SummaryFormat {
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     use crate::fleet::{self, ReportFormat};
-    use tagroute::fleet::run::{Action, RefreshAction};
+    use tagroute::fleet::refresh::{self as job, Webhook};
     // A webhook that could never be called is an error before anything is done.
     if let Some(url) = &args.webhook {
         tagroute::secret::register_url(url);
@@ -156,83 +155,65 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         None => one_table(&args, diag)?,
     };
     let one = args.fleet.config.is_none();
-    let _lock = state::lock(&args.state_dir, args.lock_timeout)?;
-    tagroute::fleet::legacy::Legacy::check(&args.state_dir, &specs)?;
+    let _lock = job::begin(&args.state_dir, args.lock_timeout, &specs)?;
     let files = fleet::files(&specs, given, &args.net, Wanted::Newest, diag)?;
     let clients = fleet::clients(&specs, &args.live, &args.net)?;
-    let action = Action::Refresh(RefreshAction {
+    let http = match &args.webhook {
+        Some(_) => Some(args.net.http()?),
+        None => None,
+    };
+    let opts = job::Options {
         state_dir: &args.state_dir,
         apply: args.apply,
         rendering: args.format,
-        notify: args.webhook.is_some(),
-    });
-    let mut report = fleet::run(&specs, &files, &clients, args.fleet.jobs, false, &action)?;
-    // A one-table run whose table recorded nothing fails with its table's error.
-    let failure = match &mut report.tables[..] {
-        [table] if one && table.summary.is_none() => Some(fleet::failure(table)),
-        _ => None,
+        webhook: http
+            .as_ref()
+            .zip(args.webhook.as_ref())
+            .map(|(http, url)| Webhook {
+                http,
+                url,
+                format: args.webhook_format,
+            }),
     };
-    let notify = args.webhook.is_some();
-    // A run that cannot be recorded still tells what its tables did and were told.
-    let (run, unrecorded) = match tagroute::fleet::run::record(&args.state_dir, &report, notify) {
-        Ok(run) => (Some(run), None),
-        Err(e) if one => (None, Some(e)),
-        Err(e) => return Err(e.into()),
+    let fleet_of = tagroute::fleet::run::Fleet {
+        tables: &specs,
+        files: &files,
+        clients: &clients,
+        jobs: args.fleet.jobs,
+        keep: false,
     };
-    let pending = tagroute::fleet::run::pending(&report, run.as_ref());
-    let mut undelivered = Vec::new();
-    for w in run.iter().flat_map(|r| &r.set_aside) {
+    let done = block_on(job::refresh(fleet_of, &opts))?;
+    for w in &done.set_aside {
         diag.warn(w);
     }
-    match &args.webhook {
-        Some(url) if !pending.is_empty() => {
-            let http = args.net.http()?;
-            let (failed, set_aside) = block_on(tagroute::fleet::run::notify(
-                &http,
-                url,
-                args.webhook_format,
-                &pending,
-            ))?;
-            for w in &set_aside {
-                diag.warn(w);
-            }
-            undelivered = failed;
-        }
-        None if !pending.is_empty() => diag.warn(format!(
+    if done.waiting > 0 {
+        diag.warn(format!(
             "{} webhook notifications wait in the state for a run with --webhook",
-            pending.iter().map(|p| p.list.len()).sum::<usize>()
-        )),
-        _ => {}
+            done.waiting
+        ));
     }
     if one {
-        return finish_one(
-            &args,
-            &report,
-            failure,
-            unrecorded,
-            &pending,
-            undelivered,
-            diag,
-        );
+        return finish_one(&args, done, diag);
     }
-    for (what, e) in &undelivered {
+    for (what, e) in &done.undelivered {
         diag.warn(format!("{what}: {}", tagroute::text::chain(e)));
     }
+    // The fleet's own record could not be written: each table's state says what it did.
+    done.run?;
     let format = match args.summary_format {
         SummaryFormat::Text => ReportFormat::Table,
         SummaryFormat::Json => ReportFormat::Json,
         SummaryFormat::Markdown => ReportFormat::Markdown,
     };
-    let status = fleet::finish(&report, format, true, diag)?;
-    Ok(if undelivered.is_empty() {
+    let status = fleet::finish(&done.report, format, true, diag)?;
+    Ok(if done.undelivered.is_empty() {
         status
     } else {
         Status::Error
     })
 }
 
-/// A one-table run's table, from its flags, and the file --file gives (whose cloud is the
-/// table's when no --cloud or live table names one).
+/// A one-table run's table, from its flags, and the file --file gives.
 fn one_table(
     args: &Args,
     diag: &Diag,
@@ -248,55 +229,42 @@ fn one_table(
             "--summary-format markdown is a fleet's report (--config); one run's is text or json"
         );
     }
-    let mut options = args.selection.resolve(Some(&args.writing), diag)?;
-    let given = crate::fleet::given(args.file.as_deref())?;
-    let id = args.live.route_table_id.clone();
-    // The cloud named, else (with --file) the file's own, as other commands take it; but a
-    // file never chooses where the token goes: with a live table it is Public unless named.
-    options.cloud = match (args.cloud, &id, &given) {
-        (Some(cloud), _, _) => cloud,
-        (None, Some(_), _) => Cloud::Public,
-        (None, None, Some(g)) => g.snapshot.cloud,
-        (None, None, None) => unreachable!("refused above"),
-    };
-    if let Some(g) = given.as_ref().filter(|g| g.snapshot.cloud != options.cloud) {
-        anyhow::bail!(
-            "{} is a {} file, not {}",
-            g.source.name(),
-            g.snapshot.cloud,
-            options.cloud
-        );
-    }
     let target = Target {
         resource_group: args.resource_group.clone(),
         route_table: args.route_table.clone(),
     };
-    let spec = TableSpec::one(id, args.existing.clone(), options, target);
-    Ok((vec![spec], given))
+    crate::fleet::one(
+        args.cloud,
+        args.file.as_deref(),
+        args.live.route_table_id.clone(),
+        args.existing.clone(),
+        args.selection.resolve(Some(&args.writing), diag)?,
+        target,
+    )
 }
 
 /// What a one-table run prints: its summary (a line or JSON) on stdout whatever failed after
 /// the table was changed, then the error, if any, and the exit status.
 fn finish_one(
     args: &Args,
-    report: &tagroute::fleet::run::Report,
-    failure: Option<anyhow::Error>,
-    unrecorded: Option<tagroute::refresh::RefreshError>,
-    pending: &[tagroute::fleet::run::Pending<'_>],
-    undelivered: Vec<(String, tagroute::refresh::NotifyError)>,
+    done: tagroute::fleet::refresh::Refreshed,
     diag: &Diag,
 ) -> anyhow::Result<Status> {
+    let tagroute::fleet::refresh::Refreshed {
+        mut report,
+        run,
+        undelivered,
+        told,
+        ..
+    } = done;
     for w in &report.warnings {
         diag.warn(w);
     }
-    let table = &report.tables[0];
+    let table = &mut report.tables[0];
     diag.tell(&table.notices);
     // The table's run recorded nothing: its error is the run's.
-    if let Some(e) = failure {
-        return Err(e);
-    }
     let Some(summary) = &table.summary else {
-        anyhow::bail!("{}", table.error.as_deref().unwrap_or("failed"));
+        return Err(crate::fleet::failure(table));
     };
     let text = match args.summary_format {
         SummaryFormat::Json => {
@@ -307,7 +275,6 @@ fn finish_one(
         SummaryFormat::Text | SummaryFormat::Markdown => table.line.clone().unwrap_or_default(),
     };
     deliver(&text, None)?;
-    let told = !pending.is_empty() && args.webhook.is_some();
     let undelivered = undelivered.into_iter().next().map(|(_, e)| e);
     if table.recorded.is_none() {
         // The table's state could not be written: its error names the writes made.
@@ -319,9 +286,8 @@ fn finish_one(
         };
         anyhow::bail!("{error}{webhook}");
     }
-    if let Some(e) = unrecorded {
-        return Err(e.into());
-    }
+    // The run's own record could not be written (the table's was).
+    run?;
     if let Some(e) = undelivered {
         return Err(e.into());
     }

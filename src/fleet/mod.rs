@@ -5,5 +5,6 @@
 pub mod config;
 pub mod files;
 pub mod legacy;
+pub mod refresh;
 pub mod report;
 pub mod run;
