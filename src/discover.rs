@@ -66,6 +66,20 @@ pub struct Refused {
 /// `subscriptions` (Resource Graph answers for what it was asked; a row of another is not
 /// trusted), or when it names a table an earlier row named (ids compared without case, as Azure
 /// compares them). Paging stops with an error at any `$skipToken` given before.
+///
+/// ```no_run
+/// use tagroute::arm::{ArmClient, ArmOptions, CredentialSource, Tokens};
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// let endpoint = "https://management.azure.com/".parse()?;
+/// let token = Tokens::new(CredentialSource::Sdk(tagroute::snapshot::Cloud::Public));
+/// let mut client = ArmClient::new(endpoint, token, ArmOptions::default())?;
+/// let subscriptions = ["0b1f6471-1bf0-4dda-aec3-cb9272f09590".to_owned()];
+/// let within = std::time::Duration::from_secs(600);
+/// let (found, refused) = tagroute::discover::route_tables(&mut client, &subscriptions, within).await?;
+/// println!("{} route tables, {} rows refused", found.len(), refused.len());
+/// # Ok(())
+/// # }
+/// ```
 pub async fn route_tables(
     client: &mut ArmClient,
     subscriptions: &[String],

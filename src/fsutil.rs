@@ -11,6 +11,9 @@
 //!   replace, and renaming over it would put a regular file in its place;
 //! - a directory is refused.
 
+// The state directory's writes are the refresh job's (feature `azure`).
+#![cfg_attr(not(feature = "azure"), allow(dead_code))]
+
 use std::io::{self, Write};
 use std::path::Path;
 

@@ -22,13 +22,20 @@
 //! - [`source`] (feature `net`): downloads of the service-tag files and their cache;
 //! - [`arm`] and [`refresh`] (feature `azure`): live route tables through Azure Resource Manager
 //!   (read, apply, verify), and the unattended refresh job ([`refresh::job::run`]) with its
-//!   atomic state directory ([`state`]);
+//!   atomic state directory;
 //! - [`fleet`] (feature `azure`): many route tables in one run, from a fleet file
-//!   ([`fleet::config::load`], [`fleet::files::files`], [`fleet::run::run`]);
+//!   ([`fleet::config::load`], [`fleet::files::files`], [`fleet::run::run`]); one table is a
+//!   fleet of one ([`fleet::config::TableSpec::one`]); a refresh from its lock to its webhook
+//!   ([`fleet::refresh`]);
+//! - [`options`]: a table's options, from flags or a fleet file, resolved and checked once;
+//! - [`check`], [`rules`], [`profile`], [`regions`]: what a profile's compute needs, judged
+//!   flow by flow, and the NSG and firewall rules that give it;
 //! - [`discover`] (feature `azure`): the route tables of whole subscriptions through Azure
 //!   Resource Graph, each judged against the current file;
-//! - [`text`], [`json`], [`lines`], [`fsutil`]: names, terminal-safe text and errors with their
-//!   causes, JSON from outside read strictly, bounded line reading, atomic file writes.
+//! - [`text`]: names, terminal-safe text and errors with their causes, for whatever prints.
+//!
+//! Everything else (the strict JSON reader, bounded line reading, atomic files, the state
+//! directory) is the library's own.
 //!
 //! Both features are on by default; `default-features = false` gives the planner and the prefix
 //! engine without tokio, reqwest or the Azure SDK.
@@ -46,13 +53,13 @@ pub mod emit;
 #[cfg(feature = "azure")]
 pub mod fleet;
 pub mod forwarding;
-pub mod fsutil;
+pub(crate) mod fsutil;
 #[cfg(feature = "net")]
 pub mod http;
 #[doc(hidden)]
 pub mod internals;
-pub mod json;
-pub mod lines;
+pub(crate) mod json;
+pub(crate) mod lines;
 pub mod lookup;
 pub mod model;
 pub mod nsg;
@@ -71,5 +78,6 @@ pub mod select;
 pub mod snapshot;
 #[cfg(feature = "net")]
 pub mod source;
-pub mod state;
+#[cfg(feature = "azure")]
+pub(crate) mod state;
 pub mod text;

@@ -11,6 +11,9 @@ use serde::Serialize;
 use crate::prefix::{IpPrefix, StabIndex};
 use crate::snapshot::Snapshot;
 
+/// Addresses to look up are read a bounded line at a time.
+pub use crate::lines::{Line, Lines, MAX_LINE_BYTES};
+
 /// One tag that holds an address, with its most specific prefix that does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Match<'a> {

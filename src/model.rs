@@ -10,6 +10,10 @@ use serde::{Serialize, Serializer};
 
 use crate::prefix::IpPrefix;
 
+/// The most writes one apply makes unless `max_changes` says otherwise: a larger change is
+/// refused before anything is written.
+pub const DEFAULT_MAX_CHANGES: usize = 50;
+
 /// Azure's limit of routes in one route table: 1,000 since May 2026 (Azure update 562695; the
 /// subscription limits page lists 1,000 user-defined routes per route table), 400 before.
 pub const AZURE_MAX_ROUTES: usize = 1000;

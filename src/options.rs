@@ -5,11 +5,63 @@
 //! Its errors name the option by [`Key`] and the layer that gave the value, never a command-line
 //! flag: the command line words an error with its flag, the fleet file with its key and table.
 
-use crate::model::{AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
+use crate::model::{AZURE_MAX_ROUTES, AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, Limits, NextHop};
 use crate::plan::{PlanError, Strategy, check_name_prefix};
-use crate::request::{MAX_OPTION, PlanRequest};
 use crate::select::{self, FamilyChoice, SelectError};
 use crate::snapshot::Cloud;
+
+/// The largest `max_routes`, `max_tag_routes` or `max_changes` taken, from a flag or a fleet
+/// file: far above any route table, and small enough that a budget is planned in bounded
+/// memory.
+pub const MAX_OPTION: usize = 100_000;
+
+/// What to plan, as a user says it.
+#[derive(Clone, Debug)]
+pub struct PlanRequest {
+    /// The region whose default tags (or, with `tags`, whose name) label the plan.
+    pub region: Option<String>,
+    /// Tag names or globs; empty: the tags `profile` needs for the region.
+    pub tags: Vec<String>,
+    /// The requirement profile whose tags a region's plan routes (`crate::profile`).
+    pub profile: String,
+    pub family: FamilyChoice,
+    /// What every managed route's name starts with.
+    pub name_prefix: String,
+    /// The most routes the table may hold. `None`: Azure's limit.
+    pub max_routes: Option<usize>,
+    /// The most routes tagroute's plan may use, trading the slack for routes: the plan of at most
+    /// this many routes that sends the fewest extra addresses to Internet. Needs slack.
+    pub budget: Option<usize>,
+    pub strategy: Strategy,
+    /// The default route's next hop, for lpm exception routes; else the table's is taken.
+    pub default_next_hop: Option<NextHop>,
+    /// Tag names or globs whose addresses may also go to Internet.
+    pub slack: Vec<String>,
+    /// Any address may go to Internet.
+    pub allow_any_slack: bool,
+    /// Tags (names, globs or `auto`) the plan may use as whole routes.
+    pub tag_routes: Vec<String>,
+    /// The most service-tag routes the table may hold.
+    pub max_tag_routes: usize,
+    /// Say what service-tag routes would save (costs a second plan).
+    pub hint: bool,
+}
+
+impl PlanRequest {
+    /// True when the plan is fitted to a budget: one given, with slack to trade for routes.
+    pub fn is_budget(&self) -> bool {
+        self.budget.is_some() && (self.allow_any_slack || !self.slack.is_empty())
+    }
+
+    /// The limits of the route table: `max_routes` (a budget bounds the routes tagroute manages,
+    /// not the table) and `max_tag_routes`.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            routes: self.max_routes.unwrap_or(AZURE_MAX_ROUTES),
+            tag_routes: self.max_tag_routes,
+        }
+    }
+}
 
 /// An option, by the name the fleet file gives it (the flag is the same with `-` for `_`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,9 +206,7 @@ impl Resolved {
     }
 }
 
-/// The most writes one apply makes unless `max_changes` says otherwise: a larger change is
-/// refused before anything is written.
-pub const DEFAULT_MAX_CHANGES: usize = 50;
+pub use crate::model::DEFAULT_MAX_CHANGES;
 
 /// Lays `layers` over each other (later ones win), fills the rest with the built-in defaults
 /// and checks the result.

@@ -5,21 +5,15 @@
 //! rule each. It stands above the planner and the diff, using both.
 
 use crate::diff::{self, Diff, DiffError};
-use crate::model::{AZURE_MAX_ROUTES, Limits, NextHop};
-use crate::plan::{
-    NotCandidate, Plan, PlanError, PlanOptions, Slack, Strategy, plan, tag_route_hint,
-};
+use crate::model::NextHop;
+pub use crate::options::PlanRequest;
+use crate::plan::{NotCandidate, Plan, PlanError, PlanOptions, Slack, plan, tag_route_hint};
 use crate::prefix::{Family, IpPrefix};
 use crate::routes::RouteTable;
-use crate::select::{self, FamilyChoice, SelectError};
+use crate::select::{self, SelectError};
 use crate::snapshot::Snapshot;
 use crate::text::for_terminal;
 use crate::text::plural;
-
-/// The largest `max_routes`, `max_tag_routes` or `max_changes` taken, from a flag or a fleet
-/// file: far above any route table, and small enough that a budget is planned in bounded
-/// memory.
-pub const MAX_OPTION: usize = 100_000;
 
 /// Why a default route's next hop, as written, cannot serve exception routes.
 #[derive(Debug, thiserror::Error)]
@@ -62,54 +56,6 @@ pub fn parse_default_next_hop(text: &str) -> Result<NextHop, DefaultHopError> {
         other => DefaultHopError::Fields(other.to_string()),
     })?;
     Ok(hop)
-}
-
-/// What to plan, as a user says it.
-#[derive(Clone, Debug)]
-pub struct PlanRequest {
-    /// The region whose default tags (or, with `tags`, whose name) label the plan.
-    pub region: Option<String>,
-    /// Tag names or globs; empty: the tags `profile` needs for the region.
-    pub tags: Vec<String>,
-    /// The requirement profile whose tags a region's plan routes (`crate::profile`).
-    pub profile: String,
-    pub family: FamilyChoice,
-    /// What every managed route's name starts with.
-    pub name_prefix: String,
-    /// The most routes the table may hold. `None`: Azure's limit.
-    pub max_routes: Option<usize>,
-    /// The most routes tagroute's plan may use, trading the slack for routes: the plan of at most
-    /// this many routes that sends the fewest extra addresses to Internet. Needs slack.
-    pub budget: Option<usize>,
-    pub strategy: Strategy,
-    /// The default route's next hop, for lpm exception routes; else the table's is taken.
-    pub default_next_hop: Option<NextHop>,
-    /// Tag names or globs whose addresses may also go to Internet.
-    pub slack: Vec<String>,
-    /// Any address may go to Internet.
-    pub allow_any_slack: bool,
-    /// Tags (names, globs or `auto`) the plan may use as whole routes.
-    pub tag_routes: Vec<String>,
-    /// The most service-tag routes the table may hold.
-    pub max_tag_routes: usize,
-    /// Say what service-tag routes would save (costs a second plan).
-    pub hint: bool,
-}
-
-impl PlanRequest {
-    /// True when the plan is fitted to a budget: one given, with slack to trade for routes.
-    pub fn is_budget(&self) -> bool {
-        self.budget.is_some() && (self.allow_any_slack || !self.slack.is_empty())
-    }
-
-    /// The limits of the route table: `max_routes` (a budget bounds the routes tagroute manages,
-    /// not the table) and `max_tag_routes`.
-    pub fn limits(&self) -> Limits {
-        Limits {
-            routes: self.max_routes.unwrap_or(AZURE_MAX_ROUTES),
-            tag_routes: self.max_tag_routes,
-        }
-    }
 }
 
 /// Something the user should read about a plan (on stderr, for the command line).
@@ -167,6 +113,16 @@ pub enum RequestError {
 /// Selects the tags and plans their routes as every planning command does. Planned for `table`,
 /// the plan fits beside the routes tagroute does not manage there (routes and tag routes counted
 /// apart), and takes the lpm default next hop from its default route when none is given.
+///
+/// ```
+/// use tagroute::options::{TableOptions, resolve};
+/// use tagroute::request::plan_request;
+/// let snapshot = tagroute::snapshot::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/ServiceTags_Example.json")).unwrap();
+/// let flags = TableOptions { region: Some("westeurope".into()), ..Default::default() };
+/// let request = resolve(&[&flags]).unwrap().request;
+/// let planned = plan_request(&snapshot, &request, None).unwrap();
+/// assert_eq!(planned.plan.routes.len(), 4);
+/// ```
 pub fn plan_request(
     snapshot: &Snapshot,
     request: &PlanRequest,
@@ -435,6 +391,17 @@ pub struct Compared {
 
 /// Plans `request` for `table` ([`plan_request`]) and diffs the table against the plan, as
 /// `diff` and `apply` do.
+///
+/// ```
+/// use tagroute::options::{TableOptions, resolve};
+/// let snapshot = tagroute::snapshot::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/ServiceTags_Example.json")).unwrap();
+/// let table = tagroute::routes::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/routes_example.json")).unwrap();
+/// let flags = TableOptions { region: Some("westeurope".into()), ..Default::default() };
+/// let request = resolve(&[&flags]).unwrap().request;
+/// let compared = tagroute::request::plan_and_diff(&snapshot, &request, &table).unwrap();
+/// // Writes that make the table's managed routes the plan's.
+/// assert!(compared.diff.writes() > 0);
+/// ```
 pub fn plan_and_diff(
     snapshot: &Snapshot,
     request: &PlanRequest,

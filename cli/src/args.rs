@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use tagroute::model::{AZURE_MAX_TAG_ROUTES, DEFAULT_NAME_PREFIX, NextHop};
-use tagroute::options::{self, Key, Note, OptionError, Problem, Resolved, TableOptions};
+use tagroute::options::{self, Resolved, TableOptions};
 use tagroute::plan::Strategy;
 use tagroute::request::PlanRequest;
 use tagroute::select::FamilyChoice;
@@ -173,9 +173,9 @@ impl PlanSelection {
             layer.max_changes = Some(w.max_changes);
             layer.write = Some(w.write);
         }
-        let resolved = options::resolve(&[&layer]).map_err(in_flags)?;
+        let resolved = options::resolve(&[&layer]).map_err(crate::words::option)?;
         for note in &resolved.notes {
-            diag.note(note_in_flags(note));
+            diag.note(crate::words::note(note));
         }
         Ok(resolved)
     }
@@ -185,36 +185,6 @@ impl PlanSelection {
         let mut request = self.resolve(None, diag)?.request;
         request.hint = hint;
         Ok(request)
-    }
-}
-
-/// An option's flag: `--max-routes`.
-pub fn flag(key: Key) -> String {
-    format!("--{}", key.name().replace('_', "-"))
-}
-
-/// An option refused by the library, in the command line's words.
-pub fn in_flags(e: OptionError) -> anyhow::Error {
-    match *e.problem {
-        Problem::BudgetWithoutSlack => anyhow::anyhow!(
-            "--budget trades slack for routes: give --slack TAG or --allow-any-slack with it"
-        ),
-        Problem::AnySlackAndSlack => anyhow::anyhow!(
-            "--allow-any-slack and --slack exclude each other: any slack already includes the \
-             named tags"
-        ),
-        Problem::NamePrefix(p) => crate::plan::in_flags(p),
-        problem => anyhow::anyhow!("{}: {problem}", flag(e.key)),
-    }
-}
-
-/// A note on the options, in the command line's words.
-pub fn note_in_flags(note: &Note) -> String {
-    match note {
-        Note::MaxRoutesAsBudget { value, .. } => format!(
-            "--max-routes {value} with slack is read as --budget {value}, its old spelling; \
-             write --budget (--max-routes is the table's limit)"
-        ),
     }
 }
 

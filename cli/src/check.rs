@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use tagroute::arm::{NetworkId, NetworkKind};
-use tagroute::check::{self, Resources, Verdict};
-use tagroute::emit::rules::{RulesFormat, RulesTarget};
-use tagroute::emit::{self, PlanFormat, Target};
+use tagroute::check::{self, Verdict};
+use tagroute::emit;
+use tagroute::emit::fix::FixFormat;
 use tagroute::prefix::Prefix;
-use tagroute::{profile, routes, select};
+use tagroute::{profile, select};
 
 use crate::args::{PlanSelection, Source};
 use crate::check_estate::{EstateArgs, Format};
@@ -101,15 +101,8 @@ pub struct Args {
     format: Format,
     /// Write the fix instead of the report: the route change and the NSG rules, with the
     /// prerequisites as comments.
-    #[arg(long, value_enum, help_heading = "Output")]
+    #[arg(long, value_parser = crate::values::by_name(&FixFormat::ALL, FixFormat::name), help_heading = "Output")]
     fix_format: Option<FixFormat>,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum FixFormat {
-    Az,
-    Terraform,
-    Json,
 }
 
 fn subnet_id(text: &str) -> Result<NetworkId, tagroute::arm::IdError> {
@@ -118,11 +111,6 @@ fn subnet_id(text: &str) -> Result<NetworkId, tagroute::arm::IdError> {
 
 fn nic_id(text: &str) -> Result<NetworkId, tagroute::arm::IdError> {
     NetworkId::parse_as(text, NetworkKind::NetworkInterface)
-}
-
-fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
-    tagroute::fsutil::read_bounded(path, 64 << 20, false)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
@@ -155,7 +143,15 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             ));
             read
         }
-        None => files(&args, &snapshot)?,
+        None => check::Files {
+            route_table: args.route_table.clone().map(PathBuf::from),
+            nsg: args.nsg.clone(),
+            effective_nsgs: args.effective_nsgs.clone(),
+            effective_routes: args.effective_routes.clone(),
+            subnet: args.subnet_file.clone(),
+            vnet: args.vnet_file.clone(),
+        }
+        .read(&snapshot)?,
     };
     // The region given, else the virtual network's.
     let Some(region_name) = args
@@ -203,7 +199,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 .filter(|f| f.verdict == Verdict::Unknown)
                 .count()
         ));
-        deliver(&render_fix(&fix, format), None)?;
+        deliver(&emit::fix::render(&fix, format), None)?;
         return Ok(status);
     }
     let text = match args.format {
@@ -213,42 +209,6 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     };
     deliver(&text, None)?;
     Ok(status)
-}
-
-/// The inputs given as files, in the shapes the Azure CLI prints.
-fn files(args: &Args, snapshot: &tagroute::snapshot::Snapshot) -> anyhow::Result<Resources> {
-    let json = |p: &std::path::Path| -> anyhow::Result<(String, serde_json::Value)> {
-        let shown = p.display().to_string();
-        let doc = check::read_json(&shown, &read_file(p)?)?;
-        Ok((shown, doc))
-    };
-    let mut read = Resources::default();
-    if let Some(path) = &args.route_table {
-        let doc = routes::read_json(path, &read_file(std::path::Path::new(path))?)?;
-        read.table = Some((routes::from_value(path, &doc)?, check::disable_bgp(&doc)));
-    }
-    if let Some(p) = &args.nsg {
-        let (shown, doc) = json(p)?;
-        let rules = check::parse_nsg(&shown, &doc, snapshot)?;
-        read.nsgs = Some(vec![(shown, rules)]);
-    }
-    if let Some(p) = &args.effective_nsgs {
-        let (shown, doc) = json(p)?;
-        read.nsgs = Some(check::parse_effective_nsgs(&shown, &doc, snapshot)?);
-    }
-    if let Some(p) = &args.effective_routes {
-        let (shown, doc) = json(p)?;
-        read.effective = Some(check::parse_effective(&shown, &doc)?);
-    }
-    if let Some(p) = &args.subnet_file {
-        let (shown, doc) = json(p)?;
-        read.subnet = check::parse_subnet(&shown, &doc)?;
-    }
-    if let Some(p) = &args.vnet_file {
-        let (shown, doc) = json(p)?;
-        read.vnet = Some(check::parse_vnet(&shown, &doc)?);
-    }
-    Ok(read)
 }
 
 fn table_text(report: &check::Report, markdown: bool) -> String {
@@ -309,57 +269,5 @@ fn table_text(report: &check::Report, markdown: bool) -> String {
         count(Verdict::Blocked),
         count(Verdict::Unknown)
     ));
-    out
-}
-
-fn render_fix(fix: &check::Fix, format: FixFormat) -> String {
-    let target = Target::default();
-    let rules_target = RulesTarget {
-        collection_group: "tagroute".into(),
-        collection_group_priority: 500,
-        ..Default::default()
-    };
-    let mut out = String::new();
-    match format {
-        FixFormat::Json => {
-            let doc = serde_json::json!({
-                "routes": fix.routes.as_ref().map(|c| serde_json::from_str::<serde_json::Value>(&emit::diff::json(&c.diff)).unwrap_or_default()),
-                "plan": fix.plan.as_ref().map(|p| serde_json::from_str::<serde_json::Value>(&emit::render_plan(p, PlanFormat::Json, &target)).unwrap_or_default()),
-                "securityRules": fix.rules.as_ref().map(|r| &r.security_rules),
-                "prerequisites": fix.prerequisites,
-            });
-            out = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
-        }
-        FixFormat::Az | FixFormat::Terraform => {
-            let (rules_format, comment) = match format {
-                FixFormat::Az => (RulesFormat::Az, "#"),
-                _ => (RulesFormat::Terraform, "#"),
-            };
-            for p in &fix.prerequisites {
-                out.push_str(&format!("{comment} prerequisite: {p}\n"));
-            }
-            if let Some(c) = &fix.routes {
-                out.push_str(&match format {
-                    FixFormat::Az => emit::diff::az_script(&c.diff, &c.planned.plan, &target),
-                    _ => emit::render_plan(&c.planned.plan, PlanFormat::Terraform, &target),
-                });
-            }
-            if let Some(p) = &fix.plan {
-                let f = match format {
-                    FixFormat::Az => PlanFormat::Az,
-                    _ => PlanFormat::Terraform,
-                };
-                out.push_str(&emit::render_plan(p, f, &target));
-            }
-            if let Some(r) = fix.rules.as_ref().filter(|r| !r.security_rules.is_empty()) {
-                out.push('\n');
-                out.push_str(&tagroute::emit::rules::render(
-                    r,
-                    rules_format,
-                    &rules_target,
-                ));
-            }
-        }
-    }
     out
 }

@@ -165,7 +165,7 @@ pub fn run_one(
 pub fn failure(table: &mut tagroute::fleet::run::TableReport) -> anyhow::Error {
     match table.failure.take() {
         Some(e) => match e.downcast::<tagroute::request::RequestError>() {
-            Ok(e) => crate::plan::in_words(*e),
+            Ok(e) => crate::words::request(*e),
             Err(e) => anyhow::Error::new(crate::words::Boxed(e)),
         },
         None => anyhow::anyhow!("{}", table.error.as_deref().unwrap_or("failed")),

@@ -4,8 +4,8 @@ use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 
 use anyhow::Context;
-use tagroute::lines::{Line, Lines, MAX_LINE_BYTES};
 use tagroute::lookup::LookupIndex;
+use tagroute::lookup::{Line, Lines, MAX_LINE_BYTES};
 
 use crate::args::Source;
 use crate::output::{Diag, Status};

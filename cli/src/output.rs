@@ -84,8 +84,8 @@ pub fn deliver(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
     }
 }
 
-/// Replaces `path` with `bytes` atomically (see [`tagroute::fsutil::write_atomic`]).
+/// Replaces `path` with `bytes` atomically (see [`tagroute::emit::write_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    tagroute::fsutil::write_atomic(path, bytes)
+    tagroute::emit::write_atomic(path, bytes)
         .with_context(|| format!("cannot write {}", path.display()))
 }

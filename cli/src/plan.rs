@@ -1,8 +1,8 @@
 //! `tagroute plan`: the minimal set of routes with next hop Internet for a region's tags.
 
 use tagroute::emit::{self, PlanFormat, Target};
-use tagroute::plan::{Plan, PlanError};
-use tagroute::request::{PlanRequest, RequestError, plan_request};
+use tagroute::plan::Plan;
+use tagroute::request::{PlanRequest, plan_request};
 use tagroute::snapshot::Snapshot;
 
 use crate::args::{OutputFile, PlanSelection, Source};
@@ -53,20 +53,9 @@ pub fn make_plan(
     table: Option<&tagroute::routes::RouteTable>,
     diag: &Diag,
 ) -> anyhow::Result<Plan> {
-    let planned = plan_request(snapshot, request, table).map_err(in_words)?;
+    let planned = plan_request(snapshot, request, table).map_err(crate::words::request)?;
     diag.tell(&planned.notices);
     Ok(planned.plan)
-}
-
-/// A request's error, a planning error in the words of the command line.
-pub fn in_words(e: RequestError) -> anyhow::Error {
-    match e {
-        RequestError::Plan(e) => in_flags(e),
-        RequestError::Pattern { key, source } => {
-            anyhow::Error::new(source).context(crate::args::flag(key))
-        }
-        e => e.into(),
-    }
 }
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
@@ -84,30 +73,4 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let text = emit::render_plan(&plan, args.format, &target);
     deliver(&text, args.output.output.as_deref())?;
     Ok(Status::Ok)
-}
-
-/// A planning error in the words of the command line: the library speaks of limits, strategies
-/// and name prefixes, the user set them with flags.
-pub fn in_flags(e: PlanError) -> anyhow::Error {
-    match e {
-        PlanError::TooManyRoutes { needed, max } => anyhow::anyhow!(
-            "the plan needs {needed} routes, more than --max-routes {max}; select fewer tags, or \
-             try --strategy lpm, or --slack TAG / --allow-any-slack with --budget to trade \
-             extra Internet-bound addresses for routes"
-        ),
-        PlanError::NoDefaultNextHop(problem) => {
-            anyhow::anyhow!("{}", crate::values::default_hop_problem(&problem))
-        }
-        PlanError::BudgetNeedsOneFamily => anyhow::anyhow!(
-            "a route budget (--budget) plans one family at a time; use --family ipv4 or ipv6"
-        ),
-        PlanError::BadNamePrefix { prefix, reason } => anyhow::anyhow!(
-            "--name-prefix {} cannot give valid Azure route names: {reason}",
-            tagroute::text::quoted(&prefix)
-        ),
-        PlanError::EmptyNamePrefix => anyhow::anyhow!(
-            "--name-prefix is empty, so every route of the table would look like tagroute's"
-        ),
-        other => other.into(),
-    }
 }

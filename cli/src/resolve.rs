@@ -57,7 +57,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
             max_routes: usize::MAX,
             ..PlanOptions::default()
         };
-        let p = plan::plan(&snapshot, None, &selected, &opts).map_err(crate::plan::in_flags)?;
+        let p = plan::plan(&snapshot, None, &selected, &opts).map_err(crate::words::plan)?;
         p.routes
             .into_iter()
             .filter_map(|r| Some((r.destination.prefix()?, r.tags)))

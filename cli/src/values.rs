@@ -83,7 +83,7 @@ pub fn route_table_id(text: &str) -> Result<tagroute::arm::RouteTableId, tagrout
 }
 
 /// The largest `--max-routes`, `--max-tag-routes` or `--max-changes` taken.
-pub const MAX_ROUTES_OPTION: u64 = tagroute::request::MAX_OPTION as u64;
+pub const MAX_ROUTES_OPTION: u64 = tagroute::options::MAX_OPTION as u64;
 
 /// Longest wait any option may ask for: one day.
 const MAX_SECONDS: f64 = 86_400.0;

@@ -1,10 +1,14 @@
-//! The library names options by what they are ("the operation timeout", a key such as `slack`);
-//! the command line's error line adds the flag that sets the option an error is about, found by
-//! the error's type anywhere in its chain of causes.
+//! The command line's words for what the library says: the library names options by what they
+//! are ("the operation timeout", a key such as `slack`), the command line by their flags. An
+//! option refused, a planning error and a request's error are worded here with their flags, and
+//! the error line adds the flag that sets what an error is about, found by the error's type
+//! anywhere in its chain of causes.
 
 use tagroute::arm::{ApplyError, ArmError, AuthError};
 use tagroute::diff::DiffError;
 use tagroute::discover::DiscoverError;
+use tagroute::options::{Key, Note, OptionError, Problem};
+use tagroute::plan::PlanError;
 use tagroute::request::RequestError;
 
 /// An error a table of a fleet gave, boxed: printed as itself, its type still looked into for
@@ -25,9 +29,9 @@ impl std::error::Error for Boxed {
 }
 
 /// The flag that sets what `err` (or one of its causes) is about, when it is one.
-fn flag(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+fn flag_of(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(Boxed(inner)) = err.downcast_ref::<Boxed>() {
-        return flag(&**inner);
+        return flag_of(&**inner);
     }
     if let Some(e) = err.downcast_ref::<ArmError>() {
         return match e {
@@ -60,9 +64,74 @@ fn flag(err: &(dyn std::error::Error + 'static)) -> Option<String> {
 /// what it is about.
 pub fn error_line(err: &anyhow::Error) -> String {
     let text = format!("{err:#}");
-    match err.chain().find_map(flag) {
+    match err.chain().find_map(flag_of) {
         Some(f) => format!("{text} ({f})"),
         None => text,
+    }
+}
+
+/// An option's flag: `--max-routes`.
+pub fn flag(key: Key) -> String {
+    format!("--{}", key.name().replace('_', "-"))
+}
+
+/// An option refused by the library, in the command line's words.
+pub fn option(e: OptionError) -> anyhow::Error {
+    match *e.problem {
+        Problem::BudgetWithoutSlack => anyhow::anyhow!(
+            "--budget trades slack for routes: give --slack TAG or --allow-any-slack with it"
+        ),
+        Problem::AnySlackAndSlack => anyhow::anyhow!(
+            "--allow-any-slack and --slack exclude each other: any slack already includes the \
+             named tags"
+        ),
+        Problem::NamePrefix(p) => plan(p),
+        problem => anyhow::anyhow!("{}: {problem}", flag(e.key)),
+    }
+}
+
+/// A note on the options, in the command line's words.
+pub fn note(note: &Note) -> String {
+    match note {
+        Note::MaxRoutesAsBudget { value, .. } => format!(
+            "--max-routes {value} with slack is read as --budget {value}, its old spelling; \
+             write --budget (--max-routes is the table's limit)"
+        ),
+    }
+}
+
+/// A request's error, a planning error in the words of the command line.
+pub fn request(e: RequestError) -> anyhow::Error {
+    match e {
+        RequestError::Plan(e) => plan(e),
+        RequestError::Pattern { key, source } => anyhow::Error::new(source).context(flag(key)),
+        e => e.into(),
+    }
+}
+
+/// A planning error in the words of the command line: the library speaks of limits, strategies
+/// and name prefixes, the user set them with flags.
+pub fn plan(e: PlanError) -> anyhow::Error {
+    match e {
+        PlanError::TooManyRoutes { needed, max } => anyhow::anyhow!(
+            "the plan needs {needed} routes, more than --max-routes {max}; select fewer tags, or \
+             try --strategy lpm, or --slack TAG / --allow-any-slack with --budget to trade \
+             extra Internet-bound addresses for routes"
+        ),
+        PlanError::NoDefaultNextHop(problem) => {
+            anyhow::anyhow!("{}", crate::values::default_hop_problem(&problem))
+        }
+        PlanError::BudgetNeedsOneFamily => anyhow::anyhow!(
+            "a route budget (--budget) plans one family at a time; use --family ipv4 or ipv6"
+        ),
+        PlanError::BadNamePrefix { prefix, reason } => anyhow::anyhow!(
+            "--name-prefix {} cannot give valid Azure route names: {reason}",
+            tagroute::text::quoted(&prefix)
+        ),
+        PlanError::EmptyNamePrefix => anyhow::anyhow!(
+            "--name-prefix is empty, so every route of the table would look like tagroute's"
+        ),
+        other => other.into(),
     }
 }
 

@@ -57,7 +57,7 @@ impl WriteMode {
     }
 }
 
-pub use crate::options::DEFAULT_MAX_CHANGES;
+pub use crate::model::DEFAULT_MAX_CHANGES;
 
 /// What bounds an apply.
 #[derive(Clone, Debug)]
@@ -280,6 +280,26 @@ enum Round {
 /// `Err` means nothing was written (the change too large, the table unreadable, the diff
 /// refused); once writing has begun, every failure is in the report, and every write of the
 /// change is in `applied`, `not_applied` or (when the table could not be read back) `unknown`.
+///
+/// ```no_run
+/// use tagroute::arm::{ArmClient, ArmOptions, CredentialSource, Tokens, apply};
+/// use tagroute::options::{TableOptions, resolve};
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// let snapshot = tagroute::snapshot::load("ServiceTags_Public_20251028.json")?;
+/// let id = "/subscriptions/SUB/resourceGroups/rg-net/providers/Microsoft.Network/routeTables/rt".parse()?;
+/// let endpoint = "https://management.azure.com/".parse()?;
+/// let token = Tokens::new(CredentialSource::Given(std::env::var("AZURE_ACCESS_TOKEN")?));
+/// let mut client = ArmClient::new(endpoint, token, ArmOptions::default())?;
+/// let flags = TableOptions { region: Some("eastus".into()), ..Default::default() };
+/// let options = resolve(&[&flags])?;
+/// let live = client.read(&id).await?;
+/// let compared = tagroute::request::plan_and_diff(&snapshot, &options.request, &live.table)?;
+/// let plan = compared.planned.plan;
+/// let report = apply(&mut client, &id, &plan, &snapshot, live, compared.diff, &options.apply()).await?;
+/// assert!(report.verified);
+/// # Ok(())
+/// # }
+/// ```
 pub async fn apply(
     client: &mut ArmClient,
     id: &RouteTableId,

@@ -347,3 +347,84 @@ pub struct Vnet {
     /// Its region (`location`), when the answer names a well-formed one.
     pub location: Option<String>,
 }
+
+/// The files a check is given, each in the shape the Azure CLI prints it.
+#[derive(Clone, Debug, Default)]
+pub struct Files {
+    /// The subnet's route table (`az network route-table show`).
+    pub route_table: Option<std::path::PathBuf>,
+    /// The subnet's NSG (`az network nsg show`).
+    pub nsg: Option<std::path::PathBuf>,
+    /// A NIC's effective security groups (`az network nic list-effective-nsg`).
+    pub effective_nsgs: Option<std::path::PathBuf>,
+    /// A NIC's effective routes (`az network nic show-effective-route-table`).
+    pub effective_routes: Option<std::path::PathBuf>,
+    /// The subnet (`az network vnet subnet show`).
+    pub subnet: Option<std::path::PathBuf>,
+    /// The virtual network (`az network vnet show`).
+    pub vnet: Option<std::path::PathBuf>,
+}
+
+/// Largest input file read.
+pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+/// Why the files of a check cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    #[error("{path}")]
+    Read {
+        path: String,
+        #[source]
+        err: std::io::Error,
+    },
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Routes(#[from] crate::routes::RoutesError),
+}
+
+impl Files {
+    /// Reads every file given, each within [`MAX_INPUT_BYTES`], as the resources of one subnet
+    /// (service tags in NSG rules from `snapshot`).
+    pub fn read(&self, snapshot: &Snapshot) -> Result<super::Resources, FilesError> {
+        let bytes = |p: &std::path::Path| {
+            crate::fsutil::read_bounded(p, MAX_INPUT_BYTES, false).map_err(|err| FilesError::Read {
+                path: p.display().to_string(),
+                err,
+            })
+        };
+        let json = |p: &std::path::Path| -> Result<(String, Value), FilesError> {
+            let shown = p.display().to_string();
+            let doc = read_json(&shown, &bytes(p)?)?;
+            Ok((shown, doc))
+        };
+        let mut read = super::Resources::default();
+        if let Some(p) = &self.route_table {
+            let shown = p.display().to_string();
+            let doc = crate::routes::read_json(&shown, &bytes(p)?)?;
+            read.table = Some((crate::routes::from_value(&shown, &doc)?, disable_bgp(&doc)));
+        }
+        if let Some(p) = &self.nsg {
+            let (shown, doc) = json(p)?;
+            let rules = parse_nsg(&shown, &doc, snapshot)?;
+            read.nsgs = Some(vec![(shown, rules)]);
+        }
+        if let Some(p) = &self.effective_nsgs {
+            let (shown, doc) = json(p)?;
+            read.nsgs = Some(parse_effective_nsgs(&shown, &doc, snapshot)?);
+        }
+        if let Some(p) = &self.effective_routes {
+            let (shown, doc) = json(p)?;
+            read.effective = Some(parse_effective(&shown, &doc)?);
+        }
+        if let Some(p) = &self.subnet {
+            let (shown, doc) = json(p)?;
+            read.subnet = parse_subnet(&shown, &doc)?;
+        }
+        if let Some(p) = &self.vnet {
+            let (shown, doc) = json(p)?;
+            read.vnet = Some(parse_vnet(&shown, &doc)?);
+        }
+        Ok(read)
+    }
+}

@@ -20,8 +20,8 @@ mod live;
 
 pub use fix::{Fix, FixError, fix};
 pub use inputs::{
-    InputError, Vnet, disable_bgp, parse_effective, parse_effective_nsgs, parse_nsg, parse_subnet,
-    parse_vnet, read_json,
+    Files, FilesError, InputError, MAX_INPUT_BYTES, Vnet, disable_bgp, parse_effective,
+    parse_effective_nsgs, parse_nsg, parse_subnet, parse_vnet, read_json,
 };
 #[cfg(feature = "azure")]
 pub use live::{LiveError, read as read_live};
@@ -439,6 +439,19 @@ fn ports(need: &[String]) -> Vec<u16> {
 }
 
 /// Checks every flow of the profile; see the module's doc.
+///
+/// ```
+/// use tagroute::check::{Resources, Verdict, check};
+/// let snapshot = tagroute::snapshot::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/ServiceTags_Example.json")).unwrap();
+/// let region = tagroute::select::resolve_region(&snapshot, "westeurope").unwrap();
+/// let profile = tagroute::profile::by_name("forced-tunneling").unwrap();
+/// // A subnet with nothing read about it: Azure's system routes and default NSG rules.
+/// let subnet = Resources::default();
+/// let vnet = ["10.0.0.0/16".parse().unwrap()];
+/// let report = check(&subnet.inputs(&snapshot, profile, &region, &vnet, true));
+/// assert!(!report.flows.is_empty());
+/// assert_ne!(report.verdict(), Verdict::Blocked);
+/// ```
 pub fn check(inputs: &Inputs<'_>) -> Report {
     let mut flows = Vec::new();
     let mut prerequisites: Vec<String> = Vec::new();

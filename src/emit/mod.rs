@@ -12,6 +12,7 @@ pub(crate) mod bicep;
 pub(crate) mod csv;
 pub mod diff;
 pub mod drift;
+pub mod fix;
 pub(crate) mod json;
 pub mod rules;
 pub mod table;
@@ -20,6 +21,9 @@ pub mod tables;
 pub(crate) mod terraform;
 
 use crate::plan::Plan;
+
+/// Writes an output file whole or not at all (a temporary file renamed over it).
+pub use crate::fsutil::write_atomic;
 
 /// Where deployable formats put the routes.
 #[derive(Clone, Debug, Default)]
@@ -73,6 +77,16 @@ impl PlanFormat {
 }
 
 /// Renders a plan in the chosen format.
+///
+/// ```
+/// use tagroute::emit::{PlanFormat, Target, render_plan};
+/// let snapshot = tagroute::snapshot::load(concat!(env!("CARGO_MANIFEST_DIR"), "/data/ServiceTags_Example.json")).unwrap();
+/// let opts = tagroute::plan::PlanOptions::default();
+/// let plan = tagroute::plan::plan_named(&snapshot, Some("westeurope"), &[], &opts).unwrap();
+/// let target = Target { resource_group: Some("rg-net".into()), route_table: Some("rt".into()) };
+/// let script = render_plan(&plan, PlanFormat::Az, &target);
+/// assert!(script.contains("az network route-table route create"));
+/// ```
 pub fn render_plan(plan: &Plan, format: PlanFormat, target: &Target) -> String {
     match format {
         PlanFormat::Table => table::plan(plan),

@@ -181,6 +181,28 @@ fn in_defaults(text: &str, at: usize) -> bool {
 }
 
 /// Checks a fleet file's text, as [`load`]; `path` names it in errors.
+///
+/// ```
+/// use tagroute::snapshot::Cloud;
+/// let text = r#"
+/// [defaults]
+/// region = "westeurope"
+///
+/// [[table]]
+/// id = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt-a"
+///
+/// [[table]]
+/// name = "b"
+/// id = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt-b"
+/// max_changes = 10
+/// "#;
+/// let tables = tagroute::fleet::config::parse("tagroute.toml", text.as_bytes(), Cloud::Public).unwrap();
+/// assert_eq!(tables[0].name, "rt-a");
+/// assert_eq!((tables[1].name.as_str(), tables[1].apply.max_changes), ("b", 10));
+/// let bad = "[[table]]\nid = \"x\"\nregion = \"westeurope\"\nmax_routes = 0\n";
+/// let e = tagroute::fleet::config::parse("f.toml", bad.as_bytes(), Cloud::Public).unwrap_err();
+/// assert_eq!(e.to_string(), "f.toml: table 1 max_routes: 0 is out of range (1 to 100000)");
+/// ```
 pub fn parse(
     path: &str,
     bytes: &[u8],

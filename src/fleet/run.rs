@@ -164,6 +164,25 @@ impl Report {
 
 /// Runs `action` on every table of `fleet`; see the module's doc. Tables come back in the
 /// fleet's order.
+///
+/// A one-table diff against a file of the table's routes, as a fleet of one:
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use tagroute::fleet::config::TableSpec;
+/// use tagroute::fleet::run::{Action, CloudFile, Fleet, TableStatus, run};
+/// use tagroute::options::{TableOptions, resolve};
+/// let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/ServiceTags_Example.json")).unwrap();
+/// let source = tagroute::source::Provenance::File { file: "example".into(), offline: false };
+/// let file = CloudFile::parse(bytes, source).unwrap();
+/// let flags = TableOptions { region: Some("westeurope".into()), ..Default::default() };
+/// let spec = TableSpec::one(None, Some(concat!(env!("CARGO_MANIFEST_DIR"), "/data/routes_example.json").into()), resolve(&[&flags]).unwrap(), Default::default());
+/// let files = BTreeMap::from([(file.snapshot.cloud, file)]);
+/// let fleet = Fleet { tables: &[spec], files: &files, clients: &BTreeMap::new(), jobs: 1, keep: false };
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let report = rt.block_on(run(fleet, &Action::Diff));
+/// assert_eq!(report.tables[0].status, TableStatus::Changes);
+/// ```
 pub async fn run(fleet: Fleet<'_>, action: &Action<'_>) -> Report {
     let mut warnings = Vec::new();
     let (stored, legacy) = match action {

@@ -100,6 +100,39 @@ pub enum JobError {
 }
 
 /// Runs one refresh: see the module's doc.
+///
+/// A refresh without a live table: the plan recorded, its change since the last run told.
+///
+/// ```
+/// use tagroute::options::{TableOptions, resolve};
+/// use tagroute::refresh::job::{Job, NewFile, run};
+/// use tagroute::snapshot::Cloud;
+/// let state = tempfile::tempdir().unwrap();
+/// let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/ServiceTags_Example.json")).unwrap();
+/// let snapshot = tagroute::snapshot::parse("example", &bytes).unwrap();
+/// let flags = TableOptions { region: Some("westeurope".into()), ..Default::default() };
+/// let request = resolve(&[&flags]).unwrap().request;
+/// let job = Job {
+///     state_dir: state.path(),
+///     takeover: None,
+///     cloud: Cloud::Public,
+///     request: &request,
+///     existing: None,
+///     rendering: None,
+///     target: Default::default(),
+///     notify: false,
+/// };
+/// let file = NewFile {
+///     bytes: &bytes,
+///     snapshot: &snapshot,
+///     source: tagroute::source::Provenance::File { file: "example".into(), offline: false },
+///     stored: None,
+/// };
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let outcome = rt.block_on(run(job, file, None)).unwrap();
+/// assert!(outcome.summary().changed, "a first run's routes are new");
+/// assert!(outcome.recorded.unwrap().generation.join("plan.json").is_file());
+/// ```
 pub async fn run(
     job: Job<'_>,
     file: NewFile<'_>,

@@ -6,7 +6,7 @@
 //! file, the plan and its rendering, drift and diff reports, the [`Summary`]) and keeps the
 //! notifications the webhook has not taken yet. The whole run (parse, check, read the live
 //! table, plan, apply, record) is [`job::run`]; getting the file and HTTP belong to its caller,
-//! the state's atomicity and lock to [`crate::state`].
+//! the state's atomicity and lock to the state module.
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,5 @@
 //! The service-tag file: its model, loading and validation; `read` is its shape as derived
-//! structs, read once [`crate::json::check`] has held the file to the rules of every JSON input.
+//! structs, read once the strict JSON check has held the file to the rules of every JSON input.
 //!
 //! Two shapes are read: the weekly download ("Azure IP Ranges and Service Tags", one file per
 //! cloud) and what `az network list-service-tags` prints (the ARM Service Tag Discovery API, which
