@@ -6,13 +6,30 @@ use std::net::IpAddr;
 use crate::harness::*;
 
 /// Every (tag, most specific containing prefix), most specific first, by scanning all prefixes.
-fn brute(tags: &[(String, u64, Vec<String>)], addr: IpAddr) -> Vec<(String, String)> {
+/// Each tag's prefixes as (address, length, text), parsed once for [`brute`].
+type Parsed = Vec<(String, Vec<(IpAddr, u8, String)>)>;
+
+fn parsed(tags: &[(String, u64, Vec<String>)]) -> Parsed {
+    tags.iter()
+        .map(|(name, _, prefixes)| {
+            let list = prefixes
+                .iter()
+                .map(|p| {
+                    let (a, l) = p.split_once('/').unwrap();
+                    (a.parse().unwrap(), l.parse().unwrap(), p.clone())
+                })
+                .collect();
+            (name.clone(), list)
+        })
+        .collect()
+}
+
+fn brute(tags: &Parsed, addr: IpAddr) -> Vec<(String, String)> {
     let mut out: Vec<(u8, String, String)> = Vec::new();
-    for (name, _, prefixes) in tags {
+    for (name, prefixes) in tags {
         let mut best: Option<(u8, &String)> = None;
-        for p in prefixes {
-            let (a, l) = p.split_once('/').unwrap();
-            let (a, l): (IpAddr, u8) = (a.parse().unwrap(), l.parse().unwrap());
+        for (a, l, p) in prefixes {
+            let (a, l) = (*a, *l);
             let inside = match (a, addr) {
                 (IpAddr::V4(n), IpAddr::V4(x)) => {
                     l == 0 || (u32::from(n) ^ u32::from(x)) >> (32 - l as u32) == 0
@@ -67,7 +84,7 @@ fn example_addresses_inside_at_edges_and_outside() {
     let lines = parse_text(&out);
     for a in addrs {
         let addr: IpAddr = a.parse().unwrap();
-        let want = brute(&tags, addr);
+        let want = brute(&parsed(&tags), addr);
         let got: Vec<(String, String)> = lines
             .iter()
             .filter(|l| l.0 == addr.to_string())
@@ -124,6 +141,7 @@ fn real_file_agrees_with_brute_force() {
         .stdout;
     let lines = parse_text(&out);
     let mut i = 0;
+    let tags = parsed(&tags);
     for a in &addrs {
         let want = brute(&tags, a.parse().unwrap());
         let mut got = Vec::new();

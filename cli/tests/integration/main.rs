@@ -3,6 +3,8 @@
 //! into `target/test-data/`; or `$TAGROUTE_TEST_DATA`).
 
 mod harness;
+#[path = "../../../tests/model/mod.rs"]
+mod model;
 
 mod aggregate;
 mod arm;
@@ -28,7 +30,6 @@ mod formats;
 mod fuzz_corpus;
 mod hostile;
 mod lookup;
-mod minimal;
 mod mix;
 mod newcomer;
 mod pinned;
