@@ -28,10 +28,13 @@ fn refused(text: &str, extra: &[&str], needle: &str) {
     assert!(arm.requests().is_empty(), "{text}");
 }
 
+/// A table of route table A in westeurope, with `extra` keys.
+fn table(extra: &str) -> String {
+    format!("[[table]]\nid = \"{ID_A}\"\nregion = \"westeurope\"\n{extra}")
+}
+
 #[test]
 fn fleet_file_mistakes_are_one_line_naming_table_and_key() {
-    let table =
-        |extra: &str| format!("[[table]]\nid = \"{ID_A}\"\nregion = \"westeurope\"\n{extra}");
     refused(
         &table("profile = \"aml\"\n"),
         &[],
@@ -168,8 +171,6 @@ fn plan_flags_beside_config_are_refused() {
 /// for `[defaults]`.
 #[test]
 fn budget_is_a_key_and_the_old_spelling_is_noted() {
-    let table =
-        |extra: &str| format!("[[table]]\nid = \"{ID_A}\"\nregion = \"westeurope\"\n{extra}");
     refused(
         &table("budget = 3\n"),
         &[],

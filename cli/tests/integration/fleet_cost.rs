@@ -17,11 +17,18 @@ const TABLES: usize = 100;
 const REGIONS: [&str; 4] = ["eastus", "westeurope", "francecentral", "japaneast"];
 
 fn fleet() -> (FakeFleet, Vec<(String, &'static str)>) {
-    let tables: Vec<(String, &str)> = (0..TABLES)
+    fleet_of(TABLES, SPEEDUP)
+}
+
+/// `n` forced-tunnel tables over two subscriptions and four regions; the recorded latency model
+/// run `speedup` times faster (0: no latency).
+fn fleet_of(n: usize, speedup: u32) -> (FakeFleet, Vec<(String, &'static str)>) {
+    let scaled = |d: Duration| d.checked_div(speedup).unwrap_or(Duration::ZERO);
+    let tables: Vec<(String, &str)> = (0..n)
         .map(|i| {
             let sub = if i % 2 == 0 { SUB_A } else { SUB_B };
             (
-                id(sub, "rg-spokes", &format!("rt-spoke-{i:03}")),
+                id(sub, "rg-spokes", &format!("rt-spoke-{i:04}")),
                 REGIONS[i % 4],
             )
         })
@@ -36,7 +43,7 @@ fn fleet() -> (FakeFleet, Vec<(String, &'static str)>) {
                 serde_json::json!({"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"}),
             )],
             faults: Faults {
-                op_latency: Duration::from_secs(1) / SPEEDUP,
+                op_latency: scaled(Duration::from_secs(1)),
                 ..Faults::default()
             },
         })
@@ -44,11 +51,19 @@ fn fleet() -> (FakeFleet, Vec<(String, &'static str)>) {
     let fake = FakeFleet::start(
         setups,
         FleetFaults {
-            latency: Duration::from_millis(100) / SPEEDUP,
+            latency: scaled(Duration::from_millis(100)),
             ..FleetFaults::default()
         },
     );
     (fake, tables)
+}
+
+/// A fleet file of `tables`, each with its region.
+fn config_text(tables: &[(String, &str)]) -> String {
+    tables
+        .iter()
+        .map(|(table, region)| format!("[[table]]\nid = \"{table}\"\nregion = \"{region}\"\n\n"))
+        .collect()
 }
 
 fn common<'a>(fake: &'a FakeFleet, file: &'a str, token: &'a str, poll: &'a str) -> Vec<&'a str> {
@@ -109,13 +124,7 @@ fn fleet_cost_one_run_against_one_run_per_table() {
             let token = fake.token_file();
             let tmp = tempfile::tempdir().unwrap();
             let config = tmp.path().join("tagroute.toml");
-            let mut text = String::new();
-            for (table, region) in &tables {
-                text.push_str(&format!(
-                    "[[table]]\nid = \"{table}\"\nregion = \"{region}\"\n\n"
-                ));
-            }
-            std::fs::write(&config, text).unwrap();
+            std::fs::write(&config, config_text(&tables)).unwrap();
             let state = tmp.path().join("state");
             let mut args = vec![
                 command,
@@ -163,38 +172,11 @@ const MANY: usize = 1_000;
 fn fleet_cpu_per_table_of_a_thousand_table_diff() {
     let data = data_dir();
     let file = snapshot(&data, "ServiceTags_Public_20251028.json");
-    let tables: Vec<(String, &str)> = (0..MANY)
-        .map(|i| {
-            let sub = if i % 2 == 0 { SUB_A } else { SUB_B };
-            (
-                id(sub, "rg-spokes", &format!("rt-spoke-{i:04}")),
-                REGIONS[i % 4],
-            )
-        })
-        .collect();
-    let setups = tables
-        .iter()
-        .map(|(id, region)| TableSetup {
-            id: id.clone(),
-            location: (*region).into(),
-            routes: vec![(
-                "default".into(),
-                serde_json::json!({"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"}),
-            )],
-            faults: Faults::default(),
-        })
-        .collect();
-    let fake = FakeFleet::start(setups, FleetFaults::default());
+    let (fake, tables) = fleet_of(MANY, 0);
     let token = fake.token_file();
     let tmp = tempfile::tempdir().unwrap();
     let config = tmp.path().join("tagroute.toml");
-    let mut text = String::new();
-    for (table, region) in &tables {
-        text.push_str(&format!(
-            "[[table]]\nid = \"{table}\"\nregion = \"{region}\"\n\n"
-        ));
-    }
-    std::fs::write(&config, text).unwrap();
+    std::fs::write(&config, config_text(&tables)).unwrap();
     let args = [
         "diff",
         "--config",
