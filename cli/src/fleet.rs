@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use tagroute::arm::ArmClient;
 use tagroute::fleet::config::{self, TableSpec};
 use tagroute::fleet::report;
-use tagroute::fleet::run::{self, Action, CloudFile, Fleet, Report, TableStatus};
+use tagroute::fleet::run::{self, Action, CloudFile, Fleet, Report, RunOutcome};
 use tagroute::options::Note;
 use tagroute::request::Notice;
 use tagroute::snapshot::Cloud;
@@ -291,13 +291,9 @@ pub fn finish(
         ReportFormat::Markdown => report::markdown(report),
     };
     deliver(&text, None)?;
-    let changed = report.count(TableStatus::Changes) > 0
-        || (changed_is_difference && report.count(TableStatus::Applied) > 0);
-    Ok(if report.failed() > 0 {
-        Status::Error
-    } else if changed {
-        Status::Differences
-    } else {
-        Status::Ok
+    Ok(match report.outcome(changed_is_difference) {
+        RunOutcome::Failed => Status::Error,
+        RunOutcome::Changed => Status::Differences,
+        RunOutcome::Unchanged => Status::Ok,
     })
 }

@@ -160,6 +160,27 @@ impl Report {
     pub fn count(&self, status: TableStatus) -> usize {
         self.tables.iter().filter(|t| t.status == status).count()
     }
+
+    /// How the run came out, for its exit status: failed when a table failed, else changed when
+    /// a table has changes (`applied_is_change`: also when one was applied, as a refresh says a
+    /// change happened), else unchanged.
+    pub fn outcome(&self, applied_is_change: bool) -> RunOutcome {
+        let changed = self.count(TableStatus::Changes) > 0
+            || (applied_is_change && self.count(TableStatus::Applied) > 0);
+        match (self.failed() > 0, changed) {
+            (true, _) => RunOutcome::Failed,
+            (false, true) => RunOutcome::Changed,
+            (false, false) => RunOutcome::Unchanged,
+        }
+    }
+}
+
+/// How a run came out (exit 0, 1 or 2 on the command line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunOutcome {
+    Unchanged,
+    Changed,
+    Failed,
 }
 
 /// Runs `action` on every table of `fleet`; see the module's doc. Tables come back in the
