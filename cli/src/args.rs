@@ -67,7 +67,7 @@ impl Source {
     }
 }
 
-fn warn_next_link(s: &Snapshot, diag: &crate::output::Diag) {
+pub fn warn_next_link(s: &Snapshot, diag: &crate::output::Diag) {
     if s.next_link.is_some() {
         diag.warn(format!(
             "{} has a nextLink: it is one page of an ARM API answer and may lack tags",

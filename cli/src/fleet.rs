@@ -151,6 +151,9 @@ pub fn run_one(
     diag: &Diag,
 ) -> anyhow::Result<tagroute::fleet::run::TableReport> {
     let files = files(&specs, given, net, wanted, diag)?;
+    for f in files.values() {
+        crate::args::warn_next_link(&f.snapshot, diag);
+    }
     let clients = clients(&specs, live, net)?;
     let report = run(&specs, &files, &clients, 1, true, action)?;
     for w in &report.warnings {

@@ -473,3 +473,25 @@ fn a_table_with_a_key_twice_is_refused() {
     ])
     .fails_with("duplicate key 'nextHopType'");
 }
+
+/// A file that is one page of an ARM API answer is said to be one, as `plan` says it.
+#[test]
+fn a_one_page_file_is_warned_of() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(example()).unwrap()).unwrap();
+    doc["nextLink"] = "https://management.azure.com/next".into();
+    let page = tmp.path().join("page.json");
+    std::fs::write(&page, doc.to_string()).unwrap();
+    let routes = repo().join("data/routes_example.json");
+    let run = tagroute(&[
+        "diff",
+        "-f",
+        page.to_str().unwrap(),
+        "-r",
+        "westeurope",
+        "--existing",
+        routes.to_str().unwrap(),
+    ])
+    .status(1);
+    assert!(run.stderr.contains("has a nextLink"), "{}", run.stderr);
+}
