@@ -155,7 +155,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         None => one_table(&args, diag)?,
     };
     let one = args.fleet.config.is_none();
-    let _lock = job::begin(&args.state_dir, args.lock_timeout, &specs)?;
+    let begun = job::begin(&args.state_dir, args.lock_timeout, &specs)?;
     let files = fleet::files(&specs, given, &args.net, Wanted::Newest, diag)?;
     let clients = fleet::clients(&specs, &args.live, &args.net)?;
     let http = match &args.webhook {
@@ -164,6 +164,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     };
     let opts = job::Options {
         state_dir: &args.state_dir,
+        legacy: begun.legacy.as_ref(),
         apply: args.apply,
         rendering: args.format,
         webhook: http

@@ -57,16 +57,16 @@ impl Legacy {
         }))
     }
 
-    /// Refuses a run of `specs` on `state_dir` when it holds a one-table state none of them was
-    /// kept for: recording the run would replace it. Checked under the run's lock, before any
-    /// table is read.
-    pub fn check(state_dir: &Path, specs: &[TableSpec]) -> Result<(), RefreshError> {
+    /// The one-table state `state_dir` holds, refused when none of `specs` was kept for it:
+    /// recording the run would replace it. Checked under the run's lock, before any table is
+    /// read.
+    pub fn check(state_dir: &Path, specs: &[TableSpec]) -> Result<Option<Legacy>, RefreshError> {
         match Legacy::find(state_dir)? {
             Some(l) if !specs.iter().any(|s| l.belongs_to(s)) => Err(RefreshError::Untaken {
                 generation: l.generation.display().to_string(),
                 route_table: l.route_table,
             }),
-            _ => Ok(()),
+            found => Ok(found),
         }
     }
 

@@ -17,16 +17,24 @@ use crate::refresh::message::MessageFormat;
 use crate::refresh::{NotifyError, RefreshError};
 use crate::state::Lock;
 
+/// The state directory locked for a run, and the one-table state it holds, if any.
+pub struct Begun {
+    /// Held until the run is recorded and told.
+    pub lock: Lock,
+    /// The one-table state a table of the run takes over ([`Legacy::check`]).
+    pub legacy: Option<Legacy>,
+}
+
 /// Takes the state directory's lock (waiting up to `timeout`) and refuses a one-table state
-/// none of `specs` was kept for ([`Legacy::check`]). Held until the run is recorded and told.
+/// none of `specs` was kept for ([`Legacy::check`]).
 pub fn begin(
     state_dir: &Path,
     timeout: Duration,
     specs: &[super::config::TableSpec],
-) -> Result<Lock, RefreshError> {
+) -> Result<Begun, RefreshError> {
     let lock = crate::state::lock(state_dir, timeout)?;
-    Legacy::check(state_dir, specs)?;
-    Ok(lock)
+    let legacy = Legacy::check(state_dir, specs)?;
+    Ok(Begun { lock, legacy })
 }
 
 /// Where the run's notifications go.
@@ -39,6 +47,8 @@ pub struct Webhook<'a> {
 /// What a refresh does besides its tables.
 pub struct Options<'a> {
     pub state_dir: &'a Path,
+    /// The one-table state found by [`begin`].
+    pub legacy: Option<&'a Legacy>,
     /// Apply each table's change.
     pub apply: bool,
     /// A rendering of each plan to store beside it.
@@ -68,6 +78,7 @@ pub struct Refreshed {
 pub async fn refresh(fleet: Fleet<'_>, opts: &Options<'_>) -> Refreshed {
     let action = Action::Refresh(RefreshAction {
         state_dir: opts.state_dir,
+        legacy: opts.legacy,
         apply: opts.apply,
         rendering: opts.rendering,
         notify: opts.webhook.is_some(),

@@ -43,6 +43,9 @@ pub struct RefreshAction<'a> {
     pub rendering: Option<PlanFormat>,
     /// Whether a webhook will be told of changes.
     pub notify: bool,
+    /// The one-table state the directory holds, found under the caller's lock
+    /// ([`super::legacy::Legacy::check`]): its table takes it over.
+    pub legacy: Option<&'a Legacy>,
 }
 
 /// Everything a fleet run works with.
@@ -207,19 +210,13 @@ pub enum RunOutcome {
 pub async fn run(fleet: Fleet<'_>, action: &Action<'_>) -> Report {
     let mut warnings = Vec::new();
     let (stored, legacy) = match action {
-        Action::Refresh(r) => {
-            let legacy = match Legacy::find(r.state_dir) {
-                Ok(legacy) => legacy,
-                Err(e) => {
-                    warnings.push(chain(&e));
-                    None
-                }
-            };
-            (store_files(r.state_dir, fleet.files, &mut warnings), legacy)
-        }
+        Action::Refresh(r) => (
+            store_files(r.state_dir, fleet.files, &mut warnings),
+            r.legacy,
+        ),
         _ => (BTreeMap::new(), None),
     };
-    let (fleet, stored, kept) = (&fleet, &stored, legacy.as_ref());
+    let (fleet, stored, kept) = (&fleet, &stored, legacy);
     let work = fleet.tables.iter().enumerate().map(|(i, spec)| async move {
         let report = one(spec, fleet, action, stored, kept).await;
         (i, report)
@@ -237,7 +234,7 @@ pub async fn run(fleet: Fleet<'_>, action: &Action<'_>) -> Report {
             .iter()
             .zip(&tables)
             .any(|(spec, t)| t.recorded.is_some() && l.belongs_to(spec));
-        (l, taken_over)
+        (l.clone(), taken_over)
     });
     Report {
         files: fleet

@@ -211,7 +211,6 @@ pub fn previous(
         }
         _ => None,
     };
-    let fresh_sum = sha256_hex(fresh);
     let same = damage.is_none() && bytes.as_ref().is_ok_and(|b| b.as_slice() == fresh);
     let parsed = match (damage, bytes) {
         (None, Ok(_)) if same => Ok(fresh_snapshot.clone()),
@@ -221,7 +220,7 @@ pub fn previous(
     };
     let snapshot = match parsed {
         Ok(s) => Some(s),
-        Err(why) if recorded_sum.as_deref() == Some(fresh_sum.as_str()) => {
+        Err(why) if recorded_sum.as_deref() == Some(sha256_hex(fresh).as_str()) => {
             warnings.push(format!(
                 "the state's file {shown} is damaged ({why}); this run's file is the same file \
                  (its recorded checksum) and is used in its place"

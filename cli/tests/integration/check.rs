@@ -24,6 +24,15 @@ fn write(dir: &Path, name: &str, v: &Value) -> String {
     p.to_str().unwrap().to_owned()
 }
 
+/// A route table without routes, BGP propagation off (`disable_bgp`) or on.
+fn empty_table(dir: &Path, disable_bgp: bool) -> String {
+    write(
+        dir,
+        "rt.json",
+        &json!({"disableBgpRoutePropagation": disable_bgp, "routes": []}),
+    )
+}
+
 fn check(args: &[&str]) -> Run {
     let file = snapshot(&data_dir(), PUBLIC);
     let mut all = vec!["check", "-f", &file, "-r", "eastus2", "-q"];
@@ -136,11 +145,7 @@ fn a_tunnel_without_the_aml_routes_is_blocked_and_fixed_by_the_plan() {
 fn an_nsg_that_allows_only_storage_is_fixed_by_the_profiles_rules() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let table = write(
-        d,
-        "rt.json",
-        &json!({"disableBgpRoutePropagation": true, "routes": []}),
-    );
+    let table = empty_table(d, true);
     let sub = write(d, "subnet.json", &subnet(true, false, true));
     let nsg_rules = vec![
         json!({"name": "allow-storage", "properties": {"priority": 300, "direction": "Outbound", "access": "Allow", "protocol": "Tcp", "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "Storage", "destinationPortRange": "443"}}),
@@ -206,11 +211,7 @@ fn an_nsg_that_allows_only_storage_is_fixed_by_the_profiles_rules() {
 fn a_private_subnet_without_nat_is_blocked() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let table = write(
-        d,
-        "rt.json",
-        &json!({"disableBgpRoutePropagation": true, "routes": []}),
-    );
+    let table = empty_table(d, true);
     let sub = write(d, "subnet.json", &subnet(false, false, false));
     let args = [
         "--profile",
@@ -262,11 +263,7 @@ fn a_private_subnet_without_nat_is_blocked() {
 fn bgp_makes_the_system_route_unknown_until_the_effective_routes_say() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let table = write(
-        d,
-        "rt.json",
-        &json!({"disableBgpRoutePropagation": false, "routes": []}),
-    );
+    let table = empty_table(d, false);
     let sub = write(d, "subnet.json", &subnet(true, true, false));
     let base = [
         "--profile",
@@ -352,11 +349,7 @@ fn effective_security_groups_must_each_allow_a_flow() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let sub = write(d, "subnet.json", &subnet(true, true, true));
-    let table = write(
-        d,
-        "rt.json",
-        &json!({"disableBgpRoutePropagation": true, "routes": []}),
-    );
+    let table = empty_table(d, true);
     let rule = |name: &str, access: &str, priority: u32, expanded: Value| json!({"name": name, "protocol": "All", "sourcePortRange": "0-65535", "destinationPortRange": "0-65535", "sourceAddressPrefix": "Tag/AzureMachineLearning", "destinationAddressPrefix": "*", "expandedSourceAddressPrefix": expanded, "expandedDestinationAddressPrefix": null, "access": access, "priority": priority, "direction": "Inbound"});
     let file = snapshot(&data_dir(), PUBLIC);
     let aml = raw_prefixes(&file, "AzureMachineLearning");

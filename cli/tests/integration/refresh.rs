@@ -587,3 +587,40 @@ fn a_one_table_state_of_the_landed_build_is_taken_over() {
     refresh_westeurope(s, "public", &example(), &[])
         .fails_with("older than the state's 43: refusing to roll back");
 }
+
+/// A run whose table fails before it records leaves the one-table state as it was (current
+/// still names it), and a one-table state whose summary cannot be read is refused before any
+/// table is read.
+#[test]
+fn a_one_table_state_is_kept_when_it_cannot_be_taken_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    legacy_state(&state);
+    let s = state.to_str().unwrap();
+    let old = std::fs::read_link(state.join("current")).unwrap();
+    // The table fails: an unknown region plans nothing.
+    tagroute(&[
+        "refresh",
+        "--state-dir",
+        s,
+        "--cloud",
+        "public",
+        "-f",
+        &next_example(),
+        "-r",
+        "nowhere",
+    ])
+    .fails_with("nowhere");
+    assert_eq!(std::fs::read_link(state.join("current")).unwrap(), old);
+    assert!(
+        state
+            .join(&old)
+            .join("webhook-001796640337-992c8ccd.json")
+            .is_file()
+    );
+    // A summary that cannot be read: nothing is known of whose state it is.
+    std::fs::write(state.join(&old).join("summary.json"), "{").unwrap();
+    refresh_westeurope(s, "public", &next_example(), &[]).fails_with("summary.json");
+    assert_eq!(std::fs::read_link(state.join("current")).unwrap(), old);
+    assert!(!state.join("tables/default/current").exists());
+}
