@@ -259,15 +259,17 @@ pub fn parse(
             path: path.to_owned(),
         });
     }
-    // Options of [defaults] are checked once, as [defaults].
-    resolve(&file.defaults, &Entry::default(), default_cloud, &|key| {
-        Place::Defaults { key }
-    })
-    .map_err(|(place, message)| ConfigError::Invalid {
+    // Options of [defaults] are read once and checked once, as [defaults].
+    let to_error = |(place, message)| ConfigError::Invalid {
         path: path.to_owned(),
         place,
         message,
-    })?;
+    };
+    let defaults = layer(&file.defaults, &|key| Place::Defaults { key }).map_err(to_error)?;
+    resolve(&defaults, &Entry::default(), default_cloud, &|key| {
+        Place::Defaults { key }
+    })
+    .map_err(to_error)?;
     let mut specs: Vec<TableSpec> = Vec::with_capacity(file.table.len());
     let mut by_id: HashMap<String, (usize, String)> = HashMap::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
@@ -283,8 +285,8 @@ pub fn parse(
             place,
             message,
         };
-        let Some(spec) = resolve(&file.defaults, entry, default_cloud, &place)
-            .map_err(|(p, m)| invalid(p, m))?
+        let Some(spec) =
+            resolve(&defaults, entry, default_cloud, &place).map_err(|(p, m)| invalid(p, m))?
         else {
             return Err(invalid(place("id"), MISSING_ID.into()));
         };
@@ -400,11 +402,11 @@ fn layer(entry: &Entry, place: &dyn Fn(&'static str) -> Place) -> Result<TableOp
     })
 }
 
-/// The table `entry` with `defaults` under it and `default_cloud` under both, its options
-/// resolved by [`options::resolve`]; `None` when it names no `id` (`[defaults]` itself, or a
-/// table missing one).
+/// The table `entry` with `defaults` (the `[defaults]` layer) under it and `default_cloud` under
+/// both, its options resolved by [`options::resolve`]; `None` when it names no `id`
+/// (`[defaults]` itself, or a table missing one).
 fn resolve(
-    defaults: &Entry,
+    defaults: &TableOptions,
     entry: &Entry,
     default_cloud: Cloud,
     place: &dyn Fn(&'static str) -> Place,
@@ -414,9 +416,8 @@ fn resolve(
         cloud: Some(default_cloud),
         ..TableOptions::default()
     };
-    let under = layer(defaults, &|key| Place::Defaults { key })?;
     let own = layer(entry, place)?;
-    let resolved = options::resolve(&[&base, &under, &own]).map_err(|e| {
+    let resolved = options::resolve(&[&base, defaults, &own]).map_err(|e| {
         let at = match e.layer {
             2 => place(e.key.name()),
             _ => Place::Defaults { key: e.key.name() },
@@ -433,7 +434,7 @@ fn resolve(
     let request = &resolved.request;
     if request.region.is_none() && request.tags.is_empty() {
         let at = match (&entry.region, &entry.tag) {
-            (None, None) if defaults.region.is_some() || defaults.tag.is_some() => {
+            (None, None) if defaults.region.is_some() || defaults.tags.is_some() => {
                 Place::Defaults { key: "region" }
             }
             _ => place("region"),
