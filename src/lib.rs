@@ -62,6 +62,8 @@ pub(crate) mod json;
 pub(crate) mod lines;
 pub mod lookup;
 pub mod model;
+#[cfg(feature = "net")]
+pub mod net;
 pub mod nsg;
 pub mod options;
 pub mod plan;

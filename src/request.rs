@@ -58,14 +58,111 @@ pub fn parse_default_next_hop(text: &str) -> Result<NextHop, DefaultHopError> {
     Ok(hop)
 }
 
-/// Something the user should read about a plan (on stderr, for the command line).
+/// Something the user should read about a plan (on stderr, for the command line; in a fleet
+/// report, as `{"level", "text", "advice"}`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "level", content = "text", rename_all = "lowercase")]
-pub enum Notice {
+pub struct Notice {
+    pub level: Level,
+    /// What is so, in the library's words (no flag or key spelled).
+    pub text: String,
+    /// What the user could change, in terms of options: whoever prints the notice words it
+    /// (the command line with its flags, a fleet report with the file's keys).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advice: Option<Advice>,
+}
+
+/// How much a [`Notice`] matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
     /// The plan may not be what was meant.
-    Warning(String),
+    Warning,
     /// What the plan does beyond the obvious.
-    Note(String),
+    Note,
+}
+
+/// What a notice advises, as options to set.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Advice {
+    /// Route these tags as service-tag routes: each in `tag_route` and in `slack`.
+    TagRoutes { tags: Vec<String> },
+    /// `family` both plans the IPv6 prefixes left out.
+    BothFamilies,
+    /// Fewer `tag_route` patterns or a lower `max_tag_routes` narrow the tag-route search.
+    NarrowTagRoutes,
+    /// A tag named in `slack` lets its tag route be weighed.
+    SlackTag,
+}
+
+impl Level {
+    /// `warning` or `note`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Level::Warning => "warning",
+            Level::Note => "note",
+        }
+    }
+}
+
+impl Notice {
+    pub fn warning(text: impl Into<String>) -> Notice {
+        Notice {
+            level: Level::Warning,
+            text: text.into(),
+            advice: None,
+        }
+    }
+
+    pub fn note(text: impl Into<String>) -> Notice {
+        Notice {
+            level: Level::Note,
+            text: text.into(),
+            advice: None,
+        }
+    }
+
+    fn advising(self, advice: Advice) -> Notice {
+        Notice {
+            advice: Some(advice),
+            ..self
+        }
+    }
+}
+
+/// The advice in the options' own names, as a fleet file spells them.
+impl std::fmt::Display for Advice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::options::Key;
+        match self {
+            Advice::TagRoutes { tags } => write!(
+                f,
+                "add {} to {} and to {}",
+                tags.join(", "),
+                Key::TagRoute,
+                Key::Slack
+            ),
+            Advice::BothFamilies => write!(f, "{} = \"both\" includes them", Key::Family),
+            Advice::NarrowTagRoutes => write!(
+                f,
+                "fewer {} tags or a lower {} narrow the search",
+                Key::TagRoute,
+                Key::MaxTagRoutes
+            ),
+            Advice::SlackTag => write!(f, "a tag in {} allows them", Key::Slack),
+        }
+    }
+}
+
+/// The notice's text, then its advice in the options' own names.
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)?;
+        match &self.advice {
+            Some(advice) => write!(f, "; {advice}"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A plan and what to tell about it.
@@ -146,12 +243,12 @@ pub fn plan_request(
     let mut notices = Vec::new();
     if let Some(defaults) = &selection.defaults {
         for missing in &defaults.missing {
-            notices.push(Notice::Warning(format!(
+            notices.push(Notice::warning(format!(
                 "no {missing} in this {} file (changeNumber {})",
                 snapshot.cloud, snapshot.change_number
             )));
         }
-        notices.extend(defaults.warnings.iter().cloned().map(Notice::Warning));
+        notices.extend(defaults.warnings.iter().cloned().map(Notice::warning));
         let mut notes = defaults.notes.clone();
         // Said with where the routes come from: a retired mode the profile still covers.
         if let (Some(first), false) = (notes.first_mut(), profile.retired.is_empty()) {
@@ -164,9 +261,9 @@ pub fn plan_request(
                 ));
             }
         }
-        notices.extend(notes.into_iter().map(Notice::Note));
+        notices.extend(notes.into_iter().map(Notice::note));
         if profile.routes.is_empty() {
-            notices.push(Notice::Note(format!(
+            notices.push(Notice::note(format!(
                 "the {} profile needs {} ({})",
                 profile.name,
                 profile.note.as_deref().unwrap_or("no routes"),
@@ -185,7 +282,7 @@ pub fn plan_request(
     {
         for tag in selection.tags.iter().map(|&i| &snapshot.tags[i]) {
             if !tag.region.is_empty() && !region.holds(tag) {
-                notices.push(Notice::Warning(format!(
+                notices.push(Notice::warning(format!(
                     "{} lies in region {}, not {}; the plan is labelled {}",
                     tag.name, tag.region, region.name, region.name
                 )));
@@ -254,27 +351,24 @@ pub fn plan_request(
             &plan,
         )
     {
-        let flags: Vec<String> = h
-            .tags
-            .iter()
-            .map(|t| format!("--tag-route {t} --slack {t}"))
-            .collect();
         let left_out = match h.left_out_family {
             Some(family) if h.left_out_extra_addresses > 0 => {
                 format!(" (and {} {family} addresses)", h.left_out_extra_addresses)
             }
             _ => String::new(),
         };
-        notices.push(Notice::Note(format!(
-            "service-tag routes {} would take this table from {} routes to {} (Azure keeps them \
-             current), sending {} more addresses outside the selected tags to Internet{left_out}: \
-             add {}",
-            h.used.join(", "),
-            h.routes_without,
-            h.routes_with,
-            h.extra_addresses,
-            flags.join(" ")
-        )));
+        notices.push(
+            Notice::note(format!(
+                "service-tag routes {} would take this table from {} routes to {} (Azure keeps \
+                 them current), sending {} more addresses outside the selected tags to \
+                 Internet{left_out}",
+                h.used.join(", "),
+                h.routes_without,
+                h.routes_with,
+                h.extra_addresses,
+            ))
+            .advising(Advice::TagRoutes { tags: h.tags }),
+        );
     }
     Ok(Planned { plan, notices })
 }
@@ -283,18 +377,29 @@ pub fn plan_request(
 /// send in a family left out, a search not proven, candidates refused and why, none used.
 fn notes(plan: &Plan) -> Vec<Notice> {
     let mut notes = Vec::new();
-    let mut note = |text: String| notes.push(Notice::Note(text));
+    let mut note = |text: String, advice: Option<Advice>| {
+        notes.push(Notice {
+            advice,
+            ..Notice::note(text)
+        })
+    };
     if plan.summary.excluded_ipv6_prefixes > 0 {
-        note(format!(
-            "left out {} IPv6 prefixes of the selected tags; --family both includes them",
-            plan.summary.excluded_ipv6_prefixes
-        ));
+        note(
+            format!(
+                "left out {} IPv6 prefixes of the selected tags",
+                plan.summary.excluded_ipv6_prefixes
+            ),
+            Some(Advice::BothFamilies),
+        );
     }
     if let Some(slack) = plan.slack.as_ref().filter(|s| s.addresses > 0) {
-        note(format!(
-            "the plan sends {} addresses outside the selected tags to Internet (slack)",
-            slack.addresses
-        ));
+        note(
+            format!(
+                "the plan sends {} addresses outside the selected tags to Internet (slack)",
+                slack.addresses
+            ),
+            None,
+        );
     }
     let Some(report) = &plan.tag_routes else {
         return notes;
@@ -302,11 +407,14 @@ fn notes(plan: &Plan) -> Vec<Notice> {
     if let Some(family) = report.left_out_family
         && report.left_out_extra_addresses > 0
     {
-        note(format!(
-            "the tag routes also send {} {family} addresses outside the selected tags to \
-             Internet ({family} is not planned, but a tag route carries all of its tag)",
-            report.left_out_extra_addresses
-        ));
+        note(
+            format!(
+                "the tag routes also send {} {family} addresses outside the selected tags to \
+                 Internet ({family} is not planned, but a tag route carries all of its tag)",
+                report.left_out_extra_addresses
+            ),
+            None,
+        );
     }
     if !report.proven_optimal {
         let bound = match (
@@ -325,13 +433,15 @@ fn notes(plan: &Plan) -> Vec<Notice> {
             ),
             (None, None) => "no bound is known".to_owned(),
         };
-        note(format!(
-            "the search of {} tag-route candidates reached its bound on work after weighing {}, \
-             so the mix is not proven optimal ({bound}); fewer --tag-route tags or a lower \
-             --max-tag-routes narrow the search",
-            report.candidates.len(),
-            plural(report.sets_weighed, "set"),
-        ));
+        note(
+            format!(
+                "the search of {} tag-route candidates reached its bound on work after weighing \
+                 {}, so the mix is not proven optimal ({bound})",
+                report.candidates.len(),
+                plural(report.sets_weighed, "set"),
+            ),
+            Some(Advice::NarrowTagRoutes),
+        );
     }
     if !report.not_candidates.is_empty() {
         let count = |n: u128, family: &str| match n {
@@ -358,13 +468,16 @@ fn notes(plan: &Plan) -> Vec<Notice> {
             .collect();
         let more = match near.len().saturating_sub(SHOWN) {
             0 => String::new(),
-            n => format!(" and {n} more (tagRoutes.notCandidates in --format json)"),
+            n => format!(" and {n} more (the plan's tagRoutes.notCandidates)"),
         };
-        note(format!(
-            "not weighed as tag routes, since a route to the tag would also send addresses \
-             outside the selected tags and slack (--slack TAG allows them): {}{more}",
-            shown.join(", ")
-        ));
+        note(
+            format!(
+                "not weighed as tag routes, since a route to the tag would also send addresses \
+                 outside the selected tags and slack: {}{more}",
+                shown.join(", ")
+            ),
+            Some(Advice::SlackTag),
+        );
     }
     if report.used.is_empty() && !report.candidates.is_empty() {
         const SHOWN: usize = 6;
@@ -372,10 +485,13 @@ fn notes(plan: &Plan) -> Vec<Notice> {
             0 => String::new(),
             n => format!(" and {n} more"),
         };
-        note(format!(
-            "no tag route pays off here: {}{more} would not save routes",
-            report.candidates[..report.candidates.len().min(SHOWN)].join(", ")
-        ));
+        note(
+            format!(
+                "no tag route pays off here: {}{more} would not save routes",
+                report.candidates[..report.candidates.len().min(SHOWN)].join(", ")
+            ),
+            None,
+        );
     }
     notes
 }
@@ -411,7 +527,7 @@ pub fn plan_and_diff(
     planned.notices.extend(
         diff::refused_tag_routes(snapshot, table)
             .into_iter()
-            .map(Notice::Warning),
+            .map(Notice::warning),
     );
     let d = diff::diff(
         &planned.plan,
@@ -422,7 +538,7 @@ pub fn plan_and_diff(
     )?;
     // Routes that are not tagroute's are never touched, conflicting or not.
     for c in &d.conflicts {
-        planned.notices.push(Notice::Warning(format!(
+        planned.notices.push(Notice::warning(format!(
             "route '{}' ({} -> {}) diverts {} planned addresses of {} from Internet",
             c.route.name,
             c.route.destination,
@@ -444,7 +560,7 @@ fn tunnel_warnings(table: &RouteTable, plan: &Plan, name_prefix: &str) -> Vec<No
     for r in &table.routes {
         let default = r.destination.prefix().is_some_and(IpPrefix::is_default);
         if default && diff::has_name_prefix(&r.name, name_prefix) {
-            out.push(Notice::Warning(format!(
+            out.push(Notice::warning(format!(
                 "route '{}' is named as tagroute's but is a default route ({}), which tagroute \
                  never plans: it is left as it is",
                 for_terminal(&r.name),
@@ -464,7 +580,7 @@ fn tunnel_warnings(table: &RouteTable, plan: &Plan, name_prefix: &str) -> Vec<No
             .iter()
             .any(|r| r.destination.prefix().is_some_and(of_family));
         if planned && !has {
-            out.push(Notice::Warning(format!(
+            out.push(Notice::warning(format!(
                 "{} has no {default} route: nothing of that family is force-tunnelled, so the \
                  routes to Internet change nothing there until a {default} route sends the rest \
                  elsewhere",

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use tagroute::arm::{NetworkId, NetworkKind};
-use tagroute::check::{self, Verdict};
+use tagroute::check::{self, Unread, Verdict};
 use tagroute::emit;
 use tagroute::emit::fix::FixFormat;
 use tagroute::prefix::Prefix;
@@ -177,6 +177,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         ));
     }
     let report = check::check(&inputs);
+    let live = args.subnet.is_some();
     let status = match report.verdict() {
         Verdict::Ok => Status::Ok,
         _ => Status::Differences,
@@ -199,19 +200,38 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 .filter(|f| f.verdict == Verdict::Unknown)
                 .count()
         ));
+        for input in &report.unread {
+            diag.note(format!("to settle: give {}", give(*input, live)));
+        }
         deliver(&emit::fix::render(&fix, format), None)?;
         return Ok(status);
     }
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Table => table_text(&report, false),
-        Format::Markdown => table_text(&report, true),
+        Format::Table => table_text(&report, live, false),
+        Format::Markdown => table_text(&report, live, true),
     };
     deliver(&text, None)?;
     Ok(status)
 }
 
-fn table_text(report: &check::Report, markdown: bool) -> String {
+/// What the command line takes to read an input the check lacked: a file, or for a live subnet
+/// a NIC (the subnet and its NSG are read with it).
+fn give(input: Unread, live: bool) -> &'static str {
+    match (input, live) {
+        (Unread::EffectiveRoutes, true) => "--nic ID (a NIC in the subnet: its effective routes)",
+        (Unread::EffectiveRoutes, false) => {
+            "--effective-routes FILE (az network nic show-effective-route-table -o json)"
+        }
+        (Unread::Nsg, _) => {
+            "--nsg FILE (az network nsg show -o json) or --effective-nsgs FILE (az network nic \
+             list-effective-nsg -o json)"
+        }
+        (Unread::Subnet, _) => "--subnet-file FILE (az network vnet subnet show -o json)",
+    }
+}
+
+fn table_text(report: &check::Report, live: bool, markdown: bool) -> String {
     let rows: Vec<Vec<String>> = report
         .flows
         .iter()
@@ -258,6 +278,9 @@ fn table_text(report: &check::Report, markdown: bool) -> String {
     }
     for p in &report.prerequisites {
         out.push_str(&format!("prerequisite: {p}\n"));
+    }
+    for input in &report.unread {
+        out.push_str(&format!("to settle: give {}\n", give(*input, live)));
     }
     let count = |v| report.flows.iter().filter(|f| f.verdict == v).count();
     out.push_str(&format!(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use reqwest::Url;
 use tagroute::snapshot::Cloud;
-use tagroute::source::{self, Method};
+use tagroute::source::Method;
 
 use crate::net::{Bar, NetArgs, block_on};
 use crate::output::{Diag, Status, deliver, write_atomic};
@@ -85,45 +85,35 @@ fn token(args: &Args) -> anyhow::Result<String> {
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let cloud = args.cloud;
     let method = if args.arm {
-        Method::Arm {
+        Some(Method::Arm {
             subscription: args.subscription.clone().expect("required by clap"),
             location: args.location.clone().expect("required by clap"),
             token: token(&args)?,
-        }
+        })
     } else if let Some(path) = &args.file {
-        Method::File(path.clone())
+        Some(Method::File(path.clone()))
     } else if let Some(url) = args.url.as_ref().filter(|u| u.scheme() == "file") {
         let path = url
             .to_file_path()
             .map_err(|()| anyhow::anyhow!("--url {url}: not a local file's URL"))?;
-        Method::File(path)
-    } else if let Some(url) = &args.url {
-        Method::Url(url.clone())
+        Some(Method::File(path))
     } else {
-        args.net.discover()
+        args.url.clone().map(Method::Url)
     };
     anyhow::ensure!(
-        !args.net.offline || matches!(method, Method::File(_)),
+        !args.net.offline || matches!(method, Some(Method::File(_))),
         "fetch goes to the network; --offline makes no sense here (but with --file)"
     );
-    let store = args.net.store()?;
-    let http = args.net.http()?;
-    let mut ep = args.net.endpoints(cloud);
-    if args.arm {
-        // The token goes to this cloud's Resource Manager only (or to loopback).
-        ep.arm_endpoint = args.net.arm_endpoint(cloud)?;
-    }
     let mut notes = Vec::new();
     let bar = Bar::new(diag.quiet);
-    let result = block_on(source::fetch(
-        &http, &store, cloud, &ep, &method, &bar, &mut notes,
-    ))?;
+    let result = block_on(args.net.options().fetch(cloud, method, &bar, &mut notes))?;
     for n in notes {
         diag.note(n);
     }
-    let outcome = result?;
+    let (outcome, cached) = result?;
     if let Some(out) = &args.out {
-        let bytes = std::fs::read(store.data_path(cloud)).context("cannot read the cached file")?;
+        let bytes = tagroute::snapshot::read_source(&cached.display().to_string())
+            .context("cannot read the cached file")?;
         write_atomic(out, &bytes)?;
     }
     let text = match args.format {

@@ -10,7 +10,6 @@ use tagroute::fleet::config::{self, TableSpec};
 use tagroute::fleet::report;
 use tagroute::fleet::run::{self, Action, CloudFile, Fleet, Report, RunOutcome};
 use tagroute::options::Note;
-use tagroute::request::Notice;
 use tagroute::snapshot::Cloud;
 use tagroute::source::{self, Wanted};
 
@@ -199,8 +198,7 @@ pub fn files(
         .as_ref()
         .map(|g| (g.source.name().to_owned(), g.snapshot.cloud));
     let get = |cloud| -> Result<CloudFile, Box<dyn std::error::Error + Send + Sync>> {
-        let (bytes, provenance) = net.cached_bytes(cloud, wanted, diag)?;
-        Ok(CloudFile::parse(bytes, provenance)?)
+        Ok(net.cloud_file(cloud, wanted, diag)?)
     };
     let (files, unused) = tagroute::fleet::files::files(specs, given, get)?;
     if let (true, Some((name, cloud))) = (unused, given_name) {
@@ -217,13 +215,8 @@ pub fn clients(
     live: &LiveArgs,
     net: &NetArgs,
 ) -> anyhow::Result<BTreeMap<Cloud, ArmClient>> {
-    let mut clients = BTreeMap::new();
-    for spec in specs.iter().filter(|s| s.id.is_some()) {
-        if let std::collections::btree_map::Entry::Vacant(e) = clients.entry(spec.cloud) {
-            e.insert(live.client(net, spec.cloud)?);
-        }
-    }
-    Ok(clients)
+    let live_clouds = specs.iter().filter(|s| s.id.is_some()).map(|s| s.cloud);
+    Ok(live.auth.access().clients(&net.options(), live_clouds)?)
 }
 
 /// `diff --config` and `apply --config`: every table of the fleet file read and planned from
@@ -279,10 +272,8 @@ pub fn finish(
     }
     for t in &report.tables {
         for n in &t.notices {
-            match n {
-                Notice::Warning(w) => diag.warn(format!("table {}: {w}", t.name)),
-                Notice::Note(n) => diag.note(format!("table {}: {n}", t.name)),
-            }
+            // A fleet's options are the file's keys: the library's words.
+            diag.say(n.level, format!("table {}: {n}", t.name));
         }
         if let Some(e) = &t.error {
             diag.warn(format!("table {}: {e}", t.name));

@@ -3,9 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
-
-use tagroute::arm::{ArmClient, ArmOptions, CredentialSource, RouteTableId, Tokens, WriteMode};
+use tagroute::arm::{ArmClient, RouteTableId, WriteMode};
+use tagroute::net::ArmAccess;
 use tagroute::snapshot::Cloud;
 
 use crate::net::NetArgs;
@@ -41,29 +40,22 @@ pub struct AuthArgs {
     pub poll_interval: Duration,
 }
 
-impl LiveArgs {
-    /// A client for the tables of `cloud`: see [`AuthArgs::client`].
-    pub fn client(&self, net: &NetArgs, cloud: Cloud) -> anyhow::Result<ArmClient> {
-        self.auth.client(net, cloud)
-    }
-}
-
 impl AuthArgs {
+    /// How Resource Manager is signed in to: `--token-file`, else `$AZURE_ACCESS_TOKEN`, else
+    /// the Azure SDK's credentials.
+    pub fn access(&self) -> ArmAccess {
+        ArmAccess {
+            token_file: self.token_file.clone(),
+            token: std::env::var("AZURE_ACCESS_TOKEN").ok(),
+            operation_timeout: self.operation_timeout,
+            poll_interval: self.poll_interval,
+        }
+    }
+
     /// A client for the tables of `cloud`: its Resource Manager endpoint (or `--arm-endpoint`,
     /// which must be that endpoint or a loopback address, since the token goes there).
     pub fn client(&self, net: &NetArgs, cloud: Cloud) -> anyhow::Result<ArmClient> {
-        let endpoint = net.arm_endpoint(cloud)?;
-        let source = match (&self.token_file, std::env::var("AZURE_ACCESS_TOKEN")) {
-            (Some(path), _) => CredentialSource::File(path.clone()),
-            (None, Ok(token)) if !token.trim().is_empty() => CredentialSource::Given(token),
-            _ => CredentialSource::Sdk(cloud),
-        };
-        let opts = ArmOptions {
-            http: net.http_config(),
-            operation_timeout: self.operation_timeout,
-            poll_interval: self.poll_interval,
-        };
-        ArmClient::new(endpoint, Tokens::new(source), opts).context("--arm-endpoint")
+        Ok(self.access().client(&net.options(), cloud)?)
     }
 }
 

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use reqwest::Url;
-use tagroute::http::{Http, HttpConfig, Progress};
+use tagroute::fleet::files::CloudFile;
+use tagroute::http::{HttpConfig, Progress};
+use tagroute::net::NetOptions;
 use tagroute::snapshot::Cloud;
-use tagroute::source::local::Fetcher;
-use tagroute::source::store::{Store, default_cache_dir};
-use tagroute::source::{self, Endpoints, Method, Provenance, Wanted};
+use tagroute::source::{Provenance, Wanted};
 
 /// How to reach the servers, and where the cache lives.
 #[derive(clap::Args, Debug, Clone)]
@@ -62,108 +62,59 @@ pub struct NetArgs {
 }
 
 impl NetArgs {
-    pub fn store(&self) -> anyhow::Result<Store> {
-        let dir = self
-            .cache_dir
-            .clone()
-            .or_else(default_cache_dir)
-            .context("no cache directory: pass --cache-dir")?;
-        Ok(Store::new(dir))
-    }
-
-    pub fn http(&self) -> anyhow::Result<Http> {
-        Ok(Http::new(self.http_config())?)
-    }
-
-    /// Timeouts, retries and limits as the options give them.
-    pub fn http_config(&self) -> HttpConfig {
-        HttpConfig {
-            connect_timeout: self.connect_timeout,
-            timeout: self.timeout,
-            retries: self.retries,
-            backoff: Duration::from_millis(self.retry_delay_ms),
-            max_bytes: self.max_bytes,
-            ..HttpConfig::default()
+    /// The library's network options, as the flags give them.
+    pub fn options(&self) -> NetOptions {
+        NetOptions {
+            cache_dir: self.cache_dir.clone(),
+            max_age: self.max_age,
+            offline: self.offline,
+            download_page: self.download_page.clone(),
+            download_base: self.download_base.clone(),
+            arm_endpoint: self.arm_endpoint.clone(),
+            probe_days: self.probe_days,
+            http: HttpConfig {
+                connect_timeout: self.connect_timeout,
+                timeout: self.timeout,
+                retries: self.retries,
+                backoff: Duration::from_millis(self.retry_delay_ms),
+                max_bytes: self.max_bytes,
+                ..HttpConfig::default()
+            },
         }
-    }
-
-    pub fn endpoints(&self, cloud: Cloud) -> Endpoints {
-        let mut ep = source::endpoints(cloud);
-        if let Some(u) = &self.download_page {
-            ep.download_page = u.clone();
-        }
-        if let Some(u) = &self.download_base {
-            ep.download_base = u.clone();
-        }
-        if let Some(u) = &self.arm_endpoint {
-            ep.arm_endpoint = u.clone();
-        }
-        ep
-    }
-
-    /// The Resource Manager endpoint a token for `cloud` may go to: `--arm-endpoint` when it is
-    /// that cloud's own origin (scheme, host and port) or a loopback address, else the cloud's.
-    pub fn arm_endpoint(&self, cloud: Cloud) -> anyhow::Result<Url> {
-        source::arm_endpoint(cloud, self.arm_endpoint.as_ref())
-            .map_err(|e| anyhow::anyhow!("--arm-endpoint {e}"))
-    }
-
-    /// [`NetArgs::cached`], read.
-    pub fn cached_bytes(
-        &self,
-        cloud: Cloud,
-        wanted: Wanted,
-        diag: &crate::output::Diag,
-    ) -> anyhow::Result<(Vec<u8>, Provenance)> {
-        let (path, provenance) = self.cached(cloud, wanted, diag)?;
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        Ok((bytes, provenance))
     }
 
     /// The cached copy of `cloud`'s file as `wanted` asks (as it is, with `--offline`),
-    /// fetched as these options say when it must be; the fetch's notes go to stderr.
+    /// fetched when it must be, with a progress bar on a terminal; the fetch's notes go to
+    /// stderr.
     pub fn cached(
         &self,
         cloud: Cloud,
         wanted: Wanted,
         diag: &crate::output::Diag,
     ) -> anyhow::Result<(PathBuf, Provenance)> {
-        let wanted = if self.offline {
-            Wanted::Offline
-        } else {
-            wanted
-        };
-        let store = self.store()?;
-        let http = match wanted {
-            Wanted::Offline => None,
-            _ => Some(self.http()?),
-        };
-        let endpoints = self.endpoints(cloud);
-        let method = self.discover();
-        let bar = Bar::new(diag.quiet);
-        let fetcher = http.as_ref().map(|http| Fetcher {
-            http,
-            endpoints: &endpoints,
-            method: &method,
-            progress: &bar,
-        });
         let mut notes = Vec::new();
-        let result = block_on(source::local::cached(
-            &store, cloud, wanted, fetcher, &mut notes,
-        ))?;
+        let bar = Bar::new(diag.quiet);
+        let result = block_on(self.options().cached(cloud, wanted, &bar, &mut notes))?;
         for n in notes {
             diag.note(n);
         }
         Ok(result?)
     }
 
-    /// The default discovery method, probing back from today (UTC).
-    pub fn discover(&self) -> Method {
-        Method::Discover {
-            probe_days: self.probe_days,
-            today: time::OffsetDateTime::now_utc().date(),
+    /// [`NetArgs::cached`], read and parsed.
+    pub fn cloud_file(
+        &self,
+        cloud: Cloud,
+        wanted: Wanted,
+        diag: &crate::output::Diag,
+    ) -> anyhow::Result<CloudFile> {
+        let mut notes = Vec::new();
+        let bar = Bar::new(diag.quiet);
+        let result = block_on(self.options().cloud_file(cloud, wanted, &bar, &mut notes))?;
+        for n in notes {
+            diag.note(n);
         }
+        Ok(result?)
     }
 }
 

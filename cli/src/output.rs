@@ -46,13 +46,13 @@ impl Diag {
     }
     /// Notes and warnings the library gives about a plan, in order.
     pub fn tell(&self, notices: &[tagroute::request::Notice]) {
-        use tagroute::request::Notice;
         for notice in notices {
-            match notice {
-                Notice::Warning(text) => self.warn(text),
-                Notice::Note(text) => self.note(text),
-            }
+            self.say(notice.level, crate::words::notice(notice));
         }
+    }
+    /// A note or a warning, as `level` says.
+    pub fn say(&self, level: tagroute::request::Level, msg: impl AsRef<str>) {
+        self.hold(level.word(), msg.as_ref());
     }
     fn hold(&self, level: &str, msg: &str) {
         if !self.quiet {

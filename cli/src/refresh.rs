@@ -159,7 +159,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let files = fleet::files(&specs, given, &args.net, Wanted::Newest, diag)?;
     let clients = fleet::clients(&specs, &args.live, &args.net)?;
     let http = match &args.webhook {
-        Some(_) => Some(args.net.http()?),
+        Some(_) => Some(args.net.options().http()?),
         None => None,
     };
     let opts = job::Options {

@@ -7,9 +7,10 @@
 use tagroute::arm::{ApplyError, ArmError, AuthError};
 use tagroute::diff::DiffError;
 use tagroute::discover::DiscoverError;
+use tagroute::net::NetError;
 use tagroute::options::{Key, Note, OptionError, Problem};
 use tagroute::plan::PlanError;
-use tagroute::request::RequestError;
+use tagroute::request::{Advice, Notice, RequestError};
 
 /// An error a table of a fleet gave, boxed: printed as itself, its type still looked into for
 /// the flag.
@@ -39,6 +40,12 @@ fn flag_of(err: &(dyn std::error::Error + 'static)) -> Option<String> {
             ArmError::TooLarge { .. } => Some("--max-bytes".into()),
             _ => None,
         };
+    }
+    match err.downcast_ref::<NetError>() {
+        Some(NetError::NoCacheDir) => return Some("--cache-dir".into()),
+        Some(NetError::ForeignEndpoint(_)) => return Some("--arm-endpoint".into()),
+        Some(NetError::Arm(e)) => return flag_of(e),
+        _ => {}
     }
     if let Some(DiscoverError::Deadline { .. }) = err.downcast_ref::<DiscoverError>() {
         return Some("--operation-timeout".into());
@@ -100,6 +107,30 @@ pub fn note(note: &Note) -> String {
     }
 }
 
+/// A notice, its advice in the command line's words.
+pub fn notice(notice: &Notice) -> String {
+    let Some(advice) = &notice.advice else {
+        return notice.text.clone();
+    };
+    let advice = match advice {
+        Advice::TagRoutes { tags } => {
+            let flags: Vec<String> = tags
+                .iter()
+                .map(|t| format!("{} {t} {} {t}", flag(Key::TagRoute), flag(Key::Slack)))
+                .collect();
+            format!("add {}", flags.join(" "))
+        }
+        Advice::BothFamilies => format!("{} both includes them", flag(Key::Family)),
+        Advice::NarrowTagRoutes => format!(
+            "fewer {} tags or a lower {} narrow the search",
+            flag(Key::TagRoute),
+            flag(Key::MaxTagRoutes)
+        ),
+        Advice::SlackTag => format!("{} TAG allows them", flag(Key::Slack)),
+    };
+    format!("{}; {advice}", notice.text)
+}
+
 /// A request's error, a planning error in the words of the command line.
 pub fn request(e: RequestError) -> anyhow::Error {
     match e {
@@ -138,6 +169,44 @@ pub fn plan(e: PlanError) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn advice_is_worded_with_flags_here_and_keys_in_a_fleet() {
+        let advised = |advice| Notice {
+            advice: Some(advice),
+            ..Notice::note("so it is")
+        };
+        let cases = [
+            (
+                Advice::TagRoutes {
+                    tags: vec!["A".into(), "B".into()],
+                },
+                "add --tag-route A --slack A --tag-route B --slack B",
+                "add A, B to tag_route and to slack",
+            ),
+            (
+                Advice::BothFamilies,
+                "--family both includes them",
+                "family = \"both\" includes them",
+            ),
+            (
+                Advice::NarrowTagRoutes,
+                "fewer --tag-route tags or a lower --max-tag-routes narrow the search",
+                "fewer tag_route tags or a lower max_tag_routes narrow the search",
+            ),
+            (
+                Advice::SlackTag,
+                "--slack TAG allows them",
+                "a tag in slack allows them",
+            ),
+        ];
+        for (advice, flags, keys) in cases {
+            let n = advised(advice);
+            assert_eq!(notice(&n), format!("so it is; {flags}"));
+            assert_eq!(n.to_string(), format!("so it is; {keys}"));
+        }
+        assert_eq!(notice(&Notice::warning("plain")), "plain");
+    }
 
     #[test]
     fn the_flag_is_found_among_the_causes() {

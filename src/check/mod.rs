@@ -189,7 +189,25 @@ pub struct Report {
     pub flows: Vec<FlowReport>,
     /// What to do where no rule or route helps.
     pub prerequisites: Vec<String>,
+    /// Inputs not read that would settle the unknown flows.
+    pub unread: Vec<Unread>,
 }
+
+/// An input that was not read and would settle an unknown flow; the command line names the
+/// file or the live read that gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Unread {
+    /// The subnet's NSG.
+    Nsg,
+    /// The subnet itself: its NAT gateway and whether it is private.
+    Subnet,
+    /// A NIC's effective routes: Azure's own forwarding, BGP included.
+    EffectiveRoutes,
+}
+
+const NSG_UNREAD: &str = "the subnet's NSG was not read";
+const OUTBOUND_UNREAD: &str = "the subnet's outbound method was not read";
 
 impl Report {
     /// The worst verdict: `ok` only when every flow is.
@@ -339,10 +357,7 @@ fn egress(inputs: &Inputs<'_>) -> Result<&'static str, (Verdict, String)> {
                 .into(),
         )),
         (Some(false), _) => Ok("Azure's default outbound access"),
-        (None, _) => Err((
-            Verdict::Unknown,
-            "the subnet's outbound method was not read (give --subnet-file)".into(),
-        )),
+        (None, _) => Err((Verdict::Unknown, OUTBOUND_UNREAD.into())),
     }
 }
 
@@ -586,7 +601,7 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
             None if inputs.subnet.has_nsg == Some(false) => {}
             None => {
                 verdict = Verdict::Unknown;
-                reasons.push("the subnet's NSG was not read (give --nsg)".into());
+                reasons.push(NSG_UNREAD.into());
             }
         }
         // The path: outbound flows must get out; inbound flows' answers must go back to Internet.
@@ -643,6 +658,12 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
             denied_at: Vec::new(),
         });
     }
+    let has_reason = |reason: &str| flows.iter().any(|f| f.reasons.iter().any(|r| r == reason));
+    let mut unread: Vec<Unread> = [(NSG_UNREAD, Unread::Nsg), (OUTBOUND_UNREAD, Unread::Subnet)]
+        .into_iter()
+        .filter(|(reason, _)| has_reason(reason))
+        .map(|(_, input)| input)
+        .collect();
     let blocked_out = flows.iter().any(|f| {
         f.verdict == Verdict::Blocked && f.reasons.iter().any(|r| r.contains("is private"))
     });
@@ -658,10 +679,11 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
         .any(|f| f.reasons.iter().any(|r| r.contains("BGP route")))
     {
         prerequisites.push(
-            "read the effective routes of a NIC in the subnet (--effective-routes), or set the \
-             route table's disableBgpRoutePropagation to true so that no BGP route overrides it"
+            "read the effective routes of a NIC in the subnet, or set the route table's \
+             disableBgpRoutePropagation to true so that no BGP route overrides it"
                 .into(),
         );
+        unread.push(Unread::EffectiveRoutes);
     }
     if let Some((table, _)) = inputs.table {
         prerequisites.extend(crate::diff::refused_tag_routes(snapshot, table));
@@ -671,6 +693,7 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
         region: region.name.clone(),
         flows,
         prerequisites,
+        unread,
     }
 }
 

@@ -491,7 +491,7 @@ async fn refresh(
                     .set_aside
                     .iter()
                     .cloned()
-                    .map(crate::request::Notice::Warning),
+                    .map(crate::request::Notice::warning),
             );
             report.recorded = Some(recorded);
         }

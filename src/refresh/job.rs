@@ -167,7 +167,7 @@ pub async fn run(
     let plan = planned.plan;
     let mut notices = planned.notices;
     if let Some(prev) = &previous {
-        notices.extend(prev.warnings.iter().cloned().map(Notice::Warning));
+        notices.extend(prev.warnings.iter().cloned().map(Notice::warning));
     }
     // One diff, recorded and applied: the managed routes and limits an apply is given.
     let (name_prefix, limits) = match &client {

@@ -256,6 +256,39 @@ fn a_private_subnet_without_nat_is_blocked() {
     check(&args).status(0);
 }
 
+/// A flow left unknown for want of an input names it, typed in JSON and as the flag that reads
+/// it in the table; the reasons say what was not read, no flag.
+#[test]
+fn what_was_not_read_is_named_with_the_flag_that_reads_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = empty_table(tmp.path(), true);
+    let args = ["--profile", "batch-simplified", "--route-table", &table];
+    let run = check(&[&args[..], &["--format", "json"]].concat()).status(1);
+    assert_eq!(run.json()["unread"], json!(["nsg", "subnet"]));
+    let reasons: Vec<Value> = flows(&run)
+        .iter()
+        .flat_map(|f| f["reasons"].as_array().unwrap().clone())
+        .collect();
+    assert!(
+        reasons.contains(&json!("the subnet's NSG was not read"))
+            && reasons.contains(&json!("the subnet's outbound method was not read"))
+            && reasons.iter().all(|r| !r.as_str().unwrap().contains("--")),
+        "{reasons:?}"
+    );
+    let text = check(&args).status(1).stdout;
+    assert!(
+        text.contains(
+            "to settle: give --nsg FILE (az network nsg show -o json) or --effective-nsgs FILE"
+        ) && text
+            .contains("to settle: give --subnet-file FILE (az network vnet subnet show -o json)\n"),
+        "{text}"
+    );
+    // Given both, nothing is left unread.
+    let sub = write(tmp.path(), "subnet.json", &subnet(true, true, false));
+    let run = check(&[&args[..], &["--subnet-file", &sub, "--format", "json"]].concat()).status(0);
+    assert_eq!(run.json()["unread"], json!([]));
+}
+
 /// BGP propagation on and no effective routes: what the system route sends to Internet is
 /// unknown; the NIC's effective routes then say `ok` (the system default wins) or `blocked` (a
 /// gateway advertises 0.0.0.0/0).
@@ -277,6 +310,14 @@ fn bgp_makes_the_system_route_unknown_until_the_effective_routes_say() {
     assert_eq!(
         verdict_of(&flows(&run), "rule", "BatchNodeManagement.EastUS2"),
         ["unknown"]
+    );
+    assert_eq!(run.json()["unread"], json!(["effectiveRoutes"]));
+    let text = check(&base).status(1).stdout;
+    assert!(
+        text.contains(
+            "to settle: give --effective-routes FILE (az network nic show-effective-route-table -o json)\n"
+        ),
+        "{text}"
     );
     // The virtual network read: nothing in it can bring BGP routes (no gateway, Route Server
     // or peering that uses the remote's), so the system route stands; with a gateway, unknown.

@@ -338,6 +338,14 @@ fn a_live_subnet_is_judged_from_what_resource_manager_holds() {
             "{}",
             run.stderr
         );
+        assert_eq!(run.json()["unread"], json!(["effectiveRoutes"]));
+        // Live, the effective routes are read through a NIC, not from a file.
+        let text = live(&server, &[]).status(1).stdout;
+        assert!(
+            text.contains("to settle: give --nic ID (a NIC in the subnet: its effective routes)\n")
+                && !text.contains("--effective-routes"),
+            "{text}"
+        );
     }
 
     let (server, log) = serve(Estate {

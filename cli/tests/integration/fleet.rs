@@ -249,6 +249,25 @@ fn a_fleet_is_diffed_applied_and_then_unchanged() {
     }
     assert_eq!(report["files"].as_array().unwrap().len(), 2);
     assert_eq!(f.fake.writes(), 0);
+    // Advice names the fleet file's keys, typed in the report and worded on stderr: no flag.
+    let eastus = &report["tables"].as_array().unwrap()[0];
+    let left_out = eastus["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["text"].as_str().unwrap().starts_with("left out "))
+        .unwrap_or_else(|| panic!("{eastus}"));
+    assert_eq!(left_out["level"], "note");
+    assert_eq!(left_out["advice"], json!({"kind": "bothFamilies"}));
+    assert!(
+        run.stderr.contains("note: table rt-eastus: left out ")
+            && run
+                .stderr
+                .contains("IPv6 prefixes of the selected tags; family = \"both\" includes them\n")
+            && !run.stderr.contains("--"),
+        "{}",
+        run.stderr
+    );
 
     // apply without --yes shows the same and writes nothing.
     f.run("apply", &[]).status(1);

@@ -277,8 +277,9 @@ fn tags_that_were_no_candidates_are_named_with_why() {
     ])
     .status(0);
     assert!(
-        run.stderr.contains("not weighed as tag routes, since a route to the tag would also send addresses outside the selected tags and slack (--slack TAG allows them): ")
-            && run.stderr.contains("(1 ipv6 address)"),
+        run.stderr.contains("not weighed as tag routes, since a route to the tag would also send addresses outside the selected tags and slack: ")
+            && run.stderr.contains("(1 ipv6 address)")
+            && run.stderr.contains("; --slack TAG allows them\n"),
         "{}",
         run.stderr
     );
