@@ -332,7 +332,7 @@ pub fn diff(
 
 /// The next hop of the table's `0.0.0.0/0` (else `::/0`) route, for lpm exception routes: only
 /// a route-table next hop can take exceptions back ([`crate::plan::check_default_next_hop`]).
-pub fn table_default_hop(table: &RouteTable) -> Option<NextHop> {
+pub(crate) fn table_default_hop(table: &RouteTable) -> Option<NextHop> {
     let route = table
         .routes
         .iter()
@@ -344,7 +344,7 @@ pub fn table_default_hop(table: &RouteTable) -> Option<NextHop> {
 
 /// The table's service-tag routes whose tag lacks `UDR` in the file's `networkFeatures`: routes
 /// Azure refuses (or, in a table exported elsewhere, would refuse), as one line each.
-pub fn refused_tag_routes(snapshot: &Snapshot, table: &RouteTable) -> Vec<String> {
+pub(crate) fn refused_tag_routes(snapshot: &Snapshot, table: &RouteTable) -> Vec<String> {
     table
         .routes
         .iter()
@@ -368,7 +368,7 @@ pub fn refused_tag_routes(snapshot: &Snapshot, table: &RouteTable) -> Vec<String
 }
 
 /// True when `name` starts with the name prefix, without case: named as tagroute's routes are.
-pub fn has_name_prefix(name: &str, name_prefix: &str) -> bool {
+pub(crate) fn has_name_prefix(name: &str, name_prefix: &str) -> bool {
     name.len() >= name_prefix.len()
         && name.as_bytes()[..name_prefix.len()].eq_ignore_ascii_case(name_prefix.as_bytes())
 }
@@ -383,7 +383,7 @@ pub fn is_managed(route: &ExistingRoute, name_prefix: &str) -> bool {
 
 /// The room the routes tagroute does not manage take in `table`: (routes, service-tag routes).
 /// A plan for the table has the limits less these.
-pub fn unmanaged_room(table: &RouteTable, name_prefix: &str) -> (usize, usize) {
+pub(crate) fn unmanaged_room(table: &RouteTable, name_prefix: &str) -> (usize, usize) {
     let unmanaged = table.routes.iter().filter(|r| !is_managed(r, name_prefix));
     let (mut routes, mut tags) = (0, 0);
     for r in unmanaged {

@@ -23,7 +23,7 @@ pub const QUERY: &str = "Resources | where type =~ 'microsoft.network/routetable
 name, location, subscriptionId, resourceGroup, properties | order by id asc";
 
 /// Most pages followed (of up to 1,000 rows each).
-pub const MAX_PAGES: usize = 1000;
+pub(crate) const MAX_PAGES: usize = 1000;
 
 /// Why discovery stopped.
 #[derive(Debug, thiserror::Error)]

@@ -53,7 +53,7 @@ struct Entry<A: Addr> {
 }
 
 /// The forwarding of a table in one family.
-pub struct Forwarding<A: Addr> {
+pub(crate) struct Forwarding<A: Addr> {
     entries: Vec<Entry<A>>,
     /// Each route's rank among routes on the same prefix: lower wins.
     ranks: Vec<(Kind, String)>,
@@ -96,7 +96,7 @@ impl<A: Addr> Forwarding<A> {
     /// The route that forwards the range `lo..=hi` when route `without` is left out, or `None`
     /// when no other route holds it. The range must be one the table forwards alike (a part of
     /// a segment): then every other route holding part of it holds all of it.
-    pub fn winner_without(&self, lo: A, hi: A, without: usize) -> Option<usize> {
+    pub(crate) fn winner_without(&self, lo: A, hi: A, without: usize) -> Option<usize> {
         for len in (0..=A::BITS).rev() {
             let Some(list) = self.by_prefix.get(&Prefix::containing(lo, len)) else {
                 continue;
@@ -115,7 +115,7 @@ impl<A: Addr> Forwarding<A> {
     }
 
     /// The ranges route `route` covers with its prefixes, merged.
-    pub fn ranges_of(&self, route: usize) -> Vec<(A, A)> {
+    pub(crate) fn ranges_of(&self, route: usize) -> Vec<(A, A)> {
         let prefixes: Vec<Prefix<A>> = self
             .entries
             .iter()

@@ -77,7 +77,7 @@ fn replace(path: &Path, bytes: &[u8], permissions: Option<std::fs::Permissions>)
 /// a device is refused before anything is read), and, with `no_follow`, without following a
 /// symbolic link at `path`. The bound is on the bytes read, not on the size the file reports, so
 /// a file that grows (or `/dev/zero`) is refused at `limit`.
-pub fn read_bounded(path: &Path, limit: u64, no_follow: bool) -> io::Result<Vec<u8>> {
+pub(crate) fn read_bounded(path: &Path, limit: u64, no_follow: bool) -> io::Result<Vec<u8>> {
     use std::io::Read;
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
@@ -121,7 +121,7 @@ fn refused_link(e: io::Error, no_follow: bool) -> io::Error {
 /// Opens (creating it when missing) a file of a state directory for reading and writing,
 /// without following a symbolic link and without blocking; anything but a regular file is
 /// refused.
-pub fn open_own(path: &Path) -> io::Result<std::fs::File> {
+pub(crate) fn open_own(path: &Path) -> io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
@@ -141,7 +141,7 @@ pub fn open_own(path: &Path) -> io::Result<std::fs::File> {
 
 /// Creates the new file `path` and writes `bytes` to disk: refused if anything (a file, a
 /// symbolic link) is already there, so nothing outside is ever written through it.
-pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -157,7 +157,7 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Makes sure `path` is a directory of its own, creating it when missing: a symbolic link (to
 /// a directory elsewhere or anywhere) or anything else is refused, so that what is written
 /// under it stays under it.
-pub fn own_dir(path: &Path) -> io::Result<()> {
+pub(crate) fn own_dir(path: &Path) -> io::Result<()> {
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -192,7 +192,7 @@ fn own_dir_exists(path: &Path) -> io::Result<()> {
 /// Replaces the file `path` of a state directory with `bytes` (a temporary file beside it,
 /// flushed, renamed over it): a symbolic link at `path` is refused, and the rename would replace
 /// a link planted meanwhile, never write through it.
-pub fn replace_own(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn replace_own(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -203,12 +203,12 @@ pub fn replace_own(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Flushes a directory's entries (renames, creations) to disk.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
 /// The directory holding `path` (`.` for a bare file name).
-pub fn parent_dir(path: &Path) -> &Path {
+pub(crate) fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

@@ -164,7 +164,7 @@ pub fn shown(url: &Url) -> String {
 
 /// Whether `url`'s host is a loopback address or `localhost`: the one host where a test server
 /// may stand in for Azure (plain `http://`, a token for another origin).
-pub fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(a)) => IpAddr::V4(a).is_loopback(),
@@ -286,7 +286,7 @@ fn failed(url: &Url, resp: &reqwest::Response) -> Attempt {
 
 /// One attempt's failure, of any client built on this one: try again (after the server's
 /// `Retry-After`, when it sent one), or give up with `E`.
-pub enum Attempt<E = FetchError> {
+pub(crate) enum Attempt<E = FetchError> {
     Retry(Transient, Option<String>),
     Fatal(E),
 }
@@ -302,7 +302,7 @@ pub struct Http {
 }
 
 /// Most redirects followed for one request.
-pub const MAX_REDIRECTS: usize = 5;
+pub(crate) const MAX_REDIRECTS: usize = 5;
 
 impl Http {
     pub fn new(cfg: HttpConfig) -> Result<Self, FetchError> {
@@ -394,7 +394,7 @@ impl Http {
     }
 
     /// GET without validators: the body, read whole within the limit.
-    pub async fn get_body(
+    pub(crate) async fn get_body(
         &self,
         url: &Url,
         bearer: Option<&str>,
@@ -526,7 +526,7 @@ impl Http {
 
 /// Why a body could not be read whole.
 #[derive(Debug)]
-pub enum BodyError {
+pub(crate) enum BodyError {
     /// More than the limit, counted after decompression.
     TooLarge,
     /// The connection failed before the end.
@@ -536,7 +536,7 @@ pub enum BodyError {
 /// Reads a response body of at most `limit` bytes. reqwest hands out the chunks decompressed
 /// (gzip and deflate are on for the Azure SDK), so the limit holds for what is kept in memory,
 /// whatever the body's size on the wire.
-pub async fn read_limited(
+pub(crate) async fn read_limited(
     mut resp: reqwest::Response,
     limit: u64,
     progress: &dyn Progress,

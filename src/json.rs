@@ -34,7 +34,7 @@ pub fn check(bytes: &[u8]) -> Result<(), serde_json::Error> {
 }
 
 /// [`check`] of a text already known to be UTF-8, which spares checking each string again.
-pub fn check_str(text: &str) -> Result<(), serde_json::Error> {
+pub(crate) fn check_str(text: &str) -> Result<(), serde_json::Error> {
     checked(serde_json::Deserializer::from_str(text))
 }
 
@@ -48,7 +48,7 @@ fn checked<'de, R: serde_json::de::Read<'de>>(
 /// The path inside the document where [`check`] fails (as `values[3].properties`, `.` for the
 /// top level), or `None` when it does not fail there. It tracks the path, which costs an
 /// allocation a key, so it is asked only once a document was refused.
-pub fn locate(bytes: &[u8]) -> Option<String> {
+pub(crate) fn locate(bytes: &[u8]) -> Option<String> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let mut track = serde_path_to_error::Track::new();
     let found = Checked(0).deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));

@@ -19,6 +19,9 @@
 //!   conversions to and from `std::net` and `ipnet`;
 //! - [`model`]: the route-table vocabulary (routes, next hops, Azure's limits and names);
 //! - [`http`] (feature `net`): the one HTTP client and retry policy every request goes through;
+//! - [`net`] (feature `net`): how the outside is reached, as one set of options (the cache, the
+//!   servers, the HTTP client's limits, the Resource Manager sign-in), from which every command
+//!   gets its store, its client, each cloud's file and its Resource Manager clients;
 //! - [`source`] (feature `net`): downloads of the service-tag files and their cache;
 //! - [`arm`] and [`refresh`] (feature `azure`): live route tables through Azure Resource Manager
 //!   (read, apply, verify), and the unattended refresh job ([`refresh::job::run`]) with its
@@ -35,7 +38,8 @@
 //! - [`text`]: names, terminal-safe text and errors with their causes, for whatever prints.
 //!
 //! Everything else (the strict JSON reader, bounded line reading, atomic files, the state
-//! directory) is the library's own.
+//! directory, the cache's layout, prefix text) is the library's own, as are the helpers of each
+//! stage that no other program calls.
 //!
 //! Both features are on by default; `default-features = false` gives the planner and the prefix
 //! engine without tokio, reqwest or the Azure SDK.

@@ -9,7 +9,7 @@ use std::io::{self, BufRead};
 pub use crate::prefix::bulk::MAX_LINE_BYTES;
 
 /// How much of a line that cannot be taken is kept to be shown.
-pub const SHOWN_BYTES: usize = 256;
+pub(crate) const SHOWN_BYTES: usize = 256;
 
 /// One line, without its line ending (`\n` or `\r\n`).
 #[derive(Debug, PartialEq, Eq)]

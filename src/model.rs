@@ -16,17 +16,17 @@ pub const DEFAULT_MAX_CHANGES: usize = 50;
 
 /// Azure's limit of routes in one route table: 1,000 since May 2026 (Azure update 562695; the
 /// subscription limits page lists 1,000 user-defined routes per route table), 400 before.
-pub const AZURE_MAX_ROUTES: usize = 1000;
+pub(crate) const AZURE_MAX_ROUTES: usize = 1000;
 /// The `Microsoft.Network` API version every Resource Manager request and every template names:
 /// the first stable one with `VirtualApplianceEcmp` routes.
-pub const NETWORK_API_VERSION: &str = "2025-07-01";
+pub(crate) const NETWORK_API_VERSION: &str = "2025-07-01";
 /// Fewest and most appliances of a `VirtualApplianceEcmp` next hop (Az.Network's
 /// `-NextHopIpAddress`: 2 to 64).
-pub const ECMP_ADDRESSES: std::ops::RangeInclusive<usize> = 2..=64;
+pub(crate) const ECMP_ADDRESSES: std::ops::RangeInclusive<usize> = 2..=64;
 /// The name prefix that marks a route as tagroute's.
 pub const DEFAULT_NAME_PREFIX: &str = "tagroute-";
 /// Azure's limit on a route name's length.
-pub const MAX_ROUTE_NAME_LEN: usize = 80;
+pub(crate) const MAX_ROUTE_NAME_LEN: usize = 80;
 /// Azure's limit of service-tag routes in one route table.
 pub const AZURE_MAX_TAG_ROUTES: usize = 25;
 
@@ -69,7 +69,7 @@ impl Destination {
 
     /// The same destination: equal prefixes, or tag names equal but for ASCII case (Azure's tag
     /// names are case-insensitive).
-    pub fn same_as(&self, other: &Destination) -> bool {
+    pub(crate) fn same_as(&self, other: &Destination) -> bool {
         match (self, other) {
             (Destination::ServiceTag(a), Destination::ServiceTag(b)) => a.eq_ignore_ascii_case(b),
             (a, b) => a == b,
@@ -132,7 +132,7 @@ pub enum NextHop {
 
 impl NextHop {
     /// Azure's `nextHopType` value.
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             NextHop::Internet => "Internet",
             NextHop::VirtualAppliance(_) => "VirtualAppliance",
@@ -169,7 +169,7 @@ impl NextHop {
     }
 
     /// An ECMP next hop over `texts`, checked: 2 to 64 distinct IP addresses of one family.
-    pub fn ecmp_from(texts: &[&str]) -> Result<NextHop, String> {
+    pub(crate) fn ecmp_from(texts: &[&str]) -> Result<NextHop, String> {
         let mut ips = Vec::with_capacity(texts.len());
         for text in texts {
             let text = text.trim();
@@ -200,7 +200,7 @@ impl NextHop {
 
     /// Builds a next hop from Azure's fields (`nextHopType`, `nextHopIpAddress`, and for ECMP
     /// `nextHop.nextHopIpAddresses`); `Err` says what is wrong.
-    pub fn from_fields(
+    pub(crate) fn from_fields(
         kind: &str,
         ip: Option<&str>,
         ecmp: Option<&[&str]>,
@@ -384,7 +384,7 @@ impl Serialize for Route {
 
 /// The route name for a destination: `<name-prefix><address>-<length>` with `:` written as `-`
 /// for a prefix, `<name-prefix><TagName>` for a service tag.
-pub fn route_name(name_prefix: &str, destination: &Destination) -> String {
+pub(crate) fn route_name(name_prefix: &str, destination: &Destination) -> String {
     match destination {
         Destination::Prefix(prefix) => {
             let text = prefix.to_string().replace([':', '/'], "-");

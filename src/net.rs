@@ -16,6 +16,28 @@ use crate::source::store::{Store, default_cache_dir};
 use crate::source::{self, Endpoints, ForeignEndpoint, Method, SourceError};
 
 /// Where the cache lives, when its file is fetched, and how servers are reached.
+///
+/// Offline, a cloud's file is the cached copy, whatever its age; none cached is an error that
+/// names the cache:
+///
+/// ```
+/// use tagroute::net::{NetError, NetOptions};
+/// use tagroute::snapshot::Cloud;
+/// use tagroute::source::{SourceError, Wanted};
+/// let cache = std::env::temp_dir().join(format!("tagroute-doc-{}", std::process::id()));
+/// let net = NetOptions { cache_dir: Some(cache.clone()), offline: true, ..Default::default() };
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let (mut notes, progress) = (Vec::new(), tagroute::http::Quiet);
+/// let missing = rt.block_on(net.cloud_file(Cloud::Public, Wanted::MaxAge(net.max_age), &progress, &mut notes));
+/// assert!(matches!(missing, Err(NetError::Source(SourceError::NotCached { .. }))));
+///
+/// std::fs::create_dir_all(&cache).unwrap();
+/// let example = concat!(env!("CARGO_MANIFEST_DIR"), "/data/ServiceTags_Example.json");
+/// std::fs::copy(example, cache.join("ServiceTags_Public.json")).unwrap();
+/// let file = rt.block_on(net.cloud_file(Cloud::Public, Wanted::Newest, &progress, &mut notes)).unwrap();
+/// assert_eq!(file.snapshot.cloud, Cloud::Public);
+/// std::fs::remove_dir_all(&cache).unwrap();
+/// ```
 #[derive(Clone, Debug)]
 pub struct NetOptions {
     /// The cache directory; `None`: the platform's.

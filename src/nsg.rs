@@ -92,7 +92,7 @@ pub enum Side {
 pub type Ports = (u16, u16);
 
 /// Reads an NSG port field (`*`, `443`, `29876-29877`).
-pub fn parse_ports(text: &str) -> Option<Ports> {
+pub(crate) fn parse_ports(text: &str) -> Option<Ports> {
     let text = text.trim();
     if text == "*" {
         return Some((0, 65535));
@@ -137,7 +137,7 @@ impl Rule {
 }
 
 /// Azure's default rules, after every rule of the group.
-pub fn default_rules() -> Vec<Rule> {
+pub(crate) fn default_rules() -> Vec<Rule> {
     use Access::*;
     use Side::*;
     use Way::*;
@@ -190,7 +190,7 @@ pub struct Network {
 
 /// IPv4's private and special ranges, which `Internet` does not hold (RFC 1918, shared space,
 /// loopback, link-local, multicast and reserved), as an interval set.
-pub fn not_internet() -> IntervalSet<u32> {
+pub(crate) fn not_internet() -> IntervalSet<u32> {
     let prefixes: Vec<Prefix<u32>> = [
         "0.0.0.0/8",
         "10.0.0.0/8",

@@ -49,7 +49,7 @@ pub struct PlanRequest {
 
 impl PlanRequest {
     /// True when the plan is fitted to a budget: one given, with slack to trade for routes.
-    pub fn is_budget(&self) -> bool {
+    pub(crate) fn is_budget(&self) -> bool {
         self.budget.is_some() && (self.allow_any_slack || !self.slack.is_empty())
     }
 

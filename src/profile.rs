@@ -287,12 +287,12 @@ fn split_template(template: &str) -> (&str, Option<&str>) {
 }
 
 /// `template` for `region`: the ARM name in place of `{region}`.
-pub fn for_region(template: &str, region: &str) -> String {
+pub(crate) fn for_region(template: &str, region: &str) -> String {
     template.replace("{region}", region)
 }
 
 /// Whether a need that names `clouds` applies in `cloud`.
-pub fn in_cloud(clouds: &Option<Vec<String>>, cloud: Cloud) -> bool {
+pub(crate) fn in_cloud(clouds: &Option<Vec<String>>, cloud: Cloud) -> bool {
     clouds.as_ref().is_none_or(|list| {
         list.iter()
             .any(|c| c.eq_ignore_ascii_case(cloud.short_name()))

@@ -85,7 +85,7 @@ pub fn from_value(source_name: &str, doc: &Value) -> Result<RouteTable, RoutesEr
 
 /// Reads a list of routes (each in the az CLI's flat shape or the REST shape), names checked and
 /// unique.
-pub fn parse_list(source_name: &str, list: &[Value]) -> Result<RouteTable, RoutesError> {
+pub(crate) fn parse_list(source_name: &str, list: &[Value]) -> Result<RouteTable, RoutesError> {
     let mut routes: Vec<ExistingRoute> = Vec::with_capacity(list.len());
     let mut seen = std::collections::HashMap::with_capacity(list.len());
     for (i, item) in list.iter().enumerate() {

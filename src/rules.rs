@@ -20,8 +20,8 @@ use crate::select::Region;
 use crate::snapshot::Snapshot;
 
 /// Azure's lowest and highest NSG rule priority.
-pub const NSG_PRIORITY_MIN: u32 = 100;
-pub const NSG_PRIORITY_MAX: u32 = 4096;
+pub(crate) const NSG_PRIORITY_MIN: u32 = 100;
+pub(crate) const NSG_PRIORITY_MAX: u32 = 4096;
 /// Gap between the priorities of consecutive rules, so that a rule can be slipped in between.
 pub const PRIORITY_STEP: u32 = 10;
 

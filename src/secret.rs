@@ -22,7 +22,7 @@ const MIN_SECRET_LEN: usize = 8;
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Registers `secret`, so that [`redact`] removes it from any text from now on.
-pub fn register(secret: &str) {
+pub(crate) fn register(secret: &str) {
     let secret = secret.trim();
     if secret.len() < MIN_SECRET_LEN {
         return;

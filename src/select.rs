@@ -23,7 +23,7 @@ impl ServiceTag {
 
     /// True when the name is `base.` then a suffix, ignoring ASCII case (`BatchNodeManagement`
     /// for `BatchNodeManagement.EastUS`). Compared in place: planning asks this of every tag.
-    pub fn has_base(&self, base: &str) -> bool {
+    pub(crate) fn has_base(&self, base: &str) -> bool {
         let name = self.name.as_bytes();
         name.len() > base.len()
             && name[base.len()] == b'.'
@@ -361,7 +361,7 @@ pub struct Selection {
 
 /// Resolves `--region` and `--tag` the way every planning command does: explicit tags when
 /// given, else `defaults` of the region (a requirement profile's tags).
-pub fn for_plan(
+pub(crate) fn for_plan(
     snapshot: &Snapshot,
     region: Option<&str>,
     tags: &[String],

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use crate::fsutil::sync_dir;
 
 /// The name of the link to the current generation.
-pub const CURRENT: &str = "current";
+pub(crate) const CURRENT: &str = "current";
 
 /// Why the state directory could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +101,7 @@ pub fn lock(dir: &Path, timeout: Duration) -> Result<Lock, StateError> {
 
 /// How `current` names the current generation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pointer {
+pub(crate) enum Pointer {
     /// A symbolic link to the generation's directory.
     Link,
     /// A file holding the generation's directory name.
@@ -202,7 +202,7 @@ pub fn commit(
 }
 
 /// [`commit`] with `current` written as `pointer`.
-pub fn commit_with(
+pub(crate) fn commit_with(
     dir: &Path,
     label: &str,
     files: &[(String, Content<'_>)],

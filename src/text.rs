@@ -162,7 +162,7 @@ pub(crate) fn check_rule(
 
 /// Checks a service-tag name: 1 to [`MAX_TAG_NAME_LEN`] ASCII letters, digits, `.`, `_` and
 /// `-`, starting with a letter or digit (`AzureMachineLearning.FranceCentral`).
-pub fn check_tag_name(name: &str) -> Result<(), NameError> {
+pub(crate) fn check_tag_name(name: &str) -> Result<(), NameError> {
     const WHAT: &str = "a tag name";
     check_length(name, WHAT, 1, MAX_TAG_NAME_LEN)?;
     check_rule(
@@ -177,7 +177,7 @@ pub fn check_tag_name(name: &str) -> Result<(), NameError> {
 
 /// Checks a header value of a tag (region, platform, system service, network feature): at
 /// most [`MAX_LABEL_LEN`] ASCII letters, digits, spaces, `.`, `_` and `-`; may be empty.
-pub fn check_label(text: &str) -> Result<(), NameError> {
+pub(crate) fn check_label(text: &str) -> Result<(), NameError> {
     const WHAT: &str = "a label";
     check_length(text, WHAT, 0, MAX_LABEL_LEN)?;
     check_chars(text, WHAT, "letters, digits, spaces, '.', '_', '-'", |c| {

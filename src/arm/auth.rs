@@ -73,7 +73,7 @@ fn scope(cloud: Cloud) -> &'static str {
 }
 
 /// Largest answer a token endpoint may give: a token answer is a few kilobytes.
-pub const MAX_TOKEN_ANSWER_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_TOKEN_ANSWER_BYTES: u64 = 1024 * 1024;
 
 /// The SDK's own HTTP client, with every answer's body read within a limit (counted after
 /// decompression): a token endpoint that answers more fails the credential instead of filling

@@ -212,7 +212,7 @@ impl ArmClient {
     }
 
     /// Write requests sent so far (PUT and DELETE, retries included).
-    pub fn writes_sent(&self) -> u32 {
+    pub(crate) fn writes_sent(&self) -> u32 {
         self.writes_sent
     }
 
@@ -240,7 +240,7 @@ impl ArmClient {
 
     /// Reads a network resource (a subnet, virtual network, route table, NSG or NIC): its
     /// answer, for the caller to check and parse. A read: nothing is changed.
-    pub async fn read_network(&mut self, id: &NetworkId) -> Result<Vec<u8>, ArmError> {
+    pub(crate) async fn read_network(&mut self, id: &NetworkId) -> Result<Vec<u8>, ArmError> {
         let what = format!("reading {}", id.name);
         let url = self.network_url(id, None);
         Ok(self
@@ -253,7 +253,7 @@ impl ArmClient {
     /// …/effectiveNetworkSecurityGroups`): Azure answers `200` with them, or `202` and a
     /// `Location` to poll until it answers them (the operation's `final-state-via: location`),
     /// all within `--operation-timeout`. Changes nothing.
-    pub async fn nic_effective(
+    pub(crate) async fn nic_effective(
         &mut self,
         nic: &NetworkId,
         which: Effective,

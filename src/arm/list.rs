@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{ArmClient, ArmError};
 
 /// Most pages of one list followed.
-pub const MAX_LIST_PAGES: usize = 1000;
+pub(crate) const MAX_LIST_PAGES: usize = 1000;
 
 impl ArmClient {
     /// Every item of the collection at `segments` (unencoded path segments under the endpoint)

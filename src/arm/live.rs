@@ -133,7 +133,7 @@ impl LiveTable {
     /// without its read-only properties, the routes of `d.remove` left out, those of
     /// `d.update` given their planned properties, those of `d.add` appended; every other route
     /// is sent as it was read.
-    pub fn put_body(&self, d: &Diff) -> Value {
+    pub(crate) fn put_body(&self, d: &Diff) -> Value {
         let lower = |n: &str| n.to_ascii_lowercase();
         let removed: Vec<String> = d.remove.iter().map(|r| lower(&r.name)).collect();
         let updated: HashMap<String, &crate::model::Route> = d
@@ -250,7 +250,7 @@ impl LiveTable {
     /// judges): the table's own properties and every route tagroute does not manage, compared
     /// field by field as sent. A write answered as done that dropped the firewall's default route
     /// or flipped `disableBgpRoutePropagation` is caught here. One line per difference.
-    pub fn unlike_sent(&self, sent: &Value, name_prefix: &str) -> Vec<String> {
+    pub(crate) fn unlike_sent(&self, sent: &Value, name_prefix: &str) -> Vec<String> {
         let mut out = Vec::new();
         let Some(sent) = sent.as_object() else {
             return out;

@@ -30,7 +30,7 @@ pub use id::{IdError, NetworkId, NetworkKind, RouteTableId, subscription};
 pub use live::{BadTable, LiveTable, check_etag};
 
 /// The `Microsoft.Network` API version every request names.
-pub const API_VERSION: &str = crate::model::NETWORK_API_VERSION;
+pub(crate) const API_VERSION: &str = crate::model::NETWORK_API_VERSION;
 /// The `Microsoft.ResourceGraph` API version of discovery (the newest stable in the REST
 /// specification).
-pub const GRAPH_API_VERSION: &str = "2024-04-01";
+pub(crate) const GRAPH_API_VERSION: &str = "2024-04-01";

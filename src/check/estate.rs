@@ -20,7 +20,7 @@ use crate::profile::Profile;
 use crate::snapshot::Snapshot;
 
 /// One row per subnet of every virtual network, in a stable order for paging.
-pub const SUBNET_QUERY: &str = "Resources | where type =~ 'microsoft.network/virtualnetworks' \
+pub(crate) const SUBNET_QUERY: &str = "Resources | where type =~ 'microsoft.network/virtualnetworks' \
 | mv-expand subnet = properties.subnets | project id = tostring(subnet.id), location, \
 subscriptionId | order by id asc";
 

@@ -11,7 +11,7 @@ use crate::model::Route;
 use crate::plan::Plan;
 
 /// API version of `Microsoft.Network/routeTables/routes` used by the ARM and Bicep output.
-pub const API_VERSION: &str = crate::model::NETWORK_API_VERSION;
+pub(crate) const API_VERSION: &str = crate::model::NETWORK_API_VERSION;
 
 /// A route's `properties` object as Azure writes it.
 pub fn properties(route: &Route) -> Value {

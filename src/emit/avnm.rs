@@ -21,10 +21,10 @@ use crate::plan::Plan;
 
 /// API version of the routing configuration resources: the first stable version with them
 /// that this project's routes use too.
-pub const API_VERSION: &str = crate::model::NETWORK_API_VERSION;
+pub(crate) const API_VERSION: &str = crate::model::NETWORK_API_VERSION;
 
 /// A routing rule's `properties`.
-pub fn rule_properties(route: &Route) -> Value {
+pub(crate) fn rule_properties(route: &Route) -> Value {
     let destination = match &route.destination {
         Destination::ServiceTag(tag) => {
             json!({"type": "ServiceTag", "destinationAddress": literal(tag)})

@@ -26,7 +26,7 @@ pub fn shell_quote(text: &str) -> String {
 /// The script's opening lines: shebang, strict mode, a check that `az` is set to the routes'
 /// cloud (a Government file's routes written through a public login would go to another
 /// table, or fail halfway), where the routes go.
-pub fn preamble(comment: &[String], cloud: Cloud, target: &Target) -> String {
+pub(crate) fn preamble(comment: &[String], cloud: Cloud, target: &Target) -> String {
     let mut out = script_head(comment, cloud);
     out.push_str(&variable(
         "RESOURCE_GROUP",
@@ -52,7 +52,7 @@ pub fn variable(name: &str, value: &Option<String>, flag: &str) -> String {
 }
 
 /// Shebang, the comment lines, strict mode and the check that `az` is set to `cloud`.
-pub fn script_head(comment: &[String], cloud: Cloud) -> String {
+pub(crate) fn script_head(comment: &[String], cloud: Cloud) -> String {
     let mut out = String::from("#!/usr/bin/env bash\n");
     for line in comment {
         out.push_str(&format!("# {}\n", super::comment_text(line)));

@@ -5,7 +5,7 @@ use crate::model::Route;
 use crate::plan::Plan;
 
 /// The column names, as Azure names the fields.
-pub const HEADER: [&str; 6] = [
+pub(crate) const HEADER: [&str; 6] = [
     "name",
     "addressPrefix",
     "nextHopType",

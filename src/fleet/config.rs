@@ -23,9 +23,9 @@ use crate::text::by_name;
 const MISSING_ID: &str = "missing: each table names its route table's Resource Manager id";
 
 /// Largest fleet file read.
-pub const MAX_CONFIG_BYTES: usize = 4 << 20;
+pub(crate) const MAX_CONFIG_BYTES: usize = 4 << 20;
 /// Most tables one file may hold (a subscription may hold 600 route tables).
-pub const MAX_TABLES: usize = 10_000;
+pub(crate) const MAX_TABLES: usize = 10_000;
 
 /// One `[defaults]` or `[[table]]` as written: every key optional.
 #[derive(Clone, Debug, Default, Deserialize)]

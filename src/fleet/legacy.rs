@@ -71,7 +71,7 @@ impl Legacy {
     }
 
     /// Whether `spec` is the table this state was kept for.
-    pub fn belongs_to(&self, spec: &TableSpec) -> bool {
+    pub(crate) fn belongs_to(&self, spec: &TableSpec) -> bool {
         match (&self.route_table, &spec.id) {
             (Some(kept), Some(id)) => kept.eq_ignore_ascii_case(&id.to_string()),
             (None, None) => true,

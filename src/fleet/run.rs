@@ -125,7 +125,7 @@ pub struct TableReport {
 }
 
 /// Why a table failed, as its step gave it.
-pub type Failure = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 /// The whole run.
 #[derive(Debug, Serialize)]

@@ -325,7 +325,7 @@ pub enum PlanError {
 
 /// Refuses a name prefix that cannot yield valid route names for the longest prefix text of
 /// the chosen families.
-pub fn check_name_prefix(name_prefix: &str, family: FamilyChoice) -> Result<(), PlanError> {
+pub(crate) fn check_name_prefix(name_prefix: &str, family: FamilyChoice) -> Result<(), PlanError> {
     let bad = |reason| PlanError::BadNamePrefix {
         prefix: name_prefix.to_owned(),
         reason,
@@ -592,7 +592,7 @@ pub fn plan(
 /// What service-tag routes would do for a plan made without them.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TagRouteHint {
+pub(crate) struct TagRouteHint {
     /// The tags to allow as routes, and as slack.
     pub tags: Vec<String>,
     /// The tags the better plan uses as routes.
@@ -617,7 +617,7 @@ pub struct TagRouteHint {
 /// fewer routes, and at what price in extra addresses. Broader tags (`AzureCloud.<region>`) are
 /// left to `--tag-route auto`: as slack they would change the plan for reasons other than tag
 /// routes.
-pub fn tag_route_hint(
+pub(crate) fn tag_route_hint(
     snapshot: &Snapshot,
     region: Option<&Region>,
     selected: &[usize],

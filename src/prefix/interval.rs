@@ -37,7 +37,7 @@ impl<A: Addr> IntervalSet<A> {
     }
 
     /// Takes ranges that are already sorted, disjoint and not adjacent (checked in debug builds).
-    pub fn from_sorted_disjoint(ranges: Vec<(A, A)>) -> Self {
+    pub(crate) fn from_sorted_disjoint(ranges: Vec<(A, A)>) -> Self {
         debug_assert!(
             ranges
                 .windows(2)
@@ -174,7 +174,7 @@ impl<A: Addr> IntervalSet<A> {
     }
 
     /// Calls `f` with each prefix of [`IntervalSet::to_prefixes`], without collecting them.
-    pub fn for_each_prefix(&self, mut f: impl FnMut(Prefix<A>)) {
+    pub(crate) fn for_each_prefix(&self, mut f: impl FnMut(Prefix<A>)) {
         for &(lo, hi) in &self.ranges {
             range_prefixes(lo, hi, &mut f);
         }

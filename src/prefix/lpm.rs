@@ -54,7 +54,7 @@ pub fn lpm_segments<A: Addr, L: Copy>(routes: &[(Prefix<A>, L)]) -> Vec<(A, A, L
 }
 
 /// The addresses whose winning label satisfies `pred`.
-pub fn forwarded_where<A: Addr, L: Copy>(
+pub(crate) fn forwarded_where<A: Addr, L: Copy>(
     segments: &[(A, A, L)],
     pred: impl Fn(L) -> bool,
 ) -> IntervalSet<A> {

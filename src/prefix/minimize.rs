@@ -144,7 +144,7 @@ impl<A: Addr> Trie<A> {
     }
 
     /// The nodes of `prefixes` (each a node of this trie), sorted by prefix.
-    pub fn nodes_of(&self, prefixes: &[Prefix<A>]) -> Vec<(Prefix<A>, usize)> {
+    pub(crate) fn nodes_of(&self, prefixes: &[Prefix<A>]) -> Vec<(Prefix<A>, usize)> {
         let prefixes = sorted(prefixes);
         let mut found: Vec<(Prefix<A>, usize)> = self
             .nodes

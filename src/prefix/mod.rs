@@ -17,7 +17,7 @@ mod minimize;
 mod net;
 mod prepared;
 mod stab;
-pub mod text;
+pub(crate) mod text;
 mod trie;
 
 pub use addr::{Addr, Family};

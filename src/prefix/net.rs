@@ -72,7 +72,7 @@ impl<A: Addr> Prefix<A> {
     }
 
     /// True for the prefix of length zero, the whole address space.
-    pub fn is_default(self) -> bool {
+    pub(crate) fn is_default(self) -> bool {
         self.len == 0
     }
 
@@ -200,7 +200,7 @@ impl IpPrefix {
     }
 
     /// True for `0.0.0.0/0` and `::/0`.
-    pub fn is_default(self) -> bool {
+    pub(crate) fn is_default(self) -> bool {
         self.len() == 0
     }
 
@@ -251,21 +251,21 @@ impl IpPrefix {
 }
 
 impl Prefix<u32> {
-    /// Appends the prefix's text (the same as `Display`, see [`super::text`]) to `out`.
+    /// Appends the prefix's text (the same as `Display`) to `out`.
     pub fn write_text(out: &mut Vec<u8>, p: Self) {
         super::text::v4(out, p.addr, p.len);
     }
 }
 
 impl Prefix<u128> {
-    /// Appends the prefix's text (the same as `Display`, see [`super::text`]) to `out`.
+    /// Appends the prefix's text (the same as `Display`) to `out`.
     pub fn write_text(out: &mut Vec<u8>, p: Self) {
         super::text::v6(out, p.addr, p.len);
     }
 }
 
 impl IpPrefix {
-    /// Appends the prefix's text (the same as `Display`, see [`super::text`]) to `out`.
+    /// Appends the prefix's text (the same as `Display`) to `out`.
     pub fn write_text(out: &mut Vec<u8>, p: Self) {
         match p {
             IpPrefix::V4(p) => Prefix::<u32>::write_text(out, p),

@@ -317,7 +317,7 @@ impl<A: Addr> Prepared<A> {
     /// `optional`: the fewest extra addresses, and the fewest routes of a table that sends at
     /// most `target` extra addresses (any, without a target); or `Err` with the fewest routes
     /// (`u64::MAX`: none works) when no such table fits.
-    pub fn bound_within(
+    pub(crate) fn bound_within(
         &self,
         exceptions: bool,
         max_routes: usize,

@@ -25,7 +25,7 @@ pub fn v6(out: &mut Vec<u8>, addr: u128, len: u8) {
 }
 
 /// An IPv6 address as [`v6`] writes it, for `Display`.
-pub fn fmt_v6(a: u128, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+pub(crate) fn fmt_v6(a: u128, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     let mut text = Text::default();
     v6_address(&mut text, a);
     f.write_str(std::str::from_utf8(text.as_bytes()).expect("ASCII"))

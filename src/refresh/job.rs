@@ -308,7 +308,7 @@ impl Outcome {
 
     /// What the run wrote to the live table, in words for an operator: every write that is in
     /// effect, named; `None` when it wrote nothing.
-    pub fn writes_line(&self) -> Option<String> {
+    pub(crate) fn writes_line(&self) -> Option<String> {
         let report = self.applied.as_ref()?;
         if report.applied.is_empty() && report.unknown.is_empty() {
             return None;

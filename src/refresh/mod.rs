@@ -29,7 +29,7 @@ use crate::state::{self, StateError};
 use url::Url;
 
 /// Names of the state files that hold a notification not yet delivered.
-pub const WEBHOOK_PREFIX: &str = "webhook-";
+pub(crate) const WEBHOOK_PREFIX: &str = "webhook-";
 
 /// Why a run could not be recorded.
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +85,7 @@ const TABLE_FILE: &str = "table.json";
 
 /// Largest state file read back (a plan, a summary, the table's routes, a notification): far
 /// above what a run writes for a table of 1,000 routes.
-pub const MAX_STATE_FILE_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_STATE_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The managed routes of `table` (named with `name_prefix`, no default route) as the state
 /// records them, sorted by name without case: what the next run compares the live table with.
@@ -164,7 +164,7 @@ fn records(plan: &Plan) -> Vec<RouteRecord> {
 const CHECKSUM_FILE: &str = "snapshot.sha256";
 
 /// The SHA-256 of `bytes` in lower-case hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
         .iter()
@@ -282,7 +282,7 @@ pub struct Notification {
 
 /// The directory of a state directory where notifications that cannot be read or rendered are
 /// moved, so that one damaged file does not fail every later run.
-pub const SET_ASIDE: &str = "set-aside";
+pub(crate) const SET_ASIDE: &str = "set-aside";
 
 /// The notifications a generation holds, oldest first, and a warning for each that could not be
 /// read and was moved aside (to `set-aside/` of the state directory).
@@ -522,7 +522,7 @@ pub struct Unrecorded {
 }
 
 /// Refuses a file older than the state's.
-pub fn check_not_older(previous: &Previous, new: &Snapshot) -> Result<(), RefreshError> {
+pub(crate) fn check_not_older(previous: &Previous, new: &Snapshot) -> Result<(), RefreshError> {
     if new.change_number < previous.change_number {
         return Err(RefreshError::Rollback {
             new: new.change_number,
@@ -707,7 +707,7 @@ pub fn record(
 }
 
 /// A run's name: its start in seconds since 1970 (so that names sort by time) and a random part.
-pub fn run_id() -> String {
+pub(crate) fn run_id() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

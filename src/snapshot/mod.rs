@@ -201,7 +201,7 @@ pub enum LoadError {
 }
 
 /// Where a file comes from: a path, or `-` for standard input.
-pub fn source_name(path: &str) -> String {
+pub(crate) fn source_name(path: &str) -> String {
     if path == "-" {
         "<stdin>".to_owned()
     } else {

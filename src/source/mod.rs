@@ -7,7 +7,7 @@
 //! as it was. Network code only; the planners know nothing of it.
 
 pub mod local;
-pub mod store;
+pub(crate) mod store;
 
 pub use local::{Provenance, Wanted};
 
@@ -163,7 +163,7 @@ pub enum SourceError {
 }
 
 /// Most pages of the ARM Service Tag Discovery API followed.
-pub const MAX_ARM_PAGES: usize = 1000;
+pub(crate) const MAX_ARM_PAGES: usize = 1000;
 
 /// Why the ARM Service Tag Discovery API gave no file.
 #[derive(Debug, thiserror::Error)]
@@ -248,7 +248,7 @@ pub async fn discover(
 /// the newest of the links that are URLs the download would accept ([`http::check_url`]),
 /// whatever else the page holds (the stem in other text, cut short, or next to bytes that are
 /// not ASCII).
-pub fn newest_link(page: &str, stem: &str, base: &Url) -> Option<Url> {
+pub(crate) fn newest_link(page: &str, stem: &str, base: &Url) -> Option<Url> {
     let bytes = page.as_bytes();
     let mut best: Option<(&[u8], Url)> = None;
     let mut from = 0;
@@ -277,7 +277,7 @@ pub fn newest_link(page: &str, stem: &str, base: &Url) -> Option<Url> {
 }
 
 /// `YYYYMMDD` for today and the `days - 1` days before it, newest first.
-pub fn probe_dates(today: time::Date, days: u32) -> Vec<String> {
+pub(crate) fn probe_dates(today: time::Date, days: u32) -> Vec<String> {
     let fmt = time::macros::format_description!("[year][month][day]");
     (0..days as i64)
         .filter_map(|d| today.checked_sub(time::Duration::days(d)))
@@ -286,7 +286,7 @@ pub fn probe_dates(today: time::Date, days: u32) -> Vec<String> {
 }
 
 /// Reads every page of the ARM Service Tag Discovery API into one document of the ARM shape.
-pub async fn fetch_arm(
+pub(crate) async fn fetch_arm(
     http: &Http,
     ep: &Endpoints,
     subscription: &str,
@@ -547,7 +547,7 @@ fn outcome(
 }
 
 /// True when the cached file is missing or older than `max_age`.
-pub fn needs_refresh(store: &Store, cloud: Cloud, max_age: Duration) -> bool {
+pub(crate) fn needs_refresh(store: &Store, cloud: Cloud, max_age: Duration) -> bool {
     store.age(cloud).is_none_or(|age| age > max_age)
 }
 

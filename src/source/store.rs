@@ -43,14 +43,14 @@ pub struct Store {
 
 /// `$TAGROUTE_CACHE_DIR`, else the platform's cache directory (`$XDG_CACHE_HOME/tagroute`,
 /// `~/.cache/tagroute` on Linux, `~/Library/Caches/tagroute` on macOS).
-pub fn default_cache_dir() -> Option<PathBuf> {
+pub(crate) fn default_cache_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("TAGROUTE_CACHE_DIR").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(dir));
     }
     directories::ProjectDirs::from("", "", "tagroute").map(|p| p.cache_dir().to_path_buf())
 }
 
-pub fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -62,7 +62,7 @@ impl Store {
     }
 
     /// The cached service-tag file of a cloud.
-    pub fn data_path(&self, cloud: Cloud) -> PathBuf {
+    pub(crate) fn data_path(&self, cloud: Cloud) -> PathBuf {
         self.dir
             .join(format!("ServiceTags_{}.json", cloud.as_str()))
     }
@@ -73,7 +73,7 @@ impl Store {
     }
 
     /// The metadata, when it describes the data file that is there.
-    pub fn meta(&self, cloud: Cloud) -> Option<Meta> {
+    pub(crate) fn meta(&self, cloud: Cloud) -> Option<Meta> {
         let meta: Meta =
             serde_json::from_slice(&std::fs::read(self.meta_path(cloud)).ok()?).ok()?;
         let len = std::fs::metadata(self.data_path(cloud)).ok()?.len();
@@ -106,7 +106,7 @@ impl Store {
     }
 
     /// Replaces the metadata alone (after a 304).
-    pub fn save_meta(&self, cloud: Cloud, meta: &Meta) -> std::io::Result<()> {
+    pub(crate) fn save_meta(&self, cloud: Cloud, meta: &Meta) -> std::io::Result<()> {
         let text = serde_json::to_vec_pretty(meta).expect("metadata serialises");
         write_atomic(&self.meta_path(cloud), &text)
     }
