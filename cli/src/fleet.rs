@@ -11,7 +11,7 @@ use tagroute::fleet::report;
 use tagroute::fleet::run::{self, Action, CloudFile, Fleet, Report, RunOutcome};
 use tagroute::options::Note;
 use tagroute::snapshot::Cloud;
-use tagroute::source::{self, Wanted};
+use tagroute::source::Wanted;
 
 use crate::live::LiveArgs;
 use crate::net::{NetArgs, block_on};
@@ -107,9 +107,8 @@ pub fn tables(
 }
 
 /// A one-table run's table as a fleet of one: the live table (`--route-table-id`), else the
-/// routes of `existing`, else none; its options from the flags; and the file `--file` gives.
-/// Its cloud is the one named, else Public for a live table (a file never chooses where the
-/// token goes), else the file's own.
+/// routes of `existing`, else none; its options from the flags; and the file `--file` gives, in
+/// the cloud `tagroute::fleet::config::one_cloud` chooses.
 pub fn one(
     named: Option<Cloud>,
     file: Option<&str>,
@@ -118,23 +117,13 @@ pub fn one(
     mut options: tagroute::options::Resolved,
     target: tagroute::emit::Target,
 ) -> anyhow::Result<(Vec<TableSpec>, Option<CloudFile>)> {
+    use tagroute::fleet::config::{OneCloudError, one_cloud};
     let given = given(file)?;
-    options.cloud = match (named, &id, &given) {
-        (Some(cloud), _, _) => cloud,
-        (None, Some(_), _) => Cloud::Public,
-        (None, None, Some(g)) => g.snapshot.cloud,
-        (None, None, None) => anyhow::bail!("pass --file or --cloud"),
-    };
-    if let Some(g) = given.as_ref().filter(|g| g.snapshot.cloud != options.cloud) {
-        let (name, found, cloud) = (g.source.name(), g.snapshot.cloud, options.cloud);
-        match (named, id) {
-            (None, Some(_)) => anyhow::bail!(
-                "{name} is a {found} file, but the route table is reached through the {cloud} \
-                 Resource Manager; name the file's cloud with --cloud"
-            ),
-            _ => anyhow::bail!("{name} is a {found} file, not {cloud} (--cloud)"),
-        }
-    }
+    options.cloud = one_cloud(named, id.is_some(), given.as_ref()).map_err(|e| match e {
+        OneCloudError::Unnamed => anyhow::anyhow!("pass --file or --cloud"),
+        e @ OneCloudError::LiveElsewhere { .. } => anyhow::anyhow!("{e} with --cloud"),
+        e @ OneCloudError::OtherCloud { .. } => anyhow::anyhow!("{e} (--cloud)"),
+    })?;
     let spec = TableSpec::one(id, existing, options, target);
     Ok((vec![spec], given))
 }
@@ -176,13 +165,7 @@ pub fn failure(table: &mut tagroute::fleet::run::TableReport) -> anyhow::Error {
 
 /// The file `--file` names, read and parsed.
 pub fn given(file: Option<&str>) -> anyhow::Result<Option<CloudFile>> {
-    Ok(match file {
-        Some(f) => {
-            let (bytes, source) = source::local::given(f)?;
-            Some(CloudFile::parse(bytes, source)?)
-        }
-        None => None,
-    })
+    Ok(file.map(CloudFile::given).transpose()?)
 }
 
 /// Each cloud's file, got once: `given` (`--file`) for its own cloud, else the cache as

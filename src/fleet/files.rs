@@ -41,6 +41,12 @@ pub struct CloudFile {
 }
 
 impl CloudFile {
+    /// A file the user gave (`-` for stdin), read within the size limit and parsed.
+    pub fn given(path: &str) -> Result<CloudFile, LoadError> {
+        let (bytes, source) = crate::source::local::given(path)?;
+        CloudFile::parse(bytes, source)
+    }
+
     /// Parses a file's bytes, reported under its provenance's name.
     pub fn parse(bytes: Vec<u8>, source: Provenance) -> Result<CloudFile, LoadError> {
         let snapshot = snapshot::parse(source.name(), &bytes)?;

@@ -73,6 +73,14 @@ fn fleet_file_mistakes_are_one_line_naming_table_and_key() {
         &[],
         "table 1 id: missing",
     );
+    // No region and no tags, also under a [defaults] of no tags: the table lacks them.
+    for defaults in ["", "[defaults]\ntag = []\n"] {
+        refused(
+            &format!("{defaults}[[table]]\nid = \"{ID_A}\"\n"),
+            &[],
+            "table 1 region: missing: each table names its region (or tags to route)",
+        );
+    }
     refused(
         &table("").replace("westeurope", "westeuropa"),
         &[],
