@@ -5,11 +5,12 @@
 //! routes than the CIDR plan, and the global tags replace all of theirs when both have UDR.
 
 mod model;
+mod planning;
 
 use model::*;
+use planning::plan;
 use serde_json::{Value, json};
-use tagroute::emit::{PlanFormat, Target};
-use tagroute::options::{TableOptions, resolve};
+use tagroute::options::TableOptions;
 use tagroute::snapshot::Snapshot;
 
 const NEWEST: [&str; 3] = [
@@ -21,10 +22,7 @@ const NEWEST: [&str; 3] = [
 /// The plan of `region` with these options, as `plan --format json` writes it.
 fn plan_json(snapshot: &Snapshot, region: &str, mut options: TableOptions) -> Value {
     options.region = Some(region.to_owned());
-    let request = resolve(&[&options]).unwrap().request;
-    let planned = tagroute::request::plan_request(snapshot, &request, None).unwrap();
-    let text = tagroute::emit::render_plan(&planned.plan, PlanFormat::Json, &Target::default());
-    serde_json::from_str(&text).unwrap()
+    plan(snapshot, &options).json
 }
 
 /// Raw prefixes of the tag named `name` (case-insensitive), from the file itself.

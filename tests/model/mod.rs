@@ -277,3 +277,16 @@ pub fn minus(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
 pub fn count(r: &[(u64, u64)]) -> u64 {
     r.iter().map(|x| x.1 - x.0 + 1).sum()
 }
+
+/// A public service-tag file of `(name, has UDR, prefixes)` tags, as JSON text.
+pub fn tag_doc<P: AsRef<str>>(tags: &[(&str, bool, &[P])]) -> String {
+    let values: Vec<serde_json::Value> = tags
+        .iter()
+        .map(|(name, udr, prefixes)| {
+            let features: Vec<&str> = if *udr { vec!["API", "NSG", "UDR"] } else { vec!["API"] };
+            let prefixes: Vec<&str> = prefixes.iter().map(AsRef::as_ref).collect();
+            serde_json::json!({"name": name, "id": name, "properties": {"changeNumber": 1, "region": "", "regionId": 0, "platform": "Azure", "systemService": "", "addressPrefixes": prefixes, "networkFeatures": features}})
+        })
+        .collect();
+    serde_json::json!({"changeNumber": 1, "cloud": "Public", "values": values}).to_string()
+}

@@ -136,16 +136,7 @@ pub fn example() -> String {
 /// Writes a service-tag file of `tags` (name, whether its networkFeatures hold UDR, prefixes) at
 /// `path`, in the weekly download's shape, and gives the path as a string.
 pub fn tag_file<P: AsRef<str>>(path: &Path, tags: &[(&str, bool, &[P])]) -> String {
-    let values: Vec<serde_json::Value> = tags
-        .iter()
-        .map(|(name, udr, prefixes)| {
-            let features: Vec<&str> = if *udr { vec!["API", "NSG", "UDR"] } else { vec!["API"] };
-            let prefixes: Vec<&str> = prefixes.iter().map(AsRef::as_ref).collect();
-            serde_json::json!({"name": name, "id": name, "properties": {"changeNumber": 1, "region": "", "regionId": 0, "platform": "Azure", "systemService": "", "addressPrefixes": prefixes, "networkFeatures": features}})
-        })
-        .collect();
-    let doc = serde_json::json!({"changeNumber": 1, "cloud": "Public", "values": values});
-    std::fs::write(path, doc.to_string()).unwrap();
+    std::fs::write(path, tag_doc(tags)).unwrap();
     path.to_str().unwrap().to_owned()
 }
 

@@ -30,7 +30,6 @@ mod formats;
 mod fuzz_corpus;
 mod hostile;
 mod lookup;
-mod mix;
 mod newcomer;
 mod pinned;
 mod plan_real;

@@ -1,237 +1,28 @@
-//! `--strategy lpm`, `--slack` and route budgets on the real public file, each plan re-checked
-//! here by a forwarding model that shares no code with tagroute.
-
-use serde_json::Value;
+//! `--strategy lpm`, `--slack` and route budgets as the command line takes them: the flags, the
+//! forced tunnel's next hop from a table, the old spelling of a budget, and their errors' words.
+//! The strategies' specifications on the real file are the library's (`tests/strategies.rs`).
 
 use crate::harness::*;
 
 const FW: &str = "VirtualAppliance:10.0.0.4";
 
-fn routes_of(plan: &Value) -> Vec<(String, bool)> {
-    plan["routes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["addressPrefix"].as_str().unwrap().to_owned(),
-                r["nextHopType"] == "Internet",
-            )
-        })
-        .collect()
-}
-
-/// Asserts that the plan sends every selected address to Internet and nothing outside
-/// `selected ∪ slack`; returns the extra addresses it sends.
-fn verify(plan: &Value, selected: &[(u64, u64)], slack: &[(u64, u64)]) -> u64 {
-    let sent = internet_ranges(&routes_of(plan));
-    assert_eq!(
-        count(&minus(selected, &sent)),
-        0,
-        "a selected address misses Internet"
-    );
-    let extra = minus(&sent, selected);
-    assert_eq!(
-        count(&minus(&extra, slack)),
-        0,
-        "an address outside the slack goes to Internet"
-    );
-    count(&extra)
-}
-
-/// A plan of the region's own two tags (the legacy-2020 profile): the strategies are weighed on
-/// one region's addresses, which its `AzureCloud.<region>` slack covers.
-fn json_plan(args: &[&str]) -> Value {
-    let mut all = vec!["plan", "--format", "json", "-q", "--profile", "legacy-2020"];
-    all.extend_from_slice(args);
-    tagroute(&all).status(0).json()
-}
-
+/// A budget plans one family at a time: the command line says which flag chooses it.
 #[test]
-fn lpm_and_slack_on_real_regions() {
-    let dir = data_dir();
-    let path = snapshot(&dir, "ServiceTags_Public_20251028.json");
-    for (region, suffix, cloud_tag) in [
-        ("eastus", "EastUS", "AzureCloud.eastus"),
-        ("westeurope", "WestEurope", "AzureCloud.westeurope"),
-        ("francecentral", "FranceCentral", "AzureCloud.centralfrance"),
-    ] {
-        let mut sel = raw_prefixes(&path, &format!("BatchNodeManagement.{suffix}"));
-        sel.extend(raw_prefixes(
-            &path,
-            &format!("AzureMachineLearning.{suffix}"),
-        ));
-        let selected = v4_ranges(&sel);
-        let exact = json_plan(&["-f", &path, "-r", region]);
-        let lpm = json_plan(&[
-            "-f",
-            &path,
-            "-r",
-            region,
-            "--strategy",
-            "lpm",
-            "--default-next-hop",
-            FW,
-        ]);
-        let slack = json_plan(&[
-            "-f",
-            &path,
-            "-r",
-            region,
-            "--strategy",
-            "lpm",
-            "--default-next-hop",
-            FW,
-            "--slack",
-            cloud_tag,
-        ]);
-        assert_eq!(verify(&exact, &selected, &[]), 0);
-        assert_eq!(verify(&lpm, &selected, &[]), 0);
-        let cloud = v4_ranges(&raw_prefixes(&path, cloud_tag));
-        let extra = verify(&slack, &selected, &cloud);
-        let n = |p: &Value| p["routes"].as_array().unwrap().len();
-        assert!(n(&slack) <= n(&lpm) && n(&lpm) <= n(&exact), "{region}");
-        assert_eq!(slack["slack"]["addresses"], extra, "{region}");
-        if extra > 0 {
-            assert_eq!(slack["slack"]["byTag"][cloud_tag], extra);
-        }
-        assert_eq!(lpm["strategy"], "lpm");
-        assert_eq!(
-            lpm["defaultNextHop"],
-            serde_json::json!({"nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.0.4"})
-        );
-        for r in lpm["routes"].as_array().unwrap() {
-            assert_eq!(
-                r["name"],
-                format!(
-                    "tagroute-{}",
-                    r["addressPrefix"].as_str().unwrap().replace('/', "-")
-                )
-            );
-            if r["nextHopType"] != "Internet" {
-                assert_eq!(r["nextHopIpAddress"], "10.0.0.4");
-                assert_eq!(r["tags"], serde_json::json!([]));
-            }
-        }
-    }
-}
-
-#[test]
-fn azurecloud_eastus_shrinks_with_exceptions_and_slack() {
-    let dir = data_dir();
-    let path = snapshot(&dir, "ServiceTags_Public_20251028.json");
-    let selected = v4_ranges(&raw_prefixes(&path, "AzureCloud.eastus"));
-    let big = [
+fn a_budget_plans_one_family_at_a_time() {
+    let ex = example();
+    tagroute(&[
+        "plan",
         "-f",
-        &path,
-        "--tag",
-        "AzureCloud.eastus",
-        "--max-routes",
-        "1000",
-    ];
-    let exact = json_plan(&big);
-    let lpm = json_plan(&[&big[..], &["--strategy", "lpm", "--default-next-hop", FW]].concat());
-    assert!(lpm["summary"]["exceptionRoutes"].as_u64().unwrap() > 0);
-    assert!(lpm["summary"]["routes"].as_u64() < exact["summary"]["routes"].as_u64());
-    verify(&lpm, &selected, &[]);
-    // --slack AzureCloud: the routes needed at least, then the fewest extra addresses at 250.
-    let all_azure = v4_ranges(&raw_prefixes(&path, "AzureCloud"));
-    let fewest = json_plan(&[
-        "-f",
-        &path,
-        "--tag",
-        "AzureCloud.eastus",
-        "--slack",
-        "AzureCloud",
-    ]);
-    let n = fewest["summary"]["routes"].as_u64().unwrap();
-    assert_eq!(
-        verify(&fewest, &selected, &all_azure),
-        fewest["slack"]["addresses"].as_u64().unwrap()
-    );
-    let budget = json_plan(&[
-        "-f",
-        &path,
-        "--tag",
-        "AzureCloud.eastus",
-        "--slack",
-        "AzureCloud",
-        "--max-routes",
-        "250",
-    ]);
-    assert!(budget["summary"]["routes"].as_u64().unwrap() <= 250);
-    let at_250 = verify(&budget, &selected, &all_azure);
-    assert!(
-        at_250 <= fewest["slack"]["addresses"].as_u64().unwrap(),
-        "a larger budget never sends more"
-    );
-    let too_small = (n - 1).to_string();
-    tagroute(&["plan", "-f", &path, "--tag", "AzureCloud.eastus", "--slack", "AzureCloud", "--max-routes", &too_small])
-        .fails_with(&format!("no table of at most {too_small} routes meets the intent under the given slack; the smallest has {n} routes"));
-}
-
-#[test]
-fn budgets_for_all_regions_default_tags() {
-    let dir = data_dir();
-    let path = snapshot(&dir, "ServiceTags_Public_20251028.json");
-    let tags = [
-        "--tag",
-        "BatchNodeManagement.*",
-        "--tag",
-        "AzureMachineLearning.*",
-    ];
-    let mut sel = Vec::new();
-    for (name, _, p) in raw_tags(&path) {
-        if name.starts_with("BatchNodeManagement.") || name.starts_with("AzureMachineLearning.") {
-            sel.extend(p);
-        }
-    }
-    let selected = v4_ranges(&sel);
-    let needed = min_cidr_count(&selected);
-    // Within Azure's 1,000 routes per table since May 2026; over the 400 of before, which is
-    // now a budget like any other.
-    assert!((401..=1000).contains(&needed), "{needed}");
-    let all = json_plan(&[&["-f", &path][..], &tags[..]].concat());
-    assert_eq!(all["summary"]["routes"], needed as u64);
-    tagroute(&[&["plan", "-f", &path, "--max-routes", "400"][..], &tags[..]].concat())
-        .fails_with(&format!("needs {needed} routes"));
-    let everything = [(0u64, u32::MAX as u64)];
-    let mut last = 0;
-    for n in ["400", "200", "100"] {
-        let p = json_plan(
-            &[
-                &["-f", &path][..],
-                &tags[..],
-                &["--allow-any-slack", "--max-routes", n],
-            ]
-            .concat(),
-        );
-        assert!(p["summary"]["routes"].as_u64().unwrap() <= n.parse().unwrap());
-        let extra = verify(&p, &selected, &everything);
-        assert_eq!(p["slack"]["addresses"], extra);
-        assert!(
-            extra >= last,
-            "a smaller budget never sends fewer extra addresses"
-        );
-        last = extra;
-    }
-    tagroute(
-        &[
-            &[
-                "plan",
-                "-f",
-                &path,
-                "--family",
-                "both",
-                "--allow-any-slack",
-                "--max-routes",
-                "100",
-            ][..],
-            &tags[..],
-        ]
-        .concat(),
-    )
-    .fails_with("one family at a time");
+        &ex,
+        "-r",
+        "westeurope",
+        "--family",
+        "both",
+        "--allow-any-slack",
+        "--budget",
+        "3",
+    ])
+    .fails_with("a route budget (--budget) plans one family at a time; use --family ipv4 or ipv6");
 }
 
 #[test]

@@ -1,27 +1,27 @@
-//! The tag-route mix at Azure's scale: on the real public file the 58 candidates of
-//! `AzureCloud.EastUS` are searched to a proof with and without budgets; independent candidates
-//! are decided apart; a search that runs out of work says how far it may be from the optimum;
-//! and on synthetic files of twenty overlapping candidates a proven plan matches a brute force
-//! over every set of them.
+//! The tag-route mix at Azure's scale, through the library: on the real public file the 58
+//! candidates of `AzureCloud.EastUS` are searched to a proof with and without budgets;
+//! independent candidates are decided apart; a search that runs out of work says how far it may
+//! be from the optimum; and on synthetic files of twenty overlapping candidates a proven plan
+//! matches a brute force over every set of them (moved from the binary's tests, which ran
+//! `plan --format json` for each case).
 
+mod model;
+mod planning;
+
+use planning::*;
 use serde_json::Value;
+use tagroute::options::TableOptions;
+use tagroute::plan::Strategy;
+use tagroute::snapshot::Snapshot;
 
-use crate::harness::*;
-
-fn plan(path: &str, extra: &[&str]) -> Value {
-    let mut args = vec![
-        "plan",
-        "-f",
-        path,
-        "--tag",
-        "AzureCloud.EastUS",
-        "--slack",
-        "AzureCloud",
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    tagroute(&args).status(0).json()
+/// `AzureCloud.EastUS` with the global `AzureCloud` as slack, and `more` options.
+fn eastus(snapshot: &Snapshot, more: TableOptions) -> Value {
+    let options = TableOptions {
+        tags: strings(&["AzureCloud.EastUS"]),
+        slack: strings(&["AzureCloud"]),
+        ..more
+    };
+    plan(snapshot, &options).json
 }
 
 fn extra(d: &Value) -> u64 {
@@ -29,59 +29,62 @@ fn extra(d: &Value) -> u64 {
 }
 
 /// The lpm strategy, back to a firewall.
-const LPM: [&str; 4] = [
-    "--strategy",
-    "lpm",
-    "--default-next-hop",
-    "VirtualAppliance:10.0.0.4",
-];
+fn lpm(more: TableOptions) -> TableOptions {
+    TableOptions {
+        strategy: Some(Strategy::Lpm),
+        default_next_hop: Some(
+            tagroute::request::parse_default_next_hop("VirtualAppliance:10.0.0.4").unwrap(),
+        ),
+        ..more
+    }
+}
 
-/// `plan --format json` of the tag `Sel` with the tags `Udr*` as candidate routes, from
-/// `file`, with `extra` flags.
-fn udr_plan<'a>(file: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["plan", "-f", file, "--tag", "Sel", "--tag-route", "Udr*"];
-    args.extend_from_slice(extra);
-    args.extend_from_slice(&["--format", "json"]);
-    args
+/// The tag `Sel` with the tags `Udr*` as candidate routes, and `more` options.
+fn udr(more: TableOptions) -> TableOptions {
+    TableOptions {
+        tags: strings(&["Sel"]),
+        tag_routes: strings(&["Udr*"]),
+        ..more
+    }
+}
+
+fn auto() -> TableOptions {
+    TableOptions {
+        tag_routes: strings(&["auto"]),
+        ..TableOptions::default()
+    }
 }
 
 #[test]
 fn the_58_candidates_of_azurecloud_eastus_are_proven_with_and_without_budgets() {
-    let dir = data_dir();
-    let path = snapshot(&dir, "ServiceTags_Public_20251028.json");
-    let d = plan(&path, &["--tag-route", "auto"]);
+    let snapshot = real("ServiceTags_Public_20251028.json");
+    let d = eastus(&snapshot, auto());
     let report = &d["tagRoutes"];
     assert_eq!(report["candidates"].as_array().unwrap().len(), 58);
     assert_eq!(report["provenOptimal"], true, "{report}");
     assert_eq!(report["used"], serde_json::json!(["Storage.EastUS"]));
-    let plain = plan(&path, &[]);
+    let plain = eastus(&snapshot, TableOptions::default());
     assert!(d["summary"]["routes"].as_u64() < plain["summary"]["routes"].as_u64());
     // With a budget the mix is proven too, and never sends more extra addresses than the plan
     // without tag routes within the same budget (the empty set is one of those searched).
-    for max in ["250", "400"] {
-        let mixed = plan(&path, &["--tag-route", "auto", "--max-routes", max]);
+    for max in [250, 400] {
+        let budget = |more: TableOptions| TableOptions {
+            budget: Some(max),
+            ..more
+        };
+        let mixed = eastus(&snapshot, budget(auto()));
         assert_eq!(mixed["tagRoutes"]["provenOptimal"], true, "{max}");
-        assert!(mixed["summary"]["routes"].as_u64().unwrap() <= max.parse().unwrap());
-        let cidr = plan(&path, &["--max-routes", max]);
+        assert!(mixed["summary"]["routes"].as_u64().unwrap() <= max as u64);
+        let cidr = eastus(&snapshot, budget(TableOptions::default()));
         assert!(extra(&mixed) <= extra(&cidr), "{max}");
     }
     // The lpm strategy, whose tag routes may need exceptions, is proven as well.
-    let lpm = plan(
-        &path,
-        &[
-            "--tag-route",
-            "auto",
-            "--strategy",
-            "lpm",
-            "--default-next-hop",
-            "VirtualAppliance:10.0.0.4",
-        ],
-    );
+    let lpm = eastus(&snapshot, lpm(auto()));
     assert_eq!(lpm["tagRoutes"]["provenOptimal"], true);
 }
 
 /// A selection of `n` single addresses far apart, each the only prefix of a UDR tag.
-fn scattered(dir: &std::path::Path, n: usize) -> String {
+fn scattered(n: usize) -> Snapshot {
     let addr = |i: usize| format!("198.51.{}.{}/32", i * 8, i * 2 + 1);
     let names: Vec<String> = (0..n).map(|i| format!("Udr{i}")).collect();
     let each: Vec<[String; 1]> = (0..n).map(|i| [addr(i)]).collect();
@@ -90,7 +93,7 @@ fn scattered(dir: &std::path::Path, n: usize) -> String {
     for (name, prefixes) in names.iter().zip(&each) {
         tags.push((name, true, prefixes));
     }
-    tag_file(&dir.join(format!("scattered{n}.json")), &tags)
+    tag_snapshot(&tags)
 }
 
 #[test]
@@ -98,10 +101,7 @@ fn independent_candidates_are_decided_apart() {
     // Fourteen tags, each alone in its part of the address space: with routes only to Internet
     // none can change another's routes, so each is weighed alone (not 2^14 sets), and the plan is
     // proven: a tag route saves nothing over the route it replaces, and fewer tag routes win ties.
-    let dir = tempfile::tempdir().unwrap();
-    let file = scattered(dir.path(), 14);
-    let args = udr_plan(&file, &[]);
-    let d = tagroute(&args).status(0).json();
+    let d = plan(&scattered(14), &udr(TableOptions::default())).json;
     assert_eq!(d["tagRoutes"]["provenOptimal"], true, "{}", d["tagRoutes"]);
     assert_eq!(d["summary"]["routes"], 14);
     assert_eq!(d["summary"]["tagRoutes"], 0);
@@ -113,41 +113,40 @@ fn a_search_that_runs_out_of_work_says_how_far_it_may_be() {
     // Thirty scattered tags under the lpm strategy, where a covering route and exceptions could
     // tie any of them to any other: the bound cannot tell the sets apart, so the search stops at
     // its bound on work, says so, and gives the floor it reached; the same plan on every run.
-    let dir = tempfile::tempdir().unwrap();
-    let file = scattered(dir.path(), 30);
-    let args = udr_plan(&file, &LPM);
-    let run = tagroute(&args).status(0);
-    let d = run.json();
+    let file = scattered(30);
+    let options = udr(lpm(TableOptions::default()));
+    let planned = plan(&file, &options);
+    let d = &planned.json;
     let report = &d["tagRoutes"];
     assert_eq!(report["provenOptimal"], false, "{report}");
     assert_eq!(d["summary"]["routes"], 30);
     let bound = report["routesLowerBound"].as_u64().expect("a floor");
     assert!(bound <= 30, "{report}");
-    assert!(
-        run.stderr.contains(&format!(
-            "so the mix is not proven optimal (no table has fewer than {bound} routes: this one \
-             is at most {} routes above the optimum)",
-            30 - bound
-        )),
-        "{}",
-        run.stderr
+    let said = format!(
+        "so the mix is not proven optimal (no table has fewer than {bound} routes: this one is at \
+         most {} routes above the optimum); fewer tag_route tags or a lower max_tag_routes \
+         narrow the search",
+        30 - bound
     );
-    assert_eq!(tagroute(&args).status(0).json(), d);
+    assert!(
+        planned.notices.iter().any(|n| n.ends_with(&said)),
+        "{:?}",
+        planned.notices
+    );
+    assert_eq!(&plan(&file, &options).json, d);
 }
 
 #[test]
 fn max_tag_routes_bounds_the_search() {
     // The thirty candidates that exhaust the search above are proven at once when the table may
     // hold none or one of them: the empty set alone, or each candidate alone.
-    let dir = tempfile::tempdir().unwrap();
-    let file = scattered(dir.path(), 30);
-    for (max, sets) in [("0", 1), ("1", 31)] {
-        let d = tagroute(&udr_plan(
-            &file,
-            &[&LPM[..], &["--max-tag-routes", max]].concat(),
-        ))
-        .status(0)
-        .json();
+    let file = scattered(30);
+    for (max, sets) in [(0, 1), (1, 31)] {
+        let options = udr(lpm(TableOptions {
+            max_tag_routes: Some(max),
+            ..TableOptions::default()
+        }));
+        let d = plan(&file, &options).json;
         let report = &d["tagRoutes"];
         assert_eq!(report["provenOptimal"], true, "{max}: {report}");
         assert_eq!(report["setsWeighed"], sets, "{max}: {report}");
@@ -160,14 +159,14 @@ fn a_budgeted_search_that_runs_out_of_work_gives_its_floor_of_extra_addresses() 
     // The same thirty candidates with any slack and a budget of twenty routes: the search stops
     // at its bound on work and gives the fewest extra addresses a table within the budget could
     // send, no more than its own.
-    let dir = tempfile::tempdir().unwrap();
-    let file = scattered(dir.path(), 30);
-    let args = udr_plan(
-        &file,
-        &[&LPM[..], &["--allow-any-slack", "--max-routes", "20"]].concat(),
-    );
-    let run = tagroute(&args).status(0);
-    let d = run.json();
+    let file = scattered(30);
+    let options = udr(lpm(TableOptions {
+        allow_any_slack: Some(true),
+        budget: Some(20),
+        ..TableOptions::default()
+    }));
+    let planned = plan(&file, &options);
+    let d = &planned.json;
     let report = &d["tagRoutes"];
     assert_eq!(report["provenOptimal"], false, "{report}");
     assert!(report.get("routesLowerBound").is_none(), "{report}");
@@ -179,15 +178,16 @@ fn a_budgeted_search_that_runs_out_of_work_gives_its_floor_of_extra_addresses() 
         .parse()
         .unwrap();
     assert!(floor <= sent, "{report}");
-    assert!(
-        run.stderr.contains(&format!(
-            "so the mix is not proven optimal (no table within the budget sends fewer than \
-             {floor} extra addresses, this one sends {sent})"
-        )),
-        "{}",
-        run.stderr
+    let said = format!(
+        "so the mix is not proven optimal (no table within the budget sends fewer than {floor} \
+         extra addresses, this one sends {sent})"
     );
-    assert_eq!(tagroute(&args).status(0).json(), d);
+    assert!(
+        planned.notices.iter().any(|n| n.contains(&said)),
+        "{:?}",
+        planned.notices
+    );
+    assert_eq!(&plan(&file, &options).json, d);
 }
 
 /// 256 addresses as bits.
@@ -240,7 +240,6 @@ fn cover(need: &Bits, allowed: &Bits, lo: usize, len: usize) -> usize {
 /// its floor is no higher than that.
 #[test]
 fn a_proven_mix_of_twenty_overlapping_candidates_matches_a_brute_force() {
-    let dir = tempfile::tempdir().unwrap();
     let mut seed: u64 = 0x9e37_79b9;
     let mut next = move |n: u64| {
         seed = seed
@@ -298,8 +297,7 @@ fn a_proven_mix_of_twenty_overlapping_candidates_matches_a_brute_force() {
         for (name, p) in names.iter().zip(&prefixes) {
             file_tags.push((name, true, p));
         }
-        let file = tag_file(&dir.path().join(format!("case{case}.json")), &file_tags);
-        let d = tagroute(&udr_plan(&file, &[])).status(0).json();
+        let d = plan(&tag_snapshot(&file_tags), &udr(TableOptions::default())).json;
         // Brute force: every set of tag routes, its CIDR routes the fewest covering what the tags
         // leave (their addresses are free to cover again).
         let masks: Vec<Bits> = tags.iter().map(|t| bits_of(t)).collect();
@@ -373,7 +371,6 @@ fn within(need: &Bits, allowed: &Bits, paid: &Bits, lo: usize, len: usize, max: 
 /// table of CIDR routes within what the budget leaves.
 #[test]
 fn a_budgeted_mix_of_twelve_overlapping_candidates_matches_a_brute_force() {
-    let dir = tempfile::tempdir().unwrap();
     let mut seed: u64 = 0x5bd1_e995;
     let mut next = move |n: u64| {
         seed = seed
@@ -444,7 +441,7 @@ fn a_budgeted_mix_of_twelve_overlapping_candidates_matches_a_brute_force() {
         for (name, p) in names.iter().zip(&prefixes) {
             file_tags.push((name, true, p));
         }
-        let file = tag_file(&dir.path().join(format!("budget{case}.json")), &file_tags);
+        let file = tag_snapshot(&file_tags);
         let masks: Vec<Bits> = tags.iter().map(|t| bits_of(t)).collect();
         // The fewest routes any table needs, then budgets from there to a few more.
         let fewest = (0u32..1 << tags.len())
@@ -476,24 +473,14 @@ fn a_budgeted_mix_of_twelve_overlapping_candidates_matches_a_brute_force() {
                     brute = brute.min(by_tags + routes);
                 }
             }
-            let max_text = max.to_string();
-            let d = tagroute(&[
-                "plan",
-                "-f",
-                &file,
-                "--tag",
-                "Sel",
-                "--slack",
-                "Slk",
-                "--tag-route",
-                "Udr*",
-                "--max-routes",
-                &max_text,
-                "--format",
-                "json",
-            ])
-            .status(0)
-            .json();
+            let options = TableOptions {
+                tags: strings(&["Sel"]),
+                slack: strings(&["Slk"]),
+                tag_routes: strings(&["Udr*"]),
+                budget: Some(max),
+                ..TableOptions::default()
+            };
+            let d = plan(&file, &options).json;
             assert!(d["summary"]["routes"].as_u64().unwrap() as usize <= max);
             assert_eq!(
                 d["tagRoutes"]["provenOptimal"], true,
