@@ -108,7 +108,7 @@ pub fn tables(
 
 /// A one-table run's table as a fleet of one: the live table (`--route-table-id`), else the
 /// routes of `existing`, else none; its options from the flags; and the file `--file` gives, in
-/// the cloud `tagroute::fleet::config::one_cloud` chooses.
+/// the cloud `tagroute::fleet::files::one_cloud` chooses.
 pub fn one(
     named: Option<Cloud>,
     file: Option<&str>,
@@ -117,7 +117,7 @@ pub fn one(
     mut options: tagroute::options::Resolved,
     target: tagroute::emit::Target,
 ) -> anyhow::Result<(Vec<TableSpec>, Option<CloudFile>)> {
-    use tagroute::fleet::config::{OneCloudError, one_cloud};
+    use tagroute::fleet::files::{OneCloudError, one_cloud};
     let given = given(file)?;
     options.cloud = one_cloud(named, id.is_some(), given.as_ref()).map_err(|e| match e {
         OneCloudError::Unnamed => anyhow::anyhow!("pass --file or --cloud"),

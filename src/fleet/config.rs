@@ -462,55 +462,6 @@ fn resolve(
     }))
 }
 
-/// Why a one-table run has no cloud, or a file of another cloud.
-#[derive(Debug, thiserror::Error)]
-pub enum OneCloudError {
-    #[error("no cloud: name one, or give its file")]
-    Unnamed,
-    /// The live table is reached through `cloud`'s Resource Manager (a file never chooses
-    /// where the token goes), but the file is of another cloud.
-    #[error(
-        "{name} is a {found} file, but the route table is reached through the {cloud} Resource \
-         Manager; name the file's cloud"
-    )]
-    LiveElsewhere {
-        name: String,
-        found: Cloud,
-        cloud: Cloud,
-    },
-    #[error("{name} is a {found} file, not {cloud}")]
-    OtherCloud {
-        name: String,
-        found: Cloud,
-        cloud: Cloud,
-    },
-}
-
-/// The cloud of a one-table run: the one `named`, else Public for a live table (a file never
-/// chooses where the token goes), else the `given` file's own; the file must be of it.
-pub fn one_cloud(
-    named: Option<Cloud>,
-    live: bool,
-    given: Option<&super::files::CloudFile>,
-) -> Result<Cloud, OneCloudError> {
-    let cloud = match (named, live, given) {
-        (Some(cloud), _, _) => cloud,
-        (None, true, _) => Cloud::Public,
-        (None, false, Some(g)) => g.snapshot.cloud,
-        (None, false, None) => return Err(OneCloudError::Unnamed),
-    };
-    match given.filter(|g| g.snapshot.cloud != cloud) {
-        None => Ok(cloud),
-        Some(g) => {
-            let (name, found) = (g.source.name().to_owned(), g.snapshot.cloud);
-            Err(match (named, live) {
-                (None, true) => OneCloudError::LiveElsewhere { name, found, cloud },
-                _ => OneCloudError::OtherCloud { name, found, cloud },
-            })
-        }
-    }
-}
-
 /// The name of a one-table run's table when it has no live table.
 pub const ONE_TABLE: &str = "default";
 
@@ -554,57 +505,5 @@ impl TableSpec {
             select::resolve_region(snapshot, region)?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::fleet::files::CloudFile;
-
-    fn example(cloud: Cloud) -> CloudFile {
-        let mut file = CloudFile::given(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/ServiceTags_Example.json"
-        ))
-        .unwrap();
-        file.snapshot.cloud = cloud;
-        file
-    }
-
-    #[test]
-    fn a_one_table_runs_cloud_is_named_else_public_when_live_else_the_files() {
-        let (public, china) = (example(Cloud::Public), example(Cloud::China));
-        let ok = |named, live, given| one_cloud(named, live, given).ok();
-        // Named: that cloud, the file must agree.
-        assert_eq!(
-            ok(Some(Cloud::China), true, Some(&china)),
-            Some(Cloud::China)
-        );
-        assert_eq!(ok(Some(Cloud::China), false, None), Some(Cloud::China));
-        // A live table without a name goes to Public, whatever the file says.
-        assert_eq!(ok(None, true, None), Some(Cloud::Public));
-        assert!(matches!(
-            one_cloud(None, true, Some(&china)),
-            Err(OneCloudError::LiveElsewhere {
-                found: Cloud::China,
-                cloud: Cloud::Public,
-                ..
-            })
-        ));
-        // Else the file chooses; without one, nothing does.
-        assert_eq!(ok(None, false, Some(&china)), Some(Cloud::China));
-        assert!(matches!(
-            one_cloud(None, false, None),
-            Err(OneCloudError::Unnamed)
-        ));
-        assert!(matches!(
-            one_cloud(Some(Cloud::China), false, Some(&public)),
-            Err(OneCloudError::OtherCloud {
-                found: Cloud::Public,
-                cloud: Cloud::China,
-                ..
-            })
-        ));
     }
 }
