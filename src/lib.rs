@@ -9,6 +9,7 @@
 //! - [`plan`]: the fewest routes for the selected tags ([`plan::plan_named`]);
 //! - [`request`]: a plan asked for in a user's terms, planned beside a table and diffed against
 //!   it, with what to tell the user ([`request::plan_request`], [`request::plan_and_diff`]);
+//! - [`notice`]: what to tell about a plan, its advice typed for each reader to word;
 //! - [`emit`]: render a plan for az, Terraform, ARM, Bicep, JSON, CSV or a table;
 //! - [`routes`], [`forwarding`] and [`diff`]: read an existing route table, forward it as Azure
 //!   does, and compute the change to it; [`coverage`]: how much of a set of tags a table sends to
@@ -68,6 +69,7 @@ pub mod lookup;
 pub mod model;
 #[cfg(feature = "net")]
 pub mod net;
+pub mod notice;
 pub mod nsg;
 pub mod options;
 pub mod plan;

@@ -45,13 +45,13 @@ impl Diag {
         self.hold("warning", msg.as_ref());
     }
     /// Notes and warnings the library gives about a plan, in order.
-    pub fn tell(&self, notices: &[tagroute::request::Notice]) {
+    pub fn tell(&self, notices: &[tagroute::notice::Notice]) {
         for notice in notices {
             self.say(notice.level, crate::words::notice(notice));
         }
     }
     /// A note or a warning, as `level` says.
-    pub fn say(&self, level: tagroute::request::Level, msg: impl AsRef<str>) {
+    pub fn say(&self, level: tagroute::notice::Level, msg: impl AsRef<str>) {
         self.hold(level.word(), msg.as_ref());
     }
     fn hold(&self, level: &str, msg: &str) {

@@ -8,9 +8,10 @@ use tagroute::arm::{ApplyError, ArmError, AuthError};
 use tagroute::diff::DiffError;
 use tagroute::discover::DiscoverError;
 use tagroute::net::NetError;
+use tagroute::notice::{Advice, Notice};
 use tagroute::options::{Key, Note, OptionError, Problem};
 use tagroute::plan::PlanError;
-use tagroute::request::{Advice, Notice, RequestError};
+use tagroute::request::RequestError;
 
 /// An error a table of a fleet gave, boxed: printed as itself, its type still looked into for
 /// the flag.

@@ -16,8 +16,9 @@ use super::legacy::Legacy;
 use crate::arm::{ApplyReport, ArmClient};
 use crate::diff::DiffSummary;
 use crate::emit::PlanFormat;
+use crate::notice::Notice;
 use crate::refresh::{Notification, job};
-use crate::request::{Notice, plan_and_diff};
+use crate::request::plan_and_diff;
 use crate::snapshot::Cloud;
 use crate::source::Provenance;
 use crate::text::chain;
@@ -486,13 +487,9 @@ async fn refresh(
     report.applied = outcome.applied;
     match outcome.recorded {
         Ok(recorded) => {
-            report.notices.extend(
-                recorded
-                    .set_aside
-                    .iter()
-                    .cloned()
-                    .map(crate::request::Notice::warning),
-            );
+            report
+                .notices
+                .extend(recorded.set_aside.iter().cloned().map(Notice::warning));
             report.recorded = Some(recorded);
         }
         Err(u) => {

@@ -14,8 +14,9 @@ use crate::arm::{ApplyError, ApplyOptions, ApplyReport, ArmClient, ArmError, Rou
 use crate::diff::DiffError;
 use crate::drift::DriftOptions;
 use crate::emit::{PlanFormat, Target};
+use crate::notice::Notice;
 use crate::plan::Plan;
-use crate::request::{Notice, PlanRequest, RequestError, plan_request};
+use crate::request::{PlanRequest, RequestError, plan_request};
 use crate::routes::{self, RoutesError};
 use crate::snapshot::{Cloud, LoadError, Snapshot};
 use crate::text::plural;
