@@ -25,12 +25,16 @@ pub(crate) const SUBNET_QUERY: &str = "Resources | where type =~ 'microsoft.netw
 subscriptionId | order by id asc";
 
 /// Subnets that host Azure's own infrastructure, never compute: not judged. The names are the
-/// ones each service requires (Microsoft Learn, MicrosoftDocs/azure-docs:
-/// `articles/vpn-gateway/vpn-gateway-about-vpn-gateway-settings.md` (GatewaySubnet),
-/// `articles/route-server/overview.md` (RouteServerSubnet), `articles/firewall/overview.md` and
-/// `articles/firewall/forced-tunneling.md` (AzureFirewallSubnet,
-/// AzureFirewallManagementSubnet), `articles/bastion/configuration-settings.md`
-/// (AzureBastionSubnet)); their page dates are not recorded here yet.
+/// ones each service requires (Microsoft Learn, MicrosoftDocs/azure-docs, page date and commit
+/// read):
+/// - GatewaySubnet: `articles/vpn-gateway/vpn-gateway-about-vpn-gateway-settings.md`, "Gateway
+///   subnet" ("must be named 'GatewaySubnet' to work properly"), ms.date 2020-09-16, 00e046f;
+/// - RouteServerSubnet: `articles/route-server/quickstart-create-route-server-portal.md` ("The
+///   subnet must be named RouteServerSubnet"), ms.date 2025-09-17, 0b8729e;
+/// - AzureFirewallSubnet and AzureFirewallManagementSubnet:
+///   `articles/firewall/forced-tunneling.md`, ms.date 2020-02-18, 0f6aa71;
+/// - AzureBastionSubnet: `articles/bastion/configuration-settings.md`, "Azure Bastion subnet"
+///   ("Subnet name must be AzureBastionSubnet"), ms.date 2021-10-12, 0089f18.
 const INFRASTRUCTURE: [&str; 5] = [
     "GatewaySubnet",
     "RouteServerSubnet",

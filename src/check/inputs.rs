@@ -289,7 +289,7 @@ pub fn parse_effective(source: &str, doc: &Value) -> Result<Vec<EffectiveRoute>,
 /// network's `GatewaySubnet`, from Azure Route Server in its `RouteServerSubnet`, or from a
 /// peered network's gateway through a peering with `useRemoteGateways` (Microsoft Learn,
 /// "Virtual network traffic routing", `articles/virtual-network/virtual-networks-udr-overview.md`,
-/// section "Border gateway protocol"). Shapes: the REST specification's `VirtualNetworkGet.json`
+/// section "Border gateway protocol", ms.date 2023-05-27, MicrosoftDocs/azure-docs 0239a4e). Shapes: the REST specification's `VirtualNetworkGet.json`
 /// and `VirtualNetworkPeeringGet.json`, API 2025-07-01 (azure-rest-api-specs commit 9b1ee1c).
 pub fn parse_vnet(source: &str, doc: &Value) -> Result<Vnet, InputError> {
     let space = field(doc, "addressSpace")

@@ -231,7 +231,7 @@ struct Paths {
 }
 
 /// Azure's system routes for IPv4 (`articles/virtual-network/virtual-networks-udr-overview.md`,
-/// *Default*): the virtual network's space stays local, the private ranges (and shared space)
+/// *Default*, ms.date 2023-05-27, MicrosoftDocs/azure-docs 0239a4e): the virtual network's space stays local, the private ranges (and shared space)
 /// are dropped, everything else goes to Internet.
 fn system_routes(vnet: &[Prefix<u32>]) -> Vec<(String, Prefix<u32>, NextHop)> {
     let mut out: Vec<(String, Prefix<u32>, NextHop)> = vnet
@@ -361,6 +361,14 @@ fn egress(inputs: &Inputs<'_>) -> Result<&'static str, (Verdict, String)> {
     }
 }
 
+/// `n` addresses and their verb: "1 address goes", "2 addresses go".
+fn go(n: u128) -> String {
+    match n {
+        1 => "1 address goes".to_owned(),
+        n => format!("{n} addresses go"),
+    }
+}
+
 /// The verdict of sending `remote` to Internet: the path each address takes.
 fn judge_path(
     inputs: &Inputs<'_>,
@@ -385,30 +393,34 @@ fn judge_path(
             NextHop::Internet if *system && p.bgp_may_apply => {
                 worse(Verdict::Unknown, &mut verdict);
                 reasons.push(format!(
-                    "{n} addresses go to Internet by Azure's system route, which a BGP route (a \
+                    "{} to Internet by Azure's system route, which a BGP route (a \
                      gateway advertising 0.0.0.0/0) would override: BGP propagation is on and no \
-                     effective routes were read"
+                     effective routes were read",
+                    go(n)
                 ));
             }
             NextHop::Internet => passing += n,
             NextHop::VirtualAppliance(ip) => {
                 worse(Verdict::Blocked, &mut verdict);
                 reasons.push(format!(
-                    "{n} addresses go to the appliance {ip} (route {}), not to Internet",
+                    "{} to the appliance {ip} (route {}), not to Internet",
+                    go(n),
                     crate::text::for_terminal(name)
                 ));
             }
             NextHop::VirtualApplianceEcmp(_) | NextHop::VirtualNetworkGateway => {
                 worse(Verdict::Blocked, &mut verdict);
                 reasons.push(format!(
-                    "{n} addresses go to {hop} (route {}), not to Internet",
+                    "{} to {hop} (route {}), not to Internet",
+                    go(n),
                     crate::text::for_terminal(name)
                 ));
             }
             NextHop::None | NextHop::VnetLocal => {
                 worse(Verdict::Blocked, &mut verdict);
                 reasons.push(format!(
-                    "{n} addresses go to {hop} (route {})",
+                    "{} to {hop} (route {})",
+                    go(n),
                     crate::text::for_terminal(name)
                 ));
             }
@@ -642,7 +654,7 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
     {
         let (verdict, _, mut reasons) = judge_path(inputs, &anywhere, true);
         reasons.iter_mut().for_each(|r| {
-            *r = r.replacen("1 addresses go", "traffic to public host names goes", 1);
+            *r = r.replacen(&go(1), "traffic to public host names goes", 1);
         });
         flows.push(FlowReport {
             kind: "fqdn",

@@ -114,6 +114,13 @@ fn a_tunnel_without_the_aml_routes_is_blocked_and_fixed_by_the_plan() {
             .contains("go to the appliance 10.0.0.4 (route default)"),
         "{blocked}"
     );
+    // A host name's flow is said as traffic, not as one address.
+    let fqdn = f.iter().find(|x| x["kind"] == "fqdn").expect("an FQDN flow");
+    assert_eq!(
+        fqdn["reasons"][0],
+        "traffic to public host names goes to the appliance 10.0.0.4 (route default), not to Internet",
+        "{fqdn}"
+    );
     let fix = check(&[&refs[..], &["--fix-format", "json"]].concat())
         .status(1)
         .json();
