@@ -159,7 +159,8 @@ pub struct Judged {
 }
 
 /// Reads each subnet once and judges it against each profile it needs (`profile` where it
-/// names none), `jobs` subnets at a time, in the order given: one judgement per need.
+/// names none), `jobs` subnets at a time, in the order given: one judgement per need. What
+/// subnets share (a virtual network, a route table, an NSG) is read once for all of them.
 pub async fn judge(
     client: &ArmClient,
     snapshot: &Snapshot,
@@ -168,11 +169,14 @@ pub async fn judge(
     public_ip: bool,
     jobs: usize,
 ) -> Vec<Judged> {
+    let shared = super::live::Shared::default();
     let per_subnet: Vec<Vec<Judged>> = stream::iter(subnets)
         .map(|s| {
             let mut client = client.sharing();
+            let shared = &shared;
             async move {
-                let read = super::read_live(&mut client, snapshot, &s.id, None).await;
+                let read =
+                    super::live::read_sharing(&mut client, snapshot, &s.id, None, shared).await;
                 // The region the finder gave, else the virtual network's own.
                 let location = s
                     .location

@@ -8,6 +8,9 @@
 //! `VirtualNetworkGet.json`, `VirtualNetworkPeeringGet.json`, `RouteTableGet.json`,
 //! `NetworkInterfaceEffectiveRouteTableList.json`), azure-rest-api-specs.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::Resources;
@@ -37,6 +40,13 @@ pub enum LiveError {
     NicElsewhere { nic: String, subnet: String },
 }
 
+/// Answers an estate reads once: what several subnets share (their virtual network, a route
+/// table, an NSG) is asked for once, by id in any case, however many subnets are read at once
+/// (a second reader of an id waits for the first). A failed read is not kept: the next reader
+/// asks again, and says its own error.
+#[derive(Default)]
+pub struct Shared(std::sync::Mutex<HashMap<String, Arc<futures_util::lock::Mutex<Option<Value>>>>>);
+
 /// Reads `subnet` (and `nic`'s effective routes) through `client`; `snapshot` names the
 /// service tags the NSG's rules use.
 pub async fn read(
@@ -45,12 +55,23 @@ pub async fn read(
     subnet: &NetworkId,
     nic: Option<&NetworkId>,
 ) -> Result<Resources, LiveError> {
+    read_sharing(client, snapshot, subnet, nic, &Shared::default()).await
+}
+
+/// [`read`], taking what other subnets read from `shared` (and leaving there what it reads).
+pub async fn read_sharing(
+    client: &mut ArmClient,
+    snapshot: &Snapshot,
+    subnet: &NetworkId,
+    nic: Option<&NetworkId>,
+    shared: &Shared,
+) -> Result<Resources, LiveError> {
     let mut out = Resources::default();
     let subnet_doc = get(client, subnet, &mut out.read).await?;
     out.subnet = inputs::parse_subnet(&subnet.to_string(), &subnet_doc)?;
     if let Some(text) = linked_id(&subnet_doc, "routeTable") {
         let id = link(&text, NetworkKind::RouteTable, "route table")?;
-        let doc = get(client, &id, &mut out.read).await?;
+        let doc = shared.get(client, &id, &mut out.read).await?;
         let table = crate::routes::from_value(&id.to_string(), &doc)?;
         out.table = Some((table, inputs::disable_bgp(&doc)));
     }
@@ -63,12 +84,12 @@ pub async fn read(
             NetworkKind::NetworkSecurityGroup,
             "network security group",
         )?;
-        let doc = get(client, &id, &mut out.read).await?;
+        let doc = shared.get(client, &id, &mut out.read).await?;
         let rules = inputs::parse_nsg(&id.to_string(), &doc, snapshot)?;
         out.nsgs = Some(vec![(id.name.clone(), rules)]);
     }
     let vnet = subnet.vnet();
-    let doc = get(client, &vnet, &mut out.read).await?;
+    let doc = shared.get(client, &vnet, &mut out.read).await?;
     out.vnet = Some(inputs::parse_vnet(&vnet.to_string(), &doc)?);
     if let Some(nic) = nic {
         let doc = get(client, nic, &mut out.read).await?;
@@ -95,6 +116,31 @@ pub async fn read(
         out.nsgs = Some(inputs::parse_effective_nsgs(&source, &groups, snapshot)?);
     }
     Ok(out)
+}
+
+impl Shared {
+    /// `id`'s answer: the one kept, else read (by [`get`]) and kept.
+    async fn get(
+        &self,
+        client: &mut ArmClient,
+        id: &NetworkId,
+        read: &mut Vec<String>,
+    ) -> Result<Value, LiveError> {
+        let slot = {
+            let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            kept.entry(id.to_string().to_ascii_lowercase())
+                .or_default()
+                .clone()
+        };
+        let mut slot = slot.lock().await;
+        if let Some(doc) = slot.as_ref() {
+            read.push(id.to_string());
+            return Ok(doc.clone());
+        }
+        let doc = get(client, id, read).await?;
+        *slot = Some(doc.clone());
+        Ok(doc)
+    }
 }
 
 /// Reads `id`, which the answer must be, as JSON.

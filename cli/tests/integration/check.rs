@@ -115,7 +115,10 @@ fn a_tunnel_without_the_aml_routes_is_blocked_and_fixed_by_the_plan() {
         "{blocked}"
     );
     // A host name's flow is said as traffic, not as one address.
-    let fqdn = f.iter().find(|x| x["kind"] == "fqdn").expect("an FQDN flow");
+    let fqdn = f
+        .iter()
+        .find(|x| x["kind"] == "fqdn")
+        .expect("an FQDN flow");
     assert_eq!(
         fqdn["reasons"][0],
         "traffic to public host names goes to the appliance 10.0.0.4 (route default), not to Internet",

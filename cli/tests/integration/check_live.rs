@@ -68,21 +68,27 @@ impl Default for Estate {
 
 fn bodies(e: &Estate) -> HashMap<String, Value> {
     let mut m = HashMap::new();
-    m.insert(
-        id("virtualNetworks/vnet/subnets/aml"),
+    let subnet = |claims: &str, name: &str, range: &str| {
         json!({
-            "id": e.subnet_claims,
-            "name": "aml",
+            "id": claims,
+            "name": name,
             "properties": {
-                "addressPrefix": "10.1.2.0/24",
+                "addressPrefix": range,
                 "provisioningState": "Succeeded",
                 "routeTable": {"id": e.table_link},
                 "networkSecurityGroup": {"id": id("networkSecurityGroups/nsg")},
                 "natGateway": {"id": id("natGateways/nat")},
                 "defaultOutboundAccess": false
             }
-        }),
+        })
+    };
+    m.insert(
+        id("virtualNetworks/vnet/subnets/aml"),
+        subnet(&e.subnet_claims, "aml", "10.1.2.0/24"),
     );
+    // A second subnet of the same network, sharing its route table and NSG.
+    let aml2 = id("virtualNetworks/vnet/subnets/aml2");
+    m.insert(aml2.clone(), subnet(&aml2, "aml2", "10.1.3.0/24"));
     m.insert(
         id("routeTables/rt-aml"),
         json!({
@@ -101,11 +107,18 @@ fn bodies(e: &Estate) -> HashMap<String, Value> {
             "properties": {"securityRules": []}
         }),
     );
-    let mut subnets = vec![json!({
-        "name": "aml",
-        "id": id("virtualNetworks/vnet/subnets/aml"),
-        "properties": {"addressPrefix": "10.1.2.0/24"}
-    })];
+    let mut subnets = vec![
+        json!({
+            "name": "aml",
+            "id": id("virtualNetworks/vnet/subnets/aml"),
+            "properties": {"addressPrefix": "10.1.2.0/24"}
+        }),
+        json!({
+            "name": "aml2",
+            "id": id("virtualNetworks/vnet/subnets/aml2"),
+            "properties": {"addressPrefix": "10.1.3.0/24"}
+        }),
+    ];
     if e.gateway {
         subnets.push(json!({
             "name": "GatewaySubnet",
@@ -544,6 +557,45 @@ fn an_estate_is_judged_subnet_by_subnet() {
             .unwrap()
             .contains("was not asked for")
     );
+}
+
+/// Subnets read at once that share their virtual network, route table and NSG: each shared
+/// resource is asked for once, each subnet once, and both are judged alike.
+#[test]
+fn what_an_estates_subnets_share_is_read_once() {
+    let (server, log) = serve(Estate {
+        graph_rows: vec![row("aml", "eastus2"), row("aml2", "eastus2")],
+        ..Estate::default()
+    });
+    let run = estate(
+        &server,
+        &["--all-subnets", "--jobs", "2", "--format", "json"],
+    )
+    .status(1);
+    let doc = run.json();
+    let subnets = doc["subnets"].as_array().unwrap();
+    assert_eq!(subnets.len(), 2, "{doc}");
+    assert_eq!(subnets[0]["report"], subnets[1]["report"], "{doc}");
+    let gets = |path: &str| {
+        log.lock()
+            .unwrap()
+            .iter()
+            .filter(|(m, p)| m == "GET" && p == path)
+            .count()
+    };
+    for shared in [
+        "virtualNetworks/vnet",
+        "routeTables/rt-aml",
+        "networkSecurityGroups/nsg",
+    ] {
+        assert_eq!(gets(&id(shared)), 1, "{shared}");
+    }
+    for subnet in ["aml", "aml2"] {
+        assert_eq!(
+            gets(&id(&format!("virtualNetworks/vnet/subnets/{subnet}"))),
+            1
+        );
+    }
 }
 
 /// Without --all-subnets, the estate is the subnets that host compute: Azure ML computes (their
