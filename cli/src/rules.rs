@@ -98,6 +98,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         firewall_policy: args.firewall_policy.clone(),
         collection_group: args.collection_group.clone(),
         collection_group_priority: args.collection_group_priority,
+        literal: false,
     };
     deliver(
         &render(&set, args.format, &target),

@@ -99,7 +99,7 @@ pub fn parse_effective_nsgs(
     source: &str,
     doc: &Value,
     snapshot: &Snapshot,
-) -> Result<Vec<(String, Vec<Rule>)>, InputError> {
+) -> Result<Vec<super::Nsg>, InputError> {
     let list = doc
         .get("value")
         .and_then(Value::as_array)
@@ -107,20 +107,45 @@ pub fn parse_effective_nsgs(
         .ok_or_else(|| bad(source, "not a list of effective security groups (no value)"))?;
     let mut out = Vec::new();
     for group in list {
-        let name = group
+        let id = group
             .get("networkSecurityGroup")
             .and_then(|g| g.get("id"))
-            .and_then(Value::as_str)
-            .map(|id| id.rsplit('/').next().unwrap_or(id))
-            .unwrap_or("(unnamed)");
-        let name = crate::text::for_terminal(name).into_owned();
+            .and_then(Value::as_str);
+        let (name, resource_group) = nsg_place(id);
+        let shown = name.clone().unwrap_or_else(|| "(unnamed)".to_owned());
         let rules = group
             .get("effectiveSecurityRules")
             .and_then(Value::as_array)
-            .ok_or_else(|| bad(source, format!("NSG {name}: no effectiveSecurityRules")))?;
-        out.push((name, parse_rules(source, rules, snapshot)?));
+            .ok_or_else(|| bad(source, format!("NSG {shown}: no effectiveSecurityRules")))?;
+        out.push(super::Nsg {
+            shown,
+            name,
+            resource_group,
+            rules: parse_rules(source, rules, snapshot)?,
+        });
     }
     Ok(out)
+}
+
+/// An NSG's name and resource group from its id as an answer wrote it
+/// (`/subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/networkSecurityGroups/N`),
+/// each only when Azure's rules for such a name hold (a fix writes them into a script).
+pub(crate) fn nsg_place(id: Option<&str>) -> (Option<String>, Option<String>) {
+    let parts: Vec<&str> = id.unwrap_or_default().split('/').collect();
+    let after = |key: &str| {
+        parts
+            .iter()
+            .position(|p| p.eq_ignore_ascii_case(key))
+            .and_then(|i| parts.get(i + 1))
+            .copied()
+    };
+    let name = after("networkSecurityGroups")
+        .filter(|n| crate::model::check_route_name(n).is_ok())
+        .map(str::to_owned);
+    let group = after("resourceGroups")
+        .filter(|g| crate::text::check_resource_group(g).is_ok())
+        .map(str::to_owned);
+    (name, group)
 }
 
 /// Security rules, as an NSG holds them or as effective rules list them.
@@ -407,7 +432,14 @@ impl Files {
         if let Some(p) = &self.nsg {
             let (shown, doc) = json(p)?;
             let rules = parse_nsg(&shown, &doc, snapshot)?;
-            read.nsgs = Some(vec![(shown, rules)]);
+            // `az network nsg show` writes its id; a file without one is named by its path.
+            let (name, resource_group) = nsg_place(doc.get("id").and_then(Value::as_str));
+            read.nsgs = Some(vec![super::Nsg {
+                shown: name.clone().unwrap_or(shown),
+                name,
+                resource_group,
+                rules,
+            }]);
         }
         if let Some(p) = &self.effective_nsgs {
             let (shown, doc) = json(p)?;

@@ -86,7 +86,12 @@ pub async fn read_sharing(
         )?;
         let doc = shared.get(client, &id, &mut out.read).await?;
         let rules = inputs::parse_nsg(&id.to_string(), &doc, snapshot)?;
-        out.nsgs = Some(vec![(id.name.clone(), rules)]);
+        out.nsgs = Some(vec![super::Nsg {
+            shown: id.name.clone(),
+            name: Some(id.name.clone()),
+            resource_group: Some(id.resource_group.clone()),
+            rules,
+        }]);
     }
     let vnet = subnet.vnet();
     let doc = shared.get(client, &vnet, &mut out.read).await?;

@@ -79,15 +79,26 @@ pub struct Subnet {
     pub has_nsg: Option<bool>,
 }
 
+/// An NSG's rules, and where it is when that is known: the fix adds its rules there.
+#[derive(Clone, Debug)]
+pub struct Nsg {
+    /// How reasons name it: its name, else the file it was read from.
+    pub shown: String,
+    /// Its name and resource group, each when its id was read and holds a valid one.
+    pub name: Option<String>,
+    pub resource_group: Option<String>,
+    pub rules: Vec<Rule>,
+}
+
 /// A subnet's resources as read, live or from files: what [`Resources::inputs`] judges.
 #[derive(Debug, Default)]
 pub struct Resources {
     pub subnet: Subnet,
     /// The subnet's route table and its `disableBgpRoutePropagation`.
     pub table: Option<(RouteTable, Option<bool>)>,
-    /// The NSGs a flow crosses, by name: the subnet's, or a NIC's effective groups (its own
-    /// and its subnet's).
-    pub nsgs: Option<Vec<(String, Vec<Rule>)>>,
+    /// The NSGs a flow crosses: the subnet's, or a NIC's effective groups (its own and its
+    /// subnet's).
+    pub nsgs: Option<Vec<Nsg>>,
     /// The virtual network, when it was read.
     pub vnet: Option<Vnet>,
     pub effective: Option<Vec<EffectiveRoute>>,
@@ -120,11 +131,7 @@ impl Resources {
             region,
             table: self.table.as_ref().map(|(t, bgp)| (t, *bgp)),
             effective: self.effective.as_deref(),
-            nsgs: self.nsgs.as_ref().map(|all| {
-                all.iter()
-                    .map(|(n, r)| (n.as_str(), r.as_slice()))
-                    .collect()
-            }),
+            nsgs: self.nsgs.as_deref(),
             subnet: self.subnet.clone(),
             vnet: space,
             public_ip,
@@ -142,9 +149,8 @@ pub struct Inputs<'a> {
     pub table: Option<(&'a RouteTable, Option<bool>)>,
     /// A NIC's effective routes: Azure's own answer, BGP included.
     pub effective: Option<&'a [EffectiveRoute]>,
-    /// The NSG's rules.
-    /// The NSGs a flow crosses, by name; a flow passes only where each allows it.
-    pub nsgs: Option<Vec<(&'a str, &'a [Rule])>>,
+    /// The NSGs a flow crosses; a flow passes only where each allows it.
+    pub nsgs: Option<&'a [Nsg]>,
     pub subnet: Subnet,
     /// The virtual network's address space (what `VirtualNetwork` holds).
     pub vnet: Vec<Prefix<u32>>,
@@ -175,9 +181,13 @@ pub struct FlowReport {
     pub reasons: Vec<String>,
     /// The document the flow comes from.
     pub source: String,
-    /// Priorities of the NSG rules that deny it, for a fix that must come before them.
+    /// A route sends some of its addresses elsewhere than Internet (a table change helps).
     #[serde(skip)]
-    pub denied_at: Vec<u32>,
+    pub misrouted: bool,
+    /// The NSG rules that deny it (the NSG's index in [`Inputs::nsgs`], the rule's
+    /// priority), for a fix in that NSG before them.
+    #[serde(skip)]
+    pub denied_at: Vec<(usize, u32)>,
 }
 
 /// What the check found.
@@ -369,13 +379,23 @@ fn go(n: u128) -> String {
     }
 }
 
+/// The judgement of a path to Internet.
+struct PathJudged {
+    verdict: Verdict,
+    /// Addresses that get to Internet.
+    passing: u128,
+    reasons: Vec<String>,
+    /// A route sends some of the addresses elsewhere: a change to the table helps.
+    misrouted: bool,
+}
+
 /// The verdict of sending `remote` to Internet: the path each address takes.
-fn judge_path(
-    inputs: &Inputs<'_>,
-    remote: &IntervalSet<u32>,
-    outbound: bool,
-) -> (Verdict, u128, Vec<String>) {
+fn judge_path(inputs: &Inputs<'_>, remote: &IntervalSet<u32>, outbound: bool) -> PathJudged {
     let p = paths(inputs, remote);
+    let misrouted = p
+        .parts
+        .iter()
+        .any(|(_, hop, _, _)| !matches!(hop, NextHop::Internet));
     let mut reasons = Vec::new();
     let mut verdict = Verdict::Ok;
     let mut passing: u128 = 0;
@@ -436,7 +456,12 @@ fn judge_path(
             passing = 0;
         }
     }
-    (verdict, passing, reasons)
+    PathJudged {
+        verdict,
+        passing,
+        reasons,
+        misrouted,
+    }
 }
 
 /// The IPv4 addresses of a tag template in the region.
@@ -489,7 +514,12 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
     for &i in &selected.tags {
         let tag = &snapshot.tags[i];
         let remote = IntervalSet::from_prefixes(&tag.ipv4);
-        let (verdict, passing, reasons) = judge_path(inputs, &remote, false);
+        let PathJudged {
+            verdict,
+            passing,
+            reasons,
+            misrouted,
+        } = judge_path(inputs, &remote, false);
         flows.push(FlowReport {
             kind: "route",
             direction: Direction::Inbound,
@@ -501,6 +531,7 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
             passing,
             reasons,
             source: route_source(inputs.profile, &tag.name),
+            misrouted,
             denied_at: Vec::new(),
         });
     }
@@ -516,6 +547,7 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
             passing: 0,
             reasons: vec![format!("the file has no {missing}")],
             source: String::new(),
+            misrouted: false,
             denied_at: Vec::new(),
         });
     }
@@ -546,6 +578,7 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
                 passing: 0,
                 reasons: vec!["the file has no such tag".into()],
                 source: profile::cited(&need.source),
+                misrouted: false,
                 denied_at: Vec::new(),
             });
             continue;
@@ -566,9 +599,9 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
         match &inputs.nsgs {
             Some(nsgs) => {
                 let named = nsgs.len() > 1;
-                for &(nsg_name, rules) in nsgs {
+                for (at, nsg) in nsgs.iter().enumerate() {
                     let of = if named {
-                        format!(" of {}", crate::text::for_terminal(nsg_name))
+                        format!(" of {}", crate::text::for_terminal(&nsg.shown))
                     } else {
                         String::new()
                     };
@@ -580,10 +613,10 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
                                 port,
                                 remote: remote.clone(),
                             };
-                            let j = nsg::judge(rules, &flow, &net);
+                            let j = nsg::judge(&nsg.rules, &flow, &net);
                             allowed = allowed.intersect(&j.allowed);
                             for d in j.by.iter().filter(|d| d.access == nsg::Access::Deny) {
-                                denied_at.push(d.priority);
+                                denied_at.push((at, d.priority));
                                 let line = format!(
                                     "the NSG rule {}{of} (priority {}) denies {} addresses ({protocol:?} {port})",
                                     crate::text::for_terminal(&d.rule),
@@ -617,9 +650,10 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
             }
         }
         // The path: outbound flows must get out; inbound flows' answers must go back to Internet.
-        let (path, _, path_reasons) = judge_path(inputs, &remote, way == Way::Outbound);
-        reasons.extend(path_reasons);
-        verdict = match (verdict, path) {
+        let path = judge_path(inputs, &remote, way == Way::Outbound);
+        reasons.extend(path.reasons);
+        let misrouted = path.misrouted;
+        verdict = match (verdict, path.verdict) {
             (Verdict::Blocked, _) | (_, Verdict::Blocked) => Verdict::Blocked,
             (Verdict::Unknown, _) | (_, Verdict::Unknown) => Verdict::Unknown,
             _ => Verdict::Ok,
@@ -640,6 +674,7 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
             passing,
             reasons,
             source: profile::cited(&need.source),
+            misrouted,
             denied_at,
         });
     }
@@ -652,7 +687,12 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
         .iter()
         .filter(|f| profile::in_cloud(&f.clouds, snapshot.cloud))
     {
-        let (verdict, _, mut reasons) = judge_path(inputs, &anywhere, true);
+        let PathJudged {
+            verdict,
+            mut reasons,
+            misrouted,
+            ..
+        } = judge_path(inputs, &anywhere, true);
         reasons.iter_mut().for_each(|r| {
             *r = r.replacen(&go(1), "traffic to public host names goes", 1);
         });
@@ -667,6 +707,7 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
             passing: 0,
             reasons,
             source: profile::cited(&f.source),
+            misrouted,
             denied_at: Vec::new(),
         });
     }

@@ -40,7 +40,12 @@ pub fn render(fix: &Fix, format: FixFormat) -> String {
             let doc = serde_json::json!({
                 "routes": fix.routes.as_ref().map(|c| serde_json::from_str::<serde_json::Value>(&super::diff::json(&c.diff)).unwrap_or_default()),
                 "plan": fix.plan.as_ref().map(|p| serde_json::from_str::<serde_json::Value>(&super::render_plan(p, PlanFormat::Json, &target)).unwrap_or_default()),
-                "securityRules": fix.rules.as_ref().map(|r| &r.security_rules),
+                "networkSecurityGroups": fix.rules.iter().map(|n| serde_json::json!({
+                    "name": n.nsg,
+                    "resourceGroup": n.resource_group,
+                    "shown": n.shown,
+                    "securityRules": n.rules.security_rules,
+                })).collect::<Vec<_>>(),
                 "prerequisites": fix.prerequisites,
             });
             out = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
@@ -66,9 +71,26 @@ pub fn render(fix: &Fix, format: FixFormat) -> String {
                 };
                 out.push_str(&super::render_plan(p, f, &target));
             }
-            if let Some(r) = fix.rules.as_ref().filter(|r| !r.security_rules.is_empty()) {
+            // Each NSG's rules in a section of its own: the script sets its names again, the
+            // Terraform names each NSG where its rules use it (a variable only for a name not
+            // read), so that several stand in one file.
+            for n in fix
+                .rules
+                .iter()
+                .filter(|n| !n.rules.security_rules.is_empty())
+            {
+                let target = RulesTarget {
+                    nsg: n.nsg.clone(),
+                    resource_group: n.resource_group.clone(),
+                    literal: true,
+                    ..rules_target.clone()
+                };
                 out.push('\n');
-                out.push_str(&super::rules::render(r, rules_format, &rules_target));
+                out.push_str(&format!(
+                    "{comment} the rules of NSG {}\n",
+                    super::comment_text(&n.shown)
+                ));
+                out.push_str(&super::rules::render(&n.rules, rules_format, &target));
             }
         }
     }

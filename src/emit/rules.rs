@@ -52,6 +52,10 @@ pub struct RulesTarget {
     /// The rule collection group's name and priority.
     pub collection_group: String,
     pub collection_group_priority: u32,
+    /// Terraform names the NSG and its resource group as given (not as variables defaulting
+    /// to them), and labels each rule with the NSG's name: so that the rules of several NSGs
+    /// stand in one file.
+    pub literal: bool,
 }
 
 /// API versions of the resources written: the network provider's, as the plan's routes use.
@@ -376,12 +380,19 @@ fn terraform(set: &RuleSet, target: &RulesTarget) -> String {
         }
         block(&format!("variable {}", hcl_string(name)), &attrs) + "\n"
     };
-    out.push_str(&variable(
-        "resource_group_name",
-        "Resource group of the network security group and the firewall policy.",
-        &target.resource_group,
-    ));
-    if !set.security_rules.is_empty() {
+    // A name given literally is written where it is used; else a variable holds it.
+    let (group, nsg) = match target.literal {
+        true => (target.resource_group.as_ref(), target.nsg.as_ref()),
+        false => (None, None),
+    };
+    if group.is_none() {
+        out.push_str(&variable(
+            "resource_group_name",
+            "Resource group of the network security group and the firewall policy.",
+            &target.resource_group,
+        ));
+    }
+    if !set.security_rules.is_empty() && nsg.is_none() {
         out.push_str(&variable(
             "network_security_group_name",
             "Network security group that receives the rules.",
@@ -399,10 +410,15 @@ fn terraform(set: &RuleSet, target: &RulesTarget) -> String {
         let p = &r.properties;
         let attrs = vec![
             ("name", hcl_string(&r.name)),
-            ("resource_group_name", "var.resource_group_name".to_owned()),
+            (
+                "resource_group_name",
+                group.map_or("var.resource_group_name".to_owned(), |g| hcl_string(g)),
+            ),
             (
                 "network_security_group_name",
-                "var.network_security_group_name".to_owned(),
+                nsg.map_or("var.network_security_group_name".to_owned(), |n| {
+                    hcl_string(n)
+                }),
             ),
             ("priority", p.priority.to_string()),
             ("direction", hcl_string(p.direction)),
@@ -426,7 +442,10 @@ fn terraform(set: &RuleSet, target: &RulesTarget) -> String {
         out.push_str(&block(
             &format!(
                 "resource \"azurerm_network_security_rule\" {}",
-                hcl_string(&label(&r.name))
+                hcl_string(&label(&match nsg {
+                    Some(n) => format!("{n}_{}", r.name),
+                    None => r.name.clone(),
+                }))
             ),
             &attrs,
         ));

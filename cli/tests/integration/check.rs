@@ -149,6 +149,44 @@ fn a_tunnel_without_the_aml_routes_is_blocked_and_fixed_by_the_plan() {
     }
 }
 
+/// A route that drops the region's Azure ML addresses (next hop None) blocks their return
+/// routes, and the fix changes the table, as for a tunnel.
+#[test]
+fn a_route_to_none_is_fixed_by_the_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let table = write(
+        d,
+        "rt.json",
+        &json!({"name": "rt-aml", "disableBgpRoutePropagation": true, "routes": [
+            {"name": "drop", "addressPrefix": "0.0.0.0/1", "nextHopType": "None"},
+            {"name": "drop-2", "addressPrefix": "128.0.0.0/1", "nextHopType": "None"},
+        ]}),
+    );
+    let args = ["--route-table", table.as_str(), "--public-ip"];
+    let run = check(&[&args[..], &["--format", "json"]].concat()).status(1);
+    let f = flows(&run);
+    let blocked = f
+        .iter()
+        .find(|x| x["target"] == "AzureMachineLearning.EastUS2")
+        .unwrap();
+    assert_eq!(blocked["verdict"], "blocked", "{blocked}");
+    assert!(
+        blocked["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("to None (route drop"),
+        "{blocked}"
+    );
+    let fix = check(&[&args[..], &["--fix-format", "json"]].concat())
+        .status(1)
+        .json();
+    assert!(
+        !fix["routes"]["add"].as_array().unwrap().is_empty(),
+        "{fix}"
+    );
+}
+
 /// An NSG whose only outbound allow is Storage, before a deny of everything: the other
 /// outbound flows are blocked by that deny; the fix's rules, added before it, make them `ok`.
 #[test]
@@ -199,7 +237,14 @@ fn an_nsg_that_allows_only_storage_is_fixed_by_the_profiles_rules() {
         "{aad}"
     );
     let fix = run_with(&nsg, &["--fix-format", "json"]).status(1).json();
-    let rules = fix["securityRules"].as_array().unwrap().clone();
+    let groups = fix["networkSecurityGroups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{fix}");
+    // A file without an id: the NSG is named by its file, and the script asks for its name.
+    assert!(
+        groups[0]["name"].is_null() && groups[0]["shown"].as_str().unwrap().ends_with("nsg.json"),
+        "{fix}"
+    );
+    let rules = groups[0]["securityRules"].as_array().unwrap().clone();
     assert!(rules.len() >= 7, "{fix}");
     for r in &rules {
         assert!(r["properties"]["priority"].as_u64().unwrap() < 4000, "{r}");
@@ -446,6 +491,140 @@ fn effective_security_groups_must_each_allow_a_flow() {
             .to_string()
             .contains("DenyAllInBound of nsg-nic"),
         "{one}"
+    );
+    // The fix goes to each group that denies, by the name and resource group its id gives:
+    // the subnet's group allows only Azure ML, so Batch's inbound flow needs a rule there; the
+    // NIC's group (Azure's defaults only) needs both. Added where they go, every inbound flow
+    // passes.
+    let path = write(d, "one.json", &groups(vec![]));
+    let base = [
+        "--subnet-file",
+        sub.as_str(),
+        "--route-table",
+        table.as_str(),
+        "--effective-nsgs",
+        path.as_str(),
+    ];
+    let fix = check(&[&base[..], &["--fix-format", "json"]].concat())
+        .status(1)
+        .json();
+    let fixes = fix["networkSecurityGroups"].as_array().unwrap();
+    let placed: Vec<(&Value, &Value)> = fixes
+        .iter()
+        .map(|n| (&n["name"], &n["resourceGroup"]))
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            (&json!("nsg"), &json!("rg-net")),
+            (&json!("nsg-nic"), &json!("rg-net"))
+        ],
+        "{fix}"
+    );
+    let added = |at: usize| fixes[at]["securityRules"].as_array().unwrap().clone();
+    assert!(
+        added(1)
+            .iter()
+            .any(|r| r["properties"]["sourceAddressPrefix"] == "AzureMachineLearning")
+            && !added(0)
+                .iter()
+                .any(|r| r["properties"]["sourceAddressPrefix"] == "AzureMachineLearning"),
+        "{fix}"
+    );
+    let mut subnet_rules = vec![rule("securityRules/AllowAml", "Allow", 100, json!(aml))];
+    subnet_rules.extend(added(0));
+    let mut fixed = groups(added(1));
+    fixed["value"][0]["effectiveSecurityRules"] = json!(subnet_rules);
+    let fixed = write(d, "fixed.json", &fixed);
+    let run = check(&[
+        "--subnet-file",
+        &sub,
+        "--route-table",
+        &table,
+        "--effective-nsgs",
+        &fixed,
+        "--format",
+        "json",
+    ]);
+    let inbound: Vec<Value> = flows(&run)
+        .into_iter()
+        .filter(|f| f["kind"] == "rule" && f["direction"] == "inbound")
+        .collect();
+    assert!(
+        !inbound.is_empty() && inbound.iter().all(|f| f["verdict"] == "ok"),
+        "{inbound:?}"
+    );
+    // Both groups deny: a section for each, each in its own NSG, one Terraform file.
+    let both_deny = json!({"value": [
+        {"networkSecurityGroup": {"id": "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-net/providers/Microsoft.Network/networkSecurityGroups/nsg"}, "effectiveSecurityRules": []},
+        {"networkSecurityGroup": {"id": "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-spoke/providers/Microsoft.Network/networkSecurityGroups/nsg-nic"}, "effectiveSecurityRules": []},
+    ]});
+    let path = write(d, "both-deny.json", &both_deny);
+    let args = [
+        "--subnet-file",
+        sub.as_str(),
+        "--route-table",
+        table.as_str(),
+        "--effective-nsgs",
+        path.as_str(),
+        "--fix-format",
+    ];
+    let fix = check(&[&args[..], &["json"]].concat()).status(1).json();
+    let names: Vec<(&str, &str)> = fix["networkSecurityGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap(),
+                n["resourceGroup"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(names, [("nsg", "rg-net"), ("nsg-nic", "rg-spoke")]);
+    let tf = check(&[&args[..], &["terraform"]].concat())
+        .status(1)
+        .stdout;
+    assert!(
+        tf.contains("network_security_group_name = \"nsg\"")
+            && tf.contains("network_security_group_name = \"nsg-nic\"")
+            && tf.contains("resource_group_name         = \"rg-spoke\"")
+            && !tf.contains("variable \"network_security_group_name\""),
+        "{tf}"
+    );
+    if let Some(doc) = hcl_to_json(&tf) {
+        let labels: Vec<String> = doc["resource"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| {
+                let rule = r
+                    .as_object()
+                    .and_then(|o| {
+                        o.get("azurerm_network_security_rule")
+                            .or(o.get("\"azurerm_network_security_rule\""))
+                    })
+                    .unwrap_or_else(|| panic!("{r}"));
+                rule.as_object()
+                    .unwrap()
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut unique = labels.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), labels.len(), "{labels:?}");
+    }
+    let az = check(&[&args[..], &["az"]].concat()).status(1).stdout;
+    let (first, second) = (
+        az.find("NSG='nsg'").unwrap(),
+        az.find("NSG='nsg-nic'").unwrap(),
+    );
+    assert!(
+        first < second && az.contains("RESOURCE_GROUP='rg-spoke'"),
+        "{az}"
     );
     // --nsg and --effective-nsgs are one or the other.
     check(&["--nsg", &sub, "--effective-nsgs", &sub]).status(2);
