@@ -235,6 +235,21 @@ fn cover(need: &Bits, allowed: &Bits, lo: usize, len: usize) -> usize {
     cover(need, allowed, lo, half) + cover(need, allowed, lo + half, half)
 }
 
+/// A tag's blocks as a file gives them: in order, each once, none inside another.
+fn tag_of(mut blocks: Vec<(usize, usize, String)>) -> Vec<(usize, usize, String)> {
+    blocks.sort_by_key(|b| b.0);
+    blocks.dedup_by_key(|b| b.2.clone());
+    blocks
+        .iter()
+        .filter(|b| {
+            !blocks
+                .iter()
+                .any(|o| o.2 != b.2 && o.0 <= b.0 && b.0 + b.1 <= o.0 + o.1)
+        })
+        .cloned()
+        .collect()
+}
+
 /// The mix of twenty overlapping candidates against a brute force over every set of them: when
 /// the plan says it is proven optimal, its table has the fewest routes any set allows; when not,
 /// its floor is no higher than that.
@@ -265,19 +280,7 @@ fn a_proven_mix_of_twenty_overlapping_candidates_matches_a_brute_force() {
         let mut tags: Vec<Vec<(usize, usize, String)>> = Vec::new();
         for _ in 0..20 {
             let n = 1 + next(3) as usize;
-            let mut t: Vec<(usize, usize, String)> = (0..n).map(|_| block(&mut next)).collect();
-            t.sort_by_key(|b| b.0);
-            t.dedup_by_key(|b| b.2.clone());
-            // Drop blocks inside others: a tag's prefixes are as the files give them.
-            let kept: Vec<_> = t
-                .iter()
-                .filter(|b| {
-                    !t.iter()
-                        .any(|o| o.2 != b.2 && o.0 <= b.0 && b.0 + b.1 <= o.0 + o.1)
-                })
-                .cloned()
-                .collect();
-            tags.push(kept);
+            tags.push(tag_of((0..n).map(|_| block(&mut next)).collect()));
         }
         let more: Vec<(usize, usize, String)> = (0..3).map(|_| block(&mut next)).collect();
         let all: Vec<(usize, usize, String)> =
@@ -402,17 +405,7 @@ fn a_budgeted_mix_of_twelve_overlapping_candidates_matches_a_brute_force() {
         let mut tags: Vec<Vec<(usize, usize, String)>> = Vec::new();
         for _ in 0..12 {
             let n = 2 + next(3) as usize;
-            let mut t: Vec<(usize, usize, String)> = (0..n).map(|_| block(&mut next)).collect();
-            t.sort_by_key(|b| b.0);
-            t.dedup_by_key(|b| b.2.clone());
-            let kept: Vec<_> = t
-                .iter()
-                .filter(|b| {
-                    !t.iter()
-                        .any(|o| o.2 != b.2 && o.0 <= b.0 && b.0 + b.1 <= o.0 + o.1)
-                })
-                .cloned()
-                .collect();
+            let kept = tag_of((0..n).map(|_| block(&mut next)).collect());
             for b in &kept {
                 if next(3) == 0 {
                     slack_blocks.push(b.clone());
