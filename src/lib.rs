@@ -15,7 +15,8 @@
 //!   does, and compute the change to it; [`coverage`]: how much of a set of tags a table sends to
 //!   Internet;
 //! - [`drift`]: what changed between two service-tag files, and whether the routes must follow;
-//! - [`lookup`]: which tags hold an address;
+//! - [`lookup`]: which tags hold an address; [`listing`]: the tags, prefixes, regions and
+//!   profiles the listing commands show, with their JSON;
 //! - [`prefix`]: the prefix engine (prefixes, aggregation, interval sets, the bulk reader), with
 //!   conversions to and from `std::net` and `ipnet`;
 //! - [`model`]: the route-table vocabulary (routes, next hops, Azure's limits and names);
@@ -65,6 +66,7 @@ pub mod http;
 pub mod internals;
 pub(crate) mod json;
 pub(crate) mod lines;
+pub mod listing;
 pub mod lookup;
 pub mod model;
 #[cfg(feature = "net")]

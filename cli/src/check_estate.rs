@@ -52,16 +52,12 @@ pub fn run(
     format: Format,
     diag: &Diag,
 ) -> anyhow::Result<Status> {
-    let (subnets, refused) = if args.all_subnets {
-        block_on(check::estate::subnets(
-            &mut client,
-            &args.subscription,
-            within,
-        ))??
-    } else {
-        let (hosted, refused) = block_on(check::compute::hosted(&mut client, &args.subscription))??;
-        (check::estate::hosting(hosted), refused)
-    };
+    let (subnets, refused) = block_on(check::estate::find(
+        &mut client,
+        &args.subscription,
+        args.all_subnets,
+        within,
+    ))??;
     for r in &refused {
         diag.warn(format!(
             "refused a row of the answer: {}: {}",
@@ -88,27 +84,25 @@ pub fn run(
         public_ip,
         usize::from(args.jobs),
     ))?;
+    let estate = check::estate::Estate {
+        subnets: judged,
+        refused,
+    };
     let text = match format {
-        Format::Json => {
-            serde_json::to_string_pretty(&serde_json::json!({
-                "subnets": judged,
-                "refused": refused,
-            }))? + "\n"
-        }
-        Format::Table => table(&judged, false),
-        Format::Markdown => table(&judged, true),
+        Format::Json => serde_json::to_string_pretty(&estate)? + "\n",
+        Format::Table => table(&estate.subnets, false),
+        Format::Markdown => table(&estate.subnets, true),
     };
     deliver(&text, None)?;
-    let unjudged = judged.iter().filter(|j| j.verdict.is_none()).count();
-    if !refused.is_empty() || unjudged > 0 {
+    if let Some((refused, unjudged)) = estate.incomplete() {
         anyhow::bail!(
             "the answer is incomplete: {} refused and {} not judged (see above); nothing can be \
              said of them",
-            tagroute::text::plural(refused.len(), "row"),
+            tagroute::text::plural(refused, "row"),
             tagroute::text::plural(unjudged, "subnet")
         );
     }
-    Ok(if judged.iter().all(|j| j.verdict == Some(Verdict::Ok)) {
+    Ok(if estate.all_ok() {
         Status::Ok
     } else {
         Status::Differences

@@ -32,16 +32,7 @@ enum Format {
 
 pub fn run(args: Args, _diag: &Diag) -> anyhow::Result<Status> {
     let text = match args.format {
-        Format::Json => {
-            let doc = serde_json::json!({
-                "default": profile::DEFAULT_PROFILE,
-                "profiles": profile::all(),
-                "sources": profile::sources(),
-            });
-            let mut t = serde_json::to_string_pretty(&doc)?;
-            t.push('\n');
-            t
-        }
+        Format::Json => serde_json::to_string_pretty(&tagroute::listing::profiles())? + "\n",
         Format::Table => table(),
     };
     deliver(&text, args.output.output.as_deref())?;

@@ -2,8 +2,8 @@
 //! a profile's route tags the file holds for each.
 
 use tagroute::emit::table::columns;
+use tagroute::profile;
 use tagroute::regions::{self, Pairing};
-use tagroute::{profile, select};
 
 use crate::args::{OutputFile, Source};
 use crate::output::{Diag, Status, deliver};
@@ -38,16 +38,6 @@ enum Format {
     Json,
 }
 
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Row {
-    name: String,
-    display_name: Option<&'static str>,
-    pair: Pairing,
-    tags: Vec<String>,
-    missing: Vec<String>,
-}
-
 fn pair_text(p: Pairing) -> String {
     match p {
         Pairing::Paired(r) => r.to_owned(),
@@ -59,36 +49,10 @@ fn pair_text(p: Pairing) -> String {
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let snapshot = args.source.load(diag)?;
     let profile = profile::by_name(&args.profile)?;
-    let rows: Vec<Row> = select::regions(&snapshot)
-        .into_iter()
-        .map(|r| {
-            let found = profile.route_tags(&snapshot, &r);
-            Row {
-                display_name: regions::info(&r.name).and_then(|i| i.display),
-                pair: regions::pairing(&r.name),
-                tags: found
-                    .tags
-                    .iter()
-                    .map(|&i| snapshot.tags[i].name.clone())
-                    .collect(),
-                missing: found.missing,
-                name: r.name,
-            }
-        })
-        .collect();
+    let listing = tagroute::listing::regions(&snapshot, profile);
+    let rows = &listing.regions;
     let text = match args.format {
-        Format::Json => {
-            let doc = serde_json::json!({
-                "cloud": snapshot.cloud,
-                "changeNumber": snapshot.change_number,
-                "profile": profile.name,
-                "pairsSource": regions::source(),
-                "regions": rows,
-            });
-            let mut t = serde_json::to_string_pretty(&doc)?;
-            t.push('\n');
-            t
-        }
+        Format::Json => serde_json::to_string_pretty(&listing)? + "\n",
         Format::Table => {
             let table: Vec<Vec<String>> = rows
                 .iter()

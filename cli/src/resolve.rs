@@ -1,11 +1,5 @@
 //! `tagroute resolve`: the prefixes of one or more tags, raw or aggregated.
 
-use std::collections::BTreeMap;
-
-use tagroute::plan::{self, PlanOptions};
-use tagroute::prefix::IpPrefix;
-use tagroute::select::{FamilyChoice, match_tags};
-
 use crate::args::{OutputFile, Source};
 use crate::output::{Diag, Status, deliver};
 
@@ -48,61 +42,20 @@ enum Format {
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let snapshot = args.source.load(diag)?;
-    let selected = match_tags(&snapshot, &args.tags)?;
     let family = args.family;
-    // Each prefix with the tags it carries addresses of.
-    let rows: Vec<(IpPrefix, Vec<String>)> = if args.aggregate {
-        let opts = PlanOptions {
-            family,
-            max_routes: usize::MAX,
-            ..PlanOptions::default()
-        };
-        let p = plan::plan(&snapshot, None, &selected, &opts).map_err(crate::words::plan)?;
-        p.routes
-            .into_iter()
-            .filter_map(|r| Some((r.destination.prefix()?, r.tags)))
-            .collect()
-    } else {
-        let mut map: BTreeMap<IpPrefix, Vec<String>> = BTreeMap::new();
-        for &i in &selected {
-            let t = &snapshot.tags[i];
-            let v4 = t
-                .ipv4
-                .iter()
-                .map(|&p| IpPrefix::V4(p))
-                .filter(|_| family != FamilyChoice::Ipv6);
-            let v6 = t
-                .ipv6
-                .iter()
-                .map(|&p| IpPrefix::V6(p))
-                .filter(|_| family != FamilyChoice::Ipv4);
-            for p in v4.chain(v6) {
-                map.entry(p).or_default().push(t.name.clone());
-            }
-        }
-        map.into_iter().collect()
-    };
-    let names: Vec<&str> = selected
-        .iter()
-        .map(|&i| snapshot.tags[i].name.as_str())
-        .collect();
+    let listing = tagroute::listing::prefixes(&snapshot, &args.tags, family, args.aggregate)
+        .map_err(|e| match e {
+            tagroute::listing::PrefixesError::Plan(e) => crate::words::plan(e),
+            e => e.into(),
+        })?;
+    let rows = &listing.prefixes;
     let text = match args.format {
         Format::Text => rows.iter().map(|(p, _)| format!("{p}\n")).collect(),
-        Format::Json => {
-            let doc = serde_json::json!({
-                "cloud": snapshot.cloud.as_str(),
-                "changeNumber": snapshot.change_number,
-                "tags": names,
-                "family": family.as_str(),
-                "aggregated": args.aggregate,
-                "prefixes": rows.iter().map(|(p, _)| p.to_string()).collect::<Vec<_>>(),
-            });
-            serde_json::to_string_pretty(&doc)? + "\n"
-        }
+        Format::Json => serde_json::to_string_pretty(&listing)? + "\n",
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(["addressPrefix", "tags"])?;
-            for (p, tags) in &rows {
+            for (p, tags) in rows {
                 w.write_record([p.to_string(), tags.join(";")])?;
             }
             String::from_utf8(w.into_inner()?)?

@@ -1,7 +1,6 @@
 //! `tagroute tags`: list the tags of a file with their counts and features.
 
 use tagroute::emit::table::columns;
-use tagroute::select::{self, glob};
 use tagroute::snapshot::ServiceTag;
 
 use crate::args::{OutputFile, Source};
@@ -51,30 +50,13 @@ enum Format {
 
 pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
     let snapshot = args.source.load(diag)?;
-    let region = args
-        .region
-        .as_deref()
-        .map(|r| select::resolve_region(&snapshot, r))
-        .transpose()?;
-    let globs = args
-        .matches
-        .iter()
-        .map(|m| glob(m))
-        .collect::<Result<Vec<_>, _>>()?;
-    let rows: Vec<&ServiceTag> = snapshot
-        .tags
-        .iter()
-        .filter(|t| region.as_ref().is_none_or(|r| r.holds(t)))
-        .filter(|t| globs.is_empty() || globs.iter().any(|g| g.is_match(&t.name)))
-        .filter(|t| {
-            args.feature.as_ref().is_none_or(|f| {
-                t.network_features
-                    .iter()
-                    .flat_map(|list| list.iter())
-                    .any(|x| x.eq_ignore_ascii_case(f))
-            })
-        })
-        .collect();
+    let listing = tagroute::listing::tags(
+        &snapshot,
+        args.region.as_deref(),
+        &args.matches,
+        args.feature.as_deref(),
+    )?;
+    let rows = &listing.tags;
     if rows.is_empty() {
         diag.warn("no tag matches the filters");
     }
@@ -99,23 +81,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 &cells,
             )
         }
-        Format::Json => {
-            let list: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|t| {
-                    serde_json::json!({
-                        "name": t.name, "region": t.region, "regionId": t.region_id,
-                        "changeNumber": t.change_number, "systemService": t.system_service,
-                        "ipv4Prefixes": t.ipv4.len(), "ipv6Prefixes": t.ipv6.len(),
-                        "networkFeatures": t.network_features,
-                    })
-                })
-                .collect();
-            let doc = serde_json::json!({
-                "cloud": snapshot.cloud.as_str(), "changeNumber": snapshot.change_number, "tags": list,
-            });
-            serde_json::to_string_pretty(&doc)? + "\n"
-        }
+        Format::Json => serde_json::to_string_pretty(&listing)? + "\n",
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record([
@@ -126,7 +92,7 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
                 "ipv6Prefixes",
                 "networkFeatures",
             ])?;
-            for t in &rows {
+            for t in rows {
                 w.write_record([
                     t.name.as_str(),
                     &t.region,

@@ -139,6 +139,54 @@ pub async fn subnets(
     Ok((found, refused))
 }
 
+/// Why the estate's subnets could not be found.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error(transparent)]
+    Graph(#[from] DiscoverError),
+    #[error(transparent)]
+    Arm(#[from] crate::arm::ArmError),
+}
+
+/// The subnets to judge: with `every_subnet`, every subnet of `subscriptions` that Resource
+/// Graph names (within `within`); else those that host Azure ML compute or Batch pools, each
+/// with the profiles its compute needs. Also the rows of the answers that were refused.
+pub async fn find(
+    client: &mut ArmClient,
+    subscriptions: &[String],
+    every_subnet: bool,
+    within: std::time::Duration,
+) -> Result<(Vec<EstateSubnet>, Vec<Refused>), FindError> {
+    Ok(if every_subnet {
+        subnets(client, subscriptions, within).await?
+    } else {
+        let (hosted, refused) = super::compute::hosted(client, subscriptions).await?;
+        (hosting(hosted), refused)
+    })
+}
+
+/// An estate judged: each subnet's judgement, and the rows of the answers that were refused
+/// (nothing can be said of them). Its JSON is what `check --subscription --format json` prints.
+#[derive(Debug, Serialize)]
+pub struct Estate {
+    pub subnets: Vec<Judged>,
+    pub refused: Vec<Refused>,
+}
+
+impl Estate {
+    /// How many rows were refused and subnets not judged, when any were: then nothing can be
+    /// said of them, and the estate's answer is incomplete.
+    pub fn incomplete(&self) -> Option<(usize, usize)> {
+        let unjudged = self.subnets.iter().filter(|j| j.verdict.is_none()).count();
+        (!self.refused.is_empty() || unjudged > 0).then_some((self.refused.len(), unjudged))
+    }
+
+    /// Every subnet judged `ok`.
+    pub fn all_ok(&self) -> bool {
+        self.subnets.iter().all(|j| j.verdict == Some(Verdict::Ok))
+    }
+}
+
 /// One subnet's judgement, or why there is none.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
