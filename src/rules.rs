@@ -19,7 +19,10 @@ use crate::profile::{self, Direction, Profile, Protocol};
 use crate::select::Region;
 use crate::snapshot::Snapshot;
 
-/// Azure's lowest and highest NSG rule priority.
+/// Azure's lowest and highest NSG rule priority ("A number between 100 and 4096":
+/// `articles/virtual-network/network-security-groups-overview.md`, *Security rules*,
+/// MicrosoftDocs/azure-docs, ms.date 2025-07-15, commit 0088bfa); Azure's default rules come
+/// after them, at 65000 to 65500 (see [`crate::nsg`]).
 pub(crate) const NSG_PRIORITY_MIN: u32 = 100;
 pub(crate) const NSG_PRIORITY_MAX: u32 = 4096;
 /// Gap between the priorities of consecutive rules, so that a rule can be slipped in between.

@@ -7,7 +7,7 @@ use reqwest::Url;
 use tagroute::snapshot::Cloud;
 use tagroute::source::Method;
 
-use crate::net::{Bar, NetArgs, block_on};
+use crate::net::{NetArgs, block_on};
 use crate::output::{Diag, Status, deliver, write_atomic};
 
 /// What the command does: the first line of its help and its line in `tagroute --help`.
@@ -104,13 +104,9 @@ pub fn run(args: Args, diag: &Diag) -> anyhow::Result<Status> {
         !args.net.offline || matches!(method, Some(Method::File(_))),
         "fetch goes to the network; --offline makes no sense here (but with --file)"
     );
-    let mut notes = Vec::new();
-    let bar = Bar::new(diag.quiet);
-    let result = block_on(args.net.options().fetch(cloud, method, &bar, &mut notes))?;
-    for n in notes {
-        diag.note(n);
-    }
-    let (outcome, cached) = result?;
+    let (outcome, cached) = crate::net::fetching(diag, |bar, notes| {
+        block_on(args.net.options().fetch(cloud, method, bar, notes))
+    })?;
     if let Some(out) = &args.out {
         let bytes = tagroute::snapshot::read_source(&cached.display().to_string())
             .context("cannot read the cached file")?;

@@ -92,13 +92,9 @@ impl NetArgs {
         wanted: Wanted,
         diag: &crate::output::Diag,
     ) -> anyhow::Result<(PathBuf, Provenance)> {
-        let mut notes = Vec::new();
-        let bar = Bar::new(diag.quiet);
-        let result = block_on(self.options().cached(cloud, wanted, &bar, &mut notes))?;
-        for n in notes {
-            diag.note(n);
-        }
-        Ok(result?)
+        fetching(diag, |bar, notes| {
+            block_on(self.options().cached(cloud, wanted, bar, notes))
+        })
     }
 
     /// [`NetArgs::cached`], read and parsed.
@@ -108,14 +104,28 @@ impl NetArgs {
         wanted: Wanted,
         diag: &crate::output::Diag,
     ) -> anyhow::Result<CloudFile> {
-        let mut notes = Vec::new();
-        let bar = Bar::new(diag.quiet);
-        let result = block_on(self.options().cloud_file(cloud, wanted, &bar, &mut notes))?;
-        for n in notes {
-            diag.note(n);
-        }
-        Ok(result?)
+        fetching(diag, |bar, notes| {
+            block_on(self.options().cloud_file(cloud, wanted, bar, notes))
+        })
     }
+}
+
+/// Runs a download of the library's with a progress bar on a terminal; its notes go to stderr
+/// whether it succeeded or not.
+pub fn fetching<T, E>(
+    diag: &crate::output::Diag,
+    run: impl FnOnce(&Bar, &mut Vec<String>) -> anyhow::Result<Result<T, E>>,
+) -> anyhow::Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let mut notes = Vec::new();
+    let bar = Bar::new(diag.quiet);
+    let result = run(&bar, &mut notes)?;
+    for n in notes {
+        diag.note(n);
+    }
+    Ok(result?)
 }
 
 /// A single-threaded runtime, built only for the commands that go to the network.

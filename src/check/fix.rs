@@ -42,7 +42,11 @@ pub fn fix(
     request: &crate::request::PlanRequest,
 ) -> Result<Fix, FixError> {
     let blocked = |f: &&FlowReport| f.verdict == Verdict::Blocked;
-    let routes_blocked = report.flows.iter().filter(blocked).any(|f| f.misrouted);
+    let routes_blocked = report
+        .flows
+        .iter()
+        .filter(blocked)
+        .any(|f| f.found.misrouted);
     let (mut routes, mut plan) = (None, None);
     if routes_blocked && !inputs.profile.routes.is_empty() {
         match inputs.table {
@@ -113,7 +117,8 @@ fn rules_before(
             f.direction == dir && f.target == *remote && f.ports == p.destination_port_ranges
         })
     });
-    // A rule of Azure's (65000 and up) comes after every rule a user may add (100 to 4096).
+    // A default rule of Azure's (65000 and up) comes after every rule a user may add (100 to
+    // 4096): see `rules::NSG_PRIORITY_MAX`.
     let end = first_deny.min(crate::rules::NSG_PRIORITY_MAX + 1);
     let start = end
         .saturating_sub(crate::rules::PRIORITY_STEP * set.security_rules.len() as u32)

@@ -181,9 +181,9 @@ pub struct FlowReport {
     pub reasons: Vec<String>,
     /// The document the flow comes from.
     pub source: String,
-    /// A route sends some of its addresses elsewhere than Internet (a table change helps).
+    /// What the judgement found beyond its words, for the fix and the prerequisites.
     #[serde(skip)]
-    pub misrouted: bool,
+    pub found: Found,
     /// The NSG rules that deny it (the NSG's index in [`Inputs::nsgs`], the rule's
     /// priority), for a fix in that NSG before them.
     #[serde(skip)]
@@ -216,8 +216,28 @@ pub enum Unread {
     EffectiveRoutes,
 }
 
-const NSG_UNREAD: &str = "the subnet's NSG was not read";
-const OUTBOUND_UNREAD: &str = "the subnet's outbound method was not read";
+/// What a flow's judgement found, beyond its reasons' words.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Found {
+    /// A route sends some of its addresses elsewhere than Internet (a table change helps).
+    pub misrouted: bool,
+    /// Azure's system route decides, and a BGP route may override it (no effective routes).
+    pub bgp_unknown: bool,
+    /// A private subnet without a NAT gateway: nothing it sends gets out.
+    pub no_way_out: bool,
+    /// The subnet's NSG was not read.
+    pub nsg_unread: bool,
+    /// The subnet's outbound method was not read.
+    pub outbound_unread: bool,
+}
+
+/// Why what a subnet sends to Internet does not get out, or may not.
+enum Stuck {
+    /// A private subnet without a NAT gateway.
+    Private,
+    /// The subnet was not read.
+    Unread,
+}
 
 impl Report {
     /// The worst verdict: `ok` only when every flow is.
@@ -350,8 +370,8 @@ fn paths(inputs: &Inputs<'_>, remote: &IntervalSet<u32>) -> Paths {
     }
 }
 
-/// How the subnet reaches the Internet, or why that is not known.
-fn egress(inputs: &Inputs<'_>) -> Result<&'static str, (Verdict, String)> {
+/// How the subnet reaches the Internet, or why it does not or may not.
+fn egress(inputs: &Inputs<'_>) -> Result<&'static str, Stuck> {
     if inputs.public_ip {
         return Ok("the compute's public IP");
     }
@@ -360,14 +380,9 @@ fn egress(inputs: &Inputs<'_>) -> Result<&'static str, (Verdict, String)> {
         inputs.subnet.default_outbound_access,
     ) {
         (Some(true), _) => Ok("the subnet's NAT gateway"),
-        (_, Some(false)) => Err((
-            Verdict::Blocked,
-            "the subnet is private (defaultOutboundAccess false) and has no NAT gateway: nothing \
-             it sends to Internet gets out"
-                .into(),
-        )),
+        (_, Some(false)) => Err(Stuck::Private),
         (Some(false), _) => Ok("Azure's default outbound access"),
-        (None, _) => Err((Verdict::Unknown, OUTBOUND_UNREAD.into())),
+        (None, _) => Err(Stuck::Unread),
     }
 }
 
@@ -385,17 +400,25 @@ struct PathJudged {
     /// Addresses that get to Internet.
     passing: u128,
     reasons: Vec<String>,
-    /// A route sends some of the addresses elsewhere: a change to the table helps.
-    misrouted: bool,
+    found: Found,
 }
 
-/// The verdict of sending `remote` to Internet: the path each address takes.
-fn judge_path(inputs: &Inputs<'_>, remote: &IntervalSet<u32>, outbound: bool) -> PathJudged {
+/// The verdict of sending `remote` to Internet: the path each address takes. `go` says how
+/// many addresses take a way ([`go`], or the traffic of a host name's flow).
+fn judge_path(
+    inputs: &Inputs<'_>,
+    remote: &IntervalSet<u32>,
+    outbound: bool,
+    go: &dyn Fn(u128) -> String,
+) -> PathJudged {
     let p = paths(inputs, remote);
-    let misrouted = p
-        .parts
-        .iter()
-        .any(|(_, hop, _, _)| !matches!(hop, NextHop::Internet));
+    let mut found = Found {
+        misrouted: p
+            .parts
+            .iter()
+            .any(|(_, hop, _, _)| !matches!(hop, NextHop::Internet)),
+        ..Found::default()
+    };
     let mut reasons = Vec::new();
     let mut verdict = Verdict::Ok;
     let mut passing: u128 = 0;
@@ -412,6 +435,7 @@ fn judge_path(inputs: &Inputs<'_>, remote: &IntervalSet<u32>, outbound: bool) ->
         match hop {
             NextHop::Internet if *system && p.bgp_may_apply => {
                 worse(Verdict::Unknown, &mut verdict);
+                found.bgp_unknown = true;
                 reasons.push(format!(
                     "{} to Internet by Azure's system route, which a BGP route (a \
                      gateway advertising 0.0.0.0/0) would override: BGP propagation is on and no \
@@ -446,21 +470,31 @@ fn judge_path(inputs: &Inputs<'_>, remote: &IntervalSet<u32>, outbound: bool) ->
             }
         }
     }
-    if outbound
-        && passing > 0
-        && let Err((v, why)) = egress(inputs)
-    {
-        worse(v, &mut verdict);
-        reasons.push(why);
-        if v == Verdict::Blocked {
-            passing = 0;
+    if outbound && passing > 0 {
+        match egress(inputs) {
+            Ok(_) => {}
+            Err(Stuck::Private) => {
+                worse(Verdict::Blocked, &mut verdict);
+                reasons.push(
+                    "the subnet is private (defaultOutboundAccess false) and has no NAT gateway: \
+                     nothing it sends to Internet gets out"
+                        .into(),
+                );
+                found.no_way_out = true;
+                passing = 0;
+            }
+            Err(Stuck::Unread) => {
+                worse(Verdict::Unknown, &mut verdict);
+                reasons.push("the subnet's outbound method was not read".into());
+                found.outbound_unread = true;
+            }
         }
     }
     PathJudged {
         verdict,
         passing,
         reasons,
-        misrouted,
+        found,
     }
 }
 
@@ -518,8 +552,8 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
             verdict,
             passing,
             reasons,
-            misrouted,
-        } = judge_path(inputs, &remote, false);
+            found,
+        } = judge_path(inputs, &remote, false, &go);
         flows.push(FlowReport {
             kind: "route",
             direction: Direction::Inbound,
@@ -531,7 +565,7 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
             passing,
             reasons,
             source: route_source(inputs.profile, &tag.name),
-            misrouted,
+            found,
             denied_at: Vec::new(),
         });
     }
@@ -547,7 +581,7 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
             passing: 0,
             reasons: vec![format!("the file has no {missing}")],
             source: String::new(),
-            misrouted: false,
+            found: Found::default(),
             denied_at: Vec::new(),
         });
     }
@@ -578,7 +612,7 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
                 passing: 0,
                 reasons: vec!["the file has no such tag".into()],
                 source: profile::cited(&need.source),
-                misrouted: false,
+                found: Found::default(),
                 denied_at: Vec::new(),
             });
             continue;
@@ -646,13 +680,16 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
             None if inputs.subnet.has_nsg == Some(false) => {}
             None => {
                 verdict = Verdict::Unknown;
-                reasons.push(NSG_UNREAD.into());
+                reasons.push("the subnet's NSG was not read".into());
             }
         }
         // The path: outbound flows must get out; inbound flows' answers must go back to Internet.
-        let path = judge_path(inputs, &remote, way == Way::Outbound);
+        let path = judge_path(inputs, &remote, way == Way::Outbound, &go);
         reasons.extend(path.reasons);
-        let misrouted = path.misrouted;
+        let found = Found {
+            nsg_unread: inputs.nsgs.is_none() && inputs.subnet.has_nsg != Some(false),
+            ..path.found
+        };
         verdict = match (verdict, path.verdict) {
             (Verdict::Blocked, _) | (_, Verdict::Blocked) => Verdict::Blocked,
             (Verdict::Unknown, _) | (_, Verdict::Unknown) => Verdict::Unknown,
@@ -674,7 +711,7 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
             passing,
             reasons,
             source: profile::cited(&need.source),
-            misrouted,
+            found,
             denied_at,
         });
     }
@@ -689,12 +726,11 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
     {
         let PathJudged {
             verdict,
-            mut reasons,
-            misrouted,
+            reasons,
+            found,
             ..
-        } = judge_path(inputs, &anywhere, true);
-        reasons.iter_mut().for_each(|r| {
-            *r = r.replacen(&go(1), "traffic to public host names goes", 1);
+        } = judge_path(inputs, &anywhere, true, &|_| {
+            "traffic to public host names goes".to_owned()
         });
         flows.push(FlowReport {
             kind: "fqdn",
@@ -707,30 +743,26 @@ pub fn check(inputs: &Inputs<'_>) -> Report {
             passing: 0,
             reasons,
             source: profile::cited(&f.source),
-            misrouted,
+            found,
             denied_at: Vec::new(),
         });
     }
-    let has_reason = |reason: &str| flows.iter().any(|f| f.reasons.iter().any(|r| r == reason));
-    let mut unread: Vec<Unread> = [(NSG_UNREAD, Unread::Nsg), (OUTBOUND_UNREAD, Unread::Subnet)]
-        .into_iter()
-        .filter(|(reason, _)| has_reason(reason))
-        .map(|(_, input)| input)
-        .collect();
-    let blocked_out = flows.iter().any(|f| {
-        f.verdict == Verdict::Blocked && f.reasons.iter().any(|r| r.contains("is private"))
-    });
-    if blocked_out {
+    let any = |fact: fn(&Found) -> bool| flows.iter().any(|f| fact(&f.found));
+    let mut unread: Vec<Unread> = [
+        (any(|f| f.nsg_unread), Unread::Nsg),
+        (any(|f| f.outbound_unread), Unread::Subnet),
+    ]
+    .into_iter()
+    .filter_map(|(missing, input)| missing.then_some(input))
+    .collect();
+    if any(|f| f.no_way_out) {
         prerequisites.push(
             "give the subnet an outbound method: attach a NAT gateway (or route its Internet \
              traffic through a firewall that allows the profile's rules)"
                 .into(),
         );
     }
-    if flows
-        .iter()
-        .any(|f| f.reasons.iter().any(|r| r.contains("BGP route")))
-    {
+    if any(|f| f.bgp_unknown) {
         prerequisites.push(
             "read the effective routes of a NIC in the subnet, or set the route table's \
              disableBgpRoutePropagation to true so that no BGP route overrides it"
