@@ -62,6 +62,7 @@ pub mod forwarding;
 pub(crate) mod fsutil;
 #[cfg(feature = "net")]
 pub mod http;
+pub mod id;
 #[doc(hidden)]
 pub mod internals;
 pub(crate) mod json;

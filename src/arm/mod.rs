@@ -1,7 +1,7 @@
 //! Live route tables through Azure Resource Manager: read a table, and make its managed routes
 //! equal to a plan, safely.
 //!
-//! `id` names a table; `auth` gets a Resource Manager token (a given one, or the Azure SDK's
+//! [`crate::id`] names a table; `auth` gets a Resource Manager token (a given one, or the Azure SDK's
 //! credentials); `client` speaks the REST API (retries, `Retry-After`, one fresh token after a
 //! 401, long-running operations followed to the end, bounded bodies, no request or poll ever sent
 //! to another host than the endpoint); `live` keeps a table as read and builds the one guarded
@@ -14,10 +14,10 @@ mod apply;
 mod auth;
 mod azureml;
 mod client;
-mod id;
 mod list;
 mod live;
 
+pub use crate::id::{IdError, NetworkId, NetworkKind, RouteTableId, subscription};
 pub use apply::{
     Applied, ApplyError, ApplyOptions, ApplyReport, DEFAULT_MAX_CHANGES, Op, WriteMode, apply,
 };
@@ -26,7 +26,6 @@ pub use auth::{
 };
 pub use azureml::AzureMlError;
 pub use client::{ArmClient, ArmError, ArmOptions, Effective, GraphPage};
-pub use id::{IdError, NetworkId, NetworkKind, RouteTableId, subscription};
 pub use live::{BadTable, LiveTable, check_etag};
 
 /// The `Microsoft.Network` API version every request names.

@@ -127,25 +127,14 @@ pub fn parse_effective_nsgs(
     Ok(out)
 }
 
-/// An NSG's name and resource group from its id as an answer wrote it
-/// (`/subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/networkSecurityGroups/N`),
-/// each only when Azure's rules for such a name hold (a fix writes them into a script).
+/// An NSG's name and resource group from its id as an answer wrote it, when it is a network
+/// security group's id ([`crate::id::NetworkId`]: each part checked as Azure names them).
 pub(crate) fn nsg_place(id: Option<&str>) -> (Option<String>, Option<String>) {
-    let parts: Vec<&str> = id.unwrap_or_default().split('/').collect();
-    let after = |key: &str| {
-        parts
-            .iter()
-            .position(|p| p.eq_ignore_ascii_case(key))
-            .and_then(|i| parts.get(i + 1))
-            .copied()
-    };
-    let name = after("networkSecurityGroups")
-        .filter(|n| crate::model::check_route_name(n).is_ok())
-        .map(str::to_owned);
-    let group = after("resourceGroups")
-        .filter(|g| crate::text::check_resource_group(g).is_ok())
-        .map(str::to_owned);
-    (name, group)
+    use crate::id::{NetworkId, NetworkKind};
+    match id.map(|t| NetworkId::parse_as(t, NetworkKind::NetworkSecurityGroup)) {
+        Some(Ok(id)) => (Some(id.name), Some(id.resource_group)),
+        _ => (None, None),
+    }
 }
 
 /// Security rules, as an NSG holds them or as effective rules list them.

@@ -1,4 +1,5 @@
-//! A route table's Resource Manager id, checked part by part.
+//! Resource Manager ids of route tables and the network resources a check reads, checked part
+//! by part (without the `azure` feature too: a check's files name their resources by id).
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,6 +19,7 @@ pub struct RouteTableId {
 
 impl RouteTableId {
     /// The path segments of the table under the endpoint, unencoded.
+    #[cfg(feature = "azure")]
     pub(crate) fn segments(&self) -> [&str; 8] {
         [
             "subscriptions",
