@@ -456,19 +456,21 @@ fn effective_security_groups_must_each_allow_a_flow() {
             {"networkSecurityGroup": {"id": "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-net/providers/Microsoft.Network/networkSecurityGroups/nsg-nic"}, "effectiveSecurityRules": nic_rules},
         ]})
     };
+    // A check of the subnet with these effective groups, and `extra` flags.
+    let with_groups = |path: &str, extra: &[&str]| {
+        let base = [
+            "--subnet-file",
+            sub.as_str(),
+            "--route-table",
+            table.as_str(),
+            "--effective-nsgs",
+            path,
+        ];
+        check(&[&base[..], extra].concat())
+    };
     let verdict = |nic_rules: Vec<Value>, name: &str| {
         let path = write(d, name, &groups(nic_rules));
-        let run = check(&[
-            "--subnet-file",
-            &sub,
-            "--route-table",
-            &table,
-            "--effective-nsgs",
-            &path,
-            "--format",
-            "json",
-        ]);
-        flows(&run)
+        flows(&with_groups(&path, &["--format", "json"]))
             .into_iter()
             .find(|f| {
                 f["kind"] == "rule"
@@ -497,15 +499,7 @@ fn effective_security_groups_must_each_allow_a_flow() {
     // NIC's group (Azure's defaults only) needs both. Added where they go, every inbound flow
     // passes.
     let path = write(d, "one.json", &groups(vec![]));
-    let base = [
-        "--subnet-file",
-        sub.as_str(),
-        "--route-table",
-        table.as_str(),
-        "--effective-nsgs",
-        path.as_str(),
-    ];
-    let fix = check(&[&base[..], &["--fix-format", "json"]].concat())
+    let fix = with_groups(&path, &["--fix-format", "json"])
         .status(1)
         .json();
     let fixes = fix["networkSecurityGroups"].as_array().unwrap();
@@ -536,17 +530,7 @@ fn effective_security_groups_must_each_allow_a_flow() {
     let mut fixed = groups(added(1));
     fixed["value"][0]["effectiveSecurityRules"] = json!(subnet_rules);
     let fixed = write(d, "fixed.json", &fixed);
-    let run = check(&[
-        "--subnet-file",
-        &sub,
-        "--route-table",
-        &table,
-        "--effective-nsgs",
-        &fixed,
-        "--format",
-        "json",
-    ]);
-    let inbound: Vec<Value> = flows(&run)
+    let inbound: Vec<Value> = flows(&with_groups(&fixed, &["--format", "json"]))
         .into_iter()
         .filter(|f| f["kind"] == "rule" && f["direction"] == "inbound")
         .collect();
@@ -560,16 +544,8 @@ fn effective_security_groups_must_each_allow_a_flow() {
         {"networkSecurityGroup": {"id": "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-spoke/providers/Microsoft.Network/networkSecurityGroups/nsg-nic"}, "effectiveSecurityRules": []},
     ]});
     let path = write(d, "both-deny.json", &both_deny);
-    let args = [
-        "--subnet-file",
-        sub.as_str(),
-        "--route-table",
-        table.as_str(),
-        "--effective-nsgs",
-        path.as_str(),
-        "--fix-format",
-    ];
-    let fix = check(&[&args[..], &["json"]].concat()).status(1).json();
+    let fix_as = |format: &str| with_groups(&path, &["--fix-format", format]).status(1);
+    let fix = fix_as("json").json();
     let names: Vec<(&str, &str)> = fix["networkSecurityGroups"]
         .as_array()
         .unwrap()
@@ -582,9 +558,7 @@ fn effective_security_groups_must_each_allow_a_flow() {
         })
         .collect();
     assert_eq!(names, [("nsg", "rg-net"), ("nsg-nic", "rg-spoke")]);
-    let tf = check(&[&args[..], &["terraform"]].concat())
-        .status(1)
-        .stdout;
+    let tf = fix_as("terraform").status(1).stdout;
     assert!(
         tf.contains("network_security_group_name = \"nsg\"")
             && tf.contains("network_security_group_name = \"nsg-nic\"")
@@ -617,7 +591,7 @@ fn effective_security_groups_must_each_allow_a_flow() {
         unique.dedup();
         assert_eq!(unique.len(), labels.len(), "{labels:?}");
     }
-    let az = check(&[&args[..], &["az"]].concat()).status(1).stdout;
+    let az = fix_as("az").stdout;
     let (first, second) = (
         az.find("NSG='nsg'").unwrap(),
         az.find("NSG='nsg-nic'").unwrap(),

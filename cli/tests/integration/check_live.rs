@@ -596,6 +596,31 @@ fn what_an_estates_subnets_share_is_read_once() {
             1
         );
     }
+    // A shared read that fails is not kept: each subnet asks, and says its own error.
+    let (server, log) = serve(Estate {
+        graph_rows: vec![row("aml", "eastus2"), row("aml2", "eastus2")],
+        table_link: id("routeTables/gone"),
+        ..Estate::default()
+    });
+    let run = estate(
+        &server,
+        &["--all-subnets", "--jobs", "2", "--format", "json"],
+    )
+    .status(2);
+    let doc = run.json();
+    for subnet in doc["subnets"].as_array().unwrap() {
+        assert!(
+            subnet["verdict"].is_null() && subnet["error"].as_str().unwrap().contains("404"),
+            "{doc}"
+        );
+    }
+    let gone = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(m, p)| m == "GET" && *p == id("routeTables/gone"))
+        .count();
+    assert_eq!(gone, 2);
 }
 
 /// Without --all-subnets, the estate is the subnets that host compute: Azure ML computes (their
