@@ -8,11 +8,11 @@ use crate::server::{Reply, Server};
 const ID_A: &str = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt-a";
 const ID_B: &str = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.Network/routeTables/rt-b";
 
-fn refused(text: &str, extra: &[&str], needle: &str) {
+/// `diff` of the fleet file `text` against `arm`, with `extra` flags.
+fn diff_fleet(text: &str, arm: &Server, extra: &[&str]) -> Run {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("tagroute.toml");
     std::fs::write(&path, text).unwrap();
-    let arm = Server::start(|_, _| Reply::status(500));
     let ex = example();
     let mut args = vec![
         "diff",
@@ -24,7 +24,12 @@ fn refused(text: &str, extra: &[&str], needle: &str) {
         &arm.base,
     ];
     args.extend_from_slice(extra);
-    tagroute_with(&args, None, &[("AZURE_ACCESS_TOKEN", "t")]).fails_with(needle);
+    tagroute_with(&args, None, &[("AZURE_ACCESS_TOKEN", "t")])
+}
+
+fn refused(text: &str, extra: &[&str], needle: &str) {
+    let arm = Server::start(|_, _| Reply::status(500));
+    diff_fleet(text, &arm, extra).fails_with(needle);
     assert!(arm.requests().is_empty(), "{text}");
 }
 
@@ -193,30 +198,12 @@ fn budget_is_a_key_and_the_old_spelling_is_noted() {
         "[defaults] budget: 0 is out of range (1 to 100000)",
     );
     // A table of each spelling: both fail at the server, after the options were read and noted.
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("tagroute.toml");
     let text = format!(
         "[defaults]\nallow_any_slack = true\nmax_routes = 3\n{}\n[[table]]\nid = \"{ID_B}\"\nregion = \"westeurope\"\n",
         table("")
     );
-    std::fs::write(&path, text).unwrap();
     let arm = Server::start(|_, _| Reply::status(404));
-    let ex = example();
-    let run = tagroute_with(
-        &[
-            "diff",
-            "--config",
-            path.to_str().unwrap(),
-            "--file",
-            &ex,
-            "--arm-endpoint",
-            &arm.base,
-            "--retries",
-            "0",
-        ],
-        None,
-        &[("AZURE_ACCESS_TOKEN", "t")],
-    );
+    let run = diff_fleet(&text, &arm, &["--retries", "0"]);
     let note = "[defaults]: max_routes = 3 with slack is read as budget = 3, its old spelling";
     assert_eq!(run.stderr.matches(note).count(), 1, "{}", run.stderr);
 }
