@@ -99,8 +99,8 @@ pub struct Args {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
     format: Format,
-    /// Write the fix instead of the report: the route change and the NSG rules, with the
-    /// prerequisites as comments.
+    /// Write the fix instead of the report: the route change and the NSG rules (each in the NSG
+    /// that denies the flow), with the prerequisites as comments.
     #[arg(long, value_parser = crate::values::by_name(&FixFormat::ALL, FixFormat::name), help_heading = "Output")]
     fix_format: Option<FixFormat>,
 }
